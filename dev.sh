@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Developer entry point. `./dev.sh build` builds everything into build/;
+# `./dev.sh test` runs ruff and the test suite. Both bootstrap .venv first and,
+# when run as root on Debian/Ubuntu, install the system packages they need.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=.venv
+PY="$VENV/bin/python"
+APT_PACKAGES=()
+
+log() { printf '[dev.sh] %s\n' "$*" >&2; }
+
+need_apt() {
+  local missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing Debian packages: ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    log "missing Debian packages: ${missing[*]} (run as root, or install them yourself)"
+    [ "${CI:-}" = true ] && exit 1
+  fi
+}
+
+bootstrap() {
+  need_apt
+  if [ ! -x "$PY" ]; then
+    log "creating $VENV"
+    python3 -m venv "$VENV"
+  fi
+  local stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    log "installing inferbook (editable) with dev dependencies"
+    "$PY" -m pip install -q --upgrade pip >/dev/null
+    "$PY" -m pip install -q -e ".[dev]"
+    rm -f "$VENV"/.installed-* && touch "$stamp"
+  fi
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+  build)
+    bootstrap
+    "$VENV/bin/inferbook" validate
+    "$VENV/bin/inferbook" build all --out build "$@"
+    ;;
+  test)
+    bootstrap
+    "$VENV/bin/ruff" check inferbook tests bench hatch_build.py
+    "$VENV/bin/inferbook" schema --check
+    "$PY" -m pytest "$@"
+    ;;
+  bench)
+    bootstrap
+    "$PY" bench/run.py "$@"
+    ;;
+  *)
+    echo "usage: ./dev.sh build|test|bench [args]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,121 @@
+"""Entry points: `validate()` checks folders or files, `load()` returns a
+`KnowledgeBase`. A wheel carries a precompiled bundle of the built-in KB
+(`_data/kb.json`, written at build time by `bundle.write_bundle`), so loading
+it needs neither YAML parsing nor the graph checks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+from .diagnostics import Diagnostic, KnowledgeBaseError
+from .graph import check_graph
+from .kb import KnowledgeBase
+from .loader import LoadResult, load_folders
+from .paths import PACKAGE_DIR, default_kb_dir
+from .schema import KINDS
+
+BUNDLE_PATH = PACKAGE_DIR / "_data" / "kb.json"
+
+KbArg = str | PathLike[str] | Sequence[str | PathLike[str]] | None
+
+
+def kb_folders(kb: KbArg = None) -> list[Path]:
+    """Normalise the `kb` argument: None means the built-in kb/; one path or several (layered in order)."""
+    if kb is None:
+        return [default_kb_dir()]
+    if isinstance(kb, (str, PathLike)):
+        return [Path(kb)]
+    folders = [Path(p) for p in kb]
+    return folders or [default_kb_dir()]
+
+
+@dataclass(slots=True)
+class Validation:
+    """Result of validating a knowledge base: the load, its graph checks and all findings."""
+
+    result: LoadResult
+    diagnostics: list[Diagnostic]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def validate(kb: KbArg = None, files: Sequence[Path] = ()) -> Validation:
+    """Load folders (and extra single files), run schema and graph checks, return every finding.
+    With ``files``, only findings located in those files are kept."""
+    folders = kb_folders(kb)
+    resolved_folders = [f.resolve() for f in folders]
+    extra = [f for f in files if not any(_inside(f.resolve(), r) for r in resolved_folders)]
+    result = load_folders(folders, extra_files=extra)
+    _, graph_diags = check_graph(result.entries)
+    diags = result.diagnostics + graph_diags
+    if files:
+        from .loader import display_path
+
+        wanted = {display_path(f) for f in files}
+        diags = [d for d in diags if d.file in wanted]
+    return Validation(result, sorted(diags, key=Diagnostic.sort_key))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def knowledge_base_from(result: LoadResult) -> KnowledgeBase:
+    """Build the query object from a load that passed validation."""
+    _, diags = check_graph(result.entries)
+    errors = [d for d in result.diagnostics + diags if d.severity == "error"]
+    if errors:
+        raise KnowledgeBaseError(sorted(errors, key=Diagnostic.sort_key))
+    from .graph import collect_edges
+
+    edges, _ = collect_edges(result.entries)
+    base = result.layers[0] if result.layers else None
+    version = (base.data_version if base else None) or "unversioned"
+    names = [layer.name for layer in result.layers[1:]]
+    if names:
+        version = "+".join([version, *names])
+    return KnowledgeBase(
+        entries={i: le.entry for i, le in result.entries.items()},
+        kinds={i: le.kind for i, le in result.entries.items()},
+        paths={i: le.path for i, le in result.entries.items()},
+        edges=[(e.source, e.target, e.type) for e in edges],
+        data_version=version,
+        data_date=(base.data_date if base else None) or "",
+    )
+
+
+def load(kb: KbArg = None) -> KnowledgeBase:
+    """Load and validate a knowledge base (default: the built-in one).
+
+    ``kb`` may be a folder or a list of folders layered in order. Raises
+    `KnowledgeBaseError` listing every problem when the data is invalid."""
+    folders = kb_folders(kb)
+    if kb is None and BUNDLE_PATH.exists():
+        return _load_bundle(BUNDLE_PATH, folders[0])
+    return knowledge_base_from(load_folders(folders))
+
+
+def _load_bundle(path: Path, kb_dir: Path) -> KnowledgeBase:
+    data = json.loads(path.read_bytes())
+    entries, kinds, paths = {}, {}, {}
+    for item in data["entries"]:
+        eid, kind = item["id"], item["kind"]
+        entries[eid] = KINDS[kind].model_validate_json(item["json"])
+        kinds[eid] = kind
+        paths[eid] = kb_dir / kind / f"{eid}.yaml"
+    return KnowledgeBase(entries, kinds, paths, [tuple(e) for e in data["edges"]],
+                         data["data_version"], data["data_date"])

@@ -1,0 +1,145 @@
+"""The knowledge graph: entries as nodes, typed references as edges, and the
+checks that need more than one file (dangling and wrong-kind references,
+self-links, prerequisite cycles, alias collisions, orphans)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import networkx as nx
+
+from .diagnostics import Diagnostic
+from .loader import LoadedEntry
+from .refs import Reference, iter_references
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """A typed link from one entry to another."""
+
+    source: str
+    target: str
+    type: str
+    path: tuple[str | int, ...]
+
+
+def collect_edges(entries: Mapping[str, LoadedEntry]) -> tuple[list[Edge], list[Diagnostic]]:
+    """Resolve every reference; return valid edges and the problems found."""
+    edges: list[Edge] = []
+    diags: list[Diagnostic] = []
+    ids = list(entries)
+    for eid, loaded in entries.items():
+        for ref in iter_references(loaded.entry):
+            problem = _check_reference(eid, ref, entries, ids)
+            if problem is None:
+                edges.append(Edge(eid, ref.target, ref.edge, ref.path))
+                continue
+            code, message, hint = problem
+            mark = loaded.doc.locate(ref.path)
+            diags.append(Diagnostic(loaded.display_path, mark.line, mark.col, code, message, hint=hint))
+    return edges, diags
+
+
+def _check_reference(eid: str, ref: Reference, entries: Mapping[str, LoadedEntry],
+                     ids: list[str]) -> tuple[str, str, str | None] | None:
+    field = ".".join(str(p) for p in ref.path)
+    if ref.target == eid:
+        return "IB203", f"{field}: entry links to itself", "remove the self-reference"
+    target = entries.get(ref.target)
+    if target is None:
+        close = difflib.get_close_matches(ref.target, ids, n=1, cutoff=0.75)
+        hint = f"did you mean '{close[0]}'?" if close else f"create kb/{ref.kinds[0]}/{ref.target}.yaml or fix the id"
+        return "IB201", f"{field}: unknown id '{ref.target}'", hint
+    if target.kind not in ref.kinds:
+        expected = " or ".join(ref.kinds)
+        return "IB202", f"{field}: '{ref.target}' is a {target.kind} entry, expected {expected}", None
+    return None
+
+
+def build_graph(entries: Mapping[str, LoadedEntry], edges: list[Edge]) -> nx.MultiDiGraph:
+    """A MultiDiGraph with one node per entry (attribute `kind`) and keyed, typed edges."""
+    graph = nx.MultiDiGraph()
+    for eid, loaded in entries.items():
+        graph.add_node(eid, kind=loaded.kind)
+    for edge in edges:
+        graph.add_edge(edge.source, edge.target, key=f"{edge.type}:{'.'.join(map(str, edge.path))}",
+                       type=edge.type)
+    return graph
+
+
+def prerequisite_graph(graph: nx.MultiDiGraph) -> nx.DiGraph:
+    """Edges from each prerequisite to the entries that require it."""
+    req = nx.DiGraph()
+    req.add_nodes_from(n for n, k in graph.nodes(data="kind") if k in ("concepts", "metrics", "techniques"))
+    for src, dst, etype in graph.edges(data="type"):
+        if etype == "requires":
+            req.add_edge(dst, src)
+    return req
+
+
+def check_cycles(graph: nx.MultiDiGraph, entries: Mapping[str, LoadedEntry]) -> list[Diagnostic]:
+    """One error per group of entries whose prerequisites form a cycle."""
+    diags = []
+    req = prerequisite_graph(graph)
+    for component in nx.strongly_connected_components(req):
+        if len(component) < 2:
+            continue
+        members = sorted(component)
+        cycle = nx.find_cycle(req.subgraph(members))
+        chain = " -> ".join([cycle[0][1], *(v for _, v in cycle)][::-1])
+        first = entries[members[0]]
+        mark = first.doc.locate(("prerequisites",), prefer_key=True)
+        diags.append(Diagnostic(first.display_path, mark.line, mark.col, "IB204",
+                                f"prerequisite cycle: {chain}",
+                                hint="a prerequisite must be readable first; make one of these 'related' instead"))
+    return diags
+
+
+def check_aliases(entries: Mapping[str, LoadedEntry]) -> list[Diagnostic]:
+    """Aliases must not collide with each other or with another entry's id."""
+    diags = []
+    owner: dict[str, str] = {eid.lower(): eid for eid in entries}
+    for eid, loaded in entries.items():
+        for i, alias in enumerate(loaded.entry.aliases):
+            key = alias.lower()
+            other = owner.get(key)
+            if other is not None and other != eid:
+                mark = loaded.doc.locate(("aliases", i))
+                diags.append(Diagnostic(loaded.display_path, mark.line, mark.col, "IB205",
+                                        f"alias '{alias}' is already used by '{other}'",
+                                        hint="aliases must point at exactly one entry"))
+            else:
+                owner[key] = eid
+    return diags
+
+
+def check_orphans(graph: nx.MultiDiGraph, entries: Mapping[str, LoadedEntry]) -> list[Diagnostic]:
+    """Warn about entries nothing links to and that link to nothing (chapters and
+    citations do not count as links for articles; uncited sources are orphans)."""
+    diags = []
+    for eid, loaded in entries.items():
+        if loaded.kind == "chapters":
+            continue
+        if loaded.kind == "sources":
+            linked = graph.in_degree(eid) > 0
+        else:
+            linked = any(d.get("type") not in ("in_chapter", "cites")
+                         for _, _, d in graph.out_edges(eid, data=True)) or graph.in_degree(eid) > 0
+        if not linked:
+            what = "no entry cites this source" if loaded.kind == "sources" else "no links to or from other entries"
+            diags.append(Diagnostic(loaded.display_path, 1, 1, "IB206", f"orphan: {what}", severity="warning",
+                                    hint="link it from a related entry" if loaded.kind != "sources"
+                                    else "cite it or remove it"))
+    return diags
+
+
+def check_graph(entries: Mapping[str, LoadedEntry]) -> tuple[nx.MultiDiGraph, list[Diagnostic]]:
+    """Build the graph and run every cross-entry check."""
+    edges, diags = collect_edges(entries)
+    graph = build_graph(entries, edges)
+    diags += check_cycles(graph, entries)
+    diags += check_aliases(entries)
+    diags += check_orphans(graph, entries)
+    return graph, diags

@@ -1,0 +1,317 @@
+"""The query API: an immutable, typed view of a validated knowledge base."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import operator
+import re
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
+
+import networkx as nx
+from pydantic import BaseModel
+
+from .schema import KINDS, Chapter, Concept, EntryBase, Format, Framework, Gpu, LlmModel, Metric, Source, Technique
+from .schema.base import Quantity
+from .search import Document, SearchHit, SearchIndex
+
+E = TypeVar("E", bound=EntryBase)
+ARTICLE_KINDS = ("concepts", "metrics", "techniques")
+
+
+class Entries(Mapping[str, E], Generic[E]):
+    """A read-only mapping of id to entry for one kind, with filtering."""
+
+    def __init__(self, items: dict[str, E]):
+        self._items = MappingProxyType(items)
+
+    def __getitem__(self, key: str) -> E:
+        try:
+            return self._items[key]
+        except KeyError:
+            close = difflib.get_close_matches(key, list(self._items), n=3)
+            raise KeyError(f"{key!r} not found" + (f"; did you mean {', '.join(close)}?" if close else "")) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Entries({len(self)} entries)"
+
+    def filter(self, predicate: Callable[[E], bool] | None = None, /, **equals: Any) -> list[E]:
+        """Entries for which ``predicate`` is true and every ``field=value`` matches
+        (dotted fields as ``architecture__kv_heads=8``; sourced numbers compare by value)."""
+        out = []
+        for entry in self._items.values():
+            if predicate is not None and not predicate(entry):
+                continue
+            if all(field_value(entry, k.replace("__", ".")) == v for k, v in equals.items()):
+                out.append(entry)
+        return out
+
+
+def field_value(entry: BaseModel, dotted: str) -> Any:
+    """The value at a dotted field path; a sourced number gives its plain value."""
+    value: Any = entry
+    for part in dotted.split("."):
+        if value is None:
+            return None
+        if not isinstance(value, BaseModel) or part not in type(value).model_fields:
+            raise KeyError(f"no field {dotted!r} on {type(entry).__name__}")
+        value = getattr(value, part)
+    return value.value if isinstance(value, Quantity) else value
+
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    ">=": operator.ge, "<=": operator.le, "!=": operator.ne, "=": operator.eq, ">": operator.gt,
+    "<": operator.lt, "~": lambda a, b: a is not None and str(b).lower() in str(a).lower(),
+}
+_WHERE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|!=|=|>|<|~)\s*(.*?)\s*$")
+
+
+def parse_where(expression: str) -> Callable[[BaseModel], bool]:
+    """Turn `field OP value` (OP one of = != > >= < <= ~) into a predicate.
+    Numbers compare numerically, `true`/`false` as booleans, other values as text;
+    `~` tests 'contains' (case-insensitive); a list field matches when any item does."""
+    match = _WHERE.match(expression)
+    if not match:
+        raise ValueError(f"cannot read filter {expression!r}; write FIELD OP VALUE, e.g. memory_gib>=80")
+    field, op, raw = match.groups()
+    want: Any = raw
+    if raw.lower() in ("true", "false"):
+        want = raw.lower() == "true"
+    else:
+        try:
+            want = float(raw)
+        except ValueError:
+            want = raw
+    compare = _OPS[op]
+
+    def predicate(entry: BaseModel) -> bool:
+        value = field_value(entry, field)
+        values = value if isinstance(value, tuple) else (value,)
+        for v in values:
+            if v is None and op != "!=":
+                continue
+            try:
+                if compare(v, want):
+                    return True
+            except TypeError:
+                if compare(str(v), str(want)):
+                    return True
+        return False
+
+    return predicate
+
+
+class KnowledgeBase:
+    """All entries, their graph and search. Obtain one with `inferbook.load()`."""
+
+    def __init__(self, entries: dict[str, EntryBase], kinds: dict[str, str], paths: dict[str, Path],
+                 edges: list[tuple[str, str, str]], data_version: str, data_date: str):
+        self._entries = MappingProxyType(dict(entries))
+        self._kinds = MappingProxyType(dict(kinds))
+        self._paths = MappingProxyType(dict(paths))
+        self._edges = tuple(edges)
+        self.data_version = data_version
+        """Version of the knowledge-base content."""
+        self.data_date = data_date
+        """Date of that content version (YYYY-MM-DD)."""
+        by_kind: dict[str, dict[str, EntryBase]] = {k: {} for k in KINDS}
+        for eid, entry in self._entries.items():
+            by_kind[self._kinds[eid]][eid] = entry
+        self._by_kind = {k: Entries(v) for k, v in by_kind.items()}
+        aliases: dict[str, str] = {}
+        for eid, entry in self._entries.items():
+            for name in (entry.title, *entry.aliases):
+                aliases.setdefault(name.lower(), eid)
+        self._aliases = MappingProxyType(aliases)
+
+    # kinds ---------------------------------------------------------------
+    @property
+    def chapters(self) -> Entries[Chapter]:
+        return self._by_kind["chapters"]  # type: ignore[return-value]
+
+    @property
+    def concepts(self) -> Entries[Concept]:
+        return self._by_kind["concepts"]  # type: ignore[return-value]
+
+    @property
+    def metrics(self) -> Entries[Metric]:
+        return self._by_kind["metrics"]  # type: ignore[return-value]
+
+    @property
+    def techniques(self) -> Entries[Technique]:
+        return self._by_kind["techniques"]  # type: ignore[return-value]
+
+    @property
+    def gpus(self) -> Entries[Gpu]:
+        return self._by_kind["gpus"]  # type: ignore[return-value]
+
+    @property
+    def models(self) -> Entries[LlmModel]:
+        return self._by_kind["models"]  # type: ignore[return-value]
+
+    @property
+    def formats(self) -> Entries[Format]:
+        return self._by_kind["formats"]  # type: ignore[return-value]
+
+    @property
+    def frameworks(self) -> Entries[Framework]:
+        return self._by_kind["frameworks"]  # type: ignore[return-value]
+
+    @property
+    def sources(self) -> Entries[Source]:
+        return self._by_kind["sources"]  # type: ignore[return-value]
+
+    def kind(self, name: str) -> Entries[EntryBase]:
+        """Entries of the kind named like its kb/ folder (e.g. "gpus")."""
+        if name not in self._by_kind:
+            raise KeyError(f"unknown kind {name!r}; kinds: {', '.join(self._by_kind)}")
+        return self._by_kind[name]
+
+    # lookup --------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[EntryBase]:
+        return iter(self._entries.values())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.resolve(key) is not None
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={len(v)}" for k, v in self._by_kind.items())
+        return f"KnowledgeBase(data_version={self.data_version!r}, {counts})"
+
+    def resolve(self, key: str) -> str | None:
+        """The id that ``key`` names: an id, or (case-insensitively) an alias or title."""
+        if key in self._entries:
+            return key
+        return self._aliases.get(key.lower())
+
+    def get(self, key: str) -> EntryBase:
+        """The entry with this id, alias or title; KeyError with suggestions otherwise."""
+        eid = self.resolve(key)
+        if eid is None:
+            names = list(self._entries) + list(self._aliases)
+            close = difflib.get_close_matches(key.lower(), names, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise KeyError(f"no entry with id or alias {key!r}{hint}")
+        return self._entries[eid]
+
+    def kind_of(self, key: str) -> str:
+        """The kind (kb/ folder name) of an entry."""
+        return self._kinds[self.get(key).id]
+
+    def path_of(self, key: str) -> Path:
+        """The YAML file an entry was loaded from."""
+        return self._paths[self.get(key).id]
+
+    def where(self, kind: str, *expressions: str) -> list[EntryBase]:
+        """Entries of ``kind`` matching every `field OP value` expression."""
+        predicates = [parse_where(e) for e in expressions]
+        return self.kind(kind).filter(lambda e: all(p(e) for p in predicates))
+
+    # search --------------------------------------------------------------
+    @functools.cached_property
+    def _index(self) -> SearchIndex:
+        docs = []
+        for eid, entry in self._entries.items():
+            summary = getattr(entry, "summary", None) or ""
+            fields = [("id", eid), ("title", entry.title), ("summary", summary)]
+            fields += [("alias", a) for a in entry.aliases]
+            for name in ("body", "notes"):
+                text = getattr(entry, name, None)
+                if text:
+                    fields.append(("body", text))
+            docs.append(Document(eid, self._kinds[eid], entry.title, summary, tuple(fields)))
+        return SearchIndex(docs)
+
+    def search(self, text: str, kind: str | None = None, limit: int = 20) -> list[SearchHit]:
+        """Full-text search over ids, titles, aliases, summaries and bodies."""
+        return self._index.search(text, kind=kind, limit=limit)
+
+    # graph ---------------------------------------------------------------
+    @functools.cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """A frozen networkx MultiDiGraph: nodes are ids (attribute `kind`), edges carry `type`."""
+        graph = nx.MultiDiGraph()
+        for eid in self._entries:
+            graph.add_node(eid, kind=self._kinds[eid])
+        for i, (src, dst, etype) in enumerate(self._edges):
+            graph.add_edge(src, dst, key=i, type=etype)
+        return nx.freeze(graph)
+
+    def _linked(self, eid: str, types: tuple[str, ...] | None, outgoing: bool) -> list[EntryBase]:
+        seen: dict[str, None] = {}
+        for src, dst, etype in self._edges:
+            if types is not None and etype not in types:
+                continue
+            if outgoing and src == eid:
+                seen.setdefault(dst)
+            elif not outgoing and dst == eid:
+                seen.setdefault(src)
+        return [self._entries[i] for i in seen]
+
+    def prerequisites(self, key: str, recursive: bool = False) -> list[EntryBase]:
+        """What to read first; with ``recursive``, the whole chain in reading order."""
+        eid = self.get(key).id
+        if not recursive:
+            return self._linked(eid, ("requires",), outgoing=True)
+        order = {e.id: i for i, e in enumerate(self.learning_order())}
+        found: set[str] = set()
+        stack = [eid]
+        while stack:
+            for dep in self._linked(stack.pop(), ("requires",), outgoing=True):
+                if dep.id not in found:
+                    found.add(dep.id)
+                    stack.append(dep.id)
+        return sorted((self._entries[i] for i in found), key=lambda e: order.get(e.id, 0))
+
+    def related(self, key: str) -> list[EntryBase]:
+        """Entries linked to this one in either direction, excluding chapters and sources."""
+        eid = self.get(key).id
+        out = {e.id: e for e in self._linked(eid, None, True) + self._linked(eid, None, False)}
+        return [e for i, e in out.items() if self._kinds[i] not in ("chapters", "sources")]
+
+    def backlinks(self, key: str) -> list[EntryBase]:
+        """Entries that reference this one."""
+        return self._linked(self.get(key).id, None, outgoing=False)
+
+    def neighbourhood(self, key: str, radius: int = 1) -> list[EntryBase]:
+        """Entries within ``radius`` links, ignoring direction."""
+        eid = self.get(key).id
+        near = nx.ego_graph(self.graph.to_undirected(as_view=True), eid, radius=radius)
+        return [self._entries[n] for n in sorted(near.nodes) if n != eid]
+
+    def learning_order(self) -> tuple[EntryBase, ...]:
+        """Concepts, metrics and techniques in reading order: chapters in sequence,
+        `order` within a chapter, and every prerequisite before what needs it."""
+        return self._learning_order
+
+    @functools.cached_property
+    def _learning_order(self) -> tuple[EntryBase, ...]:
+        articles = {i: e for i, e in self._entries.items() if self._kinds[i] in ARTICLE_KINDS}
+        req = nx.DiGraph()
+        req.add_nodes_from(articles)
+        for src, dst, etype in self._edges:
+            if etype == "requires" and src in articles and dst in articles:
+                req.add_edge(dst, src)
+        chapter_no = {cid: c.number for cid, c in self.chapters.items()}
+
+        def key(eid: str) -> tuple:
+            entry = articles[eid]
+            return (chapter_no.get(entry.chapter, 99), entry.order, entry.title.lower())  # type: ignore[attr-defined]
+
+        return tuple(articles[i] for i in nx.lexicographical_topological_sort(req, key=key))
+
+    def chapter_entries(self, chapter_id: str) -> list[EntryBase]:
+        """Articles of one chapter in reading order."""
+        return [e for e in self.learning_order() if e.chapter == chapter_id]  # type: ignore[attr-defined]

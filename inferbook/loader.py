@@ -1,0 +1,266 @@
+"""Read knowledge-base folders into validated entries, collecting every problem.
+
+Data enters the project here: each `kb/<kind>/<id>.yaml` file is parsed by
+`yamlio`, validated against its pydantic model, and kept with the positions
+of its values so that graph checks and lint rules can point at lines too.
+Several folders can be layered (`--kb public --kb private`): a later folder may
+add entries, and may replace earlier ones only when its `_layer.yaml` lists
+them under `replaces`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .diagnostics import Diagnostic
+from .schema import KINDS, EntryBase
+from .schema.base import slug_ok
+from .yamlio import Document, YamlError, read_file
+
+LAYER_FILE = "_layer.yaml"
+
+
+@dataclass(slots=True)
+class LoadedEntry:
+    """An entry that passed its schema, with where it came from."""
+
+    kind: str
+    entry: EntryBase
+    path: Path
+    display_path: str
+    doc: Document
+    layer: int
+
+
+@dataclass(slots=True)
+class LoadResult:
+    """Everything read from the folders: valid entries and all findings."""
+
+    entries: dict[str, LoadedEntry] = field(default_factory=dict)
+    layers: list[Layer] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files_read: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+
+def display_path(path: Path) -> str:
+    """A path relative to the working directory when possible."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # pragma: no cover - other drive on Windows
+        return str(path)
+
+
+def _schema_diagnostics(exc: ValidationError, doc: Document, file: str, model: type[EntryBase]) -> list[Diagnostic]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if isinstance(p, int) or not str(p).startswith(("function-", "tagged-")))
+        kind = err["type"]
+        dotted = ".".join(str(p) for p in loc) or "(entry)"
+        hint = None
+        if kind == "extra_forbidden":
+            parent = _model_at(model, loc[:-1])
+            names = list(parent.model_fields) if parent else []
+            close = difflib.get_close_matches(str(loc[-1]), names, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "remove it, or see the schema for allowed fields"
+            message = f"unknown field '{dotted}'"
+            mark = doc.locate(loc, prefer_key=True)
+        elif kind == "missing":
+            message = f"missing required field '{dotted}'"
+            mark = doc.locate(loc[:-1], prefer_key=True) if loc[:-1] else doc.locate(())
+            hint = _field_doc(model, loc)
+        else:
+            value = err.get("input")
+            shown = repr(value) if isinstance(value, (str, int, float, bool)) else type(value).__name__
+            msg = err["msg"]
+            if msg.startswith("Value error, "):
+                msg = msg[len("Value error, "):]
+            message = f"{dotted}: {msg} (got {shown})" if loc else msg
+            mark = doc.locate(loc)
+        out.append(Diagnostic(file, mark.line, mark.col, "IB101", message, hint=hint))
+    return out
+
+
+def _model_at(model: type, loc: tuple) -> type | None:
+    """The pydantic model class that holds the field at ``loc``."""
+    import typing
+
+    from pydantic import BaseModel
+
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
+            return None
+        ann = current.model_fields[part].annotation
+        stack, found = [ann], None
+        while stack:
+            a = stack.pop()
+            if isinstance(a, type) and issubclass(a, BaseModel):
+                found = a
+                break
+            stack.extend(typing.get_args(a))
+        current = found
+    return current if isinstance(current, type) else None
+
+
+def _field_doc(model: type, loc: tuple) -> str | None:
+    parent = _model_at(model, loc[:-1])
+    if parent is None or not loc:
+        return None
+    info = parent.model_fields.get(str(loc[-1]))
+    if info is None or not info.description:
+        return None
+    first = info.description.strip().split("\n")[0]
+    return first if len(first) < 160 else first[:157] + "..."
+
+
+def load_file(path: Path, kind: str, layer: int = 0) -> tuple[LoadedEntry | None, list[Diagnostic]]:
+    """Parse and validate one entry file of ``kind``."""
+    shown = display_path(path)
+    stem = path.name[: -len(".yaml")]
+    if not slug_ok(stem):
+        return None, [Diagnostic(shown, 1, 1, "IB003", f"file name '{path.name}' is not a valid id",
+                                 hint="use lower-case letters, digits and single '-' or '.', e.g. h100-sxm.yaml")]
+    try:
+        doc = read_file(path)
+    except YamlError as exc:
+        return None, [Diagnostic(shown, exc.line, exc.col, "IB001", exc.message, hint=exc.hint)]
+    except OSError as exc:
+        return None, [Diagnostic(shown, 1, 1, "IB002", f"cannot read file: {exc.strerror or exc}")]
+    model = KINDS[kind]
+    try:
+        entry = model.model_validate(doc.data)
+    except ValidationError as exc:
+        return None, _schema_diagnostics(exc, doc, shown, model)
+    if entry.id != stem:
+        mark = doc.locate(("id",))
+        return None, [Diagnostic(shown, mark.line, mark.col, "IB102",
+                                 f"id '{entry.id}' does not match the file name '{path.name}'",
+                                 hint=f"rename the file to {entry.id}.yaml or set id: {stem}")]
+    return LoadedEntry(kind, entry, path, shown, doc, layer), []
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """What a folder's optional `_layer.yaml` says about it."""
+
+    name: str
+    data_version: str | None = None
+    data_date: str | None = None
+    replaces: frozenset[str] = frozenset()
+
+
+_LAYER_FIELDS = ("name", "description", "data_version", "data_date", "replaces")
+
+
+def read_layer(folder: Path) -> tuple[Layer, list[Diagnostic]]:
+    """Read `_layer.yaml` of a folder (name, data version and date, ids it replaces)."""
+    path = folder / LAYER_FILE
+    if not path.exists():
+        return Layer(folder.name), []
+    shown = display_path(path)
+    try:
+        doc = read_file(path)
+    except YamlError as exc:
+        return Layer(folder.name), [Diagnostic(shown, exc.line, exc.col, "IB001", exc.message, hint=exc.hint)]
+    data = doc.data
+    diags = [Diagnostic(shown, *_lc(doc, (k,)), "IB101", f"unknown field '{k}'",
+                        hint="allowed: " + ", ".join(_LAYER_FIELDS)) for k in sorted(set(data) - set(_LAYER_FIELDS))]
+    for key in ("name", "data_version", "data_date"):
+        if key in data and not isinstance(data[key], str):
+            diags.append(Diagnostic(shown, *_lc(doc, (key,)), "IB101", f"{key} must be quoted text"))
+            data.pop(key)
+    replaces = data.get("replaces", ())
+    if not isinstance(replaces, tuple) or not all(isinstance(r, str) for r in replaces):
+        diags.append(Diagnostic(shown, *_lc(doc, ("replaces",)), "IB101", "replaces must be a list of ids"))
+        replaces = ()
+    layer = Layer(data.get("name", folder.name), data.get("data_version"), data.get("data_date"), frozenset(replaces))
+    return layer, diags
+
+
+def _lc(doc: Document, path: tuple) -> tuple[int, int]:
+    m = doc.locate(path, prefer_key=True)
+    return m.line, m.col
+
+
+def discover(folder: Path) -> tuple[list[tuple[str, Path]], list[Diagnostic]]:
+    """List the entry files of one knowledge-base folder, in a stable order."""
+    files: list[tuple[str, Path]] = []
+    diags: list[Diagnostic] = []
+    if not folder.is_dir():
+        return files, [Diagnostic(display_path(folder), 1, 1, "IB004", "knowledge-base folder not found")]
+    for child in sorted(folder.iterdir()):
+        name = child.name
+        if name.startswith(".") or name in (LAYER_FILE, "README.md"):
+            continue
+        if child.is_dir() and name in KINDS:
+            for item in sorted(child.iterdir()):
+                if item.name.startswith("."):
+                    continue
+                if item.is_file() and item.name.endswith(".yaml"):
+                    files.append((name, item))
+                else:
+                    diags.append(Diagnostic(display_path(item), 1, 1, "IB005",
+                                            "not an entry file: expected <id>.yaml",
+                                            hint="entries are YAML files named after their id"))
+        else:
+            diags.append(Diagnostic(display_path(child), 1, 1, "IB006",
+                                    f"unexpected item '{name}' in a knowledge-base folder",
+                                    hint="kinds: " + ", ".join(KINDS)))
+    return files, diags
+
+
+def load_folders(folders: Sequence[Path], extra_files: Sequence[Path] = ()) -> LoadResult:
+    """Load and layer knowledge-base folders, then any ``extra_files`` (single entries
+    outside those folders, each replacing an entry of the same id)."""
+    result = LoadResult()
+    for layer, folder in enumerate(folders):
+        files, diags = discover(folder)
+        result.diagnostics.extend(diags)
+        layer_info, layer_diags = read_layer(folder)
+        result.layers.append(layer_info)
+        result.diagnostics.extend(layer_diags)
+        for kind, path in files:
+            result.files_read += 1
+            loaded, file_diags = load_file(path, kind, layer)
+            result.diagnostics.extend(file_diags)
+            if loaded is None:
+                continue
+            previous = result.entries.get(loaded.entry.id)
+            if previous is None:
+                result.entries[loaded.entry.id] = loaded
+            elif previous.layer < layer and loaded.entry.id in layer_info.replaces and previous.kind == kind:
+                result.entries[loaded.entry.id] = loaded
+            else:
+                mark = loaded.doc.locate(("id",))
+                hint = (f"list '{loaded.entry.id}' under replaces: in {folder / LAYER_FILE} to override it"
+                        if previous.layer < layer else "ids must be unique across all kinds")
+                result.diagnostics.append(Diagnostic(
+                    loaded.display_path, mark.line, mark.col, "IB103",
+                    f"duplicate id '{loaded.entry.id}', already defined in {previous.display_path}", hint=hint))
+    for path in extra_files:
+        kind = path.parent.name
+        result.files_read += 1
+        if kind not in KINDS:
+            result.diagnostics.append(Diagnostic(display_path(path), 1, 1, "IB006",
+                                                 f"cannot tell the kind of '{path}'",
+                                                 hint="entry files live in a folder named after their kind: "
+                                                 + ", ".join(KINDS)))
+            continue
+        loaded, file_diags = load_file(path, kind, len(folders))
+        result.diagnostics.extend(file_diags)
+        if loaded is not None:
+            result.entries[loaded.entry.id] = loaded
+    return result

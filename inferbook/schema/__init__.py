@@ -1,0 +1,32 @@
+"""Pydantic models for every entry kind. `KINDS` maps a kb/ folder to its model."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from .articles import Chapter, Concept, Faq, Formula, Metric, Technique, ToolDefinition
+from .base import Citation, EntryBase, Quantity, Ref
+from .formats import Format
+from .frameworks import Framework
+from .gpus import Gpu, Throughput
+from .models import LlmModel, Mla, ModelArchitecture, Moe
+from .sources import Source
+
+KINDS: dict[str, type[EntryBase]] = {
+    "chapters": Chapter,
+    "concepts": Concept,
+    "metrics": Metric,
+    "techniques": Technique,
+    "gpus": Gpu,
+    "models": LlmModel,
+    "formats": Format,
+    "frameworks": Framework,
+    "sources": Source,
+}
+"""Entry kinds in load order; the key is the kb/ folder name."""
+
+__all__ = [
+    "KINDS", "BaseModel", "Chapter", "Citation", "Concept", "EntryBase", "Faq", "Format",
+    "Formula", "Framework", "Gpu", "LlmModel", "Metric", "Mla", "ModelArchitecture", "Moe",
+    "Quantity", "Ref", "Source", "Technique", "Throughput", "ToolDefinition",
+]

@@ -1,0 +1,101 @@
+"""Handbook prose: chapters, concepts, metrics and techniques."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from .base import ANY_KIND, ARTICLE_KINDS, CitationOrId, EntryBase, ShortText, Strict, ref
+
+Summary = Annotated[str, StringConstraints(min_length=10, max_length=240)]
+Markdown = Annotated[str, StringConstraints(max_length=60_000)]
+
+
+class Formula(Strict):
+    """A key formula, typeset from LaTeX."""
+
+    name: ShortText
+    """What the formula computes."""
+    latex: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    """The formula in LaTeX math (no surrounding $)."""
+    where: tuple[ShortText, ...] = ()
+    """One line per symbol: what it stands for and its unit."""
+
+
+class Faq(Strict):
+    """A question readers ask, and its answer (Markdown)."""
+
+    q: ShortText
+    a: Markdown
+
+
+class Chapter(EntryBase):
+    """A chapter of the handbook: articles point at it with `chapter`."""
+
+    number: int = Field(ge=1, le=99)
+    """Position of the chapter in the book."""
+    summary: Summary
+    """One sentence on what the chapter covers."""
+    body: Markdown = ""
+    """Introduction shown on the chapter page."""
+
+
+class ArticleBase(EntryBase):
+    """Common fields of concepts, metrics and techniques."""
+
+    summary: Summary
+    """One sentence (at most 240 characters) that defines the topic."""
+    chapter: ref("chapters", edge="in_chapter")
+    """Id of the chapter this entry belongs to."""
+    order: int = Field(default=100, ge=0, le=1000)
+    """Position within the chapter (lower first); prerequisites still come before."""
+    body: Markdown
+    """The text, in Markdown with $inline$ and $$display$$ LaTeX math and
+    {{ expression }} values computed from the knowledge base."""
+    formulas: tuple[Formula, ...] = ()
+    """Key formulas of the topic."""
+    faq: tuple[Faq, ...] = ()
+    """Frequently asked questions."""
+    prerequisites: tuple[ref(*ARTICLE_KINDS, edge="requires"), ...] = ()
+    """Entries a reader should know first (concepts, metrics or techniques)."""
+    related: tuple[ref(*ANY_KIND, edge="related"), ...] = ()
+    """Entries of any kind worth reading next."""
+    sources: tuple[CitationOrId, ...] = Field(min_length=1)
+    """Where the facts come from: ids of kb/sources/ entries, or mappings with a locator."""
+
+
+class Concept(ArticleBase):
+    """An idea or mechanism: what it is and why it matters for inference."""
+
+
+class ToolDefinition(Strict):
+    """How one benchmark tool defines or reports a metric."""
+
+    tool: ShortText
+    """Tool name, e.g. "vLLM bench"."""
+    definition: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    """What the tool measures under this metric's name, in its own terms."""
+    source: CitationOrId | None = None
+
+
+class Metric(ArticleBase):
+    """A quantity that measures inference speed, cost or quality."""
+
+    unit: ShortText
+    """Unit the metric is reported in, e.g. "ms" or "tokens/s"."""
+    better: Literal["lower", "higher"]
+    """Which direction is better."""
+    tool_definitions: tuple[ToolDefinition, ...] = ()
+    """How common benchmark tools define it, where they differ."""
+
+
+class Technique(ArticleBase):
+    """A method that changes how inference is done."""
+
+    uses: tuple[ref(*ANY_KIND, edge="uses"), ...] = ()
+    """Entries this technique builds on or relies on."""
+    alternative_to: tuple[ref(*ARTICLE_KINDS, edge="alternative_to"), ...] = ()
+    """Techniques or concepts that solve the same problem another way."""
+    frameworks: tuple[ref("frameworks", edge="implemented_by"), ...] = ()
+    """Inference frameworks that implement it."""

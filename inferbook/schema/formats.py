@@ -1,0 +1,46 @@
+"""Numeric and quantization formats."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from .articles import Markdown, Summary
+from .base import CitationOrId, EntryBase, ShortText, ref
+
+Architecture = Literal[
+    "volta", "turing", "ampere", "ada", "hopper", "blackwell", "blackwell-ultra",
+    "cdna2", "cdna3", "cdna4", "gaudi2", "gaudi3", "tpu", "neuron", "apple-m", "cpu",
+]
+
+
+class Format(EntryBase):
+    """A way of storing numbers: a plain floating or integer type, a block-scaled
+    microscaling format, or a weight-quantization scheme."""
+
+    summary: Summary
+    category: Literal["float", "integer", "block-scaled", "weight-quantization", "gguf"]
+    """Plain float/int type, a microscaling block format, a weight-only scheme, or a GGUF type."""
+    bits_per_value: float = Field(gt=0, le=64)
+    """Bits of one stored element, without shared scales."""
+    effective_bits_per_weight: float = Field(gt=0, le=64)
+    """Bits per weight including scales, zero points and block metadata."""
+    exponent_bits: int | None = Field(default=None, ge=0, le=11)
+    """Exponent bits of a floating element."""
+    mantissa_bits: int | None = Field(default=None, ge=0, le=52)
+    """Stored mantissa (fraction) bits of a floating element."""
+    block_size: int | None = Field(default=None, ge=1)
+    """Elements sharing one scale (block or group size)."""
+    scale: ShortText | None = None
+    """Format of the shared scale, e.g. "E8M0 per 32 values" or "FP16 per 128 values"."""
+    element_format: ref("formats", edge="uses") | None = None
+    """The plain format the elements are stored in, when there is one."""
+    used_for: tuple[Literal["weights", "activations", "kv-cache", "training"], ...] = ()
+    """What engines store in it."""
+    native_tensor_core: tuple[Architecture, ...] = ()
+    """Accelerator generations whose matrix units compute on it directly."""
+    body: Markdown = ""
+    """Notes on range, precision and when to use it."""
+    sources: tuple[CitationOrId, ...] = Field(min_length=1)
+    """Specification, paper or documentation that defines it."""

@@ -1,0 +1,66 @@
+"""Inference engines and serving systems."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from .articles import Markdown, Summary
+from .base import CitationOrId, EntryBase, ShortText, Strict, Url, ref
+
+
+class Features(Strict):
+    """Serving features; true/false where documented, absent where unknown."""
+
+    continuous_batching: bool | None = None
+    paged_kv_cache: bool | None = None
+    prefix_caching: bool | None = None
+    speculative_decoding: bool | None = None
+    chunked_prefill: bool | None = None
+    prefill_decode_disaggregation: bool | None = None
+    tensor_parallelism: bool | None = None
+    pipeline_parallelism: bool | None = None
+    expert_parallelism: bool | None = None
+    multi_lora: bool | None = None
+    structured_output: bool | None = None
+    openai_compatible_api: bool | None = None
+    kv_cache_quantization: bool | None = None
+
+
+class Flag(Strict):
+    """A command-line flag or setting that controls a feature."""
+
+    feature: ShortText
+    """What it controls."""
+    flag: ShortText
+    """The flag or setting as written, e.g. `--max-num-seqs`."""
+    note: ShortText | None = None
+
+
+class Framework(EntryBase):
+    """An inference engine, server or orchestration layer."""
+
+    summary: Summary
+    role: Literal["engine", "server", "orchestrator", "local-runtime", "library"]
+    """Where it sits: an engine that runs the model, a server around engines,
+    an orchestrator across many replicas, a desktop runtime, or a library."""
+    license: ShortText
+    """SPDX licence id of the code."""
+    repository: Url
+    """Source code repository."""
+    maintainer: ShortText
+    """Organisation or community that maintains it."""
+    language: tuple[ShortText, ...] = ()
+    """Main implementation languages."""
+    hardware: tuple[ShortText, ...] = ()
+    """Accelerators and processors it runs on."""
+    features: Features = Features()
+    quantization_formats: tuple[ref("formats", edge="supports"), ...] = ()
+    """Formats it can load and run."""
+    flags: tuple[Flag, ...] = ()
+    """Flags that control the features above."""
+    body: Markdown = ""
+    """When to choose it, and its trade-offs."""
+    sources: tuple[CitationOrId, ...] = Field(min_length=1)
+    """Documentation pages the facts come from."""

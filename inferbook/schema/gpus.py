@@ -1,0 +1,78 @@
+"""Accelerators: GPUs, TPUs and other chips that run inference."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from .base import CitationOrId, EntryBase, PartialDate, ShortText, SourcedNumber, SourceId, Strict, ref
+from .formats import Architecture
+
+
+class Throughput(Strict):
+    """Peak matrix (tensor-core) throughput of one chip per data type. TFLOPS are
+    10^12 floating-point operations per second; TOPS are 10^12 integer operations.
+    `fp32_tflops` and `fp64_tflops` are the non-tensor vector rates."""
+
+    fp64_tflops: SourcedNumber | None = None
+    fp32_tflops: SourcedNumber | None = None
+    tf32_tflops: SourcedNumber | None = None
+    bf16_tflops: SourcedNumber | None = None
+    fp16_tflops: SourcedNumber | None = None
+    fp8_tflops: SourcedNumber | None = None
+    fp6_tflops: SourcedNumber | None = None
+    fp4_tflops: SourcedNumber | None = None
+    int8_tops: SourcedNumber | None = None
+    int4_tops: SourcedNumber | None = None
+
+
+class Interconnect(Strict):
+    """How the chip talks to its peers and its host."""
+
+    name: ShortText | None = None
+    """Scale-up link, e.g. "NVLink 4" or "Infinity Fabric"."""
+    bandwidth_gb_s: SourcedNumber | None = None
+    """Total scale-up bandwidth per chip, both directions added, in GB/s (10^9 bytes/s)."""
+    host_interface: ShortText | None = None
+    """Host bus, e.g. "PCIe 5.0 x16"."""
+
+
+class Gpu(EntryBase):
+    """One accelerator, per chip (a GB200 superchip is described per GPU).
+    Every number is dense unless its field says sparse."""
+
+    vendor: Literal["nvidia", "amd", "intel", "google", "aws", "apple", "other"]
+    architecture: Architecture
+    """Microarchitecture generation."""
+    form_factor: Literal["sxm", "pcie", "oam", "superchip", "board", "chip", "soc"]
+    """Module type: SXM, PCIe card, OCP accelerator module, superchip, a vendor board
+    (e.g. a TPU or Inferentia chip on its board), or a system-on-chip."""
+    market: Literal["datacenter", "workstation", "consumer", "edge"]
+    release_date: PartialDate
+    """First availability or announcement."""
+    source: SourceId
+    """Primary source (usually the datasheet); it cites every bare number below."""
+    memory_gib: SourcedNumber
+    """Memory capacity in GiB (2^30 bytes). Vendors' "GB" for HBM and GDDR capacity
+    is binary: an "80GB" card holds 80 GiB."""
+    memory_type: ShortText
+    """e.g. HBM3, HBM3e, GDDR6X, LPDDR5X."""
+    memory_bandwidth_gb_s: SourcedNumber
+    """Peak memory bandwidth in GB/s (10^9 bytes per second)."""
+    memory_bus_bits: int | None = Field(default=None, ge=32, le=16384)
+    """Memory interface width in bits, where published."""
+    dense: Throughput
+    """Dense peak throughput (no structured sparsity)."""
+    sparse: Throughput | None = None
+    """The vendor's 2:4-sparsity figures, kept for reference only."""
+    tdp_w: SourcedNumber | None = None
+    """Maximum board or module power in watts."""
+    interconnect: Interconnect = Interconnect()
+    variant_of: ref("gpus", edge="variant_of") | None = None
+    """The flagship variant this one derives from (e.g. a PCIe card of an SXM part)."""
+    supported_formats: tuple[ref("formats", edge="supports"), ...] = ()
+    """Formats its matrix units compute natively."""
+    sources: tuple[CitationOrId, ...] = ()
+    """Further sources beyond the primary one."""
+    notes: ShortText | None = None

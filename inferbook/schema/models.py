@@ -1,0 +1,121 @@
+"""Open-weight LLMs and their architectures, as their config.json states them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .base import CitationOrId, EntryBase, PartialDate, ShortText, SourcedNumber, SourceId, Strict, ref
+
+LayerKind = Literal["full", "sliding", "chunked", "linear"]
+
+
+class Mla(Strict):
+    """Multi-head latent attention ranks (DeepSeek-V2 style)."""
+
+    kv_lora_rank: int = Field(ge=1)
+    """Width of the compressed KV latent that is cached."""
+    q_lora_rank: int | None = Field(default=None, ge=1)
+    """Width of the compressed query (null when queries are not compressed)."""
+    qk_rope_head_dim: int = Field(ge=1)
+    """Per-head rotary part of the key; one shared copy is cached per token."""
+    qk_nope_head_dim: int = Field(ge=1)
+    """Per-head non-rotary part of query and key."""
+    v_head_dim: int = Field(ge=1)
+    """Per-head value width."""
+
+
+class Moe(Strict):
+    """Mixture-of-experts layout."""
+
+    experts: int = Field(ge=2)
+    """Routed experts per MoE layer."""
+    experts_per_token: int = Field(ge=1)
+    """Routed experts each token activates."""
+    shared_experts: int = Field(default=0, ge=0)
+    """Experts every token passes through."""
+    expert_intermediate_size: int = Field(ge=1)
+    """FFN width of one expert."""
+    dense_layers: int = Field(default=0, ge=0)
+    """Leading layers that use a dense FFN instead (DeepSeek's first_k_dense_replace)."""
+    layer_interval: int = Field(default=1, ge=1)
+    """Every n-th layer (after the dense ones) is MoE; 1 means all of them."""
+
+
+class ModelArchitecture(Strict):
+    """Transformer shape, copied from the model's config.json."""
+
+    layers: int = Field(ge=1, le=1000)
+    """num_hidden_layers."""
+    hidden_size: int = Field(ge=1)
+    attention_heads: int = Field(ge=1)
+    """num_attention_heads (query heads)."""
+    kv_heads: int = Field(ge=1)
+    """num_key_value_heads; equals attention_heads for MHA."""
+    head_dim: int = Field(ge=1)
+    """Per-head width as the config gives it (not always hidden/heads)."""
+    intermediate_size: int | None = Field(default=None, ge=1)
+    """Dense FFN width (null when every layer is MoE and no dense width exists)."""
+    vocab_size: int = Field(ge=1)
+    context_length: int = Field(ge=1)
+    """max_position_embeddings or the documented maximum context."""
+    tie_word_embeddings: bool
+    """Whether the output head shares the embedding matrix."""
+    attention: Literal["mha", "gqa", "mqa", "mla"]
+    """Attention type."""
+    mla: Mla | None = None
+    """MLA ranks; required when attention is mla."""
+    layer_pattern: tuple[LayerKind, ...] = ("full",)
+    """Attention kind of each layer, repeated cyclically from the first layer:
+    full, sliding (window), chunked (local chunks) or linear (no growing KV)."""
+    sliding_window: int | None = Field(default=None, ge=1)
+    """Window of sliding layers in tokens."""
+    attention_chunk_size: int | None = Field(default=None, ge=1)
+    """Chunk length of chunked layers in tokens."""
+    gated_mlp: bool = True
+    """Three FFN matrices (SwiGLU/GeGLU) rather than two."""
+    moe: Moe | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelArchitecture:
+        if self.attention == "mla" and self.mla is None:
+            raise ValueError("attention is mla but the mla ranks are missing")
+        if self.attention != "mla" and self.mla is not None:
+            raise ValueError("mla ranks are given but attention is not mla")
+        if "sliding" in self.layer_pattern and self.sliding_window is None:
+            raise ValueError("layer_pattern has sliding layers but sliding_window is missing")
+        if "chunked" in self.layer_pattern and self.attention_chunk_size is None:
+            raise ValueError("layer_pattern has chunked layers but attention_chunk_size is missing")
+        if self.attention_heads % self.kv_heads:
+            raise ValueError("attention_heads must be a multiple of kv_heads")
+        return self
+
+
+class LlmModel(EntryBase):
+    """An open-weight language model."""
+
+    family: ShortText
+    """Model family, e.g. "Llama 3.1"."""
+    organization: ShortText
+    release_date: PartialDate
+    license: ShortText
+    """Licence name or SPDX id as the model card gives it."""
+    hf_repo: ShortText
+    """Hugging Face repository id, owner/name."""
+    variant: Literal["base", "instruct", "reasoning", "chat"] = "instruct"
+    params_total_b: SourcedNumber
+    """Total parameters in billions (10^9), as the model card states them."""
+    params_active_b: SourcedNumber | None = None
+    """Parameters active per token in billions (MoE models)."""
+    architecture: ModelArchitecture
+    native_dtype: ref("formats", edge="stored_in")
+    """Format of the released weights (torch_dtype or quantization_config)."""
+    config_source: SourceId
+    """The config.json the architecture was copied from."""
+    source: SourceId
+    """Primary source for the other numbers (usually the model card)."""
+    base_model: ref("models", edge="derived_from") | None = None
+    """Model this one was fine-tuned or distilled from, when in the KB."""
+    sources: tuple[CitationOrId, ...] = ()
+    notes: ShortText | None = None

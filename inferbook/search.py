@@ -1,0 +1,99 @@
+"""Full-text search over entries: a small in-memory inverted index with field
+weights (aliases and titles count most) and BM25-style length normalisation."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.][a-z0-9]+)*")
+
+FIELD_WEIGHTS = {"alias": 8.0, "title": 6.0, "id": 4.0, "summary": 2.0, "body": 1.0}
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens; keeps dotted version numbers such as 3.1 together."""
+    return _TOKEN.findall(text.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One search result."""
+
+    id: str
+    kind: str
+    title: str
+    score: float
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """The searchable text of one entry."""
+
+    id: str
+    kind: str
+    title: str
+    summary: str
+    fields: tuple[tuple[str, str], ...]
+
+
+class SearchIndex:
+    """An inverted index over documents, built once."""
+
+    def __init__(self, docs: Iterable[Document]):
+        self._docs: dict[str, Document] = {}
+        self._postings: dict[str, dict[str, float]] = defaultdict(dict)
+        self._lengths: dict[str, float] = {}
+        for doc in docs:
+            self._add(doc)
+        n = max(len(self._docs), 1)
+        self._avg_len = sum(self._lengths.values()) / n if self._lengths else 1.0
+        self._idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self._postings.items()}
+
+    def _add(self, doc: Document) -> None:
+        self._docs[doc.id] = doc
+        weighted: Counter[str] = Counter()
+        length = 0
+        for field, text in doc.fields:
+            tokens = tokenize(text)
+            length += len(tokens) if field == "body" else 0
+            for tok in tokens:
+                weighted[tok] += FIELD_WEIGHTS[field]
+        self._lengths[doc.id] = max(length, 1)
+        for tok, weight in weighted.items():
+            self._postings[tok][doc.id] = weight
+
+    def search(self, query: str, kind: str | None = None, limit: int = 20) -> list[SearchHit]:
+        """Documents matching every query word (a prefix matches the last word), best first."""
+        words = tokenize(query)
+        if not words:
+            return []
+        scores: dict[str, float] | None = None
+        for i, word in enumerate(words):
+            postings = dict(self._postings.get(word, {}))
+            if i == len(words) - 1 and len(word) >= 2:
+                for tok in self._prefix_terms(word):
+                    for did, w in self._postings[tok].items():
+                        postings[did] = max(postings.get(did, 0.0), w * 0.5)
+            word_scores = {}
+            for did, weight in postings.items():
+                idf = self._idf.get(word, 1.0)
+                norm = weight / (weight + 1.2 * (0.25 + 0.75 * self._lengths[did] / self._avg_len))
+                word_scores[did] = idf * norm * (1 + weight / 10)
+            scores = word_scores if scores is None else {d: s + word_scores[d] for d, s in scores.items()
+                                                         if d in word_scores}
+        hits = []
+        for did, score in (scores or {}).items():
+            doc = self._docs[did]
+            if kind is not None and doc.kind != kind:
+                continue
+            hits.append(SearchHit(did, doc.kind, doc.title, round(score, 4), doc.summary))
+        hits.sort(key=lambda h: (-h.score, h.id))
+        return hits[:limit]
+
+    def _prefix_terms(self, word: str) -> list[str]:
+        return [t for t in self._postings if t.startswith(word) and t != word]

@@ -1,0 +1,243 @@
+"""Strict YAML reading for untrusted knowledge-base files.
+
+PyYAML's defaults are wrong for a data project that takes pull requests:
+duplicate keys silently keep the last value, ``no`` becomes ``False``,
+``1e3`` stays a string, ``010`` is octal and aliases can expand
+exponentially. This module composes the YAML node tree with a resolver
+that recognises nothing, then builds plain Python values itself under
+YAML 1.2 core-schema rules, rejecting every ambiguous spelling with a
+message that names the line and column. It also returns the position of
+every value so later validation errors can point at the right line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_FILE_BYTES = 1_000_000
+"""Largest accepted entry file (10^6 bytes); real entries are a few kB."""
+
+MAX_DEPTH = 32
+"""Deepest accepted nesting of mappings and sequences."""
+
+_BaseLoader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL)$")
+_BOOL_TRUE = re.compile(r"^(?:true|True|TRUE)$")
+_BOOL_FALSE = re.compile(r"^(?:false|False|FALSE)$")
+_YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
+_RADIX_INT = re.compile(r"^[-+]?0[xXoObB][0-9a-fA-F_]+$")
+_FLOAT = re.compile(
+    r"^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*|[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?$"
+)
+_SPECIAL_FLOAT = re.compile(r"^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_TIMESTAMP = re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[Tt ]")
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A 1-based position in a source file."""
+
+    line: int
+    col: int
+
+
+class YamlError(Exception):
+    """A file that is not acceptable YAML for the knowledge base."""
+
+    def __init__(self, message: str, line: int = 1, col: int = 1, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.col = col
+        self.hint = hint
+
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(slots=True)
+class Document:
+    """The values of one YAML file and where each of them stands."""
+
+    data: dict[str, Any]
+    value_marks: dict[Path_, Mark] = field(default_factory=dict)
+    key_marks: dict[Path_, Mark] = field(default_factory=dict)
+
+    def locate(self, path: Path_, prefer_key: bool = False) -> Mark:
+        """Best position for ``path``: the value (or its key), else the nearest parent."""
+        path = tuple(path)
+        while True:
+            if prefer_key and path in self.key_marks:
+                return self.key_marks[path]
+            if path in self.value_marks:
+                return self.value_marks[path]
+            if path in self.key_marks:
+                return self.key_marks[path]
+            if not path:
+                return Mark(1, 1)
+            path = path[:-1]
+
+
+def _mark(node: yaml.Node) -> Mark:
+    return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    """Resolve one scalar under YAML 1.2 core rules, refusing ambiguous plain scalars."""
+    text = node.value
+    if node.tag != _STR_TAG:
+        raise YamlError(f"explicit tag {node.tag!r} is not allowed", *_pos(node),
+                        hint="remove the tag; types come from the schema")
+    if node.style:  # quoted or block scalar: always a string ('' or None is plain)
+        return text
+    if text == "" or _NULL.match(text):
+        return None
+    if _BOOL_TRUE.match(text):
+        return True
+    if _BOOL_FALSE.match(text):
+        return False
+    if _YAML11_BOOL.match(text):
+        raise YamlError(f"ambiguous value {text!r}: YAML 1.1 reads it as a boolean", *_pos(node),
+                        hint=f"write true/false for a boolean, or quote it (\"{text}\") for text")
+    if _LEADING_ZERO.match(text):
+        raise YamlError(f"ambiguous number {text!r} with a leading zero", *_pos(node),
+                        hint=f"write it without the leading zero, or quote it (\"{text}\") for text")
+    if _RADIX_INT.match(text) or _SEXAGESIMAL.match(text):
+        raise YamlError(f"ambiguous value {text!r}: YAML 1.1 reads it as a number", *_pos(node),
+                        hint="write a plain decimal number, or quote it for text")
+    if _SPECIAL_FLOAT.match(text):
+        raise YamlError(f"non-finite number {text!r} is not allowed", *_pos(node))
+    if _INT.match(text):
+        return int(text.replace("_", ""))
+    if _FLOAT.match(text) and any(c.isdigit() for c in text):
+        return float(text.replace("_", ""))
+    if _DATE.match(text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError as exc:
+            raise YamlError(f"invalid date {text!r}: {exc}", *_pos(node)) from None
+    if _TIMESTAMP.match(text):
+        raise YamlError(f"timestamps are not used in the knowledge base: {text!r}", *_pos(node),
+                        hint="write a date as YYYY-MM-DD")
+    return text
+
+
+def _pos(node: yaml.Node) -> tuple[int, int]:
+    m = _mark(node)
+    return m.line, m.col
+
+
+class _Builder:
+    """Turns a composed node tree into plain values, recording positions."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.seen: set[int] = set()
+
+    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
+        if id(node) in self.seen:
+            raise YamlError("anchors and aliases (&name / *name) are not allowed", *_pos(node),
+                            hint="write the value out in full")
+        self.seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise YamlError(f"nesting deeper than {MAX_DEPTH} levels", *_pos(node))
+        self.doc.value_marks[path] = _mark(node)
+        if isinstance(node, yaml.ScalarNode):
+            return _scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ_TAG:
+                raise YamlError(f"explicit tag {node.tag!r} is not allowed", *_pos(node))
+            return tuple(self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value))
+        if isinstance(node, yaml.MappingNode):
+            if node.tag != _MAP_TAG:
+                raise YamlError(f"explicit tag {node.tag!r} is not allowed", *_pos(node))
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR_TAG:
+                    raise YamlError("mapping keys must be plain text", *_pos(key_node))
+                key = key_node.value
+                if key == "<<" and not key_node.style:
+                    raise YamlError("merge keys (<<) are not allowed", *_pos(key_node),
+                                    hint="write the keys out in full")
+                if key in out:
+                    first = self.doc.key_marks[(*path, key)]
+                    raise YamlError(f"duplicate key {key!r} (first defined at line {first.line})",
+                                    *_pos(key_node), hint="keep one of the two")
+                self.doc.key_marks[(*path, key)] = _mark(key_node)
+                out[key] = self.build(value_node, (*path, key), depth + 1)
+            return out
+        raise YamlError("unsupported YAML node", *_pos(node))  # pragma: no cover
+
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise YamlError("file starts with a UTF-8 byte-order mark", 1, 1,
+                        hint="save the file as UTF-8 without BOM")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise YamlError(f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})", line, col,
+                        hint="save the file as UTF-8") from None
+
+
+def parse_text(text: str) -> Document:
+    """Parse one YAML document whose top level must be a mapping."""
+    if "\t" in text:
+        for lineno, line in enumerate(text.splitlines(), 1):
+            stripped = line.lstrip(" ")
+            if stripped.startswith("\t"):
+                raise YamlError("tab character in indentation", lineno, len(line) - len(stripped) + 1,
+                                hint="indent with spaces")
+    loader = _BaseLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.composer.ComposerError as exc:
+        raise _from_marked(exc, "more than one YAML document in the file" if "single document" in str(exc)
+                           else None) from None
+    except yaml.MarkedYAMLError as exc:
+        raise _from_marked(exc) from None
+    except yaml.YAMLError as exc:  # reader errors, e.g. control characters
+        raise YamlError(f"YAML error: {exc}", 1, 1) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise YamlError("file is empty", 1, 1, hint="an entry is a YAML mapping of fields")
+    doc = Document(data={})
+    if not isinstance(node, yaml.MappingNode):
+        raise YamlError("top level must be a mapping of fields", *_pos(node))
+    doc.data = _Builder(doc).build(node, (), 0)
+    return doc
+
+
+def _from_marked(exc: yaml.MarkedYAMLError, message: str | None = None) -> YamlError:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    text = message or " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
+    return YamlError(f"YAML syntax error: {text}", line, col)
+
+
+def read_file(path: Path) -> Document:
+    """Read and parse an entry file, enforcing size and encoding rules."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise YamlError(f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}", 1, 1,
+                        hint="split the entry or move long text elsewhere")
+    return parse_text(_decode(path.read_bytes()))
