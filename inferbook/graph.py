@@ -50,7 +50,12 @@ def _check_reference(eid: str, ref: Reference, entries: Mapping[str, LoadedEntry
     target = entries.get(ref.target)
     if target is None:
         close = difflib.get_close_matches(ref.target, ids, n=1, cutoff=0.75)
-        hint = f"did you mean '{close[0]}'?" if close else f"create kb/{ref.kinds[0]}/{ref.target}.yaml or fix the id"
+        if close:
+            hint = f"did you mean '{close[0]}'?"
+        elif len(ref.kinds) == 1:
+            hint = f"create kb/{ref.kinds[0]}/{ref.target}.yaml or fix the id"
+        else:
+            hint = "fix the id, or create the entry it names"
         return "IB201", f"{field}: unknown id '{ref.target}'", hint
     if target.kind not in ref.kinds:
         expected = " or ".join(ref.kinds)

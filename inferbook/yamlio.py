@@ -150,8 +150,9 @@ class _Builder:
         self.seen: set[int] = set()
 
     def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
-        if id(node) in self.seen:
-            raise YamlError("anchors and aliases (&name / *name) are not allowed", *_pos(node),
+        if id(node) in self.seen:  # a composed alias is the anchored node itself
+            where = self.doc.key_marks.get(path) or _mark(node)
+            raise YamlError("anchors and aliases (&name / *name) are not allowed", where.line, where.col,
                             hint="write the value out in full")
         self.seen.add(id(node))
         if depth > MAX_DEPTH:
