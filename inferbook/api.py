@@ -10,13 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .diagnostics import Diagnostic, KnowledgeBaseError
-from .graph import check_graph
 from .kb import KnowledgeBase
-from .loader import LoadResult, load_folders
 from .paths import PACKAGE_DIR, default_kb_dir
 from .schema import KINDS
+
+if TYPE_CHECKING:  # the loader and graph checks are imported on first use
+    from .loader import LoadResult
 
 BUNDLE_PATH = PACKAGE_DIR / "_data" / "kb.json"
 
@@ -58,6 +60,9 @@ def validate(kb: KbArg = None, files: Sequence[Path] = ()) -> Validation:
     With ``files``, only findings located in those files are kept."""
     folders = kb_folders(kb)
     resolved_folders = [f.resolve() for f in folders]
+    from .graph import check_graph
+    from .loader import load_folders
+
     extra = [f for f in files if not any(_inside(f.resolve(), r) for r in resolved_folders)]
     result = load_folders(folders, extra_files=extra)
     _, graph_diags = check_graph(result.entries)
@@ -76,6 +81,8 @@ def _inside(path: Path, folder: Path) -> bool:
 
 def knowledge_base_from(result: LoadResult) -> KnowledgeBase:
     """Build the query object from a load that passed validation."""
+    from .graph import check_graph
+
     _, diags = check_graph(result.entries)
     errors = [d for d in result.diagnostics + diags if d.severity == "error"]
     if errors:
@@ -106,6 +113,8 @@ def load(kb: KbArg = None) -> KnowledgeBase:
     folders = kb_folders(kb)
     if kb is None and BUNDLE_PATH.exists():
         return _load_bundle(BUNDLE_PATH, folders[0])
+    from .loader import load_folders
+
     return knowledge_base_from(load_folders(folders))
 
 

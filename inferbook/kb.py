@@ -9,14 +9,16 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import networkx as nx
 from pydantic import BaseModel
 
 from .schema import KINDS, Chapter, Concept, EntryBase, Format, Framework, Gpu, LlmModel, Metric, Source, Technique
 from .schema.base import Quantity
 from .search import Document, SearchHit, SearchIndex
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 E = TypeVar("E", bound=EntryBase)
 ARTICLE_KINDS = ("concepts", "metrics", "techniques")
@@ -242,6 +244,8 @@ class KnowledgeBase:
     @functools.cached_property
     def graph(self) -> nx.MultiDiGraph:
         """A frozen networkx MultiDiGraph: nodes are ids (attribute `kind`), edges carry `type`."""
+        import networkx as nx
+
         graph = nx.MultiDiGraph()
         for eid in self._entries:
             graph.add_node(eid, kind=self._kinds[eid])
@@ -287,6 +291,8 @@ class KnowledgeBase:
 
     def neighbourhood(self, key: str, radius: int = 1) -> list[EntryBase]:
         """Entries within ``radius`` links, ignoring direction."""
+        import networkx as nx
+
         eid = self.get(key).id
         near = nx.ego_graph(self.graph.to_undirected(as_view=True), eid, radius=radius)
         return [self._entries[n] for n in sorted(near.nodes) if n != eid]
@@ -298,6 +304,8 @@ class KnowledgeBase:
 
     @functools.cached_property
     def _learning_order(self) -> tuple[EntryBase, ...]:
+        import networkx as nx
+
         articles = {i: e for i, e in self._entries.items() if self._kinds[i] in ARTICLE_KINDS}
         req = nx.DiGraph()
         req.add_nodes_from(articles)

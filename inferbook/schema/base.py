@@ -72,8 +72,18 @@ class Citation(Strict):
     """What the source supports, when not obvious."""
 
 
+def _tuples(value: Any) -> Any:
+    """Lists to tuples, recursively. A before-validator hands JSON input on as Python
+    objects, where strict tuple fields would refuse JSON arrays."""
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    return value
+
+
 def _citation_from_str(value: Any) -> Any:
-    return {"source": value} if isinstance(value, str) else value
+    return {"source": value} if isinstance(value, str) else _tuples(value)
 
 
 CitationOrId = Annotated[
@@ -111,7 +121,7 @@ class Quantity(Strict):
 def _quantity_from_number(value: Any) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return {"value": float(value)}
-    return value
+    return _tuples(value)
 
 
 SourcedNumber = Annotated[
