@@ -1,0 +1,64 @@
+"""The wheel carries the data: build it, install it into a fresh virtualenv and
+query it from an unrelated directory."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_queries_elsewhere(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
+                   check=True, capture_output=True)
+    [wheel] = dist.glob("inferbook-*.whl")
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    script = (
+        "import json, inferbook\n"
+        "from inferbook.paths import in_checkout\n"
+        "from inferbook.api import BUNDLE_PATH\n"
+        "kb = inferbook.load()\n"
+        "bundle = inferbook.load.__module__\n"
+        "yaml_kb = inferbook.load(str(BUNDLE_PATH.parent / 'kb'))\n"
+        "print(json.dumps({'n': len(kb), 'n_yaml': len(yaml_kb), 'checkout': in_checkout(),\n"
+        "  'bundle': BUNDLE_PATH.exists(), 'chapter': kb.get('foundations').title,\n"
+        "  'version': kb.data_version, 'pkg': inferbook.__version__}))\n"
+    )
+    out = subprocess.run([str(python), "-c", script], cwd=elsewhere, check=True, capture_output=True, text=True)
+    data = json.loads(out.stdout)
+    assert data["bundle"] and not data["checkout"]
+    assert data["n"] == data["n_yaml"] > 8
+    assert data["chapter"] == "Foundations of LLM inference"
+    cli = env_dir / "bin" / "inferbook"
+    shown = subprocess.run([str(cli), "show", "foundations", "--json"], cwd=elsewhere, check=True,
+                           capture_output=True, text=True)
+    assert json.loads(shown.stdout)["number"] == 1
+    valid = subprocess.run([str(cli), "validate"], cwd=elsewhere, capture_output=True, text=True)
+    assert valid.returncode == 0, valid.stdout + valid.stderr
+
+
+def test_editable_checkout_sees_kb_edits(tmp_path):
+    """From the checkout, load() reads kb/ YAML directly, so edits show up."""
+    import inferbook
+    from inferbook.paths import default_kb_dir, in_checkout
+
+    assert in_checkout() and default_kb_dir() == ROOT / "kb"
+    kb_copy = tmp_path / "kb"
+    import shutil
+    shutil.copytree(ROOT / "kb", kb_copy)
+    path = kb_copy / "chapters" / "foundations.yaml"
+    path.write_text(path.read_text().replace("title: Foundations of LLM inference", "title: Edited title"))
+    assert inferbook.load(kb_copy).get("foundations").title == "Edited title"
