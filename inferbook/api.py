@@ -67,6 +67,10 @@ def validate(kb: KbArg = None, files: Sequence[Path] = ()) -> Validation:
     result = load_folders(folders, extra_files=extra)
     _, graph_diags = check_graph(result.entries)
     diags = result.diagnostics + graph_diags
+    if not any(d.severity == "error" for d in diags):
+        from .prose import check_expressions
+
+        diags += check_expressions(knowledge_base_from(result), result.entries)
     if files:
         from .loader import display_path
 

@@ -1,0 +1,58 @@
+"""Weight memory of a model in a format, by tensor group and per GPU.
+
+Quantized checkpoints usually keep the token embedding and the output head in
+16-bit (AWQ, GPTQ, FP8 and FP4 checkpoints of common engines do); GGUF files
+quantize them too. Norms stay 16-bit. Linear layers take the format's effective
+bits per weight, which includes block scales and zero points."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..schema import Format, ModelArchitecture
+from .params import count_params
+
+
+@dataclass(frozen=True, slots=True)
+class WeightBreakdown:
+    """Bytes of weights by group, whole model and per GPU."""
+
+    linear_bytes: float
+    embedding_bytes: float
+    lm_head_bytes: float
+    norm_bytes: float
+    per_gpu_bytes: float
+    """Largest share one GPU holds under the given TP and PP."""
+
+    @property
+    def total_bytes(self) -> float:
+        return self.linear_bytes + self.embedding_bytes + self.lm_head_bytes + self.norm_bytes
+
+
+def weight_bytes(arch: ModelArchitecture, fmt: Format, tp: int = 1, pp: int = 1,
+                 embedding_bits: float | None = None) -> WeightBreakdown:
+    """Weight bytes of ``arch`` stored in ``fmt`` (per tensor group), sharded over TP x PP.
+    ``embedding_bits`` overrides the bits of embedding and output head (default:
+    16 for formats under 16 bits except GGUF types, which quantize them too)."""
+    if tp < 1 or pp < 1:
+        raise ValueError("tp and pp must be at least 1")
+    if pp > arch.layers:
+        raise ValueError(f"pipeline parallelism {pp} exceeds the model's {arch.layers} layers")
+    params = count_params(arch)
+    bits = fmt.effective_bits_per_weight
+    if embedding_bits is None:
+        embedding_bits = bits if (fmt.category == "gguf" or bits >= 16) else 16.0
+    norm_bits = max(16.0, bits) if bits >= 16 else 16.0
+    linear = params.linear * bits / 8
+    embedding = params.embedding * embedding_bits / 8
+    head = params.lm_head * embedding_bits / 8
+    norms = params.norms * norm_bits / 8
+    # Pipeline stages split the layers; the first holds the embedding, the last the head
+    # (a tied head is a second copy on the last stage when pp > 1).
+    stage_share = math.ceil(arch.layers / pp) / arch.layers
+    layer_bytes = (linear + norms) * stage_share
+    first = layer_bytes + embedding
+    last = layer_bytes + (head if head else (embedding if pp > 1 else 0.0))
+    stage = max(first, last) if pp > 1 else layer_bytes + embedding + head
+    return WeightBreakdown(linear, embedding, head, norms, stage / tp)

@@ -1,0 +1,244 @@
+"""Numbers in prose computed from the knowledge base.
+
+Entry bodies may embed `{{ CALL | FILTER | ... }}`, for example
+`{{ kv_bytes("llama-3.1-8b-instruct", tokens=8192, dtype="bf16") | gib(2) }}`.
+The grammar is deliberately tiny and never evaluated as Python:
+
+    expression := call ("|" filter)*
+    call       := NAME "(" [argument ("," argument)*] ")"
+    filter     := NAME ["(" [argument ("," argument)*] ")"]
+    argument   := [NAME "="] (STRING | NUMBER)
+
+Calls (ids are KB ids):
+    value("gpus/h100-sxm", "memory_bandwidth_gb_s")    a field; dotted paths; sourced numbers give their value
+    params_b("model-id")                                parameters in billions, from the architecture
+    active_params_b("model-id")                         parameters per token in billions
+    kv_bytes_per_token("model-id", dtype="bf16")        KV bytes one token adds across all layers
+    kv_bytes("model-id", tokens=N, dtype="bf16", batch=1, tp=1)   KV bytes of a batch
+    weight_bytes("model-id", format="bf16", tp=1, pp=1) weight bytes (per GPU when tp/pp > 1)
+Filters:
+    gib(d) gb(d) mib(d) kib(d)   bytes shown in that unit with d decimals and the unit name
+    round(d)                      a number with d decimals (thousands separated)
+    comma                         an integer with thousands separators
+    pct(d)                        a fraction shown as a percentage
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .kb import KnowledgeBase, field_value
+
+EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+_TOKEN = re.compile(r'\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<num>-?[0-9]+(?:\.[0-9]+)?)|'
+                    r'(?P<str>"[^"\\\n]*")|(?P<op>[(),=|]))')
+
+
+class ExpressionError(ValueError):
+    """An expression that cannot be parsed or evaluated."""
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    name: str
+    args: tuple[Any, ...]
+    kwargs: tuple[tuple[str, Any], ...]
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    pos, out = 0, []
+    text = text.strip()
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if not match or match.end() == pos:
+            raise ExpressionError(f"unexpected character {text[pos]!r} at position {pos + 1}")
+        kind = match.lastgroup or ""
+        out.append((kind, match.group(kind)))
+        pos = match.end()
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    return out
+
+
+def parse(text: str) -> list[Call]:
+    """Parse an expression into its call and filters."""
+    tokens = _tokens(text)
+    pos = 0
+
+    def take(kind: str, value: str | None = None) -> str:
+        nonlocal pos
+        if pos >= len(tokens) or tokens[pos][0] != kind or (value is not None and tokens[pos][1] != value):
+            got = tokens[pos][1] if pos < len(tokens) else "end of expression"
+            raise ExpressionError(f"expected {value or kind}, got {got!r}")
+        pos += 1
+        return tokens[pos - 1][1]
+
+    def peek(value: str) -> bool:
+        return pos < len(tokens) and tokens[pos] == ("op", value)
+
+    def argument() -> tuple[str | None, Any]:
+        nonlocal pos
+        key = None
+        if pos + 1 < len(tokens) and tokens[pos][0] == "name" and tokens[pos + 1] == ("op", "="):
+            key = tokens[pos][1]
+            pos += 2
+        if pos < len(tokens) and tokens[pos][0] == "str":
+            pos += 1
+            return key, tokens[pos - 1][1][1:-1]
+        raw = take("num")
+        return key, float(raw) if "." in raw else int(raw)
+
+    def call(required_parens: bool) -> Call:
+        name = take("name")
+        args: list[Any] = []
+        kwargs: list[tuple[str, Any]] = []
+        if peek("(") or required_parens:
+            take("op", "(")
+            while not peek(")"):
+                key, value = argument()
+                if key is None:
+                    if kwargs:
+                        raise ExpressionError("positional argument after a keyword argument")
+                    args.append(value)
+                else:
+                    kwargs.append((key, value))
+                if not peek(")"):
+                    take("op", ",")
+            take("op", ")")
+        return Call(name, tuple(args), tuple(kwargs))
+
+    calls = [call(required_parens=True)]
+    while peek("|"):
+        take("op", "|")
+        calls.append(call(required_parens=False))
+    if pos != len(tokens):
+        raise ExpressionError(f"unexpected {tokens[pos][1]!r} after the expression")
+    return calls
+
+
+def _bytes_in(unit: float, name: str) -> Callable[..., str]:
+    def fmt(value: float, digits: int = 1) -> str:
+        return f"{value / unit:,.{int(digits)}f} {name}"
+
+    return fmt
+
+
+FILTERS: dict[str, Callable[..., str]] = {
+    "gib": _bytes_in(2**30, "GiB"),
+    "mib": _bytes_in(2**20, "MiB"),
+    "kib": _bytes_in(2**10, "KiB"),
+    "gb": _bytes_in(1e9, "GB"),
+    "round": lambda v, digits=0: f"{v:,.{int(digits)}f}",
+    "comma": lambda v: f"{round(v):,}",
+    "pct": lambda v, digits=0: f"{v * 100:.{int(digits)}f}%",
+}
+
+
+class Evaluator:
+    """Evaluates expressions against one knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self.functions: dict[str, Callable[..., float]] = {
+            "value": self._value,
+            "params_b": lambda m: self._params(m).total / 1e9,
+            "active_params_b": lambda m: self._params(m).active / 1e9,
+            "kv_bytes_per_token": self._kv_per_token,
+            "kv_bytes": self._kv_bytes,
+            "weight_bytes": self._weight_bytes,
+        }
+
+    def _model(self, model_id: str):
+        if model_id not in self.kb.models:
+            raise ExpressionError(f"unknown model {model_id!r}")
+        return self.kb.models[model_id]
+
+    def _value(self, path: str, field: str) -> float:
+        kind, _, eid = path.partition("/")
+        try:
+            entry = self.kb.kind(kind)[eid]
+        except KeyError as exc:
+            raise ExpressionError(f"unknown entry {path!r} (write kind/id, e.g. gpus/h100-sxm)") from exc
+        try:
+            value = field_value(entry, field)
+        except KeyError as exc:
+            raise ExpressionError(str(exc).strip('"')) from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ExpressionError(f"{path} {field} is not a number (got {value!r})")
+        return value
+
+    def _params(self, model_id: str):
+        from .calc import count_params
+
+        return count_params(self._model(model_id).architecture)
+
+    def _bits(self, dtype: str) -> float:
+        from .calc import kv_dtype_bits
+
+        try:
+            return kv_dtype_bits(dtype, self.kb.formats)
+        except ValueError as exc:
+            raise ExpressionError(str(exc)) from None
+
+    def _kv_per_token(self, model_id: str, dtype: str = "bf16") -> float:
+        from .calc import kv_bytes_per_token
+
+        return kv_bytes_per_token(self._model(model_id).architecture, self._bits(dtype))
+
+    def _kv_bytes(self, model_id: str, tokens: int, dtype: str = "bf16", batch: int = 1, tp: int = 1) -> float:
+        from .calc import kv_bytes
+
+        result = kv_bytes(self._model(model_id).architecture, int(tokens), self._bits(dtype), int(batch), int(tp))
+        return result.bytes_per_gpu if tp > 1 else result.bytes_unique
+
+    def _weight_bytes(self, model_id: str, format: str | None = None, tp: int = 1, pp: int = 1) -> float:
+        from .calc import weight_bytes
+
+        model = self._model(model_id)
+        fmt_id = format or model.native_dtype
+        if fmt_id not in self.kb.formats:
+            raise ExpressionError(f"unknown format {fmt_id!r}")
+        result = weight_bytes(model.architecture, self.kb.formats[fmt_id], int(tp), int(pp))
+        return result.per_gpu_bytes if tp > 1 or pp > 1 else result.total_bytes
+
+    def evaluate(self, text: str) -> str:
+        """Evaluate one expression (without the braces) to display text."""
+        first, *filters = parse(text)
+        function = self.functions.get(first.name)
+        if function is None:
+            raise ExpressionError(f"unknown function {first.name!r}; known: {', '.join(self.functions)}")
+        try:
+            value: Any = function(*first.args, **dict(first.kwargs))
+        except (TypeError, ValueError) as exc:
+            message = re.sub(r"^[\w.]+\(\) ", "", str(exc))
+            raise ExpressionError(f"{first.name}: {message}") from None
+        for flt in filters:
+            fn = FILTERS.get(flt.name)
+            if fn is None:
+                raise ExpressionError(f"unknown filter {flt.name!r}; known: {', '.join(FILTERS)}")
+            if not isinstance(value, (int, float)):
+                raise ExpressionError(f"filter {flt.name!r} must come last")
+            try:
+                value = fn(value, *flt.args, **dict(flt.kwargs))
+            except (TypeError, ValueError) as exc:
+                raise ExpressionError(f"{flt.name}: {exc}") from None
+        if isinstance(value, float):
+            value = f"{value:,.6g}"
+        return str(value)
+
+    def render(self, text: str) -> str:
+        """Replace every `{{ ... }}` in ``text`` with its value."""
+        return EXPRESSION.sub(lambda m: self.evaluate(m.group(1)), text)
+
+    def check(self, text: str) -> list[tuple[int, str]]:
+        """Problems in ``text``: (character offset, message) for each failing expression."""
+        problems = []
+        for match in EXPRESSION.finditer(text):
+            try:
+                self.evaluate(match.group(1))
+            except ExpressionError as exc:
+                problems.append((match.start(), f"{{{{{match.group(1).strip()}}}}}: {exc}"))
+        return problems
