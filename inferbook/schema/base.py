@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 ID_PATTERN = r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$"
 """Lower-case letters and digits, single dots or hyphens between them."""
@@ -36,6 +36,14 @@ class Strict(BaseModel):
         use_attribute_docstrings=True,
         regex_engine="python-re",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lists_to_tuples(cls, data: Any) -> Any:
+        """Accept lists from Python callers and JSON for the tuple fields (values stay immutable)."""
+        if isinstance(data, dict):
+            return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return data
 
 
 @dataclass(frozen=True, slots=True)
