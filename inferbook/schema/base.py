@@ -22,6 +22,8 @@ PartialDate = Annotated[
     Field(description="A date as precise as known: YYYY, YYYY-MM or YYYY-MM-DD (quote it in YAML)."),
 ]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=False)]
+NoteText = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+"""Free-form notes: provenance, caveats, revisions."""
 Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s<>\"']+$", max_length=500)]
 
 
@@ -120,7 +122,7 @@ class Quantity(Strict):
     """Source for this number when it is not the entry's primary source."""
     locator: ShortText | None = None
     """Where in the source the number is printed."""
-    note: ShortText | None = None
+    note: NoteText | None = None
     """Caveats: derived (e.g. sparse halved), measured, rounded."""
     alternatives: tuple[Alternative, ...] = ()
     """Other published values, with why they were not chosen."""

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .base import CitationOrId, EntryBase, PartialDate, ShortText, SourcedNumber, SourceId, Strict, ref
+from .base import CitationOrId, EntryBase, NoteText, PartialDate, ShortText, SourcedNumber, SourceId, Strict, ref
 from .formats import Architecture
 
 
@@ -75,4 +75,4 @@ class Gpu(EntryBase):
     """Formats its matrix units compute natively."""
     sources: tuple[CitationOrId, ...] = ()
     """Further sources beyond the primary one."""
-    notes: ShortText | None = None
+    notes: NoteText | None = None

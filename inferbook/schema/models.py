@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .base import CitationOrId, EntryBase, PartialDate, ShortText, SourcedNumber, SourceId, Strict, ref
+from .base import CitationOrId, EntryBase, NoteText, PartialDate, ShortText, SourcedNumber, SourceId, Strict, ref
 
 LayerKind = Literal["full", "sliding", "chunked", "linear"]
 
@@ -118,4 +118,4 @@ class LlmModel(EntryBase):
     base_model: ref("models", edge="derived_from") | None = None
     """Model this one was fine-tuned or distilled from, when in the KB."""
     sources: tuple[CitationOrId, ...] = ()
-    notes: ShortText | None = None
+    notes: NoteText | None = None

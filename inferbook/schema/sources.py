@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from .base import EntryBase, PartialDate, ShortText, Url
+from .base import EntryBase, NoteText, PartialDate, ShortText, Url
 
 SourceKind = Literal[
     "datasheet", "whitepaper", "paper", "model-config", "model-card", "docs", "blog",
@@ -28,5 +28,5 @@ class Source(EntryBase):
     """Publication or revision date, as precise as known."""
     accessed: dt.date
     """Date the content was read for this knowledge base."""
-    notes: ShortText | None = None
+    notes: NoteText | None = None
     """Revision, version or anything needed to find the same text again."""

@@ -1,0 +1,154 @@
+"""Plausibility and consistency of the reference data in kb/ (issue: every number sourced).
+
+Exceptions are listed here with their reason, so a new one cannot slip in unexplained."""
+
+from __future__ import annotations
+
+import pytest
+
+import inferbook
+from inferbook.calc import count_params
+from inferbook.coverage import coverage_report
+
+# model id -> why the computed total differs from the stated one by more than 2%
+PARAM_EXCEPTIONS = {
+    "command-r-08-2024": "card states the 35B size class; weights hold 32.3B (alternative recorded)",
+    "deepseek-r1-distill-qwen-7b": "named after the 7B class; the Qwen2.5-Math-7B base has 7.6B",
+    "deepseek-r1-distill-qwen-32b": "named 32B; the Qwen2.5-32B base has 32.8B",
+    "gemma-2-9b-it": "card says 9B; weights hold 9.24B",
+    "gemma-3-4b-it": "card total includes the 0.4B SigLIP vision tower, not modelled",
+    "llama-2-7b-chat": "card says 7B; weights hold 6.74B",
+    "mistral-7b-instruct-v0.1": "card says 7B; weights hold 7.24B",
+    "mistral-7b-instruct-v0.3": "card says 7B; weights hold 7.25B",
+    "olmo-2-1124-7b-instruct": "card says 7B; weights hold 7.30B",
+    "phi-4": "card says 14B; weights hold 14.7B",
+    "qwen3-8b": "card says 8B (8.2B in the Qwen3 report); the 8.19B computed matches the report",
+}
+ACTIVE_EXCEPTIONS = {
+    "gpt-oss-20b": "OpenAI's active count leaves out the embedding (4.19B - 0.58B = 3.61B)",
+    "gpt-oss-120b": "OpenAI's active count leaves out the embedding",
+}
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return inferbook.load()
+
+
+def test_knowledge_base_validates_without_errors():
+    result = inferbook.validate()
+    assert result.ok, "\n".join(d.format() for d in result.errors[:20])
+
+
+def test_parameter_counts_match_stated_totals(kb):
+    bad = {}
+    for mid, model in kb.models.items():
+        computed = count_params(model.architecture).total / 1e9
+        stated = model.params_total_b.value
+        error = abs(computed - stated) / stated
+        limit = 0.12 if mid in PARAM_EXCEPTIONS else 0.02
+        if error > limit:
+            bad[mid] = f"computed {computed:.2f}B vs stated {stated}B ({error:.1%})"
+    assert not bad, bad
+    stale = [m for m in PARAM_EXCEPTIONS if m in kb.models and abs(
+        count_params(kb.models[m].architecture).total / 1e9 - kb.models[m].params_total_b.value)
+        / kb.models[m].params_total_b.value <= 0.02]
+    assert not stale, f"exceptions no longer needed: {stale}"
+
+
+def test_active_parameters_match(kb):
+    bad = {}
+    for mid, model in kb.models.items():
+        if model.params_active_b is None:
+            continue
+        computed = count_params(model.architecture).active / 1e9
+        stated = model.params_active_b.value
+        error = abs(computed - stated) / stated
+        if error > (0.2 if mid in ACTIVE_EXCEPTIONS else 0.03):
+            bad[mid] = f"computed {computed:.2f}B vs stated {stated}B ({error:.1%})"
+    assert not bad, bad
+
+
+def test_models_say_how_attention_works(kb):
+    for mid, model in kb.models.items():
+        a = model.architecture
+        if a.attention == "mha":
+            assert a.kv_heads == a.attention_heads, mid
+        elif a.attention == "mqa":
+            assert a.kv_heads == 1, mid
+        elif a.attention == "gqa":
+            assert 1 < a.kv_heads < a.attention_heads, mid
+        assert (a.moe is None) == (model.params_active_b is None), f"{mid}: MoE models state active params"
+        assert a.context_length >= 2048, mid
+
+
+def test_gpu_numbers_are_plausible(kb):
+    for gid, gpu in kb.gpus.items():
+        mem, bw = gpu.memory_gib.value, gpu.memory_bandwidth_gb_s.value
+        assert 4 <= mem <= 1024, gid
+        assert 50 <= bw <= 30_000, gid
+        d = gpu.dense
+        values = {k: getattr(d, k).value for k in type(d).model_fields if getattr(d, k) is not None}
+        for name, value in values.items():
+            assert 0 < value <= 25_000, (gid, name)
+        if "fp8_tflops" in values and "bf16_tflops" in values:
+            assert values["fp8_tflops"] >= values["bf16_tflops"], gid
+        if "fp32_tflops" in values and "bf16_tflops" in values:
+            assert values["fp32_tflops"] <= values["bf16_tflops"], gid
+        if gpu.tdp_w is not None:
+            assert 5 <= gpu.tdp_w.value <= 3000, gid
+
+
+# (gpu, data type) -> why the vendor's sparse figure is not twice the dense one
+SPARSE_EXCEPTIONS = {
+    ("b300", "fp4_tflops"): "Blackwell Ultra's sparse FP4 is about 1.3x dense (NVIDIA datasheet)",
+    ("gb300", "fp4_tflops"): "Blackwell Ultra's sparse FP4 is about 1.3x dense (NVIDIA datasheet)",
+    **{("trainium2", t): "AWS prints one sparse figure for all types; its sparsity is not 2:4"
+       for t in ("tf32_tflops", "bf16_tflops", "fp16_tflops", "fp8_tflops")},
+}
+
+
+def test_sparse_figures_are_twice_dense(kb):
+    bad = []
+    for gid, gpu in kb.gpus.items():
+        if gpu.sparse is None:
+            continue
+        for name in type(gpu.sparse).model_fields:
+            sparse, dense = getattr(gpu.sparse, name), getattr(gpu.dense, name)
+            if sparse is None or dense is None or (gid, name) in SPARSE_EXCEPTIONS:
+                continue
+            # 3%: NVIDIA's own sheets round (the L40S sheet prints 362.05 dense and 733 sparse)
+            if abs(sparse.value / dense.value - 2) > 0.06:
+                bad.append(f"{gid} {name}: sparse {sparse.value} vs dense {dense.value}")
+    assert not bad, bad
+
+
+def test_sxm_is_never_slower_than_its_pcie_variant(kb):
+    checked = 0
+    for gid, gpu in kb.gpus.items():
+        if gpu.variant_of is None:
+            continue
+        parent = kb.gpus[gpu.variant_of]
+        if gpu.form_factor == "pcie" and parent.form_factor == "sxm" and gpu.memory_gib.value <= parent.memory_gib.value:
+            checked += 1
+            assert gpu.memory_bandwidth_gb_s.value <= parent.memory_bandwidth_gb_s.value, gid
+            for name in ("bf16_tflops", "fp16_tflops", "fp8_tflops", "tf32_tflops"):
+                a, b = getattr(gpu.dense, name), getattr(parent.dense, name)
+                if a is not None and b is not None:
+                    assert a.value <= b.value, (gid, name)
+    assert checked >= 2
+
+
+def test_formats_are_consistent(kb):
+    for fid, f in kb.formats.items():
+        assert f.effective_bits_per_weight >= f.bits_per_value or f.category == "gguf", fid
+        if f.exponent_bits is not None and f.mantissa_bits is not None and f.category == "float":
+            sign = 1
+            assert sign + f.exponent_bits + f.mantissa_bits == f.bits_per_value, fid
+
+
+def test_field_coverage_report(kb, capsys):
+    report = coverage_report(kb)
+    with capsys.disabled():
+        print("\n" + report)
+    assert "gpus (" in report and "models (" in report
