@@ -1,0 +1,461 @@
+"""A discrete-event batching simulator on roofline step times.
+
+Policies:
+- ``static``: the server waits for ``max_batch`` requests (fewer only at the end
+  of the workload), prefills them together, padded to the longest prompt, and
+  decodes until the longest request ends (finished sequences keep their slot).
+- ``dynamic``: like static, but a batch leaves when it is full or when
+  ``batch_window_s`` has passed since its first request arrived.
+- ``continuous``: iteration-level scheduling; every step admits waiting requests
+  within the sequence limit, the token budget and the free KV cache, optionally
+  splitting prompts into chunks (chunked prefill); when the cache overflows the
+  newest request is preempted and later recomputed.
+
+The state is kept in aggregates and heaps so one step costs O(log n), not O(batch):
+100,000 requests simulate in seconds. Seeded workloads make runs deterministic.
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import io
+import json
+import math
+import random
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .metrics import Distribution, RequestRecord, Slo, Summary, percentile, summarize
+from .roofline import StepModel
+
+Policy = Literal["static", "dynamic", "continuous"]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A request of the workload."""
+
+    id: int
+    arrival: float
+    input_tokens: int
+    output_tokens: int
+
+
+# workloads ---------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Lengths:
+    """A token-length distribution: fixed, uniform between bounds, or lognormal around a mean."""
+
+    kind: Literal["fixed", "uniform", "lognormal"] = "fixed"
+    mean: int = 512
+    low: int = 1
+    high: int = 1024
+    sigma: float = 0.5
+
+    def draw(self, rng: random.Random) -> int:
+        if self.kind == "fixed":
+            return max(1, self.mean)
+        if self.kind == "uniform":
+            return rng.randint(max(1, self.low), max(1, self.high))
+        mu = math.log(max(self.mean, 1)) - self.sigma**2 / 2
+        return max(1, min(self.high, round(rng.lognormvariate(mu, self.sigma))))
+
+
+def workload(n: int, rate: float, inputs: Lengths, outputs: Lengths,
+             arrivals: Literal["poisson", "bursty", "fixed"] = "poisson", burstiness: float = 4.0,
+             seed: int = 0) -> list[Request]:
+    """``n`` requests arriving at ``rate`` per second on average. Bursty arrivals
+    use gamma gaps with shape 1/burstiness (coefficient of variation sqrt(burstiness))."""
+    if n < 0 or rate <= 0:
+        raise ValueError("n must be >= 0 and rate > 0")
+    rng = random.Random(seed)
+    t, out = 0.0, []
+    for i in range(n):
+        if arrivals == "poisson":
+            t += rng.expovariate(rate)
+        elif arrivals == "bursty":
+            shape = 1.0 / burstiness
+            t += rng.gammavariate(shape, 1.0 / (rate * shape))
+        elif arrivals == "fixed":
+            t += 1.0 / rate
+        else:
+            raise ValueError(f"unknown arrival process {arrivals!r}")
+        out.append(Request(i, t, inputs.draw(rng), outputs.draw(rng)))
+    return out
+
+
+class TraceError(ValueError):
+    """A malformed trace file, with the line that is wrong."""
+
+
+def load_trace(path: Path) -> list[Request]:
+    """Read a trace: CSV with a header (arrival, input_tokens, output_tokens) or JSONL
+    with those keys per line. Arrival times are seconds and must not decrease."""
+    text = path.read_text(encoding="utf-8")
+    rows: list[tuple[int, dict[str, object]]] = []
+    if path.suffix == ".jsonl":
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise TraceError(f"{path}:{lineno}: not JSON: {exc.msg}") from None
+            if not isinstance(item, dict):
+                raise TraceError(f"{path}:{lineno}: each line must be a JSON object")
+            rows.append((lineno, item))
+    else:
+        reader = csv.DictReader(io.StringIO(text))
+        missing = {"arrival", "input_tokens", "output_tokens"} - set(reader.fieldnames or ())
+        if missing:
+            raise TraceError(f"{path}:1: missing columns: {', '.join(sorted(missing))}")
+        rows = [(i + 2, dict(r)) for i, r in enumerate(reader)]
+    requests, last = [], -math.inf
+    for index, (lineno, row) in enumerate(rows):
+        try:
+            arrival = float(row["arrival"])  # type: ignore[arg-type]
+            inputs, outputs = int(row["input_tokens"]), int(row["output_tokens"])  # type: ignore[call-overload]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TraceError(f"{path}:{lineno}: needs numeric arrival, input_tokens, output_tokens ({exc})") from None
+        if not math.isfinite(arrival) or arrival < 0 or inputs < 1 or outputs < 1:
+            raise TraceError(f"{path}:{lineno}: arrival must be >= 0 and token counts >= 1")
+        if arrival < last:
+            raise TraceError(f"{path}:{lineno}: arrival times must not decrease")
+        last = arrival
+        requests.append(Request(index, arrival, inputs, outputs))
+    if not requests:
+        raise TraceError(f"{path}: the trace holds no requests")
+    return requests
+
+
+# configuration and results ----------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SimConfig:
+    """Scheduler settings (names follow vLLM's where they exist)."""
+
+    policy: Policy = "continuous"
+    max_batch: int = 256
+    """Most sequences in a batch (vLLM --max-num-seqs)."""
+    max_batched_tokens: int = 8192
+    """Token budget of one step (vLLM --max-num-batched-tokens)."""
+    chunked_prefill: bool = True
+    kv_capacity_tokens: int = 1 << 40
+    """KV-cache capacity in full-context tokens per sequence-token (from the capacity calculator)."""
+    batch_window_s: float = 0.05
+    """How long a dynamic batch waits for more requests."""
+
+    def __post_init__(self) -> None:
+        if self.policy not in ("static", "dynamic", "continuous"):
+            raise ValueError(f"unknown policy {self.policy!r}")
+        if self.max_batch < 1 or self.max_batched_tokens < 1 or self.kv_capacity_tokens < 1:
+            raise ValueError("max_batch, max_batched_tokens and kv_capacity_tokens must be >= 1")
+        if self.batch_window_s < 0:
+            raise ValueError("batch_window_s must not be negative")
+
+
+@dataclass(slots=True)
+class SimResult:
+    """Per-request outcomes and step statistics of a run."""
+
+    records: list[RequestRecord]
+    step_durations: list[float] = field(default_factory=list)
+    step_decode_tokens: list[int] = field(default_factory=list)
+    preemptions: int = 0
+    rejected: list[int] = field(default_factory=list)
+    """Ids of requests that can never fit (prompt + output above the KV capacity)."""
+
+    def summary(self, slo: Slo | None = None) -> Summary:
+        base = summarize(self.records, slo=slo)
+        return Summary(**{**{f: getattr(base, f) for f in base.__dataclass_fields__}, "itl": self.itl()})
+
+    def itl(self) -> Distribution:
+        """Inter-token latencies: each decode step's duration, once per token it emitted."""
+        pairs = [(d, n) for d, n in zip(self.step_durations, self.step_decode_tokens, strict=True) if n]
+        if not pairs:
+            return Distribution.of([])
+        pairs.sort()
+        total = sum(n for _, n in pairs)
+        mean = sum(d * n for d, n in pairs) / total
+
+        def quantile(q: float) -> float:
+            target = q / 100 * (total - 1)
+            seen = 0
+            for d, n in pairs:
+                if seen + n > target:
+                    return d
+                seen += n
+            return pairs[-1][0]
+
+        return Distribution(mean, quantile(50), quantile(90), quantile(95), quantile(99), pairs[-1][0], total)
+
+
+# the simulation ----------------------------------------------------------------------
+@dataclass(slots=True)
+class _Seq:
+    req: Request
+    prefill_left: int
+    done_tokens: int = 0  # output tokens emitted before the current decode stint
+    first_token: float | None = None
+    start_step: int = 0
+    ctx_start: int = 0
+    stint: int = 0
+
+
+def simulate(requests: Sequence[Request], model: StepModel, config: SimConfig = SimConfig()) -> SimResult:
+    """Run the workload through the chosen policy; deterministic for a given input."""
+    if config.policy == "continuous":
+        return _Continuous(requests, model, config).run()
+    return _batched(requests, model, config)
+
+
+def _spans(model: StepModel, ctx_before: int, new: int) -> tuple[float, float]:
+    """Attention spans (full, windowed) of ``new`` tokens appended after ``ctx_before``."""
+    full = new * ctx_before + new * (new + 1) / 2
+    w = model.window
+    if w is None:
+        return full, 0.0
+    window = sum(min(ctx_before + i, w) for i in range(1, new + 1)) if new < 64 else (
+        new * min(ctx_before + (new + 1) / 2, w))
+    return full, window
+
+
+class _Continuous:
+    def __init__(self, requests: Sequence[Request], model: StepModel, config: SimConfig):
+        self.model, self.cfg = model, config
+        self.pending = sorted(requests, key=lambda r: (r.arrival, r.id))
+        self.waiting: deque[_Seq] = deque()
+        self.prefilling: list[_Seq] = []
+        self.decoding: dict[int, _Seq] = {}
+        self.finish_heap: list[tuple[int, int, int]] = []
+        self.cross_heap: list[tuple[int, int, int]] = []
+        self.window = model.window
+        # aggregates over decoding sequences: ctx_i(k) = ctx_start_i + (k - start_i)
+        self.n_dec = 0
+        self.base_sum = 0  # sum of ctx_start_i - start_i
+        self.n_below = 0  # decoding sequences whose context is still under the window
+        self.base_below = 0
+        self.kv_used = 0  # tokens held by prefilling sequences (decoding ones are in the aggregates)
+        self.step = 0
+        self.clock = 0.0
+        self.records: dict[int, RequestRecord] = {}
+        self.result = SimResult([])
+
+    # cache accounting -----------------------------------------------------------
+    def decode_ctx_sum(self) -> int:
+        return self.base_sum + self.n_dec * self.step
+
+    def kv_tokens(self) -> int:
+        return self.decode_ctx_sum() + self.kv_used
+
+    def run(self) -> SimResult:
+        i, n = 0, len(self.pending)
+        while i < n or self.waiting or self.prefilling or self.decoding:
+            while i < n and self.pending[i].arrival <= self.clock:
+                self._arrive(self.pending[i])
+                i += 1
+            if not (self.waiting or self.prefilling or self.decoding):
+                self.clock = self.pending[i].arrival
+                continue
+            self._one_step()
+        self.result.records = [self.records[k] for k in sorted(self.records)]
+        return self.result
+
+    def _arrive(self, req: Request) -> None:
+        if req.input_tokens + req.output_tokens > self.cfg.kv_capacity_tokens:
+            self.result.rejected.append(req.id)
+            return
+        self.waiting.append(_Seq(req, req.input_tokens))
+
+    def _one_step(self) -> None:
+        cfg, model = self.cfg, self.model
+        budget = cfg.max_batched_tokens - self.n_dec
+        seqs = self.n_dec + len(self.prefilling)
+        # admit new sequences: a prompt needs its KV reserved up front
+        while self.waiting and seqs < cfg.max_batch and budget > len(self.prefilling):
+            seq = self.waiting[0]
+            need = seq.prefill_left
+            if self.kv_tokens() + need > cfg.kv_capacity_tokens:
+                break
+            if not cfg.chunked_prefill and need > budget and (self.n_dec or self.prefilling):
+                break
+            self.waiting.popleft()
+            self.prefilling.append(seq)
+            self.kv_used += need
+            seqs += 1
+        # schedule prefill chunks within the budget
+        tokens = self.n_dec
+        span_full = span_win = 0.0
+        chunks: list[tuple[_Seq, int]] = []
+        for seq in self.prefilling:
+            if budget <= 0:
+                break
+            take = seq.prefill_left if not cfg.chunked_prefill else min(seq.prefill_left, budget)
+            if not cfg.chunked_prefill and take > budget and chunks:
+                break
+            done_before = seq.req.input_tokens + seq.done_tokens - seq.prefill_left
+            f, w = _spans(model, done_before, take)
+            span_full += f
+            span_win += w
+            chunks.append((seq, take))
+            tokens += take
+            budget -= take
+        ctx_sum = self.decode_ctx_sum()
+        below_sum = self.base_below + self.n_below * self.step
+        above = self.n_dec - self.n_below
+        win_ctx = below_sum + above * (self.window or 0) if self.window else 0
+        span_full += ctx_sum + self.n_dec
+        span_win += win_ctx + self.n_dec if self.window else 0.0
+        logits = self.n_dec + sum(1 for s, t in chunks if t == s.prefill_left)
+        dt = model.seconds(tokens, logits, span_full, span_win, ctx_sum, win_ctx)
+        self.clock += dt
+        self.step += 1
+        self._update_window_crossings()
+        self.result.step_durations.append(dt)
+        self.result.step_decode_tokens.append(self.n_dec)
+        # prefill progress: a finished prompt emits its first token now
+        for seq, take in chunks:
+            seq.prefill_left -= take
+            if seq.prefill_left == 0:
+                self.prefilling.remove(seq)
+                self.kv_used -= seq.req.input_tokens + seq.done_tokens
+                if seq.first_token is None:
+                    seq.first_token = self.clock
+                seq.done_tokens += 1
+                if seq.done_tokens >= seq.req.output_tokens:
+                    self._finish(seq)
+                else:
+                    self._start_decoding(seq)
+        # decoding sequences emitted one token each; retire the finished ones
+        while self.finish_heap and self.finish_heap[0][0] <= self.step:
+            _, rid, stint = heapq.heappop(self.finish_heap)
+            seq = self.decoding.get(rid)
+            if seq is not None and seq.stint == stint:
+                self._stop_decoding(seq)
+                seq.done_tokens = seq.req.output_tokens
+                self._finish(seq)
+        while self.kv_tokens() > self.cfg.kv_capacity_tokens and (self.decoding or self.prefilling):
+            self._preempt_newest()
+
+    def _start_decoding(self, seq: _Seq) -> None:
+        seq.stint += 1
+        seq.start_step = self.step
+        seq.ctx_start = seq.req.input_tokens + seq.done_tokens
+        self.decoding[seq.req.id] = seq
+        self.n_dec += 1
+        self.base_sum += seq.ctx_start - self.step
+        remaining = seq.req.output_tokens - seq.done_tokens
+        heapq.heappush(self.finish_heap, (self.step + remaining, seq.req.id, seq.stint))
+        if self.window and seq.ctx_start < self.window:
+            self.n_below += 1
+            self.base_below += seq.ctx_start - self.step
+            heapq.heappush(self.cross_heap, (self.step + self.window - seq.ctx_start, seq.req.id, seq.stint))
+
+    def _stop_decoding(self, seq: _Seq) -> None:
+        del self.decoding[seq.req.id]
+        self.n_dec -= 1
+        self.base_sum -= seq.ctx_start - seq.start_step
+        if self.window and seq.ctx_start < self.window and seq.start_step + self.window - seq.ctx_start > self.step:
+            self.n_below -= 1
+            self.base_below -= seq.ctx_start - seq.start_step
+        seq.done_tokens += self.step - seq.start_step
+        seq.stint += 1
+
+    def _update_window_crossings(self) -> None:
+        while self.cross_heap and self.cross_heap[0][0] <= self.step:
+            _, rid, stint = heapq.heappop(self.cross_heap)
+            seq = self.decoding.get(rid)
+            if seq is not None and seq.stint == stint:
+                self.n_below -= 1
+                self.base_below -= seq.ctx_start - seq.start_step
+
+    def _preempt_newest(self) -> None:
+        self.result.preemptions += 1
+        if self.prefilling:
+            seq = self.prefilling.pop()
+            self.kv_used -= seq.req.input_tokens + seq.done_tokens
+            seq.prefill_left = seq.req.input_tokens + seq.done_tokens
+            self.waiting.appendleft(seq)
+            return
+        seq = max(self.decoding.values(), key=lambda s: (s.start_step, s.req.id))
+        self._stop_decoding(seq)
+        seq.prefill_left = seq.req.input_tokens + seq.done_tokens  # recompute prompt and output so far
+        self.waiting.appendleft(seq)
+
+    def _finish(self, seq: _Seq) -> None:
+        first = seq.first_token if seq.first_token is not None else self.clock
+        self.records[seq.req.id] = RequestRecord(seq.req.arrival, first, self.clock, seq.req.input_tokens,
+                                                 seq.req.output_tokens)
+
+
+def _batched(requests: Sequence[Request], model: StepModel, cfg: SimConfig) -> SimResult:
+    """Static and dynamic batching: whole batches, no admission while one runs."""
+    pending = sorted(requests, key=lambda r: (r.arrival, r.id))
+    result = SimResult([])
+    records: dict[int, RequestRecord] = {}
+    clock, i, n = 0.0, 0, len(pending)
+    while i < n:
+        first = pending[i]
+        if pending[i].input_tokens + pending[i].output_tokens > cfg.kv_capacity_tokens:
+            result.rejected.append(pending[i].id)
+            i += 1
+            continue
+        clock = max(clock, first.arrival)  # the server is free and a request is waiting
+        if cfg.policy == "dynamic":
+            # leave when the batch is full or the window since its first request has passed
+            deadline = first.arrival + cfg.batch_window_s
+            if i + cfg.max_batch <= n:
+                deadline = min(deadline, pending[i + cfg.max_batch - 1].arrival)
+            clock = max(clock, deadline)
+        else:  # static: wait until a full batch has arrived (or the workload is exhausted)
+            clock = max(clock, pending[min(i + cfg.max_batch, n) - 1].arrival)
+        batch: list[Request] = []
+        kv = 0
+        while i < n and len(batch) < cfg.max_batch and pending[i].arrival <= clock:
+            need = pending[i].input_tokens + pending[i].output_tokens
+            if kv + need > cfg.kv_capacity_tokens:
+                break
+            batch.append(pending[i])
+            kv += need
+            i += 1
+        if not batch:  # pragma: no cover - the first request has always arrived by now
+            continue
+        prompt = max(r.input_tokens for r in batch)  # padded to the longest prompt
+        f, w = _spans(model, 0, prompt)
+        dt = model.seconds(prompt * len(batch), len(batch), f * len(batch), w * len(batch), 0, 0)
+        clock += dt
+        result.step_durations.append(dt)
+        result.step_decode_tokens.append(0)
+        first_token = clock
+        steps = max(r.output_tokens for r in batch) - 1
+        finish_at: dict[int, float] = {}
+        for r in batch:
+            if r.output_tokens == 1:
+                finish_at[r.id] = clock
+        for s in range(1, steps + 1):
+            ctx = prompt + s - 1
+            win = min(ctx, model.window) if model.window else 0
+            b = len(batch)
+            dt = model.seconds(b, b, b * (ctx + 1), b * (win + 1) if model.window else 0, b * ctx, b * win)
+            clock += dt
+            emitted = 0
+            for r in batch:
+                if r.output_tokens > s:
+                    emitted += 1
+                    if r.output_tokens == s + 1:
+                        finish_at[r.id] = clock
+            result.step_durations.append(dt)
+            result.step_decode_tokens.append(emitted)
+        for r in batch:
+            records[r.id] = RequestRecord(r.arrival, first_token, finish_at[r.id], r.input_tokens, r.output_tokens)
+    result.records = [records[k] for k in sorted(records)]
+    return result
+
+
+__all__ = [
+    "Lengths", "Request", "SimConfig", "SimResult", "TraceError", "load_trace", "percentile", "simulate",
+    "workload",
+]
