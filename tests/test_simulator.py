@@ -1,0 +1,136 @@
+"""Metrics and the batching simulator on step models whose timings are easy to check by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from inferbook.calc.metrics import RequestRecord, Slo, percentile, summarize
+from inferbook.calc.roofline import StepModel
+from inferbook.calc.simulator import (Lengths, Request, SimConfig, TraceError, load_trace, simulate,
+                                      workload)
+
+
+def unit_model(per_token: float = 0.0, fixed: float = 1.0) -> StepModel:
+    """Every step costs `fixed` seconds plus `per_token` per processed token."""
+    return StepModel(linear_flops_per_token=per_token, head_flops=0, attn_flops_full=0, attn_flops_window=0,
+                     kv_bytes_full=0, kv_bytes_window=0, weight_bytes=fixed, routed_expert_bytes=0,
+                     experts_per_token=0, experts=0, compute_rate=1.0, memory_rate=1.0, comm_per_token_s=0,
+                     comm_fixed_s=0, window=None)
+
+
+def test_percentile_is_linear_interpolation():
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentile([10], 99) == 10
+    assert percentile(list(range(101)), 90) == 90
+    assert math.isnan(percentile([], 50))
+
+
+def test_tpot_excludes_first_token_and_goodput_counts_slo_requests():
+    a = RequestRecord(arrival=0, first_token=1.0, finish=5.0, input_tokens=10, output_tokens=5)
+    b = RequestRecord(arrival=1, first_token=4.0, finish=5.0, input_tokens=10, output_tokens=3)
+    assert a.ttft == 1 and a.tpot() == 1.0 and a.tpot(includes_first_token=True) == 1.0
+    assert b.tpot() == 0.5 and b.tpot(includes_first_token=True) == 4 / 3
+    s = summarize([a, b], slo=Slo(ttft=2.0))
+    assert s.duration_s == 5 and s.goodput == 1 / 5 and s.slo_attainment == 0.5
+    assert s.output_token_throughput == 8 / 5 and s.total_token_throughput == 28 / 5
+    assert s.tpot.mean == 0.75
+    weighted = summarize([a, b], average="token")
+    assert weighted.tpot.mean == pytest.approx((4 * 1.0 + 2 * 0.5) / 6)
+    with pytest.raises(ValueError):
+        RequestRecord(arrival=2, first_token=1, finish=3, input_tokens=1, output_tokens=1)
+
+
+def test_single_request_timeline():
+    result = simulate([Request(0, 0.0, 10, 5)], unit_model())
+    [rec] = result.records
+    # step 1 prefills and emits the first token; four decode steps follow, one second each
+    assert (rec.first_token, rec.finish) == (1.0, 5.0)
+    assert rec.tpot() == 1.0
+    assert result.step_decode_tokens == [0, 1, 1, 1, 1]
+
+
+def test_continuous_batching_admits_while_others_decode():
+    reqs = [Request(0, 0.0, 10, 10), Request(1, 0.5, 10, 2)]
+    r0, r1 = simulate(reqs, unit_model()).records
+    # continuous: request 1 is prefilled in step 2 (1s-2s) while request 0 decodes
+    assert (r0.first_token, r0.finish) == (1.0, 10.0)
+    assert (r1.first_token, r1.finish) == (2.0, 3.0)
+    s0, s1 = simulate(reqs, unit_model(), SimConfig(policy="static", max_batch=2)).records
+    # static: waits for both (0.5s), one prefill step, then decodes the padded batch
+    assert s0.first_token == s1.first_token == 1.5
+    assert (s1.finish, s0.finish) == (2.5, 10.5)
+
+
+def test_dynamic_batching_window():
+    reqs = [Request(0, 0.0, 4, 2), Request(1, 0.02, 4, 2), Request(2, 0.5, 4, 2)]
+    recs = simulate(reqs, unit_model(), SimConfig(policy="dynamic", max_batch=8, batch_window_s=0.1)).records
+    assert recs[0].first_token == recs[1].first_token == pytest.approx(1.1)
+    assert recs[2].first_token > recs[1].finish
+
+
+def test_token_budget_splits_long_prompts_with_chunked_prefill():
+    model = unit_model(per_token=0.001, fixed=0.0)
+    result = simulate([Request(0, 0.0, 1000, 1)], model, SimConfig(max_batched_tokens=256))
+    assert len(result.step_durations) == 4  # 256 + 256 + 256 + 232 tokens
+    assert result.records[0].first_token == pytest.approx(1.0)
+
+
+def test_kv_pressure_preempts_and_still_finishes_everything():
+    reqs = workload(60, 50.0, Lengths("fixed", mean=100), Lengths("uniform", low=50, high=400), seed=3)
+    result = simulate(reqs, unit_model(per_token=1e-4, fixed=0.01), SimConfig(kv_capacity_tokens=3000))
+    assert result.preemptions > 0
+    assert len(result.records) == 60 and not result.rejected
+    assert all(r.arrival <= r.first_token <= r.finish for r in result.records)
+
+
+def test_requests_that_can_never_fit_are_rejected():
+    result = simulate([Request(0, 0.0, 900, 200), Request(1, 0.0, 10, 10)], unit_model(),
+                      SimConfig(kv_capacity_tokens=1000))
+    assert result.rejected == [0] and len(result.records) == 1
+
+
+def test_seeded_workloads_are_deterministic():
+    a = workload(500, 10.0, Lengths("lognormal", mean=300), Lengths("lognormal", mean=100), "bursty", seed=7)
+    b = workload(500, 10.0, Lengths("lognormal", mean=300), Lengths("lognormal", mean=100), "bursty", seed=7)
+    assert a == b
+    model = unit_model(per_token=1e-5, fixed=0.005)
+    assert simulate(a, model).records == simulate(b, model).records
+    rate = len(a) / a[-1].arrival
+    assert 5 < rate < 20
+
+
+def test_trace_files(tmp_path):
+    good = tmp_path / "t.csv"
+    good.write_text("arrival,input_tokens,output_tokens\n0.0,10,5\n0.5,20,3\n")
+    assert [r.input_tokens for r in load_trace(good)] == [10, 20]
+    jl = tmp_path / "t.jsonl"
+    jl.write_text('{"arrival": 0, "input_tokens": 5, "output_tokens": 1}\n\n{"arrival": 1, "input_tokens": 5, '
+                  '"output_tokens": 2}\n')
+    assert len(load_trace(jl)) == 2
+    cases = {
+        "arrival,input_tokens\n0,1\n": "missing columns: output_tokens",
+        "arrival,input_tokens,output_tokens\n1,10,5\n0.5,10,5\n": ":3: arrival times must not decrease",
+        "arrival,input_tokens,output_tokens\nx,10,5\n": ":2: needs numeric",
+        "arrival,input_tokens,output_tokens\n0,-3,5\n": ":2: arrival must be >= 0",
+        "arrival,input_tokens,output_tokens\n": "holds no requests",
+    }
+    for text, message in cases.items():
+        bad = tmp_path / "bad.csv"
+        bad.write_text(text)
+        with pytest.raises(TraceError, match=message):
+            load_trace(bad)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"arrival": 0, "input_tokens": 5, "output_tokens": 1}\n{oops\n')
+    with pytest.raises(TraceError, match=":2: not JSON"):
+        load_trace(bad)
+
+
+def test_bad_configuration():
+    with pytest.raises(ValueError):
+        SimConfig(policy="magic")
+    with pytest.raises(ValueError):
+        SimConfig(max_batch=0)
+    with pytest.raises(ValueError):
+        workload(10, 0.0, Lengths(), Lengths())
