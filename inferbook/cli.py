@@ -184,6 +184,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calc(args: argparse.Namespace) -> int:
+    from .cli_calc import COMMANDS, CalcError
+
+    try:
+        return COMMANDS[args.command](_kb(args), args)
+    except CalcError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_version(args: argparse.Namespace) -> int:
     kb = _kb(args)
     info = {"package_version": __version__, "data_version": kb.data_version, "data_date": kb.data_date,
@@ -234,6 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", nargs="?", default="all", choices=("site", "pdf", "notebooks", "tables", "all"))
     p.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build/)")
     p.set_defaults(func=cmd_build)
+
+    from .cli_calc import COMMANDS, add_parsers
+
+    add_parsers(sub, common)
+    for name in COMMANDS:
+        sub.choices[name].set_defaults(func=cmd_calc)
 
     p = sub.add_parser("schema", help="export the JSON Schema of every kind")
     p.add_argument("--out", metavar="DIR", help="folder (default: the project's schema/)")

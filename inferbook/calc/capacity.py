@@ -1,0 +1,165 @@
+"""Serving capacity the way engines compute it (vLLM's memory profiler):
+
+    budget   = usable GPU memory x gpu_memory_utilization
+    KV space = budget - weights - activation peak - non-torch memory - CUDA graphs
+    tokens   = KV space / KV bytes per token per GPU, rounded down to whole blocks
+
+and from it the longest context one sequence can hold and how many sequences of
+a given context fit at once. The fit search tries GPU types and counts (tensor
+parallel) for a model, format, context and concurrency and ranks what fits."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ..schema import Format, Gpu, LlmModel, ModelArchitecture
+from .kv import kv_bytes
+from .weights import weight_bytes
+
+GIB = 2**30
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Engine memory settings; defaults follow vLLM's."""
+
+    gpu_memory_utilization: float = 0.9
+    max_num_batched_tokens: int = 8192
+    max_num_seqs: int = 256
+    block_size: int = 16
+    usable_fraction: float = 0.9889
+    """Share of the nominal memory the driver lets a process use (an 80 GiB H100 reports 79.11 GiB)."""
+    non_torch_gib: float = 0.3
+    """Memory outside PyTorch's allocator: CUDA context, NCCL buffers (more with TP)."""
+    cuda_graph_gib: float = 0.0
+    """Memory CUDA graphs take when the engine counts it separately."""
+    activation_scale: float = 1.0
+    """Multiplier on the activation-peak estimate (calibrated on engine logs)."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.gpu_memory_utilization <= 1:
+            raise ValueError("gpu_memory_utilization must be in (0, 1]")
+        if self.max_num_batched_tokens < 1 or self.max_num_seqs < 1 or self.block_size < 1:
+            raise ValueError("token budget, sequence limit and block size must be >= 1")
+
+
+def activation_peak_bytes(arch: ModelArchitecture, cfg: EngineConfig, tp: int = 1) -> float:
+    """Peak activation memory of the profiling forward pass over ``max_num_batched_tokens``
+    tokens: the widest FFN intermediate (gate/up output plus activation) and the
+    attention projections, in 16-bit, plus float32 logits for ``max_num_seqs`` rows
+    (with a sampler working copy)."""
+    tokens = cfg.max_num_batched_tokens
+    ffn = arch.intermediate_size or 0
+    if arch.moe is not None:
+        ffn = max(ffn, arch.moe.expert_intermediate_size * arch.moe.experts_per_token)
+    ffn_bytes = tokens * 3 * ffn / tp * 2
+    qkv = tokens * (arch.attention_heads + 2 * arch.kv_heads) * arch.head_dim / tp * 2
+    logits = cfg.max_num_seqs * arch.vocab_size / tp * 4 * 2
+    return (max(ffn_bytes, qkv) + tokens * arch.hidden_size * 2 * 2 + logits) * cfg.activation_scale
+
+
+@dataclass(frozen=True, slots=True)
+class Capacity:
+    """Memory budget of one GPU of the group and what it leaves for the KV cache (bytes)."""
+
+    usable_bytes: float
+    budget_bytes: float
+    weights_bytes: float
+    activation_bytes: float
+    other_bytes: float
+    kv_space_bytes: float
+    kv_bytes_per_token: float
+    """Per GPU, for a token of a sequence shorter than every window."""
+    kv_tokens: int
+    """Tokens the cache holds (whole blocks), as engines log it."""
+
+    @property
+    def fits(self) -> bool:
+        return self.kv_space_bytes > 0 and self.kv_tokens > 0
+
+
+def capacity(arch: ModelArchitecture, gpu: Gpu, fmt: Format, kv_bits: float = 16.0, tp: int = 1, pp: int = 1,
+             cfg: EngineConfig = EngineConfig()) -> Capacity:
+    """Capacity of one GPU of a TP x PP group serving ``arch`` in ``fmt``."""
+    if arch.attention_heads % tp:
+        raise ValueError(f"tensor parallelism {tp} must divide the {arch.attention_heads} attention heads")
+    usable = gpu.memory_gib.value * GIB * cfg.usable_fraction
+    budget = usable * cfg.gpu_memory_utilization
+    weights = weight_bytes(arch, fmt, tp=tp, pp=pp).per_gpu_bytes
+    activation = activation_peak_bytes(arch, cfg, tp)
+    other = (cfg.non_torch_gib + cfg.cuda_graph_gib) * GIB
+    kv_space = budget - weights - activation - other
+    per_token = kv_bytes(arch, 1, kv_bits, 1, tp, pp).bytes_per_gpu
+    tokens = 0
+    if kv_space > 0 and per_token > 0:
+        tokens = math.floor(kv_space / per_token / cfg.block_size) * cfg.block_size
+    return Capacity(usable, budget, weights, activation, other, kv_space, per_token, tokens)
+
+
+def max_concurrency(arch: ModelArchitecture, cap: Capacity, context: int, kv_bits: float = 16.0, tp: int = 1,
+                    pp: int = 1) -> float:
+    """Sequences of ``context`` tokens that fit at once (windowed layers cap what each holds)."""
+    per_seq = kv_bytes(arch, context, kv_bits, 1, tp, pp).bytes_per_gpu
+    if per_seq <= 0:
+        return math.inf
+    return max(cap.kv_space_bytes, 0.0) / per_seq
+
+
+@dataclass(frozen=True, slots=True)
+class FitOption:
+    """One GPU configuration for a model, and whether it serves the requested load."""
+
+    gpu: str
+    count: int
+    tp: int
+    fits: bool
+    weights_gib_per_gpu: float
+    kv_needed_gib_per_gpu: float
+    kv_space_gib_per_gpu: float
+    max_concurrency: float
+    cost_per_hour: float | None
+    reason: str
+
+
+def fit_options(model: LlmModel, fmt: Format, gpus: Iterable[Gpu], context: int, concurrency: int,
+                kv_bits: float = 16.0, counts: tuple[int, ...] = (1, 2, 4, 8),
+                prices: Mapping[str, float] | None = None, cfg: EngineConfig = EngineConfig()) -> list[FitOption]:
+    """Every (GPU type, count) with TP = count, ranked: fitting options first, then by
+    GPU count, then by hourly cost when ``prices`` (per GPU-hour) are given, then by headroom."""
+    if context < 1 or concurrency < 1:
+        raise ValueError("context and concurrency must be at least 1")
+    arch = model.architecture
+    options = []
+    for gpu in gpus:
+        for count in counts:
+            if arch.attention_heads % count:
+                continue
+            cap = capacity(arch, gpu, fmt, kv_bits, tp=count, cfg=cfg)
+            need = kv_bytes(arch, context, kv_bits, concurrency, tp=count).bytes_per_gpu
+            conc = max_concurrency(arch, cap, context, kv_bits, tp=count)
+            if cap.kv_space_bytes <= 0:
+                reason = "weights and overheads exceed the memory budget"
+            elif need > cap.kv_space_bytes:
+                reason = f"KV cache for {concurrency} x {context} tokens needs {need / GIB:.1f} GiB per GPU"
+            elif context > arch.context_length:
+                reason = f"context {context} exceeds the model's {arch.context_length}"
+            else:
+                reason = "fits"
+            price = prices.get(gpu.id) if prices else None
+            options.append(FitOption(
+                gpu.id, count, count, reason == "fits", cap.weights_bytes / GIB, need / GIB,
+                max(cap.kv_space_bytes, 0) / GIB, conc, price * count if price is not None else None, reason))
+    options.sort(key=lambda o: (not o.fits, o.count, o.cost_per_hour if o.cost_per_hour is not None else 0.0,
+                                -o.kv_space_gib_per_gpu, o.gpu))
+    return options
+
+
+def min_gpus(model: LlmModel, fmt: Format, gpu: Gpu, context: int, concurrency: int, kv_bits: float = 16.0,
+             counts: tuple[int, ...] = (1, 2, 4, 8), cfg: EngineConfig = EngineConfig()) -> int | None:
+    """Fewest GPUs of one type that serve the load (None if even the largest count fails)."""
+    for option in fit_options(model, fmt, [gpu], context, concurrency, kv_bits, counts, cfg=cfg):
+        if option.fits:
+            return option.count
+    return None
