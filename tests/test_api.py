@@ -6,8 +6,8 @@ import dataclasses
 
 import pydantic
 import pytest
-
 from conftest import concept
+
 from inferbook import load
 
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import concept
+
 from inferbook.cli import main
 
 

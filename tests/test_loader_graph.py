@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import concept
+
 from inferbook import KnowledgeBaseError, load, validate
 
 

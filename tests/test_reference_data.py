@@ -129,7 +129,8 @@ def test_sxm_is_never_slower_than_its_pcie_variant(kb):
         if gpu.variant_of is None:
             continue
         parent = kb.gpus[gpu.variant_of]
-        if gpu.form_factor == "pcie" and parent.form_factor == "sxm" and gpu.memory_gib.value <= parent.memory_gib.value:
+        same_memory = gpu.memory_gib.value <= parent.memory_gib.value
+        if gpu.form_factor == "pcie" and parent.form_factor == "sxm" and same_memory:
             checked += 1
             assert gpu.memory_bandwidth_gb_s.value <= parent.memory_bandwidth_gb_s.value, gid
             for name in ("bf16_tflops", "fp16_tflops", "fp8_tflops", "tf32_tflops"):

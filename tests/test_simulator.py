@@ -8,8 +8,7 @@ import pytest
 
 from inferbook.calc.metrics import RequestRecord, Slo, percentile, summarize
 from inferbook.calc.roofline import StepModel
-from inferbook.calc.simulator import (Lengths, Request, SimConfig, TraceError, load_trace, simulate,
-                                      workload)
+from inferbook.calc.simulator import Lengths, Request, SimConfig, TraceError, load_trace, simulate, workload
 
 
 def unit_model(per_token: float = 0.0, fixed: float = 1.0) -> StepModel:

@@ -1,37 +1,74 @@
 """Generators turn a loaded knowledge base into outputs under build/.
 
 `TARGETS` maps each build target to its generator function, or to None while a
-target is not implemented. Each generator writes into a fresh folder that
-`build()` swaps into place only when the generator succeeds.
+target is not implemented. `build()` runs each generator in a fresh temporary
+folder inside the output folder and swaps it into place only when the generator
+succeeds, under a lock, so a failed or concurrent build never leaves a
+half-written output behind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import fcntl
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from ..api import KbArg, load
 from ..kb import KnowledgeBase
+from .tables import build_tables
 
 Generator = Callable[[KnowledgeBase, Path], None]
 
 TARGETS: dict[str, Generator | None] = {
-    "tables": None,
+    "tables": build_tables,
     "site": None,
     "notebooks": None,
     "pdf": None,
 }
 
 
+@contextlib.contextmanager
+def build_lock(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``out`` (waits for a build already running)."""
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def swap_into_place(new: Path, dest: Path) -> None:
+    """Replace ``dest`` by ``new`` (both in the same folder), removing the old copy."""
+    old = None
+    if dest.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".old-{dest.name}-", dir=dest.parent))
+        dest.rename(old / dest.name)
+    new.rename(dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def build(targets: Sequence[str], kb: KbArg = None, out: Path = Path("build")) -> list[Path]:
     """Run the generators for ``targets``; return the folders written."""
     knowledge = load(kb)
     written = []
-    for target in targets:
-        generator = TARGETS[target]
-        if generator is None:
-            raise NotImplementedError(target)
-        dest = out / target
-        generator(knowledge, dest)
-        written.append(dest)
+    with build_lock(out):
+        for target in targets:
+            generator = TARGETS[target]
+            if generator is None:
+                raise NotImplementedError(target)
+            staging = Path(tempfile.mkdtemp(prefix=f".{target}-", dir=out))
+            try:
+                generator(knowledge, staging)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            dest = out / target
+            swap_into_place(staging, dest)
+            written.append(dest)
     return written

@@ -1,0 +1,187 @@
+"""Lookup tables for the site's tools and for anyone with a spreadsheet:
+JSON and CSV per table, and a manifest with versions, commit and hashes.
+Every value is computed by `inferbook.calc` from the knowledge base."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..calc import count_params, kv_bytes, kv_bytes_per_token, kv_dtype_bits, weight_bytes
+from ..calc.capacity import GIB, min_gpus
+from ..calc.roofline import Roofline, step_model
+from ..kb import KnowledgeBase
+from ..paths import project_root
+from ..version import __version__
+
+KV_DTYPES = ("bf16", "fp8-e4m3", "int4")
+CONTEXTS = (4096, 8192, 32768, 131072)
+WEIGHT_FORMATS = ("bf16", "fp8-e4m3", "nvfp4", "awq-int4", "gguf-q8-0", "gguf-q4-k-m")
+BATCHES = (1, 8, 32, 128)
+FIT_CONTEXT, FIT_CONCURRENCY = 8192, 16
+
+Row = dict[str, Any]
+
+
+def _num(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def _q(quantity: Any) -> float | None:
+    return None if quantity is None else quantity.value
+
+
+def gpu_table(kb: KnowledgeBase) -> list[Row]:
+    rows = []
+    for gid, g in sorted(kb.gpus.items()):
+        d = g.dense
+        rows.append({
+            "id": gid, "title": g.title, "vendor": g.vendor, "architecture": g.architecture,
+            "form_factor": g.form_factor, "market": g.market, "release_date": g.release_date,
+            "memory_gib": _q(g.memory_gib), "memory_type": g.memory_type,
+            "memory_bandwidth_gb_s": _q(g.memory_bandwidth_gb_s),
+            "dense_fp32_tflops": _q(d.fp32_tflops), "dense_tf32_tflops": _q(d.tf32_tflops),
+            "dense_bf16_tflops": _q(d.bf16_tflops), "dense_fp16_tflops": _q(d.fp16_tflops),
+            "dense_fp8_tflops": _q(d.fp8_tflops), "dense_fp4_tflops": _q(d.fp4_tflops),
+            "dense_int8_tops": _q(d.int8_tops), "tdp_w": _q(g.tdp_w),
+            "interconnect_gb_s": _q(g.interconnect.bandwidth_gb_s), "source": g.source,
+        })
+    return rows
+
+
+def model_table(kb: KnowledgeBase) -> list[Row]:
+    rows = []
+    for mid, m in sorted(kb.models.items()):
+        a = m.architecture
+        p = count_params(a)
+        rows.append({
+            "id": mid, "title": m.title, "organization": m.organization, "family": m.family,
+            "release_date": m.release_date, "license": m.license, "hf_repo": m.hf_repo,
+            "params_total_b": _q(m.params_total_b), "params_active_b": _q(m.params_active_b),
+            "params_computed_b": _num(p.total / 1e9), "active_computed_b": _num(p.active / 1e9),
+            "layers": a.layers, "hidden_size": a.hidden_size, "attention_heads": a.attention_heads,
+            "kv_heads": a.kv_heads, "head_dim": a.head_dim, "attention": a.attention,
+            "layer_pattern": "/".join(a.layer_pattern), "sliding_window": a.sliding_window,
+            "context_length": a.context_length, "vocab_size": a.vocab_size,
+            "experts": a.moe.experts if a.moe else None,
+            "experts_per_token": a.moe.experts_per_token if a.moe else None,
+            "native_dtype": m.native_dtype, "kv_bytes_per_token_bf16": kv_bytes_per_token(a, 16),
+        })
+    return rows
+
+
+def kv_table(kb: KnowledgeBase) -> list[Row]:
+    rows = []
+    for mid, m in sorted(kb.models.items()):
+        a = m.architecture
+        for dtype in KV_DTYPES:
+            bits = kv_dtype_bits(dtype, kb.formats)
+            row: Row = {"model": mid, "kv_dtype": dtype, "bytes_per_token": kv_bytes_per_token(a, bits)}
+            for ctx in CONTEXTS:
+                fits = ctx <= a.context_length
+                row[f"gib_per_seq_{ctx}"] = _num(kv_bytes(a, ctx, bits).bytes_unique / GIB) if fits else None
+            rows.append(row)
+    return rows
+
+
+def weights_table(kb: KnowledgeBase) -> list[Row]:
+    rows = []
+    formats = [f for f in WEIGHT_FORMATS if f in kb.formats]
+    for mid, m in sorted(kb.models.items()):
+        for fid in sorted({*formats, m.native_dtype}):
+            w = weight_bytes(m.architecture, kb.formats[fid])
+            rows.append({"model": mid, "format": fid, "native": fid == m.native_dtype,
+                         "bits_per_weight": kb.formats[fid].effective_bits_per_weight,
+                         "bytes": round(w.total_bytes), "gib": _num(w.total_bytes / GIB),
+                         "gb": _num(w.total_bytes / 1e9)})
+    return rows
+
+
+def fit_matrix(kb: KnowledgeBase) -> list[Row]:
+    """Fewest GPUs (1, 2, 4 or 8 with TP) that serve 16 sequences of 8,192 tokens in the native format."""
+    rows = []
+    for mid, m in sorted(kb.models.items()):
+        fmt = kb.formats[m.native_dtype]
+        for gid, g in sorted(kb.gpus.items()):
+            rows.append({"model": mid, "gpu": gid, "format": fmt.id, "context": FIT_CONTEXT,
+                         "concurrency": FIT_CONCURRENCY,
+                         "min_gpus": min_gpus(m, fmt, g, FIT_CONTEXT, FIT_CONCURRENCY)})
+    return rows
+
+
+def roofline_table(kb: KnowledgeBase) -> list[Row]:
+    """Decode step time and throughput per model x GPU x format at several batch sizes
+    (context 2,048 tokens, TP = the fewest GPUs that hold the weights, up to 8)."""
+    rows = []
+    formats = [f for f in ("bf16", "fp8-e4m3", "awq-int4") if f in kb.formats]
+    for mid, m in sorted(kb.models.items()):
+        for gid, g in sorted(kb.gpus.items()):
+            if g.dense.bf16_tflops is None and g.dense.fp16_tflops is None:
+                continue
+            for fid in formats:
+                fmt = kb.formats[fid]
+                tp = next((t for t in (1, 2, 4, 8) if m.architecture.attention_heads % t == 0
+                           and weight_bytes(m.architecture, fmt, tp=t).per_gpu_bytes < 0.8 * g.memory_gib.value * GIB),
+                          None)
+                if tp is None:
+                    continue
+                model = step_model(Roofline(m.architecture, g, fmt, 16.0, tp))
+                for b in BATCHES:
+                    ctx = 2048
+                    step = model.seconds(b, b, b * ctx, 0, b * ctx, 0) if model.window is None else \
+                        model.seconds(b, b, b * ctx, b * min(ctx, model.window), b * ctx, b * min(ctx, model.window))
+                    rows.append({"model": mid, "gpu": gid, "format": fid, "tp": tp, "batch": b, "context": ctx,
+                                 "step_ms": _num(step * 1e3), "tokens_per_s": _num(b / step, 1)})
+    return rows
+
+
+TABLES: dict[str, Callable[[KnowledgeBase], list[Row]]] = {
+    "gpus": gpu_table, "models": model_table, "kv_cache": kv_table, "weights": weights_table,
+    "fit_matrix": fit_matrix, "roofline": roofline_table,
+}
+
+
+def _csv(rows: list[Row]) -> str:
+    buf = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return buf.getvalue()
+
+
+def git_commit() -> str:
+    """The checkout's commit, or "unknown" outside a git checkout."""
+    root = project_root()
+    if root is None:
+        return "unknown"
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 else "unknown"
+
+
+def build_tables(kb: KnowledgeBase, out: Path) -> None:
+    """Write every table as JSON and CSV, then manifest.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, dict[str, Any]] = {}
+    for name, make in TABLES.items():
+        rows = make(kb)
+        for suffix, text in ((".json", json.dumps(rows, indent=1, ensure_ascii=False) + "\n"), (".csv", _csv(rows))):
+            path = out / f"{name}{suffix}"
+            path.write_text(text, encoding="utf-8")
+            files[path.name] = {"sha256": hashlib.sha256(text.encode()).hexdigest(), "rows": len(rows)}
+    manifest = {"package_version": __version__, "data_version": kb.data_version, "data_date": kb.data_date,
+                "commit": git_commit(), "files": files,
+                "settings": {"kv_dtypes": KV_DTYPES, "contexts": CONTEXTS, "weight_formats": WEIGHT_FORMATS,
+                             "batches": BATCHES, "fit_context": FIT_CONTEXT, "fit_concurrency": FIT_CONCURRENCY}}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
