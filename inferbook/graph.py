@@ -92,8 +92,9 @@ def check_cycles(graph: nx.MultiDiGraph, entries: Mapping[str, LoadedEntry]) -> 
         if len(component) < 2:
             continue
         members = sorted(component)
-        cycle = nx.find_cycle(req.subgraph(members))
-        chain = " -> ".join([cycle[0][1], *(v for _, v in cycle)][::-1])
+        cycle = nx.find_cycle(req.subgraph(members))  # edge u -> v: v requires u
+        nodes = [u for u, _ in cycle]
+        chain = " requires ".join(reversed([*nodes, nodes[0]]))
         first = entries[members[0]]
         mark = first.doc.locate(("prerequisites",), prefer_key=True)
         diags.append(Diagnostic(first.display_path, mark.line, mark.col, "IB204",
@@ -103,18 +104,21 @@ def check_cycles(graph: nx.MultiDiGraph, entries: Mapping[str, LoadedEntry]) -> 
 
 
 def check_aliases(entries: Mapping[str, LoadedEntry]) -> list[Diagnostic]:
-    """Aliases must not collide with each other or with another entry's id."""
+    """Ids, titles and aliases all resolve in lookups, so no alias or title may name
+    two different entries (case-insensitively)."""
     diags = []
     owner: dict[str, str] = {eid.lower(): eid for eid in entries}
     for eid, loaded in entries.items():
-        for i, alias in enumerate(loaded.entry.aliases):
-            key = alias.lower()
+        names = [(("title",), loaded.entry.title, "title")]
+        names += [(("aliases", i), alias, "alias") for i, alias in enumerate(loaded.entry.aliases)]
+        for path, name, what in names:
+            key = name.lower()
             other = owner.get(key)
             if other is not None and other != eid:
-                mark = loaded.doc.locate(("aliases", i))
+                mark = loaded.doc.locate(path)
                 diags.append(Diagnostic(loaded.display_path, mark.line, mark.col, "IB205",
-                                        f"alias '{alias}' is already used by '{other}'",
-                                        hint="aliases must point at exactly one entry"))
+                                        f"{what} '{name}' is already used by '{other}'",
+                                        hint="ids, titles and aliases must each point at exactly one entry"))
             else:
                 owner[key] = eid
     return diags

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from .diagnostics import Diagnostic
 from .schema import KINDS, EntryBase
 from .schema.base import slug_ok
-from .yamlio import Document, YamlError, read_file
+from .yamlio import Document, YamlError, read_file, text_position
 
 LAYER_FILE = "_layer.yaml"
 
@@ -82,7 +82,13 @@ def _schema_diagnostics(exc: ValidationError, doc: Document, file: str, model: t
         else:
             value = err.get("input")
             shown = repr(value) if isinstance(value, (str, int, float, bool)) else type(value).__name__
+            if len(shown) > 60:
+                shown = f"{shown[:40]}... ({len(str(value)):,} characters)"
             msg = err["msg"]
+            if kind in ("model_type", "dict_type") and err.get("ctx", {}).get("class_name") == "Quantity":
+                msg = "expected a number in the field's unit (or a mapping with value and source)"
+            elif kind == "model_type":
+                msg = "expected a mapping of fields"
             if msg.startswith("Value error, "):
                 msg = msg[len("Value error, "):]
             message = f"{dotted}: {msg} (got {shown})" if loc else msg
@@ -144,12 +150,25 @@ def load_file(path: Path, kind: str, layer: int = 0) -> tuple[LoadedEntry | None
         entry = model.model_validate(doc.data)
     except ValidationError as exc:
         return None, _schema_diagnostics(exc, doc, shown, model)
+    problems = _content_diagnostics(entry, doc, shown)
     if entry.id != stem:
         mark = doc.locate(("id",))
         return None, [Diagnostic(shown, mark.line, mark.col, "IB102",
                                  f"id '{entry.id}' does not match the file name '{path.name}'",
                                  hint=f"rename the file to {entry.id}.yaml or set id: {stem}")]
-    return LoadedEntry(kind, entry, path, shown, doc, layer), []
+    return LoadedEntry(kind, entry, path, shown, doc, layer), problems
+
+
+def _content_diagnostics(entry: EntryBase, doc: Document, shown: str) -> list[Diagnostic]:
+    from .content_checks import latex_problems, markdown_problems, text_fields
+
+    diags = []
+    for path, text, is_markdown in text_fields(entry):
+        found = markdown_problems(text) if is_markdown else latex_problems(text)
+        for offset, code, message, hint in found:
+            mark = text_position(doc, path, text, offset)
+            diags.append(Diagnostic(shown, mark.line, mark.col, code, message, hint=hint))
+    return diags
 
 
 @dataclass(frozen=True, slots=True)

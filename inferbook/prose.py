@@ -7,7 +7,7 @@ from .diagnostics import Diagnostic
 from .expressions import Evaluator
 from .kb import KnowledgeBase
 from .loader import LoadedEntry
-from .yamlio import Document
+from .yamlio import text_position
 
 TEXT_FIELDS = ("body",)
 
@@ -24,16 +24,6 @@ def _text_fields(loaded: LoadedEntry) -> list[tuple[tuple, str]]:
     return fields
 
 
-def _position(doc: Document, path: tuple, text: str, offset: int) -> tuple[int, int]:
-    mark = doc.locate(path)
-    before = text[:offset]
-    newlines = before.count("\n")
-    block = "\n" in text.rstrip("\n")  # multi-line values are block scalars starting on the next line
-    line = mark.line + newlines + (1 if block else 0)
-    col = offset - (before.rfind("\n") + 1) + 1
-    return line, col + (mark.col + 1 if block else mark.col)
-
-
 def check_expressions(kb: KnowledgeBase, entries: dict[str, LoadedEntry]) -> list[Diagnostic]:
     """One IB207 error for each expression that does not evaluate."""
     evaluator = Evaluator(kb)
@@ -41,7 +31,7 @@ def check_expressions(kb: KnowledgeBase, entries: dict[str, LoadedEntry]) -> lis
     for loaded in entries.values():
         for path, text in _text_fields(loaded):
             for offset, message in evaluator.check(text):
-                line, col = _position(loaded.doc, path, text, offset)
-                diags.append(Diagnostic(loaded.display_path, line, col, "IB207", f"expression {message}",
+                mark = text_position(loaded.doc, path, text, offset)
+                diags.append(Diagnostic(loaded.display_path, mark.line, mark.col, "IB207", f"expression {message}",
                                         hint="see inferbook/expressions.py for the functions and filters"))
     return diags

@@ -93,6 +93,18 @@ class Document:
             path = path[:-1]
 
 
+def text_position(doc: Document, path: Path_, text: str, offset: int) -> Mark:
+    """Position of character ``offset`` inside the text value at ``path``. Multi-line
+    values are assumed to be block scalars (`|`), whose text starts on the next line."""
+    mark = doc.locate(path)
+    before = text[:offset]
+    newlines = before.count("\n")
+    col = offset - (before.rfind("\n") + 1) + 1
+    if "\n" in text.rstrip("\n"):
+        return Mark(mark.line + newlines + 1, col + mark.col + 1)
+    return Mark(mark.line, col + mark.col)
+
+
 def _mark(node: yaml.Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
@@ -215,8 +227,14 @@ def parse_text(text: str) -> Document:
                            else None) from None
     except yaml.MarkedYAMLError as exc:
         raise _from_marked(exc) from None
-    except yaml.YAMLError as exc:  # reader errors, e.g. control characters
-        raise YamlError(f"YAML error: {exc}", 1, 1) from None
+    except yaml.reader.ReaderError as exc:  # e.g. control characters
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise YamlError(f"control character U+{ord(char):04X} is not allowed", line, col,
+                        hint="remove it; use plain text") from None
+    except yaml.YAMLError as exc:  # pragma: no cover - other reader failures
+        raise YamlError(f"YAML error: {exc}".splitlines()[0], 1, 1) from None
     finally:
         loader.dispose()
     if node is None:

@@ -16,7 +16,8 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from ..api import KbArg, load
+from ..api import KbArg, knowledge_base_from, validate
+from ..diagnostics import KnowledgeBaseError
 from ..kb import KnowledgeBase
 from .tables import build_tables
 
@@ -54,8 +55,12 @@ def swap_into_place(new: Path, dest: Path) -> None:
 
 
 def build(targets: Sequence[str], kb: KbArg = None, out: Path = Path("build")) -> list[Path]:
-    """Run the generators for ``targets``; return the folders written."""
-    knowledge = load(kb)
+    """Validate the knowledge base fully (expressions included), then run the
+    generators for ``targets``; return the folders written."""
+    checked = validate(kb)
+    if not checked.ok:
+        raise KnowledgeBaseError(checked.errors)
+    knowledge = knowledge_base_from(checked.result)
     written = []
     with build_lock(out):
         for target in targets:
