@@ -127,7 +127,9 @@ def _load_bundle(path: Path, kb_dir: Path) -> KnowledgeBase:
     entries, kinds, paths = {}, {}, {}
     for item in data["entries"]:
         eid, kind = item["id"], item["kind"]
-        entries[eid] = KINDS[kind].model_validate_json(item["json"])
+        # the bundle was validated strictly when it was built; JSON has no date type,
+        # so dates arrive as ISO strings and need the lax mode to become dates again
+        entries[eid] = KINDS[kind].model_validate_json(item["json"], strict=False)
         kinds[eid] = kind
         paths[eid] = kb_dir / kind / f"{eid}.yaml"
     return KnowledgeBase(entries, kinds, paths, [tuple(e) for e in data["edges"]],
