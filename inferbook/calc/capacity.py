@@ -21,22 +21,39 @@ from .weights import weight_bytes
 GIB = 2**30
 
 
+SAMPLER_BYTES_PER_LOGIT = 38.7
+"""Bytes per (sequence x vocabulary entry) at vLLM V1's memory-profiling peak: the
+sampler's dummy run over `max_num_seqs` rows holds float32 logits plus sorting and
+probability buffers. Fitted by least squares on the vLLM activation-peak logs in
+`measurements.yaml` (see `fit_sampler_bytes`); those peaks scale with vocabulary
+size and not with model size."""
+
+NON_TORCH_GIB_TP1 = 0.13
+"""Non-PyTorch memory vLLM logged for one GPU (CUDA context and allocator state)."""
+NON_TORCH_GIB_TP = 0.55
+"""The same with tensor parallelism (NCCL buffers added), from the TP=2 log."""
+
+
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
-    """Engine memory settings; defaults follow vLLM's."""
+    """Engine memory settings; the defaults model vLLM V1 on a large GPU."""
 
     gpu_memory_utilization: float = 0.9
     max_num_batched_tokens: int = 8192
-    max_num_seqs: int = 256
+    max_num_seqs: int = 1024
     block_size: int = 16
     usable_fraction: float = 0.9889
     """Share of the nominal memory the driver lets a process use (an 80 GiB H100 reports 79.11 GiB)."""
-    non_torch_gib: float = 0.3
+    non_torch_gib: float = NON_TORCH_GIB_TP1
     """Memory outside PyTorch's allocator: CUDA context, NCCL buffers (more with TP)."""
     cuda_graph_gib: float = 0.0
     """Memory CUDA graphs take when the engine counts it separately."""
+    sampler_bytes_per_logit: float = SAMPLER_BYTES_PER_LOGIT
+    """Peak bytes per (sequence x vocabulary entry) of the sampler's profiling run; 0 to ignore."""
     activation_scale: float = 1.0
-    """Multiplier on the activation-peak estimate (calibrated on engine logs)."""
+    """Multiplier on the activation-peak estimate."""
+    total_memory_gib: float | None = None
+    """Memory the driver reports (overrides nominal x usable_fraction; e.g. an A10G reports 22.3 GiB)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.gpu_memory_utilization <= 1:
@@ -44,20 +61,30 @@ class EngineConfig:
         if self.max_num_batched_tokens < 1 or self.max_num_seqs < 1 or self.block_size < 1:
             raise ValueError("token budget, sequence limit and block size must be >= 1")
 
+    @staticmethod
+    def non_torch_for_tp(tp: int) -> float:
+        """The non-torch memory vLLM logs for a tensor-parallel size."""
+        return NON_TORCH_GIB_TP1 if tp == 1 else NON_TORCH_GIB_TP
 
-def activation_peak_bytes(arch: ModelArchitecture, cfg: EngineConfig, tp: int = 1) -> float:
-    """Peak activation memory of the profiling forward pass over ``max_num_batched_tokens``
-    tokens: the widest FFN intermediate (gate/up output plus activation) and the
-    attention projections, in 16-bit, plus float32 logits for ``max_num_seqs`` rows
-    (with a sampler working copy)."""
+
+def forward_peak_bytes(arch: ModelArchitecture, cfg: EngineConfig, tp: int = 1) -> float:
+    """Activations of the profiling forward pass over `max_num_batched_tokens` tokens in
+    16-bit: the widest FFN intermediate (gate and up outputs plus the activation) or
+    the attention projections, plus two hidden-state buffers."""
     tokens = cfg.max_num_batched_tokens
     ffn = arch.intermediate_size or 0
     if arch.moe is not None:
         ffn = max(ffn, arch.moe.expert_intermediate_size * arch.moe.experts_per_token)
     ffn_bytes = tokens * 3 * ffn / tp * 2
     qkv = tokens * (arch.attention_heads + 2 * arch.kv_heads) * arch.head_dim / tp * 2
-    logits = cfg.max_num_seqs * arch.vocab_size / tp * 4 * 2
-    return (max(ffn_bytes, qkv) + tokens * arch.hidden_size * 2 * 2 + logits) * cfg.activation_scale
+    return max(ffn_bytes, qkv) + tokens * arch.hidden_size * 2 * 2
+
+
+def activation_peak_bytes(arch: ModelArchitecture, cfg: EngineConfig, tp: int = 1) -> float:
+    """Peak activation memory of the engine's profiling runs: the larger of the forward
+    pass and the sampler pass (logits are gathered whole on every TP rank)."""
+    sampler = cfg.max_num_seqs * arch.vocab_size * cfg.sampler_bytes_per_logit
+    return max(forward_peak_bytes(arch, cfg, tp), sampler) * cfg.activation_scale
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,15 +108,17 @@ class Capacity:
 
 
 def capacity(arch: ModelArchitecture, gpu: Gpu, fmt: Format, kv_bits: float = 16.0, tp: int = 1, pp: int = 1,
-             cfg: EngineConfig = EngineConfig()) -> Capacity:
+             cfg: EngineConfig = EngineConfig(), groups: dict[str, Format] | None = None) -> Capacity:
     """Capacity of one GPU of a TP x PP group serving ``arch`` in ``fmt``."""
     if arch.attention_heads % tp:
         raise ValueError(f"tensor parallelism {tp} must divide the {arch.attention_heads} attention heads")
-    usable = gpu.memory_gib.value * GIB * cfg.usable_fraction
+    total = cfg.total_memory_gib if cfg.total_memory_gib is not None else gpu.memory_gib.value * cfg.usable_fraction
+    usable = total * GIB
     budget = usable * cfg.gpu_memory_utilization
-    weights = weight_bytes(arch, fmt, tp=tp, pp=pp).per_gpu_bytes
+    weights = weight_bytes(arch, fmt, tp=tp, pp=pp, groups=groups).per_gpu_bytes
     activation = activation_peak_bytes(arch, cfg, tp)
-    other = (cfg.non_torch_gib + cfg.cuda_graph_gib) * GIB
+    non_torch = cfg.non_torch_gib if tp == 1 or cfg.non_torch_gib != NON_TORCH_GIB_TP1 else NON_TORCH_GIB_TP
+    other = (non_torch + cfg.cuda_graph_gib) * GIB
     kv_space = budget - weights - activation - other
     per_token = kv_bytes(arch, 1, kv_bits, 1, tp, pp).bytes_per_gpu
     tokens = 0

@@ -12,10 +12,13 @@ from .kv import kv_bytes
 from .params import count_params, is_moe_layer
 from .weights import weight_bytes
 
-DEFAULT_MFU = 0.5
-"""Fraction of dense peak FLOP/s a prefill reaches (replaced by calibrated values in `calibration`)."""
-DEFAULT_MBU = 0.7
-"""Fraction of peak memory bandwidth a decode step reaches (likewise)."""
+DEFAULT_MFU = 0.48
+"""Fraction of dense peak FLOP/s a prefill reaches. Fitted by `accuracy.fit_efficiency`
+on the single-stream TTFT of a 5,000-token prompt (Llama 3.3 70B FP8, 2 x H100, NVIDIA
+NIM benchmark page); a test keeps it equal to the fit."""
+DEFAULT_MBU = 0.65
+"""Fraction of peak memory bandwidth a decode step reaches. Fitted the same way on the
+single-stream decode TPOT measurements in `measurements.yaml`."""
 ALLREDUCE_LATENCY_S = 10e-6
 """Fixed cost of one all-reduce launch and synchronisation."""
 
@@ -79,6 +82,8 @@ class Roofline:
     kv_dtype_bits: float = 16.0
     tp: int = 1
     efficiency: Efficiency = Efficiency()
+    groups: dict[str, Format] | None = None
+    """Tensor groups stored in another format than ``fmt`` (see `weights.native_groups`)."""
 
     def __post_init__(self) -> None:
         if self.tp < 1:
@@ -128,13 +133,17 @@ class Roofline:
         return 2 * self.arch.layers * (ring + ALLREDUCE_LATENCY_S)
 
     def weight_bytes_per_gpu(self, touched_experts_fraction: float = 1.0) -> float:
-        w = weight_bytes(self.arch, self.fmt, tp=self.tp)
+        w = weight_bytes(self.arch, self.fmt, tp=self.tp, groups=self.groups)
         if self.arch.moe is None or touched_experts_fraction >= 1:
             return w.per_gpu_bytes
         p = count_params(self.arch)
         routed = p.ffn_experts - self._shared_and_router_params()
-        untouched = routed * (1 - touched_experts_fraction) * self.fmt.effective_bits_per_weight / 8
+        untouched = routed * (1 - touched_experts_fraction) * self._expert_bits() / 8
         return w.per_gpu_bytes - untouched / self.tp
+
+    def _expert_bits(self) -> float:
+        fmt = (self.groups or {}).get("experts", self.fmt)
+        return fmt.effective_bits_per_weight
 
     def _shared_and_router_params(self) -> float:
         moe = self.arch.moe
@@ -264,7 +273,7 @@ def step_model(r: Roofline) -> StepModel:
     per_layer_kv = kv_bytes(a, 1, r.kv_dtype_bits, 1, r.tp).bytes_per_gpu / max(n_full + n_window, 1)
     routed = 0.0
     if a.moe is not None:
-        routed = (p.ffn_experts - r._shared_and_router_params()) * r.fmt.effective_bits_per_weight / 8 / r.tp
+        routed = (p.ffn_experts - r._shared_and_router_params()) * r._expert_bits() / 8 / r.tp
     link = r.gpu.interconnect.bandwidth_gb_s
     per_direction = (link.value / 2 if link else 32.0) * 1e9
     comm_token = comm_fixed = 0.0
@@ -276,7 +285,7 @@ def step_model(r: Roofline) -> StepModel:
         head_flops=2.0 * (p.lm_head or p.embedding),
         attn_flops_full=per_layer_attn * n_full, attn_flops_window=per_layer_attn * n_window,
         kv_bytes_full=per_layer_kv * n_full, kv_bytes_window=per_layer_kv * n_window,
-        weight_bytes=weight_bytes(a, r.fmt, tp=r.tp).per_gpu_bytes, routed_expert_bytes=routed,
+        weight_bytes=weight_bytes(a, r.fmt, tp=r.tp, groups=r.groups).per_gpu_bytes, routed_expert_bytes=routed,
         experts_per_token=a.moe.experts_per_token if a.moe else 0, experts=a.moe.experts if a.moe else 0,
         compute_rate=r.peak_flops * r.efficiency.mfu * r.tp, memory_rate=r.bandwidth * r.efficiency.mbu,
         comm_per_token_s=comm_token, comm_fixed_s=comm_fixed, window=window if n_window else None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..schema import Format, ModelArchitecture
+from ..schema import Format, LlmModel, ModelArchitecture
 from .params import count_params
 
 
@@ -31,20 +31,31 @@ class WeightBreakdown:
 
 
 def weight_bytes(arch: ModelArchitecture, fmt: Format, tp: int = 1, pp: int = 1,
-                 embedding_bits: float | None = None) -> WeightBreakdown:
+                 embedding_bits: float | None = None, groups: dict[str, Format] | None = None) -> WeightBreakdown:
     """Weight bytes of ``arch`` stored in ``fmt`` (per tensor group), sharded over TP x PP.
     ``embedding_bits`` overrides the bits of embedding and output head (default:
-    16 for formats under 16 bits except GGUF types, which quantize them too)."""
+    16 for formats under 16 bits except GGUF types, which quantize them too).
+    ``groups`` maps "embeddings", "attention", "dense_ffn" or "experts" to the format
+    that group is stored in when it differs from ``fmt``."""
     if tp < 1 or pp < 1:
         raise ValueError("tp and pp must be at least 1")
     if pp > arch.layers:
         raise ValueError(f"pipeline parallelism {pp} exceeds the model's {arch.layers} layers")
     params = count_params(arch)
+    groups = groups or {}
     bits = fmt.effective_bits_per_weight
+
+    def group_bits(name: str) -> float:
+        return groups[name].effective_bits_per_weight if name in groups else bits
+
     if embedding_bits is None:
-        embedding_bits = bits if (fmt.category == "gguf" or bits >= 16) else 16.0
-    norm_bits = max(16.0, bits) if bits >= 16 else 16.0
-    linear = params.linear * bits / 8
+        if "embeddings" in groups:
+            embedding_bits = group_bits("embeddings")
+        else:
+            embedding_bits = bits if (fmt.category == "gguf" or bits >= 16) else 16.0
+    norm_bits = max(16.0, bits)
+    linear = (params.attention * group_bits("attention") + params.ffn_dense * group_bits("dense_ffn")
+              + params.ffn_experts * group_bits("experts")) / 8
     embedding = params.embedding * embedding_bits / 8
     head = params.lm_head * embedding_bits / 8
     norms = params.norms * norm_bits / 8
@@ -56,3 +67,17 @@ def weight_bytes(arch: ModelArchitecture, fmt: Format, tp: int = 1, pp: int = 1,
     last = layer_bytes + (head if head else (embedding if pp > 1 else 0.0))
     stage = max(first, last) if pp > 1 else layer_bytes + embedding + head
     return WeightBreakdown(linear, embedding, head, norms, stage / tp)
+
+
+def native_groups(model: LlmModel, formats: dict[str, Format]) -> dict[str, Format]:
+    """The per-group formats of a model's released checkpoint (empty when uniform)."""
+    if model.native_groups is None:
+        return {}
+    chosen = model.native_groups.model_dump(exclude_none=True)
+    return {group: formats[fid] for group, fid in chosen.items()}
+
+
+def native_weight_bytes(model: LlmModel, formats: dict[str, Format], tp: int = 1, pp: int = 1) -> WeightBreakdown:
+    """Weight bytes of the released checkpoint, honouring groups kept in other formats."""
+    return weight_bytes(model.architecture, formats[model.native_dtype], tp, pp,
+                        groups=native_groups(model, formats))

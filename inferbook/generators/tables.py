@@ -141,9 +141,24 @@ def roofline_table(kb: KnowledgeBase) -> list[Row]:
     return rows
 
 
+def accuracy_table(kb: KnowledgeBase) -> list[Row]:
+    """Every published measurement next to the calculators' prediction."""
+    from ..calc.accuracy import TOLERANCE, compare
+
+    rows = []
+    for c in compare(kb):
+        m = c.measurement
+        rows.append({"id": m.id, "kind": m.kind, "model": m.model, "gpu": m.gpu, "gpu_count": m.gpu_count,
+                     "engine": m.engine, "engine_version": m.engine_version, "measured": m.value, "unit": m.unit,
+                     "predicted": _num(c.predicted), "error": _num(c.error),
+                     "target": TOLERANCE.get(m.kind, 0.25), "within_target": c.within_target,
+                     "calibration_point": c.calibration_point, "reason": c.reason, "url": m.url, "quote": m.quote})
+    return rows
+
+
 TABLES: dict[str, Callable[[KnowledgeBase], list[Row]]] = {
     "gpus": gpu_table, "models": model_table, "kv_cache": kv_table, "weights": weights_table,
-    "fit_matrix": fit_matrix, "roofline": roofline_table,
+    "fit_matrix": fit_matrix, "roofline": roofline_table, "accuracy": accuracy_table,
 }
 
 

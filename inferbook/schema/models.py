@@ -92,6 +92,20 @@ class ModelArchitecture(Strict):
         return self
 
 
+class WeightGroups(Strict):
+    """Formats of tensor groups that a released checkpoint stores differently from
+    `native_dtype` (e.g. gpt-oss: MXFP4 experts, BF16 attention and embeddings)."""
+
+    embeddings: ref("formats", edge="stored_in") | None = None
+    """Token embedding and output head."""
+    attention: ref("formats", edge="stored_in") | None = None
+    """Attention projections."""
+    dense_ffn: ref("formats", edge="stored_in") | None = None
+    """Feed-forward layers that are not MoE."""
+    experts: ref("formats", edge="stored_in") | None = None
+    """MoE experts and shared experts."""
+
+
 class LlmModel(EntryBase):
     """An open-weight language model."""
 
@@ -111,6 +125,9 @@ class LlmModel(EntryBase):
     architecture: ModelArchitecture
     native_dtype: ref("formats", edge="stored_in")
     """Format of the released weights (torch_dtype or quantization_config)."""
+    native_groups: WeightGroups | None = None
+    """Tensor groups the checkpoint keeps in another format (quantization_config's
+    modules_to_not_convert and the like)."""
     config_source: SourceId
     """The config.json the architecture was copied from."""
     source: SourceId
