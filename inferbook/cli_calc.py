@@ -47,6 +47,13 @@ def _format(kb: KnowledgeBase, key: str | None, model) -> Any:
     return kb.formats[fid]
 
 
+def _groups(kb: KnowledgeBase, model, fmt) -> dict | None:
+    """Per-group formats when the native (possibly mixed) checkpoint is used."""
+    from .calc.weights import native_groups
+
+    return (native_groups(model, dict(kb.formats)) or None) if fmt.id == model.native_dtype else None
+
+
 def _bits(kb: KnowledgeBase, dtype: str) -> float:
     try:
         return kv_dtype_bits(dtype, kb.formats)
@@ -100,7 +107,7 @@ def cmd_fit(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     cfg = EngineConfig(gpu_memory_utilization=args.gpu_memory_utilization)
     try:
         options = fit_options(model, fmt, gpus, args.context, args.concurrency, _bits(kb, args.kv_dtype),
-                              prices=prices or None, cfg=cfg)
+                              prices=prices or None, cfg=cfg, groups=_groups(kb, model, fmt))
     except ValueError as exc:
         raise CalcError(str(exc)) from None
     shown = options if args.all else [o for o in options if o.fits]
@@ -125,7 +132,7 @@ def cmd_roofline(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     fmt = _format(kb, args.format, model)
     try:
         roof = Roofline(model.architecture, gpu, fmt, _bits(kb, args.kv_dtype), args.tp,
-                        Efficiency(args.mfu, args.mbu))
+                        Efficiency(args.mfu, args.mbu), _groups(kb, model, fmt))
         prefill = roof.prefill(args.input)
         rows = []
         for b in args.batch:
@@ -133,7 +140,8 @@ def cmd_roofline(kb: KnowledgeBase, args: argparse.Namespace) -> int:
             rows.append({"batch": b, "step_ms": step.seconds * 1e3, "bound": step.bound,
                          "tokens_per_s": b / step.seconds})
         turn = roof.compute_bound_batch(args.input + args.output // 2)
-        cap = capacity(model.architecture, gpu, fmt, _bits(kb, args.kv_dtype), args.tp)
+        cap = capacity(model.architecture, gpu, fmt, _bits(kb, args.kv_dtype), args.tp,
+                       groups=_groups(kb, model, fmt))
         conc = max_concurrency(model.architecture, cap, args.input + args.output, _bits(kb, args.kv_dtype), args.tp)
     except ValueError as exc:
         raise CalcError(str(exc)) from None
@@ -161,8 +169,9 @@ def cmd_simulate(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     fmt = _format(kb, args.format, model)
     bits = _bits(kb, args.kv_dtype)
     try:
-        roof = Roofline(model.architecture, gpu, fmt, bits, args.tp, Efficiency(args.mfu, args.mbu))
-        cap = capacity(model.architecture, gpu, fmt, bits, args.tp)
+        groups = _groups(kb, model, fmt)
+        roof = Roofline(model.architecture, gpu, fmt, bits, args.tp, Efficiency(args.mfu, args.mbu), groups)
+        cap = capacity(model.architecture, gpu, fmt, bits, args.tp, groups=groups)
         if args.trace:
             requests = load_trace(Path(args.trace))
         else:

@@ -15,7 +15,8 @@ Calls (ids are KB ids):
     active_params_b("model-id")                         parameters per token in billions
     kv_bytes_per_token("model-id", dtype="bf16")        KV bytes one token adds across all layers
     kv_bytes("model-id", tokens=N, dtype="bf16", batch=1, tp=1)   KV bytes of a batch
-    weight_bytes("model-id", format="bf16", tp=1, pp=1) weight bytes (per GPU when tp/pp > 1)
+    weight_bytes("model-id", format="bf16", tp=1, pp=1) weight bytes (per GPU when tp/pp > 1);
+                                                        no format: the released checkpoint
 Filters:
     gib(d) gb(d) mib(d) kib(d)   bytes shown in that unit with d decimals and the unit name
     round(d)                      a number with d decimals (thousands separated)
@@ -201,7 +202,10 @@ class Evaluator:
         fmt_id = format or model.native_dtype
         if fmt_id not in self.kb.formats:
             raise ExpressionError(f"unknown format {fmt_id!r}")
-        result = weight_bytes(model.architecture, self.kb.formats[fmt_id], int(tp), int(pp))
+        from .calc.weights import native_groups
+
+        groups = native_groups(model, dict(self.kb.formats)) if fmt_id == model.native_dtype else None
+        result = weight_bytes(model.architecture, self.kb.formats[fmt_id], int(tp), int(pp), groups=groups)
         return result.per_gpu_bytes if tp > 1 or pp > 1 else result.total_bytes
 
     def evaluate(self, text: str) -> str:

@@ -114,13 +114,11 @@ def engine_config(m: Measurement) -> EngineConfig:
     total = float(total) if total is not None else None
     if m.engine == "tensorrt-llm":
         return EngineConfig(gpu_memory_utilization=float(m.config.get("kv_cache_free_gpu_mem_fraction", 0.95)),
-                            sampler_bytes_per_logit=0.0, non_torch_gib=EngineConfig.non_torch_for_tp(_tp(m)),
-                            total_memory_gib=total)
+                            sampler_bytes_per_logit=0.0, total_memory_gib=total)
     if m.engine == "vllm" and version.startswith("0.") and int(version.split(".")[1]) <= 7:
         return EngineConfig(gpu_memory_utilization=util, max_num_seqs=256, sampler_bytes_per_logit=4.0,
-                            non_torch_gib=EngineConfig.non_torch_for_tp(_tp(m)), total_memory_gib=total)
-    return EngineConfig(gpu_memory_utilization=util, non_torch_gib=EngineConfig.non_torch_for_tp(_tp(m)),
-                        total_memory_gib=total)
+                            total_memory_gib=total)
+    return EngineConfig(gpu_memory_utilization=util, total_memory_gib=total)
 
 
 def _tp(m: Measurement) -> int:
@@ -147,7 +145,7 @@ def predict(m: Measurement, kb: KnowledgeBase, efficiency: Efficiency | None = N
     if m.kind == "activation_peak_gib":
         return Comparison(m, activation_peak_bytes(arch, cfg, tp) / GIB)
     if m.kind == "non_torch_memory_gib":
-        return Comparison(m, cfg.non_torch_gib)
+        return Comparison(m, EngineConfig.non_torch_for_tp(tp))
     cap = capacity(arch, gpu, fmt, 16.0, tp=tp, cfg=cfg, groups=groups)
     if m.kind == "available_kv_memory_gib":
         return Comparison(m, cap.kv_space_bytes / GIB)

@@ -44,8 +44,9 @@ class EngineConfig:
     block_size: int = 16
     usable_fraction: float = 0.9889
     """Share of the nominal memory the driver lets a process use (an 80 GiB H100 reports 79.11 GiB)."""
-    non_torch_gib: float = NON_TORCH_GIB_TP1
-    """Memory outside PyTorch's allocator: CUDA context, NCCL buffers (more with TP)."""
+    non_torch_gib: float | None = None
+    """Memory outside PyTorch's allocator: CUDA context, NCCL buffers; None takes the
+    logged figure for the tensor-parallel size (`non_torch_for_tp`)."""
     cuda_graph_gib: float = 0.0
     """Memory CUDA graphs take when the engine counts it separately."""
     sampler_bytes_per_logit: float = SAMPLER_BYTES_PER_LOGIT
@@ -75,7 +76,7 @@ def forward_peak_bytes(arch: ModelArchitecture, cfg: EngineConfig, tp: int = 1) 
     ffn = arch.intermediate_size or 0
     if arch.moe is not None:
         ffn = max(ffn, arch.moe.expert_intermediate_size * arch.moe.experts_per_token)
-    ffn_bytes = tokens * 3 * ffn / tp * 2
+    ffn_bytes = tokens * (3 if arch.gated_mlp else 2) * ffn / tp * 2
     qkv = tokens * (arch.attention_heads + 2 * arch.kv_heads) * arch.head_dim / tp * 2
     return max(ffn_bytes, qkv) + tokens * arch.hidden_size * 2 * 2
 
@@ -117,7 +118,7 @@ def capacity(arch: ModelArchitecture, gpu: Gpu, fmt: Format, kv_bits: float = 16
     budget = usable * cfg.gpu_memory_utilization
     weights = weight_bytes(arch, fmt, tp=tp, pp=pp, groups=groups).per_gpu_bytes
     activation = activation_peak_bytes(arch, cfg, tp)
-    non_torch = cfg.non_torch_gib if tp == 1 or cfg.non_torch_gib != NON_TORCH_GIB_TP1 else NON_TORCH_GIB_TP
+    non_torch = cfg.non_torch_gib if cfg.non_torch_gib is not None else EngineConfig.non_torch_for_tp(tp)
     other = (non_torch + cfg.cuda_graph_gib) * GIB
     kv_space = budget - weights - activation - other
     per_token = kv_bytes(arch, 1, kv_bits, 1, tp, pp).bytes_per_gpu
@@ -154,9 +155,11 @@ class FitOption:
 
 def fit_options(model: LlmModel, fmt: Format, gpus: Iterable[Gpu], context: int, concurrency: int,
                 kv_bits: float = 16.0, counts: tuple[int, ...] = (1, 2, 4, 8),
-                prices: Mapping[str, float] | None = None, cfg: EngineConfig = EngineConfig()) -> list[FitOption]:
+                prices: Mapping[str, float] | None = None, cfg: EngineConfig = EngineConfig(),
+                groups: dict[str, Format] | None = None) -> list[FitOption]:
     """Every (GPU type, count) with TP = count, ranked: fitting options first, then by
-    GPU count, then by hourly cost when ``prices`` (per GPU-hour) are given, then by headroom."""
+    GPU count, then by hourly cost when ``prices`` (per GPU-hour) are given, then by headroom.
+    ``groups`` gives tensor groups stored in other formats (a native mixed checkpoint)."""
     if context < 1 or concurrency < 1:
         raise ValueError("context and concurrency must be at least 1")
     arch = model.architecture
@@ -165,7 +168,7 @@ def fit_options(model: LlmModel, fmt: Format, gpus: Iterable[Gpu], context: int,
         for count in counts:
             if arch.attention_heads % count:
                 continue
-            cap = capacity(arch, gpu, fmt, kv_bits, tp=count, cfg=cfg)
+            cap = capacity(arch, gpu, fmt, kv_bits, tp=count, cfg=cfg, groups=groups)
             need = kv_bytes(arch, context, kv_bits, concurrency, tp=count).bytes_per_gpu
             conc = max_concurrency(arch, cap, context, kv_bits, tp=count)
             if cap.kv_space_bytes <= 0:
@@ -180,15 +183,16 @@ def fit_options(model: LlmModel, fmt: Format, gpus: Iterable[Gpu], context: int,
             options.append(FitOption(
                 gpu.id, count, count, reason == "fits", cap.weights_bytes / GIB, need / GIB,
                 max(cap.kv_space_bytes, 0) / GIB, conc, price * count if price is not None else None, reason))
-    options.sort(key=lambda o: (not o.fits, o.count, o.cost_per_hour if o.cost_per_hour is not None else 0.0,
+    options.sort(key=lambda o: (not o.fits, o.count, o.cost_per_hour if o.cost_per_hour is not None else math.inf,
                                 -o.kv_space_gib_per_gpu, o.gpu))
     return options
 
 
 def min_gpus(model: LlmModel, fmt: Format, gpu: Gpu, context: int, concurrency: int, kv_bits: float = 16.0,
-             counts: tuple[int, ...] = (1, 2, 4, 8), cfg: EngineConfig = EngineConfig()) -> int | None:
+             counts: tuple[int, ...] = (1, 2, 4, 8), cfg: EngineConfig = EngineConfig(),
+             groups: dict[str, Format] | None = None) -> int | None:
     """Fewest GPUs of one type that serve the load (None if even the largest count fails)."""
-    for option in fit_options(model, fmt, [gpu], context, concurrency, kv_bits, counts, cfg=cfg):
+    for option in fit_options(model, fmt, [gpu], context, concurrency, kv_bits, counts, cfg=cfg, groups=groups):
         if option.fits:
             return option.count
     return None

@@ -58,7 +58,7 @@ class KvBreakdown:
     bytes_total: float
     """All GPUs of the tensor-parallel group together (replicas included)."""
     bytes_per_gpu: float
-    """The most any one GPU holds (first pipeline stage)."""
+    """The most any one GPU holds (the fullest pipeline stage)."""
     bytes_unique: float
     """The cache without TP replication: what the model needs on one device."""
     layers_cached: int
@@ -79,14 +79,14 @@ def kv_bytes(arch: ModelArchitecture, tokens: int, dtype_bits: float = 16.0, bat
     kinds = layer_kinds(arch)
     stage_layers = math.ceil(arch.layers / pp)
     bytes_per_elem = dtype_bits / 8
-    total = per_gpu = unique = 0.0
+    total = unique = 0.0
+    stages = [0.0] * pp
     for index, kind in enumerate(kinds):
         cached = _cached_tokens(kind, arch, tokens) * batch
         total += cached * group_elems * bytes_per_elem
         unique += cached * unique_elems * bytes_per_elem
-        if index < stage_layers:
-            per_gpu += cached * per_gpu_elems * bytes_per_elem
-    return KvBreakdown(total, per_gpu, unique, sum(1 for k in kinds if k != "linear"))
+        stages[index // stage_layers] += cached * per_gpu_elems * bytes_per_elem
+    return KvBreakdown(total, max(stages), unique, sum(1 for k in kinds if k != "linear"))
 
 
 def kv_bytes_per_token(arch: ModelArchitecture, dtype_bits: float = 16.0) -> float:

@@ -16,6 +16,7 @@ from typing import Any
 from ..calc import count_params, kv_bytes, kv_bytes_per_token, kv_dtype_bits, weight_bytes
 from ..calc.capacity import GIB, min_gpus
 from ..calc.roofline import Roofline, step_model
+from ..calc.weights import native_groups
 from ..kb import KnowledgeBase
 from ..paths import project_root
 from ..version import __version__
@@ -95,7 +96,8 @@ def weights_table(kb: KnowledgeBase) -> list[Row]:
     formats = [f for f in WEIGHT_FORMATS if f in kb.formats]
     for mid, m in sorted(kb.models.items()):
         for fid in sorted({*formats, m.native_dtype}):
-            w = weight_bytes(m.architecture, kb.formats[fid])
+            groups = native_groups(m, dict(kb.formats)) if fid == m.native_dtype else None
+            w = weight_bytes(m.architecture, kb.formats[fid], groups=groups)
             rows.append({"model": mid, "format": fid, "native": fid == m.native_dtype,
                          "bits_per_weight": kb.formats[fid].effective_bits_per_weight,
                          "bytes": round(w.total_bytes), "gib": _num(w.total_bytes / GIB),
@@ -108,10 +110,11 @@ def fit_matrix(kb: KnowledgeBase) -> list[Row]:
     rows = []
     for mid, m in sorted(kb.models.items()):
         fmt = kb.formats[m.native_dtype]
+        groups = native_groups(m, dict(kb.formats)) or None
         for gid, g in sorted(kb.gpus.items()):
             rows.append({"model": mid, "gpu": gid, "format": fmt.id, "context": FIT_CONTEXT,
                          "concurrency": FIT_CONCURRENCY,
-                         "min_gpus": min_gpus(m, fmt, g, FIT_CONTEXT, FIT_CONCURRENCY)})
+                         "min_gpus": min_gpus(m, fmt, g, FIT_CONTEXT, FIT_CONCURRENCY, groups=groups)})
     return rows
 
 

@@ -1,0 +1,1488 @@
+/**
+ * inferbook calculator core for the browser: a dependency-free ES module port of
+ * `inferbook/calc/` (params, kv, weights, roofline, capacity, metrics, simulator).
+ * Each function gives the numbers of its Python counterpart (checked by
+ * `tests/test_js_parity.py`); arithmetic follows the Python order of operations.
+ *
+ * - Inputs are the JSON of Python's `model_dump(mode="json")` (`arch.kv_heads`,
+ *   `gpu.memory_bandwidth_gb_s.value`, `fmt.effective_bits_per_weight`); settings
+ *   (engine and simulator config, SLOs, requests, records) use the Python
+ *   dataclass field names, missing fields taking the Python defaults.
+ * - Results use camelCase names (`bytesPerGpu`, `computeS`, `kvSpaceBytes`).
+ * - Invalid inputs throw an `Error` with the message of Python's `ValueError`.
+ * - `workload` draws from the same distributions as Python's, with its own PRNG
+ *   (mulberry32): a seed gives other numbers than `random.Random(seed)`.
+ *
+ * @module calc
+ */
+
+// === constants ===
+
+/** Fraction of dense peak FLOP/s a prefill reaches (Python's fitted `DEFAULT_MFU`). */
+export const DEFAULT_MFU = 0.48;
+/** Fraction of peak memory bandwidth a decode step reaches (Python's fitted `DEFAULT_MBU`). */
+export const DEFAULT_MBU = 0.65;
+/** Fixed cost (seconds) of one all-reduce launch and synchronisation. */
+export const ALLREDUCE_LATENCY_S = 10e-6;
+/** Bytes in a GiB. */
+export const GIB = 2 ** 30;
+
+/** Peak bytes per (sequence x vocabulary entry) of vLLM V1's sampler profiling run. */
+export const SAMPLER_BYTES_PER_LOGIT = 38.7;
+/** Non-PyTorch memory (GiB) vLLM logs for one GPU. */
+export const NON_TORCH_GIB_TP1 = 0.13;
+/** The same with tensor parallelism (NCCL buffers added). */
+export const NON_TORCH_GIB_TP = 0.55;
+
+/**
+ * Engine memory settings; the defaults model vLLM V1 on a large GPU (Python `EngineConfig`).
+ * @typedef {object} EngineConfig
+ * @property {number} [gpu_memory_utilization=0.9]
+ * @property {number} [max_num_batched_tokens=8192]
+ * @property {number} [max_num_seqs=1024]
+ * @property {number} [block_size=16]
+ * @property {number} [usable_fraction=0.9889] Share of nominal memory a process may use.
+ * @property {number|null} [non_torch_gib=null] CUDA context, NCCL buffers; null takes the
+ *   logged figure for the TP size (0.13 GiB, 0.55 GiB with tensor parallelism).
+ * @property {number} [cuda_graph_gib=0]
+ * @property {number} [sampler_bytes_per_logit=38.7] 0 ignores the sampler run.
+ * @property {number} [activation_scale=1]
+ * @property {number|null} [total_memory_gib=null] Memory the driver reports (overrides
+ *   nominal x usable_fraction).
+ */
+export const DEFAULT_ENGINE_CONFIG = Object.freeze({
+  gpu_memory_utilization: 0.9, max_num_batched_tokens: 8192, max_num_seqs: 1024, block_size: 16,
+  usable_fraction: 0.9889, non_torch_gib: null, cuda_graph_gib: 0.0,
+  sampler_bytes_per_logit: SAMPLER_BYTES_PER_LOGIT, activation_scale: 1.0, total_memory_gib: null,
+});
+
+/**
+ * Scheduler settings (Python `SimConfig`).
+ * @typedef {object} SimConfig
+ * @property {"static"|"dynamic"|"continuous"} [policy="continuous"]
+ * @property {number} [max_batch=256] Most sequences in a batch.
+ * @property {number} [max_batched_tokens=8192] Token budget of one step.
+ * @property {boolean} [chunked_prefill=true]
+ * @property {number} [kv_capacity_tokens=2**40] KV-cache capacity in tokens.
+ * @property {number} [batch_window_s=0.05] How long a dynamic batch waits.
+ */
+export const DEFAULT_SIM_CONFIG = Object.freeze({
+  policy: "continuous", max_batch: 256, max_batched_tokens: 8192, chunked_prefill: true,
+  kv_capacity_tokens: 2 ** 40, batch_window_s: 0.05,
+});
+
+// === small helpers ===
+
+/** Left-to-right sum, as Python 3.11's built-in `sum()` computes it for floats. */
+function sum(values) {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}
+
+/** Python's truthiness for a number or a missing value. */
+function truthy(value) {
+  return value !== null && value !== undefined && value !== 0 && !Number.isNaN(value);
+}
+
+/** Attention kind of every layer, expanding the cyclic layer pattern. */
+export function layerKinds(arch) {
+  const pattern = arch.layer_pattern ?? ["full"];
+  const kinds = new Array(arch.layers);
+  for (let i = 0; i < arch.layers; i++) kinds[i] = pattern[i % pattern.length];
+  return kinds;
+}
+
+/** Fill in the defaults of an engine configuration and check it. */
+function engineConfig(cfg) {
+  const c = { ...DEFAULT_ENGINE_CONFIG, ...(cfg ?? {}) };
+  if (!(c.gpu_memory_utilization > 0 && c.gpu_memory_utilization <= 1)) {
+    throw new Error("gpu_memory_utilization must be in (0, 1]");
+  }
+  if (c.max_num_batched_tokens < 1 || c.max_num_seqs < 1 || c.block_size < 1) {
+    throw new Error("token budget, sequence limit and block size must be >= 1");
+  }
+  return c;
+}
+
+// === parameters (params.py) ===
+
+/**
+ * Projection weights of one attention layer (biases ignored).
+ * @param {object} arch ModelArchitecture JSON.
+ * @returns {number}
+ */
+export function attentionParams(arch) {
+  const h = arch.hidden_size;
+  const heads = arch.attention_heads;
+  if (arch.mla) {
+    const m = arch.mla;
+    const qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
+    const q = truthy(m.q_lora_rank)
+      ? h * m.q_lora_rank + m.q_lora_rank + m.q_lora_rank * heads * qk
+      : h * heads * qk;
+    const kvA = h * (m.kv_lora_rank + m.qk_rope_head_dim) + m.kv_lora_rank;
+    const kvB = m.kv_lora_rank * heads * (m.qk_nope_head_dim + m.v_head_dim);
+    const o = heads * m.v_head_dim * h;
+    return q + kvA + kvB + o;
+  }
+  const q = h * heads * arch.head_dim;
+  const kv = 2 * h * arch.kv_heads * arch.head_dim;
+  const o = heads * arch.head_dim * h;
+  return q + kv + o;
+}
+
+/** Mixture-of-experts settings with the schema defaults filled in (null for dense models). */
+function moeOf(arch) {
+  const m = arch.moe;
+  if (!m) return null;
+  return { shared_experts: 0, dense_layers: 0, layer_interval: 1, ...m };
+}
+
+/**
+ * Whether layer `layer` (0-based) uses the MoE feed-forward block.
+ * @param {object} arch
+ * @param {number} layer
+ */
+export function isMoeLayer(arch, layer) {
+  const moe = moeOf(arch);
+  if (!moe || layer < moe.dense_layers) return false;
+  return (layer - moe.dense_layers) % moe.layer_interval === moe.layer_interval - 1;
+}
+
+/**
+ * @typedef {object} ParamCount
+ * @property {number} embedding
+ * @property {number} lmHead 0 when tied to the embedding.
+ * @property {number} attention
+ * @property {number} ffnDense
+ * @property {number} ffnExperts Routed and shared experts plus routers.
+ * @property {number} ffnExpertsActive Experts one token passes through, plus routers.
+ * @property {number} norms
+ * @property {number} total
+ * @property {number} active Weights used for one token (embedding counted in full).
+ * @property {number} linear Matrix weights inside the layers (what quantization compresses).
+ * @property {boolean} approximate Linear-attention layers counted with the standard formula.
+ */
+
+/**
+ * Count the parameters of a decoder-only transformer.
+ * @param {object} arch ModelArchitecture JSON.
+ * @returns {ParamCount}
+ */
+export function countParams(arch) {
+  const h = arch.hidden_size;
+  const matrices = (arch.gated_mlp ?? true) ? 3 : 2;
+  const embedding = arch.vocab_size * h;
+  const lmHead = arch.tie_word_embeddings ? 0 : arch.vocab_size * h;
+  const attention = attentionParams(arch) * arch.layers;
+  const moe = moeOf(arch);
+  let [dense, experts, expertsActive] = [0, 0, 0];
+  for (let layer = 0; layer < arch.layers; layer++) {
+    if (isMoeLayer(arch, layer)) {
+      const perExpert = matrices * h * moe.expert_intermediate_size;
+      const router = h * moe.experts;
+      experts += perExpert * (moe.experts + moe.shared_experts) + router;
+      expertsActive += perExpert * (moe.experts_per_token + moe.shared_experts) + router;
+    } else {
+      if (arch.intermediate_size == null) {
+        throw new Error("a dense layer exists but intermediate_size is not set");
+      }
+      dense += matrices * h * arch.intermediate_size;
+    }
+  }
+  const norms = 2 * h * arch.layers + h;
+  return {
+    embedding, lmHead, attention, ffnDense: dense, ffnExperts: experts, ffnExpertsActive: expertsActive, norms,
+    total: embedding + lmHead + attention + dense + experts + norms,
+    active: embedding + lmHead + attention + dense + expertsActive + norms,
+    linear: attention + dense + experts,
+    approximate: (arch.layer_pattern ?? ["full"]).includes("linear"),
+  };
+}
+
+// === KV cache (kv.py) ===
+
+const DTYPE_ALIASES = { fp8: "fp8-e4m3", bfloat16: "bf16", float16: "fp16", auto: "bf16" };
+const FALLBACK_BITS = {
+  fp32: 32.0, bf16: 16.0, fp16: 16.0, "fp8-e4m3": 8.0, "fp8-e5m2": 8.0, int8: 8.0, int4: 4.0,
+};
+
+/**
+ * Bits per stored KV element for a format id or alias ("fp8", "bfloat16", "auto").
+ * @param {string} dtype
+ * @param {Object<string, object>} [formats] Format JSON by id; its `bits_per_value` wins.
+ */
+export function kvDtypeBits(dtype, formats = null) {
+  const key = Object.hasOwn(DTYPE_ALIASES, dtype) ? DTYPE_ALIASES[dtype] : dtype;
+  if (formats && Object.hasOwn(formats, key)) return formats[key].bits_per_value;
+  if (Object.hasOwn(FALLBACK_BITS, key)) return FALLBACK_BITS[key];
+  throw new Error(`unknown KV data type '${dtype}'; use e.g. bf16, fp16, fp8, int8, int4`);
+}
+
+/** KV elements one token adds to one layer: [per GPU, whole TP group]. */
+function elementsPerTokenPerLayer(arch, tp) {
+  if (arch.mla) {
+    const latent = arch.mla.kv_lora_rank + arch.mla.qk_rope_head_dim;
+    return [latent, latent * tp]; // the latent is replicated on every TP rank
+  }
+  const headsPerGpu = Math.max(1, Math.ceil(arch.kv_heads / tp));
+  const perGpu = 2 * headsPerGpu * arch.head_dim;
+  return [perGpu, perGpu * tp];
+}
+
+/** Tokens a layer of `kind` keeps for a sequence of `tokens` tokens. */
+function cachedTokens(kind, arch, tokens) {
+  if (kind === "full") return tokens;
+  if (kind === "sliding") return Math.min(tokens, truthy(arch.sliding_window) ? arch.sliding_window : tokens);
+  if (kind === "chunked") {
+    return Math.min(tokens, truthy(arch.attention_chunk_size) ? arch.attention_chunk_size : tokens);
+  }
+  return 0; // linear attention keeps a fixed-size state
+}
+
+/**
+ * KV-cache bytes: bytesTotal (the TP group, replicas included), bytesPerGpu (the first
+ * pipeline stage's GPU), bytesUnique (without TP replication) and layersCached.
+ * @typedef {object} KvBreakdown
+ */
+
+/**
+ * KV-cache bytes of `batch` sequences of `tokens` tokens each, over TP x PP GPUs.
+ * @param {object} arch ModelArchitecture JSON.
+ * @returns {KvBreakdown}
+ */
+export function kvBytes(arch, tokens, dtypeBits = 16.0, batch = 1, tp = 1, pp = 1) {
+  if (tokens < 0 || batch < 0) throw new Error("tokens and batch must not be negative");
+  if (tp < 1 || pp < 1) throw new Error("tp and pp must be at least 1");
+  if (pp > arch.layers) throw new Error(`pipeline parallelism ${pp} exceeds the model's ${arch.layers} layers`);
+  const [perGpuElems, groupElems] = elementsPerTokenPerLayer(arch, tp);
+  const [uniqueElems] = elementsPerTokenPerLayer(arch, 1);
+  const kinds = layerKinds(arch);
+  const stageLayers = Math.ceil(arch.layers / pp);
+  const bytesPerElem = dtypeBits / 8;
+  let [total, unique, layersCached] = [0.0, 0.0, 0];
+  const stages = new Array(pp).fill(0.0);
+  kinds.forEach((kind, index) => {
+    const cached = cachedTokens(kind, arch, tokens) * batch;
+    total += cached * groupElems * bytesPerElem;
+    unique += cached * uniqueElems * bytesPerElem;
+    stages[Math.floor(index / stageLayers)] += cached * perGpuElems * bytesPerElem;
+    if (kind !== "linear") layersCached += 1;
+  });
+  return { bytesTotal: total, bytesPerGpu: Math.max(...stages), bytesUnique: unique, layersCached };
+}
+
+/**
+ * Bytes one token adds to the cache across all layers while the context is
+ * shorter than every window (linear-attention layers add nothing).
+ */
+export function kvBytesPerToken(arch, dtypeBits = 16.0) {
+  const [uniqueElems] = elementsPerTokenPerLayer(arch, 1);
+  const layers = layerKinds(arch).filter((k) => k !== "linear").length;
+  return layers * uniqueElems * dtypeBits / 8;
+}
+
+// === weights (weights.py) ===
+
+/**
+ * Weight bytes by group: linearBytes, embeddingBytes, lmHeadBytes, normBytes,
+ * totalBytes, and perGpuBytes (the largest share one GPU holds under TP and PP).
+ * @typedef {object} WeightBreakdown
+ */
+
+/**
+ * Weight bytes of `arch` stored in `fmt`, sharded over TP x PP. Embedding and head
+ * stay 16-bit for formats under 16 bits except GGUF types (override with
+ * `embeddingBits`); norms stay 16-bit.
+ * `groups` maps "embeddings", "attention", "dense_ffn" or "experts" to the Format JSON
+ * that group is stored in when it differs from `fmt`.
+ * @param {object} arch ModelArchitecture JSON.
+ * @param {object} fmt Format JSON.
+ * @returns {WeightBreakdown}
+ */
+export function weightBytes(arch, fmt, tp = 1, pp = 1, embeddingBits = null, groups = null) {
+  if (tp < 1 || pp < 1) throw new Error("tp and pp must be at least 1");
+  if (pp > arch.layers) throw new Error(`pipeline parallelism ${pp} exceeds the model's ${arch.layers} layers`);
+  const params = countParams(arch);
+  const g = groups ?? {};
+  const bits = fmt.effective_bits_per_weight;
+  const groupBits = (name) => (Object.hasOwn(g, name) ? g[name].effective_bits_per_weight : bits);
+  if (embeddingBits == null) {
+    if (Object.hasOwn(g, "embeddings")) embeddingBits = groupBits("embeddings");
+    else embeddingBits = (fmt.category === "gguf" || bits >= 16) ? bits : 16.0;
+  }
+  const normBits = Math.max(16.0, bits);
+  const linear = (params.attention * groupBits("attention") + params.ffnDense * groupBits("dense_ffn")
+    + params.ffnExperts * groupBits("experts")) / 8;
+  const embedding = params.embedding * embeddingBits / 8;
+  const head = params.lmHead * embeddingBits / 8;
+  const norms = params.norms * normBits / 8;
+  // pipeline stages split the layers; the first holds the embedding, the last the head
+  // (a tied head is a second copy on the last stage when pp > 1)
+  const stageShare = Math.ceil(arch.layers / pp) / arch.layers;
+  const layerBytes = (linear + norms) * stageShare;
+  const first = layerBytes + embedding;
+  const last = layerBytes + (truthy(head) ? head : (pp > 1 ? embedding : 0.0));
+  const stage = pp > 1 ? Math.max(first, last) : layerBytes + embedding + head;
+  return {
+    linearBytes: linear, embeddingBytes: embedding, lmHeadBytes: head, normBytes: norms,
+    perGpuBytes: stage / tp, totalBytes: linear + embedding + head + norms,
+  };
+}
+
+/**
+ * Per-group formats of a model's released checkpoint (`model.native_groups`), as
+ * Format JSON by group name; empty when the checkpoint is uniform.
+ * @param {object} model LlmModel JSON.
+ * @param {Object<string, object>} formats Format JSON by id.
+ */
+export function nativeGroups(model, formats) {
+  const out = {};
+  for (const [group, fid] of Object.entries(model.native_groups ?? {})) if (fid != null) out[group] = formats[fid];
+  return out;
+}
+
+/**
+ * Weight bytes of the released checkpoint, honouring groups kept in other formats.
+ * @param {object} model LlmModel JSON.
+ * @param {Object<string, object>} formats Format JSON by id.
+ * @returns {WeightBreakdown}
+ */
+export function nativeWeightBytes(model, formats, tp = 1, pp = 1) {
+  return weightBytes(model.architecture, formats[model.native_dtype], tp, pp, null, nativeGroups(model, formats));
+}
+
+// === roofline (roofline.py) ===
+
+/**
+ * Dense peak TFLOPS the matrix units reach for a weight format: FP8 and FP4
+ * formats run their own type where the chip has it, int8 uses INT8 TOPS,
+ * everything else runs in 16-bit.
+ * @param {object} gpu Gpu JSON.
+ * @param {object} fmt Format JSON.
+ */
+export function computeTflops(gpu, fmt) {
+  const d = gpu.dense ?? {};
+  const fid = fmt.id;
+  const candidates = [];
+  if (fid.startsWith("fp8") || fid === "mxfp8") candidates.push("fp8_tflops");
+  if (fid === "nvfp4" || fid === "mxfp4" || fid === "fp4-e2m1") candidates.push("fp4_tflops");
+  if (fid === "int8") candidates.push("int8_tops");
+  candidates.push("bf16_tflops", "fp16_tflops");
+  for (const name of candidates) {
+    if (d[name] != null) return d[name].value;
+  }
+  throw new Error(`${gpu.id} has no dense 16-bit throughput in the knowledge base`);
+}
+
+/**
+ * Time of one forward pass with its parts: seconds, computeS, memoryS, commS, flops,
+ * bytesRead and bound ("compute" or "memory").
+ * @typedef {object} StepTime
+ */
+
+/** Head and value widths used by attention FLOPs: [qk, v]. */
+function attentionWidths(a) {
+  if (a.mla) return [a.mla.qk_nope_head_dim + a.mla.qk_rope_head_dim, a.mla.v_head_dim];
+  return [a.head_dim, a.head_dim];
+}
+
+/** Per-direction link bandwidth in bytes/s (PCIe 4.0 x16 when no scale-up link is known). */
+function perDirectionBandwidth(gpu) {
+  const link = gpu.interconnect?.bandwidth_gb_s;
+  return (link != null ? link.value / 2 : 32.0) * 1e9;
+}
+
+/**
+ * A model x GPU x format setup that answers latency questions (Python `Roofline`).
+ */
+export class Roofline {
+  /**
+   * @param {object} arch ModelArchitecture JSON.
+   * @param {object} gpu Gpu JSON.
+   * @param {object} fmt Format JSON of the weights.
+   * @param {number} [kvDtypeBits=16]
+   * @param {number} [tp=1]
+   * @param {{mfu?: number, mbu?: number}} [efficiency] Defaults: DEFAULT_MFU, DEFAULT_MBU.
+   * @param {Object<string, object>|null} [groups] Groups stored in another format (see `weightBytes`).
+   */
+  constructor(arch, gpu, fmt, kvDtypeBits = 16.0, tp = 1, efficiency = {}, groups = null) {
+    const eff = { mfu: DEFAULT_MFU, mbu: DEFAULT_MBU, ...(efficiency ?? {}) };
+    if (!(eff.mfu > 0 && eff.mfu <= 1 && eff.mbu > 0 && eff.mbu <= 1)) {
+      throw new Error("efficiency factors must be in (0, 1]");
+    }
+    if (tp < 1) throw new Error("tp must be at least 1");
+    this.arch = arch;
+    this.gpu = gpu;
+    this.fmt = fmt;
+    this.kvDtypeBits = kvDtypeBits;
+    this.tp = tp;
+    this.efficiency = eff;
+    this.groups = groups;
+    this._params = countParams(arch);
+  }
+
+  /** Dense peak FLOP/s of one GPU for the weight format. */
+  get peakFlops() {
+    return computeTflops(this.gpu, this.fmt) * 1e12;
+  }
+
+  /** Peak memory bandwidth in bytes/s. */
+  get bandwidth() {
+    return this.gpu.memory_bandwidth_gb_s.value * 1e9;
+  }
+
+  _linearFlopsPerToken(withHead) {
+    const p = this._params;
+    const activeLinear = p.attention + p.ffnDense + p.ffnExpertsActive;
+    return 2.0 * (activeLinear + (withHead ? (p.lmHead || p.embedding) : 0));
+  }
+
+  /** Score and value FLOPs of one new token attending to `context` tokens. */
+  _attentionFlops(context) {
+    const a = this.arch;
+    const [qk, v] = attentionWidths(a);
+    let total = 0.0;
+    for (const kind of layerKinds(a)) {
+      if (kind === "linear") continue;
+      let span = context;
+      if (kind === "sliding" && truthy(a.sliding_window)) span = Math.min(context, a.sliding_window);
+      else if (kind === "chunked" && truthy(a.attention_chunk_size)) span = Math.min(context, a.attention_chunk_size);
+      total += 2.0 * a.attention_heads * (qk + v) * span;
+    }
+    return total;
+  }
+
+  _commSeconds(tokens) {
+    if (this.tp === 1) return 0.0;
+    const perDirection = perDirectionBandwidth(this.gpu);
+    const payload = tokens * this.arch.hidden_size * 2; // 16-bit activations
+    const ring = 2 * (this.tp - 1) / this.tp * payload / perDirection;
+    return 2 * this.arch.layers * (ring + ALLREDUCE_LATENCY_S);
+  }
+
+  /** Effective bits per weight of the experts (their group's format when given). */
+  expertBits() {
+    const g = this.groups ?? {};
+    return (Object.hasOwn(g, "experts") ? g.experts : this.fmt).effective_bits_per_weight;
+  }
+
+  /** Routed-expert weights excluded: shared experts and routers of all MoE layers. */
+  sharedAndRouterParams() {
+    const moe = moeOf(this.arch);
+    const perExpert = ((this.arch.gated_mlp ?? true) ? 3 : 2) * this.arch.hidden_size * moe.expert_intermediate_size;
+    let layers = 0;
+    for (let i = 0; i < this.arch.layers; i++) if (isMoeLayer(this.arch, i)) layers += 1;
+    return layers * (perExpert * moe.shared_experts + this.arch.hidden_size * moe.experts);
+  }
+
+  /**
+   * Weight bytes one GPU reads in a step touching `touchedExpertsFraction` of the routed experts.
+   * @param {number} [touchedExpertsFraction=1]
+   */
+  weightBytesPerGpu(touchedExpertsFraction = 1.0) {
+    const w = weightBytes(this.arch, this.fmt, this.tp, 1, null, this.groups);
+    if (!this.arch.moe || touchedExpertsFraction >= 1) return w.perGpuBytes;
+    const routed = this._params.ffnExperts - this.sharedAndRouterParams();
+    const untouched = routed * (1 - touchedExpertsFraction) * this.expertBits() / 8;
+    return w.perGpuBytes - untouched / this.tp;
+  }
+
+  /**
+   * Expected share of routed experts a step of `tokens` tokens touches: 1 - (1 - k/E)^tokens.
+   * @param {number} tokens
+   */
+  expertsTouchedFraction(tokens) {
+    const moe = this.arch.moe;
+    if (!moe) return 1.0;
+    return 1.0 - (1.0 - moe.experts_per_token / moe.experts) ** Math.max(tokens, 0);
+  }
+
+  _step(flops, bytesRead, tokens) {
+    const compute = flops / (this.peakFlops * this.efficiency.mfu * this.tp);
+    const memory = bytesRead / (this.bandwidth * this.efficiency.mbu);
+    const comm = this._commSeconds(tokens);
+    return {
+      seconds: Math.max(compute, memory) + comm, computeS: compute, memoryS: memory, commS: comm,
+      flops, bytesRead, bound: compute >= memory ? "compute" : "memory",
+    };
+  }
+
+  /**
+   * One forward pass over `batch` prompts of `promptTokens` tokens, the first
+   * `cachedTokens` of which come from a prefix cache.
+   * @returns {StepTime}
+   */
+  prefill(promptTokens, batch = 1, cachedTokens = 0) {
+    if (promptTokens < 1 || batch < 1) throw new Error("prompt_tokens and batch must be at least 1");
+    if (!(cachedTokens >= 0 && cachedTokens < promptTokens)) {
+      throw new Error("cached_tokens must be at least 0 and below prompt_tokens");
+    }
+    const fresh = promptTokens - cachedTokens;
+    const n = fresh * batch;
+    let flops = this._linearFlopsPerToken(false) * n + 2.0 * this._params.embedding * batch;
+    // causal attention: mean span (cached + 1 + prompt) / 2
+    flops += batch * this._attentionFlops((cachedTokens + 1 + promptTokens) / 2) * fresh;
+    const frac = this.expertsTouchedFraction(n);
+    let bytesRead = this.weightBytesPerGpu(frac);
+    bytesRead += kvBytes(this.arch, promptTokens, this.kvDtypeBits, batch, this.tp).bytesPerGpu;
+    return this._step(flops, bytesRead, n);
+  }
+
+  /**
+   * One decode step: `batch` sequences each add one token after `context` tokens.
+   * @returns {StepTime}
+   */
+  decodeStep(batch, context) {
+    if (batch < 1 || context < 0) throw new Error("batch must be at least 1 and context not negative");
+    const flops = batch * (this._linearFlopsPerToken(true) + this._attentionFlops(context));
+    let bytesRead = this.weightBytesPerGpu(this.expertsTouchedFraction(batch));
+    bytesRead += kvBytes(this.arch, context, this.kvDtypeBits, batch, this.tp).bytesPerGpu;
+    return this._step(flops, bytesRead, batch);
+  }
+
+  /** Output tokens per second of the whole group at this batch size. */
+  decodeThroughput(batch, context) {
+    return batch / this.decodeStep(batch, context).seconds;
+  }
+
+  /**
+   * Smallest batch at which a decode step becomes compute-bound (null if not below `limit`).
+   * @returns {number|null}
+   */
+  computeBoundBatch(context, limit = 1 << 16) {
+    let lo = 1;
+    let hi = limit;
+    if (this.decodeStep(hi, context).bound !== "compute") return null;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (this.decodeStep(mid, context).bound === "compute") hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /**
+   * TTFT, mean TPOT and E2E latency (seconds) of a request in a steady batch.
+   * @returns {{ttftS: number, tpotS: number, e2elS: number}}
+   */
+  requestLatency(promptTokens, outputTokens, batch = 1) {
+    const ttft = this.prefill(promptTokens, 1).seconds;
+    const steps = [];
+    for (let i = 1; i < outputTokens; i++) steps.push(this.decodeStep(batch, promptTokens + i).seconds);
+    const total = sum(steps);
+    const tpot = steps.length ? total / steps.length : 0.0;
+    return { ttftS: ttft, tpotS: tpot, e2elS: ttft + total };
+  }
+}
+
+/**
+ * The roofline reduced to coefficients so a simulator times a step in O(1): Python's
+ * `StepModel` with camelCase fields (linearFlopsPerToken, headFlops, attnFlopsFull,
+ * attnFlopsWindow, kvBytesFull, kvBytesWindow, weightBytes, routedExpertBytes,
+ * expertsPerToken, experts, computeRate, memoryRate, commPerTokenS, commFixedS, window).
+ * @typedef {object} StepModel
+ */
+
+/**
+ * Coefficients of a roofline for fast step timing.
+ * @param {Roofline} r
+ * @returns {StepModel}
+ */
+export function stepModel(r) {
+  const a = r.arch;
+  const p = countParams(a);
+  const kinds = layerKinds(a);
+  const nFull = kinds.filter((k) => k === "full").length;
+  const nWindow = kinds.filter((k) => k === "sliding" || k === "chunked").length;
+  const window = kinds.includes("sliding") ? a.sliding_window : a.attention_chunk_size;
+  const [qk, v] = attentionWidths(a);
+  const perLayerAttn = 2.0 * a.attention_heads * (qk + v);
+  const perLayerKv = kvBytes(a, 1, r.kvDtypeBits, 1, r.tp).bytesPerGpu / Math.max(nFull + nWindow, 1);
+  let routed = 0.0;
+  if (a.moe) routed = (p.ffnExperts - r.sharedAndRouterParams()) * r.expertBits() / 8 / r.tp;
+  const perDirection = perDirectionBandwidth(r.gpu);
+  let commToken = 0.0;
+  let commFixed = 0.0;
+  if (r.tp > 1) {
+    commToken = 2 * a.layers * 2 * (r.tp - 1) / r.tp * a.hidden_size * 2 / perDirection;
+    commFixed = 2 * a.layers * ALLREDUCE_LATENCY_S;
+  }
+  return {
+    linearFlopsPerToken: 2.0 * (p.attention + p.ffnDense + p.ffnExpertsActive),
+    headFlops: 2.0 * (p.lmHead || p.embedding),
+    attnFlopsFull: perLayerAttn * nFull, attnFlopsWindow: perLayerAttn * nWindow,
+    kvBytesFull: perLayerKv * nFull, kvBytesWindow: perLayerKv * nWindow,
+    weightBytes: weightBytes(a, r.fmt, r.tp, 1, null, r.groups).perGpuBytes, routedExpertBytes: routed,
+    expertsPerToken: a.moe ? a.moe.experts_per_token : 0, experts: a.moe ? a.moe.experts : 0,
+    computeRate: r.peakFlops * r.efficiency.mfu * r.tp, memoryRate: r.bandwidth * r.efficiency.mbu,
+    commPerTokenS: commToken, commFixedS: commFixed, window: nWindow ? (window ?? null) : null,
+  };
+}
+
+/**
+ * Seconds of one step that processes `tokens` new tokens, produces `logits`
+ * distributions, attends over `spanFull`/`spanWindow` key positions and reads the
+ * KV cache of `kvFull`/`kvWindow` tokens.
+ * @param {StepModel} m
+ */
+export function stepSeconds(m, tokens, logits, spanFull, spanWindow, kvFull, kvWindow) {
+  const flops = m.linearFlopsPerToken * tokens + m.headFlops * logits
+    + m.attnFlopsFull * spanFull + m.attnFlopsWindow * spanWindow;
+  let weights = m.weightBytes;
+  if (m.experts) {
+    const untouched = (1.0 - m.expertsPerToken / m.experts) ** tokens;
+    weights -= m.routedExpertBytes * untouched;
+  }
+  const memory = weights + m.kvBytesFull * kvFull + m.kvBytesWindow * kvWindow;
+  const comm = m.commFixedS ? m.commPerTokenS * tokens + m.commFixedS : 0.0;
+  return Math.max(flops / m.computeRate, memory / m.memoryRate) + comm;
+}
+
+/**
+ * Expected tokens per target step and speedup of speculative decoding
+ * (Leviathan et al. 2023).
+ * @returns {{tokensPerStep: number, speedup: number}}
+ */
+export function speculativeSpeedup(acceptance, draftTokens, draftCostRatio) {
+  if (!(acceptance >= 0 && acceptance <= 1) || draftTokens < 1 || draftCostRatio < 0) {
+    throw new Error("acceptance in [0, 1], draft_tokens >= 1, draft_cost_ratio >= 0");
+  }
+  const a = acceptance;
+  const k = draftTokens;
+  const expected = a === 1 ? k + 1.0 : (1 - a ** (k + 1)) / (1 - a);
+  const cost = 1 + k * draftCostRatio;
+  return { tokensPerStep: expected, speedup: expected / cost };
+}
+
+/**
+ * Prefill time without and with a cached prefix of `cachedTokens` tokens.
+ * @param {number} promptTokens
+ * @param {number} cachedTokens
+ * @param {Roofline} roofline
+ * @returns {{fullS: number, withCacheS: number, savedFraction: number}}
+ */
+export function prefixCacheSavings(promptTokens, cachedTokens, roofline) {
+  const full = roofline.prefill(promptTokens).seconds;
+  const partial = roofline.prefill(promptTokens, 1, Math.min(cachedTokens, promptTokens - 1)).seconds;
+  return { fullS: full, withCacheS: partial, savedFraction: 1 - partial / full };
+}
+
+/** Currency per 10^6 tokens at a steady throughput. */
+export function costPerMillionTokens(pricePerHour, tokensPerSecond) {
+  if (pricePerHour < 0 || tokensPerSecond <= 0) throw new Error("price must be >= 0 and throughput > 0");
+  return pricePerHour / (tokensPerSecond * 3600) * 1e6;
+}
+
+/** Arithmetic intensity (FLOP per byte) where the roofline turns compute-bound. */
+export function ridgePoint(gpu, fmt) {
+  return computeTflops(gpu, fmt) * 1e12 / (gpu.memory_bandwidth_gb_s.value * 1e9);
+}
+
+// === capacity (capacity.py) ===
+
+/** The non-torch memory (GiB) vLLM logs for a tensor-parallel size. */
+export function nonTorchForTp(tp) {
+  return tp === 1 ? NON_TORCH_GIB_TP1 : NON_TORCH_GIB_TP;
+}
+
+/**
+ * Activations (bytes per GPU) of the profiling forward pass over `max_num_batched_tokens`
+ * tokens in 16-bit: the widest FFN intermediate or the attention projections, plus two
+ * hidden-state buffers.
+ * @param {object} arch
+ * @param {EngineConfig} [cfg]
+ */
+export function forwardPeakBytes(arch, cfg = null, tp = 1) {
+  const c = engineConfig(cfg);
+  const tokens = c.max_num_batched_tokens;
+  let ffn = arch.intermediate_size || 0;
+  if (arch.moe) ffn = Math.max(ffn, arch.moe.expert_intermediate_size * arch.moe.experts_per_token);
+  const ffnBytes = tokens * (arch.gated_mlp === false ? 2 : 3) * ffn / tp * 2;
+  const qkv = tokens * (arch.attention_heads + 2 * arch.kv_heads) * arch.head_dim / tp * 2;
+  return Math.max(ffnBytes, qkv) + tokens * arch.hidden_size * 2 * 2;
+}
+
+/**
+ * Peak activation memory (bytes per GPU) of the engine's profiling runs: the larger of
+ * the forward pass and the sampler pass (logits are gathered whole on every TP rank).
+ * @param {object} arch
+ * @param {EngineConfig} [cfg]
+ */
+export function activationPeakBytes(arch, cfg = null, tp = 1) {
+  const c = engineConfig(cfg);
+  const sampler = c.max_num_seqs * arch.vocab_size * c.sampler_bytes_per_logit;
+  return Math.max(forwardPeakBytes(arch, c, tp), sampler) * c.activation_scale;
+}
+
+/**
+ * Memory budget of one GPU of the group and what it leaves for the KV cache, in bytes:
+ * usableBytes, budgetBytes, weightsBytes, activationBytes, otherBytes, kvSpaceBytes,
+ * kvBytesPerToken (per GPU, under every window), kvTokens (whole blocks) and fits.
+ * @typedef {object} Capacity
+ */
+
+/**
+ * Capacity of one GPU of a TP x PP group serving `arch` in `fmt` (vLLM's accounting);
+ * `groups` as for `weightBytes`.
+ * @returns {Capacity}
+ */
+export function capacity(arch, gpu, fmt, kvBits = 16.0, tp = 1, pp = 1, cfg = null, groups = null) {
+  const c = engineConfig(cfg);
+  if (arch.attention_heads % tp) {
+    throw new Error(`tensor parallelism ${tp} must divide the ${arch.attention_heads} attention heads`);
+  }
+  const total = c.total_memory_gib != null ? c.total_memory_gib : gpu.memory_gib.value * c.usable_fraction;
+  const usable = total * GIB;
+  const budget = usable * c.gpu_memory_utilization;
+  const weights = weightBytes(arch, fmt, tp, pp, null, groups).perGpuBytes;
+  const activation = activationPeakBytes(arch, c, tp);
+  // null takes the logged figure for the TP size (TP adds NCCL buffers)
+  const nonTorch = c.non_torch_gib != null ? c.non_torch_gib : nonTorchForTp(tp);
+  const other = (nonTorch + c.cuda_graph_gib) * GIB;
+  const kvSpace = budget - weights - activation - other;
+  const perToken = kvBytes(arch, 1, kvBits, 1, tp, pp).bytesPerGpu;
+  let tokens = 0;
+  if (kvSpace > 0 && perToken > 0) tokens = Math.floor(kvSpace / perToken / c.block_size) * c.block_size;
+  return {
+    usableBytes: usable, budgetBytes: budget, weightsBytes: weights, activationBytes: activation,
+    otherBytes: other, kvSpaceBytes: kvSpace, kvBytesPerToken: perToken, kvTokens: tokens,
+    fits: kvSpace > 0 && tokens > 0,
+  };
+}
+
+/**
+ * Sequences of `context` tokens that fit at once (Infinity when a sequence needs no cache).
+ * @param {object} arch
+ * @param {Capacity} cap
+ */
+export function maxConcurrency(arch, cap, context, kvBits = 16.0, tp = 1, pp = 1) {
+  const perSeq = kvBytes(arch, context, kvBits, 1, tp, pp).bytesPerGpu;
+  if (perSeq <= 0) return Infinity;
+  return Math.max(cap.kvSpaceBytes, 0.0) / perSeq;
+}
+
+/**
+ * Python's `format(x, ".1f")`: correctly rounded, ties to even (Number#toFixed
+ * rounds exact ties up; for one decimal a tie is a value whose quadruple is odd).
+ */
+function fixed1(x) {
+  const q = x * 4;
+  if (Number.isInteger(q) && Math.abs(q % 2) === 1) {
+    const lower = Math.floor(x * 10);
+    const n = lower % 2 === 0 ? lower : lower + 1;
+    return (n / 10).toFixed(1);
+  }
+  return x.toFixed(1);
+}
+
+/**
+ * One GPU configuration and whether it serves the load: gpu, count, tp, fits,
+ * weightsGibPerGpu, kvNeededGibPerGpu, kvSpaceGibPerGpu, maxConcurrency,
+ * costPerHour (null without a price) and reason ("fits" or why not).
+ * @typedef {object} FitOption
+ */
+
+/**
+ * Every (GPU type, count) with TP = count, ranked: fitting options first, then by
+ * GPU count, then by hourly cost (when `prices` per GPU-hour are given), then by headroom.
+ * `model` is LlmModel JSON, `gpus` a list of Gpu JSON, `prices` GPU id -> price per GPU-hour.
+ * @returns {FitOption[]}
+ */
+export function fitOptions(model, fmt, gpus, context, concurrency, kvBits = 16.0, counts = [1, 2, 4, 8],
+  prices = null, cfg = null) {
+  if (context < 1 || concurrency < 1) throw new Error("context and concurrency must be at least 1");
+  const c = engineConfig(cfg);
+  const arch = model.architecture;
+  const havePrices = prices != null && Object.keys(prices).length > 0;
+  const options = [];
+  for (const gpu of gpus) {
+    for (const count of counts) {
+      if (arch.attention_heads % count) continue;
+      const cap = capacity(arch, gpu, fmt, kvBits, count, 1, c);
+      const need = kvBytes(arch, context, kvBits, concurrency, count).bytesPerGpu;
+      const conc = maxConcurrency(arch, cap, context, kvBits, count);
+      let reason;
+      if (cap.kvSpaceBytes <= 0) reason = "weights and overheads exceed the memory budget";
+      else if (need > cap.kvSpaceBytes) {
+        reason = `KV cache for ${concurrency} x ${context} tokens needs ${fixed1(need / GIB)} GiB per GPU`;
+      } else if (context > arch.context_length) {
+        reason = `context ${context} exceeds the model's ${arch.context_length}`;
+      } else reason = "fits";
+      const price = havePrices && Object.hasOwn(prices, gpu.id) ? prices[gpu.id] : null;
+      options.push({
+        gpu: gpu.id, count, tp: count, fits: reason === "fits", weightsGibPerGpu: cap.weightsBytes / GIB,
+        kvNeededGibPerGpu: need / GIB, kvSpaceGibPerGpu: Math.max(cap.kvSpaceBytes, 0) / GIB,
+        maxConcurrency: conc, costPerHour: price != null ? price * count : null, reason,
+      });
+    }
+  }
+  const key = (o) => [o.fits ? 0 : 1, o.count, o.costPerHour ?? Infinity, -o.kvSpaceGibPerGpu, o.gpu];
+  options.sort((x, y) => compareTuples(key(x), key(y)));
+  return options;
+}
+
+/**
+ * Fewest GPUs of one type that serve the load (null if even the largest count fails).
+ * @returns {number|null}
+ */
+export function minGpus(model, fmt, gpu, context, concurrency, kvBits = 16.0, counts = [1, 2, 4, 8], cfg = null) {
+  for (const option of fitOptions(model, fmt, [gpu], context, concurrency, kvBits, counts, null, cfg)) {
+    if (option.fits) return option.count;
+  }
+  return null;
+}
+
+/** Lexicographic comparison of arrays of numbers or strings (Python tuple order). */
+function compareTuples(a, b) {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] < b[i]) return -1;
+    if (a[i] > b[i]) return 1;
+  }
+  return a.length - b.length;
+}
+
+// === metrics (metrics.py) ===
+
+/**
+ * The q-th percentile (0-100), linear interpolation between order statistics
+ * (numpy's "linear"); NaN for no values.
+ * @param {number[]} values
+ * @param {number} q
+ */
+export function percentile(values, q) {
+  if (!values.length) return NaN;
+  if (!(q >= 0 && q <= 100)) throw new Error("q must be between 0 and 100");
+  const ordered = Array.from(values).sort((x, y) => x - y);
+  const rank = (ordered.length - 1) * q / 100;
+  const lo = Math.floor(rank);
+  const hi = Math.ceil(rank);
+  return ordered[lo] + (ordered[hi] - ordered[lo]) * (rank - lo);
+}
+
+/**
+ * What happened to one request. Accepts the Python field names (`first_token`,
+ * `input_tokens`, `output_tokens`, `token_times`) or the camelCase ones the
+ * simulator returns, and checks it like `RequestRecord`.
+ */
+function requestRecord(r) {
+  const rec = {
+    arrival: r.arrival, firstToken: r.first_token ?? r.firstToken, finish: r.finish,
+    inputTokens: r.input_tokens ?? r.inputTokens, outputTokens: r.output_tokens ?? r.outputTokens,
+    tokenTimes: r.token_times ?? r.tokenTimes ?? [],
+  };
+  if (rec.outputTokens < 1 || rec.inputTokens < 0) {
+    throw new Error("a request needs at least one output token and no negative input");
+  }
+  if (!(rec.arrival <= rec.firstToken && rec.firstToken <= rec.finish)) {
+    throw new Error("times must satisfy arrival <= first_token <= finish");
+  }
+  if (rec.tokenTimes.length && rec.tokenTimes.length !== rec.outputTokens) {
+    throw new Error("token_times must hold one time per output token");
+  }
+  return rec;
+}
+
+/** TPOT of a record, or null when it has a single token and the first is excluded. */
+function recordTpot(rec, includesFirstToken) {
+  if (includesFirstToken) return (rec.finish - rec.arrival) / rec.outputTokens;
+  if (rec.outputTokens < 2) return null;
+  return (rec.finish - rec.firstToken) / (rec.outputTokens - 1);
+}
+
+/**
+ * Summary of one latency metric: mean, p50, p90, p95, p99, max (seconds) and count.
+ * @typedef {object} Distribution
+ */
+
+/**
+ * Mean, percentiles and maximum of `values` (NaN fields and count 0 when empty).
+ * @param {number[]} values
+ * @returns {Distribution}
+ */
+export function distribution(values) {
+  if (!values.length) return { mean: NaN, p50: NaN, p90: NaN, p95: NaN, p99: NaN, max: NaN, count: 0 };
+  let max = -Infinity;
+  for (const v of values) if (v > max) max = v;
+  return {
+    mean: sum(values) / values.length, p50: percentile(values, 50), p90: percentile(values, 90),
+    p95: percentile(values, 95), p99: percentile(values, 99), max, count: values.length,
+  };
+}
+
+/**
+ * Service-level objectives in seconds, {ttft, tpot, e2el}; null or missing is unconstrained.
+ * @typedef {object} Slo
+ */
+
+function sloMet(slo, rec, includesFirstToken) {
+  const tpot = recordTpot(rec, includesFirstToken);
+  return (slo.ttft == null || rec.firstToken - rec.arrival <= slo.ttft)
+    && (slo.tpot == null || tpot === null || tpot <= slo.tpot)
+    && (slo.e2el == null || rec.finish - rec.arrival <= slo.e2el);
+}
+
+/**
+ * Aggregate metrics over completed requests. Duration runs from the first arrival
+ * to the last finish. TPOT excludes the first token unless `tpotIncludesFirstToken`;
+ * `average="token"` weights each request's TPOT by its token gaps.
+ * @param {object[]} records Request records (Python or simulator field names).
+ * @param {Slo|null} [slo]
+ * @param {"request"|"token"} [average="request"]
+ * @param {boolean} [tpotIncludesFirstToken=false]
+ */
+export function summarize(records, slo = null, average = "request", tpotIncludesFirstToken = false) {
+  if (!records.length) throw new Error("no requests to summarize");
+  if (average !== "request" && average !== "token") throw new Error("average must be 'request' or 'token'");
+  const recs = records.map(requestRecord);
+  let lastFinish = -Infinity;
+  let firstArrival = Infinity;
+  for (const r of recs) {
+    if (r.finish > lastFinish) lastFinish = r.finish;
+    if (r.arrival < firstArrival) firstArrival = r.arrival;
+  }
+  const duration = lastFinish - firstArrival;
+  if (duration <= 0) throw new Error("the run has no duration");
+  let tpots = [];
+  for (const r of recs) {
+    const t = recordTpot(r, tpotIncludesFirstToken);
+    if (t === null) continue;
+    if (average === "token") for (let i = 0; i < Math.max(r.outputTokens - 1, 1); i++) tpots.push(t);
+    else tpots.push(t);
+  }
+  let itls = [];
+  for (const r of recs) for (let i = 1; i < r.tokenTimes.length; i++) itls.push(r.tokenTimes[i] - r.tokenTimes[i - 1]);
+  if (!itls.length && average === "token") itls = tpots;
+  const inputs = sum(recs.map((r) => r.inputTokens));
+  const outputs = sum(recs.map((r) => r.outputTokens));
+  let goodput = null;
+  let attainment = null;
+  if (slo != null) {
+    const met = recs.filter((r) => sloMet(slo, r, tpotIncludesFirstToken)).length;
+    goodput = met / duration;
+    attainment = met / recs.length;
+  }
+  return {
+    requests: recs.length, durationS: duration,
+    ttft: distribution(recs.map((r) => r.firstToken - r.arrival)), tpot: distribution(tpots),
+    itl: distribution(itls), e2el: distribution(recs.map((r) => r.finish - r.arrival)),
+    requestThroughput: recs.length / duration, inputTokenThroughput: inputs / duration,
+    outputTokenThroughput: outputs / duration, totalTokenThroughput: (inputs + outputs) / duration,
+    goodput, sloAttainment: attainment,
+    options: { average, tpotIncludesFirstToken },
+  };
+}
+
+// === workloads (browser PRNG; draws differ from Python's random.Random) ===
+
+/**
+ * A seeded PRNG (mulberry32) returning floats in [0, 1). Not Python's Mersenne
+ * Twister: the same seed gives different draws than `random.Random(seed)`.
+ * @param {number} seed
+ * @returns {() => number}
+ */
+export function mulberry32(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal deviate (Box-Muller). */
+function normal(rng) {
+  const u = 1 - rng();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
+}
+
+/** Gamma deviate with shape k and scale theta (Marsaglia-Tsang; boosted for k < 1). */
+function gamma(rng, k, theta) {
+  if (k < 1) return gamma(rng, k + 1, theta) * (1 - rng()) ** (1 / k);
+  const d = k - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x, v;
+    do {
+      x = normal(rng);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = 1 - rng();
+    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v * theta;
+  }
+}
+
+/** Python's round(): to the nearest integer, ties to even. */
+function roundHalfEven(x) {
+  const r = Math.round(x);
+  return (Math.abs(x % 1) === 0.5 && r % 2 !== 0) ? r - 1 : r;
+}
+
+/**
+ * Draw one token length from a Python `Lengths` shape: {kind: "fixed"|"uniform"|"lognormal",
+ * mean=512, low=1, high=1024, sigma=0.5} (fixed: mean; uniform: low..high; lognormal
+ * around mean, capped at high).
+ * @param {object} lengths
+ * @param {() => number} rng
+ */
+export function drawLength(lengths, rng) {
+  const l = { kind: "fixed", mean: 512, low: 1, high: 1024, sigma: 0.5, ...lengths };
+  if (l.kind === "fixed") return Math.max(1, l.mean);
+  if (l.kind === "uniform") {
+    const lo = Math.max(1, l.low);
+    const hi = Math.max(1, l.high);
+    return lo + Math.floor(rng() * (hi - lo + 1));
+  }
+  const mu = Math.log(Math.max(l.mean, 1)) - l.sigma ** 2 / 2;
+  return Math.max(1, Math.min(l.high, roundHalfEven(Math.exp(mu + l.sigma * normal(rng)))));
+}
+
+/**
+ * `n` requests arriving at `rate` per second on average (Poisson, bursty gamma
+ * gaps with shape 1/burstiness, or fixed gaps). Deterministic for a seed, but
+ * the draws differ from Python's `workload` for the same seed.
+ * @returns {{id: number, arrival: number, input_tokens: number, output_tokens: number}[]}
+ */
+export function workload(n, rate, inputs, outputs, arrivals = "poisson", burstiness = 4.0, seed = 0) {
+  if (n < 0 || !(rate > 0)) throw new Error("n must be >= 0 and rate > 0");
+  const rng = mulberry32(seed);
+  let t = 0.0;
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    if (arrivals === "poisson") t += -Math.log(1 - rng()) / rate;
+    else if (arrivals === "bursty") {
+      const shape = 1.0 / burstiness;
+      t += gamma(rng, shape, 1.0 / (rate * shape));
+    } else if (arrivals === "fixed") t += 1.0 / rate;
+    else throw new Error(`unknown arrival process '${arrivals}'`);
+    out.push({ id: i, arrival: t, input_tokens: drawLength(inputs, rng), output_tokens: drawLength(outputs, rng) });
+  }
+  return out;
+}
+
+// === simulator (simulator.py) ===
+
+/** Fill in and check a simulator configuration. */
+function simConfig(config) {
+  const c = { ...DEFAULT_SIM_CONFIG, ...(config ?? {}) };
+  if (!["static", "dynamic", "continuous"].includes(c.policy)) throw new Error(`unknown policy '${c.policy}'`);
+  if (c.max_batch < 1 || c.max_batched_tokens < 1 || c.kv_capacity_tokens < 1) {
+    throw new Error("max_batch, max_batched_tokens and kv_capacity_tokens must be >= 1");
+  }
+  if (c.batch_window_s < 0) throw new Error("batch_window_s must not be negative");
+  return c;
+}
+
+/** A request with the Python field names or camelCase ones. */
+function normRequest(r) {
+  return {
+    id: r.id, arrival: r.arrival, inputTokens: r.input_tokens ?? r.inputTokens,
+    outputTokens: r.output_tokens ?? r.outputTokens,
+  };
+}
+
+function byArrival(a, b) {
+  return a.arrival - b.arrival || a.id - b.id;
+}
+
+/** Attention spans [full, windowed] of `fresh` tokens appended after `ctxBefore`. */
+function spans(model, ctxBefore, fresh) {
+  const full = fresh * ctxBefore + fresh * (fresh + 1) / 2;
+  const w = model.window;
+  if (w == null) return [full, 0.0];
+  let window;
+  if (fresh < 64) {
+    window = 0;
+    for (let i = 1; i <= fresh; i++) window += Math.min(ctxBefore + i, w);
+  } else {
+    window = fresh * Math.min(ctxBefore + (fresh + 1) / 2, w);
+  }
+  return [full, window];
+}
+
+/** A binary min-heap of arrays compared like Python tuples (what `heapq` pops first). */
+class TupleHeap {
+  constructor() { this.a = []; }
+  get size() { return this.a.length; }
+  peek() { return this.a[0]; }
+
+  push(item) {
+    const a = this.a;
+    let i = a.push(item) - 1;
+    for (let up = (i - 1) >> 1; i > 0 && compareTuples(a[i], a[up]) < 0; i = up, up = (i - 1) >> 1) {
+      [a[i], a[up]] = [a[up], a[i]];
+    }
+  }
+
+  pop() {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (!a.length) return top;
+    a[0] = last;
+    for (let i = 0; ;) {
+      let m = i;
+      for (const c of [2 * i + 1, 2 * i + 2]) if (c < a.length && compareTuples(a[c], a[m]) < 0) m = c;
+      if (m === i) return top;
+      [a[i], a[m]] = [a[m], a[i]];
+      i = m;
+    }
+  }
+}
+
+/** A double-ended queue: O(1) push and shift, unshift O(1) after a shift (the preemption case). */
+class Deque {
+  constructor() { this.a = []; this.head = 0; }
+  get length() { return this.a.length - this.head; }
+  first() { return this.a[this.head]; }
+  push(x) { this.a.push(x); }
+
+  shift() {
+    const x = this.a[this.head];
+    this.a[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.a.length) {
+      this.a = this.a.slice(this.head);
+      this.head = 0;
+    }
+    return x;
+  }
+
+  unshift(x) {
+    if (this.head > 0) this.a[--this.head] = x;
+    else this.a.unshift(x);
+  }
+}
+
+/**
+ * Outcome of a run: records (completed requests by id: arrival, firstToken, finish,
+ * inputTokens, outputTokens), stepDurations, stepDecodeTokens (tokens each step emitted
+ * for decoding sequences), preemptions, and rejected (ids that can never fit the cache).
+ * @typedef {object} SimResult
+ */
+
+function makeRecord(req, firstToken, finish) {
+  return {
+    arrival: req.arrival, firstToken, finish, inputTokens: req.inputTokens, outputTokens: req.outputTokens,
+  };
+}
+
+/** Iteration-level (continuous) batching, with aggregates and heaps so a step costs O(log n). */
+class Continuous {
+  constructor(requests, model, cfg) {
+    [this.model, this.cfg] = [model, cfg];
+    this.pending = requests.map(normRequest).sort(byArrival);
+    this.waiting = new Deque();
+    this.prefilling = [];
+    this.decoding = new Map();
+    this.finishHeap = new TupleHeap();
+    this.crossHeap = new TupleHeap();
+    this.window = model.window ?? null;
+    // aggregates over decoding sequences: ctx_i(k) = ctxStart_i + (k - start_i)
+    [this.nDec, this.baseSum, this.nBelow, this.baseBelow, this.kvUsed, this.step] = [0, 0, 0, 0, 0, 0];
+    this.clock = 0.0;
+    this.records = new Map();
+    this.result = { records: [], stepDurations: [], stepDecodeTokens: [], preemptions: 0, rejected: [] };
+  }
+
+  decodeCtxSum() {
+    return this.baseSum + this.nDec * this.step;
+  }
+
+  kvTokens() {
+    return this.decodeCtxSum() + this.kvUsed;
+  }
+
+  active() {
+    return this.waiting.length > 0 || this.prefilling.length > 0 || this.decoding.size > 0;
+  }
+
+  run() {
+    let i = 0;
+    const n = this.pending.length;
+    while (i < n || this.active()) {
+      while (i < n && this.pending[i].arrival <= this.clock) {
+        this.arrive(this.pending[i]);
+        i += 1;
+      }
+      if (!this.active()) {
+        this.clock = this.pending[i].arrival;
+        continue;
+      }
+      this.oneStep();
+    }
+    this.result.records = [...this.records.keys()].sort((a, b) => a - b).map((k) => this.records.get(k));
+    return this.result;
+  }
+
+  arrive(req) {
+    if (req.inputTokens + req.outputTokens > this.cfg.kv_capacity_tokens) {
+      this.result.rejected.push(req.id);
+      return;
+    }
+    this.waiting.push({
+      req, prefillLeft: req.inputTokens, doneTokens: 0, firstToken: null, startStep: 0, ctxStart: 0, stint: 0,
+    });
+  }
+
+  oneStep() {
+    const cfg = this.cfg;
+    const model = this.model;
+    let budget = cfg.max_batched_tokens - this.nDec;
+    let seqs = this.nDec + this.prefilling.length;
+    // admit new sequences: a prompt needs its KV reserved up front
+    while (this.waiting.length && seqs < cfg.max_batch && budget > this.prefilling.length) {
+      const seq = this.waiting.first();
+      const need = seq.prefillLeft;
+      if (this.kvTokens() + need > cfg.kv_capacity_tokens) break;
+      if (!cfg.chunked_prefill && need > budget && (this.nDec || this.prefilling.length)) break;
+      this.waiting.shift();
+      this.prefilling.push(seq);
+      this.kvUsed += need;
+      seqs += 1;
+    }
+    // schedule prefill chunks within the budget
+    let tokens = this.nDec;
+    let spanFull = 0.0;
+    let spanWin = 0.0;
+    const chunks = [];
+    for (const seq of this.prefilling) {
+      if (budget <= 0) break;
+      const take = !cfg.chunked_prefill ? seq.prefillLeft : Math.min(seq.prefillLeft, budget);
+      if (!cfg.chunked_prefill && take > budget && chunks.length) break;
+      const doneBefore = seq.req.inputTokens + seq.doneTokens - seq.prefillLeft;
+      const [f, w] = spans(model, doneBefore, take);
+      spanFull += f;
+      spanWin += w;
+      chunks.push([seq, take]);
+      tokens += take;
+      budget -= take;
+    }
+    const ctxSum = this.decodeCtxSum();
+    const belowSum = this.baseBelow + this.nBelow * this.step;
+    const above = this.nDec - this.nBelow;
+    const winCtx = this.window ? belowSum + above * this.window : 0;
+    spanFull += ctxSum + this.nDec;
+    spanWin += this.window ? winCtx + this.nDec : 0.0;
+    let logits = this.nDec;
+    for (const [s, t] of chunks) if (t === s.prefillLeft) logits += 1;
+    const dt = stepSeconds(model, tokens, logits, spanFull, spanWin, ctxSum, winCtx);
+    this.clock += dt;
+    this.step += 1;
+    this.updateWindowCrossings();
+    this.result.stepDurations.push(dt);
+    this.result.stepDecodeTokens.push(this.nDec);
+    // prefill progress: a finished prompt emits its first token now
+    for (const [seq, take] of chunks) {
+      seq.prefillLeft -= take;
+      if (seq.prefillLeft === 0) {
+        this.prefilling.splice(this.prefilling.indexOf(seq), 1);
+        this.kvUsed -= seq.req.inputTokens + seq.doneTokens;
+        if (seq.firstToken === null) seq.firstToken = this.clock;
+        seq.doneTokens += 1;
+        if (seq.doneTokens >= seq.req.outputTokens) this.finish(seq);
+        else this.startDecoding(seq);
+      }
+    }
+    // decoding sequences emitted one token each; retire the finished ones
+    while (this.finishHeap.size && this.finishHeap.peek()[0] <= this.step) {
+      const [, rid, stint] = this.finishHeap.pop();
+      const seq = this.decoding.get(rid);
+      if (seq !== undefined && seq.stint === stint) {
+        this.stopDecoding(seq);
+        seq.doneTokens = seq.req.outputTokens;
+        this.finish(seq);
+      }
+    }
+    while (this.kvTokens() > cfg.kv_capacity_tokens && (this.decoding.size || this.prefilling.length)) {
+      this.preemptNewest();
+    }
+  }
+
+  startDecoding(seq) {
+    seq.stint += 1;
+    seq.startStep = this.step;
+    seq.ctxStart = seq.req.inputTokens + seq.doneTokens;
+    this.decoding.set(seq.req.id, seq);
+    this.nDec += 1;
+    this.baseSum += seq.ctxStart - this.step;
+    const remaining = seq.req.outputTokens - seq.doneTokens;
+    this.finishHeap.push([this.step + remaining, seq.req.id, seq.stint]);
+    if (this.window && seq.ctxStart < this.window) {
+      this.nBelow += 1;
+      this.baseBelow += seq.ctxStart - this.step;
+      this.crossHeap.push([this.step + this.window - seq.ctxStart, seq.req.id, seq.stint]);
+    }
+  }
+
+  stopDecoding(seq) {
+    this.decoding.delete(seq.req.id);
+    this.nDec -= 1;
+    this.baseSum -= seq.ctxStart - seq.startStep;
+    if (this.window && seq.ctxStart < this.window && seq.startStep + this.window - seq.ctxStart > this.step) {
+      this.nBelow -= 1;
+      this.baseBelow -= seq.ctxStart - seq.startStep;
+    }
+    seq.doneTokens += this.step - seq.startStep;
+    seq.stint += 1;
+  }
+
+  updateWindowCrossings() {
+    while (this.crossHeap.size && this.crossHeap.peek()[0] <= this.step) {
+      const [, rid, stint] = this.crossHeap.pop();
+      const seq = this.decoding.get(rid);
+      if (seq !== undefined && seq.stint === stint) {
+        this.nBelow -= 1;
+        this.baseBelow -= seq.ctxStart - seq.startStep;
+      }
+    }
+  }
+
+  preemptNewest() {
+    this.result.preemptions += 1;
+    if (this.prefilling.length) {
+      const seq = this.prefilling.pop();
+      this.kvUsed -= seq.req.inputTokens + seq.doneTokens;
+      seq.prefillLeft = seq.req.inputTokens + seq.doneTokens;
+      this.waiting.unshift(seq);
+      return;
+    }
+    let newest = null;
+    for (const s of this.decoding.values()) {
+      if (newest === null || compareTuples([s.startStep, s.req.id], [newest.startStep, newest.req.id]) > 0) newest = s;
+    }
+    this.stopDecoding(newest);
+    newest.prefillLeft = newest.req.inputTokens + newest.doneTokens; // recompute prompt and output so far
+    this.waiting.unshift(newest);
+  }
+
+  finish(seq) {
+    const first = seq.firstToken !== null ? seq.firstToken : this.clock;
+    this.records.set(seq.req.id, makeRecord(seq.req, first, this.clock));
+  }
+}
+
+/** Static and dynamic batching: whole batches, no admission while one runs. */
+function batched(requests, model, cfg) {
+  const pending = requests.map(normRequest).sort(byArrival);
+  const result = { records: [], stepDurations: [], stepDecodeTokens: [], preemptions: 0, rejected: [] };
+  const records = new Map();
+  const window = model.window ?? null;
+  let clock = 0.0;
+  let i = 0;
+  const n = pending.length;
+  while (i < n) {
+    const first = pending[i];
+    if (first.inputTokens + first.outputTokens > cfg.kv_capacity_tokens) {
+      result.rejected.push(first.id);
+      i += 1;
+      continue;
+    }
+    clock = Math.max(clock, first.arrival);
+    if (cfg.policy === "dynamic") {
+      // leave when the batch is full or the window since its first request has passed
+      let deadline = first.arrival + cfg.batch_window_s;
+      if (i + cfg.max_batch <= n) deadline = Math.min(deadline, pending[i + cfg.max_batch - 1].arrival);
+      clock = Math.max(clock, deadline);
+    } else {
+      clock = Math.max(clock, pending[Math.min(i + cfg.max_batch, n) - 1].arrival);
+    }
+    const batch = [];
+    let kv = 0;
+    while (i < n && batch.length < cfg.max_batch && pending[i].arrival <= clock) {
+      const need = pending[i].inputTokens + pending[i].outputTokens;
+      if (kv + need > cfg.kv_capacity_tokens) break;
+      batch.push(pending[i]);
+      kv += need;
+      i += 1;
+    }
+    if (!batch.length) continue;
+    let prompt = 0;
+    let longest = 0;
+    for (const r of batch) {
+      prompt = Math.max(prompt, r.inputTokens);
+      longest = Math.max(longest, r.outputTokens);
+    }
+    const b = batch.length;
+    const [f, w] = spans(model, 0, prompt);
+    let dt = stepSeconds(model, prompt * b, b, f * b, w * b, 0, 0);
+    clock += dt;
+    result.stepDurations.push(dt);
+    result.stepDecodeTokens.push(0);
+    const firstToken = clock;
+    const finishAt = new Map();
+    for (const r of batch) if (r.outputTokens === 1) finishAt.set(r.id, clock);
+    for (let s = 1; s <= longest - 1; s++) {
+      const ctx = prompt + s - 1;
+      const win = window ? Math.min(ctx, window) : 0;
+      dt = stepSeconds(model, b, b, b * (ctx + 1), window ? b * (win + 1) : 0, b * ctx, b * win);
+      clock += dt;
+      let emitted = 0;
+      for (const r of batch) {
+        if (r.outputTokens > s) {
+          emitted += 1;
+          if (r.outputTokens === s + 1) finishAt.set(r.id, clock);
+        }
+      }
+      result.stepDurations.push(dt);
+      result.stepDecodeTokens.push(emitted);
+    }
+    for (const r of batch) records.set(r.id, makeRecord(r, firstToken, finishAt.get(r.id)));
+  }
+  result.records = [...records.keys()].sort((a, b) => a - b).map((k) => records.get(k));
+  return result;
+}
+
+/**
+ * Run a workload through a batching policy on a step model; deterministic.
+ * @param {{id: number, arrival: number, input_tokens: number, output_tokens: number}[]} requests
+ * @param {StepModel} model From `stepModel(roofline)`.
+ * @param {SimConfig} [config]
+ * @returns {SimResult}
+ */
+export function simulate(requests, model, config = null) {
+  const cfg = simConfig(config);
+  if (cfg.policy === "continuous") return new Continuous(requests, model, cfg).run();
+  return batched(requests, model, cfg);
+}
+
+/**
+ * Inter-token latencies of a run: each decode step's duration, once per token it emitted.
+ * @param {SimResult} result
+ * @returns {Distribution}
+ */
+export function simItl(result) {
+  const pairs = [];
+  result.stepDurations.forEach((d, k) => {
+    const n = result.stepDecodeTokens[k];
+    if (n) pairs.push([d, n]);
+  });
+  if (!pairs.length) return distribution([]);
+  pairs.sort(compareTuples);
+  const total = sum(pairs.map(([, n]) => n));
+  const mean = sum(pairs.map(([d, n]) => d * n)) / total;
+  const quantile = (q) => {
+    const target = q / 100 * (total - 1);
+    let seen = 0;
+    for (const [d, n] of pairs) {
+      if (seen + n > target) return d;
+      seen += n;
+    }
+    return pairs[pairs.length - 1][0];
+  };
+  const max = pairs[pairs.length - 1][0];
+  return { mean, p50: quantile(50), p90: quantile(90), p95: quantile(95), p99: quantile(99), max, count: total };
+}
+
+/**
+ * Summary of a simulator run (Python `SimResult.summary`): `summarize` with the
+ * inter-token latencies taken from the step durations.
+ * @param {SimResult} result
+ * @param {Slo|null} [slo]
+ */
+export function simSummary(result, slo = null) {
+  return { ...summarize(result.records, slo), itl: simItl(result) };
+}

@@ -1,0 +1,85 @@
+// Runs test vectors through generators/site/static/js/calc.js and prints the results as JSON.
+//
+//   node tests/js_parity/run.mjs vectors.json > results.json
+//
+// The vector file holds the knowledge-base entries the vectors refer to
+// ({models, gpus, formats}, each by id, as Python's model_dump(mode="json") writes
+// them) and a list of vectors {id, fn, args}. Each result is {id, result} or
+// {id, error} (the thrown message). Non-finite numbers are written as the strings
+// "NaN", "Infinity" and "-Infinity", since JSON has no literal for them.
+
+import { readFileSync } from "node:fs";
+import * as calc from "../../generators/site/static/js/calc.js";
+
+const data = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const arch = (id) => data.models[id].architecture;
+const gpu = (id) => data.gpus[id];
+const fmt = (id) => data.formats[id];
+/** Per-group formats {group: format id} as Format JSON (null when none). */
+const groupsOf = (groups) => (groups ? Object.fromEntries(Object.entries(groups).map(([k, id]) => [k, fmt(id)])) : null);
+
+/** A Roofline from {model, gpu, format, kv_bits, tp, efficiency, groups}. */
+function roofline(spec) {
+  return new calc.Roofline(arch(spec.model), gpu(spec.gpu), fmt(spec.format), spec.kv_bits, spec.tp,
+    spec.efficiency, groupsOf(spec.groups));
+}
+
+/** A step model: from a roofline spec, or coefficients given directly. */
+function stepModelOf(spec) {
+  return spec.roofline ? calc.stepModel(roofline(spec.roofline)) : spec.coefficients;
+}
+
+const handlers = {
+  countParams: (a) => calc.countParams(arch(a.model)),
+  kvDtypeBits: (a) => calc.kvDtypeBits(a.dtype, a.with_formats ? data.formats : null),
+  kvBytesPerToken: (a) => calc.kvBytesPerToken(arch(a.model), a.bits),
+  kvBytes: (a) => calc.kvBytes(arch(a.model), a.tokens, a.bits, a.batch, a.tp, a.pp),
+  weightBytes: (a) => calc.weightBytes(arch(a.model), fmt(a.format), a.tp, a.pp, a.embedding_bits,
+    groupsOf(a.groups)),
+  nativeWeightBytes: (a) => calc.nativeWeightBytes(data.models[a.model], data.formats, a.tp, a.pp),
+  computeTflops: (a) => calc.computeTflops(gpu(a.gpu), fmt(a.format)),
+  ridgePoint: (a) => calc.ridgePoint(gpu(a.gpu), fmt(a.format)),
+  prefill: (a) => roofline(a.roofline).prefill(a.prompt, a.batch, a.cached),
+  decodeStep: (a) => roofline(a.roofline).decodeStep(a.batch, a.context),
+  decodeThroughput: (a) => roofline(a.roofline).decodeThroughput(a.batch, a.context),
+  computeBoundBatch: (a) => roofline(a.roofline).computeBoundBatch(a.context),
+  requestLatency: (a) => roofline(a.roofline).requestLatency(a.prompt, a.output, a.batch),
+  expertsTouchedFraction: (a) => roofline(a.roofline).expertsTouchedFraction(a.tokens),
+  stepModel: (a) => calc.stepModel(roofline(a.roofline)),
+  stepSeconds: (a) => calc.stepSeconds(stepModelOf(a.step_model), ...a.call),
+  speculativeSpeedup: (a) => calc.speculativeSpeedup(a.acceptance, a.draft_tokens, a.draft_cost_ratio),
+  prefixCacheSavings: (a) => calc.prefixCacheSavings(a.prompt, a.cached, roofline(a.roofline)),
+  costPerMillionTokens: (a) => calc.costPerMillionTokens(a.price, a.tokens_per_second),
+  activationPeakBytes: (a) => calc.activationPeakBytes(arch(a.model), a.cfg, a.tp),
+  forwardPeakBytes: (a) => calc.forwardPeakBytes(arch(a.model), a.cfg, a.tp),
+  capacity: (a) => calc.capacity(arch(a.model), gpu(a.gpu), fmt(a.format), a.kv_bits, a.tp, a.pp, a.cfg,
+    groupsOf(a.groups)),
+  maxConcurrency: (a) => {
+    const cap = calc.capacity(arch(a.model), gpu(a.gpu), fmt(a.format), a.kv_bits, a.tp, a.pp, a.cfg);
+    return calc.maxConcurrency(arch(a.model), cap, a.context, a.kv_bits, a.tp, a.pp);
+  },
+  fitOptions: (a) => calc.fitOptions(data.models[a.model], fmt(a.format), a.gpus.map(gpu), a.context,
+    a.concurrency, a.kv_bits, a.counts, a.prices, a.cfg),
+  minGpus: (a) => calc.minGpus(data.models[a.model], fmt(a.format), gpu(a.gpu), a.context, a.concurrency,
+    a.kv_bits, a.counts, a.cfg),
+  percentile: (a) => calc.percentile(a.values, a.q),
+  workload: (a) => calc.workload(a.n, a.rate, a.inputs, a.outputs, a.arrivals, a.burstiness, a.seed),
+  summarize: (a) => calc.summarize(a.records, a.slo, a.average, a.tpot_includes_first_token),
+  simulate: (a) => {
+    const result = calc.simulate(a.requests, stepModelOf(a.step_model), a.config);
+    return { ...result, summary: result.records.length ? calc.simSummary(result, a.slo) : null };
+  },
+};
+
+const out = data.vectors.map((v) => {
+  const handler = handlers[v.fn];
+  if (!handler) return { id: v.id, error: `run.mjs: no handler for ${v.fn}` };
+  try {
+    return { id: v.id, result: handler(v.args) };
+  } catch (err) {
+    return { id: v.id, error: err instanceof Error ? err.message : String(err) };
+  }
+});
+
+const finite = (_key, value) => (typeof value === "number" && !Number.isFinite(value) ? String(value) : value);
+process.stdout.write(JSON.stringify(out, finite));
