@@ -250,6 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         sub.choices[name].set_defaults(func=cmd_calc)
 
+    from .contrib.cli import add_contrib_parsers  # new, fmt, lint, diff
+
+    add_contrib_parsers(sub, common)
+
     p = sub.add_parser("schema", help="export the JSON Schema of every kind")
     p.add_argument("--out", metavar="DIR", help="folder (default: the project's schema/)")
     p.add_argument("--check", action="store_true", help="exit 1 if the exported files are stale")

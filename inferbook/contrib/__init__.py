@@ -1,0 +1,1 @@
+"""Contributor tooling: scaffolding, formatting, lint rules and review diffs."""
