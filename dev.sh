@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 
 VENV=.venv
 PY="$VENV/bin/python"
-APT_PACKAGES=()
+APT_PACKAGES=(chromium poppler-utils fonts-dejavu-core)
 
 log() { printf '[dev.sh] %s\n' "$*" >&2; }
 

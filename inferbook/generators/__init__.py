@@ -19,13 +19,14 @@ from pathlib import Path
 from ..api import KbArg, knowledge_base_from, validate
 from ..diagnostics import KnowledgeBaseError
 from ..kb import KnowledgeBase
+from .site import build_site
 from .tables import build_tables
 
 Generator = Callable[[KnowledgeBase, Path], None]
 
 TARGETS: dict[str, Generator | None] = {
     "tables": build_tables,
-    "site": None,
+    "site": build_site,
     "notebooks": None,
     "pdf": None,
 }

@@ -1,0 +1,61 @@
+// Loads the site's JSON data files once, relative to the page's root.
+const cache = new Map();
+
+/** The relative path from this page to the site root (set on <body data-root>). */
+export function siteRoot() {
+  return document.body.dataset.root || "";
+}
+
+/** Fetch and cache a JSON file under assets/data/. */
+export function loadData(name) {
+  if (!cache.has(name)) {
+    cache.set(name, fetch(`${siteRoot()}assets/data/${name}`).then((r) => {
+      if (!r.ok) throw new Error(`cannot load ${name}: ${r.status}`);
+      return r.json();
+    }));
+  }
+  return cache.get(name);
+}
+
+/** Format a number with thousands separators and at most `digits` decimals. */
+export function fmt(value, digits = 2) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "–";
+  if (!Number.isFinite(value)) return "∞";
+  return value.toLocaleString("en-US", { maximumFractionDigits: digits });
+}
+
+export const GIB = 2 ** 30;
+
+/** Fill a <select> with options [{value, label}], keeping `selected` if present. */
+export function fillSelect(select, options, selected) {
+  select.replaceChildren(...options.map(({ value, label }) => {
+    const option = document.createElement("option");
+    option.value = value;
+    option.textContent = label;
+    if (value === selected) option.selected = true;
+    return option;
+  }));
+}
+
+/** Build a table from header strings and rows of cell strings. */
+export function table(headers, rows) {
+  const t = document.createElement("table");
+  const head = t.createTHead().insertRow();
+  for (const h of headers) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = h;
+    head.appendChild(th);
+  }
+  const body = t.createTBody();
+  for (const row of rows) {
+    const tr = body.insertRow();
+    row.forEach((cell, i) => {
+      const td = i === 0 ? document.createElement("th") : document.createElement("td");
+      if (i === 0) td.scope = "row";
+      td.textContent = cell;
+      tr.appendChild(td);
+    });
+  }
+  return t;
+}

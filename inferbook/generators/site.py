@@ -1,0 +1,501 @@
+"""The handbook website: every entry rendered, chapters in reading order,
+catalogues, glossary, learning path, bibliography, accuracy table, search,
+interactive tools and a JSON API, written as static files under build/site/.
+
+Templates and front-end assets live in generators/site/ (templates/, static/).
+Pages use relative links only, load no remote asset, and carry a
+Content-Security-Policy that allows scripts from the site itself and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from pydantic import BaseModel
+
+from ..calc import count_params, kv_bytes, kv_bytes_per_token, kv_dtype_bits, weight_bytes
+from ..calc.capacity import GIB
+from ..calc.weights import native_groups
+from ..expressions import Evaluator
+from ..jsonschema import schema_text
+from ..kb import KnowledgeBase
+from ..paths import generators_dir
+from ..render import inline_markdown, latex_to_mathml, markdown_to_html
+from ..schema import KINDS, Quantity
+from ..version import __version__
+
+ARTICLE_KINDS = ("concepts", "metrics", "techniques")
+KIND_LABEL = {"chapters": "Chapter", "concepts": "Concept", "metrics": "Metric", "techniques": "Technique",
+              "gpus": "Accelerator", "models": "Model", "formats": "Format", "frameworks": "Framework",
+              "sources": "Source", "redirects": "Redirect"}
+TOOLS = {
+    "request-lifecycle": ("Request lifecycle", "Tokenize, queue, prefill, decode and detokenize one request "
+                          "on a chosen model and GPU, with TTFT, ITL and E2E latency from the roofline model."),
+    "latency-metrics": ("Latency metrics playground", "Edit request timestamps and SLOs; see TTFT, TPOT, ITL, "
+                        "E2E latency, percentiles and goodput."),
+    "batching-simulator": ("Batching strategy simulator", "Static, dynamic and continuous batching (with chunked "
+                           "prefill) on a model and GPU: a timeline and the resulting metrics."),
+    "kv-cache": ("KV-cache calculator", "KV-cache size of any model or a custom architecture (GQA, MLA, sliding "
+                 "windows) for a KV data type, context, batch and tensor parallelism."),
+    "memory-fit": ("GPU memory and fit", "Memory breakdown of a model, format, context and concurrency, and the "
+                   "GPU configurations that serve it."),
+    "quantization": ("Quantization impact", "Weight and KV-cache memory per format, with published quality notes."),
+    "gpu-comparison": ("GPU comparison", "Filterable accelerator specs and the model x GPU matching matrix."),
+    "roofline": ("Roofline, speculation, caching and cost", "Roofline explorer, speculative-decoding speedup, "
+                 "prefix-caching savings and cost per million tokens."),
+}
+CHAPTER_TOOLS = {
+    "foundations": ("kv-cache", "request-lifecycle"),
+    "measuring-performance": ("latency-metrics",),
+    "planning-deployment": ("memory-fit", "gpu-comparison"),
+    "model-preparation": ("quantization",),
+    "inference-optimization": ("batching-simulator", "roofline"),
+    "gpus-and-kernels": ("roofline",),
+}
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-src 'none'")
+
+
+def entry_path(kind: str, eid: str) -> str:
+    """Site path of an entry page."""
+    if kind == "chapters":
+        return f"chapters/{eid}.html"
+    return f"entries/{kind}/{eid}.html"
+
+
+@dataclass
+class Page:
+    """One page to write: its path, template and context."""
+
+    path: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+class SiteBuilder:
+    """Collects pages for a knowledge base and writes them."""
+
+    def __init__(self, kb: KnowledgeBase, edit_url_base: str | None = None):
+        self.kb = kb
+        self.evaluator = Evaluator(kb)
+        self.edit_url_base = edit_url_base
+        templates = generators_dir() / "site" / "templates"
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=True,
+                                      undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        self.env.filters["num"] = _num
+        self.bib_number = {sid: i + 1 for i, sid in enumerate(sorted(kb.sources, key=self._source_sort))}
+
+    # helpers -------------------------------------------------------------
+    def _source_sort(self, sid: str) -> tuple:
+        s = self.kb.sources[sid]
+        return (s.title.lower(), sid)
+
+    def link(self, eid: str) -> dict[str, str]:
+        entry = self.kb.get(eid)
+        kind = self.kb.kind_of(entry.id)
+        return {"id": entry.id, "title": entry.title, "kind": kind, "label": KIND_LABEL[kind],
+                "path": entry_path(kind, entry.id), "summary": getattr(entry, "summary", None) or ""}
+
+    def md(self, text: str) -> str:
+        return markdown_to_html(self.evaluator.render(text))
+
+    def citations(self, citations: Iterable[Any]) -> list[dict[str, Any]]:
+        out = []
+        for c in citations:
+            src = self.kb.sources[c.source]
+            out.append({"n": self.bib_number[src.id], "id": src.id, "title": src.title, "url": src.url,
+                        "locator": c.locator, "note": c.note, "path": entry_path("sources", src.id)})
+        return out
+
+    # pages ---------------------------------------------------------------
+    def pages(self) -> list[Page]:
+        kb = self.kb
+        pages = [Page("index.html", "home.html", self._home())]
+        for cid in sorted(kb.chapters, key=lambda c: kb.chapters[c].number):
+            pages.append(Page(entry_path("chapters", cid), "chapter.html", self._chapter(cid)))
+        for entry in kb.learning_order():
+            kind = kb.kind_of(entry.id)
+            pages.append(Page(entry_path(kind, entry.id), "article.html", self._article(entry)))
+        for kind in ("gpus", "models", "formats", "frameworks", "sources"):
+            for eid in sorted(kb.kind(kind)):
+                pages.append(Page(entry_path(kind, eid), "spec.html", self._spec(kind, eid)))
+        for eid, target in sorted(self._redirects().items()):
+            pages.append(Page(f"entries/redirects/{eid}.html", "redirect.html", target))
+        pages.append(Page("catalog/gpus.html", "catalog.html", self._catalog("gpus")))
+        pages.append(Page("catalog/models.html", "catalog.html", self._catalog("models")))
+        pages.append(Page("glossary.html", "glossary.html", self._glossary()))
+        pages.append(Page("learning-path.html", "learning_path.html", self._learning_path()))
+        pages.append(Page("bibliography.html", "bibliography.html", self._bibliography()))
+        pages.append(Page("accuracy.html", "accuracy.html", self._accuracy()))
+        pages.append(Page("search.html", "search.html", {"title": "Search"}))
+        pages.append(Page("tools/index.html", "tools_index.html", {"title": "Tools", "tools": self._tool_list()}))
+        for name in TOOLS:
+            pages.append(Page(f"tools/{name}.html", "tool.html", self._tool(name)))
+        return pages
+
+    def _tool_list(self) -> list[dict[str, str]]:
+        return [{"name": n, "title": t, "summary": s, "path": f"tools/{n}.html"} for n, (t, s) in TOOLS.items()]
+
+    def _home(self) -> dict[str, Any]:
+        kb = self.kb
+        chapters = []
+        for cid, ch in sorted(kb.chapters.items(), key=lambda kv: kv[1].number):
+            chapters.append({**self.link(cid), "number": ch.number, "count": len(kb.chapter_entries(cid))})
+        counts = {k: len(kb.kind(k)) for k in KINDS if k != "redirects"}
+        return {"title": "inferbook", "chapters": chapters, "tools": self._tool_list(), "counts": counts}
+
+    def _chapter(self, cid: str) -> dict[str, Any]:
+        ch = self.kb.chapters[cid]
+        entries = [self.link(e.id) for e in self.kb.chapter_entries(cid)]
+        ordered = sorted(self.kb.chapters.values(), key=lambda c: c.number)
+        index = [c.id for c in ordered].index(cid)
+        prev_ch = self.link(ordered[index - 1].id) if index > 0 else None
+        next_ch = self.link(ordered[index + 1].id) if index + 1 < len(ordered) else None
+        tools = [{"name": n, "title": TOOLS[n][0], "summary": TOOLS[n][1]} for n in CHAPTER_TOOLS.get(cid, ())]
+        return {"title": ch.title, "chapter": ch, "number": ch.number, "summary": inline_markdown(ch.summary),
+                "body": self.md(ch.body) if ch.body else "", "entries": entries, "prev": prev_ch, "next": next_ch,
+                "tools": tools}
+
+    def _article(self, entry: Any) -> dict[str, Any]:
+        kb = self.kb
+        kind = kb.kind_of(entry.id)
+        order = [e.id for e in kb.learning_order()]
+        i = order.index(entry.id)
+        formulas = [{"name": f.name, "math": latex_to_mathml(f.latex, True),
+                     "where": [inline_markdown(w) for w in f.where]} for f in entry.formulas]
+        extra: dict[str, Any] = {}
+        if kind == "metrics":
+            extra = {"unit": entry.unit, "better": entry.better,
+                     "tool_definitions": [{"tool": t.tool, "definition": inline_markdown(t.definition)}
+                                          for t in entry.tool_definitions]}
+        if kind == "techniques":
+            extra = {"uses": [self.link(x) for x in entry.uses],
+                     "alternative_to": [self.link(x) for x in entry.alternative_to],
+                     "frameworks": [self.link(x) for x in entry.frameworks]}
+        backlinks = [self.link(b.id) for b in kb.backlinks(entry.id) if kb.kind_of(b.id) not in ("chapters",)]
+        return {
+            "title": entry.title, "entry": entry, "kind": kind, "label": KIND_LABEL[kind],
+            "summary": inline_markdown(entry.summary), "body": self.md(entry.body), "formulas": formulas,
+            "faq": [{"q": inline_markdown(f.q), "a": self.md(f.a)} for f in entry.faq],
+            "chapter": self.link(entry.chapter), "aliases": list(entry.aliases),
+            "prerequisites": [self.link(p) for p in entry.prerequisites],
+            "related": [self.link(r) for r in entry.related], "backlinks": backlinks,
+            "sources": self.citations(entry.sources), "last_reviewed": entry.last_reviewed.isoformat(),
+            "prev": self.link(order[i - 1]) if i > 0 else None,
+            "next": self.link(order[i + 1]) if i + 1 < len(order) else None,
+            "edit": self._edit(kind, entry.id), "tools": [
+                {"name": n, "title": TOOLS[n][0]} for n in CHAPTER_TOOLS.get(entry.chapter, ())], **extra,
+        }
+
+    def _edit(self, kind: str, eid: str) -> dict[str, str]:
+        yaml_path = f"kb/{kind}/{eid}.yaml"
+        return {"yaml": f"source/{kind}/{eid}.yaml", "repo_path": yaml_path,
+                "url": f"{self.edit_url_base.rstrip('/')}/{yaml_path}" if self.edit_url_base else ""}
+
+    def _spec(self, kind: str, eid: str) -> dict[str, Any]:
+        entry = self.kb.kind(kind)[eid]
+        rows = list(_spec_rows(entry, self))
+        ctx: dict[str, Any] = {"title": entry.title, "entry": entry, "kind": kind, "label": KIND_LABEL[kind],
+                               "rows": rows, "summary": inline_markdown(getattr(entry, "summary", "") or ""),
+                               "body": self.md(entry.body) if getattr(entry, "body", "") else "",
+                               "aliases": list(entry.aliases), "edit": self._edit(kind, eid),
+                               "backlinks": [self.link(b.id) for b in self.kb.backlinks(eid)],
+                               "last_reviewed": entry.last_reviewed.isoformat(), "derived": [], "number": None}
+        if kind == "sources":
+            ctx["number"] = self.bib_number[eid]
+        if kind == "models":
+            ctx["derived"] = self._model_derived(entry)
+        if kind == "gpus":
+            ctx["derived"] = self._gpu_derived(entry)
+        return ctx
+
+    def _model_derived(self, model: Any) -> list[dict[str, Any]]:
+        arch = model.architecture
+        p = count_params(arch)
+        fmts = self.kb.formats
+        rows = [
+            {"label": "Parameters computed from the architecture", "value": f"{p.total / 1e9:,.2f} B total, "
+             f"{p.active / 1e9:,.2f} B active per token"},
+            {"label": "KV cache per token (BF16)", "value": f"{kv_bytes_per_token(arch, 16):,.0f} bytes"},
+            {"label": "KV cache per token (FP8)", "value": f"{kv_bytes_per_token(arch, 8):,.0f} bytes"},
+            {"label": "KV cache of one 8,192-token sequence (BF16)",
+             "value": f"{kv_bytes(arch, 8192, 16).bytes_unique / GIB:,.2f} GiB"},
+        ]
+        groups = native_groups(model, dict(fmts))
+        for fid in dict.fromkeys([model.native_dtype, "bf16", "fp8-e4m3", "awq-int4", "gguf-q4-k-m"]):
+            if fid in fmts:
+                w = weight_bytes(arch, fmts[fid], groups=groups if fid == model.native_dtype else None)
+                rows.append({"label": f"Weights in {fid}" + (" (released checkpoint)" if fid == model.native_dtype
+                                                               else ""),
+                             "value": f"{w.total_bytes / 1e9:,.1f} GB = {w.total_bytes / GIB:,.1f} GiB"})
+        return rows
+
+    def _gpu_derived(self, gpu: Any) -> list[dict[str, Any]]:
+        rows = []
+        bf16 = gpu.dense.bf16_tflops or gpu.dense.fp16_tflops
+        if bf16 is not None:
+            ridge = bf16.value * 1e12 / (gpu.memory_bandwidth_gb_s.value * 1e9)
+            rows.append({"label": "Roofline ridge point (16-bit dense)", "value": f"{ridge:,.0f} FLOP per byte"})
+        rows.append({"label": "Memory in GB (10^9 bytes)", "value": f"{gpu.memory_gib.value * GIB / 1e9:,.1f} GB"})
+        seconds = gpu.memory_gib.value * GIB / (gpu.memory_bandwidth_gb_s.value * 1e9)
+        rows.append({"label": "Time to read all memory once", "value": f"{seconds * 1e3:,.1f} ms"})
+        return rows
+
+    def _redirects(self) -> dict[str, dict[str, Any]]:
+        kinds = self.kb._by_kind  # redirects may not exist in every knowledge base
+        if "redirects" not in kinds:
+            return {}
+        out = {}
+        for rid, red in kinds["redirects"].items():
+            targets = [self.link(t) for t in red.targets]
+            out[rid] = {"title": f"{rid} has moved", "redirect": red, "targets": targets,
+                        "refresh": targets[0]["path"] if len(targets) == 1 else None}
+        return out
+
+    def _catalog(self, kind: str) -> dict[str, Any]:
+        from .tables import gpu_table, model_table
+
+        rows = gpu_table(self.kb) if kind == "gpus" else model_table(self.kb)
+        columns = _CATALOG_COLUMNS[kind]
+        items = [{"path": entry_path(kind, r["id"]), "cells": [r.get(c) for c, _ in columns], "row": r}
+                 for r in rows]
+        title = "Accelerators" if kind == "gpus" else "Models"
+        return {"title": title, "kind": kind, "columns": columns, "rows": items}
+
+    def _glossary(self) -> dict[str, Any]:
+        terms = []
+        for entry in self.kb:
+            kind = self.kb.kind_of(entry.id)
+            if kind in ("sources", "redirects"):
+                continue
+            summary = inline_markdown(getattr(entry, "summary", None) or "")
+            terms.append({"term": entry.title, "link": self.link(entry.id), "summary": summary, "alias": None})
+            for alias in entry.aliases:
+                terms.append({"term": alias, "link": self.link(entry.id), "summary": summary, "alias": entry.title})
+        terms.sort(key=lambda t: (t["term"].lower(), t["link"]["id"]))
+        letters: dict[str, list] = {}
+        for t in terms:
+            first = t["term"][0].upper()
+            letters.setdefault(first if first.isalpha() else "#", []).append(t)
+        return {"title": "Glossary", "letters": sorted(letters.items())}
+
+    def _learning_path(self) -> dict[str, Any]:
+        chapters = []
+        for cid, ch in sorted(self.kb.chapters.items(), key=lambda kv: kv[1].number):
+            items = []
+            for e in self.kb.chapter_entries(cid):
+                items.append({**self.link(e.id), "requires": [self.link(p) for p in e.prerequisites]})
+            chapters.append({"chapter": self.link(cid), "number": ch.number, "entries": items})
+        return {"title": "Learning path", "chapters": chapters}
+
+    def _bibliography(self) -> dict[str, Any]:
+        items = []
+        for sid, n in sorted(self.bib_number.items(), key=lambda kv: kv[1]):
+            s = self.kb.sources[sid]
+            cited = [self.link(b.id) for b in self.kb.backlinks(sid)]
+            items.append({"n": n, "source": s, "path": entry_path("sources", sid), "cited_by": cited})
+        return {"title": "Bibliography", "entries": items}
+
+    def _accuracy(self) -> dict[str, Any]:
+        from ..calc.accuracy import compare, summary
+
+        comparisons = compare(self.kb)
+        rows = []
+        for c in comparisons:
+            m = c.measurement
+            rows.append({"m": m, "predicted": c.predicted, "error": c.error, "ok": c.within_target,
+                         "calibration": c.calibration_point, "reason": c.reason,
+                         "model": self.link(m.model) if m.model in self.kb else None,
+                         "gpu": self.link(m.gpu) if m.gpu and m.gpu in self.kb else None})
+        return {"title": "Calculator accuracy", "rows": rows, "summary": summary(comparisons)}
+
+    def _tool(self, name: str) -> dict[str, Any]:
+        title, summary = TOOLS[name]
+        return {"title": title, "tool": name, "summary": summary}
+
+    # writing ---------------------------------------------------------------
+    def write(self, out: Path) -> list[str]:
+        """Render every page into ``out``; return the page paths."""
+        written = []
+        for page in self.pages():
+            depth = page.path.count("/")
+            root = "../" * depth
+            html = self.env.get_template(page.template).render(
+                **page.context, root=root, page_path=page.path, csp=CSP, version=__version__,
+                data_version=self.kb.data_version, data_date=self.kb.data_date, nav_tools=self._tool_list())
+            target = out / page.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(html, encoding="utf-8")
+            written.append(page.path)
+        self._write_assets(out)
+        self._write_api(out)
+        self._write_search(out)
+        self._write_sources(out)
+        return written
+
+    def _write_assets(self, out: Path) -> None:
+        static = generators_dir() / "site" / "static"
+        shutil.copytree(static, out / "assets", dirs_exist_ok=True)
+
+    def _write_api(self, out: Path) -> None:
+        api = out / "api"
+        (api / "schema").mkdir(parents=True, exist_ok=True)
+        everything: dict[str, Any] = {"package_version": __version__, "data_version": self.kb.data_version,
+                                      "data_date": self.kb.data_date, "kinds": {}}
+        for kind in KINDS:
+            try:
+                entries = self.kb.kind(kind)
+            except KeyError:
+                continue
+            data = {eid: e.model_dump(mode="json", exclude_defaults=True) for eid, e in sorted(entries.items())}
+            everything["kinds"][kind] = data
+            _write_json(api / f"{kind}.json", data)
+            (api / "schema" / f"{kind}.schema.json").write_text(schema_text(kind), encoding="utf-8")
+        _write_json(api / "kb.json", everything)
+        _write_json(out / "assets" / "data" / "tools-data.json", self._tools_data())
+
+    def _tools_data(self) -> dict[str, Any]:
+        kb = self.kb
+        models = {mid: {"id": mid, "title": m.title, "architecture": m.architecture.model_dump(mode="json"),
+                        "native_dtype": m.native_dtype,
+                        "native_groups": m.native_groups.model_dump(mode="json", exclude_none=True)
+                        if m.native_groups else None,
+                        "params_total_b": m.params_total_b.value,
+                        "params_active_b": m.params_active_b.value if m.params_active_b else None}
+                  for mid, m in sorted(kb.models.items())}
+        gpus = {gid: g.model_dump(mode="json", include={"id", "title", "vendor", "architecture", "form_factor",
+                                                         "market", "memory_gib", "memory_type",
+                                                         "memory_bandwidth_gb_s", "dense", "tdp_w", "interconnect",
+                                                         "release_date"})
+                for gid, g in sorted(kb.gpus.items())}
+        formats = {fid: f.model_dump(mode="json", include={"id", "title", "category", "bits_per_value",
+                                                            "effective_bits_per_weight", "used_for", "summary"})
+                   for fid, f in sorted(kb.formats.items())}
+        kv_bits = {fid: kv_dtype_bits(fid, kb.formats) for fid in ("bf16", "fp16", "fp8-e4m3", "int8", "int4")
+                   if fid in kb.formats}
+        return {"data_version": kb.data_version, "models": models, "gpus": gpus, "formats": formats,
+                "kv_dtype_bits": kv_bits}
+
+    def _write_search(self, out: Path) -> None:
+        docs = []
+        for entry in self.kb:
+            kind = self.kb.kind_of(entry.id)
+            if kind == "redirects":
+                continue
+            body = " ".join(filter(None, [getattr(entry, "body", ""), getattr(entry, "notes", "") or ""]))
+            words = sorted({w for w in re.findall(r"[a-z0-9][a-z0-9.]*[a-z0-9]", body.lower()) if len(w) > 3})
+            docs.append({"id": entry.id, "kind": kind, "label": KIND_LABEL[kind], "title": entry.title,
+                         "aliases": list(entry.aliases), "summary": getattr(entry, "summary", None) or "",
+                         "path": entry_path(kind, entry.id), "words": " ".join(words[:400])})
+        _write_json(out / "assets" / "data" / "search-index.json", docs)
+
+    def _write_sources(self, out: Path) -> None:
+        for entry in self.kb:
+            kind = self.kb.kind_of(entry.id)
+            try:
+                src = self.kb.path_of(entry.id)
+            except KeyError:  # pragma: no cover
+                continue
+            if src.exists():
+                target = out / "source" / kind / f"{entry.id}.yaml"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, target)
+
+
+_CATALOG_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "gpus": [("title", "Accelerator"), ("vendor", "Vendor"), ("architecture", "Architecture"),
+             ("form_factor", "Form"), ("market", "Market"), ("memory_gib", "Memory (GiB)"),
+             ("memory_bandwidth_gb_s", "Bandwidth (GB/s)"), ("dense_bf16_tflops", "BF16 dense TFLOPS"),
+             ("dense_fp8_tflops", "FP8 dense TFLOPS"), ("dense_fp4_tflops", "FP4 dense TFLOPS"),
+             ("tdp_w", "TDP (W)"), ("release_date", "Released")],
+    "models": [("title", "Model"), ("organization", "Organization"), ("params_total_b", "Params (B)"),
+               ("params_active_b", "Active (B)"), ("layers", "Layers"), ("attention", "Attention"),
+               ("kv_heads", "KV heads"), ("head_dim", "Head dim"), ("context_length", "Context"),
+               ("kv_bytes_per_token_bf16", "KV bytes/token (BF16)"), ("native_dtype", "Weights"),
+               ("release_date", "Released")],
+}
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer():
+            return f"{int(value):,}"
+        return f"{value:,.{digits}f}".rstrip("0").rstrip(".")
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True), encoding="utf-8")
+
+
+def _spec_rows(model: BaseModel, builder: SiteBuilder, prefix: str = "",
+               primary: str | None = None) -> Iterable[dict[str, Any]]:
+    """Rows of a spec table: label, value, source link and note, for every filled field.
+    Bare numbers are cited by the entry's primary ``source``."""
+    if not prefix:
+        primary = getattr(model, "source", None)
+    skip = {"id", "title", "aliases", "last_reviewed", "summary", "body", "sources", "notes"}
+    for name, info in type(model).model_fields.items():
+        if not prefix and name in skip:
+            continue
+        value = getattr(model, name)
+        if value is None or value == () or value == "":
+            continue
+        label = (prefix + name).replace("_", " ")
+        desc = (info.description or "").split("\n")[0]
+        if isinstance(value, Quantity):
+            cite = value.source or primary
+            yield {"label": label, "help": desc, "value": _num(value.value), "note": value.note, "links": None,
+                   "source": builder.citations([_Cite(cite, value.locator)])[0] if cite else None,
+                   "alternatives": [{"value": _num(a.value), "note": a.note,
+                                     "source": builder.citations([_Cite(a.source, None)])[0]}
+                                    for a in value.alternatives]}
+        elif isinstance(value, BaseModel):
+            yield from _spec_rows(value, builder, prefix + name + ".", primary)
+        elif isinstance(value, tuple) and value and isinstance(value[0], BaseModel):
+            for i, item in enumerate(value):
+                text = ", ".join(f"{k}: {v}" for k, v in item.model_dump(exclude_none=True).items())
+                yield {"label": f"{label} {i + 1}", "help": desc, "value": text, "note": None, "source": None,
+                       "alternatives": [], "links": None}
+        else:
+            links = None
+            if name in _REF_FIELDS or (isinstance(value, str) and value in builder.kb and name not in ("vendor",)):
+                ids = value if isinstance(value, tuple) else (value,)
+                if all(isinstance(i, str) and i in builder.kb for i in ids):
+                    links = [builder.link(i) for i in ids]
+            shown = ", ".join(map(str, value)) if isinstance(value, tuple) else _num(value)
+            yield {"label": label, "help": desc, "value": shown, "links": links, "note": None, "source": None,
+                   "alternatives": []}
+
+
+_REF_FIELDS = {"supported_formats", "native_dtype", "quantization_formats", "variant_of", "base_model",
+               "config_source", "source", "element_format", "embeddings", "attention", "dense_ffn", "experts"}
+
+
+@dataclass
+class _Cite:
+    source: str
+    locator: str | None
+    note: str | None = None
+
+
+def build_site(kb: KnowledgeBase, out: Path) -> None:
+    """Generator entry point: the whole site into ``out``."""
+    SiteBuilder(kb).write(out)
