@@ -1,6 +1,6 @@
 """The knowledge graph: entries as nodes, typed references as edges, and the
 checks that need more than one file (dangling and wrong-kind references,
-self-links, prerequisite cycles, alias collisions, orphans)."""
+self-links, prerequisite cycles, alias collisions, orphans, redirects)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,11 @@ def _check_reference(eid: str, ref: Reference, entries: Mapping[str, LoadedEntry
         else:
             hint = "fix the id, or create the entry it names"
         return "IB201", f"{field}: unknown id '{ref.target}'", hint
+    if target.kind == "redirects" and "redirects" not in ref.kinds:
+        retired = target.entry
+        new = ", ".join(retired.targets)  # type: ignore[attr-defined]
+        hint = f"link to '{new}' instead" if retired.kind == "moved" else f"link to one of: {new}"  # type: ignore[attr-defined]
+        return "IB202", f"{field}: '{ref.target}' is a retired id ({retired.kind} to {new})", hint  # type: ignore[attr-defined]
     if target.kind not in ref.kinds:
         expected = " or ".join(ref.kinds)
         return "IB202", f"{field}: '{ref.target}' is a {target.kind} entry, expected {expected}", None
@@ -107,8 +112,10 @@ def check_aliases(entries: Mapping[str, LoadedEntry]) -> list[Diagnostic]:
     """Ids, titles and aliases all resolve in lookups, so no alias or title may name
     two different entries (case-insensitively)."""
     diags = []
-    owner: dict[str, str] = {eid.lower(): eid for eid in entries}
+    owner: dict[str, str] = {eid.lower(): eid for eid, le in entries.items() if le.kind != "redirects"}
     for eid, loaded in entries.items():
+        if loaded.kind == "redirects":  # a retired id's old title is not a live name
+            continue
         names = [(("title",), loaded.entry.title, "title")]
         names += [(("aliases", i), alias, "alias") for i, alias in enumerate(loaded.entry.aliases)]
         for path, name, what in names:
@@ -129,18 +136,39 @@ def check_orphans(graph: nx.MultiDiGraph, entries: Mapping[str, LoadedEntry]) ->
     citations do not count as links for articles; uncited sources are orphans)."""
     diags = []
     for eid, loaded in entries.items():
-        if loaded.kind == "chapters":
+        if loaded.kind in ("chapters", "redirects"):
             continue
+        incoming = any(d.get("type") != "redirects_to" for _, _, d in graph.in_edges(eid, data=True))
         if loaded.kind == "sources":
-            linked = graph.in_degree(eid) > 0
+            linked = incoming
         else:
             linked = any(d.get("type") not in ("in_chapter", "cites")
-                         for _, _, d in graph.out_edges(eid, data=True)) or graph.in_degree(eid) > 0
+                         for _, _, d in graph.out_edges(eid, data=True)) or incoming
         if not linked:
             what = "no entry cites this source" if loaded.kind == "sources" else "no links to or from other entries"
             diags.append(Diagnostic(loaded.display_path, 1, 1, "IB206", f"orphan: {what}", severity="warning",
                                     hint="link it from a related entry" if loaded.kind != "sources"
                                     else "cite it or remove it"))
+    return diags
+
+
+def check_redirects(entries: Mapping[str, LoadedEntry]) -> list[Diagnostic]:
+    """A retired id (kb/redirects/) must not also be the alias or title of a live entry
+    other than its targets, or lookups of it would be ambiguous. (Ids are unique
+    across kinds already, IB103.)"""
+    names: dict[str, str] = {}
+    for eid, loaded in entries.items():
+        if loaded.kind != "redirects":
+            for name in (loaded.entry.title, *loaded.entry.aliases):
+                names.setdefault(name.lower(), eid)
+    diags = []
+    for eid, loaded in entries.items():
+        other = names.get(eid.lower()) if loaded.kind == "redirects" else None
+        if other is not None and other not in loaded.entry.targets:  # type: ignore[attr-defined]
+            mark = loaded.doc.locate(("id",))
+            diags.append(Diagnostic(loaded.display_path, mark.line, mark.col, "IB210",
+                                    f"redirect '{eid}' collides with a title or alias of live entry '{other}'",
+                                    hint="remove that alias, or keep the old entry instead of redirecting"))
     return diags
 
 
@@ -151,4 +179,5 @@ def check_graph(entries: Mapping[str, LoadedEntry]) -> tuple[nx.MultiDiGraph, li
     diags += check_cycles(graph, entries)
     diags += check_aliases(entries)
     diags += check_orphans(graph, entries)
+    diags += check_redirects(entries)
     return graph, diags

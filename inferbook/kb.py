@@ -6,6 +6,7 @@ import difflib
 import functools
 import operator
 import re
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -13,7 +14,20 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from .schema import KINDS, Chapter, Concept, EntryBase, Format, Framework, Gpu, LlmModel, Metric, Source, Technique
+from .schema import (
+    KINDS,
+    Chapter,
+    Concept,
+    EntryBase,
+    Format,
+    Framework,
+    Gpu,
+    LlmModel,
+    Metric,
+    Redirect,
+    Source,
+    Technique,
+)
 from .schema.base import Quantity
 from .search import Document, SearchHit, SearchIndex
 
@@ -117,16 +131,19 @@ class KnowledgeBase:
 
     def __init__(self, entries: dict[str, EntryBase], kinds: dict[str, str], paths: dict[str, Path],
                  edges: list[tuple[str, str, str]], data_version: str, data_date: str):
-        self._entries = MappingProxyType(dict(entries))
+        retired = {eid for eid, kind in kinds.items() if kind == "redirects"}
+        self._entries = MappingProxyType({i: e for i, e in entries.items() if i not in retired})
+        self._redirects: MappingProxyType[str, Redirect] = MappingProxyType(
+            {i: e for i, e in entries.items() if i in retired})  # type: ignore[misc]
         self._kinds = MappingProxyType(dict(kinds))
         self._paths = MappingProxyType(dict(paths))
-        self._edges = tuple(edges)
+        self._edges = tuple(e for e in edges if e[0] not in retired)
         self.data_version = data_version
         """Version of the knowledge-base content."""
         self.data_date = data_date
         """Date of that content version (YYYY-MM-DD)."""
         by_kind: dict[str, dict[str, EntryBase]] = {k: {} for k in KINDS}
-        for eid, entry in self._entries.items():
+        for eid, entry in entries.items():
             by_kind[self._kinds[eid]][eid] = entry
         self._by_kind = {k: Entries(v) for k, v in by_kind.items()}
         aliases: dict[str, str] = {}
@@ -172,6 +189,11 @@ class KnowledgeBase:
     def sources(self) -> Entries[Source]:
         return self._by_kind["sources"]  # type: ignore[return-value]
 
+    @property
+    def redirects(self) -> Entries[Redirect]:
+        """Retired ids (kb/redirects/): not entries, but `get` follows a moved one."""
+        return self._by_kind["redirects"]  # type: ignore[return-value]
+
     def kind(self, name: str) -> Entries[EntryBase]:
         """Entries of the kind named like its kb/ folder (e.g. "gpus")."""
         if name not in self._by_kind:
@@ -199,8 +221,18 @@ class KnowledgeBase:
         return self._aliases.get(key.lower())
 
     def get(self, key: str) -> EntryBase:
-        """The entry with this id, alias or title; KeyError with suggestions otherwise."""
-        eid = self.resolve(key)
+        """The entry with this id, alias or title; KeyError with suggestions otherwise.
+        A retired id that moved gives its new entry with a DeprecationWarning; one that
+        was split raises KeyError naming the entries it became."""
+        eid = self.resolve(key) if key not in self._redirects else None  # an old id before any alias
+        if eid is None and key in self._redirects:
+            redirect = self._redirects[key]
+            if redirect.kind == "split":
+                raise KeyError(f"id {key!r} was split into {', '.join(redirect.targets)} on {redirect.date}; "
+                               f"use one of those ids")
+            eid = redirect.targets[0]
+            warnings.warn(f"id {key!r} was renamed to {eid!r} on {redirect.date}; use the new id",
+                          DeprecationWarning, stacklevel=2)
         if eid is None:
             names = list(self._entries) + list(self._aliases)
             close = difflib.get_close_matches(key.lower(), names, n=3)

@@ -10,6 +10,7 @@ from .formats import Format
 from .frameworks import Framework
 from .gpus import Gpu, Throughput
 from .models import LlmModel, Mla, ModelArchitecture, Moe
+from .redirects import Redirect
 from .sources import Source
 
 KINDS: dict[str, type[EntryBase]] = {
@@ -22,11 +23,12 @@ KINDS: dict[str, type[EntryBase]] = {
     "formats": Format,
     "frameworks": Framework,
     "sources": Source,
+    "redirects": Redirect,
 }
 """Entry kinds in load order; the key is the kb/ folder name."""
 
 __all__ = [
     "KINDS", "BaseModel", "Chapter", "Citation", "Concept", "EntryBase", "Faq", "Format",
     "Formula", "Framework", "Gpu", "LlmModel", "Metric", "Mla", "ModelArchitecture", "Moe",
-    "Quantity", "Ref", "Source", "Technique", "Throughput", "ToolDefinition",
+    "Quantity", "Redirect", "Ref", "Source", "Technique", "Throughput", "ToolDefinition",
 ]

@@ -136,7 +136,7 @@ def _quantity_from_number(value: Any) -> Any:
 
 SourcedNumber = Annotated[
     Quantity,
-    BeforeValidator(_quantity_from_number, json_schema_input_type=float | Quantity),
+    BeforeValidator(_quantity_from_number, json_schema_input_type=Annotated[float, Field(ge=0)] | Quantity),
 ]
 
 
