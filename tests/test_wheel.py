@@ -60,5 +60,5 @@ def test_editable_checkout_sees_kb_edits(tmp_path):
     import shutil
     shutil.copytree(ROOT / "kb", kb_copy)
     path = kb_copy / "chapters" / "foundations.yaml"
-    path.write_text(path.read_text().replace("title: Foundations of LLM inference", "title: Edited title"))
+    path.write_text(path.read_text().replace("title: \"Foundations of LLM inference\"", "title: Edited title"))
     assert inferbook.load(kb_copy).get("foundations").title == "Edited title"
