@@ -1,0 +1,251 @@
+"""The printable handbook: one HTML book rendered with the site's renderer and
+templates, printed to PDF by headless Chromium (Playwright).
+
+Two passes give a table of contents with page numbers: the first PDF's outline
+(bookmarks, made by Chromium from the h1/h2 headings) tells on which page each
+chapter and entry starts; the second pass prints those numbers. Output is made
+byte-identical for the same input by fixing the document dates and id to
+SOURCE_DATE_EPOCH (or the data date)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..kb import KnowledgeBase
+from ..paths import generators_dir
+from ..version import __version__
+from .charts import charts
+from .site import KIND_LABEL, SiteBuilder, entry_path
+
+PAPER = {"a4": "A4", "letter": "Letter"}
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--font-render-hinting=none"]
+
+
+class PdfError(RuntimeError):
+    """The PDF cannot be made on this machine (no browser, missing library)."""
+
+
+@dataclass(frozen=True)
+class PdfOptions:
+    """What to print: the whole book or one chapter, on A4 or Letter paper."""
+
+    chapter: str | None = None
+    paper: str = "a4"
+
+
+def _chromium() -> str:
+    explicit = os.environ.get("INFERBOOK_CHROMIUM")
+    for path in ([explicit] if explicit else []) + list(CHROMIUM_CANDIDATES):
+        if path and Path(path).exists():
+            return path
+    raise PdfError("no Chromium found (install Debian's chromium package, or set INFERBOOK_CHROMIUM)")
+
+
+def _shift_headings(html: str, by: int = 1) -> str:
+    """Demote headings inside entry bodies so the book's outline stays chapter > entry > section."""
+    return re.sub(r"<(/?)h([1-6])\b", lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + by, 6)}", html)
+
+
+_APPENDIX = {"gpus": "appendix-gpus", "models": "appendix-models", "formats": "appendix-formats",
+             "frameworks": "appendix-frameworks"}
+
+
+def _cross_links(html: str, known: set[str], kinds: dict[str, str] | None = None) -> str:
+    """Site links to entries become links inside the book: articles and chapters to
+    their sections, GPUs, models, formats and frameworks to their appendix."""
+    kinds = kinds or {}
+
+    def target(eid: str) -> str | None:
+        if eid in known:
+            return f"#entry-{eid}"
+        if kinds.get(eid) in _APPENDIX:
+            return f"#{_APPENDIX[kinds[eid]]}"
+        return None
+
+    def swap(m: re.Match[str]) -> str:
+        found = target(m.group(2))
+        return f'href="{found}"' if found else m.group(0)
+
+    return re.sub(r'href="(?:\.\./)*(entries/[a-z]+|chapters)/([a-z0-9.-]+)\.html"', swap, html)
+
+
+class BookBuilder:
+    """Collects the book's content from the site builder."""
+
+    def __init__(self, kb: KnowledgeBase, options: PdfOptions):
+        self.kb = kb
+        self.options = options
+        self.site = SiteBuilder(kb)
+        templates = generators_dir() / "site" / "templates"
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=True,
+                                      undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        self.env.filters["num"] = self.site.env.filters["num"]
+
+    def chapters(self) -> list[dict[str, Any]]:
+        known = set(self.kb.chapters) | {e.id for e in self.kb.learning_order()}
+        kinds = {e.id: self.kb.kind_of(e.id) for e in self.kb}
+        figures = charts(self.kb)
+        out = []
+        for cid in sorted(self.kb.chapters, key=lambda c: self.kb.chapters[c].number):
+            if self.options.chapter and cid != self.options.chapter:
+                continue
+            ctx = self.site._chapter(cid)
+            entries = []
+            for e in self.kb.chapter_entries(cid):
+                a = self.site._article(e)
+                a["body"] = _cross_links(_shift_headings(a["body"], 1), known, kinds)
+                a["faq"] = [{"q": f["q"], "a": _cross_links(f["a"], known, kinds)} for f in a["faq"]]
+                entries.append(a)
+            out.append({"id": cid, "number": ctx["number"], "title": ctx["title"], "summary": ctx["summary"],
+                        "body": _cross_links(_shift_headings(ctx["body"], 1), known, kinds), "entries": entries,
+                        "figure": figures.get(cid)})
+        return out
+
+    def context(self, pages: dict[str, int] | None) -> dict[str, Any]:
+        chapters = self.chapters()
+        cited = {s["id"] for ch in chapters for e in ch["entries"] for s in e["sources"]}
+        bibliography = [b for b in self.site._bibliography()["entries"]
+                        if not self.options.chapter or b["source"].id in cited]
+        gpus = self.site._catalog("gpus")
+        models = self.site._catalog("models")
+        whole = self.options.chapter is None
+        glossary = self.site._glossary()["letters"] if whole else []
+        formats = [self.site._spec("formats", fid) for fid in sorted(self.kb.formats)] if whole else []
+        frameworks = [self.site._spec("frameworks", fid) for fid in sorted(self.kb.frameworks)] if whole else []
+        title = "The inferbook handbook"
+        if self.options.chapter:
+            title = f"inferbook: {self.kb.chapters[self.options.chapter].title}"
+        return {"title": title, "version": __version__, "data_version": self.kb.data_version,
+                "data_date": self.kb.data_date, "chapters": chapters, "bibliography": bibliography,
+                "gpus": gpus if whole else None, "models": models if whole else None, "formats": formats,
+                "frameworks": frameworks, "glossary": glossary, "pages": pages or {}, "placeholder": pages is None,
+                "kind_label": KIND_LABEL, "entry_path": entry_path}
+
+    def html(self, pages: dict[str, int] | None) -> str:
+        return self.env.get_template("book.html").render(**self.context(pages))
+
+
+def _print(html_path: Path, pdf_path: Path, paper: str, title: str) -> None:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - playwright is a dependency of the pdf extra
+        raise PdfError("the PDF needs the 'playwright' package: pip install 'inferbook[pdf]'") from exc
+    header = ('<div style="font-size:7.5px;width:100%;padding:0 14mm;color:#555;font-family:sans-serif;">'
+              f'<span>{jinja2.utils.markupsafe.escape(title)}</span></div>')
+    footer = ('<div style="font-size:7.5px;width:100%;text-align:center;color:#555;font-family:sans-serif;">'
+              '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(html_path.as_uri(), wait_until="load")
+            page.pdf(path=str(pdf_path), format=PAPER[paper], print_background=True, display_header_footer=True,
+                     header_template=header, footer_template=footer, outline=True, tagged=True,
+                     margin={"top": "18mm", "bottom": "16mm", "left": "16mm", "right": "16mm"})
+        finally:
+            browser.close()
+
+
+def _outline_pages(pdf_path: Path) -> list[tuple[int, str, int]]:
+    """(level, title, 1-based page) of every bookmark, in document order."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(pdf_path))
+    out: list[tuple[int, str, int]] = []
+
+    def walk(items: list, level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            else:
+                out.append((level, str(item.title), reader.get_destination_page_number(item) + 1))
+
+    walk(reader.outline, 1)
+    return out
+
+
+def _page_map(book: BookBuilder, outline: list[tuple[int, str, int]]) -> dict[str, int]:
+    """Match level-1 and level-2 bookmarks to chapter and entry ids, in order."""
+    wanted: list[tuple[str, str]] = []
+    for ch in book.chapters():
+        wanted.append((ch["id"], f"{ch['number']}. {ch['title']}"))
+        wanted.extend((e["entry"].id, e["title"]) for e in ch["entries"])
+    pages: dict[str, int] = {}
+    titles = [(t, p) for level, t, p in outline if level <= 2]
+    i = 0
+    for eid, title in wanted:
+        while i < len(titles) and titles[i][0].strip() != title.strip():
+            i += 1
+        if i < len(titles):
+            pages[eid] = titles[i][1]
+            i += 1
+    return pages
+
+
+def _normalize(pdf_path: Path, title: str, source: str) -> None:
+    """Fix metadata dates and the document id (a hash of the book's HTML) so equal
+    input gives equal bytes."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, ByteStringObject
+
+    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0") or 0)
+    stamp = dt.datetime.fromtimestamp(epoch, dt.UTC) if epoch else dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    date = stamp.strftime("D:%Y%m%d%H%M%S+00'00'")
+    reader = PdfReader(str(pdf_path))
+    writer = PdfWriter(clone_from=reader)
+    writer.add_metadata({"/Title": title, "/Producer": f"inferbook {__version__} via Chromium",
+                         "/Creator": "inferbook", "/CreationDate": date, "/ModDate": date})
+    digest = hashlib.sha256(source.encode()).digest()[:16]
+    writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
+    buf = io.BytesIO()
+    writer.write(buf)
+    data = buf.getvalue()
+    data = re.sub(rb"/CreationDate \(D:[^)]*\)", f"/CreationDate ({date})".encode(), data)
+    pdf_path.write_bytes(data)
+
+
+def build_pdf(kb: KnowledgeBase, out: Path, options: PdfOptions | None = None) -> Path:
+    """Write the handbook (or one chapter) as a PDF into ``out``; return its path."""
+    options = options or PdfOptions()
+    if options.paper not in PAPER:
+        raise PdfError(f"paper must be one of {', '.join(PAPER)}")
+    if options.chapter and options.chapter not in kb.chapters:
+        raise PdfError(f"unknown chapter '{options.chapter}'; chapters: {', '.join(sorted(kb.chapters))}")
+    book = BookBuilder(kb, options)
+    name = "inferbook-handbook.pdf" if not options.chapter else f"inferbook-{options.chapter}.pdf"
+    title = book.context(None)["title"]
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        static = generators_dir() / "site" / "static"
+        shutil.copyfile(static / "style.css", tmp / "style.css")
+        shutil.copyfile(static / "book.css", tmp / "book.css")
+        html_path = tmp / "book.html"
+        first = tmp / "pass1.pdf"
+        html_path.write_text(book.html(None), encoding="utf-8")
+        _print(html_path, first, options.paper, title)
+        pages = _page_map(book, _outline_pages(first))
+        source = book.html(pages)
+        html_path.write_text(source, encoding="utf-8")
+        final = out / name
+        _print(html_path, final, options.paper, title)
+        _normalize(final, title, source + options.paper)
+    return final
+
+
+def build_pdf_target(kb: KnowledgeBase, out: Path) -> None:
+    """Generator entry point for `inferbook build pdf`: the whole handbook on A4."""
+    build_pdf(kb, out)
