@@ -47,7 +47,7 @@ from inferbook.calc.roofline import (
     step_model,
 )
 from inferbook.calc.simulator import Lengths, Request, SimConfig, simulate, workload
-from inferbook.calc.weights import native_weight_bytes
+from inferbook.calc.weights import native_groups, native_weight_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "tests" / "js_parity" / "run.mjs"
@@ -347,6 +347,22 @@ def build_vectors(kb: Any) -> Vectors:
     v.add("fitOptions", {"model": fit_models[0], "format": "bf16", "gpus": gpus[:2], "context": 0,
                          "concurrency": 1, "kv_bits": 16.0, "counts": [1], "prices": {}, "cfg": None},
           lambda: fit_options(kb.models[fit_models[0]], kb.formats["bf16"], [kb.gpus[g] for g in gpus[:2]], 0, 1))
+    # a mixed checkpoint (gpt-oss keeps attention and embeddings in BF16) through fit and min-GPU search
+    mixed = next((m for m in sorted(kb.models) if kb.models[m].native_groups is not None), None)
+    if mixed is not None:
+        model = kb.models[mixed]
+        groups = native_groups(model, dict(kb.formats))
+        group_ids = {k: f.id for k, f in groups.items()}
+        v.add("fitOptions", {"model": mixed, "format": model.native_dtype, "gpus": gpus, "context": 8192,
+                             "concurrency": 16, "kv_bits": 16.0, "counts": [1, 2, 4, 8], "prices": None,
+                             "cfg": None, "groups": group_ids},
+              lambda: fit_options(model, kb.formats[model.native_dtype], [kb.gpus[g] for g in gpus], 8192, 16,
+                                  groups=groups))
+        for g in capacity_gpus[:2]:
+            v.add("minGpus", {"model": mixed, "format": model.native_dtype, "gpu": g, "context": 8192,
+                              "concurrency": 16, "kv_bits": 16.0, "counts": [1, 2, 4, 8], "cfg": None,
+                              "groups": group_ids},
+                  lambda g=g: min_gpus(model, kb.formats[model.native_dtype], kb.gpus[g], 8192, 16, groups=groups))
     # an exact .x5 GiB need exercises Python's round-half-even formatting of the reason
     v.add("fitOptions", {"model": "llama-3.1-8b-instruct", "format": "bf16", "gpus": ["l4"], "context": 10240,
                          "concurrency": 5, "kv_bits": 16.0, "counts": [1], "prices": None, "cfg": None},

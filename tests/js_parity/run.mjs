@@ -59,9 +59,9 @@ const handlers = {
     return calc.maxConcurrency(arch(a.model), cap, a.context, a.kv_bits, a.tp, a.pp);
   },
   fitOptions: (a) => calc.fitOptions(data.models[a.model], fmt(a.format), a.gpus.map(gpu), a.context,
-    a.concurrency, a.kv_bits, a.counts, a.prices, a.cfg),
+    a.concurrency, a.kv_bits, a.counts, a.prices, a.cfg, groupsOf(a.groups)),
   minGpus: (a) => calc.minGpus(data.models[a.model], fmt(a.format), gpu(a.gpu), a.context, a.concurrency,
-    a.kv_bits, a.counts, a.cfg),
+    a.kv_bits, a.counts, a.cfg, groupsOf(a.groups)),
   percentile: (a) => calc.percentile(a.values, a.q),
   workload: (a) => calc.workload(a.n, a.rate, a.inputs, a.outputs, a.arrivals, a.burstiness, a.seed),
   summarize: (a) => calc.summarize(a.records, a.slo, a.average, a.tpot_includes_first_token),

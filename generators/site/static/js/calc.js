@@ -791,7 +791,7 @@ function fixed1(x) {
  * @returns {FitOption[]}
  */
 export function fitOptions(model, fmt, gpus, context, concurrency, kvBits = 16.0, counts = [1, 2, 4, 8],
-  prices = null, cfg = null) {
+  prices = null, cfg = null, groups = null) {
   if (context < 1 || concurrency < 1) throw new Error("context and concurrency must be at least 1");
   const c = engineConfig(cfg);
   const arch = model.architecture;
@@ -800,7 +800,7 @@ export function fitOptions(model, fmt, gpus, context, concurrency, kvBits = 16.0
   for (const gpu of gpus) {
     for (const count of counts) {
       if (arch.attention_heads % count) continue;
-      const cap = capacity(arch, gpu, fmt, kvBits, count, 1, c);
+      const cap = capacity(arch, gpu, fmt, kvBits, count, 1, c, groups);
       const need = kvBytes(arch, context, kvBits, concurrency, count).bytesPerGpu;
       const conc = maxConcurrency(arch, cap, context, kvBits, count);
       let reason;
@@ -827,8 +827,9 @@ export function fitOptions(model, fmt, gpus, context, concurrency, kvBits = 16.0
  * Fewest GPUs of one type that serve the load (null if even the largest count fails).
  * @returns {number|null}
  */
-export function minGpus(model, fmt, gpu, context, concurrency, kvBits = 16.0, counts = [1, 2, 4, 8], cfg = null) {
-  for (const option of fitOptions(model, fmt, [gpu], context, concurrency, kvBits, counts, null, cfg)) {
+export function minGpus(model, fmt, gpu, context, concurrency, kvBits = 16.0, counts = [1, 2, 4, 8], cfg = null,
+  groups = null) {
+  for (const option of fitOptions(model, fmt, [gpu], context, concurrency, kvBits, counts, null, cfg, groups)) {
     if (option.fits) return option.count;
   }
   return null;

@@ -22,3 +22,28 @@ document.addEventListener("DOMContentLoaded", () => {
     applyTheme(next);
   });
 });
+
+// Wide formulas, code and tables scroll sideways inside their box; a box that scrolls
+// and holds nothing focusable gets tabindex=0 so keyboard users can scroll it too.
+const SCROLLERS = ".math-display, figure.formula, pre, .table-scroll, .prose p, .prose li";
+const FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
+
+function markScrollable() {
+  for (const box of document.querySelectorAll(SCROLLERS)) {
+    const scrolls = box.scrollWidth > box.clientWidth + 1;
+    if (scrolls && !box.hasAttribute("tabindex") && !box.querySelector(FOCUSABLE)) {
+      box.tabIndex = 0;
+      box.dataset.scrollFocus = "true";
+    } else if (!scrolls && box.dataset.scrollFocus) {
+      box.removeAttribute("tabindex");
+      delete box.dataset.scrollFocus;
+    }
+  }
+}
+
+let resizeTimer;
+document.addEventListener("DOMContentLoaded", markScrollable);
+window.addEventListener("resize", () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(markScrollable, 150);
+});

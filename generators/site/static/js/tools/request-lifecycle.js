@@ -1,1 +1,223 @@
-// pending
+// Request lifecycle: tokenize, queue, prefill, decode and detokenize one request on the roofline model.
+import { nativeGroups, Roofline } from "../calc.js";
+import { fillSelect, fmt, loadData } from "../data.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const WIDTH = 800;
+
+/** Seconds as "12.3 ms" or "1.234 s". */
+function dur(s) {
+  if (!Number.isFinite(s)) return "–";
+  return s < 1 ? `${fmt(s * 1e3, 2)} ms` : `${fmt(s, 3)} s`;
+}
+
+function svgEl(name, attrs = {}) {
+  const el = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  return el;
+}
+
+/** Weight-format choices: the released checkpoint, then every weight format. */
+function formatOptions(data) {
+  const fmts = Object.values(data.formats).filter((f) => f.used_for.includes("weights"))
+    .sort((a, b) => b.effective_bits_per_weight - a.effective_bits_per_weight || a.id.localeCompare(b.id));
+  return [{ value: "native", label: "Released checkpoint" }, ...fmts.map((f) => ({ value: f.id, label: f.title }))];
+}
+
+/** GPUs with a dense 16-bit throughput (the roofline needs one). */
+function rooflineGpus(data) {
+  return Object.values(data.gpus).filter((g) => g.dense && (g.dense.bf16_tflops || g.dense.fp16_tflops))
+    .sort((a, b) => a.title.localeCompare(b.title));
+}
+
+/** One lane of the timeline: `phases` laid end to end over `total` seconds, starting at y. */
+function lane(svg, phases, total, y, title, endLabel, outputTokens) {
+  const h = 30;
+  const marker = 5;
+  const markers = phases.filter((p) => p.marker).length;
+  const scale = total > 0 ? (WIDTH - 20 - markers * marker) / total : 0;
+  const label = (x, ty, text, anchor) => {
+    const t = svgEl("text", { x, y: ty, "text-anchor": anchor, class: "chart-text" });
+    t.textContent = text;
+    svg.append(t);
+  };
+  label(10, y - 7, title, "start");
+  let x = 10;
+  for (const p of phases) {
+    const w = p.marker ? marker : Math.max(p.seconds * scale, p.seconds > 0 ? 2 : 0);
+    const rect = svgEl("rect", { x, y, width: w, height: h, class: `ph ph-${p.key}` });
+    const tip = svgEl("title");
+    tip.textContent = `${p.name}: ${p.marker ? "negligible" : dur(p.seconds)}`;
+    rect.append(tip);
+    svg.append(rect);
+    if (p.key === "decode" && outputTokens > 1 && outputTokens <= 200 && w > 2 * outputTokens) {
+      const step = w / (outputTokens - 1); // one tick per output token
+      for (let i = 1; i < outputTokens; i++) {
+        svg.append(svgEl("line", { x1: x + i * step, x2: x + i * step, y1: y + h - 8, y2: y + h, class: "tick" }));
+      }
+    }
+    x += w;
+  }
+  svg.append(svgEl("line", { x1: 10, x2: 10, y1: y - 3, y2: y + h + 4, class: "axis" }));
+  svg.append(svgEl("line", { x1: x, x2: x, y1: y - 3, y2: y + h + 4, class: "axis" }));
+  label(10, y + h + 18, "0", "start");
+  label(x, y + h + 18, endLabel, "end");
+}
+
+function timeline(container, phases, ttft, total, outputTokens) {
+  const svg = svgEl("svg", { viewBox: `0 0 ${WIDTH} 160`, class: "timeline", role: "img",
+    "aria-label": `Timeline of one request: ${phases.map((p) => `${p.name} ${dur(p.seconds)}`).join(", ")}` });
+  lane(svg, phases, total, 24, "Whole request", `E2E ${dur(total)}`, outputTokens);
+  const early = phases.filter((p) => ["tokenize", "queue", "prefill"].includes(p.key));
+  lane(svg, early, ttft, 104, "Zoom: arrival to first token", `TTFT ${dur(ttft)}`, 0);
+  const legend = document.createElement("ul");
+  legend.className = "legend";
+  for (const p of phases) {
+    const li = document.createElement("li");
+    const sw = document.createElement("span");
+    sw.className = `swatch ph-${p.key}`;
+    li.append(sw, `${p.name}: ${p.marker ? "≈ 0" : dur(p.seconds)}`);
+    legend.append(li);
+  }
+  container.replaceChildren(svg, legend);
+}
+
+function phaseTable(rows) {
+  const t = document.createElement("table");
+  const head = t.createTHead().insertRow();
+  for (const h of ["Phase", "Time", "Bound", "What happens"]) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = h;
+    head.append(th);
+  }
+  const body = t.createTBody();
+  for (const r of rows) {
+    const tr = body.insertRow();
+    const th = document.createElement("th");
+    th.scope = "row";
+    th.textContent = r.name;
+    tr.append(th);
+    const time = tr.insertCell();
+    time.textContent = r.text;
+    if (r.out) {
+      time.dataset.out = r.out;
+      time.dataset.value = String(r.seconds);
+    }
+    tr.insertCell().textContent = r.bound || "";
+    tr.insertCell().textContent = r.what;
+  }
+  return t;
+}
+
+async function init(root) {
+  const form = root.querySelector("form[data-tool='request-lifecycle']");
+  if (!form) return;
+  const out = (name) => root.querySelector(`[data-out="${name}"]`);
+  const fail = (err) => {
+    out("error").textContent = `Cannot compute: ${err.message || err}`;
+    out("error").hidden = false;
+    form.dataset.ready = "false";
+    root.querySelector(".tool-output").classList.add("stale");
+  };
+  let data;
+  try {
+    data = await loadData("tools-data.json");
+  } catch (err) {
+    fail(err);
+    return;
+  }
+  const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+  const params = new URLSearchParams(location.search);
+  const pick = (key, fallback, pool) => (pool[params.get(key)] ? params.get(key) : pool[fallback] ? fallback
+    : Object.keys(pool)[0]);
+  fillSelect(form.elements.model, models.map((m) => ({ value: m.id, label: m.title })),
+    pick("model", "llama-3.1-8b-instruct", data.models));
+  fillSelect(form.elements.gpu, rooflineGpus(data).map((g) => ({ value: g.id, label: g.title })),
+    pick("gpu", "h100-sxm", data.gpus));
+  fillSelect(form.elements.format, formatOptions(data), "native");
+  fillSelect(form.elements.kv, Object.keys(data.kv_dtype_bits).map((d) => ({ value: d, label: d })), "bf16");
+
+  const update = () => {
+    try {
+      const f = form.elements;
+      const model = data.models[f.model.value];
+      const gpu = data.gpus[f.gpu.value];
+      const native = f.format.value === "native";
+      const wfmt = data.formats[native ? model.native_dtype : f.format.value];
+      const groups = native ? nativeGroups(model, data.formats) : null;
+      const tp = Number(f.tp.value);
+      const prompt = Math.round(Number(f.prompt.value));
+      const output = Math.round(Number(f.output.value));
+      const queue = Number(f.queue.value) / 1e3;
+      const batch = Math.round(Number(f.batch.value));
+      if (!(prompt >= 1 && output >= 1 && batch >= 1)) throw new Error("prompt, output and batch must be at least 1");
+      if (output > 32768) throw new Error("output is capped at 32,768 tokens here");
+      if (!(queue >= 0)) throw new Error("queue delay must not be negative");
+      const r = new Roofline(model.architecture, gpu, wfmt, data.kv_dtype_bits[f.kv.value], tp, {}, groups);
+      const pre = r.prefill(prompt, 1);
+      const lat = r.requestLatency(prompt, output, batch);
+      const decodeS = lat.e2elS - lat.ttftS;
+      const ttft = queue + lat.ttftS;
+      const e2el = queue + lat.e2elS;
+      const firstStep = output > 1 ? r.decodeStep(batch, prompt + 1) : null;
+      const lastStep = output > 1 ? r.decodeStep(batch, prompt + output - 1) : null;
+      const set = (name, seconds, text = dur(seconds)) => {
+        out(name).textContent = text;
+        out(name).dataset.value = String(seconds);
+      };
+      set("ttft", ttft);
+      set("itl", lat.tpotS, output > 1 ? dur(lat.tpotS) : "– (one token)");
+      set("e2el", e2el);
+      const phases = [
+        { key: "tokenize", name: "Tokenize", seconds: 0, marker: true },
+        { key: "queue", name: "Queue", seconds: queue },
+        { key: "prefill", name: "Prefill", seconds: pre.seconds },
+        { key: "decode", name: "Decode", seconds: decodeS },
+        { key: "detok", name: "Detokenize", seconds: 0, marker: true },
+      ];
+      timeline(out("timeline"), phases, ttft, e2el, output);
+      out("phases").replaceChildren(phaseTable([
+        { name: "Tokenize", text: "≈ 0 (negligible)", what: "The server turns text into token ids on the CPU: "
+          + "microseconds per request, overlapped with scheduling." },
+        { name: "Queue", text: dur(queue), seconds: queue, out: "queue", what: "Waits for a slot in the running "
+          + "batch (your input: it grows with load)." },
+        { name: "Prefill", text: dur(pre.seconds), seconds: pre.seconds, out: "prefill", bound: pre.bound,
+          what: `One forward pass over ${fmt(prompt, 0)} prompt tokens fills the KV cache and yields the first token.` },
+        { name: "Decode", text: `${dur(decodeS)} (${fmt(output - 1, 0)} steps)`, seconds: decodeS, out: "decode",
+          bound: output < 2 ? "" : firstStep.bound === lastStep.bound ? firstStep.bound
+            : `${firstStep.bound} → ${lastStep.bound}`,
+          what: `${fmt(output - 1, 0)} steps at batch ${fmt(batch, 0)}; each reads the weights and the KV cache `
+            + "once and adds one token per sequence." },
+        { name: "Detokenize", text: "≈ 0 (negligible)", what: "Token ids back to text, streamed token by token." },
+      ]));
+      out("explain").textContent = output > 1
+        ? `A decode step reads ${fmt(firstStep.bytesRead / 1e9, 2)} GB per GPU (weights plus KV cache), so this `
+          + `request streams ${fmt(1 / lat.tpotS, 1)} tokens/s; prefill is ${pre.bound}-bound, decode `
+          + `${firstStep.bound}-bound. TTFT and E2E include the queue delay.`
+        : "With a single output token there is no decode phase: E2E latency equals TTFT.";
+      out("error").hidden = true;
+      root.querySelector(".tool-output").classList.remove("stale");
+      form.dataset.ready = "true";
+    } catch (err) {
+      fail(err);
+    }
+  };
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
+  form.addEventListener("submit", (e) => e.preventDefault());
+  update();
+}
+
+/** Start every copy of the tool on the page; a failure shows in its output region. */
+function start(root) {
+  Promise.resolve().then(() => init(root)).catch((err) => {
+    const el = root.querySelector("[data-out='error']");
+    if (el) {
+      el.textContent = `Cannot start: ${err.message || err}`;
+      el.hidden = false;
+    }
+  });
+}
+
+document.querySelectorAll("#tool-request-lifecycle").forEach(start);
