@@ -73,11 +73,65 @@ def main() -> None:
     t = timeit.timeit(lambda: kb.related("foundations"), number=n) / n
     rows.append(("graph query kb.related(id)", f"{t * 1e6:.0f} µs"))
 
+    rows += build_stages()
+    rows += simulator_rates(kb)
+
     width = max(len(r[0]) for r in rows)
     print(f"inferbook bench on {platform.node()} ({platform.processor() or platform.machine()}, "
           f"{platform.python_implementation()} {platform.python_version()})")
     for name, value in rows:
         print(f"{name.ljust(width)}  {value}")
+
+
+def build_stages() -> list[tuple[str, str]]:
+    """Wall time of each build target, each in a fresh output folder."""
+    import inferbook
+    from inferbook.generators import TARGETS, build
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        result = inferbook.validate()
+        rows.append(("validate (schema, graph, expressions)", f"{(time.perf_counter() - start) * 1000:.0f} ms"))
+        assert result.ok
+        for target in ("tables", "site", "notebooks", "pdf"):
+            if TARGETS.get(target) is None:
+                continue
+            start = time.perf_counter()
+            build([target], out=Path(tmp) / target)
+            note = ""
+            if target == "pdf":
+                from pypdf import PdfReader
+
+                pdf = Path(tmp) / "pdf" / "pdf" / "inferbook-handbook.pdf"
+                note = f", {len(PdfReader(str(pdf)).pages)} pages"
+            if target == "site":
+                pages = sum(1 for _ in (Path(tmp) / "site" / "site").rglob("*.html"))
+                note = f", {pages} pages"
+            rows.append((f"build {target} (incl. validation)", f"{time.perf_counter() - start:.1f} s{note}"))
+    return rows
+
+
+def simulator_rates(kb) -> list[tuple[str, str]]:
+    """Continuous-batching simulator speed on Llama 3.1 8B / H100 at 1k, 10k and 100k requests."""
+    from inferbook.calc.capacity import capacity
+    from inferbook.calc.roofline import Roofline, step_model
+    from inferbook.calc.simulator import Lengths, SimConfig, simulate, workload
+
+    model, gpu = kb.models["llama-3.1-8b-instruct"], kb.gpus["h100-sxm"]
+    fmt = kb.formats["bf16"]
+    cap = capacity(model.architecture, gpu, fmt)
+    step = step_model(Roofline(model.architecture, gpu, fmt))
+    rows = []
+    for n in (1_000, 10_000, 100_000):
+        reqs = workload(n, 20.0, Lengths("lognormal", mean=1000, high=8000), Lengths("lognormal", mean=250, high=2000),
+                        seed=1)
+        start = time.perf_counter()
+        result = simulate(reqs, step, SimConfig(kv_capacity_tokens=cap.kv_tokens))
+        elapsed = time.perf_counter() - start
+        rows.append((f"simulate continuous batching, {n:,} requests",
+                     f"{elapsed:.2f} s ({n / elapsed:,.0f} requests/s, {len(result.step_durations):,} steps)"))
+    return rows
 
 
 if __name__ == "__main__":

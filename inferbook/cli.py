@@ -178,7 +178,19 @@ def cmd_build(args: argparse.Namespace) -> int:
         if TARGETS.get(target) is None:
             print(f"build target '{target}' is not available yet", file=sys.stderr)
             return 2
-    outputs = build(targets, kb=args.kb or None, out=Path(args.out))
+    pdf_options = None
+    if args.chapter or args.paper != "a4":
+        from .generators.pdf import PdfOptions
+
+        if "pdf" not in targets:
+            raise UsageError("--chapter and --paper apply to the pdf target")
+        pdf_options = PdfOptions(chapter=args.chapter, paper=args.paper)
+    from .generators.pdf import PdfError
+
+    try:
+        outputs = build(targets, kb=args.kb or None, out=Path(args.out), pdf_options=pdf_options)
+    except PdfError as exc:
+        raise UsageError(str(exc)) from None
     for path in outputs:
         _out(str(path))
     return 0
@@ -242,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", parents=[common], help="generate outputs into build/")
     p.add_argument("target", nargs="?", default="all", choices=("site", "pdf", "notebooks", "tables", "all"))
     p.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build/)")
+    p.add_argument("--chapter", metavar="ID", help="pdf: print one chapter (build/pdf/inferbook-ID.pdf)")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="pdf: paper size")
     p.set_defaults(func=cmd_build)
 
     from .cli_calc import COMMANDS, add_parsers
@@ -253,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .contrib.cli import add_contrib_parsers  # new, fmt, lint, diff
 
     add_contrib_parsers(sub, common)
+
+    from .cli_notebook import add_notebook_parser
+    add_notebook_parser(sub, common)
+
+    from .serve import add_serve_parser
+    add_serve_parser(sub, common)
 
     p = sub.add_parser("schema", help="export the JSON Schema of every kind")
     p.add_argument("--out", metavar="DIR", help="folder (default: the project's schema/)")

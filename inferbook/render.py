@@ -100,6 +100,19 @@ def markdown_to_html(text: str) -> str:
     return sanitize(_ALIGN.sub(r' class="align-\1"', _MD.render(text)))
 
 
+_ENTRY_HREF = re.compile(r'href="([a-z0-9]+(?:[.-][a-z0-9]+)*)"')
+
+
+def resolve_entry_links(fragment: str, resolve: Callable[[str], str | None]) -> str:
+    """Rewrite links written as a bare entry id (`[KV cache](kv-cache)`) with ``resolve``;
+    ids it does not know are left as they are (validation reports them)."""
+    def swap(m: re.Match[str]) -> str:
+        target = resolve(m.group(1))
+        return f'href="{target}"' if target is not None else m.group(0)
+
+    return _ENTRY_HREF.sub(swap, fragment)
+
+
 def inline_markdown(text: str) -> str:
     """Render a one-line Markdown string without the surrounding paragraph."""
     rendered = markdown_to_html(text).strip()

@@ -19,6 +19,8 @@ from pathlib import Path
 from ..api import KbArg, knowledge_base_from, validate
 from ..diagnostics import KnowledgeBaseError
 from ..kb import KnowledgeBase
+from .notebooks import build_notebooks
+from .pdf import PdfOptions, build_pdf, build_pdf_target
 from .site import build_site
 from .tables import build_tables
 
@@ -27,8 +29,8 @@ Generator = Callable[[KnowledgeBase, Path], None]
 TARGETS: dict[str, Generator | None] = {
     "tables": build_tables,
     "site": build_site,
-    "notebooks": None,
-    "pdf": None,
+    "notebooks": build_notebooks,
+    "pdf": build_pdf_target,
 }
 
 
@@ -55,9 +57,11 @@ def swap_into_place(new: Path, dest: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def build(targets: Sequence[str], kb: KbArg = None, out: Path = Path("build")) -> list[Path]:
+def build(targets: Sequence[str], kb: KbArg = None, out: Path = Path("build"),
+          pdf_options: PdfOptions | None = None) -> list[Path]:
     """Validate the knowledge base fully (expressions included), then run the
-    generators for ``targets``; return the folders written."""
+    generators for ``targets``; return the folders written. ``pdf_options`` selects
+    one chapter or the paper size; a chapter PDF is added beside the PDFs already built."""
     checked = validate(kb)
     if not checked.ok:
         raise KnowledgeBaseError(checked.errors)
@@ -70,7 +74,12 @@ def build(targets: Sequence[str], kb: KbArg = None, out: Path = Path("build")) -
                 raise NotImplementedError(target)
             staging = Path(tempfile.mkdtemp(prefix=f".{target}-", dir=out))
             try:
-                generator(knowledge, staging)
+                if target == "pdf" and pdf_options is not None:
+                    if (out / target).is_dir():  # keep the PDFs built before
+                        shutil.copytree(out / target, staging, dirs_exist_ok=True)
+                    build_pdf(knowledge, staging, pdf_options)
+                else:
+                    generator(knowledge, staging)
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise

@@ -28,7 +28,7 @@ from ..expressions import Evaluator
 from ..jsonschema import schema_text
 from ..kb import KnowledgeBase
 from ..paths import generators_dir
-from ..render import inline_markdown, latex_to_mathml, markdown_to_html
+from ..render import inline_markdown, latex_to_mathml, markdown_to_html, resolve_entry_links
 from ..schema import KINDS, Quantity
 from ..version import __version__
 
@@ -104,8 +104,15 @@ class SiteBuilder:
         return {"id": entry.id, "title": entry.title, "kind": kind, "label": KIND_LABEL[kind],
                 "path": entry_path(kind, entry.id), "summary": getattr(entry, "summary", None) or ""}
 
-    def md(self, text: str) -> str:
-        return markdown_to_html(self.evaluator.render(text))
+    def md(self, text: str, root: str = "../../") -> str:
+        """Markdown with expressions evaluated and `[text](entry-id)` links resolved from ``root``."""
+        return resolve_entry_links(markdown_to_html(self.evaluator.render(text)), lambda eid: self._href(eid, root))
+
+    def _href(self, eid: str, root: str) -> str | None:
+        if eid not in self.kb:
+            return None
+        entry = self.kb.get(eid)
+        return root + entry_path(self.kb.kind_of(entry.id), entry.id)
 
     def citations(self, citations: Iterable[Any]) -> list[dict[str, Any]]:
         out = []
@@ -161,8 +168,8 @@ class SiteBuilder:
         next_ch = self.link(ordered[index + 1].id) if index + 1 < len(ordered) else None
         tools = [{"name": n, "title": TOOLS[n][0], "summary": TOOLS[n][1]} for n in CHAPTER_TOOLS.get(cid, ())]
         return {"title": ch.title, "chapter": ch, "number": ch.number, "summary": inline_markdown(ch.summary),
-                "body": self.md(ch.body) if ch.body else "", "entries": entries, "prev": prev_ch, "next": next_ch,
-                "tools": tools}
+                "body": self.md(ch.body, "../") if ch.body else "", "entries": entries, "prev": prev_ch,
+                "next": next_ch, "tools": tools}
 
     def _article(self, entry: Any) -> dict[str, Any]:
         kb = self.kb

@@ -1,0 +1,132 @@
+"""Property checks shared by the test suite (a few hundred examples) and the fuzz
+run in bench/fuzz.py (minutes of examples): the YAML reader, the loader, the
+schema and the Markdown renderer never fail with anything but their documented
+errors, and rendered HTML never carries executable script."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from inferbook.loader import load_file
+from inferbook.render import markdown_to_html
+from inferbook.schema import KINDS
+from inferbook.yamlio import YamlError, parse_text
+
+KB = Path(__file__).resolve().parent.parent / "kb"
+SAMPLES = {kind: sorted((KB / kind).glob("*.yaml"))[:3] for kind in KINDS if (KB / kind).is_dir()}
+
+HOSTILE = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[x](javascript:alert(1))",
+           "<iframe src=//e>", "<a href='javascript:x'>y</a>", "$\\href{javascript:alert(1)}{x}$",
+           "<svg onload=alert(1)>", "<<script>script>", "&lt;script&gt;", "`<b>`", "<!-- x -->",
+           "[a](JaVaScRiPt:alert(1))", "<math><mi xlink:href='javascript:x'>x</mi></math>", "$$\\input{x}$$",
+           "<style>*{}</style>", "<object data=x>", "[x](data:text/html;base64,PHNjcmlwdD4=)"]
+
+yaml_text = st.one_of(
+    st.text(max_size=400),
+    st.lists(st.sampled_from(["a: 1", "b: [1, 2", "- x", "  c: no", "&a x", "*a", "!!python/name:os", "? k",
+                              "d: 2024-02-30", "e: 010", "\tf: 1", "g: |", "  text", "h: {", "---", "...",
+                              "i: \"q", "j: 'q'", "k: .inf", "l: 1e3", "<<: *a", "m: ~", "n: [a, {b: c}]"]),
+             max_size=30).map("\n".join),
+)
+
+
+def check_yaml(text: str) -> None:
+    """The reader either returns a mapping or raises YamlError."""
+    try:
+        doc = parse_text(text)
+    except YamlError as exc:
+        assert exc.line >= 1 and exc.col >= 1 and exc.message
+        return
+    assert isinstance(doc.data, dict)
+
+
+@st.composite
+def mutated_entry(draw) -> tuple[str, str, bytes]:
+    """A real entry file with random byte-level and line-level mutations."""
+    kind = draw(st.sampled_from(sorted(SAMPLES)))
+    path = draw(st.sampled_from(SAMPLES[kind]))
+    data = bytearray(path.read_bytes())
+    for _ in range(draw(st.integers(1, 6))):
+        op = draw(st.sampled_from(["delete", "insert", "replace", "dupline", "dropline"]))
+        pos = draw(st.integers(0, max(len(data) - 1, 0)))
+        if op == "delete" and data:
+            del data[pos]
+        elif op == "insert":
+            data[pos:pos] = draw(st.binary(min_size=1, max_size=4))
+        elif op == "replace" and data:
+            data[pos] = draw(st.integers(0, 255))
+        else:
+            lines = bytes(data).split(b"\n")
+            i = draw(st.integers(0, len(lines) - 1))
+            if op == "dupline":
+                lines.insert(i, lines[i])
+            else:
+                del lines[i]
+            data = bytearray(b"\n".join(lines))
+    return kind, path.name, bytes(data)
+
+
+def check_mutated(kind: str, name: str, data: bytes) -> None:
+    """Loading a mutated file gives an entry or findings, never an exception."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / kind / name
+        path.parent.mkdir()
+        path.write_bytes(data)
+        entry, diags = load_file(path, kind)
+        assert entry is not None or diags
+        for d in diags:
+            assert d.line >= 1 and d.col >= 1 and d.code.startswith("IB")
+
+
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4).map(tuple) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
+    max_leaves=20,
+)
+
+
+def check_schema(kind: str, data: dict) -> None:
+    """Any mapping either validates or raises pydantic's ValidationError."""
+    try:
+        KINDS[kind].model_validate(data)
+    except ValidationError:
+        pass
+
+
+markdown_text = st.lists(st.one_of(st.sampled_from(HOSTILE), st.text(max_size=40),
+                                   st.sampled_from(["\n\n", "# h\n", "| a | b |\n|---|---|\n| 1 | 2 |\n", "$x^2$",
+                                                    "$$\\frac{a}{b}$$", "[t](kv-cache)", "**b**", "```\n<x>\n```"])),
+                         max_size=12).map("".join)
+
+FORBIDDEN_TAGS = {"script", "iframe", "object", "embed", "style", "svg", "link", "meta", "base", "form", "frame"}
+
+
+class _Collector(HTMLParser):
+    """Collects the real elements and attributes of an HTML fragment."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, attrs))
+
+
+def check_markdown(text: str) -> None:
+    """Rendered Markdown carries no element or attribute that can run script."""
+    html = markdown_to_html(text)
+    collector = _Collector()
+    collector.feed(html)
+    for tag, attrs in collector.found:
+        assert tag not in FORBIDDEN_TAGS, (tag, text, html)
+        for name, value in attrs:
+            assert not name.startswith("on"), (name, text, html)
+            if name in ("href", "src", "xlink:href", "action") and value:
+                scheme = re.match(r"^\s*([a-z][a-z0-9+.-]*):", value.lower())
+                assert scheme is None or scheme.group(1) in ("http", "https", "mailto"), (value, text)
