@@ -41,6 +41,8 @@ class Validation:
 
     result: LoadResult
     diagnostics: list[Diagnostic]
+    kb: KnowledgeBase | None = None
+    """The knowledge base, when the load had no errors."""
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -65,18 +67,20 @@ def validate(kb: KbArg = None, files: Sequence[Path] = ()) -> Validation:
 
     extra = [f for f in files if not any(_inside(f.resolve(), r) for r in resolved_folders)]
     result = load_folders(folders, extra_files=extra)
-    _, graph_diags = check_graph(result.entries)
+    graph, graph_diags = check_graph(result.entries)
     diags = result.diagnostics + graph_diags
+    kb = None
     if not any(d.severity == "error" for d in diags):
         from .prose import check_expressions
 
-        diags += check_expressions(knowledge_base_from(result), result.entries)
+        kb = _knowledge_base(result, graph.graph["edges"])
+        diags += check_expressions(kb, result.entries)
     if files:
         from .loader import display_path
 
         wanted = {display_path(f) for f in files}
         diags = [d for d in diags if d.file in wanted]
-    return Validation(result, sorted(diags, key=Diagnostic.sort_key))
+    return Validation(result, sorted(diags, key=Diagnostic.sort_key), kb)
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -87,13 +91,14 @@ def knowledge_base_from(result: LoadResult) -> KnowledgeBase:
     """Build the query object from a load that passed validation."""
     from .graph import check_graph
 
-    _, diags = check_graph(result.entries)
+    graph, diags = check_graph(result.entries)
     errors = [d for d in result.diagnostics + diags if d.severity == "error"]
     if errors:
         raise KnowledgeBaseError(sorted(errors, key=Diagnostic.sort_key))
-    from .graph import collect_edges
+    return _knowledge_base(result, graph.graph["edges"])
 
-    edges, _ = collect_edges(result.entries)
+
+def _knowledge_base(result: LoadResult, edges: list) -> KnowledgeBase:
     base = result.layers[0] if result.layers else None
     version = (base.data_version if base else None) or "unversioned"
     names = [layer.name for layer in result.layers[1:]]

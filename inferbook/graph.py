@@ -176,6 +176,7 @@ def check_graph(entries: Mapping[str, LoadedEntry]) -> tuple[nx.MultiDiGraph, li
     """Build the graph and run every cross-entry check."""
     edges, diags = collect_edges(entries)
     graph = build_graph(entries, edges)
+    graph.graph["edges"] = edges  # the resolved references in entry and field order
     diags += check_cycles(graph, entries)
     diags += check_aliases(entries)
     diags += check_orphans(graph, entries)

@@ -285,15 +285,19 @@ class KnowledgeBase:
             graph.add_edge(src, dst, key=i, type=etype)
         return nx.freeze(graph)
 
-    def _linked(self, eid: str, types: tuple[str, ...] | None, outgoing: bool) -> list[EntryBase]:
-        seen: dict[str, None] = {}
+    @functools.cached_property
+    def _adjacency(self) -> tuple[dict[str, list[tuple[str, str]]], dict[str, list[tuple[str, str]]]]:
+        """Outgoing and incoming (other id, edge type) lists per id, in edge order."""
+        out: dict[str, list[tuple[str, str]]] = {}
+        inc: dict[str, list[tuple[str, str]]] = {}
         for src, dst, etype in self._edges:
-            if types is not None and etype not in types:
-                continue
-            if outgoing and src == eid:
-                seen.setdefault(dst)
-            elif not outgoing and dst == eid:
-                seen.setdefault(src)
+            out.setdefault(src, []).append((dst, etype))
+            inc.setdefault(dst, []).append((src, etype))
+        return out, inc
+
+    def _linked(self, eid: str, types: tuple[str, ...] | None, outgoing: bool) -> list[EntryBase]:
+        edges = self._adjacency[0 if outgoing else 1].get(eid, ())
+        seen = dict.fromkeys(other for other, etype in edges if types is None or etype in types)
         return [self._entries[i] for i in seen]
 
     def prerequisites(self, key: str, recursive: bool = False) -> list[EntryBase]:

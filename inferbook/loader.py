@@ -11,6 +11,7 @@ them under `replaces`.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from pydantic import ValidationError
 from .diagnostics import Diagnostic
 from .schema import KINDS, EntryBase
 from .schema.base import slug_ok
-from .yamlio import Document, YamlError, read_file, text_position
+from .yamlio import MAX_FILE_BYTES, Document, YamlError, read_file, text_position
 
 LAYER_FILE = "_layer.yaml"
 
@@ -132,8 +133,29 @@ def _field_doc(model: type, loc: tuple) -> str | None:
     return first if len(first) < 160 else first[:157] + "..."
 
 
+_FILE_CACHE: dict[tuple[str, str, str, int, bytes], tuple[LoadedEntry | None, list[Diagnostic]]] = {}
+"""Results of `load_file` keyed by path, kind, layer and a hash of the file's bytes, so a
+long-running process (`inferbook serve`) parses and validates only the files that changed."""
+
+
 def load_file(path: Path, kind: str, layer: int = 0) -> tuple[LoadedEntry | None, list[Diagnostic]]:
-    """Parse and validate one entry file of ``kind``."""
+    """Parse and validate one entry file of ``kind`` (cached while the file is unchanged)."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return _load_file(path, kind, layer)
+        digest = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+    except OSError:
+        return _load_file(path, kind, layer)
+    key = (display_path(path), str(path.resolve()), kind, layer, digest)
+    if key not in _FILE_CACHE:
+        if len(_FILE_CACHE) > 50_000:
+            _FILE_CACHE.clear()
+        _FILE_CACHE[key] = _load_file(path, kind, layer)
+    loaded, diags = _FILE_CACHE[key]
+    return loaded, list(diags)
+
+
+def _load_file(path: Path, kind: str, layer: int) -> tuple[LoadedEntry | None, list[Diagnostic]]:
     shown = display_path(path)
     stem = path.name[: -len(".yaml")]
     if not slug_ok(stem):

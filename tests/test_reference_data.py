@@ -27,6 +27,7 @@ PARAM_EXCEPTIONS = {
     "qwen3-32b": "card says 32B; the Qwen3 report gives 32.8B, which the 32.76B computed matches",
     "kimi-k2-instruct": "card says 1T; the architecture holds 1.026T",
     "olmo-2-1124-13b": "card says 13B; weights hold 13.7B",
+    "granite-3.1-8b-instruct": "card says 8B; weights hold 8.17B",
 }
 
 

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from ..api import KbArg, knowledge_base_from, validate
+from ..api import KbArg, validate
 from ..diagnostics import KnowledgeBaseError
 from ..kb import KnowledgeBase
 from .notebooks import build_notebooks
@@ -63,9 +63,9 @@ def build(targets: Sequence[str], kb: KbArg = None, out: Path = Path("build"),
     generators for ``targets``; return the folders written. ``pdf_options`` selects
     one chapter or the paper size; a chapter PDF is added beside the PDFs already built."""
     checked = validate(kb)
-    if not checked.ok:
+    if not checked.ok or checked.kb is None:
         raise KnowledgeBaseError(checked.errors)
-    knowledge = knowledge_base_from(checked.result)
+    knowledge = checked.kb
     written = []
     with build_lock(out):
         for target in targets:

@@ -9,6 +9,7 @@ Content-Security-Policy that allows scripts from the site itself and nothing els
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -312,9 +313,9 @@ class SiteBuilder:
         return {"title": "Bibliography", "entries": items}
 
     def _accuracy(self) -> dict[str, Any]:
-        from ..calc.accuracy import compare, summary
+        from ..calc.accuracy import summary
 
-        comparisons = compare(self.kb)
+        comparisons = _cached_comparisons(self.kb)
         rows = []
         for c in comparisons:
             m = c.measurement
@@ -501,6 +502,26 @@ class _Cite:
     source: str
     locator: str | None
     note: str | None = None
+
+
+_ACCURACY_CACHE: dict[str, list] = {}
+
+
+def _cached_comparisons(kb: KnowledgeBase) -> list:
+    """Accuracy comparisons, recomputed only when the models, GPUs, formats or the
+    measurements change (a preview rebuild after editing prose skips the simulations)."""
+    from ..calc.accuracy import MEASUREMENTS, compare
+
+    digest = hashlib.sha256(MEASUREMENTS.read_bytes())
+    for kind in ("models", "gpus", "formats"):
+        for eid, entry in sorted(kb.kind(kind).items()):
+            digest.update(eid.encode())
+            digest.update(entry.model_dump_json().encode())
+    key = digest.hexdigest()
+    if key not in _ACCURACY_CACHE:
+        _ACCURACY_CACHE.clear()
+        _ACCURACY_CACHE[key] = compare(kb)
+    return _ACCURACY_CACHE[key]
 
 
 def build_site(kb: KnowledgeBase, out: Path) -> None:
