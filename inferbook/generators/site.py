@@ -466,7 +466,7 @@ def _spec_rows(model: BaseModel, builder: SiteBuilder, prefix: str = "",
         value = getattr(model, name)
         if value is None or value == () or value == "":
             continue
-        label = (prefix + name).replace("_", " ")
+        label = _label(prefix, name)
         desc = (info.description or "").split("\n")[0]
         if isinstance(value, Quantity):
             cite = value.source or primary
@@ -484,13 +484,31 @@ def _spec_rows(model: BaseModel, builder: SiteBuilder, prefix: str = "",
                        "alternatives": [], "links": None}
         else:
             links = None
-            if name in _REF_FIELDS or (isinstance(value, str) and value in builder.kb and name not in ("vendor",)):
+            if name in _REF_FIELDS:
                 ids = value if isinstance(value, tuple) else (value,)
                 if all(isinstance(i, str) and i in builder.kb for i in ids):
                     links = [builder.link(i) for i in ids]
             shown = ", ".join(map(str, value)) if isinstance(value, tuple) else _num(value)
             yield {"label": label, "help": desc, "value": shown, "links": links, "note": None, "source": None,
                    "alternatives": []}
+
+
+_UNITS = (("_gb_s", " (GB/s)"), ("_gib", " (GiB)"), ("_tflops", " (TFLOPS)"), ("_tops", " (TOPS)"),
+          ("_b", " (billions)"), ("_w", " (W)"), ("_bits", " (bits)"))
+_WORDS = {"params": "parameters", "hf": "Hugging Face", "tdp": "TDP", "kv": "KV", "fp": "FP", "bf16": "BF16",
+          "mla": "MLA", "moe": "MoE", "tp": "TP", "id": "id"}
+
+
+def _label(prefix: str, name: str) -> str:
+    """A readable row label: words instead of underscores, the unit in brackets."""
+    unit = ""
+    for suffix, text in _UNITS:
+        if name.endswith(suffix):
+            name, unit = name[: -len(suffix)], text
+            break
+    words = [_WORDS.get(w, w) for w in (prefix.replace(".", " ") + name).replace("_", " ").split()]
+    text = " ".join(words)
+    return (text[:1].upper() + text[1:] + unit) if text else unit
 
 
 _REF_FIELDS = {"supported_formats", "native_dtype", "quantization_formats", "variant_of", "base_model",
