@@ -59,3 +59,25 @@ export function table(headers, rows) {
   }
   return t;
 }
+
+/** Run `init(root)` for every copy of the tool `name` on the page (its own page or a
+ * chapter page); a failure to start shows in the tool's output region. */
+export function mountTool(name, init) {
+  document.querySelectorAll(`#tool-${name}`).forEach((root) => {
+    Promise.resolve().then(() => init(root)).catch((err) => {
+      const el = root.querySelector("[data-out='error']");
+      if (el) {
+        el.textContent = `Cannot start: ${err.message || err}`;
+        el.hidden = false;
+      }
+    });
+  });
+}
+
+/** Call `update` on every edit of the form (never submitting it), and once now. */
+export function wireForm(form, update, { runNow = true } = {}) {
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
+  form.addEventListener("submit", (e) => e.preventDefault());
+  if (runNow) update();
+}

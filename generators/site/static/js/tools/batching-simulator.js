@@ -1,6 +1,6 @@
 // Batching strategy simulator: static, dynamic and continuous batching of a seeded workload on the roofline model.
 import { capacity, nativeGroups, Roofline, simSummary, simulate, stepModel, workload } from "../calc.js";
-import { fillSelect, fmt, loadData } from "../data.js";
+import { fillSelect, fmt, loadData, mountTool, wireForm } from "../data.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const POLICIES = ["continuous", "dynamic", "static"];
@@ -241,21 +241,8 @@ async function init(root) {
     clearTimeout(timer);
     timer = setTimeout(run, 150);
   };
-  form.addEventListener("input", schedule);
-  form.addEventListener("change", schedule);
-  form.addEventListener("submit", (e) => e.preventDefault());
+  wireForm(form, schedule, { runNow: false });
   run();
 }
 
-/** Start every copy of the tool on the page; a failure shows in its output region. */
-function start(root) {
-  Promise.resolve().then(() => init(root)).catch((err) => {
-    const el = root.querySelector("[data-out='error']");
-    if (el) {
-      el.textContent = `Cannot start: ${err.message || err}`;
-      el.hidden = false;
-    }
-  });
-}
-
-document.querySelectorAll("#tool-batching-simulator").forEach(start);
+mountTool("batching-simulator", init);

@@ -1,6 +1,6 @@
 // GPU comparison: a filterable accelerator table and the model x GPU matrix of the fewest GPUs that serve a load.
 import { minGpus, nativeGroups } from "../calc.js";
-import { fillSelect, fmt, loadData, siteRoot } from "../data.js";
+import { fillSelect, fmt, loadData, mountTool, siteRoot, wireForm } from "../data.js";
 
 const POPULAR = ["llama-3.1-8b-instruct", "qwen3-8b", "gemma-3-27b-it", "qwen3-32b", "llama-3.3-70b-instruct",
   "gpt-oss-120b", "qwen3-235b-a22b-thinking-2507", "deepseek-v3"];
@@ -154,21 +154,7 @@ async function init(root) {
       fail(err);
     }
   };
-  form.addEventListener("input", update);
-  form.addEventListener("change", update);
-  form.addEventListener("submit", (e) => e.preventDefault());
-  update();
+  wireForm(form, update);
 }
 
-/** Start every copy of the tool on the page; a failure shows in its output region. */
-function start(root) {
-  Promise.resolve().then(() => init(root)).catch((err) => {
-    const el = root.querySelector("[data-out='error']");
-    if (el) {
-      el.textContent = `Cannot start: ${err.message || err}`;
-      el.hidden = false;
-    }
-  });
-}
-
-document.querySelectorAll("#tool-gpu-comparison").forEach(start);
+mountTool("gpu-comparison", init);

@@ -1,6 +1,6 @@
 // KV-cache calculator: any KB model or a custom architecture (GQA, MQA, MHA, MLA, sliding windows).
 import { kvBytes, kvBytesPerToken } from "../calc.js";
-import { GIB, fillSelect, fmt, loadData } from "../data.js";
+import { fillSelect, fmt, GIB, loadData, mountTool, wireForm } from "../data.js";
 
 const CUSTOM = "__custom__";
 
@@ -87,10 +87,7 @@ async function init(root) {
       out("explain").className = "error-text";
     }
   };
-  form.addEventListener("input", update);
-  form.addEventListener("change", update);
-  form.addEventListener("submit", (e) => e.preventDefault());
-  update();
+  wireForm(form, update);
 }
 
-document.querySelectorAll("#tool-kv-cache").forEach((root) => init(root));
+mountTool("kv-cache", init);

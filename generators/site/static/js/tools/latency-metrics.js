@@ -1,6 +1,6 @@
 // Latency metrics playground: TTFT, TPOT, ITL, E2E latency, percentiles, throughput and goodput of edited requests.
 import { summarize } from "../calc.js";
-import { fmt } from "../data.js";
+import { fmt, mountTool, wireForm } from "../data.js";
 
 const SAMPLES = {
   requests: `# arrival, first token, finish, input tokens, output tokens (seconds)
@@ -189,21 +189,7 @@ function init(root) {
     f.requests.value = SAMPLES[f.mode.value];
     update();
   });
-  form.addEventListener("input", update);
-  form.addEventListener("change", update);
-  form.addEventListener("submit", (e) => e.preventDefault());
-  update();
+  wireForm(form, update);
 }
 
-/** Start every copy of the tool on the page; a failure shows in its output region. */
-function start(root) {
-  Promise.resolve().then(() => init(root)).catch((err) => {
-    const el = root.querySelector("[data-out='error']");
-    if (el) {
-      el.textContent = `Cannot start: ${err.message || err}`;
-      el.hidden = false;
-    }
-  });
-}
-
-document.querySelectorAll("#tool-latency-metrics").forEach(start);
+mountTool("latency-metrics", init);

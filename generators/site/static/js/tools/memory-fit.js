@@ -1,6 +1,6 @@
 // GPU memory and fit: per-GPU memory breakdown (vLLM's accounting via capacity()) and the GPU configurations that fit.
 import { capacity, fitOptions, kvBytes, maxConcurrency, nativeGroups } from "../calc.js";
-import { fillSelect, fmt, GIB, loadData, siteRoot } from "../data.js";
+import { fillSelect, fmt, GIB, loadData, mountTool, siteRoot, wireForm } from "../data.js";
 
 const TOP = 15;
 const NEAR = 5;
@@ -210,21 +210,7 @@ async function init(root) {
       fail(err);
     }
   };
-  form.addEventListener("input", update);
-  form.addEventListener("change", update);
-  form.addEventListener("submit", (e) => e.preventDefault());
-  update();
+  wireForm(form, update);
 }
 
-/** Start every copy of the tool on the page; a failure shows in its output region. */
-function start(root) {
-  Promise.resolve().then(() => init(root)).catch((err) => {
-    const el = root.querySelector("[data-out='error']");
-    if (el) {
-      el.textContent = `Cannot start: ${err.message || err}`;
-      el.hidden = false;
-    }
-  });
-}
-
-document.querySelectorAll("#tool-memory-fit").forEach(start);
+mountTool("memory-fit", init);

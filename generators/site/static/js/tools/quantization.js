@@ -1,6 +1,6 @@
 // Quantization impact: weight memory per format and KV-cache memory per data type, with each format's handbook entry.
 import { kvBytes, kvBytesPerToken, nativeWeightBytes, weightBytes } from "../calc.js";
-import { fillSelect, fmt, GIB, loadData, siteRoot } from "../data.js";
+import { fillSelect, fmt, GIB, loadData, mountTool, siteRoot, wireForm } from "../data.js";
 
 function headed(headers) {
   const t = document.createElement("table");
@@ -146,21 +146,7 @@ async function init(root) {
       fail(err);
     }
   };
-  form.addEventListener("input", update);
-  form.addEventListener("change", update);
-  form.addEventListener("submit", (e) => e.preventDefault());
-  update();
+  wireForm(form, update);
 }
 
-/** Start every copy of the tool on the page; a failure shows in its output region. */
-function start(root) {
-  Promise.resolve().then(() => init(root)).catch((err) => {
-    const el = root.querySelector("[data-out='error']");
-    if (el) {
-      el.textContent = `Cannot start: ${err.message || err}`;
-      el.hidden = false;
-    }
-  });
-}
-
-document.querySelectorAll("#tool-quantization").forEach(start);
+mountTool("quantization", init);

@@ -1,6 +1,6 @@
 // Request lifecycle: tokenize, queue, prefill, decode and detokenize one request on the roofline model.
 import { nativeGroups, Roofline } from "../calc.js";
-import { fillSelect, fmt, loadData } from "../data.js";
+import { fillSelect, fmt, loadData, mountTool, wireForm } from "../data.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 800;
@@ -203,21 +203,7 @@ async function init(root) {
       fail(err);
     }
   };
-  form.addEventListener("input", update);
-  form.addEventListener("change", update);
-  form.addEventListener("submit", (e) => e.preventDefault());
-  update();
+  wireForm(form, update);
 }
 
-/** Start every copy of the tool on the page; a failure shows in its output region. */
-function start(root) {
-  Promise.resolve().then(() => init(root)).catch((err) => {
-    const el = root.querySelector("[data-out='error']");
-    if (el) {
-      el.textContent = `Cannot start: ${err.message || err}`;
-      el.hidden = false;
-    }
-  });
-}
-
-document.querySelectorAll("#tool-request-lifecycle").forEach(start);
+mountTool("request-lifecycle", init);

@@ -3,7 +3,7 @@
 import {
   costPerMillionTokens, nativeGroups, prefixCacheSavings, ridgePoint, Roofline, speculativeSpeedup,
 } from "../calc.js";
-import { fillSelect, fmt, loadData } from "../data.js";
+import { fillSelect, fmt, loadData, mountTool, wireForm } from "../data.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const MAX_BATCH = 512;
@@ -210,21 +210,7 @@ async function init(root) {
       fail(err);
     }
   };
-  form.addEventListener("input", update);
-  form.addEventListener("change", update);
-  form.addEventListener("submit", (e) => e.preventDefault());
-  update();
+  wireForm(form, update);
 }
 
-/** Start every copy of the tool on the page; a failure shows in its output region. */
-function start(root) {
-  Promise.resolve().then(() => init(root)).catch((err) => {
-    const el = root.querySelector("[data-out='error']");
-    if (el) {
-      el.textContent = `Cannot start: ${err.message || err}`;
-      el.hidden = false;
-    }
-  });
-}
-
-document.querySelectorAll("#tool-roofline").forEach(start);
+mountTool("roofline", init);
