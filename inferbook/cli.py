@@ -37,10 +37,11 @@ def _kb(args: argparse.Namespace) -> KnowledgeBase:
 
 
 # validate -------------------------------------------------------------------
-def cmd_validate(args: argparse.Namespace) -> int:
-    folders = [Path(p) for p in (args.kb or [])]
+def split_paths(kb: list[str] | None, paths: list[str]) -> tuple[list[Path], list[Path]]:
+    """`--kb` folders plus positional paths, split into folders and single entry files."""
+    folders = [Path(p) for p in (kb or [])]
     files: list[Path] = []
-    for raw in args.paths:
+    for raw in paths:
         path = Path(raw)
         if path.is_dir():
             folders.append(path)
@@ -48,6 +49,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
             files.append(path)
         else:
             raise UsageError(f"no such file or folder: {raw}")
+    return folders, files
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    folders, files = split_paths(args.kb, args.paths)
     if files and not folders:
         folders = kb_folders(None)
     result = validate(folders or None, files=files)

@@ -95,17 +95,13 @@ def cmd_lint(args: argparse.Namespace) -> int:
                 _out(f"{row['code']} {row['name']} ({row['severity']}): {row['rationale']}\n"
                      f"      fix: {row['hint']}")
         return 0
-    folders = [Path(p) for p in (args.kb or [])]
-    files: list[Path] = []
-    for raw in args.paths:
-        path = Path(raw)
-        if path.is_dir():
-            folders.append(path)
-        elif path.is_file():
-            files.append(path)
-        else:
-            _err(f"inferbook lint: no such file or folder: {raw}")
-            return 2
+    from ..cli import UsageError, split_paths
+
+    try:
+        folders, files = split_paths(args.kb, args.paths)
+    except UsageError as exc:
+        _err(f"inferbook lint: {exc}")
+        return 2
     if files and not folders:
         folders = kb_folders(None)
     result = lint_pkg.lint(folders or None, files=files, today=args.today,
