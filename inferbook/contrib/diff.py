@@ -371,6 +371,12 @@ def _field_line(change: FieldChange) -> str:
         plus = len([x for x in after if x not in before])
         minus = len([x for x in before if x not in after])
         return f"{change.path}: text changed (+{plus} -{minus} lines, {len(old or '')} -> {len(new or '')} chars)"
+    if isinstance(old, list) and isinstance(new, list) and all(isinstance(x, str) for x in old + new) and \
+            len(old) + len(new) > 6:
+        added = [x for x in new if x not in old]
+        removed = [x for x in old if x not in new]
+        parts = [f"+{x}" for x in added] + [f"-{x}" for x in removed]
+        return f"{change.path}: {' '.join(parts) if parts else 'reordered'}"
     return f"{change.path}: {_show(old)} -> {_show(new)}"
 
 
