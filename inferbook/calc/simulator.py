@@ -380,7 +380,16 @@ class _Continuous:
             seq.prefill_left = seq.req.input_tokens + seq.done_tokens
             self.waiting.appendleft(seq)
             return
-        seq = max(self.decoding.values(), key=lambda s: (s.start_step, s.req.id))
+        # the newest is the largest (start_step, id). Sequences enter `decoding` (a dict, kept in
+        # insertion order) with the current step, which only grows, so start_step never decreases
+        # along the dict: only the run of equal start_step at its end needs a look, not every sequence
+        newest = reversed(self.decoding.values())
+        seq = next(newest)
+        for other in newest:
+            if other.start_step != seq.start_step:
+                break
+            if other.req.id > seq.req.id:
+                seq = other
         self._stop_decoding(seq)
         seq.prefill_left = seq.req.input_tokens + seq.done_tokens  # recompute prompt and output so far
         self.waiting.appendleft(seq)

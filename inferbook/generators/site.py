@@ -9,7 +9,7 @@ Content-Security-Policy that allows scripts from the site itself and nothing els
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
 import math
 import re
@@ -95,6 +95,12 @@ class SiteBuilder:
         self.bib_number = {sid: i + 1 for i, sid in enumerate(sorted(kb.sources, key=self._source_sort))}
 
     # helpers -------------------------------------------------------------
+    @functools.cached_property
+    def _reading_order(self) -> tuple[list[str], dict[str, int]]:
+        """Article ids in reading order and each one's position (one pass, not one per page)."""
+        order = [e.id for e in self.kb.learning_order()]
+        return order, {eid: i for i, eid in enumerate(order)}
+
     def _source_sort(self, sid: str) -> tuple:
         s = self.kb.sources[sid]
         return (s.title.lower(), sid)
@@ -175,8 +181,8 @@ class SiteBuilder:
     def _article(self, entry: Any) -> dict[str, Any]:
         kb = self.kb
         kind = kb.kind_of(entry.id)
-        order = [e.id for e in kb.learning_order()]
-        i = order.index(entry.id)
+        order, position = self._reading_order
+        i = position[entry.id]
         formulas = [{"name": f.name, "math": latex_to_mathml(f.latex, True),
                      "where": [inline_markdown(w) for w in f.where]} for f in entry.formulas]
         extra: dict[str, Any] = {}
@@ -313,9 +319,9 @@ class SiteBuilder:
         return {"title": "Bibliography", "entries": items}
 
     def _accuracy(self) -> dict[str, Any]:
-        from ..calc.accuracy import summary
+        from ..calc.accuracy import compare_cached, summary
 
-        comparisons = _cached_comparisons(self.kb)
+        comparisons = compare_cached(self.kb)  # shared with the tables, kept across preview rebuilds
         rows = []
         for c in comparisons:
             m = c.measurement
@@ -520,26 +526,6 @@ class _Cite:
     source: str
     locator: str | None
     note: str | None = None
-
-
-_ACCURACY_CACHE: dict[str, list] = {}
-
-
-def _cached_comparisons(kb: KnowledgeBase) -> list:
-    """Accuracy comparisons, recomputed only when the models, GPUs, formats or the
-    measurements change (a preview rebuild after editing prose skips the simulations)."""
-    from ..calc.accuracy import MEASUREMENTS, compare
-
-    digest = hashlib.sha256(MEASUREMENTS.read_bytes())
-    for kind in ("models", "gpus", "formats"):
-        for eid, entry in sorted(kb.kind(kind).items()):
-            digest.update(eid.encode())
-            digest.update(entry.model_dump_json().encode())
-    key = digest.hexdigest()
-    if key not in _ACCURACY_CACHE:
-        _ACCURACY_CACHE.clear()
-        _ACCURACY_CACHE[key] = compare(kb)
-    return _ACCURACY_CACHE[key]
 
 
 def build_site(kb: KnowledgeBase, out: Path) -> None:

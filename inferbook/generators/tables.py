@@ -146,10 +146,10 @@ def roofline_table(kb: KnowledgeBase) -> list[Row]:
 
 def accuracy_table(kb: KnowledgeBase) -> list[Row]:
     """Every published measurement next to the calculators' prediction."""
-    from ..calc.accuracy import TOLERANCE, compare
+    from ..calc.accuracy import TOLERANCE, compare_cached
 
     rows = []
-    for c in compare(kb):
+    for c in compare_cached(kb):
         m = c.measurement
         rows.append({"id": m.id, "kind": m.kind, "model": m.model, "gpu": m.gpu, "gpu_count": m.gpu_count,
                      "engine": m.engine, "engine_version": m.engine_version, "measured": m.value, "unit": m.unit,

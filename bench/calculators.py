@@ -1,0 +1,62 @@
+"""Calculator benchmarks: the continuous-batching simulator at 1k, 10k and 100k
+requests, and the tables build (`inferbook build tables`) table by table."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from bench.util import Row, fmt_s
+
+SIM_SIZES = (1_000, 10_000, 100_000)
+
+
+def simulator_rates(kb, sizes: tuple[int, ...] = SIM_SIZES) -> list[Row]:
+    """Llama 3.1 8B on one H100 SXM in BF16, Poisson arrivals at 20 requests/s, lognormal lengths."""
+    from inferbook.calc.capacity import capacity
+    from inferbook.calc.roofline import Roofline, step_model
+    from inferbook.calc.simulator import Lengths, Request, SimConfig, simulate, workload
+
+    model, gpu, fmt = kb.models["llama-3.1-8b-instruct"], kb.gpus["h100-sxm"], kb.formats["bf16"]
+    cap = capacity(model.architecture, gpu, fmt)
+    step = step_model(Roofline(model.architecture, gpu, fmt))
+    rows: list[Row] = []
+    for n in sizes:
+        reqs = workload(n, 20.0, Lengths("lognormal", mean=1000, high=8000),
+                        Lengths("lognormal", mean=250, high=2000), seed=1)
+        took = math.inf
+        for _ in range(3):
+            start = time.perf_counter()
+            result = simulate(reqs, step, SimConfig(kv_capacity_tokens=cap.kv_tokens))
+            took = min(took, time.perf_counter() - start)
+        rows.append((f"simulator, continuous batching, {n:,} requests (best of 3)",
+                     f"{n / took:,.0f} requests/s ({fmt_s(took)}, {len(result.step_durations):,} steps, "
+                     f"{result.preemptions:,} preemptions)"))
+    # the offline case of the accuracy table: every request queued at once, KV cache full, many preemptions
+    offline = [Request(i, 0.0, 1000, 1000) for i in range(2_000)]
+    took = math.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        result = simulate(offline, step, SimConfig(max_batch=2048, kv_capacity_tokens=cap.kv_tokens))
+        took = min(took, time.perf_counter() - start)
+    rows.append(("simulator, 2,000 requests queued at once (offline throughput, best of 3)",
+                 f"{len(offline) / took:,.0f} requests/s ({fmt_s(took)}, {result.preemptions:,} preemptions)"))
+    return rows
+
+
+def tables(kb) -> list[Row]:
+    """Each table of `inferbook build tables` computed on its own (accuracy cache empty)."""
+    from bench.stages import _cold
+    from inferbook.generators.tables import TABLES
+
+    rows: list[Row] = []
+    total = 0.0
+    for name, make in TABLES.items():
+        _cold()
+        start = time.perf_counter()
+        made = make(kb)
+        took = time.perf_counter() - start
+        total += took
+        rows.append((f"table {name} ({len(made):,} rows)", fmt_s(took)))
+    rows.append(("tables: all rows computed (before JSON/CSV writing)", fmt_s(total)))
+    return rows
