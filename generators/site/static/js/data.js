@@ -81,3 +81,32 @@ export function wireForm(form, update, { runNow = true } = {}) {
   form.addEventListener("submit", (e) => e.preventDefault());
   if (runNow) update();
 }
+
+/** The form, output lookup, error display and data of one tool on the page, or null when
+ * the tool's form is missing or its data cannot be loaded (the error is then shown). */
+export async function startTool(root, name) {
+  const form = root.querySelector(`form[data-tool='${name}']`);
+  if (!form) return null;
+  const out = (key) => root.querySelector(`[data-out="${key}"]`);
+  const fail = (err) => {
+    out("error").textContent = `Cannot compute: ${err.message || err}`;
+    out("error").hidden = false;
+    form.dataset.ready = "false";
+    root.querySelector(".tool-output").classList.add("stale");
+  };
+  try {
+    return { form, out, fail, data: await loadData("tools-data.json") };
+  } catch (err) {
+    fail(err);
+    return null;
+  }
+}
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** An SVG element with the given attributes (charts are built with the DOM, no inline markup). */
+export function svgEl(name, attrs = {}) {
+  const el = document.createElementNS(SVG_NS, name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  return el;
+}

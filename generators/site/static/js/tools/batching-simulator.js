@@ -1,18 +1,11 @@
 // Batching strategy simulator: static, dynamic and continuous batching of a seeded workload on the roofline model.
 import { capacity, nativeGroups, Roofline, simSummary, simulate, stepModel, workload } from "../calc.js";
-import { fillSelect, fmt, loadData, mountTool, wireForm } from "../data.js";
+import { fillSelect, fmt, loadData, mountTool, svgEl, wireForm } from "../data.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const POLICIES = ["continuous", "dynamic", "static"];
 const LABELS = { continuous: "Continuous", dynamic: "Dynamic", static: "Static" };
 const MAX_REQUESTS = 3000;
 const BINS = 160;
-
-function svgEl(name, attrs = {}) {
-  const el = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  return el;
-}
 
 function formatOptions(data) {
   const fmts = Object.values(data.formats).filter((f) => f.used_for.includes("weights"))

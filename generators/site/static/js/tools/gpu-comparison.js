@@ -1,6 +1,6 @@
 // GPU comparison: a filterable accelerator table and the model x GPU matrix of the fewest GPUs that serve a load.
 import { minGpus, nativeGroups } from "../calc.js";
-import { fillSelect, fmt, loadData, mountTool, siteRoot, wireForm } from "../data.js";
+import { fillSelect, fmt, mountTool, siteRoot, startTool, wireForm } from "../data.js";
 
 const POPULAR = ["llama-3.1-8b-instruct", "qwen3-8b", "gemma-3-27b-it", "qwen3-32b", "llama-3.3-70b-instruct",
   "gpt-oss-120b", "qwen3-235b-a22b-thinking-2507", "deepseek-v3"];
@@ -79,22 +79,9 @@ function matrix(gpus, models, data, choice, context, conc, kvBits) {
 }
 
 async function init(root) {
-  const form = root.querySelector("form[data-tool='gpu-comparison']");
-  if (!form) return;
-  const out = (name) => root.querySelector(`[data-out="${name}"]`);
-  const fail = (err) => {
-    out("error").textContent = `Cannot compute: ${err.message || err}`;
-    out("error").hidden = false;
-    form.dataset.ready = "false";
-    root.querySelector(".tool-output").classList.add("stale");
-  };
-  let data;
-  try {
-    data = await loadData("tools-data.json");
-  } catch (err) {
-    fail(err);
-    return;
-  }
+  const tool = await startTool(root, "gpu-comparison");
+  if (!tool) return;
+  const { form, out, fail, data } = tool;
   const f = form.elements;
   const all = Object.values(data.gpus);
   const vendors = [...new Set(all.map((g) => g.vendor))].sort();

@@ -1,6 +1,6 @@
 // GPU memory and fit: per-GPU memory breakdown (vLLM's accounting via capacity()) and the GPU configurations that fit.
 import { capacity, fitOptions, kvBytes, maxConcurrency, nativeGroups } from "../calc.js";
-import { fillSelect, fmt, GIB, loadData, mountTool, siteRoot, wireForm } from "../data.js";
+import { fillSelect, fmt, GIB, mountTool, siteRoot, startTool, wireForm } from "../data.js";
 
 const TOP = 15;
 const NEAR = 5;
@@ -65,22 +65,9 @@ function bar(container, segments, total) {
 }
 
 async function init(root) {
-  const form = root.querySelector("form[data-tool='memory-fit']");
-  if (!form) return;
-  const out = (name) => root.querySelector(`[data-out="${name}"]`);
-  const fail = (err) => {
-    out("error").textContent = `Cannot compute: ${err.message || err}`;
-    out("error").hidden = false;
-    form.dataset.ready = "false";
-    root.querySelector(".tool-output").classList.add("stale");
-  };
-  let data;
-  try {
-    data = await loadData("tools-data.json");
-  } catch (err) {
-    fail(err);
-    return;
-  }
+  const tool = await startTool(root, "memory-fit");
+  if (!tool) return;
+  const { form, out, fail, data } = tool;
   const f = form.elements;
   const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
   const gpus = Object.values(data.gpus).sort((a, b) => a.title.localeCompare(b.title));

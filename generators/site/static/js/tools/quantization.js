@@ -1,6 +1,6 @@
 // Quantization impact: weight memory per format and KV-cache memory per data type, with each format's handbook entry.
 import { kvBytes, kvBytesPerToken, nativeWeightBytes, weightBytes } from "../calc.js";
-import { fillSelect, fmt, GIB, loadData, mountTool, siteRoot, wireForm } from "../data.js";
+import { fillSelect, fmt, GIB, mountTool, siteRoot, startTool, wireForm } from "../data.js";
 
 function headed(headers) {
   const t = document.createElement("table");
@@ -56,22 +56,9 @@ function qualityCell(tr, f) {
 }
 
 async function init(root) {
-  const form = root.querySelector("form[data-tool='quantization']");
-  if (!form) return;
-  const out = (name) => root.querySelector(`[data-out="${name}"]`);
-  const fail = (err) => {
-    out("error").textContent = `Cannot compute: ${err.message || err}`;
-    out("error").hidden = false;
-    form.dataset.ready = "false";
-    root.querySelector(".tool-output").classList.add("stale");
-  };
-  let data;
-  try {
-    data = await loadData("tools-data.json");
-  } catch (err) {
-    fail(err);
-    return;
-  }
+  const tool = await startTool(root, "quantization");
+  if (!tool) return;
+  const { form, out, fail, data } = tool;
   const f = form.elements;
   const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
   const params = new URLSearchParams(location.search);

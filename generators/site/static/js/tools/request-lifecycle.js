@@ -1,20 +1,13 @@
 // Request lifecycle: tokenize, queue, prefill, decode and detokenize one request on the roofline model.
 import { nativeGroups, Roofline } from "../calc.js";
-import { fillSelect, fmt, loadData, mountTool, wireForm } from "../data.js";
+import { fillSelect, fmt, mountTool, startTool, svgEl, wireForm } from "../data.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 800;
 
 /** Seconds as "12.3 ms" or "1.234 s". */
 function dur(s) {
   if (!Number.isFinite(s)) return "–";
   return s < 1 ? `${fmt(s * 1e3, 2)} ms` : `${fmt(s, 3)} s`;
-}
-
-function svgEl(name, attrs = {}) {
-  const el = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  return el;
 }
 
 /** Weight-format choices: the released checkpoint, then every weight format. */
@@ -111,22 +104,9 @@ function phaseTable(rows) {
 }
 
 async function init(root) {
-  const form = root.querySelector("form[data-tool='request-lifecycle']");
-  if (!form) return;
-  const out = (name) => root.querySelector(`[data-out="${name}"]`);
-  const fail = (err) => {
-    out("error").textContent = `Cannot compute: ${err.message || err}`;
-    out("error").hidden = false;
-    form.dataset.ready = "false";
-    root.querySelector(".tool-output").classList.add("stale");
-  };
-  let data;
-  try {
-    data = await loadData("tools-data.json");
-  } catch (err) {
-    fail(err);
-    return;
-  }
+  const tool = await startTool(root, "request-lifecycle");
+  if (!tool) return;
+  const { form, out, fail, data } = tool;
   const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
   const params = new URLSearchParams(location.search);
   const pick = (key, fallback, pool) => (pool[params.get(key)] ? params.get(key) : pool[fallback] ? fallback

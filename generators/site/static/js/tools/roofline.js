@@ -3,17 +3,10 @@
 import {
   costPerMillionTokens, nativeGroups, prefixCacheSavings, ridgePoint, Roofline, speculativeSpeedup,
 } from "../calc.js";
-import { fillSelect, fmt, loadData, mountTool, wireForm } from "../data.js";
+import { fillSelect, fmt, mountTool, startTool, svgEl, wireForm } from "../data.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const MAX_BATCH = 512;
 const TABLE_BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
-
-function svgEl(name, attrs = {}) {
-  const el = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  return el;
-}
 
 function dur(s) {
   return s < 1 ? `${fmt(s * 1e3, 2)} ms` : `${fmt(s, 3)} s`;
@@ -121,22 +114,9 @@ function batchTable(r, context) {
 }
 
 async function init(root) {
-  const form = root.querySelector("form[data-tool='roofline']");
-  if (!form) return;
-  const out = (name) => root.querySelector(`[data-out="${name}"]`);
-  const fail = (err) => {
-    out("error").textContent = `Cannot compute: ${err.message || err}`;
-    out("error").hidden = false;
-    form.dataset.ready = "false";
-    root.querySelector(".tool-output").classList.add("stale");
-  };
-  let data;
-  try {
-    data = await loadData("tools-data.json");
-  } catch (err) {
-    fail(err);
-    return;
-  }
+  const tool = await startTool(root, "roofline");
+  if (!tool) return;
+  const { form, out, fail, data } = tool;
   const f = form.elements;
   const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
   const gpus = rooflineGpus(data);
