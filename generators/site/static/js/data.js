@@ -37,27 +37,30 @@ export function fillSelect(select, options, selected) {
   }));
 }
 
-/** Build a table from header strings and rows of cell strings. */
-export function table(headers, rows) {
+/** A <table> with one header row of `headers` (cells scoped as column headers). */
+export function headed(headers) {
   const t = document.createElement("table");
   const head = t.createTHead().insertRow();
   for (const h of headers) {
     const th = document.createElement("th");
     th.scope = "col";
     th.textContent = h;
-    head.appendChild(th);
-  }
-  const body = t.createTBody();
-  for (const row of rows) {
-    const tr = body.insertRow();
-    row.forEach((cell, i) => {
-      const td = i === 0 ? document.createElement("th") : document.createElement("td");
-      if (i === 0) td.scope = "row";
-      td.textContent = cell;
-      tr.appendChild(td);
-    });
+    head.append(th);
   }
   return t;
+}
+
+/** Weight-format choices: the released checkpoint, then every weight format, widest first. */
+export function formatOptions(data) {
+  const fmts = Object.values(data.formats).filter((f) => f.used_for.includes("weights"))
+    .sort((a, b) => b.effective_bits_per_weight - a.effective_bits_per_weight || a.id.localeCompare(b.id));
+  return [{ value: "native", label: "Released checkpoint" }, ...fmts.map((f) => ({ value: f.id, label: f.title }))];
+}
+
+/** GPUs with a dense 16-bit throughput (the roofline needs one), by title. */
+export function rooflineGpus(data) {
+  return Object.values(data.gpus).filter((g) => g.dense && (g.dense.bf16_tflops || g.dense.fp16_tflops))
+    .sort((a, b) => a.title.localeCompare(b.title));
 }
 
 /** Run `init(root)` for every copy of the tool `name` on the page (its own page or a

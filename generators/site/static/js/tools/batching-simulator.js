@@ -1,22 +1,11 @@
 // Batching strategy simulator: static, dynamic and continuous batching of a seeded workload on the roofline model.
 import { capacity, nativeGroups, Roofline, simSummary, simulate, stepModel, workload } from "../calc.js";
-import { fillSelect, fmt, loadData, mountTool, svgEl, wireForm } from "../data.js";
+import { fillSelect, fmt, formatOptions, loadData, mountTool, rooflineGpus, svgEl, wireForm } from "../data.js";
 
 const POLICIES = ["continuous", "dynamic", "static"];
 const LABELS = { continuous: "Continuous", dynamic: "Dynamic", static: "Static" };
 const MAX_REQUESTS = 3000;
 const BINS = 160;
-
-function formatOptions(data) {
-  const fmts = Object.values(data.formats).filter((f) => f.used_for.includes("weights"))
-    .sort((a, b) => b.effective_bits_per_weight - a.effective_bits_per_weight || a.id.localeCompare(b.id));
-  return [{ value: "native", label: "Released checkpoint" }, ...fmts.map((f) => ({ value: f.id, label: f.title }))];
-}
-
-function rooflineGpus(data) {
-  return Object.values(data.gpus).filter((g) => g.dense && (g.dense.bf16_tflops || g.dense.fp16_tflops))
-    .sort((a, b) => a.title.localeCompare(b.title));
-}
 
 /** Time-averaged number of requests generating (first token .. finish) and waiting (arrival .. first token) per bin. */
 function occupancy(records, end) {

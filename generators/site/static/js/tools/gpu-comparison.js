@@ -1,6 +1,6 @@
 // GPU comparison: a filterable accelerator table and the model x GPU matrix of the fewest GPUs that serve a load.
 import { minGpus, nativeGroups } from "../calc.js";
-import { fillSelect, fmt, mountTool, siteRoot, startTool, wireForm } from "../data.js";
+import { fillSelect, fmt, headed, mountTool, siteRoot, startTool, wireForm } from "../data.js";
 
 const POPULAR = ["llama-3.1-8b-instruct", "qwen3-8b", "gemma-3-27b-it", "qwen3-32b", "llama-3.3-70b-instruct",
   "gpt-oss-120b", "qwen3-235b-a22b-thinking-2507", "deepseek-v3"];
@@ -14,18 +14,6 @@ const COLUMNS = [
   ["fp4", "FP4", (g) => value(g.dense?.fp4_tflops), 1],
   ["tdp", "TDP (W)", (g) => value(g.tdp_w), 0],
 ];
-
-function headed(headers) {
-  const t = document.createElement("table");
-  const head = t.createTHead().insertRow();
-  for (const h of headers) {
-    const th = document.createElement("th");
-    th.scope = "col";
-    th.textContent = h;
-    head.append(th);
-  }
-  return t;
-}
 
 function gpuHead(tr, gpu) {
   const th = document.createElement("th");

@@ -1,6 +1,6 @@
 // Latency metrics playground: TTFT, TPOT, ITL, E2E latency, percentiles, throughput and goodput of edited requests.
 import { summarize } from "../calc.js";
-import { fmt, mountTool, wireForm } from "../data.js";
+import { fmt, headed, mountTool, wireForm } from "../data.js";
 
 const SAMPLES = {
   requests: `# arrival, first token, finish, input tokens, output tokens (seconds)
@@ -76,18 +76,6 @@ function cell(tr, text, out, value) {
     td.dataset.value = String(value);
   }
   return td;
-}
-
-function headed(headers) {
-  const t = document.createElement("table");
-  const head = t.createTHead().insertRow();
-  for (const h of headers) {
-    const th = document.createElement("th");
-    th.scope = "col";
-    th.textContent = h;
-    head.append(th);
-  }
-  return t;
 }
 
 function summaryTable(s) {

@@ -1,29 +1,16 @@
 // GPU memory and fit: per-GPU memory breakdown (vLLM's accounting via capacity()) and the GPU configurations that fit.
 import { capacity, fitOptions, kvBytes, maxConcurrency, nativeGroups } from "../calc.js";
-import { fillSelect, fmt, GIB, mountTool, siteRoot, startTool, wireForm } from "../data.js";
+import { fillSelect, fmt, formatOptions, GIB, headed, mountTool, siteRoot, startTool, wireForm } from "../data.js";
 
 const TOP = 15;
 const NEAR = 5;
-
-function formatOptions(data) {
-  const fmts = Object.values(data.formats).filter((f) => f.used_for.includes("weights"))
-    .sort((a, b) => b.effective_bits_per_weight - a.effective_bits_per_weight || a.id.localeCompare(b.id));
-  return [{ value: "native", label: "Released checkpoint" }, ...fmts.map((f) => ({ value: f.id, label: f.title }))];
-}
 
 function gib(bytes, digits = 2) {
   return `${fmt(bytes / GIB, digits)} GiB`;
 }
 
 function table(headers, rows) {
-  const t = document.createElement("table");
-  const head = t.createTHead().insertRow();
-  for (const h of headers) {
-    const th = document.createElement("th");
-    th.scope = "col";
-    th.textContent = h;
-    head.append(th);
-  }
+  const t = headed(headers);
   const body = t.createTBody();
   for (const row of rows) {
     const tr = body.insertRow();

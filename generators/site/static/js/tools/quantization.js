@@ -1,18 +1,6 @@
 // Quantization impact: weight memory per format and KV-cache memory per data type, with each format's handbook entry.
 import { kvBytes, kvBytesPerToken, nativeWeightBytes, weightBytes } from "../calc.js";
-import { fillSelect, fmt, GIB, mountTool, siteRoot, startTool, wireForm } from "../data.js";
-
-function headed(headers) {
-  const t = document.createElement("table");
-  const head = t.createTHead().insertRow();
-  for (const h of headers) {
-    const th = document.createElement("th");
-    th.scope = "col";
-    th.textContent = h;
-    head.append(th);
-  }
-  return t;
-}
+import { fillSelect, fmt, GIB, headed, mountTool, siteRoot, startTool, wireForm } from "../data.js";
 
 /** A cell with a number, a bar below it and the raw value for tests. */
 function sizeCell(tr, bytes, max, out) {

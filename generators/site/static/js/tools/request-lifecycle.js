@@ -1,6 +1,6 @@
 // Request lifecycle: tokenize, queue, prefill, decode and detokenize one request on the roofline model.
 import { nativeGroups, Roofline } from "../calc.js";
-import { fillSelect, fmt, mountTool, startTool, svgEl, wireForm } from "../data.js";
+import { fillSelect, fmt, formatOptions, mountTool, rooflineGpus, startTool, svgEl, wireForm } from "../data.js";
 
 const WIDTH = 800;
 
@@ -8,19 +8,6 @@ const WIDTH = 800;
 function dur(s) {
   if (!Number.isFinite(s)) return "–";
   return s < 1 ? `${fmt(s * 1e3, 2)} ms` : `${fmt(s, 3)} s`;
-}
-
-/** Weight-format choices: the released checkpoint, then every weight format. */
-function formatOptions(data) {
-  const fmts = Object.values(data.formats).filter((f) => f.used_for.includes("weights"))
-    .sort((a, b) => b.effective_bits_per_weight - a.effective_bits_per_weight || a.id.localeCompare(b.id));
-  return [{ value: "native", label: "Released checkpoint" }, ...fmts.map((f) => ({ value: f.id, label: f.title }))];
-}
-
-/** GPUs with a dense 16-bit throughput (the roofline needs one). */
-function rooflineGpus(data) {
-  return Object.values(data.gpus).filter((g) => g.dense && (g.dense.bf16_tflops || g.dense.fp16_tflops))
-    .sort((a, b) => a.title.localeCompare(b.title));
 }
 
 /** One lane of the timeline: `phases` laid end to end over `total` seconds, starting at y. */

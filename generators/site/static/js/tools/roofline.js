@@ -3,24 +3,13 @@
 import {
   costPerMillionTokens, nativeGroups, prefixCacheSavings, ridgePoint, Roofline, speculativeSpeedup,
 } from "../calc.js";
-import { fillSelect, fmt, mountTool, startTool, svgEl, wireForm } from "../data.js";
+import { fillSelect, fmt, formatOptions, mountTool, rooflineGpus, startTool, svgEl, wireForm } from "../data.js";
 
 const MAX_BATCH = 512;
 const TABLE_BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
 function dur(s) {
   return s < 1 ? `${fmt(s * 1e3, 2)} ms` : `${fmt(s, 3)} s`;
-}
-
-function formatOptions(data) {
-  const fmts = Object.values(data.formats).filter((f) => f.used_for.includes("weights"))
-    .sort((a, b) => b.effective_bits_per_weight - a.effective_bits_per_weight || a.id.localeCompare(b.id));
-  return [{ value: "native", label: "Released checkpoint" }, ...fmts.map((f) => ({ value: f.id, label: f.title }))];
-}
-
-function rooflineGpus(data) {
-  return Object.values(data.gpus).filter((g) => g.dense && (g.dense.bf16_tflops || g.dense.fp16_tflops))
-    .sort((a, b) => a.title.localeCompare(b.title));
 }
 
 function niceStep(max, ticks) {
