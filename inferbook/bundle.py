@@ -6,25 +6,26 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .api import knowledge_base_from
-from .graph import collect_edges
-from .loader import load_folders
+from .api import validate
+from .diagnostics import KnowledgeBaseError
 
 
 def bundle_json(kb_dir: Path) -> str:
-    """The bundle text for the knowledge base in ``kb_dir``; raises if it is invalid."""
-    result = load_folders([kb_dir])
-    kb = knowledge_base_from(result)  # raises KnowledgeBaseError on any error
-    edges, _ = collect_edges(result.entries)
+    """The bundle text for the knowledge base in ``kb_dir``; raises KnowledgeBaseError when
+    the full validation (schema, graph, expressions and links) finds an error."""
+    checked = validate(kb_dir)
+    if not checked.ok or checked.kb is None:
+        raise KnowledgeBaseError(checked.errors)
+    kb = checked.kb
     entries = [
         {"id": eid, "kind": le.kind, "json": le.entry.model_dump_json(exclude_defaults=True)}
-        for eid, le in sorted(result.entries.items())
+        for eid, le in sorted(checked.result.entries.items())
     ]
     payload = {
         "data_version": kb.data_version,
         "data_date": kb.data_date,
         "entries": entries,
-        "edges": [[e.source, e.target, e.type] for e in edges],
+        "edges": [list(edge) for edge in kb._edges],  # resolved once, by the validation
     }
     return json.dumps(payload, separators=(",", ":"), sort_keys=True)
 
