@@ -4,6 +4,7 @@ nothing found, 2 usage error."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -222,6 +223,27 @@ def cmd_version(args: argparse.Namespace) -> int:
     return 0
 
 
+# provenance -------------------------------------------------------------------
+def cmd_provenance(args: argparse.Namespace) -> int:
+    from .provenance import all_number_sources, number_sources, provenance_report
+
+    kb = _kb(args)
+    if not args.ids and not args.json and not args.secondary:
+        _out(provenance_report(kb))
+        return 0
+    rows = [r for i in args.ids for r in number_sources(kb, i)] if args.ids else all_number_sources(kb)
+    if args.secondary:
+        rows = [r for r in rows if r.secondary]
+    if args.json:
+        _json([dataclasses.asdict(r) for r in rows])
+        return 0
+    for r in rows:
+        mark = " (secondary)" if r.secondary else ""
+        alt = f", {r.alternatives} alternative(s)" if r.alternatives else ""
+        _out(f"{r.entry_id:32s} {r.field:34s} {r.value:>12g}  {r.source_id}{mark}{alt}")
+    return 0
+
+
 # parser -----------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -279,6 +301,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .serve import add_serve_parser
     add_serve_parser(sub, common)
+
+    p = sub.add_parser("provenance", parents=[common],
+                       help="which source vouches for each number of GPUs, models, formats and frameworks")
+    p.add_argument("ids", nargs="*", help="entry ids or aliases (default: a summary of every entry)")
+    p.add_argument("--secondary", action="store_true", help="only numbers that rest on secondary sources")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_provenance)
 
     p = sub.add_parser("schema", help="export the JSON Schema of every kind")
     p.add_argument("--out", metavar="DIR", help="folder (default: the project's schema/)")

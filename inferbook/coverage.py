@@ -3,44 +3,68 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
 from .kb import KnowledgeBase
+from .schema.base import Quantity
 
 
-def _leaf_fields(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, bool]]:
-    for name, info in type(model).model_fields.items():
-        value = getattr(model, name)
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    """The nested schema model a field holds (``X`` or ``X | None``), unless it is a sourced number."""
+    if get_origin(annotation) is tuple:
+        return None
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel) and not issubclass(candidate, Quantity):
+            return candidate
+    return None
+
+
+def _leaf_fields(model: BaseModel | None, cls: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, bool]]:
+    """(path, filled) for every field of ``cls``, descending into nested groups (dense, moe, ...).
+    A missing group counts as missing every field inside it."""
+    for name, info in cls.model_fields.items():
+        value = getattr(model, name) if model is not None else None
         path = f"{prefix}{name}"
-        annotation = info.annotation
-        nested = isinstance(value, BaseModel) and not hasattr(value, "value")
-        if nested and name in ("dense", "sparse", "interconnect", "features", "architecture", "moe", "mla"):
-            yield path, True
-            yield from _leaf_fields(value, path + ".")
+        sub = _submodel(info.annotation)
+        if sub is not None:
+            yield path, value is not None
+            yield from _leaf_fields(value, sub, path + ".")
         else:
-            filled = value not in (None, (), "") and annotation is not None
-            yield path, filled
+            yield path, value not in (None, (), "")
 
 
 def field_coverage(kb: KnowledgeBase, kind: str) -> dict[str, tuple[int, int]]:
     """Field path -> (entries filling it, entries of the kind)."""
-    entries = list(kb.kind(kind).values())
-    counts: dict[str, int] = {}
-    for entry in entries:
-        for path, filled in _leaf_fields(entry):
-            counts[path] = counts.get(path, 0) + int(filled)
-    return {path: (n, len(entries)) for path, n in counts.items()}
+    missing = missing_by_field(kb, kind)
+    total = len(kb.kind(kind))
+    return {path: (total - len(ids), total) for path, ids in missing.items()}
 
 
-def coverage_report(kb: KnowledgeBase, kinds: tuple[str, ...] = ("gpus", "models", "formats", "frameworks")) -> str:
-    """A plain-text table of fields that some entries leave empty."""
+def missing_by_field(kb: KnowledgeBase, kind: str) -> dict[str, list[str]]:
+    """Field path -> ids of the entries of ``kind`` that leave it empty (sorted)."""
+    missing: dict[str, list[str]] = {}
+    for eid in sorted(kb.kind(kind)):
+        entry = kb.kind(kind)[eid]
+        for path, filled in _leaf_fields(entry, type(entry)):
+            ids = missing.setdefault(path, [])
+            if not filled:
+                ids.append(eid)
+    return missing
+
+
+def coverage_report(kb: KnowledgeBase, kinds: tuple[str, ...] = ("gpus", "models", "formats", "frameworks"),
+                    list_up_to: int = 8) -> str:
+    """A plain-text table of fields that some entries leave empty; when few entries miss a
+    field (at most ``list_up_to``), their ids are listed."""
     lines = []
     for kind in kinds:
-        cov = field_coverage(kb, kind)
+        missing = missing_by_field(kb, kind)
         total = len(kb.kind(kind))
         lines.append(f"{kind} ({total} entries): fields not filled everywhere")
-        for path, (n, m) in sorted(cov.items()):
-            if n < m:
-                lines.append(f"  {path:40s} {n:4d}/{m}")
+        for path, ids in sorted(missing.items()):
+            if ids:
+                where = f"  missing: {', '.join(ids)}" if len(ids) <= list_up_to else ""
+                lines.append(f"  {path:40s} {total - len(ids):4d}/{total}{where}")
     return "\n".join(lines)

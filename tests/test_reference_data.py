@@ -158,3 +158,61 @@ def test_field_coverage_report(kb, capsys):
     with capsys.disabled():
         print("\n" + report)
     assert "gpus (" in report and "models (" in report
+
+
+# dense throughput field -> format ids any of which the GPU must list when it prints that figure
+# (FP32 and FP64 run on plain vector units on many chips, so they are not required)
+THROUGHPUT_FORMATS = {
+    "tf32_tflops": ("tf32",), "bf16_tflops": ("bf16",), "fp16_tflops": ("fp16",),
+    "fp8_tflops": ("fp8-e4m3", "fp8-e5m2"), "fp6_tflops": ("fp6-e2m3", "fp6-e3m2", "mxfp6"),
+    "fp4_tflops": ("fp4-e2m1", "mxfp4", "nvfp4"), "int8_tops": ("int8",), "int4_tops": ("int4",),
+}
+# (gpu, field) -> why the figure is printed but no format is listed
+THROUGHPUT_EXCEPTIONS = {
+    ("gaudi3", "fp8_tflops"): "the sources give an FP8 rate without naming E4M3/E5M2",
+    **{(g, "fp8_tflops"): "AWS quotes configurable FP8 (cFP8) without naming the encodings"
+       for g in ("inferentia2", "trainium", "trainium2")},
+}
+
+
+def test_supported_formats_agree_with_throughput_and_format_entries(kb):
+    """A GPU that prints a throughput figure for a type lists a format of that type, and every
+    format it lists names the GPU's architecture among the generations that run it natively."""
+    bad = []
+    for gid, gpu in kb.gpus.items():
+        for field, ids in THROUGHPUT_FORMATS.items():
+            if getattr(gpu.dense, field) is not None and (gid, field) not in THROUGHPUT_EXCEPTIONS:
+                if not set(ids) & set(gpu.supported_formats):
+                    bad.append(f"{gid}: prints {field} but lists none of {ids}")
+        for fid in gpu.supported_formats:
+            native = kb.formats[fid].native_tensor_core
+            if native and gpu.architecture not in native:
+                bad.append(f"{gid}: lists {fid}, whose native_tensor_core lacks {gpu.architecture}")
+    assert not bad, bad
+    for key in THROUGHPUT_EXCEPTIONS:
+        assert key[0] in kb.gpus and getattr(kb.gpus[key[0]].dense, key[1]) is not None, key
+
+
+# gpu -> why it has no 16-bit dense throughput (the roofline tools skip it)
+NO_THROUGHPUT = {"gh200": "no readable copy of NVIDIA's GH200 throughput table was found (see its notes)"}
+
+
+def test_the_fields_that_drive_calculators_are_filled(kb):
+    """Coverage that the calculators need, checked per entry (the printed report shows the rest)."""
+    for gid, gpu in kb.gpus.items():
+        sixteen = gpu.dense.bf16_tflops or gpu.dense.fp16_tflops
+        if gpu.vendor != "apple" and gid not in NO_THROUGHPUT:  # Apple publishes no GPU TFLOPS
+            assert sixteen is not None, f"{gid}: no 16-bit dense throughput"
+            assert gpu.supported_formats, f"{gid}: no supported formats"
+    for mid, model in kb.models.items():
+        a = model.architecture
+        assert a.head_dim and a.kv_heads and a.layers and a.vocab_size, mid
+        if a.moe is not None:
+            assert model.params_active_b is not None, f"{mid}: MoE without active parameters"
+        if a.moe is None:
+            assert a.intermediate_size, f"{mid}: dense model without intermediate_size"
+        if "sliding" in a.layer_pattern or "local" in a.layer_pattern:
+            assert a.sliding_window, f"{mid}: local layers without a window"
+    for fid, f in kb.formats.items():
+        if f.category in ("float", "microscaling"):
+            assert f.native_tensor_core, f"{fid}: which generations run it natively?"

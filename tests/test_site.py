@@ -275,6 +275,34 @@ def test_hostile_text_renders_escaped(tmp_path: Path) -> None:
     assert not found, "\n".join(found)
 
 
+def test_secondary_sources_are_marked(site: Path) -> None:
+    """Numbers resting on press or catalogue sources carry a visible mark on the spec page,
+    the catalogue and the bibliography; numbers from datasheets do not."""
+    import inferbook
+    from inferbook.generators.site import entry_path
+    from inferbook.provenance import all_number_sources
+
+    kb = inferbook.load()
+    rows = all_number_sources(kb, ("gpus",))
+    flagged = sorted({r.entry_id for r in rows if r.secondary})
+    clean = sorted({r.entry_id for r in rows} - set(flagged))
+    assert flagged and clean
+    for gid in flagged:
+        html = (site / entry_path("gpus", gid)).read_text(encoding="utf-8")
+        marked = html.count('<span class="secondary"')
+        assert marked == sum(1 for r in rows if r.entry_id == gid and r.secondary), gid
+    for gid in clean[:10]:
+        assert 'class="secondary"' not in (site / entry_path("gpus", gid)).read_text(encoding="utf-8"), gid
+    catalog = (site / "catalog" / "gpus.html").read_text(encoding="utf-8")
+    marks = re.findall(r'href="[^"]*gpus/([a-z0-9.-]+)\.html">[^<]*</a> <abbr class="secondary-mark"', catalog)
+    assert sorted(marks) == flagged
+    bib = (site / "bibliography.html").read_text(encoding="utf-8")
+    cited_secondary = {r.source_id for r in all_number_sources(kb) if r.secondary}
+    for sid in cited_secondary:
+        item = re.search(rf'<li id="ref-\d+"[^>]*><a href="[^"]*sources/{re.escape(sid)}\.html">.*?</li>', bib)
+        assert item and 'class="secondary"' in item.group(0), sid
+
+
 def test_works_offline(site: Path) -> None:
     remote: list[str] = []
     for page in _pages(site):

@@ -126,7 +126,8 @@ class SiteBuilder:
         for c in citations:
             src = self.kb.sources[c.source]
             out.append({"n": self.bib_number[src.id], "id": src.id, "title": src.title, "url": src.url,
-                        "locator": c.locator, "note": c.note, "path": entry_path("sources", src.id)})
+                        "locator": c.locator, "note": c.note, "path": entry_path("sources", src.id),
+                        "secondary": src.secondary})
         return out
 
     # pages ---------------------------------------------------------------
@@ -275,14 +276,17 @@ class SiteBuilder:
         return out
 
     def _catalog(self, kind: str) -> dict[str, Any]:
+        from ..provenance import all_number_sources
         from .tables import gpu_table, model_table
 
         rows = gpu_table(self.kb) if kind == "gpus" else model_table(self.kb)
         columns = _CATALOG_COLUMNS[kind]
-        items = [{"path": entry_path(kind, r["id"]), "cells": [r.get(c) for c, _ in columns], "row": r}
-                 for r in rows]
+        secondary = {r.entry_id for r in all_number_sources(self.kb, (kind,)) if r.secondary}
+        items = [{"path": entry_path(kind, r["id"]), "cells": [r.get(c) for c, _ in columns], "row": r,
+                  "secondary": r["id"] in secondary} for r in rows]
         title = "Accelerators" if kind == "gpus" else "Models"
-        return {"title": title, "kind": kind, "columns": columns, "rows": items}
+        return {"title": title, "kind": kind, "columns": columns, "rows": items,
+                "any_secondary": bool(secondary)}
 
     def _glossary(self) -> dict[str, Any]:
         terms = []

@@ -159,9 +159,18 @@ def accuracy_table(kb: KnowledgeBase) -> list[Row]:
     return rows
 
 
+def provenance_table(kb: KnowledgeBase) -> list[Row]:
+    """Every number of the reference data with the source that vouches for it."""
+    from ..provenance import all_number_sources
+
+    return [{"entry": r.entry_id, "field": r.field, "value": _num(r.value, 6), "source": r.source_id,
+             "secondary": r.secondary, "alternatives": r.alternatives} for r in all_number_sources(kb)]
+
+
 TABLES: dict[str, Callable[[KnowledgeBase], list[Row]]] = {
     "gpus": gpu_table, "models": model_table, "kv_cache": kv_table, "weights": weights_table,
     "fit_matrix": fit_matrix, "roofline": roofline_table, "accuracy": accuracy_table,
+    "provenance": provenance_table,
 }
 
 

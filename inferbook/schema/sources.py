@@ -28,5 +28,9 @@ class Source(EntryBase):
     """Publication or revision date, as precise as known."""
     accessed: dt.date
     """Date the content was read for this knowledge base."""
+    secondary: bool = False
+    """True when the document reports another party's figures (press coverage, a third-party spec
+    database, a retailer listing) instead of being the maker's own publication. Numbers that rest on
+    a secondary source are marked on the site and listed by ``inferbook provenance``."""
     notes: NoteText | None = None
     """Revision, version or anything needed to find the same text again."""
