@@ -28,6 +28,8 @@ PARAM_EXCEPTIONS = {
     "kimi-k2-instruct": "card says 1T; the architecture holds 1.026T",
     "olmo-2-1124-13b": "card says 13B; weights hold 13.7B",
     "granite-3.1-8b-instruct": "card says 8B; weights hold 8.17B",
+    "smollm3-3b": "card says 3B; the 3.075B computed matches the 3.08B of the release blog (alternative recorded)",
+    "mistral-nemo-instruct-2407": "card says 12B; the architecture holds 12.25B",
 }
 
 
