@@ -196,7 +196,12 @@ def test_supported_formats_agree_with_throughput_and_format_entries(kb):
 
 
 # gpu -> why it has no 16-bit dense throughput (the roofline tools skip it)
-NO_THROUGHPUT = {"gh200": "no readable copy of NVIDIA's GH200 throughput table was found (see its notes)"}
+NO_THROUGHPUT = {
+    "gh200": "no readable copy of NVIDIA's GH200 throughput table was found (see its notes)",
+    "rtx-6000-ada": "NVIDIA's datasheet prints only sparse FP8 tensor TFLOPS (dense FP8 recorded)",
+    **{g: "NVIDIA quotes 'AI TOPS' without data type or sparsity; only the FP32 shader rate is sourced"
+       for g in ("rtx-3060-12gb", "rtx-4060-ti-16gb", "rtx-5060-ti-16gb")},
+}
 
 
 def test_the_fields_that_drive_calculators_are_filled(kb):
