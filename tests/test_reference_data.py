@@ -8,7 +8,7 @@ import pytest
 
 import inferbook
 from inferbook.calc import count_params
-from inferbook.coverage import coverage_report
+from inferbook.coverage import coverage_report, missing_by_field
 
 # model id -> why the computed total differs from the stated one by more than 2%
 PARAM_EXCEPTIONS = {
@@ -156,10 +156,21 @@ def test_formats_are_consistent(kb):
 
 
 def test_field_coverage_report(kb, capsys):
+    """The report prints, per kind, each optional field some entries leave empty, and names
+    those entries when there are few; it is printed so a test run shows the gaps."""
     report = coverage_report(kb)
     with capsys.disabled():
         print("\n" + report)
-    assert "gpus (" in report and "models (" in report
+    for kind in ("gpus", "models", "formats", "frameworks"):
+        assert f"{kind} ({len(kb.kind(kind))} entries)" in report
+        for path, ids in missing_by_field(kb, kind).items():
+            if 0 < len(ids) <= 8:
+                assert f"missing: {', '.join(ids)}" in report, path
+            for eid in ids:  # what the report calls missing is really empty
+                value = kb.kind(kind)[eid]
+                for part in path.split("."):
+                    value = getattr(value, part, None) if value is not None else None
+                assert value in (None, (), ""), (eid, path)
 
 
 # dense throughput field -> format ids any of which the GPU must list when it prints that figure
@@ -223,3 +234,52 @@ def test_the_fields_that_drive_calculators_are_filled(kb):
     for fid, f in kb.formats.items():
         if f.category in ("float", "microscaling"):
             assert f.native_tensor_core, f"{fid}: which generations run it natively?"
+
+
+# what the reference-data issue names, by entry id (each must exist; counts are minimums)
+NAMED = {
+    "gpus": (
+        "v100-sxm2-32gb a100-sxm-40gb a100-sxm-80gb a100-pcie-40gb a100-pcie-80gb a10 a10g a30 a40 l4 l40 l40s t4 "
+        "h100-sxm h100-pcie h100-nvl h200-sxm h200-nvl h20 gh200 b200 b300 gb200 gb300 rtx-pro-6000-blackwell "
+        "rtx-6000-ada rtx-a6000 rtx-3090 rtx-4090 rtx-5090 rtx-3060-12gb rtx-4060-ti-16gb rtx-5060-ti-16gb "
+        "mi210 mi250x mi300x mi325x mi355x gaudi2 gaudi3 tpu-v4 tpu-v5e tpu-v5p tpu-v6e tpu-v7 inferentia2 trainium "
+        "apple-m3-max apple-m4-max"),
+    "models": (
+        "llama-2-7b-chat llama-3-8b-instruct llama-3.1-8b-instruct llama-3.2-1b-instruct llama-3.3-70b-instruct "
+        "llama-4-scout-17b-16e-instruct llama-4-maverick-17b-128e-instruct mistral-7b-instruct-v0.3 "
+        "mistral-small-3.1-24b-instruct mistral-large-instruct-2407 mixtral-8x7b-instruct mixtral-8x22b-instruct "
+        "qwen2.5-0.5b-instruct qwen2.5-72b-instruct qwen3-8b qwen3-30b-a3b-thinking-2507 "
+        "qwen3-235b-a22b-thinking-2507 qwen3-next-80b-a3b-thinking deepseek-v2 deepseek-v3 deepseek-r1 "
+        "deepseek-r1-distill-llama-8b deepseek-r1-distill-qwen-32b gemma-2-9b-it gemma-3-27b-it phi-3-mini-4k-instruct "
+        "phi-4 gpt-oss-20b gpt-oss-120b glm-4.5 kimi-k2-instruct minimax-m2 command-r-08-2024 olmo-2-1124-13b "
+        "granite-3.1-8b-instruct smollm3-3b"),
+    "formats": (
+        "fp32 tf32 bf16 fp16 fp8-e4m3 fp8-e5m2 int8 int4 nf4 fp6-e2m3 fp6-e3m2 fp4-e2m1 mxfp8 mxfp6 mxfp4 nvfp4 "
+        "awq-int4 gptq-int4 gguf-q8-0 gguf-q6-k gguf-q5-k-m gguf-q4-k-m gguf-q4-0 gguf-q3-k-m gguf-q2-k"),
+    "frameworks": (
+        "vllm sglang tensorrt-llm tgi llama-cpp ollama lmdeploy mlc-llm max exllamav2 nvidia-dynamo llm-d ray-serve "
+        "triton-inference-server lorax"),
+}
+MINIMUM = {"gpus": 45, "models": 60, "formats": 20, "frameworks": 15}
+
+
+@pytest.mark.parametrize("kind", sorted(NAMED))
+def test_named_entries_exist(kb, kind):
+    missing = [i for i in NAMED[kind].split() if i not in kb.kind(kind)]
+    assert not missing, missing
+    assert len(kb.kind(kind)) >= MINIMUM[kind]
+
+
+ISSUE_FEATURES = ("continuous_batching", "paged_kv_cache", "prefix_caching", "speculative_decoding",
+                  "prefill_decode_disaggregation")
+
+
+def test_frameworks_document_what_the_issue_asks(kb):
+    for fid, f in kb.frameworks.items():
+        assert f.license and f.repository and f.hardware, fid
+        if f.role == "engine":
+            known = [x for x in ISSUE_FEATURES if getattr(f.features, x) is not None]
+            assert len(known) >= 3, f"{fid}: only {known} of the issue's key features documented"
+            assert f.flags, f"{fid}: no flags"
+        documented_true = [x for x in type(f.features).model_fields if getattr(f.features, x)]
+        assert not documented_true or f.flags or f.role == "orchestrator", fid

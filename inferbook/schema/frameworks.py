@@ -11,7 +11,8 @@ from .base import CitationOrId, EntryBase, ShortText, Strict, Url, ref
 
 
 class Features(Strict):
-    """Serving features; true/false where documented, absent where unknown."""
+    """Serving features: true/false where the framework documents them, absent where unknown or where
+    the framework delegates the feature to the engine it runs (an orchestrator over vLLM, say)."""
 
     continuous_batching: bool | None = None
     paged_kv_cache: bool | None = None
