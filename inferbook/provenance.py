@@ -38,7 +38,7 @@ class NumberSource:
     """How many other published values are recorded for the same number."""
 
 
-def _fallback_source(entry: BaseModel, path: str) -> str | None:
+def fallback_source(entry: BaseModel, path: str) -> str | None:
     """The source that cites a number which names none itself."""
     if path.startswith("architecture.") and getattr(entry, "config_source", None):
         return entry.config_source
@@ -68,7 +68,7 @@ def entry_number_sources(entry: BaseModel, sources: Mapping[str, Source]) -> lis
     rows = []
     for path, value, quantity in _numbers(entry):
         own = quantity.source if quantity is not None else None
-        source_id = own or _fallback_source(entry, path)
+        source_id = own or fallback_source(entry, path)
         source = sources.get(source_id) if source_id else None
         rows.append(NumberSource(
             entry_id=entry.id, field=path, value=value, source_id=source_id,  # type: ignore[attr-defined]

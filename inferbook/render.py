@@ -52,8 +52,10 @@ def _safe_href(url: str) -> bool:
     return scheme is None or scheme.group(1).lower() in SAFE_SCHEMES
 
 
+@functools.lru_cache(maxsize=4096)
 def latex_to_mathml(latex: str, display: bool = False) -> str:
-    """MathML for a LaTeX formula; on a conversion failure, the source as code."""
+    """MathML for a LaTeX formula; on a conversion failure, the source as code.
+    Cached: a rebuild (``inferbook serve``) converts only formulas it has not seen."""
     try:
         mathml = latex2mathml.converter.convert(latex.strip(), display="block" if display else "inline")
     except Exception:  # latex2mathml raises many types; show the source instead

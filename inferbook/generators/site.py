@@ -29,6 +29,7 @@ from ..expressions import Evaluator
 from ..jsonschema import schema_text
 from ..kb import KnowledgeBase
 from ..paths import generators_dir
+from ..provenance import all_number_sources, fallback_source
 from ..render import inline_markdown, latex_to_mathml, markdown_to_html, resolve_entry_links
 from ..schema import KINDS, Quantity
 from ..version import __version__
@@ -89,9 +90,7 @@ class SiteBuilder:
         self.evaluator = Evaluator(kb)
         self.edit_url_base = edit_url_base
         templates = generators_dir() / "site" / "templates"
-        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=True,
-                                      undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-        self.env.filters["num"] = _num
+        self.env = _environment(str(templates))
         self.bib_number = {sid: i + 1 for i, sid in enumerate(sorted(kb.sources, key=self._source_sort))}
 
     # helpers -------------------------------------------------------------
@@ -276,7 +275,6 @@ class SiteBuilder:
         return out
 
     def _catalog(self, kind: str) -> dict[str, Any]:
-        from ..provenance import all_number_sources
         from .tables import gpu_table, model_table
 
         rows = gpu_table(self.kb) if kind == "gpus" else model_table(self.kb)
@@ -464,11 +462,11 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _spec_rows(model: BaseModel, builder: SiteBuilder, prefix: str = "",
-               primary: str | None = None) -> Iterable[dict[str, Any]]:
+               root: BaseModel | None = None) -> Iterable[dict[str, Any]]:
     """Rows of a spec table: label, value, source link and note, for every filled field.
-    Bare numbers are cited by the entry's primary ``source``."""
-    if not prefix:
-        primary = getattr(model, "source", None)
+    Numbers without a source of their own are cited as ``inferbook.provenance`` does:
+    by ``config_source`` under ``architecture``, else by the entry's primary ``source``."""
+    root = root if root is not None else model
     skip = {"id", "title", "aliases", "last_reviewed", "summary", "body", "sources", "notes"}
     for name, info in type(model).model_fields.items():
         if not prefix and name in skip:
@@ -479,14 +477,14 @@ def _spec_rows(model: BaseModel, builder: SiteBuilder, prefix: str = "",
         label = _label(prefix, name)
         desc = (info.description or "").split("\n")[0]
         if isinstance(value, Quantity):
-            cite = value.source or primary
+            cite = value.source or fallback_source(root, prefix + name)
             yield {"label": label, "help": desc, "value": _num(value.value), "note": value.note, "links": None,
                    "source": builder.citations([_Cite(cite, value.locator)])[0] if cite else None,
                    "alternatives": [{"value": _num(a.value), "note": a.note,
                                      "source": builder.citations([_Cite(a.source, None)])[0]}
                                     for a in value.alternatives]}
         elif isinstance(value, BaseModel):
-            yield from _spec_rows(value, builder, prefix + name + ".", primary)
+            yield from _spec_rows(value, builder, prefix + name + ".", root)
         elif isinstance(value, tuple) and value and isinstance(value[0], BaseModel):
             for i, item in enumerate(value):
                 text = ", ".join(f"{k}: {v}" for k, v in item.model_dump(exclude_none=True).items())
@@ -499,8 +497,11 @@ def _spec_rows(model: BaseModel, builder: SiteBuilder, prefix: str = "",
                 if all(isinstance(i, str) and i in builder.kb for i in ids):
                     links = [builder.link(i) for i in ids]
             shown = ", ".join(map(str, value)) if isinstance(value, tuple) else _num(value)
-            yield {"label": label, "help": desc, "value": shown, "links": links, "note": None, "source": None,
-                   "alternatives": []}
+            cite = None
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                cite = fallback_source(root, prefix + name)
+            yield {"label": label, "help": desc, "value": shown, "links": links, "note": None,
+                   "source": builder.citations([_Cite(cite, None)])[0] if cite else None, "alternatives": []}
 
 
 _UNITS = (("_gb_s", " (GB/s)"), ("_gib", " (GiB)"), ("_tflops", " (TFLOPS)"), ("_tops", " (TOPS)"),
@@ -530,6 +531,16 @@ class _Cite:
     source: str
     locator: str | None
     note: str | None = None
+
+
+@functools.lru_cache(maxsize=4)
+def _environment(templates: str) -> jinja2.Environment:
+    """One Jinja environment per template folder, kept across builds so a rebuild reuses
+    compiled templates (auto_reload recompiles a template whose file changed)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=True, auto_reload=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = _num
+    return env
 
 
 def build_site(kb: KnowledgeBase, out: Path) -> None:
