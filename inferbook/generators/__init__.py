@@ -20,6 +20,7 @@ from ..api import KbArg, validate
 from ..diagnostics import KnowledgeBaseError
 from ..kb import KnowledgeBase
 from .notebooks import build_notebooks
+from .output import Manifest, MemoryOutput, SyncResult, sync_folder
 from .pdf import PdfOptions, build_pdf, build_pdf_target
 from .site import build_site
 from .tables import build_tables
@@ -87,3 +88,20 @@ def build(targets: Sequence[str], kb: KbArg = None, out: Path = Path("build"),
             swap_into_place(staging, dest)
             written.append(dest)
     return written
+
+
+def update_site(kb: KbArg = None, out: Path = Path("build"), previous: Manifest | None = None) -> SyncResult:
+    """Rebuild the site in place, writing only the files whose bytes changed.
+
+    The whole site is rendered in memory first, so a failing build changes nothing; then
+    each changed file replaces its old copy by an atomic rename and files no longer produced
+    are deleted. A reader may briefly see old and new pages side by side, which suits a
+    preview server (`inferbook serve`) but not a release build: use `build()` for that.
+    ``previous`` is the manifest the last update returned (read from disk when None)."""
+    checked = validate(kb)
+    if not checked.ok or checked.kb is None:
+        raise KnowledgeBaseError(checked.errors)
+    memory = MemoryOutput()
+    build_site(checked.kb, memory)
+    with build_lock(out):
+        return sync_folder(memory.files, out / "site", previous)

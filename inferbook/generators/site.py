@@ -13,7 +13,6 @@ import functools
 import json
 import math
 import re
-import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from ..provenance import all_number_sources, fallback_source
 from ..render import inline_markdown, latex_to_mathml, markdown_to_html, resolve_entry_links
 from ..schema import KINDS, Quantity
 from ..version import __version__
+from .output import DirOutput, Output
 
 ARTICLE_KINDS = ("concepts", "metrics", "techniques")
 KIND_LABEL = {"chapters": "Chapter", "concepts": "Concept", "metrics": "Metric", "techniques": "Technique",
@@ -338,8 +338,9 @@ class SiteBuilder:
         return {"title": title, "tool": name, "summary": summary}
 
     # writing ---------------------------------------------------------------
-    def write(self, out: Path) -> list[str]:
-        """Render every page into ``out``; return the page paths."""
+    def write(self, out: Path | Output) -> list[str]:
+        """Render every page into ``out`` (a folder or an `Output`); return the page paths."""
+        sink: Output = DirOutput(out) if isinstance(out, Path) else out
         written = []
         for page in self.pages():
             depth = page.path.count("/")
@@ -347,23 +348,18 @@ class SiteBuilder:
             html = self.env.get_template(page.template).render(
                 **page.context, root=root, page_path=page.path, csp=CSP, version=__version__,
                 data_version=self.kb.data_version, data_date=self.kb.data_date, nav_tools=self._tool_list())
-            target = out / page.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(html, encoding="utf-8")
+            sink.text(page.path, html)
             written.append(page.path)
-        self._write_assets(out)
-        self._write_api(out)
-        self._write_search(out)
-        self._write_sources(out)
+        self._write_assets(sink)
+        self._write_api(sink)
+        self._write_search(sink)
+        self._write_sources(sink)
         return written
 
-    def _write_assets(self, out: Path) -> None:
-        static = generators_dir() / "site" / "static"
-        shutil.copytree(static, out / "assets", dirs_exist_ok=True)
+    def _write_assets(self, out: Output) -> None:
+        out.tree("assets", generators_dir() / "site" / "static")
 
-    def _write_api(self, out: Path) -> None:
-        api = out / "api"
-        (api / "schema").mkdir(parents=True, exist_ok=True)
+    def _write_api(self, out: Output) -> None:
         everything: dict[str, Any] = {"package_version": __version__, "data_version": self.kb.data_version,
                                       "data_date": self.kb.data_date, "kinds": {}}
         for kind in KINDS:
@@ -373,10 +369,10 @@ class SiteBuilder:
                 continue
             data = {eid: e.model_dump(mode="json", exclude_defaults=True) for eid, e in sorted(entries.items())}
             everything["kinds"][kind] = data
-            _write_json(api / f"{kind}.json", data)
-            (api / "schema" / f"{kind}.schema.json").write_text(schema_text(kind), encoding="utf-8")
-        _write_json(api / "kb.json", everything)
-        _write_json(out / "assets" / "data" / "tools-data.json", self._tools_data())
+            out.text(f"api/{kind}.json", _json_text(data))
+            out.text(f"api/schema/{kind}.schema.json", schema_text(kind))
+        out.text("api/kb.json", _json_text(everything))
+        out.text("assets/data/tools-data.json", _json_text(self._tools_data()))
 
     def _tools_data(self) -> dict[str, Any]:
         kb = self.kb
@@ -400,7 +396,7 @@ class SiteBuilder:
         return {"data_version": kb.data_version, "models": models, "gpus": gpus, "formats": formats,
                 "kv_dtype_bits": kv_bits}
 
-    def _write_search(self, out: Path) -> None:
+    def _write_search(self, out: Output) -> None:
         docs = []
         for entry in self.kb:
             kind = self.kb.kind_of(entry.id)
@@ -411,9 +407,9 @@ class SiteBuilder:
             docs.append({"id": entry.id, "kind": kind, "label": KIND_LABEL[kind], "title": entry.title,
                          "aliases": list(entry.aliases), "summary": getattr(entry, "summary", None) or "",
                          "path": entry_path(kind, entry.id), "words": " ".join(words[:400])})
-        _write_json(out / "assets" / "data" / "search-index.json", docs)
+        out.text("assets/data/search-index.json", _json_text(docs))
 
-    def _write_sources(self, out: Path) -> None:
+    def _write_sources(self, out: Output) -> None:
         for entry in self.kb:
             kind = self.kb.kind_of(entry.id)
             try:
@@ -421,9 +417,7 @@ class SiteBuilder:
             except KeyError:  # pragma: no cover
                 continue
             if src.exists():
-                target = out / "source" / kind / f"{entry.id}.yaml"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, target)
+                out.copy(f"source/{kind}/{entry.id}.yaml", src)
 
 
 _CATALOG_COLUMNS: dict[str, list[tuple[str, str]]] = {
@@ -456,9 +450,8 @@ def _num(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
-def _write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True), encoding="utf-8")
+def _json_text(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def _spec_rows(model: BaseModel, builder: SiteBuilder, prefix: str = "",
@@ -543,6 +536,6 @@ def _environment(templates: str) -> jinja2.Environment:
     return env
 
 
-def build_site(kb: KnowledgeBase, out: Path) -> None:
-    """Generator entry point: the whole site into ``out``."""
+def build_site(kb: KnowledgeBase, out: Path | Output) -> None:
+    """Generator entry point: the whole site into ``out`` (a folder or an `Output`)."""
     SiteBuilder(kb).write(out)
