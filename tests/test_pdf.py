@@ -4,6 +4,7 @@ Needs Chromium and poppler's pdftotext: missing tools fail in CI and skip elsewh
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
@@ -122,3 +123,16 @@ def test_chapter_pdf_is_reproducible_and_honours_paper(tmp_path, kb):
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
     text = _text(pdf)
     assert all(e.title in text for e in kb.chapter_entries(chapter.id))
+
+
+def test_handbook_is_byte_identical_and_well_formed(handbook, tmp_path):
+    """A second build gives the same bytes; the patched dates and trailer id parse strictly."""
+    again = tmp_path / "again"
+    build(["pdf"], out=again)
+    assert (again / "pdf" / handbook.name).read_bytes() == handbook.read_bytes()
+    reader = pypdf.PdfReader(str(handbook), strict=True)
+    assert reader.metadata["/CreationDate"] == reader.metadata["/ModDate"]
+    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0") or 0)
+    expected = (dt.datetime.fromtimestamp(epoch, dt.UTC) if epoch else dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    assert reader.metadata["/CreationDate"] == expected.strftime("D:%Y%m%d%H%M%S+00'00'")
+    assert len(reader.trailer["/ID"][0]) == 16

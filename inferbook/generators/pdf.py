@@ -195,25 +195,46 @@ def _page_map(book: BookBuilder, outline: list[tuple[int, str, int]]) -> dict[st
     return pages
 
 
+_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:[0-9]{14}[^)]{0,8}\)")
+
+
 def _normalize(pdf_path: Path, title: str, source: str) -> None:
     """Fix metadata dates and the document id (a hash of the book's HTML) so equal
-    input gives equal bytes."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import ArrayObject, ByteStringObject
-
+    input gives equal bytes. Chromium's dates are patched in place with strings of the
+    same length and the id goes into the trailer, after the cross-reference table, so
+    no object moves; when a date has another length, pypdf rewrites the file instead."""
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0") or 0)
     stamp = dt.datetime.fromtimestamp(epoch, dt.UTC) if epoch else dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     date = stamp.strftime("D:%Y%m%d%H%M%S+00'00'")
-    reader = PdfReader(str(pdf_path))
-    writer = PdfWriter(clone_from=reader)
+    digest = hashlib.sha256(source.encode()).hexdigest()[:32].upper()
+    data = pdf_path.read_bytes()
+
+    def fixed(m: re.Match[bytes]) -> bytes:
+        return b"/" + m.group(1) + f" ({date})".encode()
+
+    patched = _DATE.sub(fixed, data)
+    trailer = patched.rfind(b"trailer\n<<")
+    same_length = len(patched) == len(data) and all(
+        len(m.group(0)) == len(fixed(m)) for m in _DATE.finditer(data))
+    if same_length and trailer != -1 and b"/ID" not in patched[trailer:]:
+        at = trailer + len(b"trailer\n<<")
+        pdf_path.write_bytes(patched[:at] + f"/ID [<{digest}> <{digest}>]\n".encode() + patched[at:])
+        return
+    _normalize_with_pypdf(pdf_path, title, date, bytes.fromhex(digest))
+
+
+def _normalize_with_pypdf(pdf_path: Path, title: str, date: str, digest: bytes) -> None:
+    """Slow path: rewrite the whole file with fixed dates and id (about 5 s for the book)."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, ByteStringObject
+
+    writer = PdfWriter(clone_from=PdfReader(str(pdf_path)))
     writer.add_metadata({"/Title": title, "/Producer": f"inferbook {__version__} via Chromium",
                          "/Creator": "inferbook", "/CreationDate": date, "/ModDate": date})
-    digest = hashlib.sha256(source.encode()).digest()[:16]
     writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
     buf = io.BytesIO()
     writer.write(buf)
-    data = buf.getvalue()
-    data = re.sub(rb"/CreationDate \(D:[^)]*\)", f"/CreationDate ({date})".encode(), data)
+    data = re.sub(rb"/CreationDate \(D:[^)]*\)", f"/CreationDate ({date})".encode(), buf.getvalue())
     pdf_path.write_bytes(data)
 
 
