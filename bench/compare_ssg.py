@@ -102,6 +102,7 @@ def inferbook_articles(out: Path) -> int:
     """inferbook's renderer on the exported content only: validate kb/, then write the
     article pages, chapter pages and home page (with the site's assets). Returns pages written."""
     import inferbook
+    from inferbook.generators.output import DirOutput
     from inferbook.generators.site import CSP, Page, SiteBuilder, entry_path
     from inferbook.version import __version__
 
@@ -121,7 +122,7 @@ def inferbook_articles(out: Path) -> int:
         target = out / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
-    builder._write_assets(out)
+    builder._write_assets(DirOutput(out))
     return len(pages)
 
 

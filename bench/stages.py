@@ -73,6 +73,7 @@ def build_stages(quick: bool = False) -> tuple[list[Row], dict[str, float]]:
     import inferbook
     from inferbook.api import _knowledge_base
     from inferbook.generators import TARGETS
+    from inferbook.generators.output import DirOutput
     from inferbook.generators.site import SiteBuilder
     from inferbook.graph import check_graph
     from inferbook.kb import KnowledgeBase
@@ -104,7 +105,7 @@ def build_stages(quick: bool = False) -> tuple[list[Row], dict[str, float]]:
     t_index, _ = _timed(lambda: kb._index)
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "assets" / "data").mkdir(parents=True)
-        t_json, _ = _timed(lambda: SiteBuilder(kb)._write_search(Path(tmp)))
+        t_json, _ = _timed(lambda: SiteBuilder(kb)._write_search(DirOutput(Path(tmp))))
     rows.append((f"search index: in-memory (kb.search), {len(kb)} entries", fmt_s(t_index)))
     rows.append(("search index: site's search-index.json", fmt_s(t_json)))
     seconds["search index"] = t_index + t_json
