@@ -15,6 +15,7 @@ Calls (ids are KB ids):
     active_params_b("model-id")                         parameters per token in billions
     kv_bytes_per_token("model-id", dtype="bf16")        KV bytes one token adds across all layers
     kv_bytes("model-id", tokens=N, dtype="bf16", batch=1, tp=1)   KV bytes of a batch
+    state_bytes("model-id")                             fixed linear-attention state of one sequence
     weight_bytes("model-id", format="bf16", tp=1, pp=1) weight bytes (per GPU when tp/pp > 1);
                                                         no format: the released checkpoint
 Filters:
@@ -150,6 +151,7 @@ class Evaluator:
             "kv_bytes_per_token": self._kv_per_token,
             "kv_bytes": self._kv_bytes,
             "weight_bytes": self._weight_bytes,
+            "state_bytes": self._state_bytes,
         }
 
     def _model(self, model_id: str):
@@ -194,6 +196,12 @@ class Evaluator:
 
         result = kv_bytes(self._model(model_id).architecture, int(tokens), self._bits(dtype), int(batch), int(tp))
         return result.bytes_per_gpu if tp > 1 else result.bytes_unique
+
+    def _state_bytes(self, model_id: str) -> float:
+        """Fixed linear-attention state of one sequence (16-bit), 0 for models without it."""
+        from .calc.kv import state_bytes_per_sequence
+
+        return state_bytes_per_sequence(self._model(model_id).architecture)
 
     def _weight_bytes(self, model_id: str, format: str | None = None, tp: int = 1, pp: int = 1) -> float:
         from .calc import weight_bytes

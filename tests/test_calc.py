@@ -92,6 +92,58 @@ def test_linear_layers_add_no_cache():
     assert count_params(hybrid).approximate
 
 
+QWEN3_NEXT_LIKE = ModelArchitecture.model_validate({  # Qwen/Qwen3-Next-80B-A3B config.json values
+    "layers": 48, "hidden_size": 2048, "attention_heads": 16, "kv_heads": 2, "head_dim": 256,
+    "vocab_size": 151936, "context_length": 262144, "tie_word_embeddings": False, "attention": "gqa",
+    "layer_pattern": ["linear", "linear", "linear", "full"],
+    "linear_attention": {"key_heads": 16, "value_heads": 32, "key_head_dim": 128, "value_head_dim": 128,
+                         "conv_kernel": 4},
+    "moe": {"experts": 512, "experts_per_token": 10, "shared_experts": 1, "expert_intermediate_size": 512},
+})
+
+
+def test_gated_deltanet_layers_count_their_own_weights():
+    from inferbook.calc.params import attention_params, linear_attention_params
+
+    h, key_dim, value_dim = 2048, 16 * 128, 32 * 128
+    expected = (h * (2 * key_dim + 2 * value_dim) + h * 2 * 32  # in_proj_qkvz, in_proj_ba
+                + (2 * key_dim + value_dim) * 4 + 2 * 32 + 128  # conv1d, A_log + dt_bias, gated norm
+                + value_dim * h)  # out_proj
+    assert linear_attention_params(QWEN3_NEXT_LIKE) == expected
+    p = count_params(QWEN3_NEXT_LIKE)
+    assert not p.approximate
+    assert p.attention == 36 * expected + 12 * attention_params(QWEN3_NEXT_LIKE)
+
+
+def test_linear_state_is_per_sequence_and_split_by_tp():
+    from inferbook.calc.kv import state_bytes_per_sequence
+
+    per_layer = 32 * 128 * 128 + 3 * (2 * 16 * 128 + 32 * 128)  # recurrent matrices + conv inputs
+    assert state_bytes_per_sequence(QWEN3_NEXT_LIKE) == 36 * per_layer * 2
+    plain = kv_bytes(QWEN3_NEXT_LIKE, 8192, 16, batch=3)
+    with_state = kv_bytes(QWEN3_NEXT_LIKE, 8192, 16, batch=3, state=True)
+    assert with_state.bytes_unique - plain.bytes_unique == with_state.state_bytes == 3 * 36 * per_layer * 2
+    assert kv_bytes(QWEN3_NEXT_LIKE, 0, 16, batch=3, state=True).bytes_unique == 0  # no tokens, no state yet
+    tp2 = kv_bytes(QWEN3_NEXT_LIKE, 8192, 16, batch=3, tp=2, state=True)
+    assert tp2.bytes_per_gpu - kv_bytes(QWEN3_NEXT_LIKE, 8192, 16, batch=3, tp=2).bytes_per_gpu == \
+        pytest.approx(with_state.state_bytes / 2)
+    # models without linear layers are unchanged
+    assert kv_bytes(LLAMA_31_8B, 4096, 16, state=True) == kv_bytes(LLAMA_31_8B, 4096, 16)
+
+
+def test_linear_attention_needs_linear_layers():
+    from pydantic import ValidationError
+
+    data = QWEN3_NEXT_LIKE.model_dump()
+    data["layer_pattern"] = ["full"]
+    with pytest.raises(ValidationError, match="no linear layers"):
+        ModelArchitecture.model_validate(data)
+    data = QWEN3_NEXT_LIKE.model_dump()
+    data["linear_attention"]["value_heads"] = 20
+    with pytest.raises(ValidationError, match="multiple of key_heads"):
+        ModelArchitecture.model_validate(data)
+
+
 def test_weights_keep_embeddings_16bit_when_quantized():
     p = count_params(LLAMA_31_8B)
     bf16 = weight_bytes(LLAMA_31_8B, fmt(16))

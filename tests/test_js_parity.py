@@ -34,6 +34,7 @@ from inferbook.calc.capacity import (
     max_concurrency,
     min_gpus,
 )
+from inferbook.calc.kv import state_bytes_per_sequence
 from inferbook.calc.metrics import RequestRecord, Slo, percentile, summarize
 from inferbook.calc.roofline import (
     Efficiency,
@@ -61,6 +62,7 @@ MINIMUM = {
     "stepSeconds": 100, "speculativeSpeedup": 20, "prefixCacheSavings": 20, "costPerMillionTokens": 5,
     "activationPeakBytes": 100, "forwardPeakBytes": 100, "nativeWeightBytes": 200, "capacity": 500,
     "maxConcurrency": 50, "fitOptions": 10, "minGpus": 5, "percentile": 20, "summarize": 30, "simulate": 15,
+    "stateBytesPerSequence": 50,
 }
 FUNCTIONS = sorted(MINIMUM)
 
@@ -174,6 +176,13 @@ def build_vectors(kb: Any) -> Vectors:
                         args = {"model": m, "tokens": tokens, "bits": bits, "batch": batch, "tp": tp, "pp": pp}
                         v.add("kvBytes", args, lambda a=a, t=tokens, b=bits, n=batch, tp=tp, pp=pp:
                               kv_bytes(a, t, b, n, tp, pp))
+        for tokens in (0, 777, 8192):  # with the fixed state of linear-attention layers
+            for tp, pp in ((1, 1), (2, 1), (8, 3)):
+                args = {"model": m, "tokens": tokens, "bits": 8.0, "batch": 3, "tp": tp, "pp": pp, "state": True,
+                        "state_bits": 16.0 if tp < 8 else 32.0}
+                v.add("kvBytes", args, lambda a=a, t=tokens, tp=tp, pp=pp, sb=args["state_bits"]:
+                      kv_bytes(a, t, 8.0, 3, tp, pp, state=True, state_bits=sb))
+        v.add("stateBytesPerSequence", {"model": m, "state_bits": 16.0}, lambda a=a: state_bytes_per_sequence(a))
         for bad in ({"tokens": -1, "tp": 1, "pp": 1}, {"tokens": 8, "tp": 0, "pp": 1},
                     {"tokens": 8, "tp": 1, "pp": a.layers + 1}):
             args = {"model": m, "bits": 16.0, "batch": 1, **bad}

@@ -59,6 +59,13 @@ def test_parameter_counts_match_stated_totals(kb):
     assert not stale, f"exceptions no longer needed: {stale}"
 
 
+# model id -> why the stated active count is further than 3% from every convention
+ACTIVE_EXCEPTIONS = {
+    "qwen3-next-80b-a3b-thinking": "the card's '3B' is rounded; with its Gated DeltaNet layers counted exactly "
+                                   "the architecture activates 3.15B without embedding and head",
+}
+
+
 def test_active_parameters_match(kb):
     """Vendors count active parameters differently: with every weight a token touches,
     without the input embedding (DeepSeek, OpenAI), or without embedding and output head
@@ -71,7 +78,7 @@ def test_active_parameters_match(kb):
         stated = model.params_active_b.value * 1e9
         conventions = (p.active, p.active - p.embedding, p.active - p.embedding - p.lm_head)
         best = min(abs(c - stated) / stated for c in conventions)
-        if best > 0.03:
+        if best > 0.03 and mid not in ACTIVE_EXCEPTIONS:
             bad[mid] = f"computed {[round(c / 1e9, 2) for c in conventions]}B vs stated {stated / 1e9}B"
     assert not bad, bad
 

@@ -166,6 +166,13 @@ def test_kv_cache(page: Any, kb: Any) -> None:
     assert text(page, "kv-cache", "per-token") == f"{js_fmt(kv_bytes_per_token(arch, 8), 0)} bytes"
     total = kv_bytes(arch, 32768, 8, 4).bytes_unique / GIB
     assert text(page, "kv-cache", "total") == f"{js_fmt(total, 3)} GiB"
+    # a hybrid model: the linear layers' fixed state is in the total and explained
+    set_fields(page, "kv-cache", model="qwen3-next-80b-a3b-thinking", dtype="bf16", context=8192, batch=2)
+    hybrid = kb.models["qwen3-next-80b-a3b-thinking"].architecture
+    total = kv_bytes(hybrid, 8192, 16, 2, state=True).bytes_unique / GIB
+    assert text(page, "kv-cache", "total") == f"{js_fmt(total, 3)} GiB"
+    assert "36 linear-attention layers" in text(page, "kv-cache", "explain")
+    assert "of 48 layers" in text(page, "kv-cache", "per-token-detail")
 
 
 def test_request_lifecycle(page: Any, kb: Any) -> None:
@@ -273,7 +280,7 @@ def test_memory_fit(page: Any, kb: Any) -> None:
     assert close(value(page, "memory-fit", "weights"), cap.weights_bytes / GIB)
     assert close(value(page, "memory-fit", "activation"), cap.activation_bytes / GIB)
     assert close(value(page, "memory-fit", "kv-space"), cap.kv_space_bytes / GIB)
-    need = kv_bytes(model.architecture, 16384, 8.0, 8, tp=2).bytes_per_gpu
+    need = kv_bytes(model.architecture, 16384, 8.0, 8, tp=2, state=True).bytes_per_gpu
     assert close(value(page, "memory-fit", "kv-needed"), need / GIB)
     assert text(page, "memory-fit", "verdict").startswith("Fits" if 0 < need <= cap.kv_space_bytes else "Does not")
     options = fit_options(model, fmt, kb.gpus.values(), 16384, 8, 8.0, cfg=cfg)

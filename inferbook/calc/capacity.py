@@ -131,7 +131,7 @@ def capacity(arch: ModelArchitecture, gpu: Gpu, fmt: Format, kv_bits: float = 16
 def max_concurrency(arch: ModelArchitecture, cap: Capacity, context: int, kv_bits: float = 16.0, tp: int = 1,
                     pp: int = 1) -> float:
     """Sequences of ``context`` tokens that fit at once (windowed layers cap what each holds)."""
-    per_seq = kv_bytes(arch, context, kv_bits, 1, tp, pp).bytes_per_gpu
+    per_seq = kv_bytes(arch, context, kv_bits, 1, tp, pp, state=True).bytes_per_gpu
     if per_seq <= 0:
         return math.inf
     return max(cap.kv_space_bytes, 0.0) / per_seq
@@ -169,7 +169,7 @@ def fit_options(model: LlmModel, fmt: Format, gpus: Iterable[Gpu], context: int,
             if arch.attention_heads % count:
                 continue
             cap = capacity(arch, gpu, fmt, kv_bits, tp=count, cfg=cfg, groups=groups)
-            need = kv_bytes(arch, context, kv_bits, concurrency, tp=count).bytes_per_gpu
+            need = kv_bytes(arch, context, kv_bits, concurrency, tp=count, state=True).bytes_per_gpu
             conc = max_concurrency(arch, cap, context, kv_bits, tp=count)
             if cap.kv_space_bytes <= 0:
                 reason = "weights and overheads exceed the memory budget"

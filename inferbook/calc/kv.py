@@ -1,7 +1,13 @@
 """KV-cache size: per token and per sequence, for MHA, GQA, MQA and MLA, with
 sliding-window, chunked and linear-attention layers, any KV data type, and
 tensor/pipeline parallelism (KV heads split across TP ranks, replicated when
-TP exceeds the KV heads; an MLA latent is replicated on every TP rank)."""
+TP exceeds the KV heads; an MLA latent is replicated on every TP rank).
+
+Linear-attention layers keep no per-token cache but a fixed state per sequence
+(a key x value matrix per value head plus the last conv_kernel - 1 convolution
+inputs); `kv_bytes(..., state=True)` adds it for models whose `linear_attention`
+shape is known. The state is held at 16 bits by default: vLLM keeps it in the
+model's dtype unless its mamba cache dtype is set."""
 
 from __future__ import annotations
 
@@ -41,6 +47,19 @@ def _elements_per_token_per_layer(arch: ModelArchitecture, tp: int) -> tuple[flo
     return per_gpu, per_gpu * tp
 
 
+def _state_elements(arch: ModelArchitecture, tp: int) -> tuple[float, float]:
+    """State elements one linear layer keeps per sequence: (per GPU, whole TP group)."""
+    la = arch.linear_attention
+    if la is None:
+        return 0.0, 0.0
+    value_heads = max(1, math.ceil(la.value_heads / tp))
+    key_heads = max(1, math.ceil(la.key_heads / tp))
+    recurrent = value_heads * la.key_head_dim * la.value_head_dim
+    conv = (la.conv_kernel - 1) * (2 * key_heads * la.key_head_dim + value_heads * la.value_head_dim)
+    per_gpu = float(recurrent + conv)
+    return per_gpu, per_gpu * tp
+
+
 def _cached_tokens(kind: str, arch: ModelArchitecture, tokens: int) -> int:
     if kind == "full":
         return tokens
@@ -63,11 +82,15 @@ class KvBreakdown:
     """The cache without TP replication: what the model needs on one device."""
     layers_cached: int
     """Layers that keep a per-token cache."""
+    state_bytes: float = 0.0
+    """Linear-attention state included in the figures above (without TP replication)."""
 
 
 def kv_bytes(arch: ModelArchitecture, tokens: int, dtype_bits: float = 16.0, batch: int = 1, tp: int = 1,
-             pp: int = 1) -> KvBreakdown:
-    """KV-cache bytes of ``batch`` sequences of ``tokens`` tokens each."""
+             pp: int = 1, state: bool = False, state_bits: float = 16.0) -> KvBreakdown:
+    """KV-cache bytes of ``batch`` sequences of ``tokens`` tokens each; with ``state``, plus
+    the fixed state of linear-attention layers (``state_bits`` per element) for sequences
+    that hold at least one token."""
     if tokens < 0 or batch < 0:
         raise ValueError("tokens and batch must not be negative")
     if tp < 1 or pp < 1:
@@ -79,14 +102,28 @@ def kv_bytes(arch: ModelArchitecture, tokens: int, dtype_bits: float = 16.0, bat
     kinds = layer_kinds(arch)
     stage_layers = math.ceil(arch.layers / pp)
     bytes_per_elem = dtype_bits / 8
-    total = unique = 0.0
+    state_gpu, state_group = _state_elements(arch, tp) if state and tokens > 0 else (0.0, 0.0)
+    state_unique, _ = _state_elements(arch, 1) if state and tokens > 0 else (0.0, 0.0)
+    state_bytes_per_elem = state_bits / 8
+    total = unique = state_total = 0.0
     stages = [0.0] * pp
     for index, kind in enumerate(kinds):
         cached = _cached_tokens(kind, arch, tokens) * batch
         total += cached * group_elems * bytes_per_elem
         unique += cached * unique_elems * bytes_per_elem
         stages[index // stage_layers] += cached * per_gpu_elems * bytes_per_elem
-    return KvBreakdown(total, max(stages), unique, sum(1 for k in kinds if k != "linear"))
+        if kind == "linear" and state_gpu:
+            total += batch * state_group * state_bytes_per_elem
+            unique += batch * state_unique * state_bytes_per_elem
+            state_total += batch * state_unique * state_bytes_per_elem
+            stages[index // stage_layers] += batch * state_gpu * state_bytes_per_elem
+    return KvBreakdown(total, max(stages), unique, sum(1 for k in kinds if k != "linear"), state_total)
+
+
+def state_bytes_per_sequence(arch: ModelArchitecture, state_bits: float = 16.0) -> float:
+    """Fixed memory one sequence needs in the linear-attention layers (0 without them)."""
+    elems, _ = _state_elements(arch, 1)
+    return sum(1 for k in layer_kinds(arch) if k == "linear") * elems * state_bits / 8
 
 
 def kv_bytes_per_token(arch: ModelArchitecture, dtype_bits: float = 16.0) -> float:

@@ -26,7 +26,8 @@ class ParamCount:
     """Expert weights one token passes through (routed top-k plus shared) plus routers."""
     norms: int
     approximate: bool
-    """True when some layers (linear attention) are counted with the standard formula."""
+    """True when linear-attention layers without a `linear_attention` shape are counted
+    with the attention formula."""
 
     @property
     def total(self) -> int:
@@ -63,6 +64,30 @@ def attention_params(arch: ModelArchitecture) -> int:
     return q + kv + o
 
 
+def linear_attention_params(arch: ModelArchitecture) -> int:
+    """Weights of one Gated DeltaNet layer (the layout of Qwen3-Next in Hugging Face
+    transformers): one input projection to query, key, value and output gate, one to the
+    per-head beta and decay inputs, a depthwise convolution over q, k and v, per-head decay
+    parameters, a gated RMS norm over one value head, and the output projection."""
+    la = arch.linear_attention
+    if la is None:
+        raise ValueError("the model has no linear_attention shape")
+    h = arch.hidden_size
+    key_dim = la.key_heads * la.key_head_dim
+    value_dim = la.value_heads * la.value_head_dim
+    projections = h * (2 * key_dim + 2 * value_dim) + h * 2 * la.value_heads
+    convolution = (2 * key_dim + value_dim) * la.conv_kernel
+    decay = 2 * la.value_heads  # A_log and dt_bias
+    return projections + convolution + decay + la.value_head_dim + value_dim * h
+
+
+def mixer_params(arch: ModelArchitecture, kind: str) -> int:
+    """Weights of the token mixer of one layer of ``kind`` (attention or linear attention)."""
+    if kind == "linear" and arch.linear_attention is not None:
+        return linear_attention_params(arch)
+    return attention_params(arch)
+
+
 def is_moe_layer(arch: ModelArchitecture, layer: int) -> bool:
     """Whether layer ``layer`` (0-based) uses the MoE feed-forward block."""
     moe = arch.moe
@@ -77,7 +102,8 @@ def count_params(arch: ModelArchitecture) -> ParamCount:
     matrices = 3 if arch.gated_mlp else 2
     embedding = arch.vocab_size * h
     lm_head = 0 if arch.tie_word_embeddings else arch.vocab_size * h
-    attention = attention_params(arch) * arch.layers
+    pattern = arch.layer_pattern
+    attention = sum(mixer_params(arch, pattern[i % len(pattern)]) for i in range(arch.layers))
     dense = experts = experts_active = 0
     for layer in range(arch.layers):
         if is_moe_layer(arch, layer):
@@ -93,4 +119,4 @@ def count_params(arch: ModelArchitecture) -> ParamCount:
             dense += matrices * h * arch.intermediate_size
     norms = 2 * h * arch.layers + h
     return ParamCount(embedding, lm_head, attention, dense, experts, experts_active, norms,
-                      approximate="linear" in arch.layer_pattern)
+                      approximate="linear" in arch.layer_pattern and arch.linear_attention is None)

@@ -181,7 +181,7 @@ class Roofline:
         flops += batch * self._attention_flops((cached_tokens + 1 + prompt_tokens) / 2) * new
         frac = self.experts_touched_fraction(n)
         bytes_read = self.weight_bytes_per_gpu(frac)
-        bytes_read += kv_bytes(self.arch, prompt_tokens, self.kv_dtype_bits, batch, self.tp).bytes_per_gpu
+        bytes_read += kv_bytes(self.arch, prompt_tokens, self.kv_dtype_bits, batch, self.tp, state=True).bytes_per_gpu
         return self._step(flops, bytes_read, n)
 
     def decode_step(self, batch: int, context: int) -> StepTime:
@@ -190,7 +190,10 @@ class Roofline:
             raise ValueError("batch must be at least 1 and context not negative")
         flops = batch * (self._linear_flops_per_token(True) + self._attention_flops(context))
         bytes_read = self.weight_bytes_per_gpu(self.experts_touched_fraction(batch))
-        bytes_read += kv_bytes(self.arch, context, self.kv_dtype_bits, batch, self.tp).bytes_per_gpu
+        with_state = kv_bytes(self.arch, context, self.kv_dtype_bits, batch, self.tp, state=True).bytes_per_gpu
+        cache_only = kv_bytes(self.arch, context, self.kv_dtype_bits, batch, self.tp).bytes_per_gpu
+        # a linear layer reads its state and writes it back every step
+        bytes_read += with_state + (with_state - cache_only)
         return self._step(flops, bytes_read, batch)
 
     def decode_throughput(self, batch: int, context: int) -> float:

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from ..calc import count_params, kv_bytes, kv_bytes_per_token, kv_dtype_bits, weight_bytes
 from ..calc.capacity import GIB
+from ..calc.kv import state_bytes_per_sequence
 from ..calc.weights import native_groups
 from ..expressions import Evaluator
 from ..jsonschema import schema_text
@@ -243,6 +244,10 @@ class SiteBuilder:
             {"label": "KV cache of one 8,192-token sequence (BF16)",
              "value": f"{kv_bytes(arch, 8192, 16).bytes_unique / GIB:,.2f} GiB"},
         ]
+        state = state_bytes_per_sequence(arch)
+        if state:
+            rows.append({"label": "Linear-attention state per sequence (16-bit, any length)",
+                         "value": f"{state / 2**20:,.1f} MiB"})
         groups = native_groups(model, dict(fmts))
         for fid in dict.fromkeys([model.native_dtype, "bf16", "fp8-e4m3", "awq-int4", "gguf-q4-k-m"]):
             if fid in fmts:

@@ -9,7 +9,7 @@ from .base import Citation, EntryBase, Quantity, Ref
 from .formats import Format
 from .frameworks import Framework
 from .gpus import Gpu, Throughput
-from .models import LlmModel, Mla, ModelArchitecture, Moe
+from .models import LinearAttention, LlmModel, Mla, ModelArchitecture, Moe
 from .redirects import Redirect
 from .sources import Source
 
@@ -29,6 +29,6 @@ KINDS: dict[str, type[EntryBase]] = {
 
 __all__ = [
     "KINDS", "BaseModel", "Chapter", "Citation", "Concept", "EntryBase", "Faq", "Format",
-    "Formula", "Framework", "Gpu", "LlmModel", "Metric", "Mla", "ModelArchitecture", "Moe",
+    "Formula", "Framework", "Gpu", "LinearAttention", "LlmModel", "Metric", "Mla", "ModelArchitecture", "Moe",
     "Quantity", "Redirect", "Ref", "Source", "Technique", "Throughput", "ToolDefinition",
 ]

@@ -43,6 +43,31 @@ class Moe(Strict):
     """Every n-th layer (after the dense ones) is MoE; 1 means all of them."""
 
 
+class LinearAttention(Strict):
+    """Shape of the linear-attention layers of a hybrid model (Gated DeltaNet, as in
+    Qwen3-Next): the projections and the fixed-size state they keep per sequence."""
+
+    kind: Literal["gated-deltanet"] = "gated-deltanet"
+    """Layer design: decides how parameters and state are counted."""
+    key_heads: int = Field(ge=1)
+    """linear_num_key_heads: query and key heads."""
+    value_heads: int = Field(ge=1)
+    """linear_num_value_heads: value heads, one recurrent state matrix each."""
+    key_head_dim: int = Field(ge=1)
+    """linear_key_head_dim."""
+    value_head_dim: int = Field(ge=1)
+    """linear_value_head_dim."""
+    conv_kernel: int = Field(ge=1)
+    """linear_conv_kernel_dim: width of the short causal convolution over q, k and v; the last
+    conv_kernel - 1 inputs are kept per sequence."""
+
+    @model_validator(mode="after")
+    def _heads(self) -> LinearAttention:
+        if self.value_heads % self.key_heads:
+            raise ValueError("value_heads must be a multiple of key_heads")
+        return self
+
+
 class ModelArchitecture(Strict):
     """Transformer shape, copied from the model's config.json."""
 
@@ -73,6 +98,9 @@ class ModelArchitecture(Strict):
     """Window of sliding layers in tokens."""
     attention_chunk_size: int | None = Field(default=None, ge=1)
     """Chunk length of chunked layers in tokens."""
+    linear_attention: LinearAttention | None = None
+    """Shape of the linear layers in layer_pattern (without it they are counted like attention
+    layers for parameters and hold no state in the memory calculators)."""
     gated_mlp: bool = True
     """Three FFN matrices (SwiGLU/GeGLU) rather than two."""
     moe: Moe | None = None
@@ -87,6 +115,8 @@ class ModelArchitecture(Strict):
             raise ValueError("layer_pattern has sliding layers but sliding_window is missing")
         if "chunked" in self.layer_pattern and self.attention_chunk_size is None:
             raise ValueError("layer_pattern has chunked layers but attention_chunk_size is missing")
+        if self.linear_attention is not None and "linear" not in self.layer_pattern:
+            raise ValueError("linear_attention is given but layer_pattern has no linear layers")
         if self.attention_heads % self.kv_heads:
             raise ValueError("attention_heads must be a multiple of kv_heads")
         return self

@@ -132,6 +132,30 @@ export function attentionParams(arch) {
   return q + kv + o;
 }
 
+/**
+ * Weights of one Gated DeltaNet layer (Qwen3-Next's layout): input projections to q, k, v and
+ * the output gate and to beta and the decay input, a depthwise convolution over q, k and v,
+ * per-head decay parameters, a gated norm over one value head, and the output projection.
+ * @param {object} arch ModelArchitecture JSON with `linear_attention`.
+ */
+export function linearAttentionParams(arch) {
+  const la = arch.linear_attention;
+  if (!la) throw new Error("the model has no linear_attention shape");
+  const h = arch.hidden_size;
+  const keyDim = la.key_heads * la.key_head_dim;
+  const valueDim = la.value_heads * la.value_head_dim;
+  const projections = h * (2 * keyDim + 2 * valueDim) + h * 2 * la.value_heads;
+  const convolution = (2 * keyDim + valueDim) * la.conv_kernel;
+  const decay = 2 * la.value_heads; // A_log and dt_bias
+  return projections + convolution + decay + la.value_head_dim + valueDim * h;
+}
+
+/** Weights of the token mixer of one layer of `kind` (attention or linear attention). */
+function mixerParams(arch, kind) {
+  if (kind === "linear" && arch.linear_attention) return linearAttentionParams(arch);
+  return attentionParams(arch);
+}
+
 /** Mixture-of-experts settings with the schema defaults filled in (null for dense models). */
 function moeOf(arch) {
   const m = arch.moe;
@@ -162,7 +186,7 @@ export function isMoeLayer(arch, layer) {
  * @property {number} total
  * @property {number} active Weights used for one token (embedding counted in full).
  * @property {number} linear Matrix weights inside the layers (what quantization compresses).
- * @property {boolean} approximate Linear-attention layers counted with the standard formula.
+ * @property {boolean} approximate Linear layers without a `linear_attention` shape counted as attention.
  */
 
 /**
@@ -175,7 +199,7 @@ export function countParams(arch) {
   const matrices = (arch.gated_mlp ?? true) ? 3 : 2;
   const embedding = arch.vocab_size * h;
   const lmHead = arch.tie_word_embeddings ? 0 : arch.vocab_size * h;
-  const attention = attentionParams(arch) * arch.layers;
+  const attention = sum(layerKinds(arch).map((kind) => mixerParams(arch, kind)));
   const moe = moeOf(arch);
   let [dense, experts, expertsActive] = [0, 0, 0];
   for (let layer = 0; layer < arch.layers; layer++) {
@@ -197,7 +221,7 @@ export function countParams(arch) {
     total: embedding + lmHead + attention + dense + experts + norms,
     active: embedding + lmHead + attention + dense + expertsActive + norms,
     linear: attention + dense + experts,
-    approximate: (arch.layer_pattern ?? ["full"]).includes("linear"),
+    approximate: (arch.layer_pattern ?? ["full"]).includes("linear") && !arch.linear_attention,
   };
 }
 
@@ -231,6 +255,18 @@ function elementsPerTokenPerLayer(arch, tp) {
   return [perGpu, perGpu * tp];
 }
 
+/** State elements one linear layer keeps per sequence: [per GPU, whole TP group]. */
+function stateElements(arch, tp) {
+  const la = arch.linear_attention;
+  if (!la) return [0.0, 0.0];
+  const valueHeads = Math.max(1, Math.ceil(la.value_heads / tp));
+  const keyHeads = Math.max(1, Math.ceil(la.key_heads / tp));
+  const recurrent = valueHeads * la.key_head_dim * la.value_head_dim;
+  const conv = (la.conv_kernel - 1) * (2 * keyHeads * la.key_head_dim + valueHeads * la.value_head_dim);
+  const perGpu = recurrent + conv;
+  return [perGpu, perGpu * tp];
+}
+
 /** Tokens a layer of `kind` keeps for a sequence of `tokens` tokens. */
 function cachedTokens(kind, arch, tokens) {
   if (kind === "full") return tokens;
@@ -242,17 +278,20 @@ function cachedTokens(kind, arch, tokens) {
 }
 
 /**
- * KV-cache bytes: bytesTotal (the TP group, replicas included), bytesPerGpu (the first
- * pipeline stage's GPU), bytesUnique (without TP replication) and layersCached.
+ * KV-cache bytes: bytesTotal (the TP group, replicas included), bytesPerGpu (the fullest
+ * pipeline stage's GPU), bytesUnique (without TP replication), layersCached, and stateBytes
+ * (linear-attention state included in the figures, without TP replication).
  * @typedef {object} KvBreakdown
  */
 
 /**
- * KV-cache bytes of `batch` sequences of `tokens` tokens each, over TP x PP GPUs.
+ * KV-cache bytes of `batch` sequences of `tokens` tokens each, over TP x PP GPUs; with
+ * `state`, plus the fixed state of linear-attention layers (`stateBits` per element) for
+ * sequences that hold at least one token.
  * @param {object} arch ModelArchitecture JSON.
  * @returns {KvBreakdown}
  */
-export function kvBytes(arch, tokens, dtypeBits = 16.0, batch = 1, tp = 1, pp = 1) {
+export function kvBytes(arch, tokens, dtypeBits = 16.0, batch = 1, tp = 1, pp = 1, state = false, stateBits = 16.0) {
   if (tokens < 0 || batch < 0) throw new Error("tokens and batch must not be negative");
   if (tp < 1 || pp < 1) throw new Error("tp and pp must be at least 1");
   if (pp > arch.layers) throw new Error(`pipeline parallelism ${pp} exceeds the model's ${arch.layers} layers`);
@@ -261,16 +300,34 @@ export function kvBytes(arch, tokens, dtypeBits = 16.0, batch = 1, tp = 1, pp = 
   const kinds = layerKinds(arch);
   const stageLayers = Math.ceil(arch.layers / pp);
   const bytesPerElem = dtypeBits / 8;
-  let [total, unique, layersCached] = [0.0, 0.0, 0];
+  const withState = state && tokens > 0;
+  const [stateGpu, stateGroup] = withState ? stateElements(arch, tp) : [0.0, 0.0];
+  const [stateUnique] = withState ? stateElements(arch, 1) : [0.0];
+  const stateBytesPerElem = stateBits / 8;
+  let [total, unique, stateTotal, layersCached] = [0.0, 0.0, 0.0, 0];
   const stages = new Array(pp).fill(0.0);
   kinds.forEach((kind, index) => {
     const cached = cachedTokens(kind, arch, tokens) * batch;
     total += cached * groupElems * bytesPerElem;
     unique += cached * uniqueElems * bytesPerElem;
     stages[Math.floor(index / stageLayers)] += cached * perGpuElems * bytesPerElem;
+    if (kind === "linear" && stateGpu) {
+      total += batch * stateGroup * stateBytesPerElem;
+      unique += batch * stateUnique * stateBytesPerElem;
+      stateTotal += batch * stateUnique * stateBytesPerElem;
+      stages[Math.floor(index / stageLayers)] += batch * stateGpu * stateBytesPerElem;
+    }
     if (kind !== "linear") layersCached += 1;
   });
-  return { bytesTotal: total, bytesPerGpu: Math.max(...stages), bytesUnique: unique, layersCached };
+  return {
+    bytesTotal: total, bytesPerGpu: Math.max(...stages), bytesUnique: unique, layersCached, stateBytes: stateTotal,
+  };
+}
+
+/** Fixed memory one sequence needs in the linear-attention layers (0 without them). */
+export function stateBytesPerSequence(arch, stateBits = 16.0) {
+  const [elems] = stateElements(arch, 1);
+  return layerKinds(arch).filter((k) => k === "linear").length * elems * stateBits / 8;
 }
 
 /**
@@ -526,7 +583,7 @@ export class Roofline {
     flops += batch * this._attentionFlops((cachedTokens + 1 + promptTokens) / 2) * fresh;
     const frac = this.expertsTouchedFraction(n);
     let bytesRead = this.weightBytesPerGpu(frac);
-    bytesRead += kvBytes(this.arch, promptTokens, this.kvDtypeBits, batch, this.tp).bytesPerGpu;
+    bytesRead += kvBytes(this.arch, promptTokens, this.kvDtypeBits, batch, this.tp, 1, true).bytesPerGpu;
     return this._step(flops, bytesRead, n);
   }
 
@@ -538,7 +595,10 @@ export class Roofline {
     if (batch < 1 || context < 0) throw new Error("batch must be at least 1 and context not negative");
     const flops = batch * (this._linearFlopsPerToken(true) + this._attentionFlops(context));
     let bytesRead = this.weightBytesPerGpu(this.expertsTouchedFraction(batch));
-    bytesRead += kvBytes(this.arch, context, this.kvDtypeBits, batch, this.tp).bytesPerGpu;
+    const withState = kvBytes(this.arch, context, this.kvDtypeBits, batch, this.tp, 1, true).bytesPerGpu;
+    const cacheOnly = kvBytes(this.arch, context, this.kvDtypeBits, batch, this.tp).bytesPerGpu;
+    // a linear layer reads its state and writes it back every step
+    bytesRead += withState + (withState - cacheOnly);
     return this._step(flops, bytesRead, batch);
   }
 
@@ -758,7 +818,7 @@ export function capacity(arch, gpu, fmt, kvBits = 16.0, tp = 1, pp = 1, cfg = nu
  * @param {Capacity} cap
  */
 export function maxConcurrency(arch, cap, context, kvBits = 16.0, tp = 1, pp = 1) {
-  const perSeq = kvBytes(arch, context, kvBits, 1, tp, pp).bytesPerGpu;
+  const perSeq = kvBytes(arch, context, kvBits, 1, tp, pp, true).bytesPerGpu;
   if (perSeq <= 0) return Infinity;
   return Math.max(cap.kvSpaceBytes, 0.0) / perSeq;
 }
@@ -801,7 +861,7 @@ export function fitOptions(model, fmt, gpus, context, concurrency, kvBits = 16.0
     for (const count of counts) {
       if (arch.attention_heads % count) continue;
       const cap = capacity(arch, gpu, fmt, kvBits, count, 1, c, groups);
-      const need = kvBytes(arch, context, kvBits, concurrency, count).bytesPerGpu;
+      const need = kvBytes(arch, context, kvBits, concurrency, count, 1, true).bytesPerGpu;
       const conc = maxConcurrency(arch, cap, context, kvBits, count);
       let reason;
       if (cap.kvSpaceBytes <= 0) reason = "weights and overheads exceed the memory budget";

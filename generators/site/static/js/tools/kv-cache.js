@@ -1,5 +1,5 @@
 // KV-cache calculator: any KB model or a custom architecture (GQA, MQA, MHA, MLA, sliding windows).
-import { kvBytes, kvBytesPerToken } from "../calc.js";
+import { kvBytes, kvBytesPerToken, stateBytesPerSequence } from "../calc.js";
 import { fillSelect, fmt, GIB, loadData, mountTool, wireForm } from "../data.js";
 
 const CUSTOM = "__custom__";
@@ -26,7 +26,7 @@ function customArch(f) {
 
 function chart(container, arch, bits, maxContext) {
   const points = [1024, 4096, 8192, 16384, 32768, 65536, 131072, 262144].filter((c) => c <= Math.max(maxContext, 8192));
-  const values = points.map((c) => kvBytes(arch, c, bits).bytesUnique / GIB);
+  const values = points.map((c) => kvBytes(arch, c, bits, 1, 1, 1, true).bytesUnique / GIB);
   const max = Math.max(...values, 1e-9);
   const rows = points.map((c, i) => {
     const row = document.createElement("div");
@@ -41,7 +41,7 @@ function chart(container, arch, bits, maxContext) {
     return row;
   });
   const title = document.createElement("p");
-  title.textContent = "KV cache of one sequence by context length:";
+  title.textContent = "KV cache (and linear-layer state) of one sequence by context length:";
   container.replaceChildren(title, ...rows);
 }
 
@@ -66,16 +66,24 @@ async function init(root) {
       const batch = Number(form.elements.batch.value);
       const tp = Number(form.elements.tp.value);
       const perToken = kvBytesPerToken(arch, bits);
-      const result = kvBytes(arch, context, bits, batch, tp, 1);
+      const result = kvBytes(arch, context, bits, batch, tp, 1, true);
+      const cached = result.layersCached;
+      const allCached = cached === arch.layers ? ", all layers cached" : ` of ${arch.layers} layers`;
       out("per-token").textContent = `${fmt(perToken, 0)} bytes`;
       out("per-token-detail").textContent = arch.attention === "mla"
-        ? `(MLA: ${arch.layers} layers × (${arch.mla.kv_lora_rank} + ${arch.mla.qk_rope_head_dim}) × ${bits / 8} bytes)`
-        : `(2 × ${arch.layers} layers × ${arch.kv_heads} KV heads × ${arch.head_dim} × ${bits / 8} bytes, all layers cached)`;
+        ? `(MLA: ${cached} layers × (${arch.mla.kv_lora_rank} + ${arch.mla.qk_rope_head_dim}) × ${bits / 8} bytes)`
+        : `(2 × ${cached} layers × ${arch.kv_heads} KV heads × ${arch.head_dim} × ${bits / 8} bytes${allCached})`;
       out("total").textContent = `${fmt(result.bytesUnique / GIB, 3)} GiB`;
       out("per-gpu").textContent = `${fmt(result.bytesPerGpu / GIB, 3)} GiB`;
       out("group").textContent = `${fmt(result.bytesTotal / GIB, 3)} GiB`;
       const windowed = arch.layer_pattern.some((k) => k === "sliding" || k === "chunked");
-      out("explain").textContent = windowed
+      const linear = arch.layers - cached;
+      const state = stateBytesPerSequence(arch);
+      out("explain").textContent = linear > 0
+        ? (state > 0
+          ? `Its ${linear} linear-attention layers keep no per-token cache but a fixed state of ${fmt(state / 2 ** 20, 1)} MiB per sequence (16-bit), included in the totals.`
+          : `Its ${linear} linear-attention layers keep no per-token cache; their fixed state is not counted (shape unknown).`)
+        : windowed
         ? `Windowed layers stop growing at ${fmt(arch.sliding_window || arch.attention_chunk_size, 0)} tokens, so long contexts cost less than per-token × tokens.`
         : tp > arch.kv_heads && arch.attention !== "mla"
           ? `TP ${tp} exceeds the ${arch.kv_heads} KV heads: heads are replicated, so the group holds more than one copy.`

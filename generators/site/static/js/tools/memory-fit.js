@@ -92,7 +92,7 @@ async function init(root) {
       const gpu = data.gpus[f.gpu.value];
       const cfg = { gpu_memory_utilization: Number(f.util.value) };
       const cap = capacity(arch, gpu, wfmt, kvBits, tp, 1, cfg, groups);
-      const need = kvBytes(arch, context, kvBits, conc, tp).bytesPerGpu;
+      const need = kvBytes(arch, context, kvBits, conc, tp, 1, true).bytesPerGpu;
       const most = maxConcurrency(arch, cap, context, kvBits, tp);
       const space = Math.max(cap.kvSpaceBytes, 0);
       const fits = cap.kvSpaceBytes > 0 && need <= cap.kvSpaceBytes;
