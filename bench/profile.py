@@ -39,8 +39,8 @@ def _where(key: tuple[str, int, str]) -> str:
 
 
 # parts of the PDF build timed (without the profiler) by wrapping these functions of generators/pdf.py
-PDF_PARTS = {"_print_page": "Chromium: load book.html and print it (both passes)",
-             "_normalize": "pypdf: rewrite the PDF with fixed dates and id",
+PDF_PARTS = {"_print": "Chromium: load book.html and print it (both passes)",
+             "_normalize": "fix dates and id (in place; pypdf only as a fallback)",
              "_outline_pages": "pypdf: read the first pass's outline",
              "BookBuilder.html": "render book.html (both passes)"}
 
