@@ -2,8 +2,9 @@
 
 Every numeric field of a GPU, model, format or framework entry is cited by some source:
 a sourced number (``Quantity``) names its own source or falls back to the entry's ``source``;
-a plain integer (a model's layer count, a format's bit width) is cited by the entry's
-``config_source`` when it sits under ``architecture`` and by ``source`` otherwise.
+a plain integer (a model's layer count, a format's bit width) is cited by a ``field_sources``
+entry for its path when there is one, else by the entry's ``config_source`` when it sits under
+``architecture`` and by ``source`` otherwise.
 This module resolves those rules into one row per number, so tests, the command line and
 the site can ask which numbers rest on a secondary source (press coverage, a third-party
 catalogue) rather than the maker's own publication."""
@@ -39,7 +40,11 @@ class NumberSource:
 
 
 def fallback_source(entry: BaseModel, path: str) -> str | None:
-    """The source that cites a number which names none itself."""
+    """The source that cites a number which names none itself: a `field_sources` citation
+    for that path, else the config for architecture fields, else the entry's source."""
+    for cite in getattr(entry, "field_sources", ()):
+        if cite.field == path:
+            return cite.source
     if path.startswith("architecture.") and getattr(entry, "config_source", None):
         return entry.config_source
     primary = getattr(entry, "source", None)

@@ -83,3 +83,30 @@ def test_provenance_table_matches(kb):
     rows = provenance_table(kb)
     assert len(rows) == len(all_number_sources(kb))
     assert {"entry", "field", "value", "source", "secondary", "alternatives"} == set(rows[0])
+
+
+def test_field_sources_cite_single_plain_numbers(kb):
+    rows = by_field(kb, "mistral-nemo-instruct-2407")
+    model = kb.models["mistral-nemo-instruct-2407"]
+    assert rows["architecture.context_length"].source_id == "hf-card-mistral-nemo-instruct-2407"
+    assert rows["architecture.layers"].source_id == model.config_source  # the rest stays with the config
+    assert by_field(kb, "gemma-3-4b-it")["architecture.kv_heads"].source_id == "transformers-gemma3-code"
+
+
+@pytest.mark.parametrize(("field", "message"), [
+    ("architecture.nonsense", "is not a field"),
+    ("params_total_b", "is a sourced number"),
+    ("architecture.moe", "is not a number"),
+])
+def test_field_sources_must_name_plain_numbers(kb, field, message):
+    from pydantic import ValidationError
+
+    from inferbook.schema import LlmModel
+
+    data = kb.models["llama-3.1-8b-instruct"].model_dump()
+    data["field_sources"] = [{"field": field, "source": "hf-card-llama-3.1-8b-instruct"}]
+    with pytest.raises(ValidationError, match=message):
+        LlmModel.model_validate(data)
+    data["field_sources"] = [{"field": "architecture.layers", "source": "x"}] * 2
+    with pytest.raises(ValidationError, match="twice"):
+        LlmModel.model_validate(data)

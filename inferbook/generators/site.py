@@ -465,7 +465,7 @@ def _spec_rows(model: BaseModel, builder: SiteBuilder, prefix: str = "",
     Numbers without a source of their own are cited as ``inferbook.provenance`` does:
     by ``config_source`` under ``architecture``, else by the entry's primary ``source``."""
     root = root if root is not None else model
-    skip = {"id", "title", "aliases", "last_reviewed", "summary", "body", "sources", "notes"}
+    skip = {"id", "title", "aliases", "last_reviewed", "summary", "body", "sources", "field_sources", "notes"}
     for name, info in type(model).model_fields.items():
         if not prefix and name in skip:
             continue

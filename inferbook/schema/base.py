@@ -103,6 +103,38 @@ CitationOrId = Annotated[
 """A citation written either as a bare source id or as a mapping."""
 
 
+class FieldCitation(Strict):
+    """A citation for one plain number of the entry (e.g. `architecture.context_length`) that
+    does not come from the source the entry cites for its group by default."""
+
+    field: Annotated[str, StringConstraints(pattern=r"^[a-z_]+(?:\.[a-z_]+)*$", max_length=80)]
+    """Dotted path of the number inside the entry."""
+    source: SourceId
+    """Id of the cited entry in kb/sources/."""
+    locator: ShortText | None = None
+    """Where in the source: a page, table, section or file path."""
+    note: ShortText | None = None
+    """Why this number comes from here."""
+
+
+def check_field_sources(entry: BaseModel, citations: tuple[FieldCitation, ...]) -> None:
+    """Each cited path must name a plain number (or flag) that the entry fills, once."""
+    seen = set()
+    for cite in citations:
+        if cite.field in seen:
+            raise ValueError(f"field_sources cites {cite.field} twice")
+        seen.add(cite.field)
+        value: Any = entry
+        for part in cite.field.split("."):
+            if not isinstance(value, BaseModel) or part not in type(value).model_fields:
+                raise ValueError(f"field_sources: {cite.field} is not a field of this entry")
+            value = getattr(value, part)
+        if isinstance(value, Quantity):
+            raise ValueError(f"field_sources: {cite.field} is a sourced number; give it its own source instead")
+        if not isinstance(value, (int, float)):
+            raise ValueError(f"field_sources: {cite.field} is not a number the entry fills")
+
+
 class Alternative(Strict):
     """A value that another source gives for the same quantity."""
 

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from .base import CitationOrId, EntryBase, NoteText, PartialDate, ShortText, SourcedNumber, SourceId, Strict, ref
+from .base import (
+    CitationOrId,
+    EntryBase,
+    FieldCitation,
+    NoteText,
+    PartialDate,
+    ShortText,
+    SourcedNumber,
+    SourceId,
+    Strict,
+    check_field_sources,
+    ref,
+)
 from .formats import Architecture
 
 
@@ -75,4 +87,11 @@ class Gpu(EntryBase):
     """Formats its matrix units compute natively."""
     sources: tuple[CitationOrId, ...] = ()
     """Further sources beyond the primary one."""
+    field_sources: tuple[FieldCitation, ...] = ()
+    """Sources of plain numbers (memory_bus_bits) that do not come from the entry's source."""
     notes: NoteText | None = None
+
+    @model_validator(mode="after")
+    def _field_sources(self) -> Gpu:
+        check_field_sources(self, self.field_sources)
+        return self

@@ -6,7 +6,19 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .base import CitationOrId, EntryBase, NoteText, PartialDate, ShortText, SourcedNumber, SourceId, Strict, ref
+from .base import (
+    CitationOrId,
+    EntryBase,
+    FieldCitation,
+    NoteText,
+    PartialDate,
+    ShortText,
+    SourcedNumber,
+    SourceId,
+    Strict,
+    check_field_sources,
+    ref,
+)
 
 LayerKind = Literal["full", "sliding", "chunked", "linear"]
 
@@ -165,4 +177,12 @@ class LlmModel(EntryBase):
     base_model: ref("models", edge="derived_from") | None = None
     """Model this one was fine-tuned or distilled from, when in the KB."""
     sources: tuple[CitationOrId, ...] = ()
+    field_sources: tuple[FieldCitation, ...] = ()
+    """Sources of plain numbers that do not come from config_source (architecture fields) or
+    source (the rest), e.g. a context length taken from the card."""
     notes: NoteText | None = None
+
+    @model_validator(mode="after")
+    def _field_sources(self) -> LlmModel:
+        check_field_sources(self, self.field_sources)
+        return self
