@@ -174,3 +174,10 @@ def test_kv_dtype_aliases():
     assert kv_dtype_bits("fp8") == 8 and kv_dtype_bits("auto") == 16 and kv_dtype_bits("int4") == 4
     with pytest.raises(ValueError, match="unknown KV data type"):
         kv_dtype_bits("fp7")
+
+
+def test_attention_output_gate_doubles_the_query_projection():
+    from inferbook.calc.params import attention_params
+
+    gated = LLAMA_31_8B.model_copy(update={"attention_output_gate": True})
+    assert attention_params(gated) - attention_params(LLAMA_31_8B) == 4096 * 32 * 128

@@ -58,7 +58,7 @@ def attention_params(arch: ModelArchitecture) -> int:
         kv_b = m.kv_lora_rank * arch.attention_heads * (m.qk_nope_head_dim + m.v_head_dim)
         o = arch.attention_heads * m.v_head_dim * h
         return q + kv_a + kv_b + o
-    q = h * arch.attention_heads * arch.head_dim
+    q = h * arch.attention_heads * arch.head_dim * (2 if arch.attention_output_gate else 1)
     kv = 2 * h * arch.kv_heads * arch.head_dim
     o = arch.attention_heads * arch.head_dim * h
     return q + kv + o

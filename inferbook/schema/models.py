@@ -110,6 +110,9 @@ class ModelArchitecture(Strict):
     """Window of sliding layers in tokens."""
     attention_chunk_size: int | None = Field(default=None, ge=1)
     """Chunk length of chunked layers in tokens."""
+    attention_output_gate: bool = False
+    """attn_output_gate: the query projection is twice as wide and its second half gates the
+    attention output through a sigmoid (Qwen3-Next, Qwen3.5)."""
     linear_attention: LinearAttention | None = None
     """Shape of the linear layers in layer_pattern (without it they are counted like attention
     layers for parameters and hold no state in the memory calculators)."""

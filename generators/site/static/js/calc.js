@@ -126,7 +126,7 @@ export function attentionParams(arch) {
     const o = heads * m.v_head_dim * h;
     return q + kvA + kvB + o;
   }
-  const q = h * heads * arch.head_dim;
+  const q = h * heads * arch.head_dim * (arch.attention_output_gate ? 2 : 1);
   const kv = 2 * h * arch.kv_heads * arch.head_dim;
   const o = heads * arch.head_dim * h;
   return q + kv + o;
