@@ -6,8 +6,8 @@ TP exceeds the KV heads; an MLA latent is replicated on every TP rank).
 Linear-attention layers keep no per-token cache but a fixed state per sequence
 (a key x value matrix per value head plus the last conv_kernel - 1 convolution
 inputs); `kv_bytes(..., state=True)` adds it for models whose `linear_attention`
-shape is known. The state is held at 16 bits by default: vLLM keeps it in the
-model's dtype unless its mamba cache dtype is set."""
+shape is known. The state is counted at 16 bits unless ``state_bits`` says otherwise;
+engines can keep it in FP32 (vLLM's mamba cache dtype settings), which doubles it."""
 
 from __future__ import annotations
 
