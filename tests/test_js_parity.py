@@ -248,7 +248,7 @@ def build_vectors(kb: Any) -> Vectors:
         tp_spec = {**base, "tp": 2, "kv_bits": 8.0, "efficiency": {"mfu": 0.4, "mbu": 0.6}}
         for spec in (base, tp_spec):
             v.add("stepModel", {"roofline": spec}, lambda s=spec: step_model(v.roof(s)))
-            call = [37, 5, 12345.5, 678.0, 9000, 1200]
+            call = [37, 5, 12345.5, 678.0, 9000, 1200, 6]
             v.add("stepSeconds", {"step_model": {"roofline": spec}, "call": call},
                   lambda s=spec, c=call: step_model(v.roof(s)).seconds(*c))
             v.add("computeBoundBatch", {"roofline": spec, "context": 2048},
@@ -284,8 +284,8 @@ def build_vectors(kb: Any) -> Vectors:
     for prompt, cached in ((100, 500), (2, 1)):
         v.add("prefixCacheSavings", {"roofline": first, "prompt": prompt, "cached": cached},
               lambda p=prompt, c=cached: prefix_cache_savings(p, c, v.roof(first)))
-    coeffs = StepModel(1e9, 2e8, 3e4, 5e3, 1e5, 2e4, 5e9, 2e9, 2, 16, 4e14, 2e12, 1e-7, 2e-4, 512)
-    for call in ([1, 1, 1.0, 1.0, 0, 0], [4096, 3, 8.5e6, 2e6, 40000, 1500], [0, 0, 0.0, 0.0, 0, 0]):
+    coeffs = StepModel(1e9, 2e8, 3e4, 5e3, 1e5, 2e4, 5e9, 2e9, 2, 16, 4e14, 2e12, 1e-7, 2e-4, 512, state_bytes=3e6)
+    for call in ([1, 1, 1.0, 1.0, 0, 0], [4096, 3, 8.5e6, 2e6, 40000, 1500, 9], [0, 0, 0.0, 0.0, 0, 0]):
         v.add("stepSeconds", {"step_model": {"coefficients": plain(coeffs)}, "call": call},
               lambda c=call: coeffs.seconds(*c))
 
@@ -470,6 +470,11 @@ def add_simulations(v: Vectors, decode_gpus: list[str], decode_formats: list[str
     add(bursty, moe, {"max_batch": 32})
     add(bursty, moe, {"policy": "dynamic", "max_batch": 32, "batch_window_s": 0.2})
     add(bursty, roof("deepseek-v2-lite", decode_gpus[0], decode_formats[1]), {}, Slo(e2el=10.0))
+    # a linear-attention hybrid: every step also moves each sequence's recurrent state
+    if "qwen3-next-80b-a3b-thinking" in kb.models:
+        hybrid = roof("qwen3-next-80b-a3b-thinking", decode_gpus[0], decode_formats[1], tp=2)
+        add(chat[:80], hybrid, {"max_batched_tokens": 1024})
+        add(chat[:40], hybrid, {"policy": "static", "max_batch": 8})
     # the unit step model with hand-made requests: ties, one-token outputs, fixed arrivals, bad settings
     unit_spec = {"coefficients": plain(unit)}
     hand = [Request(0, 0.0, 10, 5), Request(1, 0.0, 3, 1), Request(2, 0.5, 7, 3), Request(4, 0.5, 2, 1),

@@ -133,3 +133,20 @@ def test_bad_configuration():
         SimConfig(max_batch=0)
     with pytest.raises(ValueError):
         workload(10, 0.0, Lengths(), Lengths())
+
+
+def test_hybrid_models_pay_for_their_state_every_step():
+    import inferbook
+    from inferbook.calc.roofline import Roofline, step_model
+
+    kb = inferbook.load()
+    arch = kb.models["qwen3-next-80b-a3b-thinking"].architecture
+    model = step_model(Roofline(arch, kb.gpus["h100-sxm"], kb.formats["fp8-e4m3"], 16.0, 2))
+    from inferbook.calc.kv import state_bytes_per_sequence
+
+    assert model.state_bytes == pytest.approx(2 * state_bytes_per_sequence(arch) / 2)  # read + write, split over TP 2
+    plain = model.seconds(64, 64, 64 * 4096, 0, 64 * 4096, 0)
+    assert model.seconds(64, 64, 64 * 4096, 0, 64 * 4096, 0, sequences=64) > plain
+    dense = step_model(Roofline(kb.models["llama-3.1-8b-instruct"].architecture, kb.gpus["h100-sxm"],
+                                kb.formats["bf16"], 16.0, 1))
+    assert dense.state_bytes == 0

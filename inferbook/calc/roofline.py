@@ -228,8 +228,9 @@ class StepModel:
     A step processes ``tokens`` new tokens (prefill chunks plus one per decoding
     sequence), produces ``logits`` next-token distributions, attends over
     ``span_full`` key positions in full-attention layers and ``span_window`` in
-    windowed layers (summed over the step's tokens), and reads the KV cache of
-    ``kv_full`` tokens in full layers and ``kv_window`` in windowed ones."""
+    windowed layers (summed over the step's tokens), reads the KV cache of
+    ``kv_full`` tokens in full layers and ``kv_window`` in windowed ones, and reads and
+    writes the linear-attention state of ``sequences`` sequences."""
 
     linear_flops_per_token: float
     head_flops: float
@@ -246,16 +247,19 @@ class StepModel:
     comm_per_token_s: float
     comm_fixed_s: float
     window: int | None
+    state_bytes: float = 0.0
+    """Linear-attention state one sequence reads and writes back in a step, per GPU."""
 
     def seconds(self, tokens: int, logits: int, span_full: float, span_window: float, kv_full: float,
-                kv_window: float) -> float:
+                kv_window: float, sequences: int = 0) -> float:
         flops = (self.linear_flops_per_token * tokens + self.head_flops * logits
                  + self.attn_flops_full * span_full + self.attn_flops_window * span_window)
         weights = self.weight_bytes
         if self.experts:
             untouched = (1.0 - self.experts_per_token / self.experts) ** tokens
             weights -= self.routed_expert_bytes * untouched
-        memory = weights + self.kv_bytes_full * kv_full + self.kv_bytes_window * kv_window
+        memory = (weights + self.kv_bytes_full * kv_full + self.kv_bytes_window * kv_window
+                  + self.state_bytes * sequences)
         comm = (self.comm_per_token_s * tokens + self.comm_fixed_s) if self.comm_fixed_s else 0.0
         return max(flops / self.compute_rate, memory / self.memory_rate) + comm
 
@@ -274,6 +278,8 @@ def step_model(r: Roofline) -> StepModel:
         qk = v = a.head_dim
     per_layer_attn = 2.0 * a.attention_heads * (qk + v)
     per_layer_kv = kv_bytes(a, 1, r.kv_dtype_bits, 1, r.tp).bytes_per_gpu / max(n_full + n_window, 1)
+    state = (kv_bytes(a, 1, r.kv_dtype_bits, 1, r.tp, state=True).bytes_per_gpu
+             - kv_bytes(a, 1, r.kv_dtype_bits, 1, r.tp).bytes_per_gpu)
     routed = 0.0
     if a.moe is not None:
         routed = (p.ffn_experts - r._shared_and_router_params()) * r._expert_bits() / 8 / r.tp
@@ -292,6 +298,7 @@ def step_model(r: Roofline) -> StepModel:
         experts_per_token=a.moe.experts_per_token if a.moe else 0, experts=a.moe.experts if a.moe else 0,
         compute_rate=r.peak_flops * r.efficiency.mfu * r.tp, memory_rate=r.bandwidth * r.efficiency.mbu,
         comm_per_token_s=comm_token, comm_fixed_s=comm_fixed, window=window if n_window else None,
+        state_bytes=2.0 * state,
     )
 
 

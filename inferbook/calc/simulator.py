@@ -310,7 +310,7 @@ class _Continuous:
         span_full += ctx_sum + self.n_dec
         span_win += win_ctx + self.n_dec if self.window else 0.0
         logits = self.n_dec + sum(1 for s, t in chunks if t == s.prefill_left)
-        dt = model.seconds(tokens, logits, span_full, span_win, ctx_sum, win_ctx)
+        dt = model.seconds(tokens, logits, span_full, span_win, ctx_sum, win_ctx, self.n_dec + len(chunks))
         self.clock += dt
         self.step += 1
         self._update_window_crossings()
@@ -434,7 +434,7 @@ def _batched(requests: Sequence[Request], model: StepModel, cfg: SimConfig) -> S
             continue
         prompt = max(r.input_tokens for r in batch)  # padded to the longest prompt
         f, w = _spans(model, 0, prompt)
-        dt = model.seconds(prompt * len(batch), len(batch), f * len(batch), w * len(batch), 0, 0)
+        dt = model.seconds(prompt * len(batch), len(batch), f * len(batch), w * len(batch), 0, 0, len(batch))
         clock += dt
         result.step_durations.append(dt)
         result.step_decode_tokens.append(0)
@@ -448,7 +448,7 @@ def _batched(requests: Sequence[Request], model: StepModel, cfg: SimConfig) -> S
             ctx = prompt + s - 1
             win = min(ctx, model.window) if model.window else 0
             b = len(batch)
-            dt = model.seconds(b, b, b * (ctx + 1), b * (win + 1) if model.window else 0, b * ctx, b * win)
+            dt = model.seconds(b, b, b * (ctx + 1), b * (win + 1) if model.window else 0, b * ctx, b * win, b)
             clock += dt
             emitted = 0
             for r in batch:

@@ -660,6 +660,7 @@ export function stepModel(r) {
   const [qk, v] = attentionWidths(a);
   const perLayerAttn = 2.0 * a.attention_heads * (qk + v);
   const perLayerKv = kvBytes(a, 1, r.kvDtypeBits, 1, r.tp).bytesPerGpu / Math.max(nFull + nWindow, 1);
+  const state = kvBytes(a, 1, r.kvDtypeBits, 1, r.tp, 1, true).bytesPerGpu - kvBytes(a, 1, r.kvDtypeBits, 1, r.tp).bytesPerGpu;
   let routed = 0.0;
   if (a.moe) routed = (p.ffnExperts - r.sharedAndRouterParams()) * r.expertBits() / 8 / r.tp;
   const perDirection = perDirectionBandwidth(r.gpu);
@@ -678,6 +679,7 @@ export function stepModel(r) {
     expertsPerToken: a.moe ? a.moe.experts_per_token : 0, experts: a.moe ? a.moe.experts : 0,
     computeRate: r.peakFlops * r.efficiency.mfu * r.tp, memoryRate: r.bandwidth * r.efficiency.mbu,
     commPerTokenS: commToken, commFixedS: commFixed, window: nWindow ? (window ?? null) : null,
+    stateBytes: 2.0 * state,
   };
 }
 
@@ -687,7 +689,7 @@ export function stepModel(r) {
  * KV cache of `kvFull`/`kvWindow` tokens.
  * @param {StepModel} m
  */
-export function stepSeconds(m, tokens, logits, spanFull, spanWindow, kvFull, kvWindow) {
+export function stepSeconds(m, tokens, logits, spanFull, spanWindow, kvFull, kvWindow, sequences = 0) {
   const flops = m.linearFlopsPerToken * tokens + m.headFlops * logits
     + m.attnFlopsFull * spanFull + m.attnFlopsWindow * spanWindow;
   let weights = m.weightBytes;
@@ -695,7 +697,7 @@ export function stepSeconds(m, tokens, logits, spanFull, spanWindow, kvFull, kvW
     const untouched = (1.0 - m.expertsPerToken / m.experts) ** tokens;
     weights -= m.routedExpertBytes * untouched;
   }
-  const memory = weights + m.kvBytesFull * kvFull + m.kvBytesWindow * kvWindow;
+  const memory = weights + m.kvBytesFull * kvFull + m.kvBytesWindow * kvWindow + (m.stateBytes ?? 0) * sequences;
   const comm = m.commFixedS ? m.commPerTokenS * tokens + m.commFixedS : 0.0;
   return Math.max(flops / m.computeRate, memory / m.memoryRate) + comm;
 }
@@ -1330,7 +1332,7 @@ class Continuous {
     spanWin += this.window ? winCtx + this.nDec : 0.0;
     let logits = this.nDec;
     for (const [s, t] of chunks) if (t === s.prefillLeft) logits += 1;
-    const dt = stepSeconds(model, tokens, logits, spanFull, spanWin, ctxSum, winCtx);
+    const dt = stepSeconds(model, tokens, logits, spanFull, spanWin, ctxSum, winCtx, this.nDec + chunks.length);
     this.clock += dt;
     this.step += 1;
     this.updateWindowCrossings();
@@ -1469,7 +1471,7 @@ function batched(requests, model, cfg) {
     }
     const b = batch.length;
     const [f, w] = spans(model, 0, prompt);
-    let dt = stepSeconds(model, prompt * b, b, f * b, w * b, 0, 0);
+    let dt = stepSeconds(model, prompt * b, b, f * b, w * b, 0, 0, b);
     clock += dt;
     result.stepDurations.push(dt);
     result.stepDecodeTokens.push(0);
@@ -1479,7 +1481,7 @@ function batched(requests, model, cfg) {
     for (let s = 1; s <= longest - 1; s++) {
       const ctx = prompt + s - 1;
       const win = window ? Math.min(ctx, window) : 0;
-      dt = stepSeconds(model, b, b, b * (ctx + 1), window ? b * (win + 1) : 0, b * ctx, b * win);
+      dt = stepSeconds(model, b, b, b * (ctx + 1), window ? b * (win + 1) : 0, b * ctx, b * win, b);
       clock += dt;
       let emitted = 0;
       for (const r of batch) {
