@@ -85,22 +85,44 @@ export function wireForm(form, update, { runNow = true } = {}) {
   if (runNow) update();
 }
 
-/** The form, output lookup, error display and data of one tool on the page, or null when
- * the tool's form is missing or its data cannot be loaded (the error is then shown). */
+/**
+ * Output lookup and result states of one tool's form: `fail(err)` shows the error and greys
+ * the stale output (after `onFail`, when given), `guard(render)` wraps a render function so that success clears the error
+ * and marks the form ready, and a thrown error goes to `fail`.
+ */
+export function toolShell(root, form, { verb = "compute", onFail = null } = {}) {
+  const out = (key) => root.querySelector(`[data-out="${key}"]`);
+  const output = () => root.querySelector(".tool-output");
+  const fail = (err) => {
+    if (onFail) onFail();
+    out("error").textContent = `Cannot ${verb}: ${err.message || err}`;
+    out("error").hidden = false;
+    form.dataset.ready = "false";
+    output().classList.add("stale");
+  };
+  const guard = (render) => () => {
+    try {
+      render();
+      out("error").hidden = true;
+      output().classList.remove("stale");
+      form.dataset.ready = "true";
+    } catch (err) {
+      fail(err);
+    }
+  };
+  return { out, fail, guard };
+}
+
+/** The form, its `toolShell` and the data of one tool on the page, or null when the tool's
+ * form is missing or its data cannot be loaded (the error is then shown). */
 export async function startTool(root, name) {
   const form = root.querySelector(`form[data-tool='${name}']`);
   if (!form) return null;
-  const out = (key) => root.querySelector(`[data-out="${key}"]`);
-  const fail = (err) => {
-    out("error").textContent = `Cannot compute: ${err.message || err}`;
-    out("error").hidden = false;
-    form.dataset.ready = "false";
-    root.querySelector(".tool-output").classList.add("stale");
-  };
+  const shell = toolShell(root, form);
   try {
-    return { form, out, fail, data: await loadData("tools-data.json") };
+    return { form, ...shell, data: await loadData("tools-data.json") };
   } catch (err) {
-    fail(err);
+    shell.fail(err);
     return null;
   }
 }

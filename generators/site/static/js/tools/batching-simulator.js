@@ -1,6 +1,8 @@
 // Batching strategy simulator: static, dynamic and continuous batching of a seeded workload on the roofline model.
 import { capacity, nativeGroups, Roofline, simSummary, simulate, stepModel, workload } from "../calc.js";
-import { fillSelect, fmt, formatOptions, loadData, mountTool, rooflineGpus, svgEl, wireForm } from "../data.js";
+import {
+  fillSelect, fmt, formatOptions, loadData, mountTool, rooflineGpus, svgEl, toolShell, wireForm,
+} from "../data.js";
 
 const POLICIES = ["continuous", "dynamic", "static"];
 const LABELS = { continuous: "Continuous", dynamic: "Dynamic", static: "Static" };
@@ -138,14 +140,9 @@ function metricsTable(runs) {
 async function init(root) {
   const form = root.querySelector("form[data-tool='batching-simulator']");
   if (!form) return;
-  const out = (name) => root.querySelector(`[data-out="${name}"]`);
-  const fail = (err) => {
-    out("error").textContent = `Cannot simulate: ${err.message || err}`;
-    out("error").hidden = false;
-    out("status").textContent = "";
-    form.dataset.ready = "false";
-    root.querySelector(".tool-output").classList.add("stale");
-  };
+  const { out, fail, guard } = toolShell(root, form, {
+    verb: "simulate", onFail: () => { root.querySelector("[data-out='status']").textContent = ""; },
+  });
   let data;
   try {
     data = await loadData("tools-data.json");
@@ -162,60 +159,53 @@ async function init(root) {
   fillSelect(form.elements.format, formatOptions(data), "native");
   fillSelect(form.elements.kv, Object.keys(data.kv_dtype_bits).map((d) => ({ value: d, label: d })), "bf16");
 
-  const run = () => {
-    try {
-      const f = form.elements;
-      const num = (name) => Number(f[name].value);
-      const int = (name) => Math.round(num(name));
-      const model = data.models[f.model.value];
-      const native = f.format.value === "native";
-      const wfmt = data.formats[native ? model.native_dtype : f.format.value];
-      const groups = native ? nativeGroups(model, data.formats) : null;
-      const tp = int("tp");
-      const kvBits = data.kv_dtype_bits[f.kv.value];
-      const n = int("n");
-      if (!(n >= 1 && n <= MAX_REQUESTS)) throw new Error(`requests must be between 1 and ${fmt(MAX_REQUESTS, 0)}`);
-      if (!(int("input") >= 1 && int("output") >= 1)) throw new Error("mean lengths must be at least 1 token");
-      const cfg = { gpu_memory_utilization: num("util"), max_num_batched_tokens: int("budget"),
-        max_num_seqs: int("max_batch") };
-      const cap = capacity(model.architecture, data.gpus[f.gpu.value], wfmt, kvBits, tp, 1, cfg, groups);
-      if (!cap.fits) throw new Error("the weights and overheads leave no room for a KV cache on this GPU group; "
-        + "raise TP, pick a larger GPU or a smaller format");
-      out("kv-tokens").textContent = `${fmt(cap.kvTokens, 0)} tokens`;
-      out("kv-tokens").dataset.value = String(cap.kvTokens);
-      out("kv-detail").textContent = `(${fmt(cap.kvSpaceBytes / 2 ** 30, 2)} GiB per GPU from capacity())`;
-      const lengths = (mean) => (f.lengths.value === "fixed" ? { kind: "fixed", mean }
-        : { kind: "lognormal", mean, high: 4 * mean, sigma: 0.5 });
-      const requests = workload(n, num("rate"), lengths(int("input")), lengths(int("output")), f.arrivals.value,
-        4.0, int("seed"));
-      const model1 = stepModel(new Roofline(model.architecture, data.gpus[f.gpu.value], wfmt, kvBits, tp, {}, groups));
-      const slo = { ttft: f.slo_ttft.value === "" ? null : num("slo_ttft") / 1e3,
-        tpot: f.slo_tpot.value === "" ? null : num("slo_tpot") / 1e3, e2el: null };
-      const policies = f.policy.value === "compare" ? POLICIES : [f.policy.value];
-      const runs = policies.map((policy) => {
-        const result = simulate(requests, model1, { policy, max_batch: int("max_batch"),
-          max_batched_tokens: int("budget"), chunked_prefill: f.chunked.checked, kv_capacity_tokens: cap.kvTokens,
-          batch_window_s: num("window") / 1e3 });
-        const summary = result.records.length ? simSummary(result, slo) : null;
-        const end = result.records.reduce((m, r) => Math.max(m, r.finish), 0);
-        return { policy, result, summary, end };
-      });
-      if (runs.every((r) => !r.summary)) throw new Error("no request fits the KV cache");
-      chart(out("chart"), runs.filter((r) => r.summary), runs.length === 1);
-      out("metrics").replaceChildren(metricsTable(runs));
-      const last = requests.length ? requests[requests.length - 1].arrival : 0;
-      out("explain").textContent = `${fmt(n, 0)} requests arrive over ${fmt(last, 1)} s (seed ${int("seed")}; the `
-        + "browser's generator draws other numbers than Python's for the same seed). Static batching waits for a full "
-        + "batch, dynamic batching for the window or a full batch; neither admits requests while a batch runs. "
-        + "Continuous batching admits and retires sequences at every step.";
-      out("status").textContent = "";
-      out("error").hidden = true;
-      root.querySelector(".tool-output").classList.remove("stale");
-      form.dataset.ready = "true";
-    } catch (err) {
-      fail(err);
-    }
-  };
+  const run = guard(() => {
+    const f = form.elements;
+    const num = (name) => Number(f[name].value);
+    const int = (name) => Math.round(num(name));
+    const model = data.models[f.model.value];
+    const native = f.format.value === "native";
+    const wfmt = data.formats[native ? model.native_dtype : f.format.value];
+    const groups = native ? nativeGroups(model, data.formats) : null;
+    const tp = int("tp");
+    const kvBits = data.kv_dtype_bits[f.kv.value];
+    const n = int("n");
+    if (!(n >= 1 && n <= MAX_REQUESTS)) throw new Error(`requests must be between 1 and ${fmt(MAX_REQUESTS, 0)}`);
+    if (!(int("input") >= 1 && int("output") >= 1)) throw new Error("mean lengths must be at least 1 token");
+    const cfg = { gpu_memory_utilization: num("util"), max_num_batched_tokens: int("budget"),
+      max_num_seqs: int("max_batch") };
+    const cap = capacity(model.architecture, data.gpus[f.gpu.value], wfmt, kvBits, tp, 1, cfg, groups);
+    if (!cap.fits) throw new Error("the weights and overheads leave no room for a KV cache on this GPU group; "
+      + "raise TP, pick a larger GPU or a smaller format");
+    out("kv-tokens").textContent = `${fmt(cap.kvTokens, 0)} tokens`;
+    out("kv-tokens").dataset.value = String(cap.kvTokens);
+    out("kv-detail").textContent = `(${fmt(cap.kvSpaceBytes / 2 ** 30, 2)} GiB per GPU from capacity())`;
+    const lengths = (mean) => (f.lengths.value === "fixed" ? { kind: "fixed", mean }
+      : { kind: "lognormal", mean, high: 4 * mean, sigma: 0.5 });
+    const requests = workload(n, num("rate"), lengths(int("input")), lengths(int("output")), f.arrivals.value,
+      4.0, int("seed"));
+    const model1 = stepModel(new Roofline(model.architecture, data.gpus[f.gpu.value], wfmt, kvBits, tp, {}, groups));
+    const slo = { ttft: f.slo_ttft.value === "" ? null : num("slo_ttft") / 1e3,
+      tpot: f.slo_tpot.value === "" ? null : num("slo_tpot") / 1e3, e2el: null };
+    const policies = f.policy.value === "compare" ? POLICIES : [f.policy.value];
+    const runs = policies.map((policy) => {
+      const result = simulate(requests, model1, { policy, max_batch: int("max_batch"),
+        max_batched_tokens: int("budget"), chunked_prefill: f.chunked.checked, kv_capacity_tokens: cap.kvTokens,
+        batch_window_s: num("window") / 1e3 });
+      const summary = result.records.length ? simSummary(result, slo) : null;
+      const end = result.records.reduce((m, r) => Math.max(m, r.finish), 0);
+      return { policy, result, summary, end };
+    });
+    if (runs.every((r) => !r.summary)) throw new Error("no request fits the KV cache");
+    chart(out("chart"), runs.filter((r) => r.summary), runs.length === 1);
+    out("metrics").replaceChildren(metricsTable(runs));
+    const last = requests.length ? requests[requests.length - 1].arrival : 0;
+    out("explain").textContent = `${fmt(n, 0)} requests arrive over ${fmt(last, 1)} s (seed ${int("seed")}; the `
+      + "browser's generator draws other numbers than Python's for the same seed). Static batching waits for a full "
+      + "batch, dynamic batching for the window or a full batch; neither admits requests while a batch runs. "
+      + "Continuous batching admits and retires sequences at every step.";
+    out("status").textContent = "";
+  });
   let timer = null;
   const schedule = () => {
     form.dataset.ready = "false";

@@ -69,7 +69,7 @@ function matrix(gpus, models, data, choice, context, conc, kvBits) {
 async function init(root) {
   const tool = await startTool(root, "gpu-comparison");
   if (!tool) return;
-  const { form, out, fail, data } = tool;
+  const { form, out, guard, data } = tool;
   const f = form.elements;
   const all = Object.values(data.gpus);
   const vendors = [...new Set(all.map((g) => g.vendor))].sort();
@@ -91,44 +91,37 @@ async function init(root) {
     return label;
   }));
 
-  const update = () => {
-    try {
-      const q = f.q.value.trim().toLowerCase();
-      const minMem = Number(f.min_mem.value) || 0;
-      const sortKey = f.sort.value;
-      const col = COLUMNS.find((c) => c[0] === sortKey);
-      const gpus = all.filter((g) => (!f.vendor.value || g.vendor === f.vendor.value)
-        && (!q || g.title.toLowerCase().includes(q) || g.id.includes(q)) && g.memory_gib.value >= minMem)
-        .sort((a, b) => {
-          if (!col) return a.title.localeCompare(b.title);
-          const [x, y] = [col[2](a), col[2](b)];
-          if (x === y) return a.title.localeCompare(b.title);
-          if (x === null) return 1;
-          if (y === null) return -1;
-          return y - x;
-        });
-      out("gpu-count").textContent = fmt(gpus.length, 0);
-      out("gpu-count").dataset.value = String(gpus.length);
-      out("gpus").replaceChildren(gpus.length ? gpuTable(gpus) : document.createTextNode("No accelerator matches."));
-      const chosen = [...form.querySelectorAll("[data-models] input:checked")].map((i) => data.models[i.value]);
-      out("model-count").textContent = String(chosen.length);
-      const context = Math.round(Number(f.context.value));
-      const conc = Math.round(Number(f.concurrency.value));
-      if (!(context >= 1 && conc >= 1)) throw new Error("context and concurrency must be at least 1");
-      const kvBits = data.kv_dtype_bits[f.kv.value];
-      out("matrix-note").textContent = `Each cell: the fewest GPUs of that type that hold the weights plus the KV cache `
-        + `of ${fmt(conc, 0)} sequences × ${fmt(context, 0)} tokens (${f.kv.value} KV, vLLM memory accounting at `
-        + "gpu_memory_utilization 0.9); “–” means not even 8. Rows follow the filters above.";
-      out("matrix").replaceChildren(!chosen.length ? document.createTextNode("Select at least one model.")
-        : !gpus.length ? document.createTextNode("No accelerator matches the filters.")
-          : matrix(gpus, chosen, data, f.format.value, context, conc, kvBits));
-      out("error").hidden = true;
-      root.querySelector(".tool-output").classList.remove("stale");
-      form.dataset.ready = "true";
-    } catch (err) {
-      fail(err);
-    }
-  };
+  const update = guard(() => {
+    const q = f.q.value.trim().toLowerCase();
+    const minMem = Number(f.min_mem.value) || 0;
+    const sortKey = f.sort.value;
+    const col = COLUMNS.find((c) => c[0] === sortKey);
+    const gpus = all.filter((g) => (!f.vendor.value || g.vendor === f.vendor.value)
+      && (!q || g.title.toLowerCase().includes(q) || g.id.includes(q)) && g.memory_gib.value >= minMem)
+      .sort((a, b) => {
+        if (!col) return a.title.localeCompare(b.title);
+        const [x, y] = [col[2](a), col[2](b)];
+        if (x === y) return a.title.localeCompare(b.title);
+        if (x === null) return 1;
+        if (y === null) return -1;
+        return y - x;
+      });
+    out("gpu-count").textContent = fmt(gpus.length, 0);
+    out("gpu-count").dataset.value = String(gpus.length);
+    out("gpus").replaceChildren(gpus.length ? gpuTable(gpus) : document.createTextNode("No accelerator matches."));
+    const chosen = [...form.querySelectorAll("[data-models] input:checked")].map((i) => data.models[i.value]);
+    out("model-count").textContent = String(chosen.length);
+    const context = Math.round(Number(f.context.value));
+    const conc = Math.round(Number(f.concurrency.value));
+    if (!(context >= 1 && conc >= 1)) throw new Error("context and concurrency must be at least 1");
+    const kvBits = data.kv_dtype_bits[f.kv.value];
+    out("matrix-note").textContent = `Each cell: the fewest GPUs of that type that hold the weights plus the KV cache `
+      + `of ${fmt(conc, 0)} sequences × ${fmt(context, 0)} tokens (${f.kv.value} KV, vLLM memory accounting at `
+      + "gpu_memory_utilization 0.9); “–” means not even 8. Rows follow the filters above.";
+    out("matrix").replaceChildren(!chosen.length ? document.createTextNode("Select at least one model.")
+      : !gpus.length ? document.createTextNode("No accelerator matches the filters.")
+        : matrix(gpus, chosen, data, f.format.value, context, conc, kvBits));
+  });
   wireForm(form, update);
 }
 

@@ -1,6 +1,6 @@
 // Latency metrics playground: TTFT, TPOT, ITL, E2E latency, percentiles, throughput and goodput of edited requests.
 import { summarize } from "../calc.js";
-import { fmt, headed, mountTool, wireForm } from "../data.js";
+import { fmt, headed, mountTool, toolShell, wireForm } from "../data.js";
 
 const SAMPLES = {
   requests: `# arrival, first token, finish, input tokens, output tokens (seconds)
@@ -124,54 +124,44 @@ function requestTable(records, slo, average, includeFirst) {
 function init(root) {
   const form = root.querySelector("form[data-tool='latency-metrics']");
   if (!form) return;
-  const out = (name) => root.querySelector(`[data-out="${name}"]`);
-  const fail = (err) => {
-    out("error").textContent = `Cannot compute: ${err.message || err}`;
-    out("error").hidden = false;
-    form.dataset.ready = "false";
-    root.querySelector(".tool-output").classList.add("stale");
-  };
+  const { out, guard } = toolShell(root, form);
   const f = form.elements;
   f.requests.value = SAMPLES[f.mode.value];
   let mode = f.mode.value;
+  const render = guard(() => {
+    const records = parseRequests(f.requests.value, f.mode.value);
+    const limit = (name, scale) => (f[name].value.trim() === "" ? null : Number(f[name].value) * scale);
+    const slo = { ttft: limit("slo_ttft", 1e-3), tpot: limit("slo_tpot", 1e-3), e2el: limit("slo_e2el", 1) };
+    const anySlo = slo.ttft !== null || slo.tpot !== null || slo.e2el !== null;
+    const average = f.average.value;
+    const includeFirst = f.include_first.checked;
+    const s = summarize(records, anySlo ? slo : null, average, includeFirst);
+    const set = (name, text, value) => {
+      out(name).textContent = text;
+      out(name).dataset.value = String(value);
+    };
+    set("goodput", anySlo ? `${fmt(s.goodput, 3)} req/s` : "– (no SLO)", s.goodput);
+    set("attainment", anySlo ? `${fmt(s.sloAttainment * 100, 1)} %` : "–", s.sloAttainment);
+    set("req-throughput", `${fmt(s.requestThroughput, 3)} req/s`, s.requestThroughput);
+    set("tok-throughput", `${fmt(s.outputTokenThroughput, 1)} output tokens/s `
+      + `(${fmt(s.totalTokenThroughput, 1)} with input)`, s.outputTokenThroughput);
+    out("summary").replaceChildren(summaryTable(s));
+    const notes = [`${fmt(s.requests, 0)} requests over ${fmt(s.durationS, 3)} s (first arrival to last finish).`,
+      includeFirst ? "TPOT here is E2E latency ÷ output tokens, so it includes the wait for the first token."
+        : "TPOT excludes the first token: (finish − first token) ÷ (output tokens − 1).",
+      s.itl.count ? "ITL comes from the per-token timestamps."
+        : average === "token" ? "Without token timestamps, ITL falls back to the token-weighted TPOT."
+          : "ITL needs per-token timestamps (switch the input format) or token averaging.",
+      anySlo ? "Goodput counts requests per second that meet every SLO you set." : ""];
+    out("explain").textContent = notes.join(" ");
+    out("per-request").replaceChildren(requestTable(records, anySlo ? slo : null, average, includeFirst));
+  });
   const update = () => {
     if (f.mode.value !== mode) { // a new input format starts from its sample
       mode = f.mode.value;
       f.requests.value = SAMPLES[mode];
     }
-    try {
-      const records = parseRequests(f.requests.value, f.mode.value);
-      const limit = (name, scale) => (f[name].value.trim() === "" ? null : Number(f[name].value) * scale);
-      const slo = { ttft: limit("slo_ttft", 1e-3), tpot: limit("slo_tpot", 1e-3), e2el: limit("slo_e2el", 1) };
-      const anySlo = slo.ttft !== null || slo.tpot !== null || slo.e2el !== null;
-      const average = f.average.value;
-      const includeFirst = f.include_first.checked;
-      const s = summarize(records, anySlo ? slo : null, average, includeFirst);
-      const set = (name, text, value) => {
-        out(name).textContent = text;
-        out(name).dataset.value = String(value);
-      };
-      set("goodput", anySlo ? `${fmt(s.goodput, 3)} req/s` : "– (no SLO)", s.goodput);
-      set("attainment", anySlo ? `${fmt(s.sloAttainment * 100, 1)} %` : "–", s.sloAttainment);
-      set("req-throughput", `${fmt(s.requestThroughput, 3)} req/s`, s.requestThroughput);
-      set("tok-throughput", `${fmt(s.outputTokenThroughput, 1)} output tokens/s `
-        + `(${fmt(s.totalTokenThroughput, 1)} with input)`, s.outputTokenThroughput);
-      out("summary").replaceChildren(summaryTable(s));
-      const notes = [`${fmt(s.requests, 0)} requests over ${fmt(s.durationS, 3)} s (first arrival to last finish).`,
-        includeFirst ? "TPOT here is E2E latency ÷ output tokens, so it includes the wait for the first token."
-          : "TPOT excludes the first token: (finish − first token) ÷ (output tokens − 1).",
-        s.itl.count ? "ITL comes from the per-token timestamps."
-          : average === "token" ? "Without token timestamps, ITL falls back to the token-weighted TPOT."
-            : "ITL needs per-token timestamps (switch the input format) or token averaging.",
-        anySlo ? "Goodput counts requests per second that meet every SLO you set." : ""];
-      out("explain").textContent = notes.join(" ");
-      out("per-request").replaceChildren(requestTable(records, anySlo ? slo : null, average, includeFirst));
-      out("error").hidden = true;
-      root.querySelector(".tool-output").classList.remove("stale");
-      form.dataset.ready = "true";
-    } catch (err) {
-      fail(err);
-    }
+    render();
   };
   form.querySelector("[data-action='sample']").addEventListener("click", () => {
     f.requests.value = SAMPLES[f.mode.value];

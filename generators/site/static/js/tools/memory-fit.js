@@ -54,7 +54,7 @@ function bar(container, segments, total) {
 async function init(root) {
   const tool = await startTool(root, "memory-fit");
   if (!tool) return;
-  const { form, out, fail, data } = tool;
+  const { form, out, guard, data } = tool;
   const f = form.elements;
   const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
   const gpus = Object.values(data.gpus).sort((a, b) => a.title.localeCompare(b.title));
@@ -77,113 +77,106 @@ async function init(root) {
     return label;
   }));
 
-  const update = () => {
-    try {
-      const model = data.models[f.model.value];
-      const arch = model.architecture;
-      const native = f.format.value === "native";
-      const wfmt = data.formats[native ? model.native_dtype : f.format.value];
-      const groups = native ? nativeGroups(model, data.formats) : null;
-      const context = Math.round(Number(f.context.value));
-      const conc = Math.round(Number(f.concurrency.value));
-      if (!(context >= 1 && conc >= 1)) throw new Error("context and concurrency must be at least 1");
-      const kvBits = data.kv_dtype_bits[f.kv.value];
-      const tp = Number(f.tp.value);
-      const gpu = data.gpus[f.gpu.value];
-      const cfg = { gpu_memory_utilization: Number(f.util.value) };
-      const cap = capacity(arch, gpu, wfmt, kvBits, tp, 1, cfg, groups);
-      const need = kvBytes(arch, context, kvBits, conc, tp, 1, true).bytesPerGpu;
-      const most = maxConcurrency(arch, cap, context, kvBits, tp);
-      const space = Math.max(cap.kvSpaceBytes, 0);
-      const fits = cap.kvSpaceBytes > 0 && need <= cap.kvSpaceBytes;
-      const verdict = out("verdict");
-      verdict.textContent = fits ? `Fits on ${tp} × ${gpu.title}` : `Does not fit on ${tp} × ${gpu.title}`;
-      verdict.className = `result-big ${fits ? "fits-yes" : "fits-no"}`;
-      verdict.dataset.value = String(fits);
-      out("verdict-detail").textContent = cap.kvSpaceBytes <= 0
-        ? "— weights and overheads exceed the memory budget."
-        : `— room for ${fmt(Math.floor(most), 0)} sequences of ${fmt(context, 0)} tokens (you asked for ${fmt(conc, 0)}).`
-          + (context > arch.context_length ? ` The model's context limit is ${fmt(arch.context_length, 0)} tokens.` : "");
-      const over = Math.max(need - space, 0);
-      const segments = [
-        { key: "weights", label: "Weights", bytes: cap.weightsBytes },
-        { key: "activation", label: "Activation peak", bytes: cap.activationBytes },
-        { key: "other", label: "CUDA context, NCCL, graphs", bytes: cap.otherBytes },
-        { key: "kv", label: "KV cache needed", bytes: Math.min(need, space) },
-        { key: "over", label: "KV cache beyond the budget", bytes: over },
-        { key: "free", label: "Free KV space", bytes: Math.max(space - need, 0) },
-        { key: "reserved", label: "Left out by gpu_memory_utilization", bytes: cap.usableBytes - cap.budgetBytes },
-      ];
-      const used = cap.weightsBytes + cap.activationBytes + cap.otherBytes + need;
-      bar(out("bar"), segments, Math.max(cap.usableBytes, used + cap.usableBytes - cap.budgetBytes));
-      const swatch = (key, text) => {
-        const span = document.createElement("span");
-        if (key) {
-          const sw = document.createElement("span");
-          sw.className = `swatch seg-${key}`;
-          span.append(sw);
-        }
-        span.append(text);
-        return span;
-      };
-      const row = (key, label, bytes, outName) => ({
-        cells: [swatch(key, label), gib(bytes), fmt(bytes / cap.usableBytes * 100, 1)],
-        out: [null, outName], values: [null, bytes / GIB], className: key ? "" : "total-row" });
-      const reserved = cap.usableBytes - cap.budgetBytes;
-      out("breakdown").replaceChildren(table(["Per GPU", "Memory", "% of usable"], [
-        row("weights", "Weights", cap.weightsBytes, "weights"),
-        row("activation", "Activation peak (profiling run)", cap.activationBytes, "activation"),
-        row("other", "Non-PyTorch (CUDA context, NCCL) and graphs", cap.otherBytes, "other"),
-        row("kv", `KV cache needed: ${fmt(conc, 0)} × ${fmt(context, 0)} tokens`, need, "kv-needed"),
-        over > 0 ? row("over", "KV cache beyond the budget", over, "kv-over")
-          : row("free", "KV space left free", space - need, "kv-free"),
-        row("reserved", `Held back by gpu_memory_utilization ${fmt(cfg.gpu_memory_utilization, 2)}`, reserved,
-          "reserved"),
-        row(null, "KV space the engine allocates", cap.kvSpaceBytes, "kv-space"),
-        row(null, "Budget (usable × utilization)", cap.budgetBytes, "budget"),
-        row(null, "Usable memory the driver reports", cap.usableBytes, "usable"),
-      ]));
-      // every GPU type at TP = 1, 2, 4, 8, ranked by calc.js fitOptions()
-      const prices = {};
-      for (const input of form.querySelectorAll("[data-prices] input")) {
-        if (input.value.trim() !== "" && Number(input.value) >= 0) prices[input.dataset.gpu] = Number(input.value);
+  const update = guard(() => {
+    const model = data.models[f.model.value];
+    const arch = model.architecture;
+    const native = f.format.value === "native";
+    const wfmt = data.formats[native ? model.native_dtype : f.format.value];
+    const groups = native ? nativeGroups(model, data.formats) : null;
+    const context = Math.round(Number(f.context.value));
+    const conc = Math.round(Number(f.concurrency.value));
+    if (!(context >= 1 && conc >= 1)) throw new Error("context and concurrency must be at least 1");
+    const kvBits = data.kv_dtype_bits[f.kv.value];
+    const tp = Number(f.tp.value);
+    const gpu = data.gpus[f.gpu.value];
+    const cfg = { gpu_memory_utilization: Number(f.util.value) };
+    const cap = capacity(arch, gpu, wfmt, kvBits, tp, 1, cfg, groups);
+    const need = kvBytes(arch, context, kvBits, conc, tp, 1, true).bytesPerGpu;
+    const most = maxConcurrency(arch, cap, context, kvBits, tp);
+    const space = Math.max(cap.kvSpaceBytes, 0);
+    const fits = cap.kvSpaceBytes > 0 && need <= cap.kvSpaceBytes;
+    const verdict = out("verdict");
+    verdict.textContent = fits ? `Fits on ${tp} × ${gpu.title}` : `Does not fit on ${tp} × ${gpu.title}`;
+    verdict.className = `result-big ${fits ? "fits-yes" : "fits-no"}`;
+    verdict.dataset.value = String(fits);
+    out("verdict-detail").textContent = cap.kvSpaceBytes <= 0
+      ? "— weights and overheads exceed the memory budget."
+      : `— room for ${fmt(Math.floor(most), 0)} sequences of ${fmt(context, 0)} tokens (you asked for ${fmt(conc, 0)}).`
+        + (context > arch.context_length ? ` The model's context limit is ${fmt(arch.context_length, 0)} tokens.` : "");
+    const over = Math.max(need - space, 0);
+    const segments = [
+      { key: "weights", label: "Weights", bytes: cap.weightsBytes },
+      { key: "activation", label: "Activation peak", bytes: cap.activationBytes },
+      { key: "other", label: "CUDA context, NCCL, graphs", bytes: cap.otherBytes },
+      { key: "kv", label: "KV cache needed", bytes: Math.min(need, space) },
+      { key: "over", label: "KV cache beyond the budget", bytes: over },
+      { key: "free", label: "Free KV space", bytes: Math.max(space - need, 0) },
+      { key: "reserved", label: "Left out by gpu_memory_utilization", bytes: cap.usableBytes - cap.budgetBytes },
+    ];
+    const used = cap.weightsBytes + cap.activationBytes + cap.otherBytes + need;
+    bar(out("bar"), segments, Math.max(cap.usableBytes, used + cap.usableBytes - cap.budgetBytes));
+    const swatch = (key, text) => {
+      const span = document.createElement("span");
+      if (key) {
+        const sw = document.createElement("span");
+        sw.className = `swatch seg-${key}`;
+        span.append(sw);
       }
-      const options = fitOptions(model, wfmt, gpus, context, conc, kvBits, [1, 2, 4, 8], prices, cfg, groups);
-      const fitting = options.filter((o) => o.fits);
-      const priced = Object.keys(prices).length > 0;
-      const optRow = (o, i) => ({
-        cells: [gpuLink(data.gpus[o.gpu]), `${o.count}`, fmt(o.weightsGibPerGpu, 1),
-          fmt(o.kvNeededGibPerGpu, 1), fmt(o.kvSpaceGibPerGpu, 1), fmt(Math.floor(o.maxConcurrency), 0),
-          ...(priced ? [o.costPerHour === null ? "–" : fmt(o.costPerHour, 2)] : []), o.fits ? "fits" : o.reason],
-        out: i === 0 && o.fits ? ["best-gpu", "best-count"] : null, values: [o.gpu, o.count],
-        className: o.fits ? "" : "near-miss",
-      });
-      const headers = ["GPU", "GPUs (TP)", "Weights (GiB/GPU)", "KV needed (GiB/GPU)", "KV space (GiB/GPU)",
-        "Max sequences", ...(priced ? ["Cost per hour"] : []), "Result"];
-      const fitTable = (rows) => {
-        const t = table(headers, rows);
-        t.className = "fit-table";
-        return t;
-      };
-      out("fits").replaceChildren(fitting.length ? fitTable(fitting.slice(0, TOP).map(optRow))
-        : document.createTextNode("No configuration of up to 8 GPUs of one type serves this load."));
-      out("fits-note").textContent = `${fmt(fitting.length, 0)} of ${fmt(options.length, 0)} configurations fit`
-        + `${fitting.length > TOP ? `; the first ${TOP} are shown` : ""}, ranked by GPU count, then `
-        + `${priced ? "hourly cost, then " : ""}KV headroom.`
-        + (native && Object.keys(groups).length ? " Sizes follow the released checkpoint, which keeps some tensor "
-          + "groups in higher precision." : "");
-      const near = options.filter((o) => !o.fits && o.kvSpaceGibPerGpu > 0)
-        .sort((a, b) => a.kvNeededGibPerGpu / a.kvSpaceGibPerGpu - b.kvNeededGibPerGpu / b.kvSpaceGibPerGpu
-          || a.count - b.count).slice(0, NEAR);
-      out("misses").replaceChildren(near.length ? fitTable(near.map(optRow))
-        : document.createTextNode("None: every other configuration lacks room for the weights."));
-      out("error").hidden = true;
-      root.querySelector(".tool-output").classList.remove("stale");
-      form.dataset.ready = "true";
-    } catch (err) {
-      fail(err);
+      span.append(text);
+      return span;
+    };
+    const row = (key, label, bytes, outName) => ({
+      cells: [swatch(key, label), gib(bytes), fmt(bytes / cap.usableBytes * 100, 1)],
+      out: [null, outName], values: [null, bytes / GIB], className: key ? "" : "total-row" });
+    const reserved = cap.usableBytes - cap.budgetBytes;
+    out("breakdown").replaceChildren(table(["Per GPU", "Memory", "% of usable"], [
+      row("weights", "Weights", cap.weightsBytes, "weights"),
+      row("activation", "Activation peak (profiling run)", cap.activationBytes, "activation"),
+      row("other", "Non-PyTorch (CUDA context, NCCL) and graphs", cap.otherBytes, "other"),
+      row("kv", `KV cache needed: ${fmt(conc, 0)} × ${fmt(context, 0)} tokens`, need, "kv-needed"),
+      over > 0 ? row("over", "KV cache beyond the budget", over, "kv-over")
+        : row("free", "KV space left free", space - need, "kv-free"),
+      row("reserved", `Held back by gpu_memory_utilization ${fmt(cfg.gpu_memory_utilization, 2)}`, reserved,
+        "reserved"),
+      row(null, "KV space the engine allocates", cap.kvSpaceBytes, "kv-space"),
+      row(null, "Budget (usable × utilization)", cap.budgetBytes, "budget"),
+      row(null, "Usable memory the driver reports", cap.usableBytes, "usable"),
+    ]));
+    // every GPU type at TP = 1, 2, 4, 8, ranked by calc.js fitOptions()
+    const prices = {};
+    for (const input of form.querySelectorAll("[data-prices] input")) {
+      if (input.value.trim() !== "" && Number(input.value) >= 0) prices[input.dataset.gpu] = Number(input.value);
     }
-  };
+    const options = fitOptions(model, wfmt, gpus, context, conc, kvBits, [1, 2, 4, 8], prices, cfg, groups);
+    const fitting = options.filter((o) => o.fits);
+    const priced = Object.keys(prices).length > 0;
+    const optRow = (o, i) => ({
+      cells: [gpuLink(data.gpus[o.gpu]), `${o.count}`, fmt(o.weightsGibPerGpu, 1),
+        fmt(o.kvNeededGibPerGpu, 1), fmt(o.kvSpaceGibPerGpu, 1), fmt(Math.floor(o.maxConcurrency), 0),
+        ...(priced ? [o.costPerHour === null ? "–" : fmt(o.costPerHour, 2)] : []), o.fits ? "fits" : o.reason],
+      out: i === 0 && o.fits ? ["best-gpu", "best-count"] : null, values: [o.gpu, o.count],
+      className: o.fits ? "" : "near-miss",
+    });
+    const headers = ["GPU", "GPUs (TP)", "Weights (GiB/GPU)", "KV needed (GiB/GPU)", "KV space (GiB/GPU)",
+      "Max sequences", ...(priced ? ["Cost per hour"] : []), "Result"];
+    const fitTable = (rows) => {
+      const t = table(headers, rows);
+      t.className = "fit-table";
+      return t;
+    };
+    out("fits").replaceChildren(fitting.length ? fitTable(fitting.slice(0, TOP).map(optRow))
+      : document.createTextNode("No configuration of up to 8 GPUs of one type serves this load."));
+    out("fits-note").textContent = `${fmt(fitting.length, 0)} of ${fmt(options.length, 0)} configurations fit`
+      + `${fitting.length > TOP ? `; the first ${TOP} are shown` : ""}, ranked by GPU count, then `
+      + `${priced ? "hourly cost, then " : ""}KV headroom.`
+      + (native && Object.keys(groups).length ? " Sizes follow the released checkpoint, which keeps some tensor "
+        + "groups in higher precision." : "");
+    const near = options.filter((o) => !o.fits && o.kvSpaceGibPerGpu > 0)
+      .sort((a, b) => a.kvNeededGibPerGpu / a.kvSpaceGibPerGpu - b.kvNeededGibPerGpu / b.kvSpaceGibPerGpu
+        || a.count - b.count).slice(0, NEAR);
+    out("misses").replaceChildren(near.length ? fitTable(near.map(optRow))
+      : document.createTextNode("None: every other configuration lacks room for the weights."));
+  });
   wireForm(form, update);
 }
 

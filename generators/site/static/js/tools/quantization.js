@@ -46,7 +46,7 @@ function qualityCell(tr, f) {
 async function init(root) {
   const tool = await startTool(root, "quantization");
   if (!tool) return;
-  const { form, out, fail, data } = tool;
+  const { form, out, guard, data } = tool;
   const f = form.elements;
   const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
   const params = new URLSearchParams(location.search);
@@ -55,72 +55,65 @@ async function init(root) {
   const weightFormats = Object.values(data.formats).filter((x) => x.used_for.includes("weights"))
     .sort((a, b) => b.effective_bits_per_weight - a.effective_bits_per_weight || a.id.localeCompare(b.id));
 
-  const update = () => {
-    try {
-      const model = data.models[f.model.value];
-      const arch = model.architecture;
-      const context = Math.round(Number(f.context.value));
-      const batch = Math.round(Number(f.batch.value));
-      if (!(context >= 1 && batch >= 1)) throw new Error("context and batch must be at least 1");
-      const native = nativeWeightBytes(model, data.formats);
-      out("native").textContent = `${fmt(native.totalBytes / 1e9, 1)} GB`;
-      out("native").dataset.value = String(native.totalBytes);
-      const groups = Object.entries(model.native_groups ?? {}).filter(([, v]) => v).map(([k, v]) => `${k} in ${v}`);
-      out("native-detail").textContent = `(${fmt(native.totalBytes / GIB, 2)} GiB in ${model.native_dtype}`
-        + `${groups.length ? `, with ${groups.join(", ")}` : ""})`;
-      const bf16 = data.formats.bf16 ? weightBytes(arch, data.formats.bf16).totalBytes : native.totalBytes;
-      const rows = weightFormats.map((x) => ({ f: x, bytes: weightBytes(arch, x).totalBytes }))
-        .sort((a, b) => b.bytes - a.bytes || a.f.id.localeCompare(b.f.id));
-      const max = Math.max(native.totalBytes, ...rows.map((r) => r.bytes));
-      const wt = headed(["Format", "Bits/weight", "Weights", "vs BF16", "Published quality"]);
-      wt.className = "quant-table";
-      const wbody = wt.createTBody();
-      const nativeRow = wbody.insertRow();
-      nativeRow.className = "highlight";
-      rowHead(nativeRow, `Released checkpoint (${model.native_dtype})`, entry(model.native_dtype));
-      nativeRow.insertCell().textContent = fmt(data.formats[model.native_dtype].effective_bits_per_weight, 2);
-      sizeCell(nativeRow, native.totalBytes, max, "native-row");
-      nativeRow.insertCell().textContent = `${fmt(native.totalBytes / bf16, 2)}×`;
-      nativeRow.insertCell().textContent = "As published by the model's authors (the quality reference).";
-      for (const r of rows) {
-        const tr = wbody.insertRow();
-        rowHead(tr, r.f.title, entry(r.f.id));
-        tr.insertCell().textContent = fmt(r.f.effective_bits_per_weight, 3);
-        sizeCell(tr, r.bytes, max, `w-${r.f.id}`);
-        tr.insertCell().textContent = `${fmt(r.bytes / bf16, 2)}×`;
-        qualityCell(tr, r.f);
-      }
-      out("weights").replaceChildren(wt);
-      const kvRows = Object.entries(data.kv_dtype_bits).map(([id, bits]) => ({
-        id, bits, perToken: kvBytesPerToken(arch, bits), total: kvBytes(arch, context, bits, batch).bytesUnique }));
-      const kvMax = Math.max(...kvRows.map((r) => r.total));
-      const kvBf16 = kvRows.find((r) => r.id === "bf16")?.total ?? kvMax;
-      const kt = headed(["KV data type", "Bits", "Per token", `${fmt(batch, 0)} × ${fmt(context, 0)} tokens`,
-        "vs BF16", "Published quality"]);
-      kt.className = "quant-table";
-      const kbody = kt.createTBody();
-      for (const r of kvRows) {
-        const tr = kbody.insertRow();
-        const fx = data.formats[r.id];
-        rowHead(tr, fx ? fx.title : r.id, fx ? entry(r.id) : null);
-        tr.insertCell().textContent = fmt(r.bits, 0);
-        const per = tr.insertCell();
-        per.textContent = `${fmt(r.perToken / 1024, 1)} KiB`;
-        per.dataset.out = `kv-token-${r.id}`;
-        per.dataset.value = String(r.perToken);
-        sizeCell(tr, r.total, kvMax, `kv-${r.id}`);
-        tr.insertCell().textContent = `${fmt(r.total / kvBf16, 2)}×`;
-        if (fx) qualityCell(tr, fx);
-        else tr.insertCell().textContent = "–";
-      }
-      out("kv").replaceChildren(kt);
-      out("error").hidden = true;
-      root.querySelector(".tool-output").classList.remove("stale");
-      form.dataset.ready = "true";
-    } catch (err) {
-      fail(err);
+  const update = guard(() => {
+    const model = data.models[f.model.value];
+    const arch = model.architecture;
+    const context = Math.round(Number(f.context.value));
+    const batch = Math.round(Number(f.batch.value));
+    if (!(context >= 1 && batch >= 1)) throw new Error("context and batch must be at least 1");
+    const native = nativeWeightBytes(model, data.formats);
+    out("native").textContent = `${fmt(native.totalBytes / 1e9, 1)} GB`;
+    out("native").dataset.value = String(native.totalBytes);
+    const groups = Object.entries(model.native_groups ?? {}).filter(([, v]) => v).map(([k, v]) => `${k} in ${v}`);
+    out("native-detail").textContent = `(${fmt(native.totalBytes / GIB, 2)} GiB in ${model.native_dtype}`
+      + `${groups.length ? `, with ${groups.join(", ")}` : ""})`;
+    const bf16 = data.formats.bf16 ? weightBytes(arch, data.formats.bf16).totalBytes : native.totalBytes;
+    const rows = weightFormats.map((x) => ({ f: x, bytes: weightBytes(arch, x).totalBytes }))
+      .sort((a, b) => b.bytes - a.bytes || a.f.id.localeCompare(b.f.id));
+    const max = Math.max(native.totalBytes, ...rows.map((r) => r.bytes));
+    const wt = headed(["Format", "Bits/weight", "Weights", "vs BF16", "Published quality"]);
+    wt.className = "quant-table";
+    const wbody = wt.createTBody();
+    const nativeRow = wbody.insertRow();
+    nativeRow.className = "highlight";
+    rowHead(nativeRow, `Released checkpoint (${model.native_dtype})`, entry(model.native_dtype));
+    nativeRow.insertCell().textContent = fmt(data.formats[model.native_dtype].effective_bits_per_weight, 2);
+    sizeCell(nativeRow, native.totalBytes, max, "native-row");
+    nativeRow.insertCell().textContent = `${fmt(native.totalBytes / bf16, 2)}×`;
+    nativeRow.insertCell().textContent = "As published by the model's authors (the quality reference).";
+    for (const r of rows) {
+      const tr = wbody.insertRow();
+      rowHead(tr, r.f.title, entry(r.f.id));
+      tr.insertCell().textContent = fmt(r.f.effective_bits_per_weight, 3);
+      sizeCell(tr, r.bytes, max, `w-${r.f.id}`);
+      tr.insertCell().textContent = `${fmt(r.bytes / bf16, 2)}×`;
+      qualityCell(tr, r.f);
     }
-  };
+    out("weights").replaceChildren(wt);
+    const kvRows = Object.entries(data.kv_dtype_bits).map(([id, bits]) => ({
+      id, bits, perToken: kvBytesPerToken(arch, bits), total: kvBytes(arch, context, bits, batch).bytesUnique }));
+    const kvMax = Math.max(...kvRows.map((r) => r.total));
+    const kvBf16 = kvRows.find((r) => r.id === "bf16")?.total ?? kvMax;
+    const kt = headed(["KV data type", "Bits", "Per token", `${fmt(batch, 0)} × ${fmt(context, 0)} tokens`,
+      "vs BF16", "Published quality"]);
+    kt.className = "quant-table";
+    const kbody = kt.createTBody();
+    for (const r of kvRows) {
+      const tr = kbody.insertRow();
+      const fx = data.formats[r.id];
+      rowHead(tr, fx ? fx.title : r.id, fx ? entry(r.id) : null);
+      tr.insertCell().textContent = fmt(r.bits, 0);
+      const per = tr.insertCell();
+      per.textContent = `${fmt(r.perToken / 1024, 1)} KiB`;
+      per.dataset.out = `kv-token-${r.id}`;
+      per.dataset.value = String(r.perToken);
+      sizeCell(tr, r.total, kvMax, `kv-${r.id}`);
+      tr.insertCell().textContent = `${fmt(r.total / kvBf16, 2)}×`;
+      if (fx) qualityCell(tr, fx);
+      else tr.insertCell().textContent = "–";
+    }
+    out("kv").replaceChildren(kt);
+  });
   wireForm(form, update);
 }
 

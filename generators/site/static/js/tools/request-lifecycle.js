@@ -93,7 +93,7 @@ function phaseTable(rows) {
 async function init(root) {
   const tool = await startTool(root, "request-lifecycle");
   if (!tool) return;
-  const { form, out, fail, data } = tool;
+  const { form, out, guard, data } = tool;
   const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
   const params = new URLSearchParams(location.search);
   const pick = (key, fallback, pool) => (pool[params.get(key)] ? params.get(key) : pool[fallback] ? fallback
@@ -105,71 +105,64 @@ async function init(root) {
   fillSelect(form.elements.format, formatOptions(data), "native");
   fillSelect(form.elements.kv, Object.keys(data.kv_dtype_bits).map((d) => ({ value: d, label: d })), "bf16");
 
-  const update = () => {
-    try {
-      const f = form.elements;
-      const model = data.models[f.model.value];
-      const gpu = data.gpus[f.gpu.value];
-      const native = f.format.value === "native";
-      const wfmt = data.formats[native ? model.native_dtype : f.format.value];
-      const groups = native ? nativeGroups(model, data.formats) : null;
-      const tp = Number(f.tp.value);
-      const prompt = Math.round(Number(f.prompt.value));
-      const output = Math.round(Number(f.output.value));
-      const queue = Number(f.queue.value) / 1e3;
-      const batch = Math.round(Number(f.batch.value));
-      if (!(prompt >= 1 && output >= 1 && batch >= 1)) throw new Error("prompt, output and batch must be at least 1");
-      if (output > 32768) throw new Error("output is capped at 32,768 tokens here");
-      if (!(queue >= 0)) throw new Error("queue delay must not be negative");
-      const r = new Roofline(model.architecture, gpu, wfmt, data.kv_dtype_bits[f.kv.value], tp, {}, groups);
-      const pre = r.prefill(prompt, 1);
-      const lat = r.requestLatency(prompt, output, batch);
-      const decodeS = lat.e2elS - lat.ttftS;
-      const ttft = queue + lat.ttftS;
-      const e2el = queue + lat.e2elS;
-      const firstStep = output > 1 ? r.decodeStep(batch, prompt + 1) : null;
-      const lastStep = output > 1 ? r.decodeStep(batch, prompt + output - 1) : null;
-      const set = (name, seconds, text = dur(seconds)) => {
-        out(name).textContent = text;
-        out(name).dataset.value = String(seconds);
-      };
-      set("ttft", ttft);
-      set("itl", lat.tpotS, output > 1 ? dur(lat.tpotS) : "– (one token)");
-      set("e2el", e2el);
-      const phases = [
-        { key: "tokenize", name: "Tokenize", seconds: 0, marker: true },
-        { key: "queue", name: "Queue", seconds: queue },
-        { key: "prefill", name: "Prefill", seconds: pre.seconds },
-        { key: "decode", name: "Decode", seconds: decodeS },
-        { key: "detok", name: "Detokenize", seconds: 0, marker: true },
-      ];
-      timeline(out("timeline"), phases, ttft, e2el, output);
-      out("phases").replaceChildren(phaseTable([
-        { name: "Tokenize", text: "≈ 0 (negligible)", what: "The server turns text into token ids on the CPU: "
-          + "microseconds per request, overlapped with scheduling." },
-        { name: "Queue", text: dur(queue), seconds: queue, out: "queue", what: "Waits for a slot in the running "
-          + "batch (your input: it grows with load)." },
-        { name: "Prefill", text: dur(pre.seconds), seconds: pre.seconds, out: "prefill", bound: pre.bound,
-          what: `One forward pass over ${fmt(prompt, 0)} prompt tokens fills the KV cache and yields the first token.` },
-        { name: "Decode", text: `${dur(decodeS)} (${fmt(output - 1, 0)} steps)`, seconds: decodeS, out: "decode",
-          bound: output < 2 ? "" : firstStep.bound === lastStep.bound ? firstStep.bound
-            : `${firstStep.bound} → ${lastStep.bound}`,
-          what: `${fmt(output - 1, 0)} steps at batch ${fmt(batch, 0)}; each reads the weights and the KV cache `
-            + "once and adds one token per sequence." },
-        { name: "Detokenize", text: "≈ 0 (negligible)", what: "Token ids back to text, streamed token by token." },
-      ]));
-      out("explain").textContent = output > 1
-        ? `A decode step reads ${fmt(firstStep.bytesRead / 1e9, 2)} GB per GPU (weights plus KV cache), so this `
-          + `request streams ${fmt(1 / lat.tpotS, 1)} tokens/s; prefill is ${pre.bound}-bound, decode `
-          + `${firstStep.bound}-bound. TTFT and E2E include the queue delay.`
-        : "With a single output token there is no decode phase: E2E latency equals TTFT.";
-      out("error").hidden = true;
-      root.querySelector(".tool-output").classList.remove("stale");
-      form.dataset.ready = "true";
-    } catch (err) {
-      fail(err);
-    }
-  };
+  const update = guard(() => {
+    const f = form.elements;
+    const model = data.models[f.model.value];
+    const gpu = data.gpus[f.gpu.value];
+    const native = f.format.value === "native";
+    const wfmt = data.formats[native ? model.native_dtype : f.format.value];
+    const groups = native ? nativeGroups(model, data.formats) : null;
+    const tp = Number(f.tp.value);
+    const prompt = Math.round(Number(f.prompt.value));
+    const output = Math.round(Number(f.output.value));
+    const queue = Number(f.queue.value) / 1e3;
+    const batch = Math.round(Number(f.batch.value));
+    if (!(prompt >= 1 && output >= 1 && batch >= 1)) throw new Error("prompt, output and batch must be at least 1");
+    if (output > 32768) throw new Error("output is capped at 32,768 tokens here");
+    if (!(queue >= 0)) throw new Error("queue delay must not be negative");
+    const r = new Roofline(model.architecture, gpu, wfmt, data.kv_dtype_bits[f.kv.value], tp, {}, groups);
+    const pre = r.prefill(prompt, 1);
+    const lat = r.requestLatency(prompt, output, batch);
+    const decodeS = lat.e2elS - lat.ttftS;
+    const ttft = queue + lat.ttftS;
+    const e2el = queue + lat.e2elS;
+    const firstStep = output > 1 ? r.decodeStep(batch, prompt + 1) : null;
+    const lastStep = output > 1 ? r.decodeStep(batch, prompt + output - 1) : null;
+    const set = (name, seconds, text = dur(seconds)) => {
+      out(name).textContent = text;
+      out(name).dataset.value = String(seconds);
+    };
+    set("ttft", ttft);
+    set("itl", lat.tpotS, output > 1 ? dur(lat.tpotS) : "– (one token)");
+    set("e2el", e2el);
+    const phases = [
+      { key: "tokenize", name: "Tokenize", seconds: 0, marker: true },
+      { key: "queue", name: "Queue", seconds: queue },
+      { key: "prefill", name: "Prefill", seconds: pre.seconds },
+      { key: "decode", name: "Decode", seconds: decodeS },
+      { key: "detok", name: "Detokenize", seconds: 0, marker: true },
+    ];
+    timeline(out("timeline"), phases, ttft, e2el, output);
+    out("phases").replaceChildren(phaseTable([
+      { name: "Tokenize", text: "≈ 0 (negligible)", what: "The server turns text into token ids on the CPU: "
+        + "microseconds per request, overlapped with scheduling." },
+      { name: "Queue", text: dur(queue), seconds: queue, out: "queue", what: "Waits for a slot in the running "
+        + "batch (your input: it grows with load)." },
+      { name: "Prefill", text: dur(pre.seconds), seconds: pre.seconds, out: "prefill", bound: pre.bound,
+        what: `One forward pass over ${fmt(prompt, 0)} prompt tokens fills the KV cache and yields the first token.` },
+      { name: "Decode", text: `${dur(decodeS)} (${fmt(output - 1, 0)} steps)`, seconds: decodeS, out: "decode",
+        bound: output < 2 ? "" : firstStep.bound === lastStep.bound ? firstStep.bound
+          : `${firstStep.bound} → ${lastStep.bound}`,
+        what: `${fmt(output - 1, 0)} steps at batch ${fmt(batch, 0)}; each reads the weights and the KV cache `
+          + "once and adds one token per sequence." },
+      { name: "Detokenize", text: "≈ 0 (negligible)", what: "Token ids back to text, streamed token by token." },
+    ]));
+    out("explain").textContent = output > 1
+      ? `A decode step reads ${fmt(firstStep.bytesRead / 1e9, 2)} GB per GPU (weights plus KV cache), so this `
+        + `request streams ${fmt(1 / lat.tpotS, 1)} tokens/s; prefill is ${pre.bound}-bound, decode `
+        + `${firstStep.bound}-bound. TTFT and E2E include the queue delay.`
+      : "With a single output token there is no decode phase: E2E latency equals TTFT.";
+  });
   wireForm(form, update);
 }
 

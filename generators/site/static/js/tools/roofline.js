@@ -105,7 +105,7 @@ function batchTable(r, context) {
 async function init(root) {
   const tool = await startTool(root, "roofline");
   if (!tool) return;
-  const { form, out, fail, data } = tool;
+  const { form, out, guard, data } = tool;
   const f = form.elements;
   const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
   const gpus = rooflineGpus(data);
@@ -121,64 +121,57 @@ async function init(root) {
     out(name).textContent = text;
     out(name).dataset.value = String(value);
   };
-  const update = () => {
-    try {
-      const model = data.models[f.model.value];
-      const gpu = data.gpus[f.gpu.value];
-      const native = f.format.value === "native";
-      const wfmt = data.formats[native ? model.native_dtype : f.format.value];
-      const groups = native ? nativeGroups(model, data.formats) : null;
-      const tp = Number(f.tp.value);
-      const context = Math.round(Number(f.context.value));
-      if (!(context >= 0)) throw new Error("context must not be negative");
-      const r = new Roofline(model.architecture, gpu, wfmt, data.kv_dtype_bits[f.kv.value], tp, {}, groups);
-      const ridge = ridgePoint(gpu, wfmt);
-      const cb = r.computeBoundBatch(context);
-      set("ridge", `${fmt(ridge, 0)} FLOP/byte`, ridge);
-      set("cb-batch", cb === null ? "never (below 65,536)" : fmt(cb, 0), cb);
-      const points = [];
-      for (let b = 1; b <= MAX_BATCH; b++) {
-        const step = r.decodeStep(b, context);
-        points.push({ batch: b, tps: b / step.seconds, bound: step.bound });
-      }
-      chart(out("chart"), points, cb);
-      out("table").replaceChildren(batchTable(r, context));
-      const one = r.decodeStep(1, context);
-      out("explain").textContent = `At batch 1 a decode step does ${fmt(one.flops / one.bytesRead, 1)} FLOP per byte `
-        + `read, far below the ridge of ${fmt(ridge, 0)}: it waits on memory, so adding sequences is almost free `
-        + "until the batch nears the compute-bound point (KV reads grow with batch × context, so long contexts "
-        + "delay it or prevent it).";
-      // speculative decoding
-      const spec = speculativeSpeedup(Number(f.acceptance.value), Math.round(Number(f.draft.value)),
-        Number(f.draft_cost.value));
-      set("spec-tokens", fmt(spec.tokensPerStep, 2), spec.tokensPerStep);
-      set("spec-speedup", `${fmt(spec.speedup, 2)}×`, spec.speedup);
-      const base = r.decodeThroughput(1, context);
-      out("spec-detail").textContent = `(batch 1: ${fmt(base, 0)} → ${fmt(base * spec.speedup, 0)} tokens/s; `
-        + "speculation pays off while decode is memory-bound)";
-      // prefix caching
-      const prompt = Math.round(Number(f.prompt.value));
-      const cached = Math.round(Number(f.cached.value));
-      if (!(prompt >= 2 && cached >= 0)) throw new Error("prompt must be at least 2 tokens and the cached prefix not negative");
-      const saving = prefixCacheSavings(prompt, cached, r);
-      set("prefix-full", dur(saving.fullS), saving.fullS);
-      set("prefix-cached", dur(saving.withCacheS), saving.withCacheS);
-      set("prefix-saved", `${fmt(saving.savedFraction * 100, 1)} %`, saving.savedFraction);
-      // cost
-      const batch = Math.round(Number(f.cost_batch.value));
-      if (!(batch >= 1)) throw new Error("the decode batch must be at least 1");
-      const tps = r.decodeThroughput(batch, context);
-      const cost = costPerMillionTokens(Number(f.price.value) * tp, tps);
-      set("cost", fmt(cost, 3), cost);
-      out("cost-detail").textContent = `(${fmt(Number(f.price.value), 2)} × ${tp} GPU-hours per hour at `
-        + `${fmt(tps, 0)} tokens/s, batch ${fmt(batch, 0)}, context ${fmt(context, 0)}; decode only, fully busy)`;
-      out("error").hidden = true;
-      root.querySelector(".tool-output").classList.remove("stale");
-      form.dataset.ready = "true";
-    } catch (err) {
-      fail(err);
+  const update = guard(() => {
+    const model = data.models[f.model.value];
+    const gpu = data.gpus[f.gpu.value];
+    const native = f.format.value === "native";
+    const wfmt = data.formats[native ? model.native_dtype : f.format.value];
+    const groups = native ? nativeGroups(model, data.formats) : null;
+    const tp = Number(f.tp.value);
+    const context = Math.round(Number(f.context.value));
+    if (!(context >= 0)) throw new Error("context must not be negative");
+    const r = new Roofline(model.architecture, gpu, wfmt, data.kv_dtype_bits[f.kv.value], tp, {}, groups);
+    const ridge = ridgePoint(gpu, wfmt);
+    const cb = r.computeBoundBatch(context);
+    set("ridge", `${fmt(ridge, 0)} FLOP/byte`, ridge);
+    set("cb-batch", cb === null ? "never (below 65,536)" : fmt(cb, 0), cb);
+    const points = [];
+    for (let b = 1; b <= MAX_BATCH; b++) {
+      const step = r.decodeStep(b, context);
+      points.push({ batch: b, tps: b / step.seconds, bound: step.bound });
     }
-  };
+    chart(out("chart"), points, cb);
+    out("table").replaceChildren(batchTable(r, context));
+    const one = r.decodeStep(1, context);
+    out("explain").textContent = `At batch 1 a decode step does ${fmt(one.flops / one.bytesRead, 1)} FLOP per byte `
+      + `read, far below the ridge of ${fmt(ridge, 0)}: it waits on memory, so adding sequences is almost free `
+      + "until the batch nears the compute-bound point (KV reads grow with batch × context, so long contexts "
+      + "delay it or prevent it).";
+    // speculative decoding
+    const spec = speculativeSpeedup(Number(f.acceptance.value), Math.round(Number(f.draft.value)),
+      Number(f.draft_cost.value));
+    set("spec-tokens", fmt(spec.tokensPerStep, 2), spec.tokensPerStep);
+    set("spec-speedup", `${fmt(spec.speedup, 2)}×`, spec.speedup);
+    const base = r.decodeThroughput(1, context);
+    out("spec-detail").textContent = `(batch 1: ${fmt(base, 0)} → ${fmt(base * spec.speedup, 0)} tokens/s; `
+      + "speculation pays off while decode is memory-bound)";
+    // prefix caching
+    const prompt = Math.round(Number(f.prompt.value));
+    const cached = Math.round(Number(f.cached.value));
+    if (!(prompt >= 2 && cached >= 0)) throw new Error("prompt must be at least 2 tokens and the cached prefix not negative");
+    const saving = prefixCacheSavings(prompt, cached, r);
+    set("prefix-full", dur(saving.fullS), saving.fullS);
+    set("prefix-cached", dur(saving.withCacheS), saving.withCacheS);
+    set("prefix-saved", `${fmt(saving.savedFraction * 100, 1)} %`, saving.savedFraction);
+    // cost
+    const batch = Math.round(Number(f.cost_batch.value));
+    if (!(batch >= 1)) throw new Error("the decode batch must be at least 1");
+    const tps = r.decodeThroughput(batch, context);
+    const cost = costPerMillionTokens(Number(f.price.value) * tp, tps);
+    set("cost", fmt(cost, 3), cost);
+    out("cost-detail").textContent = `(${fmt(Number(f.price.value), 2)} × ${tp} GPU-hours per hour at `
+      + `${fmt(tps, 0)} tokens/s, batch ${fmt(batch, 0)}, context ${fmt(context, 0)}; decode only, fully busy)`;
+  });
   wireForm(form, update);
 }
 
