@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
+import venv
 from pathlib import Path
 
 import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built once per test session."""
+    dist = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(REPO)],
+                   check=True, capture_output=True)
+    [built] = dist.glob("inferbook-*.whl")
+    return built
+
+
+def venv_with(env_dir: Path, *packages: str) -> Path:
+    """A fresh virtualenv in ``env_dir`` with ``packages`` (paths or names) installed; its python."""
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-compile", "--disable-pip-version-check",
+                    *packages], check=True, capture_output=True)
+    return python
 
 SOURCE = """\
 id: {id}

@@ -11,11 +11,11 @@ import re
 import shutil
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import venv_with
 from nbclient import NotebookClient
 
 import inferbook
@@ -348,18 +348,11 @@ def test_cli_bad_input_is_one_line(capsys, tmp_path, monkeypatch, argv, message)
 
 # the wheel, without the repository ---------------------------------------------------------
 @pytest.mark.slow
-def test_notebook_runs_from_the_wheel_alone(built, tmp_path):
-    """Build the wheel, install it with only a kernel and nbclient into a fresh virtualenv, and
+def test_notebook_runs_from_the_wheel_alone(built, tmp_path, wheel):
+    """Install the wheel with only a kernel and nbclient into a fresh virtualenv, and
     execute the KV-cache notebook from a folder outside the repository."""
-    dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
-                   check=True, capture_output=True)
-    [wheel] = dist.glob("inferbook-*.whl")
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
-    python = env_dir / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-compile", "--disable-pip-version-check",
-                    str(wheel), "ipykernel", "nbclient"], check=True, capture_output=True)
+    python = venv_with(env_dir, str(wheel), "ipykernel", "nbclient")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     shutil.copy(built / "kv-cache.ipynb", elsewhere / "kv-cache.ipynb")

@@ -5,25 +5,18 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-import venv
 from pathlib import Path
 
 import pytest
+from conftest import venv_with
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
-def test_wheel_installs_and_queries_elsewhere(tmp_path):
-    dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
-                   check=True, capture_output=True)
-    [wheel] = dist.glob("inferbook-*.whl")
+def test_wheel_installs_and_queries_elsewhere(tmp_path, wheel):
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
-    python = env_dir / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True)
+    python = venv_with(env_dir, str(wheel))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     script = (
