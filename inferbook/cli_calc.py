@@ -20,24 +20,23 @@ class CalcError(Exception):
     """Bad calculator input; printed as one line, exit code 2."""
 
 
-def _model(kb: KnowledgeBase, key: str):
+def _entry(kb: KnowledgeBase, key: str, kind: str, noun: str):
+    """The entry ``key`` (id or alias), which must be of ``kind``."""
     try:
         entry = kb.get(key)
     except KeyError as exc:
         raise CalcError(str(exc).strip('"')) from None
-    if kb.kind_of(entry.id) != "models":
-        raise CalcError(f"'{key}' is a {kb.kind_of(entry.id)} entry, not a model")
+    if kb.kind_of(entry.id) != kind:
+        raise CalcError(f"'{key}' is a {kb.kind_of(entry.id)} entry, not a {noun}")
     return entry
+
+
+def _model(kb: KnowledgeBase, key: str):
+    return _entry(kb, key, "models", "model")
 
 
 def _gpu(kb: KnowledgeBase, key: str):
-    try:
-        entry = kb.get(key)
-    except KeyError as exc:
-        raise CalcError(str(exc).strip('"')) from None
-    if kb.kind_of(entry.id) != "gpus":
-        raise CalcError(f"'{key}' is a {kb.kind_of(entry.id)} entry, not a GPU")
-    return entry
+    return _entry(kb, key, "gpus", "GPU")
 
 
 def _format(kb: KnowledgeBase, key: str | None, model) -> Any:

@@ -45,8 +45,9 @@ def field_coverage(kb: KnowledgeBase, kind: str) -> dict[str, tuple[int, int]]:
 def missing_by_field(kb: KnowledgeBase, kind: str) -> dict[str, list[str]]:
     """Field path -> ids of the entries of ``kind`` that leave it empty (sorted)."""
     missing: dict[str, list[str]] = {}
-    for eid in sorted(kb.kind(kind)):
-        entry = kb.kind(kind)[eid]
+    entries = kb.kind(kind)
+    for eid in sorted(entries):
+        entry = entries[eid]
         for path, filled in _leaf_fields(entry, type(entry)):
             ids = missing.setdefault(path, [])
             if not filled:

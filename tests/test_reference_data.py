@@ -9,6 +9,7 @@ import pytest
 import inferbook
 from inferbook.calc import count_params
 from inferbook.coverage import coverage_report, missing_by_field
+from inferbook.kb import field_value
 
 # model id -> why the computed total differs from the stated one by more than 2%
 PARAM_EXCEPTIONS = {
@@ -174,10 +175,7 @@ def test_field_coverage_report(kb, capsys):
             if 0 < len(ids) <= 8:
                 assert f"missing: {', '.join(ids)}" in report, path
             for eid in ids:  # what the report calls missing is really empty
-                value = kb.kind(kind)[eid]
-                for part in path.split("."):
-                    value = getattr(value, part, None) if value is not None else None
-                assert value in (None, (), ""), (eid, path)
+                assert field_value(kb.kind(kind)[eid], path) in (None, (), ""), (eid, path)
 
 
 # dense throughput field -> format ids any of which the GPU must list when it prints that figure
