@@ -182,7 +182,9 @@ def build_vectors(kb: Any) -> Vectors:
                         "state_bits": 16.0 if tp < 8 else 32.0}
                 v.add("kvBytes", args, lambda a=a, t=tokens, tp=tp, pp=pp, sb=args["state_bits"]:
                       kv_bytes(a, t, 8.0, 3, tp, pp, state=True, state_bits=sb))
-        v.add("stateBytesPerSequence", {"model": m, "state_bits": 16.0}, lambda a=a: state_bytes_per_sequence(a))
+        for sb, tp in ((16.0, 1), (32.0, 4)):
+            v.add("stateBytesPerSequence", {"model": m, "state_bits": sb, "tp": tp},
+                  lambda a=a, sb=sb, tp=tp: state_bytes_per_sequence(a, sb, tp))
         for bad in ({"tokens": -1, "tp": 1, "pp": 1}, {"tokens": 8, "tp": 0, "pp": 1},
                     {"tokens": 8, "tp": 1, "pp": a.layers + 1}):
             args = {"model": m, "bits": 16.0, "batch": 1, **bad}

@@ -120,9 +120,10 @@ def kv_bytes(arch: ModelArchitecture, tokens: int, dtype_bits: float = 16.0, bat
     return KvBreakdown(total, max(stages), unique, sum(1 for k in kinds if k != "linear"), state_total)
 
 
-def state_bytes_per_sequence(arch: ModelArchitecture, state_bits: float = 16.0) -> float:
-    """Fixed memory one sequence needs in the linear-attention layers (0 without them)."""
-    elems, _ = _state_elements(arch, 1)
+def state_bytes_per_sequence(arch: ModelArchitecture, state_bits: float = 16.0, tp: int = 1) -> float:
+    """Fixed memory one sequence needs in the linear-attention layers (0 without them), on
+    each GPU of a tensor-parallel group of ``tp``."""
+    elems, _ = _state_elements(arch, tp)
     return sum(1 for k in layer_kinds(arch) if k == "linear") * elems * state_bits / 8
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..schema import Format, Gpu, ModelArchitecture
-from .kv import kv_bytes
+from .kv import kv_bytes, state_bytes_per_sequence
 from .params import count_params, is_moe_layer
 from .weights import weight_bytes
 
@@ -190,10 +190,9 @@ class Roofline:
             raise ValueError("batch must be at least 1 and context not negative")
         flops = batch * (self._linear_flops_per_token(True) + self._attention_flops(context))
         bytes_read = self.weight_bytes_per_gpu(self.experts_touched_fraction(batch))
-        with_state = kv_bytes(self.arch, context, self.kv_dtype_bits, batch, self.tp, state=True).bytes_per_gpu
-        cache_only = kv_bytes(self.arch, context, self.kv_dtype_bits, batch, self.tp).bytes_per_gpu
+        bytes_read += kv_bytes(self.arch, context, self.kv_dtype_bits, batch, self.tp).bytes_per_gpu
         # a linear layer reads its state and writes it back every step
-        bytes_read += with_state + (with_state - cache_only)
+        bytes_read += 2.0 * batch * state_bytes_per_sequence(self.arch, tp=self.tp)
         return self._step(flops, bytes_read, batch)
 
     def decode_throughput(self, batch: int, context: int) -> float:
@@ -278,8 +277,6 @@ def step_model(r: Roofline) -> StepModel:
         qk = v = a.head_dim
     per_layer_attn = 2.0 * a.attention_heads * (qk + v)
     per_layer_kv = kv_bytes(a, 1, r.kv_dtype_bits, 1, r.tp).bytes_per_gpu / max(n_full + n_window, 1)
-    state = (kv_bytes(a, 1, r.kv_dtype_bits, 1, r.tp, state=True).bytes_per_gpu
-             - kv_bytes(a, 1, r.kv_dtype_bits, 1, r.tp).bytes_per_gpu)
     routed = 0.0
     if a.moe is not None:
         routed = (p.ffn_experts - r._shared_and_router_params()) * r._expert_bits() / 8 / r.tp
@@ -298,7 +295,7 @@ def step_model(r: Roofline) -> StepModel:
         experts_per_token=a.moe.experts_per_token if a.moe else 0, experts=a.moe.experts if a.moe else 0,
         compute_rate=r.peak_flops * r.efficiency.mfu * r.tp, memory_rate=r.bandwidth * r.efficiency.mbu,
         comm_per_token_s=comm_token, comm_fixed_s=comm_fixed, window=window if n_window else None,
-        state_bytes=2.0 * state,
+        state_bytes=2.0 * state_bytes_per_sequence(a, tp=r.tp),
     )
 
 

@@ -35,7 +35,7 @@ const handlers = {
   kvBytesPerToken: (a) => calc.kvBytesPerToken(arch(a.model), a.bits),
   kvBytes: (a) => calc.kvBytes(arch(a.model), a.tokens, a.bits, a.batch, a.tp, a.pp, a.state ?? false,
     a.state_bits ?? 16.0),
-  stateBytesPerSequence: (a) => calc.stateBytesPerSequence(arch(a.model), a.state_bits),
+  stateBytesPerSequence: (a) => calc.stateBytesPerSequence(arch(a.model), a.state_bits, a.tp ?? 1),
   weightBytes: (a) => calc.weightBytes(arch(a.model), fmt(a.format), a.tp, a.pp, a.embedding_bits,
     groupsOf(a.groups)),
   nativeWeightBytes: (a) => calc.nativeWeightBytes(data.models[a.model], data.formats, a.tp, a.pp),

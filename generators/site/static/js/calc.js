@@ -324,9 +324,10 @@ export function kvBytes(arch, tokens, dtypeBits = 16.0, batch = 1, tp = 1, pp = 
   };
 }
 
-/** Fixed memory one sequence needs in the linear-attention layers (0 without them). */
-export function stateBytesPerSequence(arch, stateBits = 16.0) {
-  const [elems] = stateElements(arch, 1);
+/** Fixed memory one sequence needs in the linear-attention layers (0 without them), on each
+ * GPU of a tensor-parallel group of `tp`. */
+export function stateBytesPerSequence(arch, stateBits = 16.0, tp = 1) {
+  const [elems] = stateElements(arch, tp);
   return layerKinds(arch).filter((k) => k === "linear").length * elems * stateBits / 8;
 }
 
@@ -595,10 +596,9 @@ export class Roofline {
     if (batch < 1 || context < 0) throw new Error("batch must be at least 1 and context not negative");
     const flops = batch * (this._linearFlopsPerToken(true) + this._attentionFlops(context));
     let bytesRead = this.weightBytesPerGpu(this.expertsTouchedFraction(batch));
-    const withState = kvBytes(this.arch, context, this.kvDtypeBits, batch, this.tp, 1, true).bytesPerGpu;
-    const cacheOnly = kvBytes(this.arch, context, this.kvDtypeBits, batch, this.tp).bytesPerGpu;
+    bytesRead += kvBytes(this.arch, context, this.kvDtypeBits, batch, this.tp).bytesPerGpu;
     // a linear layer reads its state and writes it back every step
-    bytesRead += withState + (withState - cacheOnly);
+    bytesRead += 2.0 * batch * stateBytesPerSequence(this.arch, 16.0, this.tp);
     return this._step(flops, bytesRead, batch);
   }
 
@@ -660,7 +660,6 @@ export function stepModel(r) {
   const [qk, v] = attentionWidths(a);
   const perLayerAttn = 2.0 * a.attention_heads * (qk + v);
   const perLayerKv = kvBytes(a, 1, r.kvDtypeBits, 1, r.tp).bytesPerGpu / Math.max(nFull + nWindow, 1);
-  const state = kvBytes(a, 1, r.kvDtypeBits, 1, r.tp, 1, true).bytesPerGpu - kvBytes(a, 1, r.kvDtypeBits, 1, r.tp).bytesPerGpu;
   let routed = 0.0;
   if (a.moe) routed = (p.ffnExperts - r.sharedAndRouterParams()) * r.expertBits() / 8 / r.tp;
   const perDirection = perDirectionBandwidth(r.gpu);
@@ -679,7 +678,7 @@ export function stepModel(r) {
     expertsPerToken: a.moe ? a.moe.experts_per_token : 0, experts: a.moe ? a.moe.experts : 0,
     computeRate: r.peakFlops * r.efficiency.mfu * r.tp, memoryRate: r.bandwidth * r.efficiency.mbu,
     commPerTokenS: commToken, commFixedS: commFixed, window: nWindow ? (window ?? null) : null,
-    stateBytes: 2.0 * state,
+    stateBytes: 2.0 * stateBytesPerSequence(a, 16.0, r.tp),
   };
 }
 
