@@ -402,6 +402,16 @@ export function nativeGroups(model, formats) {
 }
 
 /**
+ * What a weight-format choice means for `model`: "native" is the released checkpoint (its
+ * `native_dtype` plus the tensor groups it stores differently); any other value is one format id.
+ * @returns {{format: object, groups: Object<string, object>|null, native: boolean}}
+ */
+export function chosenWeights(model, formats, choice) {
+  if (choice !== "native") return { format: formats[choice], groups: null, native: false };
+  return { format: formats[model.native_dtype], groups: nativeGroups(model, formats), native: true };
+}
+
+/**
  * Weight bytes of the released checkpoint, honouring groups kept in other formats.
  * @param {object} model LlmModel JSON.
  * @param {Object<string, object>} formats Format JSON by id.

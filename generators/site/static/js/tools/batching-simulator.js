@@ -1,5 +1,5 @@
 // Batching strategy simulator: static, dynamic and continuous batching of a seeded workload on the roofline model.
-import { capacity, nativeGroups, Roofline, simSummary, simulate, stepModel, workload } from "../calc.js";
+import { capacity, chosenWeights, Roofline, simSummary, simulate, stepModel, workload } from "../calc.js";
 import {
   fillSelect, fmt, formatOptions, loadData, mountTool, rooflineGpus, svgEl, toolShell, wireForm,
 } from "../data.js";
@@ -164,9 +164,7 @@ async function init(root) {
     const num = (name) => Number(f[name].value);
     const int = (name) => Math.round(num(name));
     const model = data.models[f.model.value];
-    const native = f.format.value === "native";
-    const wfmt = data.formats[native ? model.native_dtype : f.format.value];
-    const groups = native ? nativeGroups(model, data.formats) : null;
+    const { format: wfmt, groups } = chosenWeights(model, data.formats, f.format.value);
     const tp = int("tp");
     const kvBits = data.kv_dtype_bits[f.kv.value];
     const n = int("n");

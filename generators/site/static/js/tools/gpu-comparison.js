@@ -1,5 +1,5 @@
 // GPU comparison: a filterable accelerator table and the model x GPU matrix of the fewest GPUs that serve a load.
-import { minGpus, nativeGroups } from "../calc.js";
+import { chosenWeights, minGpus } from "../calc.js";
 import { fillSelect, fmt, headed, mountTool, siteRoot, startTool, wireForm } from "../data.js";
 
 const POPULAR = ["llama-3.1-8b-instruct", "qwen3-8b", "gemma-3-27b-it", "qwen3-32b", "llama-3.3-70b-instruct",
@@ -51,10 +51,8 @@ function matrix(gpus, models, data, choice, context, conc, kvBits) {
     const tr = body.insertRow();
     gpuHead(tr, g);
     for (const m of models) {
-      const native = choice === "native";
-      const wfmt = data.formats[native ? m.native_dtype : choice];
-      const n = minGpus(m, wfmt, g, context, conc, kvBits, [1, 2, 4, 8], null,
-        native ? nativeGroups(m, data.formats) : null);
+      const { format, groups } = chosenWeights(m, data.formats, choice);
+      const n = minGpus(m, format, g, context, conc, kvBits, [1, 2, 4, 8], null, groups);
       const td = tr.insertCell();
       td.textContent = n === null ? "–" : String(n);
       td.className = n === null ? "fit-none" : n === 1 ? "fit-one" : "fit-many";

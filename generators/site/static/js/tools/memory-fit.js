@@ -1,5 +1,5 @@
 // GPU memory and fit: per-GPU memory breakdown (vLLM's accounting via capacity()) and the GPU configurations that fit.
-import { capacity, fitOptions, kvBytes, maxConcurrency, nativeGroups } from "../calc.js";
+import { capacity, chosenWeights, fitOptions, kvBytes, maxConcurrency } from "../calc.js";
 import { fillSelect, fmt, formatOptions, GIB, headed, mountTool, siteRoot, startTool, wireForm } from "../data.js";
 
 const TOP = 15;
@@ -80,9 +80,7 @@ async function init(root) {
   const update = guard(() => {
     const model = data.models[f.model.value];
     const arch = model.architecture;
-    const native = f.format.value === "native";
-    const wfmt = data.formats[native ? model.native_dtype : f.format.value];
-    const groups = native ? nativeGroups(model, data.formats) : null;
+    const { format: wfmt, groups, native } = chosenWeights(model, data.formats, f.format.value);
     const context = Math.round(Number(f.context.value));
     const conc = Math.round(Number(f.concurrency.value));
     if (!(context >= 1 && conc >= 1)) throw new Error("context and concurrency must be at least 1");

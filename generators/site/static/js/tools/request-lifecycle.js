@@ -1,5 +1,5 @@
 // Request lifecycle: tokenize, queue, prefill, decode and detokenize one request on the roofline model.
-import { nativeGroups, Roofline } from "../calc.js";
+import { chosenWeights, Roofline } from "../calc.js";
 import { fillSelect, fmt, formatOptions, mountTool, rooflineGpus, startTool, svgEl, wireForm } from "../data.js";
 
 const WIDTH = 800;
@@ -109,9 +109,7 @@ async function init(root) {
     const f = form.elements;
     const model = data.models[f.model.value];
     const gpu = data.gpus[f.gpu.value];
-    const native = f.format.value === "native";
-    const wfmt = data.formats[native ? model.native_dtype : f.format.value];
-    const groups = native ? nativeGroups(model, data.formats) : null;
+    const { format: wfmt, groups } = chosenWeights(model, data.formats, f.format.value);
     const tp = Number(f.tp.value);
     const prompt = Math.round(Number(f.prompt.value));
     const output = Math.round(Number(f.output.value));

@@ -1,7 +1,7 @@
 // Roofline explorer: decode throughput vs batch, the compute-bound batch and ridge point, plus speculative-decoding,
 // prefix-caching and cost-per-token calculators on the same roofline.
 import {
-  costPerMillionTokens, nativeGroups, prefixCacheSavings, ridgePoint, Roofline, speculativeSpeedup,
+  chosenWeights, costPerMillionTokens, prefixCacheSavings, ridgePoint, Roofline, speculativeSpeedup,
 } from "../calc.js";
 import { fillSelect, fmt, formatOptions, mountTool, rooflineGpus, startTool, svgEl, wireForm } from "../data.js";
 
@@ -124,9 +124,7 @@ async function init(root) {
   const update = guard(() => {
     const model = data.models[f.model.value];
     const gpu = data.gpus[f.gpu.value];
-    const native = f.format.value === "native";
-    const wfmt = data.formats[native ? model.native_dtype : f.format.value];
-    const groups = native ? nativeGroups(model, data.formats) : null;
+    const { format: wfmt, groups } = chosenWeights(model, data.formats, f.format.value);
     const tp = Number(f.tp.value);
     const context = Math.round(Number(f.context.value));
     if (!(context >= 0)) throw new Error("context must not be negative");
