@@ -23,20 +23,50 @@ Filters:
     round(d)                      a number with d decimals (thousands separated)
     comma                         an integer with thousands separators
     pct(d)                        a fraction shown as a percentage
+
+Expressions come from contributors, so everything is bounded: numbers have at
+most MAX_DIGITS digits, decimals in filters are 0..MAX_DECIMALS, counts such as
+tokens, batch and tp have physical ranges, results must be finite, and finding
+the `{{ ... }}` spans is a single linear scan. Every failure is an
+`ExpressionError` (a finding), never a traceback.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .kb import KnowledgeBase, field_value
 
-EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
-_TOKEN = re.compile(r'\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<num>-?[0-9]+(?:\.[0-9]+)?)|'
-                    r'(?P<str>"[^"\\\n]*")|(?P<op>[(),=|]))')
+MAX_DIGITS = 15
+"""Digits a number in an expression may have (before and after the point together)."""
+MAX_DECIMALS = 6
+"""Most decimals a filter may show."""
+MAX_EXPRESSION_CHARS = 500
+"""Longest expression between the braces."""
+COUNT_LIMITS = {"tokens": 1e9, "batch": 1e6, "tp": 1024, "pp": 1024}
+"""Upper bounds of the count arguments (all at least 1)."""
+_TOKEN = re.compile(r'\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]{0,63})|(?P<num>-?[0-9]{1,40}(?:\.[0-9]{1,40})?)|'
+                    r'(?P<str>"[^"\\\n]{0,200}")|(?P<op>[(),=|]))')
+
+
+def expression_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, inner text) of every `{{ ... }}` in ``text``: each `{{` runs to the first
+    `}}` after it. One left-to-right scan with str.find, so linear in len(text) even for
+    text made of nothing but braces."""
+    pos = 0
+    while True:
+        start = text.find("{{", pos)
+        if start < 0:
+            return
+        end = text.find("}}", start + 2)
+        if end < 0:
+            return
+        yield start, end + 2, text[start + 2:end]
+        pos = end + 2
 
 
 class ExpressionError(ValueError):
@@ -53,6 +83,8 @@ class Call:
 def _tokens(text: str) -> list[tuple[str, str]]:
     pos, out = 0, []
     text = text.strip()
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise ExpressionError(f"expression is {len(text):,} characters long; the limit is {MAX_EXPRESSION_CHARS}")
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
@@ -91,6 +123,8 @@ def parse(text: str) -> list[Call]:
             pos += 1
             return key, tokens[pos - 1][1][1:-1]
         raw = take("num")
+        if sum(c.isdigit() for c in raw) > MAX_DIGITS:
+            raise ExpressionError(f"number {raw[:20]}... has more than {MAX_DIGITS} digits")
         return key, float(raw) if "." in raw else int(raw)
 
     def call(required_parens: bool) -> Call:
@@ -121,9 +155,16 @@ def parse(text: str) -> list[Call]:
     return calls
 
 
+def _decimals(digits: Any) -> int:
+    """A filter's decimals argument: a whole number from 0 to MAX_DECIMALS."""
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= MAX_DECIMALS:
+        raise ExpressionError(f"decimals must be a whole number from 0 to {MAX_DECIMALS}, got {digits!r}")
+    return digits
+
+
 def _bytes_in(unit: float, name: str) -> Callable[..., str]:
     def fmt(value: float, digits: int = 1) -> str:
-        return f"{value / unit:,.{int(digits)}f} {name}"
+        return f"{value / unit:,.{_decimals(digits)}f} {name}"
 
     return fmt
 
@@ -133,10 +174,20 @@ FILTERS: dict[str, Callable[..., str]] = {
     "mib": _bytes_in(2**20, "MiB"),
     "kib": _bytes_in(2**10, "KiB"),
     "gb": _bytes_in(1e9, "GB"),
-    "round": lambda v, digits=0: f"{v:,.{int(digits)}f}",
+    "round": lambda v, digits=0: f"{v:,.{_decimals(digits)}f}",
     "comma": lambda v: f"{round(v):,}",
-    "pct": lambda v, digits=0: f"{v * 100:.{int(digits)}f}%",
+    "pct": lambda v, digits=0: f"{v * 100:.{_decimals(digits)}f}%",
 }
+
+
+def _count(name: str, value: Any) -> int:
+    """A count argument (tokens, batch, tp, pp): a whole number from 1 to its limit."""
+    limit = COUNT_LIMITS[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ExpressionError(f"{name} must be a number, got {value!r}")
+    if value != int(value) or not 1 <= value <= limit:
+        raise ExpressionError(f"{name} must be a whole number from 1 to {limit:,.0f}, got {value!r}")
+    return int(value)
 
 
 class Evaluator:
@@ -194,7 +245,9 @@ class Evaluator:
     def _kv_bytes(self, model_id: str, tokens: int, dtype: str = "bf16", batch: int = 1, tp: int = 1) -> float:
         from .calc import kv_bytes
 
-        result = kv_bytes(self._model(model_id).architecture, int(tokens), self._bits(dtype), int(batch), int(tp))
+        tp = _count("tp", tp)
+        result = kv_bytes(self._model(model_id).architecture, _count("tokens", tokens), self._bits(dtype),
+                          _count("batch", batch), tp)
         return result.bytes_per_gpu if tp > 1 else result.bytes_unique
 
     def _state_bytes(self, model_id: str) -> float:
@@ -213,7 +266,8 @@ class Evaluator:
         from .calc.weights import native_groups
 
         groups = native_groups(model, dict(self.kb.formats)) if fmt_id == model.native_dtype else None
-        result = weight_bytes(model.architecture, self.kb.formats[fmt_id], int(tp), int(pp), groups=groups)
+        tp, pp = _count("tp", tp), _count("pp", pp)
+        result = weight_bytes(model.architecture, self.kb.formats[fmt_id], tp, pp, groups=groups)
         return result.per_gpu_bytes if tp > 1 or pp > 1 else result.total_bytes
 
     def evaluate(self, text: str) -> str:
@@ -224,9 +278,13 @@ class Evaluator:
             raise ExpressionError(f"unknown function {first.name!r}; known: {', '.join(self.functions)}")
         try:
             value: Any = function(*first.args, **dict(first.kwargs))
-        except (TypeError, ValueError) as exc:
+        except ExpressionError:
+            raise
+        except (TypeError, ValueError, ArithmeticError) as exc:
             message = re.sub(r"^[\w.]+\(\) ", "", str(exc))
             raise ExpressionError(f"{first.name}: {message}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ExpressionError(f"{first.name} gives {value}, not a finite number")
         for flt in filters:
             fn = FILTERS.get(flt.name)
             if fn is None:
@@ -235,7 +293,9 @@ class Evaluator:
                 raise ExpressionError(f"filter {flt.name!r} must come last")
             try:
                 value = fn(value, *flt.args, **dict(flt.kwargs))
-            except (TypeError, ValueError) as exc:
+            except ExpressionError as exc:
+                raise ExpressionError(f"{flt.name}: {exc}") from None
+            except (TypeError, ValueError, ArithmeticError) as exc:
                 raise ExpressionError(f"{flt.name}: {exc}") from None
         if isinstance(value, float):
             value = f"{value:,.6g}"
@@ -243,14 +303,22 @@ class Evaluator:
 
     def render(self, text: str) -> str:
         """Replace every `{{ ... }}` in ``text`` with its value."""
-        return EXPRESSION.sub(lambda m: self.evaluate(m.group(1)), text)
+        parts: list[str] = []
+        done = 0
+        for start, end, inner in expression_spans(text):
+            parts += [text[done:start], self.evaluate(inner)]
+            done = end
+        parts.append(text[done:])
+        return "".join(parts)
 
     def check(self, text: str) -> list[tuple[int, str]]:
         """Problems in ``text``: (character offset, message) for each failing expression."""
         problems = []
-        for match in EXPRESSION.finditer(text):
+        for start, _, inner in expression_spans(text):
             try:
-                self.evaluate(match.group(1))
+                self.evaluate(inner)
             except ExpressionError as exc:
-                problems.append((match.start(), f"{{{{{match.group(1).strip()}}}}}: {exc}"))
+                shown = inner.strip()
+                shown = shown if len(shown) <= 80 else shown[:77] + "..."
+                problems.append((start, f"{{{{{shown}}}}}: {exc}"))
         return problems

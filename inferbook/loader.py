@@ -182,12 +182,12 @@ def _load_file(path: Path, kind: str, layer: int) -> tuple[LoadedEntry | None, l
 
 
 def _content_diagnostics(entry: EntryBase, doc: Document, shown: str) -> list[Diagnostic]:
-    from .content_checks import latex_problems, markdown_problems, text_fields
+    from .content_checks import capped, latex_problems, markdown_problems, text_fields
 
     diags = []
     for path, text, is_markdown in text_fields(entry):
         found = markdown_problems(text) if is_markdown else latex_problems(text)
-        for offset, code, message, hint in found:
+        for offset, code, message, hint in capped(list(found)):
             mark = text_position(doc, path, text, offset)
             diags.append(Diagnostic(shown, mark.line, mark.col, code, message, hint=hint))
     return diags

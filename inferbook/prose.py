@@ -5,28 +5,21 @@ from __future__ import annotations
 
 import re
 
+from .content_checks import capped, text_fields
 from .diagnostics import Diagnostic
 from .expressions import Evaluator
 from .kb import KnowledgeBase
 from .loader import LoadedEntry
 from .yamlio import text_position
 
-TEXT_FIELDS = ("body",)
+EXPANDED_FIELDS = {("body",), ("faq", "a")}
+"""Prose fields whose `{{ expressions }}` are expanded when rendered (others show braces as text)."""
+
+_RELATIVE_LINK = re.compile(r"\]\(\s*(?:<\s*)?([^)\s>]+)")
 
 
-def _text_fields(loaded: LoadedEntry) -> list[tuple[tuple, str]]:
-    entry = loaded.entry
-    fields: list[tuple[tuple, str]] = []
-    for name in TEXT_FIELDS:
-        text = getattr(entry, name, None)
-        if text:
-            fields.append(((name,), text))
-    for i, item in enumerate(getattr(entry, "faq", ())):
-        fields.append((("faq", i, "a"), item.a))
-    return fields
-
-
-_RELATIVE_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)")
+def _expanded(path: tuple[str | int, ...]) -> bool:
+    return tuple(p for p in path if isinstance(p, str)) in EXPANDED_FIELDS
 
 
 def _link_problems(kb: KnowledgeBase, text: str) -> list[tuple[int, str]]:
@@ -43,17 +36,22 @@ def _link_problems(kb: KnowledgeBase, text: str) -> list[tuple[int, str]]:
 
 def check_expressions(kb: KnowledgeBase, entries: dict[str, LoadedEntry]) -> list[Diagnostic]:
     """IB207 for each expression that does not evaluate; IB208 for each Markdown link
-    that is not absolute, an anchor, or an entry id (`[KV cache](kv-cache)`)."""
+    that is not absolute, an anchor, or an entry id (`[KV cache](kv-cache)`). Links are
+    checked in every prose field (`content_checks.text_fields`), expressions where they
+    are expanded; each field reports at most MAX_FINDINGS_PER_FIELD of each."""
     evaluator = Evaluator(kb)
     diags = []
     for loaded in entries.values():
-        for path, text in _text_fields(loaded):
-            for offset, message in _link_problems(kb, text):
+        for path, text, is_markdown in text_fields(loaded.entry):
+            if not is_markdown:
+                continue
+            found = [(offset, "IB208", message, "link to another entry with its id, e.g. [KV cache](kv-cache)")
+                     for offset, message in _link_problems(kb, text)]
+            if _expanded(path):
+                found += [(offset, "IB207", f"expression {message}",
+                           "see inferbook/expressions.py for the functions and filters")
+                          for offset, message in evaluator.check(text)]
+            for offset, code, message, hint in capped(found):
                 mark = text_position(loaded.doc, path, text, offset)
-                diags.append(Diagnostic(loaded.display_path, mark.line, mark.col, "IB208", message,
-                                        hint="link to another entry with its id, e.g. [KV cache](kv-cache)"))
-            for offset, message in evaluator.check(text):
-                mark = text_position(loaded.doc, path, text, offset)
-                diags.append(Diagnostic(loaded.display_path, mark.line, mark.col, "IB207", f"expression {message}",
-                                        hint="see inferbook/expressions.py for the functions and filters"))
+                diags.append(Diagnostic(loaded.display_path, mark.line, mark.col, code, message, hint=hint))
     return diags

@@ -18,7 +18,7 @@ import nh3
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from .content_checks import SAFE_SCHEMES
+from .content_checks import SAFE_SCHEMES, unsafe_link_target
 
 MATHML_TAGS = {
     "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup", "mfrac", "msqrt",
@@ -34,8 +34,18 @@ MATH_ATTRS = {"xmlns", "display", "mathvariant", "stretchy", "fence", "separator
               "columnspacing", "rowspacing", "width", "height", "depth", "minsize", "maxsize", "movablelimits",
               "symmetric", "largeop", "form", "notation", "encoding", "open", "close", "separators", "columnlines",
               "rowlines", "frame", "voffset"}
+SVG_TAGS = {"svg", "g", "rect", "line", "polyline", "polygon", "path", "circle", "ellipse", "text", "tspan",
+            "title", "desc", "defs", "marker"}
+"""SVG for figures: shapes and text only (no script, foreignObject, use, image or animation)."""
+SVG_ATTRS = {"viewBox", "width", "height", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "rx", "ry", "d",
+             "points", "fill", "fill-opacity", "stroke", "stroke-width", "stroke-dasharray", "stroke-linecap",
+             "stroke-linejoin", "opacity", "transform", "font-size", "font-weight", "font-family", "font-style",
+             "text-anchor", "dominant-baseline", "dx", "dy", "role", "aria-label", "aria-hidden", "class", "id",
+             "marker-end", "marker-start", "markerWidth", "markerHeight", "refX", "refY", "orient",
+             "preserveAspectRatio", "xmlns"}
 ATTRIBUTES: dict[str, set[str]] = {
     **{tag: set(MATH_ATTRS) for tag in MATHML_TAGS},
+    **{tag: set(SVG_ATTRS) for tag in SVG_TAGS},
     "a": {"href", "title", "class"},
     "code": {"class"},
     "span": {"class"},
@@ -45,22 +55,25 @@ ATTRIBUTES: dict[str, set[str]] = {
     "abbr": {"title"},
 }
 _ALIGN = re.compile(r' style="text-align:(left|right|center)"')
+_EXTERNAL = re.compile(r'<a href="(https?://[^"]*)"', re.IGNORECASE)
+_SVG_PAINT = re.compile(r"#[0-9A-Fa-f]{3,8}|none|currentColor|[a-z]{3,20}|url\(#[a-z][a-z0-9-]{0,40}\)")
 
 
 def _safe_href(url: str) -> bool:
-    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", url)
-    return scheme is None or scheme.group(1).lower() in SAFE_SCHEMES
+    return unsafe_link_target(url) is None
 
 
 @functools.lru_cache(maxsize=4096)
 def latex_to_mathml(latex: str, display: bool = False) -> str:
-    """MathML for a LaTeX formula; on a conversion failure, the source as code.
+    """Sanitized MathML for a LaTeX formula; on a conversion failure, the source as code.
+    latex2mathml copies `\\text{...}` content through unescaped, so its output is
+    contributor markup like any other and goes through `sanitize`.
     Cached: a rebuild (``inferbook serve``) converts only formulas it has not seen."""
     try:
         mathml = latex2mathml.converter.convert(latex.strip(), display="block" if display else "inline")
     except Exception:  # latex2mathml raises many types; show the source instead
         return f'<code class="math-error">{html.escape(latex)}</code>'
-    return mathml
+    return sanitize(mathml)
 
 
 def _markdown() -> MarkdownIt:
@@ -84,15 +97,22 @@ def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
         return value if _safe_href(value) else None
     if attr == "class":
         return " ".join(c for c in value.split() if re.fullmatch(r"[a-z][a-z0-9-]*", c)) or None
+    if attr in {"fill", "stroke", "marker-end", "marker-start"}:
+        # paint may only be a colour or a reference inside the same figure (never an outside URL)
+        return value if _SVG_PAINT.fullmatch(value) else None
+    if attr == "id":
+        return value if re.fullmatch(r"[a-z][a-z0-9-]{0,60}", value) else None
     return value
 
 
 def sanitize(fragment: str) -> str:
-    """Keep only allow-listed elements and attributes; external links open safely."""
-    cleaned = nh3.clean(fragment, tags=HTML_TAGS | MATHML_TAGS, attributes=ATTRIBUTES,
+    """Keep only allow-listed elements and attributes; external links open safely.
+    The one sanitizer: every piece of HTML, MathML or SVG that reaches a page, the
+    book or a notebook passes through here."""
+    cleaned = nh3.clean(fragment, tags=HTML_TAGS | MATHML_TAGS | SVG_TAGS, attributes=ATTRIBUTES,
                         attribute_filter=_attribute_filter, link_rel=None, url_schemes=set(SAFE_SCHEMES),
                         strip_comments=True)
-    return re.sub(r'<a href="(https?://[^"]*)"', r'<a href="\1" rel="noopener noreferrer" class="external"', cleaned)
+    return _EXTERNAL.sub(r'<a href="\1" rel="noopener noreferrer" class="external"', cleaned)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 
 from ..calc import kv_bytes, weight_bytes
 from ..calc.capacity import GIB
 from ..kb import KnowledgeBase
+from ..render import sanitize
 
 PALETTE = ("#0b5cad", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "#0f766e", "#a16207")
 KV_MODELS = ("llama-3.1-8b-instruct", "llama-3.1-70b-instruct", "qwen3-8b", "gemma-3-27b-it",
@@ -178,6 +179,6 @@ def charts(kb: KnowledgeBase) -> dict[str, Chart]:
     for chapter, make in (("foundations", kv_chart), ("gpus-and-kernels", roofline_chart),
                           ("model-preparation", memory_chart)):
         chart = make(kb)
-        if chart is not None:
-            out[chapter] = chart
+        if chart is not None:  # labels come from entry titles: the figure goes through the one sanitizer
+            out[chapter] = replace(chart, svg=sanitize(chart.svg))
     return out

@@ -138,7 +138,45 @@ class BookBuilder:
         return self.env.get_template("book.html").render(**self.context(pages))
 
 
-def _print(html_path: Path, pdf_path: Path, paper: str, title: str) -> None:
+BOOK_ORIGIN = "https://book.inferbook.invalid"
+"""The made-up origin Chromium loads the book from. Nothing resolves it: every request
+is answered by `_BookRoutes` from the staging folder or refused."""
+BOOK_CSP = (f"default-src 'none'; style-src {BOOK_ORIGIN}; img-src {BOOK_ORIGIN}; font-src {BOOK_ORIGIN}; "
+            "script-src 'none'; object-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'none'")
+"""Sent with the book: only its own styles, images and fonts load; no script, frames or data: URLs."""
+DEAD_PROXY = "127.0.0.1:9"
+"""Every network request that escaped the routes would go to this closed port (loopback included)."""
+_BOOK_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8"}
+
+
+class _BookRoutes:
+    """Answers Chromium's requests for the book from one folder and refuses everything else,
+    keeping the refused URLs so that a test (or a curious user) can see what was blocked."""
+
+    def __init__(self, folder: Path):
+        self.files = {p.name: p for p in folder.iterdir() if p.suffix in _BOOK_TYPES and p.is_file()}
+        self.blocked: list[str] = []
+
+    def __call__(self, route: Any) -> None:
+        url: str = route.request.url
+        name = url.removeprefix(BOOK_ORIGIN + "/") if url.startswith(BOOK_ORIGIN + "/") else None
+        path = self.files.get(name) if name else None
+        if path is None:
+            self.blocked.append(url)
+            route.abort("blockedbyclient")
+            return
+        route.fulfill(status=200, body=path.read_bytes(),
+                      headers={"Content-Type": _BOOK_TYPES[path.suffix], "Content-Security-Policy": BOOK_CSP,
+                               "X-Content-Type-Options": "nosniff"})
+
+
+def _print(html_path: Path, pdf_path: Path, paper: str, title: str) -> list[str]:
+    """Print ``html_path`` (with the styles beside it) to ``pdf_path``; return the URLs refused.
+
+    The book is built from contributor text, so Chromium runs it with JavaScript off,
+    service workers blocked, a CSP that allows only the book's own files, every request
+    answered by `_BookRoutes` (file:, http:, https: and data: to anything else refused),
+    and a dead proxy behind that for anything the routes could miss."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:  # pragma: no cover - playwright is a dependency of the pdf extra
@@ -147,16 +185,22 @@ def _print(html_path: Path, pdf_path: Path, paper: str, title: str) -> None:
               f'<span>{jinja2.utils.markupsafe.escape(title)}</span></div>')
     footer = ('<div style="font-size:7.5px;width:100%;text-align:center;color:#555;font-family:sans-serif;">'
               '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
+    routes = _BookRoutes(html_path.parent)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS,
+                                    proxy={"server": DEAD_PROXY, "bypass": "<-loopback>"})
         try:
-            page = browser.new_page()
-            page.goto(html_path.as_uri(), wait_until="load")
+            context = browser.new_context(java_script_enabled=False, service_workers="block",
+                                          accept_downloads=False)
+            context.route("**/*", routes)
+            page = context.new_page()
+            page.goto(f"{BOOK_ORIGIN}/{html_path.name}", wait_until="load")
             page.pdf(path=str(pdf_path), format=PAPER[paper], print_background=True, display_header_footer=True,
                      header_template=header, footer_template=footer, outline=True, tagged=True,
                      margin={"top": "18mm", "bottom": "16mm", "left": "16mm", "right": "16mm"})
         finally:
             browser.close()
+    return routes.blocked
 
 
 def _outline_pages(pdf_path: Path) -> list[tuple[int, str, int]]:

@@ -421,8 +421,15 @@ class SiteBuilder:
                 src = self.kb.path_of(entry.id)
             except KeyError:  # pragma: no cover
                 continue
-            if src.exists():
-                out.copy(f"source/{kind}/{entry.id}.yaml", src)
+            if src.is_file() and not src.is_symlink():
+                out.text(f"source/{kind}/{entry.id}.yaml", SOURCE_GUARD + src.read_text(encoding="utf-8"))
+
+
+SOURCE_GUARD = "# inferbook entry source, published as plain text (this line stops it from running as a script)\n"
+"""First line of every published entry source. YAML can also be valid JavaScript
+(`a: 1` is a labelled statement), and a page or misconfigured server could load a
+contributor's file as a script; a leading `# ` line is a syntax error in JavaScript
+and a comment in YAML."""
 
 
 _CATALOG_COLUMNS: dict[str, list[tuple[str, str]]] = {

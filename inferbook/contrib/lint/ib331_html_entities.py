@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ...content_checks import text_fields
+from ...content_checks import text_fields, without_code
 from ...diagnostics import Diagnostic
 from .base import LintContext, in_text
 
@@ -18,19 +18,13 @@ HINT = "type the character itself (only &lt;, &gt; and &amp; are needed, to esca
 
 ENTITY = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 ALLOWED = frozenset({"lt", "gt", "amp"})
-_CODE = re.compile(r"^(```|~~~).*?^\1[^\n]*$|(`+)(?:(?!\2).)+?\2", re.DOTALL | re.MULTILINE)
-
-
-def _blank_code(text: str) -> str:
-    return _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     for loaded in ctx.entries.values():
         for path, text, is_markdown in text_fields(loaded.entry):
             if not is_markdown:
                 continue
-            for m in ENTITY.finditer(_blank_code(text)):
+            for m in ENTITY.finditer(without_code(text)):
                 if m.group(1) in ALLOWED:
                     continue
                 yield in_text(loaded, path, text, m.start(), CODE, SEVERITY,
