@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from .schema.articles import Faq, Formula, ToolDefinition
 
 _BACKTICKS = re.compile(r"`+")
-_FENCE_OPEN = re.compile(r" {0,3}(`{3,}|~{3,})")
+_FENCE_OPEN = re.compile(r" {0,3}(`{3,}(?=[^`]*$)|~{3,})")  # a backtick fence's info string has no backtick
 _HTML_TAG = re.compile(r"<(?:!--|/?[A-Za-z][A-Za-z0-9-]{0,64}(?:\s[^<>]*)?/?>)")
 _AUTOLINK = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]{0,31}:[^<>\s]*>")
 _LINK_TARGET = re.compile(r"\]\(\s*(?:<\s*)?([^)\s>]+)")
@@ -67,9 +67,9 @@ def unsafe_link_target(target: str) -> str | None:
 def code_spans(text: str) -> Iterator[tuple[int, int]]:
     """(start, end) of every fenced code block and inline code span, in one pass.
 
-    Fences: a line opening with three or more backticks or tildes runs to a line
-    that closes with at least as many of the same character (or to the end of the
-    text). Inline code: a run of n backticks runs to the next run of exactly n
+    Fences: a line opening with three or more backticks (and no backtick after them)
+    or tildes runs to a line that closes with at least as many of the same character
+    (or to the end of the text). Inline code: a run of n backticks runs to the next run of exactly n
     backticks; a run without a partner is plain text. Linear in len(text)."""
     length = len(text)
     fences: list[tuple[int, int]] = []
