@@ -1,10 +1,13 @@
-"""Fuzz the reader, loader, schema and renderer with hypothesis for a fixed time.
+"""Fuzz the reader, loader, schema, expression language, Markdown and LaTeX
+renderers, `--where` parser and trace reader with hypothesis for a fixed time.
 
     python bench/fuzz.py --minutes 10
 
 Runs the properties of tests/properties.py round-robin with large example
-budgets until the time is up, then prints examples run and failures found
-(each failure with its minimal example)."""
+budgets until the time is up, then prints examples run, the slowest example of
+each target and failures found (each with its minimal example). An example that
+takes longer than SLOW_SECONDS counts as a failure: hostile input must not hang
+the tools."""
 
 from __future__ import annotations
 
@@ -27,18 +30,25 @@ TARGETS = {
                                                                            max_size=8)),
                lambda case: p.check_schema(*case)),
     "markdown": (p.markdown_text, p.check_markdown),
+    "latex": (p.latex_text, p.check_latex),
+    "expressions": (p.expression_text(), p.check_expression),
 }
+SLOW_SECONDS = 2.0
 
 
-def _property(strategy, check, name: str, counts: dict[str, int], batch: int):
-    """A hypothesis test for one target that counts its examples."""
+def _property(strategy, check, name: str, counts: dict[str, int], slowest: dict[str, float], batch: int):
+    """A hypothesis test for one target that counts its examples and fails a slow one."""
 
     @settings(max_examples=batch, deadline=None, database=None, suppress_health_check=list(HealthCheck),
               phases=[Phase.generate, Phase.shrink])
     @given(strategy)
     def prop(value):
         counts[name] += 1
+        start = time.perf_counter()
         check(value)
+        took = time.perf_counter() - start
+        slowest[name] = max(slowest[name], took)
+        assert took < SLOW_SECONDS, f"one example took {took:.2f} s"
 
     return prop
 
@@ -46,17 +56,19 @@ def _property(strategy, check, name: str, counts: dict[str, int], batch: int):
 def run(minutes: float, batch: int = 2000) -> int:
     deadline = time.monotonic() + minutes * 60
     counts = dict.fromkeys(TARGETS, 0)
+    slowest = dict.fromkeys(TARGETS, 0.0)
     failures: dict[str, str] = {}
     while time.monotonic() < deadline and len(failures) < len(TARGETS):
         for name, (strategy, check) in TARGETS.items():
             if time.monotonic() >= deadline or name in failures:
                 continue
             try:
-                _property(strategy, check, name, counts, batch)()
+                _property(strategy, check, name, counts, slowest, batch)()
             except Exception:  # a failing target is reported and left out of later rounds
                 failures[name] = traceback.format_exc(limit=4)
     total = sum(counts.values())
     print(f"fuzzed {minutes:g} min: {total:,} examples (" + ", ".join(f"{k} {v:,}" for k, v in counts.items()) + ")")
+    print("slowest example: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in slowest.items()))
     print(f"failures: {len(failures)}")
     for name, failure in failures.items():
         print(f"{name}:\n{failure}")

@@ -1,10 +1,13 @@
 """Property checks shared by the test suite (a few hundred examples) and the fuzz
 run in bench/fuzz.py (minutes of examples): the YAML reader, the loader, the
-schema and the Markdown renderer never fail with anything but their documented
+schema, the expression language, the Markdown and LaTeX renderers, the `--where`
+parser and the trace reader never fail with anything but their documented
 errors, and rendered HTML never carries executable script."""
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 import tempfile
 from html.parser import HTMLParser
@@ -13,8 +16,12 @@ from pathlib import Path
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+import inferbook
+from inferbook.content_checks import latex_problems, markdown_problems
+from inferbook.expressions import FILTERS, Evaluator, ExpressionError
+from inferbook.kb import KnowledgeBase
 from inferbook.loader import load_file
-from inferbook.render import markdown_to_html
+from inferbook.render import latex_to_mathml, markdown_to_html
 from inferbook.schema import KINDS
 from inferbook.yamlio import YamlError, parse_text
 
@@ -119,10 +126,18 @@ class _Collector(HTMLParser):
 
 
 def check_markdown(text: str) -> None:
-    """Rendered Markdown carries no element or attribute that can run script."""
-    html = markdown_to_html(text)
+    """Rendered Markdown carries no element or attribute that can run script; the
+    load-time content checks give findings, never an exception."""
+    for offset, code, message, _ in markdown_problems(text):
+        assert 0 <= offset <= len(text) and code.startswith("IB") and message
+    check_html(markdown_to_html(text), text)
+
+
+def check_html(html: str, text: str) -> None:
+    """No element or attribute of ``html`` can run script or load from another scheme."""
     collector = _Collector()
     collector.feed(html)
+    collector.close()
     for tag, attrs in collector.found:
         assert tag not in FORBIDDEN_TAGS, (tag, text, html)
         for name, value in attrs:
@@ -130,3 +145,69 @@ def check_markdown(text: str) -> None:
             if name in ("href", "src", "xlink:href", "action") and value:
                 scheme = re.match(r"^\s*([a-z][a-z0-9+.-]*):", value.lower())
                 assert scheme is None or scheme.group(1) in ("http", "https", "mailto"), (value, text)
+
+
+latex_text = st.lists(st.one_of(
+    st.sampled_from([r"\frac{a}{b}", r"\sqrt{x}", "x^2", "a_{i}", r"\text{", "}", "{", r"\mathrm{", r"\left(",
+                     r"\right)", r"\begin{matrix}", r"\end{matrix}", "&", r"\\", r"\operatorname{", "<", ">",
+                     "<script>", "<iframe src=file:///etc/hostname>", r"\href{javascript:x}{y}", "\"", "'",
+                     r"\mbox{", r"\html{", r"\unknowncommand", "$", "%", "#", r"\color{red}", r"\mathbb{R}"]),
+    st.text(max_size=12)), max_size=14).map("".join)
+
+
+def check_latex(latex: str) -> None:
+    """A formula converts to safe MathML (or its escaped source) and its check gives findings only."""
+    for offset, code, _, _ in latex_problems(latex):
+        assert 0 <= offset <= len(latex) and code == "IB112"
+    check_html(latex_to_mathml(latex), latex)
+    check_html(latex_to_mathml(latex, True), latex)
+
+
+@functools.cache
+def real_kb() -> KnowledgeBase:
+    """The shipped knowledge base, loaded once per process."""
+    return inferbook.load()
+
+
+_NUMBER = st.one_of(st.integers(-10**20, 10**20).map(str), st.sampled_from(["0", "-0", "1", "8192", "0.5", "1.5",
+                    "9" * 40, "1" + "0" * 400, "-1", "2000000000", "3.14159265358979323846"]))
+_STRING = st.one_of(st.sampled_from(['"llama-3.1-8b-instruct"', '"gpus/h100-sxm"', '"qwen3-next-80b-a3b-instruct"',
+                                     '"deepseek-v3"', '"bf16"', '"fp8"', '"memory_gib"', '"a.b.c"', '""', '"x"']),
+                    st.text(alphabet=st.characters(blacklist_characters='"\\\n'), max_size=20).map(lambda t: f'"{t}"'))
+_NAME = st.sampled_from(["value", "params_b", "active_params_b", "kv_bytes_per_token", "kv_bytes", "state_bytes",
+                         "weight_bytes", "tokens", "dtype", "batch", "tp", "pp", "format", "x", *FILTERS])
+
+
+@st.composite
+def expression_text(draw) -> str:
+    """Mostly grammatical expressions with hostile names, strings and numbers, and some noise."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.text(max_size=60))
+
+    def args() -> str:
+        items = []
+        for _ in range(draw(st.integers(0, 5))):
+            value = draw(st.one_of(_NUMBER, _STRING))
+            items.append(f"{draw(_NAME)}={value}" if draw(st.booleans()) else value)
+        return ", ".join(items)
+
+    text = f"{draw(_NAME)}({args()})"
+    for _ in range(draw(st.integers(0, 3))):
+        text += f" | {draw(_NAME)}" + (f"({args()})" if draw(st.booleans()) else "")
+    return text
+
+
+def check_expression(text: str) -> None:
+    """An expression evaluates to short, finite display text or raises ExpressionError."""
+    try:
+        shown = Evaluator(real_kb()).evaluate(text)
+    except ExpressionError as exc:
+        assert str(exc)
+        return
+    assert len(shown) < 200, shown
+    assert not any(word in shown.lower() for word in ("inf", "nan")), shown
+    try:
+        number = float(shown.replace(",", "").split()[0].rstrip("%"))
+    except ValueError:
+        return
+    assert math.isfinite(number)

@@ -34,6 +34,18 @@ def test_rendered_markdown_never_carries_script(text):
     p.check_markdown(text)
 
 
+@FAST
+@given(p.latex_text)
+def test_formulas_become_safe_mathml(latex):
+    p.check_latex(latex)
+
+
+@FAST
+@given(p.expression_text())
+def test_expressions_give_text_or_findings(text):
+    p.check_expression(text)
+
+
 def test_hostile_samples_are_neutralised():
     for sample in p.HOSTILE:
         p.check_markdown(sample)
