@@ -278,9 +278,7 @@ class Evaluator:
             raise ExpressionError(f"unknown function {first.name!r}; known: {', '.join(self.functions)}")
         try:
             value: Any = function(*first.args, **dict(first.kwargs))
-        except ExpressionError:
-            raise
-        except (TypeError, ValueError, ArithmeticError) as exc:
+        except (TypeError, ValueError, ArithmeticError) as exc:  # ExpressionError included
             message = re.sub(r"^[\w.]+\(\) ", "", str(exc))
             raise ExpressionError(f"{first.name}: {message}") from None
         if isinstance(value, float) and not math.isfinite(value):

@@ -6,6 +6,12 @@ of its values so that graph checks and lint rules can point at lines too.
 Several folders can be layered (`--kb public --kb private`): a later folder may
 add entries, and may replace earlier ones only when its `_layer.yaml` lists
 them under `replaces`.
+
+Only plain folders and regular files inside a layer are read. Every symbolic link in
+a layer is refused (IB007) whatever it points at, inside the layer, outside it or into
+a loop, and is never followed: no file from outside the layer can be published, and no
+link loop is walked. FIFOs, devices and sockets are refused (IB008) without being opened,
+since opening a FIFO blocks. The layer folder itself, named by the caller, may be a link.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +30,7 @@ from pydantic import ValidationError
 from .diagnostics import Diagnostic
 from .schema import KINDS, EntryBase
 from .schema.base import slug_ok
-from .yamlio import MAX_FILE_BYTES, Document, YamlError, read_file, text_position
+from .yamlio import Document, YamlError, disallowed_character, parse_bytes, read_bytes, read_file, text_position
 
 LAYER_FILE = "_layer.yaml"
 
@@ -55,17 +62,62 @@ class LoadResult:
 
 
 def display_path(path: Path) -> str:
-    """A path relative to the working directory when possible."""
+    """A path relative to the working directory when possible, with unprintable
+    characters of hostile file names escaped (\\x1b, \\u200b)."""
     try:
-        return os.path.relpath(path)
+        shown = os.path.relpath(path)
     except ValueError:  # pragma: no cover - other drive on Windows
-        return str(path)
+        shown = str(path)
+    return _printable(shown)
+
+
+def _printable(text: str) -> str:
+    """``text`` with every unprintable character written as its Python escape."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+_SPECIAL_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+                  (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def refused_item(path: Path, root: Path | None = None) -> Diagnostic | None:
+    """A finding when ``path`` is a symbolic link (IB007) or neither a regular file nor a
+    folder (IB008), found with lstat: nothing is followed or opened. ``root`` is the
+    layer the item belongs to (None for a file named by the caller)."""
+    shown = display_path(path)
+    try:
+        mode = path.lstat().st_mode
+    except OSError as exc:
+        return Diagnostic(shown, 1, 1, "IB002", f"cannot read file: {exc.strerror or exc}")
+    if stat.S_ISLNK(mode):
+        try:
+            target = Path(os.path.realpath(path))  # never opens the target; a loop stays unresolved
+            inside = root is not None and target.is_relative_to(Path(os.path.realpath(root)))
+        except (OSError, ValueError):
+            inside = False
+        if root is None:
+            what = "symbolic link: entry files are not read through links"
+        elif inside:
+            what = "symbolic link: links are not followed, even to files inside the knowledge base"
+        else:
+            what = "symbolic link pointing outside the knowledge base: it is not followed"
+        return Diagnostic(shown, 1, 1, "IB007", what, hint="replace the link with the file or folder itself")
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kind = next((name for test, name in _SPECIAL_KINDS if test(mode)), "a special file")
+    return Diagnostic(shown, 1, 1, "IB008", f"not a regular file but {kind}; it is not opened",
+                      hint="entries are plain YAML files")
 
 
 def _schema_diagnostics(exc: ValidationError, doc: Document, file: str, model: type[EntryBase]) -> list[Diagnostic]:
     out = []
     for err in exc.errors(include_url=False):
         loc = tuple(p for p in err["loc"] if isinstance(p, int) or not str(p).startswith(("function-", "tagged-")))
+        ctx = err.get("ctx") or {}
+        if ctx.get("at"):  # our checks name the place inside the value that they refused
+            loc += tuple(int(p) if p.isdigit() else p for p in str(ctx["at"]).split("."))
         kind = err["type"]
         dotted = ".".join(str(p) for p in loc) or "(entry)"
         hint = None
@@ -81,7 +133,7 @@ def _schema_diagnostics(exc: ValidationError, doc: Document, file: str, model: t
             mark = doc.locate(loc[:-1], prefer_key=True) if loc[:-1] else doc.locate(())
             hint = _field_doc(model, loc)
         else:
-            value = err.get("input")
+            value = ctx["got"] if "got" in ctx else err.get("input")
             shown = repr(value) if isinstance(value, (str, int, float, bool)) else type(value).__name__
             if len(shown) > 60:
                 shown = f"{shown[:40]}... ({len(str(value)):,} characters)"
@@ -139,34 +191,45 @@ long-running process (`inferbook serve`) parses and validates only the files tha
 
 
 def load_file(path: Path, kind: str, layer: int = 0) -> tuple[LoadedEntry | None, list[Diagnostic]]:
-    """Parse and validate one entry file of ``kind`` (cached while the file is unchanged)."""
+    """Parse and validate one entry file of ``kind`` (cached while the file is unchanged).
+    A symbolic link or a special file is refused without being followed or opened."""
+    refused = refused_item(path)
+    if refused is not None:
+        return None, [refused]
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return _load_file(path, kind, layer)
-        digest = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
-    except OSError:
-        return _load_file(path, kind, layer)
-    key = (display_path(path), str(path.resolve()), kind, layer, digest)
+        raw = read_bytes(path, follow_symlinks=False)
+    except (YamlError, OSError) as exc:  # too large, replaced by a special file, unreadable
+        return _load_file(path, kind, layer, exc)
+    key = (display_path(path), str(path.resolve()), kind, layer, hashlib.blake2b(raw, digest_size=16).digest())
     if key not in _FILE_CACHE:
         if len(_FILE_CACHE) > 50_000:
             _FILE_CACHE.clear()
-        _FILE_CACHE[key] = _load_file(path, kind, layer)
+        _FILE_CACHE[key] = _load_file(path, kind, layer, raw)
     loaded, diags = _FILE_CACHE[key]
     return loaded, list(diags)
 
 
-def _load_file(path: Path, kind: str, layer: int) -> tuple[LoadedEntry | None, list[Diagnostic]]:
+def _read_problem(shown: str, exc: YamlError | OSError) -> Diagnostic:
+    """The finding for a file that could not be read (IB002) or parsed (IB001)."""
+    if isinstance(exc, YamlError):
+        return Diagnostic(shown, exc.line, exc.col, "IB001", exc.message, hint=exc.hint)
+    return Diagnostic(shown, 1, 1, "IB002", f"cannot read file: {exc.strerror or exc}")
+
+
+def _load_file(path: Path, kind: str, layer: int,
+               raw: bytes | YamlError | OSError) -> tuple[LoadedEntry | None, list[Diagnostic]]:
+    """Check the file name, then parse ``raw`` (or report why it could not be read) and validate."""
     shown = display_path(path)
     stem = path.name[: -len(".yaml")]
     if not slug_ok(stem):
-        return None, [Diagnostic(shown, 1, 1, "IB003", f"file name '{path.name}' is not a valid id",
+        return None, [Diagnostic(shown, 1, 1, "IB003", f"file name '{_printable(path.name)}' is not a valid id",
                                  hint="use lower-case letters, digits and single '-' or '.', e.g. h100-sxm.yaml")]
     try:
-        doc = read_file(path)
-    except YamlError as exc:
-        return None, [Diagnostic(shown, exc.line, exc.col, "IB001", exc.message, hint=exc.hint)]
-    except OSError as exc:
-        return None, [Diagnostic(shown, 1, 1, "IB002", f"cannot read file: {exc.strerror or exc}")]
+        if isinstance(raw, (YamlError, OSError)):
+            raise raw
+        doc = parse_bytes(raw)
+    except (YamlError, OSError) as exc:
+        return None, [_read_problem(shown, exc)]
     model = KINDS[kind]
     try:
         entry = model.model_validate(doc.data)
@@ -209,13 +272,16 @@ _LAYER_FIELDS = ("name", "description", "data_version", "data_date", "replaces")
 def read_layer(folder: Path) -> tuple[Layer, list[Diagnostic]]:
     """Read `_layer.yaml` of a folder (name, data version and date, ids it replaces)."""
     path = folder / LAYER_FILE
-    if not path.exists():
+    if not os.path.lexists(path):
         return Layer(folder.name), []
     shown = display_path(path)
+    refused = refused_item(path, folder)
+    if refused is not None:
+        return Layer(folder.name), [refused]
     try:
-        doc = read_file(path)
-    except YamlError as exc:
-        return Layer(folder.name), [Diagnostic(shown, exc.line, exc.col, "IB001", exc.message, hint=exc.hint)]
+        doc = read_file(path, follow_symlinks=False)
+    except (YamlError, OSError) as exc:
+        return Layer(folder.name), [_read_problem(shown, exc)]
     data = doc.data
     diags = [Diagnostic(shown, *_lc(doc, (k,)), "IB101", f"unknown field '{k}'",
                         hint="allowed: " + ", ".join(_LAYER_FIELDS)) for k in sorted(set(data) - set(_LAYER_FIELDS))]
@@ -223,8 +289,11 @@ def read_layer(folder: Path) -> tuple[Layer, list[Diagnostic]]:
         if key in data and not isinstance(data[key], str):
             diags.append(Diagnostic(shown, *_lc(doc, (key,)), "IB101", f"{key} must be quoted text"))
             data.pop(key)
+        elif key in data and (problem := disallowed_character(data[key], "")) is not None:
+            diags.append(Diagnostic(shown, *_lc(doc, (key,)), "IB101", f"{key}: {problem[1]} in a single-line field"))
+            data.pop(key)
     replaces = data.get("replaces", ())
-    if not isinstance(replaces, tuple) or not all(isinstance(r, str) for r in replaces):
+    if not isinstance(replaces, tuple) or not all(isinstance(r, str) and slug_ok(r) for r in replaces):
         diags.append(Diagnostic(shown, *_lc(doc, ("replaces",)), "IB101", "replaces must be a list of ids"))
         replaces = ()
     layer = Layer(data.get("name", folder.name), data.get("data_version"), data.get("data_date"), frozenset(replaces))
@@ -237,7 +306,9 @@ def _lc(doc: Document, path: tuple) -> tuple[int, int]:
 
 
 def discover(folder: Path) -> tuple[list[tuple[str, Path]], list[Diagnostic]]:
-    """List the entry files of one knowledge-base folder, in a stable order."""
+    """List the entry files of one knowledge-base folder, in a stable order. Symbolic
+    links and special files are refused with a finding (see the module doc); hidden
+    items and README.md are skipped unread, `_layer.yaml` is left to `read_layer`."""
     files: list[tuple[str, Path]] = []
     diags: list[Diagnostic] = []
     if not folder.is_dir():
@@ -246,9 +317,17 @@ def discover(folder: Path) -> tuple[list[tuple[str, Path]], list[Diagnostic]]:
         name = child.name
         if name.startswith(".") or name in (LAYER_FILE, "README.md"):
             continue
+        refused = refused_item(child, folder)
+        if refused is not None:
+            diags.append(refused)
+            continue
         if child.is_dir() and name in KINDS:
             for item in sorted(child.iterdir()):
                 if item.name.startswith("."):
+                    continue
+                refused = refused_item(item, folder)
+                if refused is not None:
+                    diags.append(refused)
                     continue
                 if item.is_file() and item.name.endswith(".yaml"):
                     files.append((name, item))
@@ -258,7 +337,7 @@ def discover(folder: Path) -> tuple[list[tuple[str, Path]], list[Diagnostic]]:
                                             hint="entries are YAML files named after their id"))
         else:
             diags.append(Diagnostic(display_path(child), 1, 1, "IB006",
-                                    f"unexpected item '{name}' in a knowledge-base folder",
+                                    f"unexpected item '{_printable(name)}' in a knowledge-base folder",
                                     hint="kinds: " + ", ".join(KINDS)))
     return files, diags
 

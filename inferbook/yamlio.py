@@ -8,12 +8,23 @@ that recognises nothing, then builds plain Python values itself under
 YAML 1.2 core-schema rules, rejecting every ambiguous spelling with a
 message that names the line and column. It also returns the position of
 every value so later validation errors can point at the right line.
+
+Text and numbers are checked here too, for every value of every file: control,
+invisible and text-direction characters are refused wherever they stand (see
+`disallowed_character`, which the schema applies again per field), and numbers
+must be finite, at most 18 digits long, at most 1e18 in magnitude and, unless zero,
+at least 1e-18 (the schema then bounds each field more tightly).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import math
+import os
 import re
+import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,22 +37,48 @@ MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 32
 """Deepest accepted nesting of mappings and sequences."""
 
+MAX_DIGITS = 18
+"""Most digits an integer may have (Python ints are unbounded; floats are not)."""
+
+MAX_MAGNITUDE = 1e18
+"""Largest accepted magnitude of a number; the schema bounds each field more tightly."""
+
+MIN_MAGNITUDE = 1e-18
+"""Smallest accepted magnitude of a non-zero number (so no quotient of two numbers overflows)."""
+
+_DISALLOWED_RANGES = (
+    "\x7f-\x9f"  # DEL and the C1 controls (NEL included)
+    "\u00ad"  # soft hyphen
+    "\u061c"  # Arabic letter mark
+    "\u180e"  # Mongolian vowel separator
+    "\u200b-\u200f"  # zero-width space, non-joiner, joiner; LRM, RLM
+    "\u2028-\u202e"  # line and paragraph separators; bidi embeddings and overrides
+    "\u2060-\u206f"  # word joiner, invisible operators, bidi isolates, deprecated format characters
+    "\ufeff"  # zero-width no-break space (byte-order mark)
+    "\ufff9-\ufffb"  # interlinear annotation
+    "\ud800-\udfff"  # lone surrogates (only reachable through escapes)
+    "\U000e0000-\U000e007f"  # tag characters
+)
+"""Characters besides the C0 controls that no entry may contain: they are invisible
+or change how the text around them is displayed, so two strings that look equal differ."""
+
+
 _BaseLoader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
-_NULL = re.compile(r"^(?:~|null|Null|NULL)$")
-_BOOL_TRUE = re.compile(r"^(?:true|True|TRUE)$")
-_BOOL_FALSE = re.compile(r"^(?:false|False|FALSE)$")
-_YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
-_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
-_LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
-_RADIX_INT = re.compile(r"^[-+]?0[xXoObB][0-9a-fA-F_]+$")
+_NULL = re.compile(r"^(?:~|null|Null|NULL)\Z")
+_BOOL_TRUE = re.compile(r"^(?:true|True|TRUE)\Z")
+_BOOL_FALSE = re.compile(r"^(?:false|False|FALSE)\Z")
+_YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)\Z")
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)\Z")
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+\Z")
+_RADIX_INT = re.compile(r"^[-+]?0[xXoObB][0-9a-fA-F_]+\Z")
 _FLOAT = re.compile(
-    r"^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*|[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?$"
+    r"^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*|[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?\Z"
 )
-_SPECIAL_FLOAT = re.compile(r"^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$")
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_SPECIAL_FLOAT = re.compile(r"^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)\Z")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _TIMESTAMP = re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}[Tt ]")
-_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
@@ -68,6 +105,36 @@ class YamlError(Exception):
 
 
 Path_ = tuple[str | int, ...]
+
+
+@functools.cache
+def _disallowed(allowed: str) -> re.Pattern[str]:
+    controls = "".join(f"\\x{c:02x}" for c in range(0x20) if chr(c) not in allowed)
+    return re.compile(f"[{controls}{_DISALLOWED_RANGES}]")
+
+
+def describe_character(char: str) -> str:
+    """A character by code point and name, e.g. "U+200B ZERO WIDTH SPACE"."""
+    code = f"U+{ord(char):04X}"
+    if unicodedata.category(char) == "Cc":
+        extra = {"\t": " (tab)", "\n": " (line break)", "\r": " (carriage return)", "\x1b": " (escape)"}
+        return f"control character {code}{extra.get(char, '')}"
+    return f"{code} {unicodedata.name(char, '')}".rstrip()
+
+
+def disallowed_character(text: str, allowed: str = "\t\n") -> tuple[int, str, str] | None:
+    """The first character of ``text`` that entries may not contain, as (offset, message,
+    hint), or None. Refused: the C0 controls except those in ``allowed``, DEL, the C1
+    controls, zero-width and other invisible format characters, and bidi controls.
+    The reader passes tab and line break (the schema refuses them in single-line fields)."""
+    found = _disallowed(allowed).search(text)
+    if found is None:
+        return None
+    char = found.group()
+    if unicodedata.category(char) == "Cc":
+        return found.start(), f"{describe_character(char)} is not allowed", "remove it; use plain text"
+    return (found.start(), f"{describe_character(char)} is not allowed",
+            "remove it; invisible and text-direction characters make text differ from how it looks")
 
 
 @dataclass(slots=True)
@@ -116,6 +183,8 @@ def _scalar(node: yaml.ScalarNode) -> Any:
         raise YamlError(f"explicit tag {node.tag!r} is not allowed", *_pos(node),
                         hint="remove the tag; types come from the schema")
     if node.style:  # quoted or block scalar: always a string ('' or None is plain)
+        if node.style == '"':
+            _check_escapes(node)
         return text
     if text == "" or _NULL.match(text):
         return None
@@ -135,9 +204,13 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     if _SPECIAL_FLOAT.match(text):
         raise YamlError(f"non-finite number {text!r} is not allowed", *_pos(node))
     if _INT.match(text):
+        digits = text.lstrip("+-").replace("_", "")
+        if len(digits) > MAX_DIGITS:
+            raise YamlError(f"number {_shown(text)} has {len(digits):,} digits; at most {MAX_DIGITS} are allowed",
+                            *_pos(node), hint="check the value and its unit")
         return int(text.replace("_", ""))
     if _FLOAT.match(text) and any(c.isdigit() for c in text):
-        return float(text.replace("_", ""))
+        return _float(text, node)
     if _DATE.match(text):
         try:
             return dt.date.fromisoformat(text)
@@ -147,6 +220,31 @@ def _scalar(node: yaml.ScalarNode) -> Any:
         raise YamlError(f"timestamps are not used in the knowledge base: {text!r}", *_pos(node),
                         hint="write a date as YYYY-MM-DD")
     return text
+
+
+def _shown(text: str) -> str:
+    """A literal for a message, shortened when long."""
+    return repr(text) if len(text) <= 40 else f"{text[:24]!r}... ({len(text):,} characters)"
+
+
+def _float(text: str, node: yaml.ScalarNode) -> float:
+    """A decimal number, refused when it is not finite, too large or too close to zero."""
+    value = float(text.replace("_", ""))
+    if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
+        raise YamlError(f"number {_shown(text)} is out of range: at most 1e18 in magnitude",
+                        *_pos(node), hint="check the value and its unit")
+    mantissa = re.split("[eE]", text)[0]
+    if abs(value) < MIN_MAGNITUDE and any(c in "123456789" for c in mantissa):
+        raise YamlError(f"number {_shown(text)} is too close to zero: at least 1e-18 in magnitude",
+                        *_pos(node), hint="check the value and its unit")
+    return value
+
+
+def _check_escapes(node: yaml.ScalarNode) -> None:
+    """Refuse disallowed characters that a double-quoted scalar spells as escapes."""
+    problem = disallowed_character(node.value)
+    if problem is not None:
+        raise YamlError(f"{problem[1]}, even written as an escape", *_pos(node), hint=problem[2])
 
 
 def _pos(node: yaml.Node) -> tuple[int, int]:
@@ -184,6 +282,9 @@ class _Builder:
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR_TAG:
                     raise YamlError("mapping keys must be plain text", *_pos(key_node))
                 key = key_node.value
+                problem = disallowed_character(key, "")  # field names: one line, no tab
+                if problem is not None:
+                    raise YamlError(f"{problem[1]} in a key", *_pos(key_node), hint=problem[2])
                 if key == "<<" and not key_node.style:
                     raise YamlError("merge keys (<<) are not allowed", *_pos(key_node),
                                     hint="write the keys out in full")
@@ -213,6 +314,11 @@ def _decode(raw: bytes) -> str:
 
 def parse_text(text: str) -> Document:
     """Parse one YAML document whose top level must be a mapping."""
+    problem = disallowed_character(text, "\t\n\r")
+    if problem is not None:
+        offset, message, hint = problem
+        before = text[:offset]
+        raise YamlError(message, before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1, hint=hint)
     if "\t" in text:
         for lineno, line in enumerate(text.splitlines(), 1):
             stripped = line.lstrip(" ")
@@ -231,7 +337,7 @@ def parse_text(text: str) -> Document:
         before = text[: exc.position]
         line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
         char = exc.character if isinstance(exc.character, str) else chr(exc.character)
-        raise YamlError(f"control character U+{ord(char):04X} is not allowed", line, col,
+        raise YamlError(f"{describe_character(char)} is not allowed", line, col,
                         hint="remove it; use plain text") from None
     except yaml.YAMLError as exc:  # pragma: no cover - other reader failures
         raise YamlError(f"YAML error: {exc}".splitlines()[0], 1, 1) from None
@@ -253,10 +359,36 @@ def _from_marked(exc: yaml.MarkedYAMLError, message: str | None = None) -> YamlE
     return YamlError(f"YAML syntax error: {text}", line, col)
 
 
-def read_file(path: Path) -> Document:
-    """Read and parse an entry file, enforcing size and encoding rules."""
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise YamlError(f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}", 1, 1,
+def read_bytes(path: Path, follow_symlinks: bool = True) -> bytes:
+    """The bytes of a regular file of at most `MAX_FILE_BYTES`. Anything else (a FIFO, a
+    device; a symbolic link unless ``follow_symlinks``) is refused without blocking on it:
+    the file is opened non-blocking and checked through its descriptor. OSError when
+    it cannot be opened (ELOOP for a refused link)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    if not stat.S_ISREG((os.stat(path) if follow_symlinks else os.lstat(path)).st_mode):
+        raise YamlError("not a regular file", 1, 1, hint="entries are plain files")
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):  # replaced since the check above
+            raise YamlError("not a regular file", 1, 1, hint="entries are plain files")
+        if info.st_size > MAX_FILE_BYTES:
+            raise YamlError(f"file is {info.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,}", 1, 1,
+                            hint="split the entry or move long text elsewhere")
+        raw = handle.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise YamlError(f"file is more than {MAX_FILE_BYTES:,} bytes", 1, 1,
                         hint="split the entry or move long text elsewhere")
-    return parse_text(_decode(path.read_bytes()))
+    return raw
+
+
+def parse_bytes(raw: bytes) -> Document:
+    """Decode (UTF-8, no byte-order mark) and parse the bytes of an entry file."""
+    return parse_text(_decode(raw))
+
+
+def read_file(path: Path, follow_symlinks: bool = True) -> Document:
+    """Read and parse an entry file, enforcing type, size and encoding rules (`read_bytes`)."""
+    return parse_bytes(read_bytes(path, follow_symlinks))

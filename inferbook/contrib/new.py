@@ -11,6 +11,7 @@ everything the schema offers; delete what does not apply.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import textwrap
 import typing
 from pathlib import Path
@@ -22,6 +23,7 @@ from pydantic_core import PydanticUndefined
 
 from ..schema import KINDS, Redirect
 from ..schema.base import slug_ok
+from ..yamlio import disallowed_character
 from .fmt import PRAGMA, format_text, literal_order, string_style, submodel
 
 PLACEHOLDER = "todo"
@@ -94,7 +96,7 @@ def _scalar(value: Any) -> str:
         return repr(value)
     if isinstance(value, dt.date):
         return value.isoformat()
-    return f'"{value}"'
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid double-quoted YAML scalar
 
 
 def _placeholder(model: type[BaseModel], key: str, info: FieldInfo, today: dt.date, indent: int = 0) -> str:
@@ -159,7 +161,10 @@ def skeleton(kind: str, eid: str, title: str | None = None, today: dt.date | Non
     if kind not in KINDS:
         raise ValueError(f"unknown kind '{kind}'; kinds: {', '.join(KINDS)}")
     if not slug_ok(eid):
-        raise ValueError(f"'{eid}' is not a valid id: use lower-case letters, digits and single '-' or '.'")
+        raise ValueError(f"{eid!r} is not a valid id: use lower-case letters, digits and single '-' or '.'")
+    problem = disallowed_character(title, "") if title else None
+    if problem is not None:
+        raise ValueError(f"title {title!r}: {problem[1]}")
     today = today or dt.date.today()
     model = KINDS[kind]
     values = {"id": eid, "title": _scalar(title or TEXT_PLACEHOLDER)}

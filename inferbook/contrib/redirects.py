@@ -5,6 +5,11 @@ every reference to OLD in other entries (and `{{ expressions }}` and `](OLD)` li
 in their text), and leaves `kb/redirects/OLD.yaml` (kind: moved), which the API
 resolves with a DeprecationWarning and the site serves as a redirect page. For a
 split, divide the content by hand and describe it with `inferbook new redirects OLD`.
+
+The new id must be a valid id (checked with `slug_ok`, a full match), and no other
+entry may already answer to it: not as an id, and not as a title or alias, compared
+after NFKC normalisation and case folding (lookups ignore case, and "ｈ１００" is
+"h100" to a reader), or the rename would leave two entries behind one name.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,17 +81,37 @@ def _rewrite_text(text: str, old: str, new: str) -> str:
     return re.sub(r"\]\((" + re.escape(old) + r")([)#])", lambda m: f"]({new}{m.group(2)}", text)
 
 
+def name_key(name: str) -> str:
+    """How lookups compare names: NFKC-normalised and case-folded."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def _owner_of_name(entries: dict[str, LoadedEntry], old: str, new: str) -> str | None:
+    """A message naming the entry other than ``old`` whose title or alias reads as ``new``."""
+    key = name_key(new)
+    for eid, item in sorted(entries.items()):
+        if eid == old or item.kind == "redirects":
+            continue
+        for what, name in [("id", eid), ("title", item.entry.title), *(("alias", a) for a in item.entry.aliases)]:
+            if name_key(name) == key:
+                return f"'{new}' is already the {what} {name!r} of '{eid}' ({item.display_path})"
+    return None
+
+
 def rename(old: str, new: str, folders: list[Path], reason: str, today: dt.date | None = None) -> RenameResult:
     """Rename entry ``old`` to ``new`` in the last of ``folders`` that holds it; see the module doc."""
     today = today or dt.date.today()
     if not slug_ok(new):
-        raise RenameError(f"'{new}' is not a valid id: use lower-case letters, digits and single '-' or '.'")
+        raise RenameError(f"{new!r} is not a valid id: use lower-case letters, digits and single '-' or '.'")
     loaded = load_folders(folders)
     entries = loaded.entries
     if old not in entries:
-        raise RenameError(f"no entry with id '{old}' (or it does not pass its schema; run `inferbook validate`)")
+        raise RenameError(f"no entry with id {old!r} (or it does not pass its schema; run `inferbook validate`)")
     if new in entries:
         raise RenameError(f"id '{new}' is already used by {entries[new].display_path}")
+    taken = _owner_of_name(entries, old, new)
+    if taken is not None:
+        raise RenameError(f"{taken}: lookups would find two entries; choose another id")
     source = entries[old]
     if source.kind == "redirects":
         raise RenameError(f"'{old}' is already a redirect")

@@ -6,10 +6,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from .base import ANY_KIND, ARTICLE_KINDS, CitationOrId, EntryBase, ShortText, Strict, ref
+from .base import ANY_KIND, ARTICLE_KINDS, MULTILINE, CitationOrId, EntryBase, ShortText, Strict, ref
 
 Summary = Annotated[str, StringConstraints(min_length=10, max_length=240)]
-Markdown = Annotated[str, StringConstraints(max_length=60_000)]
+Markdown = Annotated[str, StringConstraints(max_length=60_000), MULTILINE]
+"""Markdown prose: the only text that may span lines (and hold tabs)."""
 
 
 class Formula(Strict):

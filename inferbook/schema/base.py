@@ -1,30 +1,95 @@
 """Building blocks shared by every entry kind: the strict base model, ids,
-typed references, citations and sourced quantities."""
+typed references, citations, sourced quantities and the bounds of numbers.
+
+Every value is hostile until checked. Text: patterns are written for JSON Schema
+(ECMA-262, where `$` ends the input) and checked in Python with `re.fullmatch`
+(`full_match`), since pydantic's `re.search` lets `$` match before a final line
+break; every string of every model is refused if it holds a control, invisible or
+text-direction character (`Strict._plain_text`), and line breaks and tabs are
+allowed only in fields marked `MULTILINE`. Numbers: every numeric field has a
+physically plausible lower and upper bound (`Count`, `Width`, `Bandwidth`, ...),
+and non-finite floats are refused."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import typing
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from ..yamlio import disallowed_character
 
 ID_PATTERN = r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$"
 """Lower-case letters and digits, single dots or hyphens between them."""
 
 PARTIAL_DATE_PATTERN = r"^[0-9]{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12][0-9]|3[01]))?)?$"
 
-EntryId = Annotated[str, StringConstraints(pattern=ID_PATTERN, min_length=1, max_length=80)]
+URL_PATTERN = r"^https?://[^\s<>\"']+$"
+
+FIELD_PATH_PATTERN = r"^[a-z_]+(?:\.[a-z_]+)*$"
+
+
+def full_match(pattern: str) -> AfterValidator:
+    """A validator that requires the whole string to match ``pattern`` (`re.fullmatch`), with
+    the message of pydantic's own pattern check. Pair it with `StringConstraints(pattern=...)`,
+    which puts the pattern into the JSON Schema but lets "abc\\n" through."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if compiled.fullmatch(value) is None:
+            raise PydanticCustomError("string_pattern_mismatch", "String should match pattern '{pattern}'",
+                                      {"pattern": pattern})
+        return value
+
+    return AfterValidator(check)
+
+
+EntryId = Annotated[str, StringConstraints(pattern=ID_PATTERN, min_length=1, max_length=80), full_match(ID_PATTERN)]
 PartialDate = Annotated[
     str,
     StringConstraints(pattern=PARTIAL_DATE_PATTERN),
+    full_match(PARTIAL_DATE_PATTERN),
     Field(description="A date as precise as known: YYYY, YYYY-MM or YYYY-MM-DD (quote it in YAML)."),
 ]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=False)]
 NoteText = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 """Free-form notes: provenance, caveats, revisions."""
-Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s<>\"']+$", max_length=500)]
+Url = Annotated[str, StringConstraints(pattern=URL_PATTERN, max_length=500), full_match(URL_PATTERN)]
+
+
+class MultiLine:
+    """Marks a text type whose values may hold line breaks and tabs (Markdown prose)."""
+
+
+MULTILINE = MultiLine()
+"""Put into `Annotated[str, ...]` to allow line breaks and tabs; every other string is one line."""
+
+# Bounds of plain numbers: physically plausible, yet generous.
+Count = Annotated[int, Field(ge=1, le=100_000)]
+"""A number of heads or experts: 1 to 100,000."""
+Width = Annotated[int, Field(ge=1, le=1_000_000)]
+"""A hidden, head, FFN or latent width, or a block of elements: 1 to 1,000,000."""
+TokenCount = Annotated[int, Field(ge=1, le=1_000_000_000)]
+"""A context length, window or chunk in tokens: 1 to 10^9."""
+VocabSize = Annotated[int, Field(ge=1, le=10_000_000)]
+"""Tokens in a vocabulary: 1 to 10^7."""
+LayerCount = Annotated[int, Field(ge=1, le=1000)]
+"""Layers of a model: 1 to 1,000."""
 
 
 class Strict(BaseModel):
@@ -37,7 +102,25 @@ class Strict(BaseModel):
         strict=True,
         use_attribute_docstrings=True,
         regex_engine="python-re",
+        allow_inf_nan=False,
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _plain_text(cls, value: Any, info: ValidationInfo) -> Any:
+        """Every string of every field: no control, invisible or text-direction characters,
+        and no line break or tab unless the field is marked `MULTILINE`."""
+        if isinstance(value, (str, tuple)):
+            allowed = "\t\n" if info.field_name and _multiline(cls, info.field_name) else ""
+            for at, text in _strings(value):
+                problem = disallowed_character(text, allowed)
+                if problem is not None:
+                    offset, message, _ = problem
+                    if not allowed and text[offset] in "\t\n":
+                        message += " in a single-line field"
+                    raise PydanticCustomError("disallowed_character", "{problem}",
+                                              {"problem": message, "at": at, "got": text})
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -46,6 +129,28 @@ class Strict(BaseModel):
         if isinstance(data, dict):
             return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         return data
+
+
+@functools.cache
+def _multiline(model: type[BaseModel], name: str) -> bool:
+    """Whether field ``name`` of ``model`` is marked `MULTILINE` (in its type or metadata)."""
+    info = model.model_fields.get(name)
+    stack: list[Any] = [*info.metadata, info.annotation] if info else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, MultiLine):
+            return True
+        stack.extend(typing.get_args(item))
+    return False
+
+
+def _strings(value: Any, at: str = "") -> list[tuple[str, str]]:
+    """The strings in ``value`` (a string or nested tuples), with their dotted place in it."""
+    if isinstance(value, str):
+        return [(at, value)]
+    if isinstance(value, tuple):
+        return [found for i, item in enumerate(value) for found in _strings(item, f"{at}.{i}".lstrip("."))]
+    return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +212,7 @@ class FieldCitation(Strict):
     """A citation for one plain number of the entry (e.g. `architecture.context_length`) that
     does not come from the source the entry cites for its group by default."""
 
-    field: Annotated[str, StringConstraints(pattern=r"^[a-z_]+(?:\.[a-z_]+)*$", max_length=80)]
+    field: Annotated[str, StringConstraints(pattern=FIELD_PATH_PATTERN, max_length=80), full_match(FIELD_PATH_PATTERN)]
     """Dotted path of the number inside the entry."""
     source: SourceId
     """Id of the cited entry in kb/sources/."""
@@ -138,7 +243,8 @@ def check_field_sources(entry: BaseModel, citations: tuple[FieldCitation, ...]) 
 class Alternative(Strict):
     """A value that another source gives for the same quantity."""
 
-    value: float
+    value: float = Field(ge=0)
+    """The other value, in the field's unit (bounded like the field's own value)."""
     source: SourceId
     note: ShortText
     """Why this value was not chosen."""
@@ -162,14 +268,55 @@ class Quantity(Strict):
 
 def _quantity_from_number(value: Any) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return {"value": float(value)}
+        try:
+            return {"value": float(value)}
+        except OverflowError:  # an int beyond any float: the value check refuses it
+            return {"value": value}
     return _tuples(value)
 
 
-SourcedNumber = Annotated[
-    Quantity,
-    BeforeValidator(_quantity_from_number, json_schema_input_type=Annotated[float, Field(ge=0)] | Quantity),
-]
+def _within(gt: float | None, le: float) -> Any:
+    """An after-validator: the quantity's value and its alternatives' values lie in (gt, le]
+    (or [0, le] without gt). Errors carry `at` (where inside the quantity) and `got` (the value)."""
+
+    def check(quantity: Quantity) -> Quantity:
+        values = [("value", quantity.value)]
+        values += [(f"alternatives.{i}.value", alt.value) for i, alt in enumerate(quantity.alternatives)]
+        for at, value in values:
+            if gt is not None and not value > gt:
+                raise PydanticCustomError("greater_than", "Input should be greater than {gt}",
+                                          {"gt": gt, "at": at, "got": value})
+            if not value <= le:
+                raise PydanticCustomError("less_than_equal", "Input should be less than or equal to {le}",
+                                          {"le": le, "at": at, "got": value})
+        return quantity
+
+    return check
+
+
+def sourced(*, gt: float | None = None, le: float) -> Any:
+    """A sourced number (`Quantity`, written as a bare number or a mapping with `value`) whose
+    value and alternatives lie in (gt, le], or [0, le] without ``gt``. The JSON Schema shows
+    the bounds on the bare-number form."""
+    number = Annotated[float, Field(gt=gt, ge=None if gt is not None else 0, le=le)]
+    return Annotated[
+        Quantity,
+        BeforeValidator(_quantity_from_number, json_schema_input_type=number | Quantity),
+        AfterValidator(_within(gt, le)),
+    ]
+
+
+# Bounds of sourced numbers, per physical quantity.
+MemoryGib = sourced(gt=0, le=100_000)
+"""Memory capacity in GiB: more than 0, at most 100,000."""
+Bandwidth = sourced(gt=0, le=1_000_000)
+"""A bandwidth in GB/s: more than 0, at most 10^6."""
+Tflops = sourced(gt=0, le=10_000_000)
+"""Peak throughput in TFLOPS or TOPS: more than 0, at most 10^7."""
+Watts = sourced(gt=0, le=1_000_000)
+"""Power in watts: more than 0, at most 10^6."""
+Billions = sourced(gt=0, le=100_000)
+"""A parameter count in billions: more than 0, at most 100,000 (10^14 parameters)."""
 
 
 class EntryBase(Strict):
@@ -187,4 +334,4 @@ class EntryBase(Strict):
 
 def slug_ok(value: str) -> bool:
     """True when ``value`` is a valid entry id."""
-    return re.match(ID_PATTERN, value) is not None
+    return re.fullmatch(ID_PATTERN, value) is not None

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from .articles import Markdown, Summary
-from .base import CitationOrId, EntryBase, ShortText, ref
+from .base import CitationOrId, EntryBase, ShortText, Width, ref
 
 Architecture = Literal[
     "volta", "turing", "ampere", "ada", "hopper", "blackwell", "blackwell-ultra",
@@ -30,7 +30,7 @@ class Format(EntryBase):
     """Exponent bits of a floating element."""
     mantissa_bits: int | None = Field(default=None, ge=0, le=52)
     """Stored mantissa (fraction) bits of a floating element."""
-    block_size: int | None = Field(default=None, ge=1)
+    block_size: Width | None = None
     """Elements sharing one scale (block or group size)."""
     scale: ShortText | None = None
     """Format of the shared scale, e.g. "E8M0 per 32 values" or "FP16 per 128 values"."""

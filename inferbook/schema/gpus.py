@@ -7,15 +7,18 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import (
+    Bandwidth,
     CitationOrId,
     EntryBase,
     FieldCitation,
+    MemoryGib,
     NoteText,
     PartialDate,
     ShortText,
-    SourcedNumber,
     SourceId,
     Strict,
+    Tflops,
+    Watts,
     check_field_sources,
     ref,
 )
@@ -25,18 +28,19 @@ from .formats import Architecture
 class Throughput(Strict):
     """Peak matrix (tensor-core) throughput of one chip per data type. TFLOPS are
     10^12 floating-point operations per second; TOPS are 10^12 integer operations.
-    `fp32_tflops` and `fp64_tflops` are the non-tensor vector rates."""
+    `fp32_tflops` and `fp64_tflops` are the non-tensor vector rates. Each is more than 0
+    and at most 10^7."""
 
-    fp64_tflops: SourcedNumber | None = None
-    fp32_tflops: SourcedNumber | None = None
-    tf32_tflops: SourcedNumber | None = None
-    bf16_tflops: SourcedNumber | None = None
-    fp16_tflops: SourcedNumber | None = None
-    fp8_tflops: SourcedNumber | None = None
-    fp6_tflops: SourcedNumber | None = None
-    fp4_tflops: SourcedNumber | None = None
-    int8_tops: SourcedNumber | None = None
-    int4_tops: SourcedNumber | None = None
+    fp64_tflops: Tflops | None = None
+    fp32_tflops: Tflops | None = None
+    tf32_tflops: Tflops | None = None
+    bf16_tflops: Tflops | None = None
+    fp16_tflops: Tflops | None = None
+    fp8_tflops: Tflops | None = None
+    fp6_tflops: Tflops | None = None
+    fp4_tflops: Tflops | None = None
+    int8_tops: Tflops | None = None
+    int4_tops: Tflops | None = None
 
 
 class Interconnect(Strict):
@@ -44,7 +48,7 @@ class Interconnect(Strict):
 
     name: ShortText | None = None
     """Scale-up link, e.g. "NVLink 4" or "Infinity Fabric"."""
-    bandwidth_gb_s: SourcedNumber | None = None
+    bandwidth_gb_s: Bandwidth | None = None
     """Total scale-up bandwidth per chip, both directions added, in GB/s (10^9 bytes/s)."""
     host_interface: ShortText | None = None
     """Host bus, e.g. "PCIe 5.0 x16"."""
@@ -65,12 +69,12 @@ class Gpu(EntryBase):
     """First availability or announcement."""
     source: SourceId
     """Primary source (usually the datasheet); it cites every bare number below."""
-    memory_gib: SourcedNumber
+    memory_gib: MemoryGib
     """Memory capacity in GiB (2^30 bytes). Vendors' "GB" for HBM and GDDR capacity
     is binary: an "80GB" card holds 80 GiB."""
     memory_type: ShortText
     """e.g. HBM3, HBM3e, GDDR6X, LPDDR5X."""
-    memory_bandwidth_gb_s: SourcedNumber
+    memory_bandwidth_gb_s: Bandwidth
     """Peak memory bandwidth in GB/s (10^9 bytes per second)."""
     memory_bus_bits: int | None = Field(default=None, ge=32, le=16384)
     """Memory interface width in bits, where published."""
@@ -78,7 +82,7 @@ class Gpu(EntryBase):
     """Dense peak throughput (no structured sparsity)."""
     sparse: Throughput | None = None
     """The vendor's 2:4-sparsity figures, kept for reference only."""
-    tdp_w: SourcedNumber | None = None
+    tdp_w: Watts | None = None
     """Maximum board or module power in watts."""
     interconnect: Interconnect = Interconnect()
     variant_of: ref("gpus", edge="variant_of") | None = None

@@ -7,15 +7,20 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import (
+    Billions,
     CitationOrId,
+    Count,
     EntryBase,
     FieldCitation,
+    LayerCount,
     NoteText,
     PartialDate,
     ShortText,
-    SourcedNumber,
     SourceId,
     Strict,
+    TokenCount,
+    VocabSize,
+    Width,
     check_field_sources,
     ref,
 )
@@ -26,32 +31,32 @@ LayerKind = Literal["full", "sliding", "chunked", "linear"]
 class Mla(Strict):
     """Multi-head latent attention ranks (DeepSeek-V2 style)."""
 
-    kv_lora_rank: int = Field(ge=1)
+    kv_lora_rank: Width
     """Width of the compressed KV latent that is cached."""
-    q_lora_rank: int | None = Field(default=None, ge=1)
+    q_lora_rank: Width | None = None
     """Width of the compressed query (null when queries are not compressed)."""
-    qk_rope_head_dim: int = Field(ge=1)
+    qk_rope_head_dim: Width
     """Per-head rotary part of the key; one shared copy is cached per token."""
-    qk_nope_head_dim: int = Field(ge=1)
+    qk_nope_head_dim: Width
     """Per-head non-rotary part of query and key."""
-    v_head_dim: int = Field(ge=1)
+    v_head_dim: Width
     """Per-head value width."""
 
 
 class Moe(Strict):
     """Mixture-of-experts layout."""
 
-    experts: int = Field(ge=2)
+    experts: int = Field(ge=2, le=100_000)
     """Routed experts per MoE layer."""
-    experts_per_token: int = Field(ge=1)
+    experts_per_token: Count
     """Routed experts each token activates."""
-    shared_experts: int = Field(default=0, ge=0)
+    shared_experts: int = Field(default=0, ge=0, le=100_000)
     """Experts every token passes through."""
-    expert_intermediate_size: int = Field(ge=1)
+    expert_intermediate_size: Width
     """FFN width of one expert."""
-    dense_layers: int = Field(default=0, ge=0)
+    dense_layers: int = Field(default=0, ge=0, le=1000)
     """Leading layers that use a dense FFN instead (DeepSeek's first_k_dense_replace)."""
-    layer_interval: int = Field(default=1, ge=1)
+    layer_interval: int = Field(default=1, ge=1, le=1000)
     """Every n-th layer (after the dense ones) is MoE; 1 means all of them."""
 
 
@@ -61,15 +66,15 @@ class LinearAttention(Strict):
 
     kind: Literal["gated-deltanet"] = "gated-deltanet"
     """Layer design: decides how parameters and state are counted."""
-    key_heads: int = Field(ge=1)
+    key_heads: Count
     """linear_num_key_heads: query and key heads."""
-    value_heads: int = Field(ge=1)
+    value_heads: Count
     """linear_num_value_heads: value heads, one recurrent state matrix each."""
-    key_head_dim: int = Field(ge=1)
+    key_head_dim: Width
     """linear_key_head_dim."""
-    value_head_dim: int = Field(ge=1)
+    value_head_dim: Width
     """linear_value_head_dim."""
-    conv_kernel: int = Field(ge=1)
+    conv_kernel: int = Field(ge=1, le=100_000)
     """linear_conv_kernel_dim: width of the short causal convolution over q, k and v; the last
     conv_kernel - 1 inputs are kept per sequence."""
 
@@ -83,19 +88,19 @@ class LinearAttention(Strict):
 class ModelArchitecture(Strict):
     """Transformer shape, copied from the model's config.json."""
 
-    layers: int = Field(ge=1, le=1000)
+    layers: LayerCount
     """num_hidden_layers."""
-    hidden_size: int = Field(ge=1)
-    attention_heads: int = Field(ge=1)
+    hidden_size: Width
+    attention_heads: Count
     """num_attention_heads (query heads)."""
-    kv_heads: int = Field(ge=1)
+    kv_heads: Count
     """num_key_value_heads; equals attention_heads for MHA."""
-    head_dim: int = Field(ge=1)
+    head_dim: Width
     """Per-head width as the config gives it (not always hidden/heads)."""
-    intermediate_size: int | None = Field(default=None, ge=1)
+    intermediate_size: Width | None = None
     """Dense FFN width (null when every layer is MoE and no dense width exists)."""
-    vocab_size: int = Field(ge=1)
-    context_length: int = Field(ge=1)
+    vocab_size: VocabSize
+    context_length: TokenCount
     """max_position_embeddings or the documented maximum context."""
     tie_word_embeddings: bool
     """Whether the output head shares the embedding matrix."""
@@ -106,9 +111,9 @@ class ModelArchitecture(Strict):
     layer_pattern: tuple[LayerKind, ...] = ("full",)
     """Attention kind of each layer, repeated cyclically from the first layer:
     full, sliding (window), chunked (local chunks) or linear (no growing KV)."""
-    sliding_window: int | None = Field(default=None, ge=1)
+    sliding_window: TokenCount | None = None
     """Window of sliding layers in tokens."""
-    attention_chunk_size: int | None = Field(default=None, ge=1)
+    attention_chunk_size: TokenCount | None = None
     """Chunk length of chunked layers in tokens."""
     attention_output_gate: bool = False
     """attn_output_gate: the query projection is twice as wide and its second half gates the
@@ -163,9 +168,9 @@ class LlmModel(EntryBase):
     hf_repo: ShortText
     """Hugging Face repository id, owner/name."""
     variant: Literal["base", "instruct", "reasoning", "chat"] = "instruct"
-    params_total_b: SourcedNumber
+    params_total_b: Billions
     """Total parameters in billions (10^9), as the model card states them."""
-    params_active_b: SourcedNumber | None = None
+    params_active_b: Billions | None = None
     """Parameters active per token in billions (MoE models)."""
     architecture: ModelArchitecture
     native_dtype: ref("formats", edge="stored_in")
