@@ -173,12 +173,14 @@ def test_one_thousand_two_hundred_backticks_check_fast():
      "number 11111111111111111111... has more than 15 digits"),
     ('kv_bytes("llama-3.1-8b-instruct", tokens=100000000000)',
      "kv_bytes: tokens must be a whole number from 1 to 1,000,000,000, got 100000000000"),
-    ('kv_bytes("llama-3.1-8b-instruct", tokens=0)', "kv_bytes: tokens must be a whole number from 1 to 1,000,000,000, got 0"),
+    ('kv_bytes("llama-3.1-8b-instruct", tokens=0)',
+     "kv_bytes: tokens must be a whole number from 1 to 1,000,000,000, got 0"),
     ('kv_bytes("llama-3.1-8b-instruct", tokens=8192.5)',
      "kv_bytes: tokens must be a whole number from 1 to 1,000,000,000, got 8192.5"),
     ('kv_bytes("llama-3.1-8b-instruct", tokens=8192, batch=10000000)',
      "kv_bytes: batch must be a whole number from 1 to 1,000,000, got 10000000"),
-    ('weight_bytes("llama-3.1-8b-instruct", tp=100000)', "weight_bytes: tp must be a whole number from 1 to 1,024, got 100000"),
+    ('weight_bytes("llama-3.1-8b-instruct", tp=100000)',
+     "weight_bytes: tp must be a whole number from 1 to 1,024, got 100000"),
     ('value("gpus/h100-sxm", "' + "a" * 600 + '")', "expression is 626 characters long; the limit is 500"),
 ])
 def test_expression_bounds(kb, expression, message):
