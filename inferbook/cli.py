@@ -192,12 +192,20 @@ def cmd_build(args: argparse.Namespace) -> int:
         if "pdf" not in targets:
             raise UsageError("--chapter and --paper apply to the pdf target")
         pdf_options = PdfOptions(chapter=args.chapter, paper=args.paper)
+    from .generators import BuildError
     from .generators.pdf import PdfError
 
     try:
         outputs = build(targets, kb=args.kb or None, out=Path(args.out), pdf_options=pdf_options)
     except PdfError as exc:
         raise UsageError(str(exc)) from None
+    except BuildError as exc:  # a dangerous, unwritable or foreign output folder
+        print(f"inferbook build: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except OSError as exc:  # e.g. the disk filled up while writing
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"inferbook build: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     for path in outputs:
         _out(str(path))
     return 0
@@ -267,7 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", parents=[common], help="list entries of a kind, optionally filtered")
     p.add_argument("kind", help="one of: " + ", ".join(KINDS))
     p.add_argument("--where", action="append", default=[], metavar="EXPR",
-                   help="filter FIELD OP VALUE (OP: = != > >= < <= ~), e.g. memory_gib>=80; repeatable")
+                   help="filter FIELD OP VALUE, e.g. memory_gib>=80 or vendor=nvidia; FIELD a dotted field path, "
+                        "OP one of = != < <= > >= ~ (~ means contains); < <= > >= need a number, text matches "
+                        "ignore case; repeatable, all must match")
     p.add_argument("--fields", help="comma-separated extra columns, e.g. memory_gib,vendor")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)

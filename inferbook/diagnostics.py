@@ -3,11 +3,35 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+
+
+def escape_data(text: str) -> str:
+    """Escape the message part of a GitHub Actions workflow command (%, CR, LF)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a property value of a GitHub Actions workflow command (also : and ,)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def no_workflow_commands(text: str) -> str:
+    """``text`` with nothing a GitHub Actions runner would run as a workflow command: a line
+    (ended by LF, CR or CRLF, as the runner splits them) that starts with `::` after any
+    blanks, which the runner skips, gets a backslash before the `::`, and the legacy `##[`
+    form, recognised anywhere in a line, becomes `##\\[`."""
+    parts = re.split(r"(\r\n|\r|\n)", text.replace("##[", "##\\["))
+    for i in range(0, len(parts), 2):  # even items are lines, odd ones the breaks between them
+        stripped = parts[i].lstrip()
+        if stripped.startswith("::"):
+            parts[i] = parts[i][: len(parts[i]) - len(stripped)] + "\\" + stripped
+    return "".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,14 +52,14 @@ class Diagnostic:
         text = f"{self.file}:{self.line}:{self.col}: {self.code} {self.message}"
         if self.severity == "warning":
             text = f"{self.file}:{self.line}:{self.col}: {self.code} warning: {self.message}"
-        return f"{text} ({self.hint})" if self.hint else text
+        return no_workflow_commands(f"{text} ({self.hint})" if self.hint else text)
 
     def github(self) -> str:
-        """A GitHub Actions workflow command that annotates the pull request."""
-        title = self.code
-        msg = self.message + (f" ({self.hint})" if self.hint else "")
-        msg = msg.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return f"::{self.severity} file={self.file},line={self.line},col={self.col},title={title}::{msg}"
+        """A GitHub Actions workflow command that annotates the pull request: the file and
+        title escaped as properties, the message as data, so neither can end the command."""
+        msg = escape_data(self.message + (f" ({self.hint})" if self.hint else ""))
+        return (f"::{self.severity} file={escape_property(self.file)},line={self.line},col={self.col},"
+                f"title={escape_property(self.code)}::{msg}")
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.file, self.line, self.col, self.code)
@@ -55,8 +79,8 @@ class KnowledgeBaseError(Exception):
 def render(diagnostics: Iterable[Diagnostic], fmt: str = "text") -> str:
     """Render findings as plain lines, JSON, or GitHub annotations."""
     items = sorted(diagnostics, key=Diagnostic.sort_key)
-    if fmt == "json":
-        return json.dumps([asdict(d) for d in items], indent=2)
+    if fmt == "json":  # "##[" only occurs inside JSON strings, where \u005b reads back as "["
+        return json.dumps([asdict(d) for d in items], indent=2).replace("##[", "##\\u005b")
     if fmt == "github":
         return "\n".join(d.github() for d in items)
     return "\n".join(d.format() for d in items)

@@ -13,7 +13,9 @@ reported as a problem (exit 1): ids are permanent.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..diagnostics import no_workflow_commands
 from ..loader import LoadedEntry, LoadResult, load_folders
 from ..refs import iter_references
 
@@ -50,32 +53,86 @@ def _git(args: Sequence[str], cwd: Path, data: bytes | None = None) -> bytes:
     return done.stdout
 
 
-def export_revision(rev: str, folder: Path, dest: Path) -> Path:
+def unsafe_tree_path(path: str, rel: PurePosixPath, mode: str, kind: str) -> str | None:
+    """Why the `git ls-tree` entry ``path`` (mode ``mode``, object type ``kind``) must not be
+    written under the export folder of ``rel``, or None when it is a plain file inside it."""
+    parts = path.split("/")
+    if path.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        return "a path that is absolute or has an empty, '.' or '..' part"
+    if (rel.parts and tuple(parts[: len(rel.parts)]) != rel.parts) or len(parts) <= len(rel.parts):
+        return f"a path outside {rel}/"
+    if any(ord(ch) < 32 for ch in path):
+        return "a path with control characters"
+    if mode == "120000":
+        return "a symbolic link"
+    if kind != "blob" or mode not in ("100644", "100755"):
+        return f"not a regular file (mode {mode}, {kind})"
+    return None
+
+
+def _write_new(root: Path, parts: Sequence[str], data: bytes) -> None:
+    """Create the file ``root/parts...`` holding ``data``: folders are made one at a time,
+    nothing that exists is overwritten and no symbolic link is followed."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        for part in parts[:-1]:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(part, 0o755, dir_fd=fd)
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        new = os.open(parts[-1], os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=fd)
+        with os.fdopen(new, "wb") as handle:
+            handle.write(data)
+    finally:
+        os.close(fd)
+
+
+def export_revision(rev: str, folder: Path, dest: Path, findings: list[str] | None = None) -> Path:
     """Write the files of knowledge-base ``folder`` as they were at ``rev`` under ``dest``;
-    return the exported folder (empty when the folder did not exist at ``rev``)."""
+    return the exported folder (empty when the folder did not exist at ``rev``).
+
+    Every path `git ls-tree` lists is checked before anything is written: absolute paths,
+    '.' or '..' parts, symbolic links and other non-files are not read, and each one adds a
+    line to ``findings``. Files are created inside the export folder only, never through a link."""
     folder = folder.resolve()
     root = Path(_git(["rev-parse", "--show-toplevel"], folder).decode().strip())
     commit = _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], root).decode().strip()
     rel = PurePosixPath(folder.relative_to(root).as_posix())
     out = dest / folder.name
     out.mkdir(parents=True, exist_ok=True)
-    listing = _git(["ls-tree", "-r", "-z", "--name-only", commit, "--", str(rel)], root)
-    paths = [p for p in listing.decode().split("\0") if p]
-    if not paths:
+    listing = _git(["ls-tree", "-r", "-z", "--full-tree", commit, "--", str(rel)], root)
+    wanted: list[tuple[str, str]] = []
+    for record in listing.decode(errors="surrogateescape").split("\0"):
+        if not record:
+            continue
+        info, _, path = record.partition("\t")
+        mode, kind, oid = [*info.split(), "", "", ""][:3]
+        why = unsafe_tree_path(path, rel, mode, kind)
+        if why is not None:
+            if findings is not None:
+                findings.append(f"BASE ({rev}) holds {path!r}: {why}; it was not read")
+            continue
+        wanted.append((path, oid))
+    if not wanted:
         return out
-    raw = _git(["cat-file", "--batch"], root, "".join(f"{commit}:{p}\n" for p in paths).encode())
+    raw = _git(["cat-file", "--batch"], root, "".join(f"{oid}\n" for _, oid in wanted).encode())
     pos = 0
-    for path in paths:
+    for path, _ in wanted:
         end = raw.index(b"\n", pos)
         header = raw[pos:end].decode().split()
         if len(header) < 3 or header[1] != "blob":
-            raise DiffError(f"unexpected git output for {path}: {' '.join(header)}")
+            raise DiffError(f"unexpected git output for {path!r}: {' '.join(header)}")
         size = int(header[2])
         body = raw[end + 1: end + 1 + size]
         pos = end + 1 + size + 1
-        target = out / PurePosixPath(path).relative_to(rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(body)
+        parts = path.split("/")[len(rel.parts):]
+        try:
+            _write_new(out, parts, body)
+        except OSError as exc:  # e.g. a path that is a file and a folder at once
+            if findings is not None:
+                findings.append(f"BASE ({rev}) holds {path!r}, which cannot be written ({exc.strerror}); "
+                                f"it was not read")
     return out
 
 
@@ -327,14 +384,16 @@ def _kb_or_none(result: LoadResult, label: str, notes: list[str]) -> Any:
 def diff_kb(base_rev: str, folders: Sequence[Path]) -> KbDiff:
     """Compare the knowledge base in ``folders`` (the working tree) with revision ``base_rev``."""
     notes: list[str] = []
+    unsafe: list[str] = []
     with tempfile.TemporaryDirectory(prefix="inferbook-diff-") as tmp:
-        base_folders = [export_revision(base_rev, folder, Path(tmp) / str(i)) for i, folder in enumerate(folders)]
+        base_folders = [export_revision(base_rev, folder, Path(tmp) / str(i), unsafe)
+                        for i, folder in enumerate(folders)]
         base = load_folders(base_folders)
         head = load_folders(list(folders))
         changes = compare_entries(base.entries, head.entries)
-        problems = [f"{c.kind}/{c.id} was removed without a redirect: add kb/redirects/{c.id}.yaml "
-                    f"(kind moved or split) so links and API calls to it keep working"
-                    for c in changes if c.status == "removed" and not c.redirect]
+        problems = unsafe + [f"{c.kind}/{c.id} was removed without a redirect: add kb/redirects/{c.id}.yaml "
+                             f"(kind moved or split) so links and API calls to it keep working"
+                             for c in changes if c.status == "removed" and not c.redirect]
         pages = affected_pages(changes, base.entries, head.entries)
         tables: list[TableChange] = []
         calcs: list[CalcChange] = []
@@ -362,7 +421,16 @@ def _show(value: Any) -> str:
     return text
 
 
+def _inline(text: str) -> str:
+    """``text`` on one line: carriage returns and line feeds shown as \\r and \\n."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def _field_line(change: FieldChange) -> str:
+    return f"{_inline(change.path)}: {_field_values(change)}"
+
+
+def _field_values(change: FieldChange) -> str:
     old, new = change.old, change.new
     if (isinstance(old, str) and (len(old) > LONG_TEXT or "\n" in old)) or \
             (isinstance(new, str) and (len(new) > LONG_TEXT or "\n" in new)):
@@ -370,18 +438,19 @@ def _field_line(change: FieldChange) -> str:
         after = (new or "").splitlines()
         plus = len([x for x in after if x not in before])
         minus = len([x for x in before if x not in after])
-        return f"{change.path}: text changed (+{plus} -{minus} lines, {len(old or '')} -> {len(new or '')} chars)"
+        return f"text changed (+{plus} -{minus} lines, {len(old or '')} -> {len(new or '')} chars)"
     if isinstance(old, list) and isinstance(new, list) and all(isinstance(x, str) for x in old + new) and \
             len(old) + len(new) > 6:
         added = [x for x in new if x not in old]
         removed = [x for x in old if x not in new]
-        parts = [f"+{x}" for x in added] + [f"-{x}" for x in removed]
-        return f"{change.path}: {' '.join(parts) if parts else 'reordered'}"
-    return f"{change.path}: {_show(old)} -> {_show(new)}"
+        parts = [f"+{_inline(x)}" for x in added] + [f"-{_inline(x)}" for x in removed]
+        return " ".join(parts) if parts else "reordered"
+    return f"{_show(old)} -> {_show(new)}"
 
 
 def render_text(result: KbDiff) -> str:
-    """The review as plain text."""
+    """The review as plain text. No line can start a GitHub Actions workflow command (values
+    stay on their line; see `diagnostics.no_workflow_commands`), so CI logs may show it."""
     counts = {s: sum(1 for c in result.entries if c.status == s) for s in ("added", "removed", "changed")}
     lines = [f"inferbook diff {result.base}..working tree: {counts['added']} added, {counts['removed']} removed, "
              f"{counts['changed']} changed"]
@@ -414,4 +483,4 @@ def render_text(result: KbDiff) -> str:
         lines += ["", "Problems"] + [f"  {p}" for p in result.problems]
     if not result.entries:
         lines.append("no entry differs")
-    return "\n".join(lines)
+    return no_workflow_commands("\n".join(lines))

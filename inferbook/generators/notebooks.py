@@ -14,12 +14,14 @@ from the tool name and the cell's position, and JSON written with sorted keys.
 from __future__ import annotations
 
 import difflib
+import html
 import json
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
@@ -60,6 +62,16 @@ class Case:
     """Knowledge-base folders the notebook loads (None: the built-in handbook)."""
 
 
+def md_text(text: str) -> str:
+    """KB text made safe to put into a Markdown cell, which Jupyter renders as HTML:
+    HTML-escaped (&, <, >), square brackets turned into parentheses so that no link or
+    image (`[x](javascript:...)`, `![x](...)`) can form, backslashes doubled so that none
+    escapes what follows, and line breaks turned into spaces so that the text stays inline."""
+    text = html.escape(text, quote=False).replace("\\", "\\\\")
+    text = text.replace("[", "(").replace("]", ")")
+    return " ".join(text.splitlines())
+
+
 @dataclass
 class Cells:
     """Cells of one notebook under construction."""
@@ -82,8 +94,9 @@ class Cells:
             eid = self.kb.resolve(name)
             if eid is None or (kind and self.kb.kind_of(eid) != kind):
                 continue
-            title = self.kb.get(eid).title.replace("[", "(").replace("]", ")")
-            lines.append(f"- [{title}]({SITE_ENTRIES}/{self.kb.kind_of(eid)}/{eid}.html)")
+            title = md_text(self.kb.get(eid).title)
+            target = f"{SITE_ENTRIES}/{quote(self.kb.kind_of(eid))}/{quote(eid)}.html"
+            lines.append(f"- [{title}]({target})")
         if lines:
             self.items.append(("markdown", f"{lead}\n\n" + "\n".join(lines), ()))
 

@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -174,13 +175,39 @@ TABLES: dict[str, Callable[[KnowledgeBase], list[Row]]] = {
 }
 
 
-def _csv(rows: list[Row]) -> str:
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula."""
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as data, never runs as a formula.
+
+    Numbers (int, float, bool) are written as they are, so -0.5 stays a number. Every other
+    value is text: when it begins with =, +, -, @, a tab or a carriage return it gets a leading
+    single quote (OWASP's advice), unless the whole text is a plain decimal number such as
+    "-0.5", which no spreadsheet can run. Carriage returns become line feeds, which the CSV
+    writer always quotes (it does not quote a lone CR when lines end in LF, and a spreadsheet
+    would start a new row, and so a new first cell, there). None becomes an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, (bool, int, float)):
+        return value
+    text = str(value)
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        text = "'" + text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def csv_text(rows: list[Row]) -> str:
+    """Rows as CSV (header from the first row's keys), every cell through `spreadsheet_safe`.
+    Every CSV file the project writes goes through here."""
     buf = io.StringIO()
     if rows:
         writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
+        writer.writerow({k: spreadsheet_safe(k) for k in rows[0]})
         for row in rows:
-            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+            writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
     return buf.getvalue()
 
 
@@ -203,7 +230,8 @@ def build_tables(kb: KnowledgeBase, out: Path) -> None:
     files: dict[str, dict[str, Any]] = {}
     for name, make in TABLES.items():
         rows = make(kb)
-        for suffix, text in ((".json", json.dumps(rows, indent=1, ensure_ascii=False) + "\n"), (".csv", _csv(rows))):
+        json_text = json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
+        for suffix, text in ((".json", json_text), (".csv", csv_text(rows))):
             path = out / f"{name}{suffix}"
             path.write_text(text, encoding="utf-8")
             files[path.name] = {"sha256": hashlib.sha256(text.encode()).hexdigest(), "rows": len(rows)}
