@@ -322,7 +322,7 @@ class Rebuilder:
         The first build is a full, atomic one; later ones (``reason`` given) rewrite only the
         files whose bytes changed (`update_site`), which is what keeps a rebuild fast."""
         from .diagnostics import KnowledgeBaseError, render
-        from .generators import build, update_site
+        from .generators import BuildError, build, update_site
         from .generators.output import folder_manifest
 
         start = time.perf_counter()
@@ -338,6 +338,9 @@ class Rebuilder:
         except KnowledgeBaseError as exc:
             _say(render(exc.diagnostics), err=True)
             _say(f"build failed: {len(exc.diagnostics)} error(s); still serving the previous build", err=True)
+            return False
+        except (BuildError, OSError) as exc:  # a foreign or unwritable output folder, a full disk
+            _say(f"build failed: {exc}; still serving the previous build", err=True)
             return False
         except Exception:  # a template or generator error: report it and keep serving
             _say(traceback.format_exc().rstrip(), err=True)

@@ -5,6 +5,7 @@ formulas, emit GitHub workflow commands or let KB text inject HTML into notebook
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import shutil
@@ -20,7 +21,7 @@ from test_capacity_tables import BF16, H100_LIKE, MODEL, _yaml
 
 import inferbook
 from inferbook.cli import main
-from inferbook.contrib.diff import EntryChange, FieldChange, KbDiff, render_text, unsafe_tree_path
+from inferbook.contrib.diff import EntryChange, FieldChange, KbDiff, render_json, render_text, unsafe_tree_path
 from inferbook.diagnostics import Diagnostic, no_workflow_commands, render
 from inferbook.generators import TARGETS, UnsafeOutputError, build, output, update_site
 from inferbook.generators.notebooks import Case, Cells, md_text
@@ -344,6 +345,8 @@ def test_diff_text_never_starts_a_workflow_command():
     assert "      \\::error::path: 1 -> 2" in text.splitlines()
     assert "      aliases: +b\\n::error::x -b -d" in text.splitlines()
     assert no_workflow_commands("ok\n::x::y") == "ok\n\\::x::y"
+    as_json = render_json(result)
+    assert "##[" not in as_json and json.loads(as_json)["entries"][0]["fields"][2]["old"] == "##[add-mask]a"
 
 
 # 9. KB text in notebook Markdown -------------------------------------------------------------------

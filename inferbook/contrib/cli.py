@@ -124,7 +124,7 @@ def _codes(values: list[str] | None) -> list[str]:
 
 # diff --------------------------------------------------------------------------------
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .diff import DiffError, diff_kb, render_text
+    from .diff import DiffError, diff_kb, render_json, render_text
 
     try:
         result = diff_kb(args.base, kb_folders(args.kb or None))
@@ -132,7 +132,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         _err(f"inferbook diff: {exc}")
         return 2
     if args.json:
-        _out(json.dumps(result.to_json(), indent=2, ensure_ascii=False, default=str))
+        _out(render_json(result))
     else:
         _out(render_text(result))
     return 1 if result.problems else 0

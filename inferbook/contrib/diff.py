@@ -448,6 +448,12 @@ def _field_values(change: FieldChange) -> str:
     return f"{_show(old)} -> {_show(new)}"
 
 
+def render_json(result: KbDiff) -> str:
+    """The diff as indented JSON. "##[" can only occur inside JSON strings, where it is written
+    "##\\u005b" (reads back as "["), so no line can start a legacy GitHub workflow command."""
+    return json.dumps(result.to_json(), indent=2, ensure_ascii=False, default=str).replace("##[", "##\\u005b")
+
+
 def render_text(result: KbDiff) -> str:
     """The review as plain text. No line can start a GitHub Actions workflow command (values
     stay on their line; see `diagnostics.no_workflow_commands`), so CI logs may show it."""
