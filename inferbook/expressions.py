@@ -69,6 +69,17 @@ def expression_spans(text: str) -> Iterator[tuple[int, int, str]]:
         pos = end + 2
 
 
+def replace_expressions(text: str, replace: Callable[[str], str]) -> str:
+    """``text`` with every `{{ ... }}` span (braces included) replaced by ``replace(span)``; linear."""
+    parts: list[str] = []
+    done = 0
+    for start, end, _ in expression_spans(text):
+        parts += [text[done:start], replace(text[start:end])]
+        done = end
+    parts.append(text[done:])
+    return "".join(parts)
+
+
 class ExpressionError(ValueError):
     """An expression that cannot be parsed or evaluated."""
 
@@ -301,13 +312,7 @@ class Evaluator:
 
     def render(self, text: str) -> str:
         """Replace every `{{ ... }}` in ``text`` with its value."""
-        parts: list[str] = []
-        done = 0
-        for start, end, inner in expression_spans(text):
-            parts += [text[done:start], self.evaluate(inner)]
-            done = end
-        parts.append(text[done:])
-        return "".join(parts)
+        return replace_expressions(text, lambda span: self.evaluate(span[2:-2]))
 
     def check(self, text: str) -> list[tuple[int, str]]:
         """Problems in ``text``: (character offset, message) for each failing expression."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..diagnostics import Diagnostic
+from ..expressions import replace_expressions
 from ..loader import LoadedEntry, load_folders
 from ..refs import iter_references
 from ..schema.base import slug_ok
@@ -76,8 +77,8 @@ def _replace_at(lines: list[str], line: int, col: int, old: str, new: str) -> bo
 def _rewrite_text(text: str, old: str, new: str) -> str:
     """Update `{{ expressions }}` that name ``old`` and Markdown links to it."""
     quoted = re.compile(r"""(["'])((?:[a-z]+/)?)""" + re.escape(old) + r"\1")
-    text = re.sub(r"\{\{.*?\}\}", lambda m: quoted.sub(lambda q: f"{q.group(1)}{q.group(2)}{new}{q.group(1)}",
-                                                       m.group(0)), text, flags=re.DOTALL)
+    text = replace_expressions(text, lambda span: quoted.sub(lambda q: f"{q.group(1)}{q.group(2)}{new}{q.group(1)}",
+                                                             span))
     return re.sub(r"\]\((" + re.escape(old) + r")([)#])", lambda m: f"]({new}{m.group(2)}", text)
 
 
@@ -149,6 +150,9 @@ def rename(old: str, new: str, folders: list[Path], reason: str, today: dt.date 
     return result
 
 
+_LINK = re.compile(r"\]\([^)]*\)")
+
+
 def _mentions(item: LoadedEntry, old: str) -> list[Diagnostic]:
     """Plain-text mentions of ``old`` left in an entry's prose (worth a look, not rewritten)."""
     out = []
@@ -156,7 +160,7 @@ def _mentions(item: LoadedEntry, old: str) -> list[Diagnostic]:
     for field_name in ("body", "summary", "notes"):
         text = getattr(item.entry, field_name, None)
         if isinstance(text, str):
-            cleaned = re.sub(r"\{\{.*?\}\}|\]\([^)]*\)", "", text, flags=re.DOTALL)
+            cleaned = _LINK.sub("", replace_expressions(text, lambda _: ""))
             if pattern.search(cleaned):
                 mark = item.doc.locate((field_name,))
                 out.append(Diagnostic(item.display_path, mark.line, mark.col, "RENAME",
