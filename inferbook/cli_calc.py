@@ -9,15 +9,53 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .calc.capacity import GIB, EngineConfig, capacity, fit_options, max_concurrency
+from . import cli_args as opt
+from .calc.capacity import GIB, Capacity, EngineConfig, capacity, fit_options, max_concurrency
 from .calc.kv import kv_bytes, kv_bytes_per_token, kv_dtype_bits
 from .calc.roofline import Efficiency, Roofline, cost_per_million_tokens, step_model
-from .calc.simulator import Lengths, SimConfig, TraceError, load_trace, simulate, workload
+from .calc.simulator import (
+    MAX_TRACE_BYTES,
+    MAX_TRACE_ROWS,
+    Lengths,
+    SimConfig,
+    TraceError,
+    load_trace,
+    simulate,
+    workload,
+)
 from .kb import KnowledgeBase
+from .schema import Format, Gpu, LlmModel
+
+MAX_SIM_STEPS = 10_000_000
+"""Most scheduler steps `simulate` runs before it stops with a usage error: some 20 seconds and
+400 MB of step records."""
 
 
 class CalcError(Exception):
     """Bad calculator input; printed as one line, exit code 2."""
+
+
+def _fail(args: argparse.Namespace, message: str) -> int:
+    """Report input that cannot be served (exit code 1): infeasible or invalid data."""
+    print(f"inferbook {args.command}: {message}", file=sys.stderr)
+    return 1
+
+
+def _no_fit_reason(model: LlmModel, gpu: Gpu, fmt: Format, tp: int, cap: Capacity) -> str | None:
+    """Why the model leaves no room for a KV cache on ``tp`` GPUs, with the numbers; None if it fits."""
+    if cap.fits:
+        return None
+    overheads = cap.activation_bytes + cap.other_bytes
+    where = f"{model.title} in {fmt.id} does not fit on {tp} x {gpu.title}"
+    need = (f"each GPU needs {cap.weights_bytes / GIB:,.1f} GiB for weights and {overheads / GIB:,.1f} GiB for "
+            f"activations and runtime, but may use {cap.budget_bytes / GIB:,.1f} GiB of its "
+            f"{gpu.memory_gib.value:g} GiB")
+    if cap.kv_space_bytes <= 0:
+        left = "nothing is left for the KV cache"
+    else:
+        left = (f"the {cap.kv_space_bytes / 2**20:,.1f} MiB left for the KV cache hold less than one block of "
+                f"{EngineConfig().block_size} tokens ({cap.kv_bytes_per_token / 2**10:,.1f} KiB per token)")
+    return f"{where}: {need}; {left}. Try more GPUs (--tp), a smaller --format, or `inferbook fit {model.id}`"
 
 
 def _entry(kb: KnowledgeBase, key: str, kind: str, noun: str):
@@ -96,13 +134,7 @@ def cmd_fit(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     model = _model(kb, args.model)
     fmt = _format(kb, args.format, model)
     gpus = [_gpu(kb, g) for g in args.gpu] if args.gpu else list(kb.gpus.values())
-    prices = {}
-    for item in args.price:
-        gid, _, value = item.partition("=")
-        try:
-            prices[_gpu(kb, gid).id] = float(value)
-        except ValueError:
-            raise CalcError(f"--price takes GPU=DOLLARS_PER_HOUR, got '{item}'") from None
+    prices = {_gpu(kb, gid).id: float(usd) for gid, usd in args.price}
     cfg = EngineConfig(gpu_memory_utilization=args.gpu_memory_utilization)
     try:
         options = fit_options(model, fmt, gpus, args.context, args.concurrency, _bits(kb, args.kv_dtype),
@@ -144,6 +176,9 @@ def cmd_roofline(kb: KnowledgeBase, args: argparse.Namespace) -> int:
         conc = max_concurrency(model.architecture, cap, args.input + args.output, _bits(kb, args.kv_dtype), args.tp)
     except ValueError as exc:
         raise CalcError(str(exc)) from None
+    reason = _no_fit_reason(model, gpu, fmt, args.tp, cap)
+    if reason:
+        return _fail(args, reason)
     data = {"model": model.id, "gpu": gpu.id, "format": fmt.id, "tp": args.tp, "mfu": args.mfu, "mbu": args.mbu,
             "prefill_ms": prefill.seconds * 1e3, "prefill_bound": prefill.bound, "decode": rows,
             "compute_bound_from_batch": turn, "max_concurrency": conc}
@@ -171,23 +206,36 @@ def cmd_simulate(kb: KnowledgeBase, args: argparse.Namespace) -> int:
         groups = _groups(kb, model, fmt)
         roof = Roofline(model.architecture, gpu, fmt, bits, args.tp, Efficiency(args.mfu, args.mbu), groups)
         cap = capacity(model.architecture, gpu, fmt, bits, args.tp, groups=groups)
-        if args.trace:
+    except ValueError as exc:
+        raise CalcError(str(exc)) from None
+    reason = _no_fit_reason(model, gpu, fmt, args.tp, cap)
+    if reason:
+        return _fail(args, reason)
+    if args.trace:
+        try:
             requests = load_trace(Path(args.trace))
-        else:
-            requests = workload(args.requests, args.rate, Lengths("lognormal", mean=args.input, high=args.input * 8),
-                                Lengths("lognormal", mean=args.output, high=args.output * 8), args.arrivals,
-                                seed=args.seed)
+        except TraceError as exc:
+            return _fail(args, str(exc))
+    else:
+        requests = workload(args.requests, args.rate, Lengths("lognormal", mean=args.input, high=args.input * 8),
+                            Lengths("lognormal", mean=args.output, high=args.output * 8), args.arrivals,
+                            seed=args.seed)
+    try:
         config = SimConfig(policy=args.policy, max_batch=args.max_batch, max_batched_tokens=args.max_batched_tokens,
-                           chunked_prefill=not args.no_chunked_prefill, kv_capacity_tokens=max(cap.kv_tokens, 1),
-                           batch_window_s=args.batch_window)
+                           chunked_prefill=not args.no_chunked_prefill, kv_capacity_tokens=cap.kv_tokens,
+                           batch_window_s=args.batch_window, max_steps=MAX_SIM_STEPS)
         result = simulate(requests, step_model(roof), config)
-    except (ValueError, TraceError, OSError) as exc:
+    except ValueError as exc:  # SimulationLimit included
         raise CalcError(str(exc)) from None
     from .calc.metrics import Slo
 
     slo = Slo(ttft=args.slo_ttft, tpot=args.slo_tpot) if (args.slo_ttft or args.slo_tpot) else None
     if not result.records:
-        raise CalcError("no request completed (all exceed the KV capacity)")
+        smallest = min(r.input_tokens + r.output_tokens for r in requests)
+        return _fail(args, f"no request completed: the KV cache of {args.tp} x {gpu.title} holds "
+                           f"{cap.kv_tokens:,} tokens and every request needs more (the smallest needs "
+                           f"{smallest:,} prompt and output tokens); try more GPUs (--tp), a smaller --format or "
+                           f"--kv-dtype, or shorter requests")
     s = result.summary(slo)
     data = {"model": model.id, "gpu": gpu.id, "policy": args.policy, "requests": s.requests,
             "rejected": len(result.rejected), "preemptions": result.preemptions, "duration_s": s.duration_s,
@@ -210,55 +258,78 @@ COMMANDS = {"kv": cmd_kv, "fit": cmd_fit, "roofline": cmd_roofline, "simulate": 
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    """Register the calculator subcommands."""
+    """Register the calculator subcommands; every numeric option is range-checked by argparse."""
     p = sub.add_parser("kv", parents=[common], help="KV-cache size of a model")
-    p.add_argument("model")
-    p.add_argument("--context", type=int, default=8192)
-    p.add_argument("--batch", type=int, default=1)
-    p.add_argument("--dtype", default="bf16", help="KV data type: bf16, fp16, fp8, int8, int4 or a format id")
-    p.add_argument("--tp", type=int, default=1)
-    p.add_argument("--pp", type=int, default=1)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("model", help="model id or alias")
+    p.add_argument("--context", type=opt.CONTEXT, default=8192, help=opt.helptext("tokens per sequence", opt.CONTEXT))
+    p.add_argument("--batch", type=opt.SEQUENCES, default=1, help=opt.helptext("sequences", opt.SEQUENCES))
+    p.add_argument("--dtype", default="bf16",
+                   help="KV data type: bf16, fp16, fp8, int8, int4 or a format id (default: %(default)s)")
+    p.add_argument("--tp", type=opt.GPUS, default=1, help=opt.helptext("tensor-parallel GPUs", opt.GPUS))
+    p.add_argument("--pp", type=opt.GPUS, default=1, help=opt.helptext("pipeline-parallel stages", opt.GPUS))
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("fit", parents=[common], help="which GPU configurations serve a model")
-    p.add_argument("model")
+    p.add_argument("model", help="model id or alias")
     p.add_argument("--format", help="weight format id (default: the model's native format)")
-    p.add_argument("--context", type=int, default=8192)
-    p.add_argument("--concurrency", type=int, default=16)
-    p.add_argument("--kv-dtype", default="bf16")
-    p.add_argument("--gpu", action="append", help="limit to these GPUs (repeatable)")
-    p.add_argument("--price", action="append", default=[], metavar="GPU=USD_PER_HOUR")
-    p.add_argument("--gpu-memory-utilization", type=float, default=0.9)
+    p.add_argument("--context", type=opt.CONTEXT, default=8192, help=opt.helptext("tokens per sequence", opt.CONTEXT))
+    p.add_argument("--concurrency", type=opt.SEQUENCES, default=16,
+                   help=opt.helptext("sequences served at once", opt.SEQUENCES))
+    p.add_argument("--kv-dtype", default="bf16", help="KV data type (default: %(default)s)")
+    p.add_argument("--gpu", action="append", help="limit to these GPUs (repeatable; default: every GPU)")
+    p.add_argument("--price", type=opt.GPU_PRICE, action="append", default=[], metavar="GPU=USD_PER_HOUR",
+                   help=f"hourly price of one GPU, USD {opt.PRICE.range_text} (repeatable; default: no prices)")
+    p.add_argument("--gpu-memory-utilization", type=opt.UTILISATION, default=0.9,
+                   help=opt.helptext("share of GPU memory the engine may use", opt.UTILISATION))
     p.add_argument("--all", action="store_true", help="also list configurations that do not fit")
-    p.add_argument("--limit", type=int, default=25)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=opt.ROWS, default=25, help=opt.helptext("rows shown", opt.ROWS))
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     for name, helptext in (("roofline", "latency and throughput from the roofline model"),
                            ("simulate", "simulate a batching policy on a workload")):
+        simulating = name == "simulate"
         p = sub.add_parser(name, parents=[common], help=helptext)
-        p.add_argument("model")
-        p.add_argument("gpu")
-        p.add_argument("--format")
-        p.add_argument("--kv-dtype", default="bf16")
-        p.add_argument("--tp", type=int, default=1)
-        p.add_argument("--mfu", type=float, default=Efficiency().mfu)
-        p.add_argument("--mbu", type=float, default=Efficiency().mbu)
-        p.add_argument("--input", type=int, default=1024, help="prompt tokens (mean, for simulate)")
-        p.add_argument("--output", type=int, default=256, help="output tokens (mean, for simulate)")
-        p.add_argument("--json", action="store_true")
-        if name == "roofline":
-            p.add_argument("--batch", type=int, nargs="+", default=[1, 8, 32, 64, 128, 256])
-            p.add_argument("--price", type=float, help="USD per GPU-hour, for cost per million tokens")
-        else:
-            p.add_argument("--policy", choices=("static", "dynamic", "continuous"), default="continuous")
-            p.add_argument("--requests", type=int, default=1000)
-            p.add_argument("--rate", type=float, default=4.0, help="requests per second")
-            p.add_argument("--arrivals", choices=("poisson", "bursty", "fixed"), default="poisson")
-            p.add_argument("--trace", help="CSV or JSONL trace: arrival, input_tokens, output_tokens")
-            p.add_argument("--seed", type=int, default=0)
-            p.add_argument("--max-batch", type=int, default=256)
-            p.add_argument("--max-batched-tokens", type=int, default=8192)
-            p.add_argument("--no-chunked-prefill", action="store_true")
-            p.add_argument("--batch-window", type=float, default=0.05)
-            p.add_argument("--slo-ttft", type=float, help="seconds")
-            p.add_argument("--slo-tpot", type=float, help="seconds")
+        p.add_argument("model", help="model id or alias")
+        p.add_argument("gpu", help="GPU id or alias")
+        p.add_argument("--format", help="weight format id (default: the model's native format)")
+        p.add_argument("--kv-dtype", default="bf16", help="KV data type (default: %(default)s)")
+        p.add_argument("--tp", type=opt.GPUS, default=1, help=opt.helptext("tensor-parallel GPUs", opt.GPUS))
+        p.add_argument("--mfu", type=opt.EFFICIENCY, default=Efficiency().mfu,
+                       help=opt.helptext("model FLOPs utilisation, a share of peak compute", opt.EFFICIENCY))
+        p.add_argument("--mbu", type=opt.EFFICIENCY, default=Efficiency().mbu,
+                       help=opt.helptext("memory bandwidth utilisation, a share of peak bandwidth", opt.EFFICIENCY))
+        tokens_in, tokens_out = (opt.SIM_INPUT, opt.SIM_OUTPUT) if simulating else (opt.TOKENS, opt.TOKENS)
+        mean = "mean " if simulating else ""
+        p.add_argument("--input", type=tokens_in, default=1024, help=opt.helptext(f"{mean}prompt tokens", tokens_in))
+        p.add_argument("--output", type=tokens_out, default=256,
+                       help=opt.helptext(f"{mean}output tokens", tokens_out))
+        p.add_argument("--json", action="store_true", help="print JSON")
+        if not simulating:
+            p.add_argument("--batch", type=opt.SEQUENCES, nargs="+", default=[1, 8, 32, 64, 128, 256],
+                           help=opt.helptext("decode batch sizes", opt.SEQUENCES))
+            p.add_argument("--price", type=opt.PRICE,
+                           help=opt.helptext("USD per GPU-hour, for cost per million tokens", opt.PRICE, default=False)
+                           + " (default: no cost)")
+            continue
+        p.add_argument("--policy", choices=("static", "dynamic", "continuous"), default="continuous",
+                       help="batching policy (default: %(default)s)")
+        p.add_argument("--requests", type=opt.REQUESTS, default=1000,
+                       help=opt.helptext("requests to simulate", opt.REQUESTS))
+        p.add_argument("--rate", type=opt.RATE, default=4.0, help=opt.helptext("mean arrival rate", opt.RATE))
+        p.add_argument("--arrivals", choices=("poisson", "bursty", "fixed"), default="poisson",
+                       help="arrival process (default: %(default)s)")
+        p.add_argument("--trace", help=f"CSV or JSONL trace with arrival (s), input_tokens, output_tokens, at most "
+                                       f"{MAX_TRACE_BYTES:,} bytes and {MAX_TRACE_ROWS:,} requests "
+                                       f"(replaces --requests, --rate, --input, --output)")
+        p.add_argument("--seed", type=opt.SEED, default=0, help=opt.helptext("random seed of the workload", opt.SEED))
+        p.add_argument("--max-batch", type=opt.SEQUENCES, default=256,
+                       help=opt.helptext("most sequences in a batch", opt.SEQUENCES))
+        p.add_argument("--max-batched-tokens", type=opt.BATCH_TOKENS, default=8192,
+                       help=opt.helptext("token budget of one step", opt.BATCH_TOKENS))
+        p.add_argument("--no-chunked-prefill", action="store_true", help="prefill each prompt in one step")
+        p.add_argument("--batch-window", type=opt.WINDOW, default=0.05,
+                       help=opt.helptext("how long a dynamic batch waits for requests", opt.WINDOW))
+        p.add_argument("--slo-ttft", type=opt.SLO_SECONDS, help=opt.helptext(
+            "time-to-first-token objective for goodput", opt.SLO_SECONDS, default=False) + " (default: none)")
+        p.add_argument("--slo-tpot", type=opt.SLO_SECONDS, help=opt.helptext(
+            "time-per-output-token objective for goodput", opt.SLO_SECONDS, default=False) + " (default: none)")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 import operator
 import re
+import types
 import warnings
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -84,44 +87,182 @@ def field_value(entry: BaseModel, dotted: str) -> Any:
     return value.value if isinstance(value, Quantity) else value
 
 
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    ">=": operator.ge, "<=": operator.le, "!=": operator.ne, "=": operator.eq, ">": operator.gt,
-    "<": operator.lt, "~": lambda a, b: a is not None and str(b).lower() in str(a).lower(),
-}
-_WHERE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|!=|=|>|<|~)\s*(.*?)\s*$")
+_OPERATORS = ("<=", ">=", "!=", "=", "<", ">", "~")
+"""Filter operators, two-character ones first so `>=` is not read as `>`."""
+_ORDERING = frozenset({"<", "<=", ">", ">="})
+_OP_CHARS = frozenset("<>=!~")
+_NUMBER_CHARS = frozenset("0123456789+-.eE")
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+"""A dotted field path; no part can match a dot, so matching is linear."""
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_GRAMMAR = "write FIELD OP VALUE with OP one of = != < <= > >= ~, e.g. memory_gib>=80 or vendor=nvidia"
 
 
-def parse_where(expression: str) -> Callable[[BaseModel], bool]:
-    """Turn `field OP value` (OP one of = != > >= < <= ~) into a predicate.
-    Numbers compare numerically, `true`/`false` as booleans, other values as text;
-    `~` tests 'contains' (case-insensitive); a list field matches when any item does."""
-    match = _WHERE.match(expression)
-    if not match:
-        raise ValueError(f"cannot read filter {expression!r}; write FIELD OP VALUE, e.g. memory_gib>=80")
-    field, op, raw = match.groups()
-    want: Any = raw
-    if raw.lower() in ("true", "false"):
-        want = raw.lower() == "true"
+def _quoted(text: str, limit: int = 60) -> str:
+    """``text`` quoted for a message, shortened when long."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _number(text: str) -> float | None:
+    """The finite number ``text`` spells (digits, sign, point, exponent only), else None."""
+    if not text or not set(text) <= _NUMBER_CHARS or not any(c.isdigit() for c in text[:64]):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _types(annotation: Any) -> set[Any]:
+    """The plain types a field annotation allows: through Optional, Annotated, unions,
+    tuples and Literal (whose values give their types)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _types(get_args(annotation)[0])
+    if origin is Literal:
+        return {type(a) for a in get_args(annotation)}
+    if origin in (Union, types.UnionType, tuple, list, frozenset, set):
+        return {t for a in get_args(annotation) if a is not Ellipsis for t in _types(a)}
+    if annotation is type(None):
+        return set()
+    return {annotation if isinstance(annotation, type) else object}
+
+
+def _check_field(model: type[BaseModel], field: str, op: str, expression: str) -> None:
+    """Check that ``field`` names a plain value on ``model`` (numeric for ordering operators):
+    KeyError for an unknown field, ValueError for a group, a list of groups or text under < <= > >=."""
+    find = _field_problem if len(field) <= 200 else _field_problem.__wrapped__  # cache short paths only
+    problem = find(model, field, op)
+    if problem is not None:
+        unknown, message = problem
+        message = f"bad filter {_quoted(expression)}: {message}"
+        raise KeyError(message) if unknown else ValueError(message)
+
+
+@functools.lru_cache(maxsize=512)
+def _field_problem(model: type[BaseModel], field: str, op: str) -> tuple[bool, str] | None:
+    """What is wrong with filtering ``model`` on ``field`` ((is it unknown, message)), or None."""
+    owner: type[BaseModel] = model
+    parts = field.split(".")
+    for depth, part in enumerate(parts):
+        path = _quoted(".".join(parts[: depth + 1]))
+        info = owner.model_fields.get(part)
+        if info is None:
+            kind = next((k for k, cls in KINDS.items() if cls is model), model.__name__)
+            of = f" of {_quoted('.'.join(parts[:depth]))}" if depth else ""
+            return True, f"no field {path} on {kind} entries; fields{of}: {', '.join(sorted(owner.model_fields))}"
+        found = _types(info.annotation)
+        groups = [t for t in found if isinstance(t, type) and issubclass(t, BaseModel)]
+        if groups and get_origin(_plain(info.annotation)) is not None:
+            return False, f"{path} is a list of groups of fields, which filters cannot look into"
+        if depth < len(parts) - 1:
+            if len(groups) != 1:
+                return False, f"{path} has no sub-fields"
+            owner = groups[0]
+        elif groups and not issubclass(groups[0], Quantity):
+            return False, (f"{path} is a group of fields; filter on one of them, e.g. "
+                           f"{'.'.join(parts)}.{next(iter(groups[0].model_fields))}")
+        elif op in _ORDERING and object not in found and not any(
+                t is not bool and isinstance(t, type) and issubclass(t, (int, float, Quantity)) for t in found):
+            return False, f"{path} is not a number; {op} compares numbers, use = != or ~ for text"
+    return None
+
+
+def _plain(annotation: Any) -> Any:
+    """``annotation`` without Annotated and Optional wrappers (a tuple or list stays)."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            rest = [a for a in get_args(annotation) if a is not type(None)]
+            if len(rest) != 1:
+                return annotation
+            annotation = rest[0]
+        else:
+            return annotation
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """A parsed filter `FIELD OP VALUE`."""
+
+    field: str
+    op: str
+    text: str
+    """The value as written."""
+    number: float | None
+    """The value as a finite number, when it is one."""
+
+
+def parse_filter(expression: str) -> Where:
+    """Read `FIELD OP VALUE` in one left-to-right pass (linear in the length).
+    FIELD is a dotted field path, OP one of = != < <= > >= ~; spaces around OP are
+    allowed. < <= > >= need a finite number; = != ~ take a number or text. ValueError,
+    naming the filter, when anything is malformed."""
+    if not isinstance(expression, str):
+        raise ValueError(f"a filter must be text, got {type(expression).__name__}")
+    text = expression.strip()
+    match = _FIELD.match(text)
+    if match is None:
+        raise ValueError(f"cannot read filter {_quoted(expression)}: it must start with a field name; {_GRAMMAR}")
+    field, rest = match.group(), text[match.end():].lstrip()
+    op = next((o for o in _OPERATORS if rest.startswith(o)), None)
+    if op is None:
+        after = f"after {_quoted(field)}, found {_quoted(rest[:20])}" if rest else f"after {_quoted(field)}"
+        raise ValueError(f"cannot read filter {_quoted(expression)}: no operator {after}; {_GRAMMAR}")
+    value = rest[len(op):].strip()
+    if not value:
+        raise ValueError(f"cannot read filter {_quoted(expression)}: no value after {op}; {_GRAMMAR}")
+    if value[0] in _OP_CHARS:
+        raise ValueError(f"cannot read filter {_quoted(expression)}: {_quoted(op + value[0])} is not an operator; "
+                         f"{_GRAMMAR}")
+    number = _number(value)
+    if op in _ORDERING and number is None:
+        raise ValueError(f"bad filter {_quoted(expression)}: {op} needs a finite number, got {_quoted(value, 30)}")
+    return Where(field, op, value, number)
+
+
+def parse_where(expression: str, model: type[BaseModel] | None = None) -> Callable[[BaseModel], bool]:
+    """Turn `FIELD OP VALUE` (see `parse_filter`) into a predicate on entries.
+    Numbers compare numerically, `true`/`false` match booleans, text matches ignoring
+    case; `~` tests 'contains'. A list field matches = < <= > >= ~ when any item does,
+    and != when no item equals the value. With ``model`` the field is checked up front:
+    KeyError for an unknown field, ValueError for one that is not a plain value or not
+    a number under an ordering operator."""
+    spec = parse_filter(expression)
+    if model is not None:
+        _check_field(model, spec.field, spec.op, expression)
+    field, op, number = spec.field, spec.op, spec.number
+    folded = spec.text.casefold()
+
+    def equals(v: Any) -> bool:
+        if isinstance(v, bool):
+            return folded == ("true" if v else "false")
+        if isinstance(v, (int, float)):
+            return number is not None and v == number
+        return v is not None and str(v).casefold() == folded
+
+    if op in _ORDERING:
+        compare = _ORDER[op]
+
+        def test(v: Any) -> bool:
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and compare(v, number)
+    elif op == "~":
+        def test(v: Any) -> bool:
+            return v is not None and folded in str(v).casefold()
     else:
-        try:
-            want = float(raw)
-        except ValueError:
-            want = raw
-    compare = _OPS[op]
+        test = equals
+
+    negate = op == "!="
 
     def predicate(entry: BaseModel) -> bool:
         value = field_value(entry, field)
-        values = value if isinstance(value, tuple) else (value,)
-        for v in values:
-            if v is None and op != "!=":
-                continue
-            try:
-                if compare(v, want):
-                    return True
-            except TypeError:
-                if compare(str(v), str(want)):
-                    return True
-        return False
+        if isinstance(value, (tuple, list)):
+            return not any(map(equals, value)) if negate else any(map(test, value))
+        return not equals(value) if negate else test(value)
 
     return predicate
 
@@ -249,9 +390,11 @@ class KnowledgeBase:
         return self._paths[self.get(key).id]
 
     def where(self, kind: str, *expressions: str) -> list[EntryBase]:
-        """Entries of ``kind`` matching every `field OP value` expression."""
-        predicates = [parse_where(e) for e in expressions]
-        return self.kind(kind).filter(lambda e: all(p(e) for p in predicates))
+        """Entries of ``kind`` matching every `FIELD OP VALUE` expression (see `parse_where`).
+        ValueError for a malformed filter, KeyError for an unknown kind or field."""
+        entries = self.kind(kind)
+        predicates = [parse_where(e, KINDS.get(kind)) for e in expressions]
+        return entries.filter(lambda e: all(p(e) for p in predicates))
 
     # search --------------------------------------------------------------
     @functools.cached_property

@@ -144,10 +144,14 @@ def test_calculator_commands(tmp_path, capsys):
     assert sim["requests"] == 50 and sim["ttft"]["p50"] > 0
     trace = tmp_path / "trace.csv"
     trace.write_text("arrival,input_tokens,output_tokens\n0,10,oops\n")
-    assert main(["simulate", "m", "h100-like", "--kb", kb, "--trace", str(trace)]) == 2
+    assert main(["simulate", "m", "h100-like", "--kb", kb, "--trace", str(trace)]) == 1  # bad input data
     assert "trace.csv:2" in capsys.readouterr().err
     for argv in (["kv", "nope", "--kb", kb], ["kv", "h100-like", "--kb", kb],
-                 ["kv", "m", "--kb", kb, "--context", "-5"], ["kv", "m", "--kb", kb, "--tp", "0"],
                  ["fit", "m", "--kb", kb, "--format", "fp3"], ["roofline", "m", "h100-like", "--kb", kb, "--tp", "3"]):
         assert main(argv) == 2, argv
+        assert "Traceback" not in capsys.readouterr().err
+    for argv in (["kv", "m", "--kb", kb, "--context", "-5"], ["kv", "m", "--kb", kb, "--tp", "0"]):
+        with pytest.raises(SystemExit) as refused:  # argparse refuses the value itself
+            main(argv)
+        assert refused.value.code == 2, argv
         assert "Traceback" not in capsys.readouterr().err

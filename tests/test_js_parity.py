@@ -465,6 +465,10 @@ def add_simulations(v: Vectors, decode_gpus: list[str], decode_formats: list[str
     add(long, dense, {"policy": "static", "max_batch": 8, "kv_capacity_tokens": 2200},
         check=lambda r: bool(r.rejected))
     add(long, dense, {"policy": "dynamic", "max_batch": 8, "kv_capacity_tokens": 4000, "batch_window_s": 0.1})
+    # every request larger than the cache (a model that leaves no room): all rejected, no crash
+    for policy in ("continuous", "static", "dynamic"):
+        add(long[:10], dense, {"policy": policy, "kv_capacity_tokens": 16},
+            check=lambda r: len(r.rejected) == 10)
     # MoE with tensor parallelism, MLA, bursty arrivals
     bursty = workload(100, 10.0, Lengths("lognormal", mean=1024, high=8192), Lengths("fixed", mean=64),
                       arrivals="bursty", burstiness=6.0, seed=3)

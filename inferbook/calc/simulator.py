@@ -22,9 +22,12 @@ import heapq
 import io
 import json
 import math
+import os
 import random
+import re
+import stat
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -92,39 +95,190 @@ class TraceError(ValueError):
     """A malformed trace file, with the line that is wrong."""
 
 
-def load_trace(path: Path) -> list[Request]:
-    """Read a trace: CSV with a header (arrival, input_tokens, output_tokens) or JSONL
-    with those keys per line. Arrival times are seconds and must not decrease."""
-    text = path.read_text(encoding="utf-8")
-    rows: list[tuple[int, dict[str, object]]] = []
-    if path.suffix == ".jsonl":
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise TraceError(f"{path}:{lineno}: not JSON: {exc.msg}") from None
-            if not isinstance(item, dict):
-                raise TraceError(f"{path}:{lineno}: each line must be a JSON object")
-            rows.append((lineno, item))
-    else:
-        reader = csv.DictReader(io.StringIO(text))
-        missing = {"arrival", "input_tokens", "output_tokens"} - set(reader.fieldnames or ())
+MAX_TRACE_BYTES = 50_000_000
+"""Largest trace file read (50 MB); larger files are refused before reading."""
+MAX_TRACE_ROWS = 1_000_000
+"""Most requests a trace may hold."""
+MAX_TRACE_TOKENS = 100_000_000
+"""Longest prompt or output a trace request may have."""
+_TRACE_FIELDS = ("arrival", "input_tokens", "output_tokens")
+_CSV_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NOT_FINITE = frozenset({"nan", "inf", "infinity"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    """A trace cell that is not a usable number, kept as written for the message."""
+
+    text: str
+    finite: bool = True
+    """False for numbers outside the float range (1e400), NaN and infinity."""
+
+
+def _json_float(text: str) -> float | _Raw:
+    """A JSON or CSV number with a fraction or exponent; `_Raw` when it overflows (1e400)."""
+    value = float(text)
+    return value if math.isfinite(value) else _Raw(text, finite=False)
+
+
+def _json_int(text: str) -> int | float | _Raw:
+    """A JSON or CSV integer; a long one is read as a float, so it costs nothing to convert."""
+    return int(text) if len(text) <= 20 else _json_float(text)
+
+
+_JSON = json.JSONDecoder(parse_float=_json_float, parse_int=_json_int,
+                         parse_constant=lambda text: _Raw(text, finite=False))
+
+
+def _csv_cell(cell: str | None) -> object:
+    """A CSV cell as a number, or a `_Raw` of what is there instead (None when missing)."""
+    if cell is None:
+        return None
+    text = cell.strip()
+    if text.isascii() and text.isdigit():  # the common case, quickly
+        return _json_int(text)
+    if _CSV_NUMBER.fullmatch(text):
+        if text.lstrip("+-").isdigit():
+            return _json_int(text)
+        return _json_float(text)
+    return _Raw(text, finite=text.lower().lstrip("+-") not in _NOT_FINITE)
+
+
+def _read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``, which must be a regular file of at most ``limit`` bytes.
+    FIFOs and devices are refused before they are opened (and opened without blocking,
+    should the path change in between), large files before they are read."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise TraceError(f"{path}: not a regular file; a trace must be a CSV or JSONL file")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise TraceError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise TraceError(f"{path}: cannot read the trace ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise TraceError(f"{path}: not a regular file; a trace must be a CSV or JSONL file")
+        too_big = f"{path}: the trace is larger than {limit:,} bytes ({limit / 1e6:g} MB), the most that is read"
+        if info.st_size > limit:
+            raise TraceError(too_big)
+        data = handle.read(limit + 1)
+    if len(data) > limit:  # it grew after the check
+        raise TraceError(too_big)
+    return data
+
+
+def _describe(value: object) -> str:
+    """How a wrong trace value reads in a message."""
+    if value is None:
+        return "missing"
+    if isinstance(value, _Raw):
+        return "empty" if not value.text else repr(value.text if len(value.text) <= 40 else value.text[:40] + "...")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"the text {json.dumps(value[:40] + ('...' if len(value) > 40 else ''))}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return repr(value)
+
+
+def _number(row: dict[str, object], name: str, where: str) -> int | float:
+    """The finite number in ``row[name]``; TraceError naming the field otherwise."""
+    value = row.get(name)
+    if isinstance(value, _Raw) and not value.finite:
+        raise TraceError(f"{where}: {name} must be a finite number, got {value.text}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TraceError(f"{where}: needs numeric arrival, input_tokens, output_tokens; {name} is {_describe(value)}")
+    return value
+
+
+def _tokens(row: dict[str, object], name: str, where: str) -> int:
+    """A token count: a whole number from 1 to MAX_TRACE_TOKENS."""
+    value = _number(row, name, where)
+    if isinstance(value, float) and not value.is_integer():
+        raise TraceError(f"{where}: {name} must be a whole number ≥ 1, got {value}")
+    if value < 1:
+        raise TraceError(f"{where}: arrival must be >= 0 and token counts >= 1; {name} is {value:g}")
+    if value > MAX_TRACE_TOKENS:
+        shown = f"{value:,}" if isinstance(value, int) else f"{value:g}"
+        raise TraceError(f"{where}: {name} must be at most {MAX_TRACE_TOKENS:,} tokens, got {shown}")
+    return int(value)
+
+
+def _seconds(value: float) -> str:
+    """An arrival time for a message: 1, 0.5, 1234567.25."""
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, object]]]:
+    """(line number, object) for each non-blank line of a JSONL trace."""
+    rows = 0
+    for lineno, line in enumerate(io.StringIO(text, newline="\n"), 1):
+        if not line.strip():
+            continue
+        rows += 1
+        if rows > MAX_TRACE_ROWS:
+            raise TraceError(f"{path}:{lineno}: more than {MAX_TRACE_ROWS:,} requests, the most a trace may hold")
+        try:
+            item = _JSON.decode(line)
+        except json.JSONDecodeError as exc:
+            raise TraceError(f"{path}:{lineno}: not JSON: {exc.msg}") from None
+        except RecursionError:
+            raise TraceError(f"{path}:{lineno}: not a trace row: values are nested too deeply") from None
+        if not isinstance(item, dict):
+            raise TraceError(f"{path}:{lineno}: each line must be a JSON object")
+        yield lineno, item
+
+
+def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, object]]]:
+    """(line number, {field: cell read as a number}) for each row of a CSV trace."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows = 0
+    try:
+        header = [name.strip() for name in next(reader, [])]
+        missing = set(_TRACE_FIELDS) - set(header)
         if missing:
             raise TraceError(f"{path}:1: missing columns: {', '.join(sorted(missing))}")
-        rows = [(i + 2, dict(r)) for i, r in enumerate(reader)]
-    requests, last = [], -math.inf
+        columns = [(name, header.index(name)) for name in _TRACE_FIELDS]
+        for cells in reader:
+            if not cells:
+                continue
+            rows += 1
+            if rows > MAX_TRACE_ROWS:
+                raise TraceError(f"{path}:{reader.line_num}: more than {MAX_TRACE_ROWS:,} requests, "
+                                 f"the most a trace may hold")
+            yield reader.line_num, {name: _csv_cell(cells[i] if i < len(cells) else None) for name, i in columns}
+    except csv.Error as exc:
+        raise TraceError(f"{path}:{reader.line_num}: not valid CSV ({exc})") from None
+
+
+def load_trace(path: Path) -> list[Request]:
+    """Read a trace: CSV with a header (arrival, input_tokens, output_tokens) or JSONL
+    with those keys per line. Arrival times are seconds and must not decrease; token
+    counts are whole numbers from 1 to MAX_TRACE_TOKENS. Only regular files of at most
+    MAX_TRACE_BYTES with at most MAX_TRACE_ROWS requests are read."""
+    data = _read_regular_file(path, MAX_TRACE_BYTES)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise TraceError(f"{path}:{line}: not UTF-8 text") from None
+    del data
+    rows = _jsonl_rows(path, text) if path.suffix == ".jsonl" else _csv_rows(path, text)
+    requests, last = [], 0.0
     for index, (lineno, row) in enumerate(rows):
-        try:
-            arrival = float(row["arrival"])  # type: ignore[arg-type]
-            inputs, outputs = int(row["input_tokens"]), int(row["output_tokens"])  # type: ignore[call-overload]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise TraceError(f"{path}:{lineno}: needs numeric arrival, input_tokens, output_tokens ({exc})") from None
-        if not math.isfinite(arrival) or arrival < 0 or inputs < 1 or outputs < 1:
-            raise TraceError(f"{path}:{lineno}: arrival must be >= 0 and token counts >= 1")
+        where = f"{path}:{lineno}"
+        arrival = float(_number(row, "arrival", where))
+        if arrival < 0:
+            raise TraceError(f"{where}: arrival must be >= 0, got {_seconds(arrival)}")
+        inputs, outputs = _tokens(row, "input_tokens", where), _tokens(row, "output_tokens", where)
         if arrival < last:
-            raise TraceError(f"{path}:{lineno}: arrival times must not decrease")
+            raise TraceError(f"{where}: arrival times must not decrease; {_seconds(arrival)} s comes after "
+                             f"{_seconds(last)} s")
         last = arrival
         requests.append(Request(index, arrival, inputs, outputs))
     if not requests:
@@ -147,6 +301,9 @@ class SimConfig:
     """KV-cache capacity in full-context tokens per sequence-token (from the capacity calculator)."""
     batch_window_s: float = 0.05
     """How long a dynamic batch waits for more requests."""
+    max_steps: int | None = None
+    """Most scheduler steps (forward passes) to simulate before giving up with
+    `SimulationLimit`; None for no limit."""
 
     def __post_init__(self) -> None:
         if self.policy not in ("static", "dynamic", "continuous"):
@@ -155,6 +312,18 @@ class SimConfig:
             raise ValueError("max_batch, max_batched_tokens and kv_capacity_tokens must be >= 1")
         if self.batch_window_s < 0:
             raise ValueError("batch_window_s must not be negative")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError("max_steps must be >= 1")
+
+
+class SimulationLimit(ValueError):
+    """The run needed more scheduler steps than `SimConfig.max_steps` allows."""
+
+    def __init__(self, steps: int, clock: float):
+        super().__init__(f"the simulation was stopped after {steps:,} scheduler steps ({clock:,.0f} simulated "
+                         f"seconds), the most it runs; simulate fewer requests, shorter prompts or outputs, "
+                         f"or a larger token budget")
+        self.steps, self.clock = steps, clock
 
 
 @dataclass(slots=True)
@@ -258,6 +427,8 @@ class _Continuous:
                 self._arrive(self.pending[i])
                 i += 1
             if not (self.waiting or self.prefilling or self.decoding):
+                if i == n:  # the last arrivals were all rejected
+                    break
                 self.clock = self.pending[i].arrival
                 continue
             self._one_step()
@@ -313,6 +484,8 @@ class _Continuous:
         dt = model.seconds(tokens, logits, span_full, span_win, ctx_sum, win_ctx, self.n_dec + len(chunks))
         self.clock += dt
         self.step += 1
+        if cfg.max_steps is not None and self.step > cfg.max_steps:
+            raise SimulationLimit(cfg.max_steps, self.clock)
         self._update_window_crossings()
         self.result.step_durations.append(dt)
         self.result.step_decode_tokens.append(self.n_dec)
@@ -406,6 +579,7 @@ def _batched(requests: Sequence[Request], model: StepModel, cfg: SimConfig) -> S
     result = SimResult([])
     records: dict[int, RequestRecord] = {}
     clock, i, n = 0.0, 0, len(pending)
+    limit = cfg.max_steps if cfg.max_steps is not None else math.inf
     while i < n:
         first = pending[i]
         if pending[i].input_tokens + pending[i].output_tokens > cfg.kv_capacity_tokens:
@@ -440,24 +614,26 @@ def _batched(requests: Sequence[Request], model: StepModel, cfg: SimConfig) -> S
         result.step_decode_tokens.append(0)
         first_token = clock
         steps = max(r.output_tokens for r in batch) - 1
+        if len(result.step_durations) + steps > limit:
+            raise SimulationLimit(int(limit), clock)
+        # by output length: before decode step s, the requests from `done` on still emit
+        by_length = sorted(batch, key=lambda r: r.output_tokens)
         finish_at: dict[int, float] = {}
-        for r in batch:
-            if r.output_tokens == 1:
-                finish_at[r.id] = clock
+        done = 0
+        while done < len(by_length) and by_length[done].output_tokens == 1:
+            finish_at[by_length[done].id] = clock
+            done += 1
+        b = len(batch)
         for s in range(1, steps + 1):
             ctx = prompt + s - 1
             win = min(ctx, model.window) if model.window else 0
-            b = len(batch)
             dt = model.seconds(b, b, b * (ctx + 1), b * (win + 1) if model.window else 0, b * ctx, b * win, b)
             clock += dt
-            emitted = 0
-            for r in batch:
-                if r.output_tokens > s:
-                    emitted += 1
-                    if r.output_tokens == s + 1:
-                        finish_at[r.id] = clock
             result.step_durations.append(dt)
-            result.step_decode_tokens.append(emitted)
+            result.step_decode_tokens.append(b - done)
+            while done < len(by_length) and by_length[done].output_tokens == s + 1:
+                finish_at[by_length[done].id] = clock
+                done += 1
         for r in batch:
             records[r.id] = RequestRecord(r.arrival, first_token, finish_at[r.id], r.input_tokens, r.output_tokens)
     result.records = [records[k] for k in sorted(records)]
@@ -465,6 +641,6 @@ def _batched(requests: Sequence[Request], model: StepModel, cfg: SimConfig) -> S
 
 
 __all__ = [
-    "Lengths", "Request", "SimConfig", "SimResult", "TraceError", "load_trace", "percentile", "simulate",
-    "workload",
+    "MAX_TRACE_BYTES", "MAX_TRACE_ROWS", "MAX_TRACE_TOKENS", "Lengths", "Request", "SimConfig", "SimResult",
+    "SimulationLimit", "TraceError", "load_trace", "percentile", "simulate", "workload",
 ]

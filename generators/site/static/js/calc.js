@@ -1281,6 +1281,7 @@ class Continuous {
         i += 1;
       }
       if (!this.active()) {
+        if (i === n) break; // the last arrivals were all rejected
         this.clock = this.pending[i].arrival;
         continue;
       }
