@@ -32,6 +32,8 @@ TARGETS = {
     "markdown": (p.markdown_text, p.check_markdown),
     "latex": (p.latex_text, p.check_latex),
     "expressions": (p.expression_text(), p.check_expression),
+    "where": (p.where_text(), p.check_where),
+    "traces": (p.trace_file(), p.check_trace),
 }
 SLOW_SECONDS = 2.0
 
@@ -53,7 +55,7 @@ def _property(strategy, check, name: str, counts: dict[str, int], slowest: dict[
     return prop
 
 
-def run(minutes: float, batch: int = 2000) -> int:
+def run(minutes: float, batch: int = 500) -> int:
     deadline = time.monotonic() + minutes * 60
     counts = dict.fromkeys(TARGETS, 0)
     slowest = dict.fromkeys(TARGETS, 0.0)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import inferbook
+from inferbook.calc.simulator import TraceError, load_trace
 from inferbook.content_checks import latex_problems, markdown_problems
 from inferbook.expressions import FILTERS, Evaluator, ExpressionError
 from inferbook.kb import KnowledgeBase
@@ -211,3 +212,73 @@ def check_expression(text: str) -> None:
     except ValueError:
         return
     assert math.isfinite(number)
+
+
+_WHERE_FIELDS = ["memory_gib", "vendor", "memory_bandwidth_gb_s", "dense.bf16_tflops", "aliases", "title", "x",
+                 "architecture.hidden_size", "release_date", "a.b.c.d", "memory_gib.value", ""]
+_WHERE_OPS = ["=", "!=", "<", "<=", ">", ">=", "~", "==", ">>", "=>", "", " ", "<>"]
+_WHERE_VALUES = st.one_of(st.sampled_from(["80", "nvidia", "NVIDIA", "1e400", "nan", "-inf", "100x", "", " ", "true",
+                                           "0x10", "1_000", "9" * 400, "80 ", "a=b", ">=3", "[1, 2]"]),
+                          st.text(max_size=20))
+
+
+@st.composite
+def where_text(draw) -> tuple[str, str]:
+    """(kind, filter): mostly FIELD OP VALUE shapes, some noise."""
+    kind = draw(st.sampled_from(["gpus", "models", "formats", "concepts"]))
+    if draw(st.integers(0, 5)) == 0:
+        return kind, draw(st.text(max_size=50))
+    spaces = draw(st.sampled_from(["", " ", "  "]))
+    return kind, f"{draw(st.sampled_from(_WHERE_FIELDS))}{spaces}{draw(st.sampled_from(_WHERE_OPS))}{spaces}" \
+                 f"{draw(_WHERE_VALUES)}"
+
+
+def check_where(case: tuple[str, str]) -> None:
+    """A filter selects entries or raises ValueError/KeyError with a message naming what is wrong."""
+    kind, expression = case
+    try:
+        found = real_kb().where(kind, expression)
+    except (ValueError, KeyError) as exc:
+        assert str(exc)
+        return
+    assert all(entry.id for entry in found)
+
+
+_TRACE_CELLS = st.one_of(st.sampled_from(["0", "1", "0.5", "1e400", "NaN", "-1", "2.5", "true", "null", '"7"', "[]",
+                                          "{}", "1" * 400, "1_000", "", "Infinity", "[[[[[[[[[[1]]]]]]]]]]"]),
+                         st.integers(-10, 10**12).map(str))
+
+
+@st.composite
+def trace_file(draw) -> tuple[str, bytes]:
+    """(suffix, bytes) of a JSONL or CSV trace with hostile cells, or random bytes."""
+    suffix = draw(st.sampled_from([".jsonl", ".csv"]))
+    if draw(st.integers(0, 5)) == 0:
+        return suffix, draw(st.binary(max_size=300))
+    rows = []
+    for _ in range(draw(st.integers(0, 6))):
+        cells = [draw(_TRACE_CELLS) for _ in range(3)]
+        if suffix == ".jsonl":
+            keys = draw(st.permutations(["arrival", "input_tokens", "output_tokens"]))
+            rows.append("{" + ", ".join(f'"{k}": {v or 0}' for k, v in zip(keys, cells, strict=True)) + "}")
+        else:
+            rows.append(",".join(cells))
+    header = [] if suffix == ".jsonl" else ["arrival,input_tokens,output_tokens"]
+    return suffix, "\n".join(header + rows).encode()
+
+
+def check_trace(case: tuple[str, bytes]) -> None:
+    """A trace loads as requests with finite, ordered arrivals and whole positive counts, or raises TraceError."""
+    suffix, data = case
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"trace{suffix}"
+        path.write_bytes(data)
+        try:
+            requests = load_trace(path)
+        except TraceError as exc:
+            assert str(exc)
+            return
+    arrivals = [r.arrival for r in requests]
+    assert all(math.isfinite(a) and a >= 0 for a in arrivals) and arrivals == sorted(arrivals)
+    assert all(isinstance(r.input_tokens, int) and r.input_tokens >= 1 for r in requests)
+    assert all(isinstance(r.output_tokens, int) and r.output_tokens >= 1 for r in requests)

@@ -46,6 +46,18 @@ def test_expressions_give_text_or_findings(text):
     p.check_expression(text)
 
 
+@FAST
+@given(p.where_text())
+def test_where_filters_select_or_explain(case):
+    p.check_where(case)
+
+
+@FAST
+@given(p.trace_file())
+def test_traces_load_or_give_findings(case):
+    p.check_trace(case)
+
+
 def test_hostile_samples_are_neutralised():
     for sample in p.HOSTILE:
         p.check_markdown(sample)
