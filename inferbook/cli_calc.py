@@ -10,8 +10,19 @@ from pathlib import Path
 from typing import Any
 
 from . import cli_args as opt
-from .calc.capacity import GIB, Capacity, EngineConfig, capacity, fit_options, max_concurrency
-from .calc.kv import kv_bytes, kv_bytes_per_token, kv_dtype_bits
+from .calc.capacity import GIB, EngineConfig
+from .calc.feasibility import (
+    VLLM_V1,
+    EngineProfile,
+    Feasibility,
+    Finding,
+    Mode,
+    Setup,
+    check_setup,
+    parallel_findings,
+)
+from .calc.fit import fit_options
+from .calc.kv import KV_DTYPE_ALIASES, kv_bytes, kv_bytes_per_token, kv_dtype_bits
 from .calc.roofline import Efficiency, Roofline, cost_per_million_tokens, step_model
 from .calc.simulator import (
     MAX_TRACE_BYTES,
@@ -41,31 +52,32 @@ def _fail(args: argparse.Namespace, message: str) -> int:
     return 1
 
 
-def _no_fit_reason(model: LlmModel, gpu: Gpu, fmt: Format, tp: int, cap: Capacity) -> str | None:
-    """Why the model leaves no room for a KV cache on ``tp`` GPUs, with the numbers; None if it fits."""
-    if cap.fits:
-        return None
-    overheads = cap.activation_bytes + cap.other_bytes
-    where = f"{model.title} in {fmt.id} does not fit on {tp} x {gpu.title}"
-    need = (f"each GPU needs {cap.weights_bytes / GIB:,.1f} GiB for weights and {overheads / GIB:,.1f} GiB for "
-            f"activations and runtime, but may use {cap.budget_bytes / GIB:,.1f} GiB of its "
-            f"{gpu.memory_gib.value:g} GiB")
-    if cap.kv_space_bytes <= 0:
-        left = "nothing is left for the KV cache"
-    else:
-        left = (f"the {cap.kv_space_bytes / 2**20:,.1f} MiB left for the KV cache hold less than one block of "
-                f"{EngineConfig().block_size} tokens ({cap.kv_bytes_per_token / 2**10:,.1f} KiB per token)")
-    return f"{where}: {need}; {left}. Try more GPUs (--tp), a smaller --format, or `inferbook fit {model.id}`"
+def _infeasible(args: argparse.Namespace, feasibility: Feasibility, what: str,
+                extra: dict[str, Any] | None = None) -> int:
+    """Report a setup that cannot run, in place of any figure: the reasons with their numbers
+    (stderr, or JSON with ``feasible: false``) and exit code 1."""
+    if args.json:
+        sys.stdout.write(json.dumps({**(extra or {}), **feasibility.to_json()}, indent=2) + "\n")
+        return 1
+    lines = [f"inferbook {args.command}: {what} cannot run:"]
+    lines += [f"  - {reason}" for reason in feasibility.reasons]
+    lines.append(f"  (assumed {feasibility.engine})")
+    print("\n".join(lines), file=sys.stderr)
+    return 1
+
+
+def _warn(args: argparse.Namespace, feasibility: Feasibility) -> None:
+    """Print what runs at a cost (converted formats, PCIe tensor parallelism, queueing) to stderr."""
+    if not args.json:
+        for warning in feasibility.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
 
 
 def _entry(kb: KnowledgeBase, key: str, kind: str, noun: str):
     """The entry ``key`` (id or alias), which must be of ``kind``."""
-    try:
-        entry = kb.get(key)
-    except KeyError as exc:
-        raise CalcError(str(exc).strip('"')) from None
+    entry = kb.get(key)  # KeyError (exit 1) with suggestions when nothing is called that
     if kb.kind_of(entry.id) != kind:
-        raise CalcError(f"'{key}' is a {kb.kind_of(entry.id)} entry, not a {noun}")
+        raise KeyError(f"'{key}' is a {kb.kind_of(entry.id)} entry, not a {noun}")
     return entry
 
 
@@ -78,10 +90,10 @@ def _gpu(kb: KnowledgeBase, key: str):
 
 
 def _format(kb: KnowledgeBase, key: str | None, model) -> Any:
-    fid = key or model.native_dtype
-    if fid not in kb.formats:
-        raise CalcError(f"unknown format '{fid}'; formats: {', '.join(sorted(kb.formats))}")
-    return kb.formats[fid]
+    """The weight format named by id or alias (``fp8`` too), else the model's released checkpoint."""
+    if key is None:
+        return kb.formats[model.native_dtype]
+    return _entry(kb, key, "formats", "format")
 
 
 def _groups(kb: KnowledgeBase, model, fmt) -> dict | None:
@@ -98,6 +110,23 @@ def _bits(kb: KnowledgeBase, dtype: str) -> float:
         raise CalcError(str(exc)) from None
 
 
+def _kv_format(kb: KnowledgeBase, dtype: str) -> Format | None:
+    """The format entry of a KV data type (aliases such as fp8 resolved), when the KB has one."""
+    _bits(kb, dtype)  # refuses unknown types with the list of known ones
+    key = KV_DTYPE_ALIASES.get(dtype, dtype)
+    resolved = kb.resolve(key)
+    return kb.formats[resolved] if resolved in kb.formats else None
+
+
+def _setup(kb: KnowledgeBase, args: argparse.Namespace, model: LlmModel, gpu: Gpu, fmt: Format, context: int,
+           sequences: int, mode: Mode, cfg: EngineConfig | None = None) -> Setup:
+    """The setup a calculator command describes, for `check_setup`."""
+    engine = VLLM_V1 if cfg is None else EngineProfile(VLLM_V1.name, cfg)
+    return Setup(model, gpu, fmt, kv=_kv_format(kb, args.kv_dtype), kv_bits=_bits(kb, args.kv_dtype), tp=args.tp,
+                 pp=getattr(args, "pp", 1), context=context, sequences=sequences, mode=mode, engine=engine,
+                 groups=_groups(kb, model, fmt))
+
+
 def _emit(args: argparse.Namespace, data: dict[str, Any], lines: list[str]) -> int:
     if args.json:
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
@@ -110,15 +139,20 @@ def cmd_kv(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     model = _model(kb, args.model)
     bits = _bits(kb, args.dtype)
     arch = model.architecture
-    try:
-        result = kv_bytes(arch, args.context, bits, args.batch, args.tp, args.pp)
-    except ValueError as exc:
-        raise CalcError(str(exc)) from None
+    findings = parallel_findings(arch, args.tp, args.pp, 1, args.tp * args.pp)
+    if args.context > arch.context_length:
+        findings.append(Finding("context", "fail", f"a context of {args.context:,} tokens is more than "
+                                                   f"{model.title}'s maximum of {arch.context_length:,}"))
+    if findings:
+        what = f"{args.batch} x {args.context:,} tokens of {model.title}"
+        return _infeasible(args, Feasibility(False, tuple(findings), "no engine (KV arithmetic only)"), what)
+    result = kv_bytes(arch, args.context, bits, args.batch, args.tp, args.pp)
     per_token = kv_bytes_per_token(arch, bits)
     data = {"model": model.id, "dtype": args.dtype, "context": args.context, "batch": args.batch, "tp": args.tp,
             "pp": args.pp, "attention": arch.attention, "kv_heads": arch.kv_heads, "head_dim": arch.head_dim,
             "bytes_per_token": per_token, "bytes_total": result.bytes_total, "bytes_per_gpu": result.bytes_per_gpu,
-            "bytes_unique": result.bytes_unique, "layers_cached": result.layers_cached}
+            "bytes_unique": result.bytes_unique, "layers_cached": result.layers_cached, "feasible": True,
+            "reasons": []}
     lines = [
         f"{model.title}: {arch.attention.upper()}, {arch.layers} layers, {arch.kv_heads} KV heads x {arch.head_dim}"
         + (f", MLA latent {arch.mla.kv_lora_rank}+{arch.mla.qk_rope_head_dim}" if arch.mla else ""),
@@ -138,7 +172,8 @@ def cmd_fit(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     cfg = EngineConfig(gpu_memory_utilization=args.gpu_memory_utilization)
     try:
         options = fit_options(model, fmt, gpus, args.context, args.concurrency, _bits(kb, args.kv_dtype),
-                              prices=prices or None, cfg=cfg, groups=_groups(kb, model, fmt))
+                              prices=prices or None, cfg=cfg, groups=_groups(kb, model, fmt),
+                              kv=_kv_format(kb, args.kv_dtype))
     except ValueError as exc:
         raise CalcError(str(exc)) from None
     shown = options if args.all else [o for o in options if o.fits]
@@ -146,11 +181,13 @@ def cmd_fit(kb: KnowledgeBase, args: argparse.Namespace) -> int:
             "options": [asdict(o) for o in shown]}
     lines = [f"{model.title} in {fmt.id}, {args.concurrency} x {args.context:,} tokens "
              f"(KV {args.kv_dtype}, gpu_memory_utilization {args.gpu_memory_utilization}):",
-             f"{'gpu':24s} {'n':>2s} {'weights/GPU':>11s} {'KV need':>9s} {'KV space':>9s} {'max conc':>9s}  result"]
+             f"{'gpu':24s} {'n':>2s} {'TPxPP':>5s} {'weights/GPU':>11s} {'KV need':>9s} {'KV space':>9s} "
+             f"{'max conc':>9s}  result"]
     for o in shown[: args.limit]:
         cost = f"  ${o.cost_per_hour:,.2f}/h" if o.cost_per_hour is not None else ""
-        lines.append(f"{o.gpu:24s} {o.count:2d} {o.weights_gib_per_gpu:9.1f}Gi {o.kv_needed_gib_per_gpu:7.1f}Gi "
-                     f"{o.kv_space_gib_per_gpu:7.1f}Gi {o.max_concurrency:9.1f}  {o.reason}{cost}")
+        lines.append(f"{o.gpu:24s} {o.count:2d} {f'{o.tp}x{o.pp}':>5s} {o.weights_gib_per_gpu:9.1f}Gi "
+                     f"{o.kv_needed_gib_per_gpu:7.1f}Gi {o.kv_space_gib_per_gpu:7.1f}Gi {o.max_concurrency:9.1f}  "
+                     f"{o.reason}{cost}")
     if not shown:
         lines.append("nothing fits; try --all to see why, a smaller format or fewer sequences")
     _emit(args, data, lines)
@@ -161,40 +198,60 @@ def cmd_roofline(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     model = _model(kb, args.model)
     gpu = _gpu(kb, args.gpu)
     fmt = _format(kb, args.format, model)
-    try:
-        roof = Roofline(model.architecture, gpu, fmt, _bits(kb, args.kv_dtype), args.tp,
-                        Efficiency(args.mfu, args.mbu), _groups(kb, model, fmt))
-        prefill = roof.prefill(args.input)
-        rows = []
-        for b in args.batch:
-            step = roof.decode_step(b, args.input + args.output // 2)
-            rows.append({"batch": b, "step_ms": step.seconds * 1e3, "bound": step.bound,
-                         "tokens_per_s": b / step.seconds})
-        turn = roof.compute_bound_batch(args.input + args.output // 2)
-        cap = capacity(model.architecture, gpu, fmt, _bits(kb, args.kv_dtype), args.tp,
-                       groups=_groups(kb, model, fmt))
-        conc = max_concurrency(model.architecture, cap, args.input + args.output, _bits(kb, args.kv_dtype), args.tp)
-    except ValueError as exc:
-        raise CalcError(str(exc)) from None
-    reason = _no_fit_reason(model, gpu, fmt, args.tp, cap)
-    if reason:
-        return _fail(args, reason)
+    context = args.input + args.output
+    what = f"{model.title} in {fmt.id} on {args.tp} x {gpu.title}"
+    feasibility = check_setup(_setup(kb, args, model, gpu, fmt, context, 1, "batch"))
+    if not feasibility.feasible:
+        return _infeasible(args, feasibility, what, {"model": model.id, "gpu": gpu.id, "format": fmt.id})
+    _warn(args, feasibility)
+    fits = feasibility.max_sequences if feasibility.max_sequences is not None else float("inf")
+    roof = Roofline(model.architecture, gpu, fmt, _bits(kb, args.kv_dtype), args.tp, Efficiency(args.mfu, args.mbu),
+                    _groups(kb, model, fmt))
+    prefill = roof.prefill(args.input)
+    rows: list[dict[str, Any]] = []
+    for b in args.batch:
+        if b > fits:  # never a figure for a batch whose KV cache does not fit
+            rows.append({"batch": b, "feasible": False,
+                         "reason": f"only {int(fits):,} sequences of {context:,} tokens fit in the KV cache"})
+            continue
+        step = roof.decode_step(b, args.input + args.output // 2)
+        rows.append({"batch": b, "feasible": True, "step_ms": step.seconds * 1e3, "bound": step.bound,
+                     "tokens_per_s": b / step.seconds})
+    turn = roof.compute_bound_batch(args.input + args.output // 2)
     data = {"model": model.id, "gpu": gpu.id, "format": fmt.id, "tp": args.tp, "mfu": args.mfu, "mbu": args.mbu,
             "prefill_ms": prefill.seconds * 1e3, "prefill_bound": prefill.bound, "decode": rows,
-            "compute_bound_from_batch": turn, "max_concurrency": conc}
-    lines = [f"{model.title} on {args.tp} x {gpu.title}, {fmt.id} (MFU {args.mfu}, MBU {args.mbu})",
+            "compute_bound_from_batch": turn, "max_concurrency": fits, **feasibility.to_json()}
+    lines = [f"{what} (MFU {args.mfu}, MBU {args.mbu})",
              f"prefill {args.input} tokens: {prefill.seconds * 1e3:,.1f} ms ({prefill.bound}-bound) = TTFT at no load",
              f"{'batch':>6s} {'step ms':>9s} {'tokens/s':>10s}  bound"]
     for r in rows:
+        if not r["feasible"]:
+            lines.append(f"{r['batch']:6d}  cannot run: {r['reason']}")
+            continue
         cost = ""
         if args.price is not None:
             usd = cost_per_million_tokens(args.price * args.tp, r["tokens_per_s"])
             r["usd_per_million_output_tokens"] = usd
-            cost = f"  ${usd:,.3f}/M tokens"
+            cost = f"  ${usd:,.3f}/M output tokens"
         lines.append(f"{r['batch']:6d} {r['step_ms']:9.2f} {r['tokens_per_s']:10,.0f}  {r['bound']}{cost}")
-    lines.append(f"decode turns compute-bound at batch {turn}" if turn else "decode stays memory-bound")
-    lines.append(f"KV cache holds {conc:,.1f} sequences of {args.input + args.output} tokens")
-    return _emit(args, data, lines)
+    if turn is not None and turn <= fits:
+        lines.append(f"decode turns compute-bound at batch {turn:,}")
+    else:
+        lines.append(f"decode stays memory-bound at every batch that fits (up to {int(fits):,})"
+                     if fits != float("inf") else "decode stays memory-bound")
+    lines.append(f"KV cache holds {fits:,.1f} sequences of {context:,} tokens")
+    lines.append(f"assumed {feasibility.engine}")
+    refused = [r["batch"] for r in rows if not r["feasible"]]
+    if refused:  # the answer as a whole is infeasible: exit 1, the reason beside the figures that can run
+        reason = (f"batch {', '.join(map(str, refused))} cannot run: only {int(fits):,} sequences of {context:,} "
+                  f"tokens fit in the KV cache")
+        data.update(feasible=False, reasons=[*data["reasons"], reason])
+        _emit(args, data, lines)
+        if not args.json:
+            print(f"inferbook roofline: {reason}", file=sys.stderr)
+        return 1
+    _emit(args, data, lines)
+    return 0
 
 
 def cmd_simulate(kb: KnowledgeBase, args: argparse.Namespace) -> int:
@@ -202,15 +259,16 @@ def cmd_simulate(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     gpu = _gpu(kb, args.gpu)
     fmt = _format(kb, args.format, model)
     bits = _bits(kb, args.kv_dtype)
-    try:
-        groups = _groups(kb, model, fmt)
-        roof = Roofline(model.architecture, gpu, fmt, bits, args.tp, Efficiency(args.mfu, args.mbu), groups)
-        cap = capacity(model.architecture, gpu, fmt, bits, args.tp, groups=groups)
-    except ValueError as exc:
-        raise CalcError(str(exc)) from None
-    reason = _no_fit_reason(model, gpu, fmt, args.tp, cap)
-    if reason:
-        return _fail(args, reason)
+    context = min(args.input + args.output, model.architecture.context_length)
+    what = f"{model.title} in {fmt.id} on {args.tp} x {gpu.title}"
+    feasibility = check_setup(_setup(kb, args, model, gpu, fmt, context, args.max_batch, "concurrency"))
+    if not feasibility.feasible:
+        return _infeasible(args, feasibility, what, {"model": model.id, "gpu": gpu.id, "format": fmt.id})
+    _warn(args, feasibility)
+    cap = feasibility.capacity
+    assert cap is not None  # a feasible setup has its memory worked out
+    groups = _groups(kb, model, fmt)
+    roof = Roofline(model.architecture, gpu, fmt, bits, args.tp, Efficiency(args.mfu, args.mbu), groups)
     if args.trace:
         try:
             requests = load_trace(Path(args.trace))
@@ -241,7 +299,7 @@ def cmd_simulate(kb: KnowledgeBase, args: argparse.Namespace) -> int:
             "rejected": len(result.rejected), "preemptions": result.preemptions, "duration_s": s.duration_s,
             "request_throughput": s.request_throughput, "output_token_throughput": s.output_token_throughput,
             "ttft": asdict(s.ttft), "tpot": asdict(s.tpot), "itl": asdict(s.itl), "e2el": asdict(s.e2el),
-            "goodput": s.goodput, "kv_capacity_tokens": cap.kv_tokens}
+            "goodput": s.goodput, "kv_capacity_tokens": cap.kv_tokens, **feasibility.to_json()}
     lines = [f"{args.policy} batching, {model.title} on {args.tp} x {gpu.id}, {s.requests} requests, "
              f"{len(result.rejected)} rejected, {result.preemptions} preemptions",
              f"throughput: {s.request_throughput:.2f} req/s, {s.output_token_throughput:,.0f} output tokens/s",
@@ -251,6 +309,7 @@ def cmd_simulate(kb: KnowledgeBase, args: argparse.Namespace) -> int:
         lines.append(f"{name:6s} {d.mean * 1e3:9.1f} {d.p50 * 1e3:9.1f} {d.p90 * 1e3:9.1f} {d.p99 * 1e3:9.1f}")
     if s.goodput is not None:
         lines.append(f"goodput: {s.goodput:.2f} req/s ({s.slo_attainment:.0%} of requests met the SLOs)")
+    lines.append(f"assumed {feasibility.engine}")
     return _emit(args, data, lines)
 
 

@@ -12,7 +12,8 @@ import yaml
 from conftest import write_kb
 from test_calc import LLAMA_31_8B
 
-from inferbook.calc.capacity import GIB, EngineConfig, capacity, fit_options, max_concurrency
+from inferbook.calc.capacity import GIB, EngineConfig, capacity, max_concurrency
+from inferbook.calc.fit import fit_options
 from inferbook.generators import TARGETS, build, build_lock
 from inferbook.schema import Format, Gpu, LlmModel
 
@@ -60,7 +61,8 @@ def test_fit_ranks_fewest_gpus_then_cost():
     assert ("small", 2) in fitting
     two = [o for o in options if o.fits and o.count == 2]
     assert [o.gpu for o in two] == ["small", "h100-like"]  # same count: cheaper first
-    assert next(o for o in options if o.gpu == "small" and o.count == 1).reason.startswith("KV cache")
+    assert next(o for o in options if o.gpu == "small" and o.count == 1).reason.startswith(
+        "a batch of 16 sequences of 8,192 tokens needs more KV cache than fits: only 1 fit")
     with pytest.raises(ValueError):
         fit_options(MODEL, BF16, [SMALL], context=0, concurrency=1)
 
@@ -86,7 +88,7 @@ def test_tables_build_with_manifest(tmp_path):
                      "gib_per_seq_8192": 1.0, "gib_per_seq_32768": 4.0, "gib_per_seq_131072": 16.0}
     fit = json.loads((out / "fit_matrix.json").read_text())
     assert fit == [{"model": "m", "gpu": "h100-like", "format": "bf16", "context": 8192, "concurrency": 16,
-                    "min_gpus": 1}]
+                    "feasible": True, "min_gpus": 1, "tp": 1, "pp": 1, "reason": ""}]
     first = {p.name: p.read_bytes() for p in out.iterdir()}
     build(["tables"], kb=kb_dir, out=tmp_path / "build")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == first  # byte-identical rebuild
@@ -146,10 +148,12 @@ def test_calculator_commands(tmp_path, capsys):
     trace.write_text("arrival,input_tokens,output_tokens\n0,10,oops\n")
     assert main(["simulate", "m", "h100-like", "--kb", kb, "--trace", str(trace)]) == 1  # bad input data
     assert "trace.csv:2" in capsys.readouterr().err
-    for argv in (["kv", "nope", "--kb", kb], ["kv", "h100-like", "--kb", kb],
-                 ["fit", "m", "--kb", kb, "--format", "fp3"], ["roofline", "m", "h100-like", "--kb", kb, "--tp", "3"]):
-        assert main(argv) == 2, argv
+    for argv in (["kv", "nope", "--kb", kb], ["kv", "h100-like", "--kb", kb],  # not found: 1, like show
+                 ["fit", "m", "--kb", kb, "--format", "fp3"]):
+        assert main(argv) == 1, argv
         assert "Traceback" not in capsys.readouterr().err
+    assert main(["roofline", "m", "h100-like", "--kb", kb, "--tp", "3"]) == 1  # infeasible split: 1
+    assert "tensor parallelism 3 does not divide the 32 attention heads" in capsys.readouterr().err
     for argv in (["kv", "m", "--kb", kb, "--context", "-5"], ["kv", "m", "--kb", kb, "--tp", "0"]):
         with pytest.raises(SystemExit) as refused:  # argparse refuses the value itself
             main(argv)

@@ -12,7 +12,7 @@ import pytest
 
 import inferbook
 from inferbook import cli_calc
-from inferbook.calc.capacity import Capacity, capacity
+from inferbook.calc.capacity import capacity
 from inferbook.cli import build_parser, main
 from inferbook.cli_args import Number
 
@@ -106,8 +106,11 @@ def test_huge_requests_and_nan_rate_fail_at_once(capsys):
 
 
 def test_values_at_the_limits_are_accepted(capsys):
-    code, out, _ = run(capsys, *KV, "--context", "100000000", "--batch", "1", "--json")
-    assert code == 0 and json.loads(out)["context"] == 100_000_000
+    code, out, _ = run(capsys, *KV, "--context", "131072", "--batch", "1", "--json")
+    assert code == 0 and json.loads(out)["context"] == 131_072
+    code, out, _ = run(capsys, *KV, "--context", "100000000", "--batch", "1", "--json")  # a valid option value ...
+    assert code == 1 and json.loads(out)["reasons"] == [  # ... that the model cannot take
+        "a context of 100,000,000 tokens is more than Llama 3.1 8B Instruct's maximum of 131,072"]
     code, out, _ = run(capsys, *FIT, "--gpu", H100, "--gpu-memory-utilization", "1", "--price", "h100-sxm=0",
                        "--limit", "1", "--json")
     assert code == 0 and json.loads(out)["options"][0]["cost_per_hour"] == 0
@@ -137,23 +140,21 @@ def test_every_calculator_option_has_help_with_range_and_default():
 
 
 # models that do not fit ----------------------------------------------------------
+RTX_4090_70B = ("needs 131.4 GiB of weights plus 4.9 GiB of activations and runtime reserve per GPU; one NVIDIA "
+                "GeForce RTX 4090 24GB may use 21.4 GiB (90% of its usable 23.7 GiB), leaving nothing for the KV cache")
 NO_FIT = {
-    ("simulate", "llama-3.1-70b-instruct", "rtx-4090"):
-        "Llama 3.1 70B Instruct in bf16 does not fit on 1 x NVIDIA GeForce RTX 4090 24GB: each GPU needs 131.4 GiB "
-        "for weights and 4.9 GiB for activations and runtime, but may use 21.4 GiB of its 24 GiB; nothing is left "
-        "for the KV cache. Try more GPUs (--tp), a smaller --format, or `inferbook fit llama-3.1-70b-instruct`",
-    ("roofline", "llama-3.1-70b-instruct", "rtx-4090"):
-        "Llama 3.1 70B Instruct in bf16 does not fit on 1 x NVIDIA GeForce RTX 4090 24GB: each GPU needs 131.4 GiB "
-        "for weights and 4.9 GiB for activations and runtime, but may use 21.4 GiB of its 24 GiB; nothing is left "
-        "for the KV cache. Try more GPUs (--tp), a smaller --format, or `inferbook fit llama-3.1-70b-instruct`",
-    ("roofline", "deepseek-v3", "t4"):
-        "DeepSeek-V3 in fp8-e4m3 does not fit on 1 x NVIDIA T4 16GB: each GPU needs 626.7 GiB for weights and "
-        "4.9 GiB for activations and runtime, but may use 14.2 GiB of its 16 GiB; nothing is left for the KV "
-        "cache. Try more GPUs (--tp), a smaller --format, or `inferbook fit deepseek-v3`",
-    ("simulate", "deepseek-v3", "t4", "--tp", "8"):
-        "DeepSeek-V3 in fp8-e4m3 does not fit on 8 x NVIDIA T4 16GB: each GPU needs 78.3 GiB for weights and "
-        "5.3 GiB for activations and runtime, but may use 14.2 GiB of its 16 GiB; nothing is left for the KV "
-        "cache. Try more GPUs (--tp), a smaller --format, or `inferbook fit deepseek-v3`",
+    ("simulate", "llama-3.1-70b-instruct", "rtx-4090"): ("Llama 3.1 70B Instruct in bf16 on 1 x NVIDIA GeForce RTX "
+                                                         "4090 24GB", RTX_4090_70B),
+    ("roofline", "llama-3.1-70b-instruct", "rtx-4090"): ("Llama 3.1 70B Instruct in bf16 on 1 x NVIDIA GeForce RTX "
+                                                         "4090 24GB", RTX_4090_70B),
+    ("roofline", "deepseek-v3", "t4"): (
+        "DeepSeek-V3 in fp8-e4m3 on 1 x NVIDIA T4 16GB",
+        "needs 626.7 GiB of weights plus 4.9 GiB of activations and runtime reserve per GPU; one NVIDIA T4 16GB may "
+        "use 14.2 GiB (90% of its usable 15.8 GiB), leaving nothing for the KV cache"),
+    ("simulate", "deepseek-v3", "t4", "--tp", "8"): (
+        "DeepSeek-V3 in fp8-e4m3 on 8 x NVIDIA T4 16GB",
+        "needs 78.3 GiB of weights plus 5.3 GiB of activations and runtime reserve per GPU (split over TP 8 x PP 1); "
+        "one NVIDIA T4 16GB may use 14.2 GiB (90% of its usable 15.8 GiB), leaving nothing for the KV cache"),
 }
 
 
@@ -161,19 +162,11 @@ NO_FIT = {
 def test_models_that_do_not_fit_give_the_reason(capsys, argv):
     code, out, err = run(capsys, *argv)
     assert (code, out) == (1, "")
-    assert err == f"inferbook {argv[0]}: {NO_FIT[argv]}\n"
-
-
-def test_less_than_one_block_of_kv_is_explained():
-    kb = inferbook.load()
-    model, gpu, fmt = kb.models[LLAMA_8B], kb.gpus[H100], kb.formats["bf16"]
-    cap = Capacity(usable_bytes=2**30, budget_bytes=2**30, weights_bytes=2**29, activation_bytes=2**28,
-                   other_bytes=2**28 - 2**20, kv_space_bytes=2**20, kv_bytes_per_token=2**17, kv_tokens=0)
-    assert cli_calc._no_fit_reason(model, gpu, fmt, 1, cap) == (
-        "Llama 3.1 8B Instruct in bf16 does not fit on 1 x NVIDIA H100 SXM 80GB: each GPU needs 0.5 GiB for "
-        "weights and 0.5 GiB for activations and runtime, but may use 1.0 GiB of its 80 GiB; the 1.0 MiB left for "
-        "the KV cache hold less than one block of 16 tokens (128.0 KiB per token). Try more GPUs (--tp), a smaller "
-        "--format, or `inferbook fit llama-3.1-8b-instruct`")
+    what, reason = NO_FIT[argv]
+    lines = err.splitlines()
+    assert lines[0] == f"inferbook {argv[0]}: {what} cannot run:"
+    assert f"  - {reason}" in lines
+    assert lines[-1].startswith("  (assumed vLLM V1 defaults: 90% of GPU memory")
 
 
 def test_requests_larger_than_the_cache_are_explained(capsys, tmp_path):

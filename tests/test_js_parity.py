@@ -29,11 +29,10 @@ from inferbook.calc.capacity import (
     EngineConfig,
     activation_peak_bytes,
     capacity,
-    fit_options,
     forward_peak_bytes,
     max_concurrency,
-    min_gpus,
 )
+from inferbook.calc.fit import fit_options, min_gpus
 from inferbook.calc.kv import state_bytes_per_sequence
 from inferbook.calc.metrics import RequestRecord, Slo, percentile, summarize
 from inferbook.calc.roofline import (

@@ -5,16 +5,15 @@
     tokens   = KV space / KV bytes per token per GPU, rounded down to whole blocks
 
 and from it the longest context one sequence can hold and how many sequences of
-a given context fit at once. The fit search tries GPU types and counts (tensor
-parallel) for a model, format, context and concurrency and ranks what fits."""
+a given context fit at once. The fit search (`calc.fit`) builds on it through the
+feasibility check (`calc.feasibility`)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ..schema import Format, Gpu, LlmModel, ModelArchitecture
+from ..schema import Format, Gpu, ModelArchitecture
 from .kv import kv_bytes
 from .weights import weight_bytes
 
@@ -135,64 +134,3 @@ def max_concurrency(arch: ModelArchitecture, cap: Capacity, context: int, kv_bit
     if per_seq <= 0:
         return math.inf
     return max(cap.kv_space_bytes, 0.0) / per_seq
-
-
-@dataclass(frozen=True, slots=True)
-class FitOption:
-    """One GPU configuration for a model, and whether it serves the requested load."""
-
-    gpu: str
-    count: int
-    tp: int
-    fits: bool
-    weights_gib_per_gpu: float
-    kv_needed_gib_per_gpu: float
-    kv_space_gib_per_gpu: float
-    max_concurrency: float
-    cost_per_hour: float | None
-    reason: str
-
-
-def fit_options(model: LlmModel, fmt: Format, gpus: Iterable[Gpu], context: int, concurrency: int,
-                kv_bits: float = 16.0, counts: tuple[int, ...] = (1, 2, 4, 8),
-                prices: Mapping[str, float] | None = None, cfg: EngineConfig = EngineConfig(),
-                groups: dict[str, Format] | None = None) -> list[FitOption]:
-    """Every (GPU type, count) with TP = count, ranked: fitting options first, then by
-    GPU count, then by hourly cost when ``prices`` (per GPU-hour) are given, then by headroom.
-    ``groups`` gives tensor groups stored in other formats (a native mixed checkpoint)."""
-    if context < 1 or concurrency < 1:
-        raise ValueError("context and concurrency must be at least 1")
-    arch = model.architecture
-    options = []
-    for gpu in gpus:
-        for count in counts:
-            if arch.attention_heads % count:
-                continue
-            cap = capacity(arch, gpu, fmt, kv_bits, tp=count, cfg=cfg, groups=groups)
-            need = kv_bytes(arch, context, kv_bits, concurrency, tp=count, state=True).bytes_per_gpu
-            conc = max_concurrency(arch, cap, context, kv_bits, tp=count)
-            if cap.kv_space_bytes <= 0:
-                reason = "weights and overheads exceed the memory budget"
-            elif need > cap.kv_space_bytes:
-                reason = f"KV cache for {concurrency} x {context} tokens needs {need / GIB:.1f} GiB per GPU"
-            elif context > arch.context_length:
-                reason = f"context {context} exceeds the model's {arch.context_length}"
-            else:
-                reason = "fits"
-            price = prices.get(gpu.id) if prices else None
-            options.append(FitOption(
-                gpu.id, count, count, reason == "fits", cap.weights_bytes / GIB, need / GIB,
-                max(cap.kv_space_bytes, 0) / GIB, conc, price * count if price is not None else None, reason))
-    options.sort(key=lambda o: (not o.fits, o.count, o.cost_per_hour if o.cost_per_hour is not None else math.inf,
-                                -o.kv_space_gib_per_gpu, o.gpu))
-    return options
-
-
-def min_gpus(model: LlmModel, fmt: Format, gpu: Gpu, context: int, concurrency: int, kv_bits: float = 16.0,
-             counts: tuple[int, ...] = (1, 2, 4, 8), cfg: EngineConfig = EngineConfig(),
-             groups: dict[str, Format] | None = None) -> int | None:
-    """Fewest GPUs of one type that serve the load (None if even the largest count fails)."""
-    for option in fit_options(model, fmt, [gpu], context, concurrency, kv_bits, counts, cfg=cfg, groups=groups):
-        if option.fits:
-            return option.count
-    return None

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 
 from ..schema import ModelArchitecture
 
-_DTYPE_ALIASES = {"fp8": "fp8-e4m3", "bfloat16": "bf16", "float16": "fp16", "auto": "bf16"}
+KV_DTYPE_ALIASES = {"fp8": "fp8-e4m3", "bfloat16": "bf16", "float16": "fp16", "auto": "bf16"}
 _FALLBACK_BITS = {"fp32": 32.0, "bf16": 16.0, "fp16": 16.0, "fp8-e4m3": 8.0, "fp8-e5m2": 8.0, "int8": 8.0,
                   "int4": 4.0}
 
 
 def kv_dtype_bits(dtype: str, formats: dict | None = None) -> float:
     """Bits per stored KV element for a format id (or alias such as "fp8")."""
-    key = _DTYPE_ALIASES.get(dtype, dtype)
+    key = KV_DTYPE_ALIASES.get(dtype, dtype)
     if formats is not None and key in formats:
         return float(formats[key].bits_per_value)
     if key in _FALLBACK_BITS:

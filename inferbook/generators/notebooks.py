@@ -360,7 +360,8 @@ def memory_and_fit(c: Cells) -> None:
     """)
     c.code('''
         from inferbook.calc import count_params, kv_bytes, weight_bytes
-        from inferbook.calc.capacity import EngineConfig, fit_options, max_concurrency
+        from inferbook.calc.capacity import EngineConfig, max_concurrency
+        from inferbook.calc.fit import fit_options
 
         params = count_params(arch)
         print(f"parameters: {params.total / 1e9:,.2f} B total, {params.active / 1e9:,.2f} B active per token "
@@ -423,17 +424,22 @@ def memory_and_fit(c: Cells) -> None:
     ''')
     c.md("""
         ## Which GPUs serve the load
-        `fit_options` tries every GPU of the handbook at 1, 2, 4 and 8 GPUs (tensor parallel) and ranks
-        the configurations: fitting ones first, then fewer GPUs, then more headroom.
+        `fit_options` tries every GPU of the handbook at 1 to 64 GPUs (tensor parallel inside a GPU's
+        scale-up domain, pipeline stages beyond it), runs the feasibility check on each, and ranks the
+        configurations: fitting ones first, then fewer GPUs, then more headroom. A configuration that
+        cannot run says why.
     """)
     c.code('''
         options = fit_options(model, fmt, kb.gpus.values(), CONTEXT, CONCURRENCY, kv_bits, cfg=cfg, groups=groups)
         fitting = [o for o in options if o.fits]
         print(f"{len(fitting)} of {len(options)} configurations serve {CONCURRENCY} x {CONTEXT:,} tokens")
-        print(f"{'gpu':24s} {'n':>2s} {'weights/GPU':>11s} {'KV need':>9s} {'KV space':>9s} {'max conc':>9s}")
+        print(f"{'gpu':24s} {'n':>2s} {'TPxPP':>5s} {'weights/GPU':>11s} {'KV need':>9s} {'KV space':>9s} "
+              f"{'max conc':>9s}")
         for o in fitting[:15]:
-            print(f"{o.gpu:24s} {o.count:2d} {o.weights_gib_per_gpu:9.1f}Gi {o.kv_needed_gib_per_gpu:7.1f}Gi "
-                  f"{o.kv_space_gib_per_gpu:7.1f}Gi {o.max_concurrency:9.1f}")
+            print(f"{o.gpu:24s} {o.count:2d} {f'{o.tp}x{o.pp}':>5s} {o.weights_gib_per_gpu:9.1f}Gi "
+                  f"{o.kv_needed_gib_per_gpu:7.1f}Gi {o.kv_space_gib_per_gpu:7.1f}Gi {o.max_concurrency:9.1f}")
+        if not fitting and options:
+            print("nothing serves this load; the closest configuration cannot run because:", options[0].reason)
 
         fewest = {}
         for o in fitting:
@@ -973,7 +979,7 @@ def gpu_comparison(c: Cells) -> None:
         16-bit: the FLOP per byte a kernel needs before the matrix units, rather than memory, limit it.
     """)
     c.code('''
-        from inferbook.calc.capacity import fit_options
+        from inferbook.calc.fit import fit_options
         from inferbook.calc.roofline import Roofline, ridge_point
 
         bf16 = kb.formats["bf16"]
@@ -1001,17 +1007,19 @@ def gpu_comparison(c: Cells) -> None:
     ''')
     c.md("""
         ## The model on every GPU
-        For each GPU the fewest devices (1, 2, 4 or 8, tensor parallel) that serve `CONCURRENCY`
-        sequences of `CONTEXT` tokens in `FORMAT`, then the roofline's decode speed on that group. GPUs
-        without a 16-bit rate in the handbook, or where the model does not fit on eight, are left out.
+        For each GPU the fewest devices in one tensor-parallel group (inside the GPU's scale-up domain)
+        that serve `CONCURRENCY` sequences of `CONTEXT` tokens in `FORMAT`, then the roofline's decode
+        speed on that group. GPUs without a 16-bit rate in the handbook, or where the model needs
+        pipeline stages across domains, are left out.
     """)
     c.code('''
         rows = []
         for gid, g in sorted(kb.gpus.items()):
-            fitting = [o for o in fit_options(model, fmt, [g], CONTEXT, CONCURRENCY, kv_bits, groups=groups) if o.fits]
+            fitting = [o for o in fit_options(model, fmt, [g], CONTEXT, CONCURRENCY, kv_bits, groups=groups)
+                       if o.fits and o.pp == 1]
             if not fitting or specs[gid] is None:
                 continue
-            n = fitting[0].count
+            n = fitting[0].tp
             roof = Roofline(arch, g, fmt, kv_bits, n, groups=groups)
             rows.append((gid, n, g.memory_bandwidth_gb_s.value, roof.decode_throughput(1, CONTEXT),
                          roof.decode_throughput(BATCH, CONTEXT), roof.prefill(1024).seconds * 1e3))

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ..calc import count_params, kv_bytes, kv_bytes_per_token, kv_dtype_bits, weight_bytes
-from ..calc.capacity import GIB, min_gpus
+from ..calc.capacity import GIB
+from ..calc.feasibility import Feasibility, Setup, check_setup, parallel_findings
+from ..calc.fit import DEFAULT_DOMAIN, FIT_COUNTS, fit_options
 from ..calc.roofline import Roofline, step_model
 from ..calc.weights import native_groups
 from ..kb import KnowledgeBase
@@ -107,21 +109,32 @@ def weights_table(kb: KnowledgeBase) -> list[Row]:
 
 
 def fit_matrix(kb: KnowledgeBase) -> list[Row]:
-    """Fewest GPUs (1, 2, 4 or 8 with TP) that serve 16 sequences of 8,192 tokens in the native format."""
+    """Fewest GPUs (1 to 64, laid out by `parallel_layout`) that serve 16 sequences of 8,192 tokens
+    in the native format; where none does, why the largest configuration cannot run."""
     rows = []
     for mid, m in sorted(kb.models.items()):
         fmt = kb.formats[m.native_dtype]
         groups = native_groups(m, dict(kb.formats)) or None
         for gid, g in sorted(kb.gpus.items()):
+            options = fit_options(m, fmt, [g], FIT_CONTEXT, FIT_CONCURRENCY, groups=groups)
+            best = options[0] if options else None
+            fits = best is not None and best.fits
             rows.append({"model": mid, "gpu": gid, "format": fmt.id, "context": FIT_CONTEXT,
-                         "concurrency": FIT_CONCURRENCY,
-                         "min_gpus": min_gpus(m, fmt, g, FIT_CONTEXT, FIT_CONCURRENCY, groups=groups)})
+                         "concurrency": FIT_CONCURRENCY, "feasible": fits,
+                         "min_gpus": best.count if fits else None, "tp": best.tp if fits else None,
+                         "pp": best.pp if fits else None,
+                         "reason": "" if fits else (max(options, key=lambda o: o.count).reason if options
+                                                    else "no split of the model's heads suits this GPU")})
     return rows
 
 
+ROOFLINE_CONTEXT = 2048
+
+
 def roofline_table(kb: KnowledgeBase) -> list[Row]:
-    """Decode step time and throughput per model x GPU x format at several batch sizes
-    (context 2,048 tokens, TP = the fewest GPUs that hold the weights, up to 8)."""
+    """Decode step time and throughput per model x GPU x format at several batch sizes (context
+    2,048 tokens, TP = the fewest GPUs of one scale-up domain on which one sequence can run).
+    A batch or a whole setup that cannot run has `feasible: false`, its reason, and no figures."""
     rows = []
     formats = [f for f in ("bf16", "fp8-e4m3", "awq-int4") if f in kb.formats]
     for mid, m in sorted(kb.models.items()):
@@ -130,19 +143,41 @@ def roofline_table(kb: KnowledgeBase) -> list[Row]:
                 continue
             for fid in formats:
                 fmt = kb.formats[fid]
-                tp = next((t for t in (1, 2, 4, 8) if m.architecture.attention_heads % t == 0
-                           and weight_bytes(m.architecture, fmt, tp=t).per_gpu_bytes < 0.8 * g.memory_gib.value * GIB),
-                          None)
-                if tp is None:
-                    continue
-                model = step_model(Roofline(m.architecture, g, fmt, 16.0, tp))
+                tp, result = _smallest_group(m, g, fmt)
+                model = step_model(Roofline(m.architecture, g, fmt, 16.0, tp)) if result.feasible else None
+                fits = result.max_sequences or 0.0
                 for b in BATCHES:
-                    ctx = 2048
-                    step = model.seconds(b, b, b * ctx, 0, b * ctx, 0) if model.window is None else \
-                        model.seconds(b, b, b * ctx, b * min(ctx, model.window), b * ctx, b * min(ctx, model.window))
-                    rows.append({"model": mid, "gpu": gid, "format": fid, "tp": tp, "batch": b, "context": ctx,
-                                 "step_ms": _num(step * 1e3), "tokens_per_s": _num(b / step, 1)})
+                    row: Row = {"model": mid, "gpu": gid, "format": fid, "tp": tp, "batch": b,
+                                "context": ROOFLINE_CONTEXT, "feasible": False, "step_ms": None,
+                                "tokens_per_s": None, "reason": result.summary()}
+                    if model is not None and b > fits:
+                        row["reason"] = f"only {int(fits):,} sequences of {ROOFLINE_CONTEXT:,} tokens fit"
+                    elif model is not None:
+                        ctx = ROOFLINE_CONTEXT
+                        win = ctx if model.window is None else min(ctx, model.window)
+                        step = model.seconds(b, b, b * ctx, b * win if model.window else 0, b * ctx,
+                                             b * win if model.window else 0)
+                        row.update(feasible=True, step_ms=_num(step * 1e3), tokens_per_s=_num(b / step, 1), reason="")
+                    rows.append(row)
     return rows
+
+
+def _smallest_group(model: Any, gpu: Any, fmt: Any) -> tuple[int, Feasibility]:
+    """The fewest tensor-parallel GPUs (one scale-up domain, no pipeline) on which one sequence of
+    ROOFLINE_CONTEXT tokens runs, with its feasibility; else the widest group tried and why it fails."""
+    domain = gpu.interconnect.domain_gpus or DEFAULT_DOMAIN
+    result: Feasibility | None = None
+    tp = 1
+    for tp in (t for t in FIT_COUNTS if t <= max(domain, 1)):
+        if parallel_findings(model.architecture, tp, 1, 1, tp):
+            continue
+        result = check_setup(Setup(model, gpu, fmt, tp=tp, context=ROOFLINE_CONTEXT))
+        if result.feasible:
+            break
+    if result is None:
+        result = check_setup(Setup(model, gpu, fmt, context=ROOFLINE_CONTEXT))
+        tp = 1
+    return tp, result
 
 
 def accuracy_table(kb: KnowledgeBase) -> list[Row]:

@@ -40,6 +40,11 @@ class Format(EntryBase):
     """What engines store in it."""
     native_tensor_core: tuple[Architecture, ...] = ()
     """Accelerator generations whose matrix units compute on it directly."""
+    converted_on: tuple[Architecture, ...] = ()
+    """Generations where engines store values in this format but convert them to 16-bit
+    before the matrix units (weight-only quantization such as FP8 Marlin on Ampere, or a
+    KV cache converted inside attention): memory and bandwidth as the format, compute at
+    the 16-bit rate. Cite the engine documentation in `sources`."""
     body: Markdown = ""
     """Notes on range, precision and when to use it."""
     sources: tuple[CitationOrId, ...] = Field(min_length=1)

@@ -52,6 +52,10 @@ class Interconnect(Strict):
     """Total scale-up bandwidth per chip, both directions added, in GB/s (10^9 bytes/s)."""
     host_interface: ShortText | None = None
     """Host bus, e.g. "PCIe 5.0 x16"."""
+    domain_gpus: int | None = Field(default=None, ge=1, le=100_000)
+    """Chips one scale-up domain joins with the link above: 8 on an HGX board, 72 in an
+    NVL72 rack, 2 with an NVLink bridge, 1 where the chip has no scale-up link (PCIe only).
+    Tensor parallelism stays inside one domain."""
 
 
 class Gpu(EntryBase):
