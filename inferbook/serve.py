@@ -388,7 +388,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         server = SiteServer((args.host, args.port), site)
     except OSError as exc:
         _say(f"inferbook serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", err=True)
-        return 2
+        return 1  # cannot run here (exit codes: README)
     rebuilder = Rebuilder(kb_folders(args.kb or None), out, args.kb or None)
     with server:
         try:
