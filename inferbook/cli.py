@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import cli_args as opt
 from .api import kb_folders, load, validate
 from .diagnostics import KnowledgeBaseError, render
 from .kb import KnowledgeBase, field_value
@@ -263,13 +264,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", parents=[common], help="check schema and references; exit 1 on errors")
     p.add_argument("paths", nargs="*", help="knowledge-base folders or single entry files")
-    p.add_argument("--format", choices=("text", "json", "github"), default="text")
+    p.add_argument("--format", choices=("text", "json", "github"), default="text",
+                   help="findings as text lines, JSON or GitHub annotations (default: %(default)s)")
     p.add_argument("--strict", action="store_true", help="warnings fail too")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("show", parents=[common], help="print one entry by id or alias")
-    p.add_argument("id")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("id", help="entry id or alias")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("list", parents=[common], help="list entries of a kind, optionally filtered")
@@ -278,22 +280,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="filter FIELD OP VALUE, e.g. memory_gib>=80 or vendor=nvidia; FIELD a dotted field path, "
                         "OP one of = != < <= > >= ~ (~ means contains); < <= > >= need a number, text matches "
                         "ignore case; repeatable, all must match")
-    p.add_argument("--fields", help="comma-separated extra columns, e.g. memory_gib,vendor")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--fields", help="comma-separated extra columns, e.g. memory_gib,vendor (default: id and title)")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("search", parents=[common], help="full-text search")
-    p.add_argument("text")
-    p.add_argument("--kind", choices=list(KINDS))
-    p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("text", help="words to look for")
+    p.add_argument("--kind", choices=list(KINDS), help="only entries of this kind (default: every kind)")
+    p.add_argument("--limit", type=opt.ROWS, default=20, help=opt.helptext("results shown", opt.ROWS))
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("build", parents=[common], help="generate outputs into build/")
-    p.add_argument("target", nargs="?", default="all", choices=("site", "pdf", "notebooks", "tables", "all"))
+    p.add_argument("target", nargs="?", default="all", choices=("site", "pdf", "notebooks", "tables", "all"),
+                   help="what to build (default: %(default)s)")
     p.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build/)")
     p.add_argument("--chapter", metavar="ID", help="pdf: print one chapter (build/pdf/inferbook-ID.pdf)")
-    p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="pdf: paper size")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="pdf: paper size (default: %(default)s)")
     p.set_defaults(func=cmd_build)
 
     from .cli_calc import COMMANDS, add_parsers
@@ -316,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="which source vouches for each number of GPUs, models, formats and frameworks")
     p.add_argument("ids", nargs="*", help="entry ids or aliases (default: a summary of every entry)")
     p.add_argument("--secondary", action="store_true", help="only numbers that rest on secondary sources")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_provenance)
 
     p = sub.add_parser("schema", help="export the JSON Schema of every kind")
@@ -325,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_schema)
 
     p = sub.add_parser("version", parents=[common], help="package and data versions")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_version)
     return parser
 

@@ -287,3 +287,15 @@ def test_long_filters_take_linear_time(expression):
         assert result == []
     else:
         assert isinstance(result, str) and len(result) < 1000  # an error, with the filter shortened
+
+
+def test_every_option_of_every_command_has_help():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, command in sub.choices.items():
+        for action in command._actions:
+            if action.dest == "help":
+                continue
+            assert action.help, f"inferbook {name} {action.option_strings or action.dest} has no help text"
+            if action.default not in (None, False, [], argparse.SUPPRESS) and action.option_strings:
+                assert "default" in action.help, f"inferbook {name} {action.option_strings} does not state its default"

@@ -164,7 +164,7 @@ def add_contrib_parsers(sub: argparse._SubParsersAction, common: argparse.Argume
                        help="date to measure review ages against (default: today)")
 
     p = sub.add_parser("new", parents=[common, today], help="write a skeleton entry with every field explained")
-    p.add_argument("kind", choices=list(KINDS))
+    p.add_argument("kind", choices=list(KINDS), help="kind of the new entry (its folder)")
     p.add_argument("id", help="the new id (also the file name)")
     p.add_argument("--title", help="display name")
     p.add_argument("--stdout", action="store_true", help="print the skeleton instead of writing the file")
@@ -180,7 +180,8 @@ def add_contrib_parsers(sub: argparse._SubParsersAction, common: argparse.Argume
     p = sub.add_parser("lint", parents=[common, today],
                        help="validate, then check rules beyond the schema; exit 1 on errors")
     p.add_argument("paths", nargs="*", help="knowledge-base folders or single entry files")
-    p.add_argument("--format", choices=("text", "json", "github"), default="text")
+    p.add_argument("--format", choices=("text", "json", "github"), default="text",
+                   help="findings as text lines, JSON or GitHub annotations (default: %(default)s)")
     p.add_argument("--strict", action="store_true", help="warnings fail too")
     p.add_argument("--select", action="append", metavar="CODES", help="only these rules (e.g. IB310,IB31)")
     p.add_argument("--ignore", action="append", metavar="CODES", help="skip these rules")
@@ -190,12 +191,12 @@ def add_contrib_parsers(sub: argparse._SubParsersAction, common: argparse.Argume
     p = sub.add_parser("diff", parents=[common],
                        help="what the working tree changes in the knowledge base relative to a git revision")
     p.add_argument("base", metavar="BASE", help="git revision to compare with, e.g. origin/main")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser("rename", parents=[common, today],
                        help="rename an entry, update references, and leave a redirect")
-    p.add_argument("old")
-    p.add_argument("new")
-    p.add_argument("--reason", default="renamed", help="why, in a few words (stored in the redirect)")
+    p.add_argument("old", help="the id to rename")
+    p.add_argument("new", help="the new id")
+    p.add_argument("--reason", default="renamed", help="why, in a few words (stored in the redirect; default: %(default)s)")
     p.set_defaults(func=cmd_rename)
