@@ -198,5 +198,6 @@ def add_contrib_parsers(sub: argparse._SubParsersAction, common: argparse.Argume
                        help="rename an entry, update references, and leave a redirect")
     p.add_argument("old", help="the id to rename")
     p.add_argument("new", help="the new id")
-    p.add_argument("--reason", default="renamed", help="why, in a few words (stored in the redirect; default: %(default)s)")
+    p.add_argument("--reason", default="renamed",
+                   help="why, in a few words (stored in the redirect; default: %(default)s)")
     p.set_defaults(func=cmd_rename)
