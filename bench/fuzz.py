@@ -38,6 +38,13 @@ TARGETS = {
 SLOW_SECONDS = 2.0
 
 
+def _timed(check, value) -> float:
+    """Seconds one check of ``value`` takes."""
+    start = time.perf_counter()
+    check(value)
+    return time.perf_counter() - start
+
+
 def _property(strategy, check, name: str, counts: dict[str, int], slowest: dict[str, float], batch: int):
     """A hypothesis test for one target that counts its examples and fails a slow one."""
 
@@ -46,11 +53,11 @@ def _property(strategy, check, name: str, counts: dict[str, int], slowest: dict[
     @given(strategy)
     def prop(value):
         counts[name] += 1
-        start = time.perf_counter()
-        check(value)
-        took = time.perf_counter() - start
+        took = _timed(check, value)
+        if took >= SLOW_SECONDS:  # a pause of the machine is no finding: slow three times running is
+            took = min(took, _timed(check, value), _timed(check, value))
         slowest[name] = max(slowest[name], took)
-        assert took < SLOW_SECONDS, f"one example took {took:.2f} s"
+        assert took < SLOW_SECONDS, f"one example took {took:.2f} s three times running"
 
     return prop
 

@@ -191,6 +191,13 @@ FILTERS: dict[str, Callable[..., str]] = {
 }
 
 
+def _text(name: str, value: Any) -> str:
+    """A text argument (an id, a path, a field or a data type): a quoted string."""
+    if not isinstance(value, str):
+        raise ExpressionError(f"{name} must be quoted text, got {value!r}")
+    return value
+
+
 def _count(name: str, value: Any) -> int:
     """A count argument (tokens, batch, tp, pp): a whole number from 1 to its limit."""
     limit = COUNT_LIMITS[name]
@@ -217,11 +224,13 @@ class Evaluator:
         }
 
     def _model(self, model_id: str):
+        model_id = _text("the model id", model_id)
         if model_id not in self.kb.models:
             raise ExpressionError(f"unknown model {model_id!r}")
         return self.kb.models[model_id]
 
     def _value(self, path: str, field: str) -> float:
+        path, field = _text("the entry", path), _text("the field", field)
         kind, _, eid = path.partition("/")
         try:
             entry = self.kb.kind(kind)[eid]
@@ -241,6 +250,7 @@ class Evaluator:
         return count_params(self._model(model_id).architecture)
 
     def _bits(self, dtype: str) -> float:
+        dtype = _text("dtype", dtype)
         from .calc import kv_dtype_bits
 
         try:
@@ -271,7 +281,7 @@ class Evaluator:
         from .calc import weight_bytes
 
         model = self._model(model_id)
-        fmt_id = format or model.native_dtype
+        fmt_id = _text("format", format) if format is not None else model.native_dtype
         if fmt_id not in self.kb.formats:
             raise ExpressionError(f"unknown format {fmt_id!r}")
         from .calc.weights import native_groups

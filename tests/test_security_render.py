@@ -182,6 +182,8 @@ def test_one_thousand_two_hundred_backticks_check_fast():
     ('weight_bytes("llama-3.1-8b-instruct", tp=100000)',
      "weight_bytes: tp must be a whole number from 1 to 1,024, got 100000"),
     ('value("gpus/h100-sxm", "' + "a" * 600 + '")', "expression is 626 characters long; the limit is 500"),
+    ("value(0, 0)", "value: the entry must be quoted text, got 0"),  # found by bench/fuzz.py
+    ('kv_bytes_per_token("llama-3.1-8b-instruct", dtype=8)', "kv_bytes_per_token: dtype must be quoted text, got 8"),
 ])
 def test_expression_bounds(kb, expression, message):
     with pytest.raises(ExpressionError) as info:
