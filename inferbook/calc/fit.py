@@ -4,8 +4,9 @@ concurrency. Every candidate goes through `check_setup`, so a configuration
 concurrency in its KV cache, and its reason is that check's answer.
 
 One rule lays out a GPU count (`parallel_layout`): tensor parallelism as wide as
-the scale-up domain and the heads allow, pipeline stages for the rest. Tables,
-notebooks, the CLI and the site's JS port all use it."""
+the scale-up domain and the heads allow, pipeline stages for the rest; and one
+rule picks the smallest tensor-parallel group a setup runs on (`smallest_group`).
+Tables, notebooks, the CLI and the site's JS port all use them."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 from ..schema import Format, Gpu, LlmModel, ModelArchitecture
 from .capacity import GIB, EngineConfig
-from .feasibility import VLLM_V1, EngineProfile, Setup, check_setup, parallel_findings
+from .feasibility import VLLM_V1, EngineProfile, Feasibility, Setup, check_setup, parallel_findings
 from .kv import kv_bytes
 
 FIT_COUNTS = (1, 2, 4, 8, 16, 32, 64)
@@ -101,3 +102,24 @@ def min_gpus(model: LlmModel, fmt: Format, gpu: Gpu, context: int, concurrency: 
         if option.fits:
             return option.count
     return None
+
+
+def smallest_group(model: LlmModel, gpu: Gpu, fmt: Format, context: int, sequences: int = 1,
+                   kv_bits: float = 16.0, groups: Mapping[str, Format] | None = None,
+                   kv: Format | None = None) -> tuple[int | None, Feasibility]:
+    """The fewest GPUs of one tensor-parallel group (inside the GPU's scale-up domain, no pipeline
+    stages) on which ``sequences`` of ``context`` tokens can run, with that setup's feasibility;
+    (None, the widest group's answer) when no such group exists."""
+    domain = gpu.interconnect.domain_gpus or DEFAULT_DOMAIN
+    answer: Feasibility | None = None
+    for tp in (t for t in FIT_COUNTS if t <= max(domain, 1)):
+        if parallel_findings(model.architecture, tp, 1, 1, tp):
+            continue
+        answer = check_setup(Setup(model, gpu, fmt, kv=kv, kv_bits=kv_bits, tp=tp, context=context,
+                                   sequences=sequences, groups=groups))
+        if answer.feasible:
+            return tp, answer
+    if answer is None:  # no TP size splits the heads: the single-GPU answer says why it cannot run
+        answer = check_setup(Setup(model, gpu, fmt, kv=kv, kv_bits=kv_bits, context=context, sequences=sequences,
+                                   groups=groups))
+    return None, answer

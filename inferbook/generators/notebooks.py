@@ -129,21 +129,29 @@ def show(fig):
 CASE = '''
 from inferbook.calc import kv_dtype_bits
 from inferbook.calc.capacity import capacity
+from inferbook.calc.feasibility import Setup, check_setup
+from inferbook.calc.fit import smallest_group
 from inferbook.calc.weights import native_groups
 
 kb = inferbook.load(KB)
 model, gpu, fmt = kb.models[MODEL], kb.gpus[GPU], kb.formats[FORMAT]
 arch = model.architecture
 kv_bits = kv_dtype_bits(KV_DTYPE, kb.formats)
+kv_fmt = kb.formats.get(kb.resolve(KV_DTYPE) or "")
 # A released checkpoint may keep some tensor groups in another format (gpt-oss keeps attention in BF16).
 groups = (native_groups(model, dict(kb.formats)) or None) if fmt.id == model.native_dtype else None
-if TP is None:  # the fewest GPUs whose memory holds the weights and still leaves room for a KV cache
-    TP = next((t for t in (1, 2, 4, 8) if arch.attention_heads % t == 0
-               and capacity(arch, gpu, fmt, kv_bits, tp=t, groups=groups).fits), None)
-    if TP is None:
-        raise ValueError(f"{MODEL} in {FORMAT} does not fit on 8 x {GPU}; try a smaller FORMAT or another GPU")
+# Can it run? The same check as every calculator: splits, formats, memory, one sequence of 1,024 tokens.
+if TP is None:  # the fewest GPUs of one tensor-parallel group on which it can run
+    TP, verdict = smallest_group(model, gpu, fmt, 1024, kv_bits=kv_bits, groups=groups, kv=kv_fmt)
+else:
+    verdict = check_setup(Setup(model, gpu, fmt, kv=kv_fmt, kv_bits=kv_bits, tp=TP, context=1024, groups=groups))
+for warning in verdict.warnings:
+    print("note:", warning)
+if TP is None or not verdict.feasible:
+    raise ValueError(f"{MODEL} in {FORMAT} cannot run on {GPU}: " + "; ".join(verdict.reasons)
+                     + "; try a smaller FORMAT, another GPU, or set TP")
 GIB = 2**30
-print(f"{model.title} in {fmt.title} on {TP} x {gpu.title}, KV cache in {KV_DTYPE}")
+print(f"{model.title} in {fmt.title} on {TP} x {gpu.title}, KV cache in {KV_DTYPE} ({verdict.engine})")
 print(f"handbook data {kb.data_version} ({kb.data_date}), inferbook {inferbook.__version__}")
 '''
 

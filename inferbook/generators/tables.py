@@ -16,8 +16,7 @@ from typing import Any
 
 from ..calc import count_params, kv_bytes, kv_bytes_per_token, kv_dtype_bits, weight_bytes
 from ..calc.capacity import GIB
-from ..calc.feasibility import Feasibility, Setup, check_setup, parallel_findings
-from ..calc.fit import DEFAULT_DOMAIN, FIT_COUNTS, fit_options
+from ..calc.fit import fit_options, smallest_group
 from ..calc.roofline import Roofline, step_model
 from ..calc.weights import native_groups
 from ..kb import KnowledgeBase
@@ -143,7 +142,8 @@ def roofline_table(kb: KnowledgeBase) -> list[Row]:
                 continue
             for fid in formats:
                 fmt = kb.formats[fid]
-                tp, result = _smallest_group(m, g, fmt)
+                smallest, result = smallest_group(m, g, fmt, ROOFLINE_CONTEXT)
+                tp = smallest or 1
                 model = step_model(Roofline(m.architecture, g, fmt, 16.0, tp)) if result.feasible else None
                 fits = result.max_sequences or 0.0
                 for b in BATCHES:
@@ -160,24 +160,6 @@ def roofline_table(kb: KnowledgeBase) -> list[Row]:
                         row.update(feasible=True, step_ms=_num(step * 1e3), tokens_per_s=_num(b / step, 1), reason="")
                     rows.append(row)
     return rows
-
-
-def _smallest_group(model: Any, gpu: Any, fmt: Any) -> tuple[int, Feasibility]:
-    """The fewest tensor-parallel GPUs (one scale-up domain, no pipeline) on which one sequence of
-    ROOFLINE_CONTEXT tokens runs, with its feasibility; else the widest group tried and why it fails."""
-    domain = gpu.interconnect.domain_gpus or DEFAULT_DOMAIN
-    result: Feasibility | None = None
-    tp = 1
-    for tp in (t for t in FIT_COUNTS if t <= max(domain, 1)):
-        if parallel_findings(model.architecture, tp, 1, 1, tp):
-            continue
-        result = check_setup(Setup(model, gpu, fmt, tp=tp, context=ROOFLINE_CONTEXT))
-        if result.feasible:
-            break
-    if result is None:
-        result = check_setup(Setup(model, gpu, fmt, context=ROOFLINE_CONTEXT))
-        tp = 1
-    return tp, result
 
 
 def accuracy_table(kb: KnowledgeBase) -> list[Row]:
