@@ -57,9 +57,10 @@ class EngineConfig:
 
     def __post_init__(self) -> None:
         if not 0 < self.gpu_memory_utilization <= 1:
-            raise ValueError("gpu_memory_utilization must be in (0, 1]")
+            raise ValueError("the share of GPU memory the engine may use must be above 0 and at most 1")
         if self.max_num_batched_tokens < 1 or self.max_num_seqs < 1 or self.block_size < 1:
-            raise ValueError("token budget, sequence limit and block size must be >= 1")
+            raise ValueError("the step's token budget, the sequence limit and the KV block size must each be "
+                             "at least 1")
 
     @staticmethod
     def non_torch_for_tp(tp: int) -> float:

@@ -94,7 +94,7 @@ def kv_bytes(arch: ModelArchitecture, tokens: int, dtype_bits: float = 16.0, bat
     if tokens < 0 or batch < 0:
         raise ValueError("tokens and batch must not be negative")
     if tp < 1 or pp < 1:
-        raise ValueError("tp and pp must be at least 1")
+        raise ValueError("tensor and pipeline parallelism must each be at least 1")
     if pp > arch.layers:
         raise ValueError(f"pipeline parallelism {pp} exceeds the model's {arch.layers} layers")
     per_gpu_elems, group_elems = _elements_per_token_per_layer(arch, tp)

@@ -32,7 +32,7 @@ class Efficiency:
 
     def __post_init__(self) -> None:
         if not (0 < self.mfu <= 1 and 0 < self.mbu <= 1):
-            raise ValueError("efficiency factors must be in (0, 1]")
+            raise ValueError("the compute and bandwidth efficiencies must be above 0 and at most 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ class Roofline:
 
     def __post_init__(self) -> None:
         if self.tp < 1:
-            raise ValueError("tp must be at least 1")
+            raise ValueError("tensor parallelism must be at least 1")
 
     # building blocks --------------------------------------------------------
     @property
@@ -171,9 +171,9 @@ class Roofline:
         """One forward pass over ``batch`` prompts of ``prompt_tokens`` tokens, of which the
         first ``cached_tokens`` come from a prefix cache (logits for the last token only)."""
         if prompt_tokens < 1 or batch < 1:
-            raise ValueError("prompt_tokens and batch must be at least 1")
+            raise ValueError("the prompt and the batch must each be at least 1")
         if not 0 <= cached_tokens < prompt_tokens:
-            raise ValueError("cached_tokens must be at least 0 and below prompt_tokens")
+            raise ValueError("a cached prefix cannot be negative and must be shorter than the prompt")
         new = prompt_tokens - cached_tokens
         n = new * batch
         flops = self._linear_flops_per_token(False) * n + 2.0 * count_params(self.arch).embedding * batch
@@ -303,7 +303,8 @@ def speculative_speedup(acceptance: float, draft_tokens: int, draft_cost_ratio: 
     """Expected tokens per target step and speedup of speculative decoding
     (Leviathan et al. 2023): E[tokens] = (1 - a^(k+1)) / (1 - a), cost = 1 + k*c."""
     if not 0 <= acceptance <= 1 or draft_tokens < 1 or draft_cost_ratio < 0:
-        raise ValueError("acceptance in [0, 1], draft_tokens >= 1, draft_cost_ratio >= 0")
+        raise ValueError("the acceptance rate must be between 0 and 1, the draft must propose at least one token, "
+                         "and its cost ratio cannot be negative")
     a, k = acceptance, draft_tokens
     expected = k + 1.0 if a == 1 else (1 - a ** (k + 1)) / (1 - a)
     cost = 1 + k * draft_cost_ratio
@@ -320,7 +321,7 @@ def prefix_cache_savings(prompt_tokens: int, cached_tokens: int, roofline: Roofl
 def cost_per_million_tokens(price_per_hour: float, tokens_per_second: float) -> float:
     """Dollars (or any currency) per 10^6 tokens at a steady throughput."""
     if price_per_hour < 0 or tokens_per_second <= 0:
-        raise ValueError("price must be >= 0 and throughput > 0")
+        raise ValueError("a price cannot be negative, and the throughput must be above 0")
     return price_per_hour / (tokens_per_second * 3600) * 1e6
 
 

@@ -74,7 +74,7 @@ def workload(n: int, rate: float, inputs: Lengths, outputs: Lengths,
     """``n`` requests arriving at ``rate`` per second on average. Bursty arrivals
     use gamma gaps with shape 1/burstiness (coefficient of variation sqrt(burstiness))."""
     if n < 0 or rate <= 0:
-        raise ValueError("n must be >= 0 and rate > 0")
+        raise ValueError("the number of requests cannot be negative and the arrival rate must be above 0")
     rng = random.Random(seed)
     t, out = 0.0, []
     for i in range(n):
@@ -309,11 +309,12 @@ class SimConfig:
         if self.policy not in ("static", "dynamic", "continuous"):
             raise ValueError(f"unknown policy {self.policy!r}")
         if self.max_batch < 1 or self.max_batched_tokens < 1 or self.kv_capacity_tokens < 1:
-            raise ValueError("max_batch, max_batched_tokens and kv_capacity_tokens must be >= 1")
+            raise ValueError("the batch limit, the step's token budget and the KV-cache capacity must each be "
+                             "at least 1")
         if self.batch_window_s < 0:
-            raise ValueError("batch_window_s must not be negative")
+            raise ValueError("the batching window cannot be negative")
         if self.max_steps is not None and self.max_steps < 1:
-            raise ValueError("max_steps must be >= 1")
+            raise ValueError("the step limit must be at least 1")
 
 
 class SimulationLimit(ValueError):

@@ -38,7 +38,7 @@ def weight_bytes(arch: ModelArchitecture, fmt: Format, tp: int = 1, pp: int = 1,
     ``groups`` maps "embeddings", "attention", "dense_ffn" or "experts" to the format
     that group is stored in when it differs from ``fmt``."""
     if tp < 1 or pp < 1:
-        raise ValueError("tp and pp must be at least 1")
+        raise ValueError("tensor and pipeline parallelism must each be at least 1")
     if pp > arch.layers:
         raise ValueError(f"pipeline parallelism {pp} exceeds the model's {arch.layers} layers")
     params = count_params(arch)
