@@ -315,6 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .serve import add_serve_parser
     add_serve_parser(sub, common)
 
+    from .importer import add_import_parser  # import-config
+    add_import_parser(sub, common)
+
     p = sub.add_parser("provenance", parents=[common],
                        help="which source vouches for each number of GPUs, models, formats and frameworks")
     p.add_argument("ids", nargs="*", help="entry ids or aliases (default: a summary of every entry)")

@@ -85,6 +85,27 @@ def _model(kb: KnowledgeBase, key: str):
     return _entry(kb, key, "models", "model")
 
 
+def _model_or_config(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[LlmModel, bool]:
+    """The model of `kv` or `fit`: a KB entry, or with --config an ad-hoc model read from a config.json
+    (not added to the KB); the flag says whether the weights' format is known. An invalid config
+    raises the importer's ConfigError (exit code 1)."""
+    if args.config is None:
+        if args.model is None:
+            raise CalcError("give a model id or alias, or --config PATH")
+        return _model(kb, args.model), True
+    if args.model is not None:
+        raise CalcError("give either a model id or --config PATH, not both")
+    from .importer import ConfigUsageError, adhoc_model
+
+    try:
+        adhoc = adhoc_model(Path(args.config), kb.formats)
+    except ConfigUsageError as exc:
+        raise CalcError(str(exc)) from None
+    for line in adhoc.report.lines():
+        print(f"inferbook {args.command} --config: {line}", file=sys.stderr)
+    return adhoc.model, adhoc.native_known
+
+
 def _gpu(kb: KnowledgeBase, key: str):
     return _entry(kb, key, "gpus", "GPU")
 
@@ -136,7 +157,12 @@ def _emit(args: argparse.Namespace, data: dict[str, Any], lines: list[str]) -> i
 
 
 def cmd_kv(kb: KnowledgeBase, args: argparse.Namespace) -> int:
-    model = _model(kb, args.model)
+    from .importer import ConfigError
+
+    try:
+        model, _ = _model_or_config(kb, args)
+    except ConfigError as exc:
+        return _fail(args, str(exc))
     bits = _bits(kb, args.dtype)
     arch = model.architecture
     findings = parallel_findings(arch, args.tp, args.pp, 1, args.tp * args.pp)
@@ -165,7 +191,14 @@ def cmd_kv(kb: KnowledgeBase, args: argparse.Namespace) -> int:
 
 
 def cmd_fit(kb: KnowledgeBase, args: argparse.Namespace) -> int:
-    model = _model(kb, args.model)
+    from .importer import ConfigError
+
+    try:
+        model, native_known = _model_or_config(kb, args)
+    except ConfigError as exc:
+        return _fail(args, str(exc))
+    if not native_known and args.format is None:
+        raise CalcError("the config does not name a weight format the knowledge base has; give --format")
     fmt = _format(kb, args.format, model)
     gpus = [_gpu(kb, g) for g in args.gpu] if args.gpu else list(kb.gpus.values())
     prices = {_gpu(kb, gid).id: float(usd) for gid, usd in args.price}
@@ -318,8 +351,10 @@ COMMANDS = {"kv": cmd_kv, "fit": cmd_fit, "roofline": cmd_roofline, "simulate": 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Register the calculator subcommands; every numeric option is range-checked by argparse."""
+    config_help = "a Hugging Face config.json describing the model instead of a KB entry (not added to the KB)"
     p = sub.add_parser("kv", parents=[common], help="KV-cache size of a model")
-    p.add_argument("model", help="model id or alias")
+    p.add_argument("model", nargs="?", help="model id or alias (omit with --config)")
+    p.add_argument("--config", metavar="PATH", help=config_help)
     p.add_argument("--context", type=opt.CONTEXT, default=8192, help=opt.helptext("tokens per sequence", opt.CONTEXT))
     p.add_argument("--batch", type=opt.SEQUENCES, default=1, help=opt.helptext("sequences", opt.SEQUENCES))
     p.add_argument("--dtype", default="bf16",
@@ -329,7 +364,8 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("fit", parents=[common], help="which GPU configurations serve a model")
-    p.add_argument("model", help="model id or alias")
+    p.add_argument("model", nargs="?", help="model id or alias (omit with --config)")
+    p.add_argument("--config", metavar="PATH", help=config_help)
     p.add_argument("--format", help="weight format id (default: the model's native format)")
     p.add_argument("--context", type=opt.CONTEXT, default=8192, help=opt.helptext("tokens per sequence", opt.CONTEXT))
     p.add_argument("--concurrency", type=opt.SEQUENCES, default=16,
