@@ -6,7 +6,11 @@ calculators; `node tests/js_parity/run.mjs` evaluates the same vectors with the
 JS module, and every number must agree within a relative tolerance of 1e-9
 (strings, booleans, nulls, list lengths and error messages exactly). Simulator
 workloads come from Python's seeded `workload()` and are passed to JS as request
-lists, since the JS generator draws from its own PRNG."""
+lists, since the JS generator draws from its own PRNG.
+
+The feasibility check runs on every case of tests/feasibility_cases.py and on generated
+setups: the JS answer (`feasibilityJson(checkSetup(...))` plus each finding's rule and
+severity) must equal Python's `Feasibility.to_json()` key for key, messages byte for byte."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from feasibility_cases import CASES, resolve, setup
 
 import inferbook
 from inferbook.calc import count_params, kv_bytes, kv_bytes_per_token, kv_dtype_bits, weight_bytes
@@ -32,7 +37,17 @@ from inferbook.calc.capacity import (
     forward_peak_bytes,
     max_concurrency,
 )
-from inferbook.calc.fit import fit_options, min_gpus
+from inferbook.calc.feasibility import (
+    VLLM_V1,
+    EngineProfile,
+    Feasibility,
+    Setup,
+    check_setup,
+    format_status,
+    interconnect_findings,
+    parallel_findings,
+)
+from inferbook.calc.fit import FIT_COUNTS, fit_options, min_gpus, parallel_layout
 from inferbook.calc.kv import state_bytes_per_sequence
 from inferbook.calc.metrics import RequestRecord, Slo, percentile, summarize
 from inferbook.calc.roofline import (
@@ -61,7 +76,8 @@ MINIMUM = {
     "stepSeconds": 100, "speculativeSpeedup": 20, "prefixCacheSavings": 20, "costPerMillionTokens": 5,
     "activationPeakBytes": 100, "forwardPeakBytes": 100, "nativeWeightBytes": 200, "capacity": 500,
     "maxConcurrency": 50, "fitOptions": 10, "minGpus": 5, "percentile": 20, "summarize": 30, "simulate": 15,
-    "stateBytesPerSequence": 50,
+    "stateBytesPerSequence": 50, "checkSetup": 400, "parallelFindings": 300, "interconnectFindings": 150,
+    "formatStatus": 1000, "parallelLayout": 1000, "describeEngine": 3, "pyFormat": 100,
 }
 FUNCTIONS = sorted(MINIMUM)
 
@@ -120,10 +136,12 @@ class Vectors:
         self.items: list[dict[str, Any]] = []
         self.expected: list[dict[str, Any]] = []
 
-    def add(self, fn: str, args: dict[str, Any], compute: Callable[[], Any]) -> Any:
+    def add(self, fn: str, args: dict[str, Any], compute: Callable[[], Any], raw: bool = False) -> Any:
+        """Record a vector; ``raw`` keeps the result's keys as they are (JSON the Python code already
+        shapes, such as `Feasibility.to_json()`) instead of converting them to camelCase."""
         try:
             value = compute()
-            self.expected.append({"result": plain(value)})
+            self.expected.append({"result": value if raw else plain(value)})
         except ValueError as exc:
             value = None
             self.expected.append({"error": str(exc)})
@@ -339,21 +357,37 @@ def build_vectors(kb: Any) -> Vectors:
     prices = {"h100-sxm": 2.5, "a100-sxm-80gb": 1.6, "l4": 0.8, "b200": 5.0, "h200-sxm": 3.2, "mi300x": 2.2,
               "rtx-4090": 0.0}
     fit_cfg = EngineConfig(gpu_memory_utilization=0.92)
+    counts = list(FIT_COUNTS)
     for k, m in enumerate(fit_models):
         llm = kb.models[m]
-        for context, conc, p, f, kvb in ((8192, 16, None, "bf16", 16.0), (32768, 64, prices, "fp8-e4m3", 8.0),
-                                         (1_000_000, 4, prices, "bf16", 16.0)):
+        for context, conc, p, f, kvb, kv in ((8192, 16, None, "bf16", 16.0, None),
+                                             (32768, 64, prices, "fp8-e4m3", 8.0, "fp8-e4m3"),
+                                             (1_000_000, 4, prices, "bf16", 16.0, "bf16"),
+                                             (4096, 8, None, "awq-int4", 4.0, "int4")):
             f = f if f in kb.formats else "bf16"
+            kv = kv if kv is not None and kv in kb.formats else None
             cfg = fit_cfg if k % 2 else EngineConfig()
             args = {"model": m, "format": f, "gpus": gpus, "context": context, "concurrency": conc,
-                    "kv_bits": kvb, "counts": [1, 2, 4, 8], "prices": p, "cfg": dataclasses.asdict(cfg)}
-            v.add("fitOptions", args, lambda llm=llm, f=f, c=context, n=conc, kvb=kvb, p=p, cfg=cfg:
-                  fit_options(llm, kb.formats[f], [kb.gpus[g] for g in gpus], c, n, kvb, (1, 2, 4, 8), p, cfg))
+                    "kv_bits": kvb, "counts": counts, "prices": p, "cfg": dataclasses.asdict(cfg), "kv": kv}
+            v.add("fitOptions", args, lambda llm=llm, f=f, c=context, n=conc, kvb=kvb, p=p, cfg=cfg, kv=kv:
+                  fit_options(llm, kb.formats[f], [kb.gpus[g] for g in gpus], c, n, kvb, FIT_COUNTS, p, cfg,
+                              kv=kb.formats[kv] if kv else None))
         for g in capacity_gpus[:2]:
             args = {"model": m, "format": "bf16", "gpu": g, "context": 16384, "concurrency": 32, "kv_bits": 16.0,
                     "counts": [1, 2, 4, 8, 16], "cfg": None}
             v.add("minGpus", args, lambda llm=llm, g=g: min_gpus(llm, kb.formats["bf16"], kb.gpus[g], 16384, 32,
                                                                  16.0, (1, 2, 4, 8, 16)))
+            args = {"model": m, "format": "fp8-e4m3", "gpu": g, "context": 131072, "concurrency": 64,
+                    "kv_bits": 8.0, "counts": counts, "cfg": None, "kv": "fp8-e4m3"}
+            v.add("minGpus", args, lambda llm=llm, g=g: min_gpus(llm, kb.formats["fp8-e4m3"], kb.gpus[g], 131072,
+                                                                 64, 8.0, kv=kb.formats["fp8-e4m3"]))
+    # counts out of order, and one the heads cannot be split into (no layout: left out)
+    odd = "qwen3-14b" if "qwen3-14b" in kb.models else fit_models[0]
+    v.add("fitOptions", {"model": odd, "format": "bf16", "gpus": capacity_gpus, "context": 8192,
+                         "concurrency": 4, "kv_bits": 16.0, "counts": [16, 3, 1, 6, 40], "prices": None,
+                         "cfg": None},
+          lambda: fit_options(kb.models[odd], kb.formats["bf16"], [kb.gpus[g] for g in capacity_gpus],
+                              8192, 4, counts=(16, 3, 1, 6, 40)))
     v.add("fitOptions", {"model": fit_models[0], "format": "bf16", "gpus": gpus[:2], "context": 0,
                          "concurrency": 1, "kv_bits": 16.0, "counts": [1], "prices": {}, "cfg": None},
           lambda: fit_options(kb.models[fit_models[0]], kb.formats["bf16"], [kb.gpus[g] for g in gpus[:2]], 0, 1))
@@ -364,13 +398,13 @@ def build_vectors(kb: Any) -> Vectors:
         groups = native_groups(model, dict(kb.formats))
         group_ids = {k: f.id for k, f in groups.items()}
         v.add("fitOptions", {"model": mixed, "format": model.native_dtype, "gpus": gpus, "context": 8192,
-                             "concurrency": 16, "kv_bits": 16.0, "counts": [1, 2, 4, 8], "prices": None,
+                             "concurrency": 16, "kv_bits": 16.0, "counts": counts, "prices": None,
                              "cfg": None, "groups": group_ids},
               lambda: fit_options(model, kb.formats[model.native_dtype], [kb.gpus[g] for g in gpus], 8192, 16,
                                   groups=groups))
         for g in capacity_gpus[:2]:
             v.add("minGpus", {"model": mixed, "format": model.native_dtype, "gpu": g, "context": 8192,
-                              "concurrency": 16, "kv_bits": 16.0, "counts": [1, 2, 4, 8], "cfg": None,
+                              "concurrency": 16, "kv_bits": 16.0, "counts": counts, "cfg": None,
                               "groups": group_ids},
                   lambda g=g: min_gpus(model, kb.formats[model.native_dtype], kb.gpus[g], 8192, 16, groups=groups))
     # an exact .x5 GiB need exercises Python's round-half-even formatting of the reason
@@ -379,9 +413,139 @@ def build_vectors(kb: Any) -> Vectors:
           lambda: fit_options(kb.models["llama-3.1-8b-instruct"], kb.formats["bf16"], [kb.gpus["l4"]], 10240, 5,
                               counts=(1,)))
 
+    add_feasibility(v)
     add_metrics(v)
     add_simulations(v, decode_gpus, decode_formats)
     return v
+
+
+# feasibility ------------------------------------------------------------------------------------
+FEASIBILITY_GPUS = ("h100-sxm", "rtx-4090", "a100-pcie-80gb", "b200", "t4", "apple-m3-ultra", "mi300x", "l4",
+                    "h200-sxm", "gb200", "tpu-v5e")
+FEASIBILITY_FORMATS = ("native", "bf16", "fp8-e4m3", "awq-int4", "nvfp4", "gguf-q4-k-m", "int4", "mxfp4", "fp16",
+                       "fp32")
+KV_FORMATS = (None, "bf16", "fp8-e4m3", "int4", "int8", "fp8-e5m2", "gguf-q8-0", "fp16")
+SPLITS = ((1, 1, 1, None), (2, 1, 1, None), (4, 1, 1, 8), (8, 1, 1, None), (3, 1, 1, None), (16, 1, 1, 16),
+          (2, 2, 1, None), (1, 4, 1, None), (8, 2, 1, 16), (1, 1, 2, 2), (4, 1, 4, 8), (2, 1, 8, 8), (6, 1, 1, 6))
+"""(TP, PP, EP, GPUs) splits the generated setups rotate through."""
+DOMAINS = (None, 1, 2, 8, 72)
+
+
+def feasibility_json(result: Feasibility) -> dict[str, Any]:
+    """`Feasibility.to_json()` plus each finding's rule and severity, in order."""
+    return {**result.to_json(), "checks": [[f.check, f.severity] for f in result.findings]}
+
+
+def add_feasibility(v: Vectors) -> None:
+    """check_setup on every shared case (tests/feasibility_cases.py) and on generated setups, and
+    its parts: parallel and interconnect findings, format status, the fit search's layout rule."""
+    kb = v.kb
+    gpu_ids = existing(FEASIBILITY_GPUS, kb.gpus)
+    weight_ids = [f for f in FEASIBILITY_FORMATS if f == "native" or f in kb.formats]
+    kv_ids = [f for f in KV_FORMATS if f is None or f in kb.formats]
+
+    def gpu_with(gid: str, domain: int | None) -> Any:
+        gpu = kb.gpus[gid]
+        if domain is None:
+            return gpu
+        return gpu.model_copy(update={"interconnect": gpu.interconnect.model_copy(update={"domain_gpus": domain})})
+
+    def engine_of(cfg: dict[str, Any] | None) -> EngineProfile:
+        return VLLM_V1 if cfg is None else EngineProfile(VLLM_V1.name, EngineConfig(**cfg))
+
+    def add_setup(args: dict[str, Any], make: Callable[[], Setup] | None = None) -> None:
+        def build() -> Setup:
+            kv = kb.formats[args["kv"]] if args["kv"] else None
+            return Setup(kb.models[args["model"]], gpu_with(args["gpu"], args["domain"]), kb.formats[args["weights"]],
+                         kv=kv, kv_bits=args["kv_bits"], tp=args["tp"], pp=args["pp"], ep=args["ep"],
+                         gpus=args["gpus"], context=args["context"], sequences=args["sequences"],
+                         mode=args["mode"], engine=engine_of(args["cfg"]), groups=v.groups(args["groups"]))
+
+        v.add("checkSetup", args, lambda: feasibility_json(check_setup((make or build)())), raw=True)
+
+    def args_for(model_id: str, gpu: str, weights: str, **over: Any) -> dict[str, Any]:
+        model = kb.models[model_id]
+        groups = None
+        if weights == "native":
+            weights = model.native_dtype
+            groups = {k: f.id for k, f in native_groups(model, dict(kb.formats)).items()} or None
+        args = {"model": model_id, "gpu": gpu, "domain": None, "weights": weights, "kv": None, "kv_bits": 16.0,
+                "tp": 1, "pp": 1, "ep": 1, "gpus": None, "context": 8192, "sequences": 1, "mode": "batch",
+                "cfg": None, "groups": groups}
+        args.update(over)
+        if args["kv"]:
+            args["kv_bits"] = float(kb.formats[args["kv"]].bits_per_value)
+        return args
+
+    # every shared case, exactly as tests/test_feasibility.py builds it
+    for case in CASES:
+        c = resolve(kb, case)
+        args = args_for(c.model, c.gpu, c.weights or "native", domain=c.domain, kv=c.kv, tp=c.tp, pp=c.pp, ep=c.ep,
+                        gpus=c.gpus, context=c.context, sequences=c.sequences, mode=c.mode, case=c.name)
+        add_setup(args, lambda c=c: setup(kb, c))
+
+    # generated setups: every model, rotating GPU, formats, split, domain, context, load and engine
+    cfgs = (None, {"gpu_memory_utilization": 0.5}, {"gpu_memory_utilization": 0.95, "block_size": 32,
+                                                    "max_num_seqs": 256, "max_num_batched_tokens": 2048})
+    k = 0
+    for m in sorted(kb.models):
+        arch = kb.models[m].architecture
+        for context in (1, 4096, arch.context_length, arch.context_length + 1, 1_000_000):
+            k += 1
+            tp, pp, ep, gpus = SPLITS[k % len(SPLITS)]
+            args = args_for(m, gpu_ids[k % len(gpu_ids)], weight_ids[k % len(weight_ids)],
+                            kv=kv_ids[k % len(kv_ids)], tp=tp, pp=pp, ep=ep, gpus=gpus,
+                            domain=DOMAINS[k % len(DOMAINS)], context=context, sequences=(1, 7, 64, 2000)[k % 4],
+                            mode=("batch", "concurrency")[(k // 4) % 2], cfg=cfgs[k % 3])
+            add_setup(args)
+    # bad numbers: each must be a finding, not an exception
+    base = existing(("llama-3.1-8b-instruct",), kb.models)[0]
+    for over in ({"tp": 0}, {"pp": -1}, {"ep": 0}, {"gpus": 0}, {"context": 0}, {"sequences": 0},
+                 {"context": -5, "sequences": 0}, {"tp": 2, "gpus": 3}):
+        add_setup(args_for(base, gpu_ids[0], "bf16", **over))
+    # less than one KV block left: the message in MiB (the utilization found by bisection)
+    model, gpu, fmt = kb.models[base], kb.gpus["rtx-4090"], kb.formats["bf16"]
+    low, high = 0.5, 1.0
+    for _ in range(60):
+        mid = (low + high) / 2
+        result = check_setup(Setup(model, gpu, fmt, context=16, engine=EngineProfile("t", EngineConfig(mid))))
+        low, high = (mid, high) if not result.feasible else (low, mid)
+    for util in (low, high):
+        add_setup(args_for(base, "rtx-4090", "bf16", context=16, cfg={"gpu_memory_utilization": util}))
+
+    # Python's number formatting in the messages: ties round to even, thousands separators, signs
+    numbers = (0.0, -0.0, 0.25, 0.35, 0.05, 1.45, 2.5, 3.5, -2.5, 9.95, 131.4, 0.0625, 0.9, 0.875, 1234567.125,
+               -0.04, 123456789.75, 999.95, 1e22, 2**53 + 2.0, 7.0)
+    for x in numbers:
+        for digits in (0, 1, 2, 3):
+            v.add("pyFormat", {"x": x, "digits": digits, "style": "comma"}, lambda x=x, d=digits: f"{x:,.{d}f}")
+            v.add("pyFormat", {"x": x, "digits": digits, "style": "fixed"}, lambda x=x, d=digits: f"{x:.{d}f}")
+        v.add("pyFormat", {"x": x, "digits": 0, "style": "percent"}, lambda x=x: f"{x:.0%}")
+
+    for cfg in (None, {"gpu_memory_utilization": 0.875, "max_num_seqs": 12345, "max_num_batched_tokens": 1_000_000},
+                {"gpu_memory_utilization": 0.005, "block_size": 1}):
+        v.add("describeEngine", {"cfg": cfg}, lambda cfg=cfg: engine_of(cfg).describe())
+
+    for m in sorted(kb.models):
+        arch = kb.models[m].architecture
+        for tp, pp, ep, gpus in (*SPLITS, (5, 1, 1, 5), (1, arch.layers + 1, 1, None)):
+            gpus = tp * pp if gpus is None else gpus
+            v.add("parallelFindings", {"model": m, "tp": tp, "pp": pp, "ep": ep, "gpus": gpus},
+                  lambda a=arch, tp=tp, pp=pp, ep=ep, g=gpus: parallel_findings(a, tp, pp, ep, g))
+        for gid in gpu_ids[:3]:
+            for count in (*FIT_COUNTS, 3, 6, 12):
+                v.add("parallelLayout", {"model": m, "gpu": gid, "domain": None, "count": count},
+                      lambda a=arch, g=kb.gpus[gid], n=count: parallel_layout(a, g, n))
+        for domain in (1, 2):
+            v.add("parallelLayout", {"model": m, "gpu": gpu_ids[0], "domain": domain, "count": 8},
+                  lambda a=arch, d=domain: parallel_layout(a, gpu_with(gpu_ids[0], d), 8))
+    for gid in sorted(kb.gpus):
+        for tp, pp, domain in ((1, 1, None), (2, 1, None), (16, 1, 8), (16, 2, 8), (4, 1, 1), (3, 1, 2), (8, 1, 72)):
+            v.add("interconnectFindings", {"gpu": gid, "domain": domain, "tp": tp, "pp": pp},
+                  lambda g=gid, tp=tp, pp=pp, d=domain: interconnect_findings(gpu_with(g, d), tp, pp))
+        for fid in sorted(kb.formats):
+            v.add("formatStatus", {"gpu": gid, "format": fid},
+                  lambda g=kb.gpus[gid], f=kb.formats[fid]: format_status(f, g))
 
 
 def add_metrics(v: Vectors) -> None:
@@ -563,6 +727,25 @@ def test_js_matches_python(parity: tuple[Vectors, dict[int, dict[str, Any]]], fn
         if len(problems) > before:
             problems.append(f"  args: {json.dumps(item['args'])[:300]}")
     assert not problems, f"{len(problems)} mismatches:\n" + "\n".join(problems[:40])
+
+
+def test_every_feasibility_case_is_answered_alike(parity: tuple[Vectors, dict[int, dict[str, Any]]]) -> None:
+    """Each case of tests/feasibility_cases.py is a checkSetup vector, and the JS port answers it as
+    tests/test_feasibility.py requires of Python: feasible or not, exactly the failing rules, the
+    warnings asked for, and the phrase in a reason or warning."""
+    vectors, results = parity
+    by_name = {item["args"]["case"]: results[item["id"]] for item in vectors.items
+               if item["fn"] == "checkSetup" and "case" in item["args"]}
+    assert set(by_name) == {c.name for c in CASES}
+    for case in CASES:
+        got = by_name[case.name]["result"]
+        assert got["feasible"] is case.feasible, (case.name, got["reasons"])
+        assert sorted({c for c, sev in got["checks"] if sev == "fail"}) == sorted(case.failing), case.name
+        assert set(case.warning) <= {c for c, sev in got["checks"] if sev == "warn"}, case.name
+        if case.phrase:
+            assert any(case.phrase in t for t in got["reasons"] + got["warnings"]), case.name
+        memory = got["memory_gib_per_gpu"]
+        assert memory is None or all(x >= 0 for x in memory.values()), case.name
 
 
 def test_js_workload_generator(tmp_path: Path) -> None:

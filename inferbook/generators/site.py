@@ -391,10 +391,13 @@ class SiteBuilder:
         gpus = {gid: g.model_dump(mode="json", include={"id", "title", "vendor", "architecture", "form_factor",
                                                          "market", "memory_gib", "memory_type",
                                                          "memory_bandwidth_gb_s", "dense", "tdp_w", "interconnect",
-                                                         "release_date"})
+                                                         "release_date", "supported_formats"})
                 for gid, g in sorted(kb.gpus.items())}
+        # the feasibility check (calc.js checkSetup) reads supported_formats, interconnect.domain_gpus,
+        # native_tensor_core, converted_on, used_for and category
         formats = {fid: f.model_dump(mode="json", include={"id", "title", "category", "bits_per_value",
-                                                            "effective_bits_per_weight", "used_for", "summary"})
+                                                            "effective_bits_per_weight", "used_for", "summary",
+                                                            "native_tensor_core", "converted_on"})
                    for fid, f in sorted(kb.formats.items())}
         kv_bits = {fid: kv_dtype_bits(fid, kb.formats) for fid in ("bf16", "fp16", "fp8-e4m3", "int8", "int4")
                    if fid in kb.formats}

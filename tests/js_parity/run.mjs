@@ -14,6 +14,9 @@ import * as calc from "../../generators/site/static/js/calc.js";
 const data = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const arch = (id) => data.models[id].architecture;
 const gpu = (id) => data.gpus[id];
+/** A GPU entry, with its scale-up domain replaced when `domain` is given (as the Python vectors do). */
+const gpuWith = (id, domain) => (domain == null ? gpu(id)
+  : { ...gpu(id), interconnect: { ...gpu(id).interconnect, domain_gpus: domain } });
 const fmt = (id) => data.formats[id];
 /** Per-group formats {group: format id} as Format JSON (null when none). */
 const groupsOf = (groups) => (groups ? Object.fromEntries(Object.entries(groups).map(([k, id]) => [k, fmt(id)])) : null);
@@ -27,6 +30,18 @@ function roofline(spec) {
 /** A step model: from a roofline spec, or coefficients given directly. */
 function stepModelOf(spec) {
   return spec.roofline ? calc.stepModel(roofline(spec.roofline)) : spec.coefficients;
+}
+
+/** An engine profile from an EngineConfig dict (null: vLLM V1 defaults). */
+const engineOf = (cfg) => (cfg == null ? calc.VLLM_V1 : { name: calc.VLLM_V1.name, config: cfg });
+
+/** A Setup from the vector's arguments (Python field names, entries by id). */
+function setupOf(a) {
+  return {
+    model: data.models[a.model], gpu: gpuWith(a.gpu, a.domain), weights: fmt(a.weights),
+    kv: a.kv ? fmt(a.kv) : null, kv_bits: a.kv_bits, tp: a.tp, pp: a.pp, ep: a.ep, gpus: a.gpus,
+    context: a.context, sequences: a.sequences, mode: a.mode, engine: engineOf(a.cfg), groups: groupsOf(a.groups),
+  };
 }
 
 const handlers = {
@@ -61,9 +76,20 @@ const handlers = {
     return calc.maxConcurrency(arch(a.model), cap, a.context, a.kv_bits, a.tp, a.pp);
   },
   fitOptions: (a) => calc.fitOptions(data.models[a.model], fmt(a.format), a.gpus.map(gpu), a.context,
-    a.concurrency, a.kv_bits, a.counts, a.prices, a.cfg, groupsOf(a.groups)),
+    a.concurrency, a.kv_bits, a.counts, a.prices, a.cfg, groupsOf(a.groups), a.kv ? fmt(a.kv) : null),
   minGpus: (a) => calc.minGpus(data.models[a.model], fmt(a.format), gpu(a.gpu), a.context, a.concurrency,
-    a.kv_bits, a.counts, a.cfg, groupsOf(a.groups)),
+    a.kv_bits, a.counts, a.cfg, groupsOf(a.groups), a.kv ? fmt(a.kv) : null),
+  checkSetup: (a) => {
+    const result = calc.checkSetup(setupOf(a));
+    return { ...calc.feasibilityJson(result), checks: result.findings.map((f) => [f.check, f.severity]) };
+  },
+  describeEngine: (a) => calc.describeEngine(engineOf(a.cfg)),
+  parallelFindings: (a) => calc.parallelFindings(arch(a.model), a.tp, a.pp, a.ep, a.gpus),
+  interconnectFindings: (a) => calc.interconnectFindings(gpuWith(a.gpu, a.domain), a.tp, a.pp),
+  formatStatus: (a) => calc.formatStatus(fmt(a.format), gpu(a.gpu)),
+  parallelLayout: (a) => calc.parallelLayout(arch(a.model), gpuWith(a.gpu, a.domain), a.count),
+  pyFormat: (a) => (a.style === "comma" ? calc.pyComma(a.x, a.digits) : a.style === "fixed"
+    ? calc.pyFixed(a.x, a.digits) : calc.pyPercent(a.x)),
   percentile: (a) => calc.percentile(a.values, a.q),
   workload: (a) => calc.workload(a.n, a.rate, a.inputs, a.outputs, a.arrivals, a.burstiness, a.seed),
   summarize: (a) => calc.summarize(a.records, a.slo, a.average, a.tpot_includes_first_token),

@@ -1,6 +1,7 @@
 /**
  * inferbook calculator core for the browser: a dependency-free ES module port of
- * `inferbook/calc/` (params, kv, weights, roofline, capacity, metrics, simulator).
+ * `inferbook/calc/` (params, kv, weights, roofline, capacity, feasibility, fit, metrics,
+ * simulator).
  * Each function gives the numbers of its Python counterpart (checked by
  * `tests/test_js_parity.py`); arithmetic follows the Python order of operations.
  *
@@ -10,6 +11,9 @@
  *   dataclass field names, missing fields taking the Python defaults.
  * - Results use camelCase names (`bytesPerGpu`, `computeS`, `kvSpaceBytes`).
  * - Invalid inputs throw an `Error` with the message of Python's `ValueError`.
+ * - `checkSetup` answers whether a setup can run with findings whose messages are
+ *   byte-identical to Python's (`pyFixed`/`pyComma`/`pyPercent` format numbers as Python's
+ *   f-strings do); `feasibilityJson` gives Python's `Feasibility.to_json()`.
  * - `workload` draws from the same distributions as Python's, with its own PRNG
  *   (mulberry32): a seed gives other numbers than `random.Random(seed)`.
  *
@@ -97,10 +101,10 @@ export function layerKinds(arch) {
 function engineConfig(cfg) {
   const c = { ...DEFAULT_ENGINE_CONFIG, ...(cfg ?? {}) };
   if (!(c.gpu_memory_utilization > 0 && c.gpu_memory_utilization <= 1)) {
-    throw new Error("gpu_memory_utilization must be in (0, 1]");
+    throw new Error("the share of GPU memory the engine may use must be above 0 and at most 1");
   }
   if (c.max_num_batched_tokens < 1 || c.max_num_seqs < 1 || c.block_size < 1) {
-    throw new Error("token budget, sequence limit and block size must be >= 1");
+    throw new Error("the step's token budget, the sequence limit and the KV block size must each be at least 1");
   }
   return c;
 }
@@ -293,7 +297,7 @@ function cachedTokens(kind, arch, tokens) {
  */
 export function kvBytes(arch, tokens, dtypeBits = 16.0, batch = 1, tp = 1, pp = 1, state = false, stateBits = 16.0) {
   if (tokens < 0 || batch < 0) throw new Error("tokens and batch must not be negative");
-  if (tp < 1 || pp < 1) throw new Error("tp and pp must be at least 1");
+  if (tp < 1 || pp < 1) throw new Error("tensor and pipeline parallelism must each be at least 1");
   if (pp > arch.layers) throw new Error(`pipeline parallelism ${pp} exceeds the model's ${arch.layers} layers`);
   const [perGpuElems, groupElems] = elementsPerTokenPerLayer(arch, tp);
   const [uniqueElems] = elementsPerTokenPerLayer(arch, 1);
@@ -360,7 +364,7 @@ export function kvBytesPerToken(arch, dtypeBits = 16.0) {
  * @returns {WeightBreakdown}
  */
 export function weightBytes(arch, fmt, tp = 1, pp = 1, embeddingBits = null, groups = null) {
-  if (tp < 1 || pp < 1) throw new Error("tp and pp must be at least 1");
+  if (tp < 1 || pp < 1) throw new Error("tensor and pipeline parallelism must each be at least 1");
   if (pp > arch.layers) throw new Error(`pipeline parallelism ${pp} exceeds the model's ${arch.layers} layers`);
   const params = countParams(arch);
   const g = groups ?? {};
@@ -478,9 +482,9 @@ export class Roofline {
   constructor(arch, gpu, fmt, kvDtypeBits = 16.0, tp = 1, efficiency = {}, groups = null) {
     const eff = { mfu: DEFAULT_MFU, mbu: DEFAULT_MBU, ...(efficiency ?? {}) };
     if (!(eff.mfu > 0 && eff.mfu <= 1 && eff.mbu > 0 && eff.mbu <= 1)) {
-      throw new Error("efficiency factors must be in (0, 1]");
+      throw new Error("the compute and bandwidth efficiencies must be above 0 and at most 1");
     }
-    if (tp < 1) throw new Error("tp must be at least 1");
+    if (tp < 1) throw new Error("tensor parallelism must be at least 1");
     this.arch = arch;
     this.gpu = gpu;
     this.fmt = fmt;
@@ -583,9 +587,9 @@ export class Roofline {
    * @returns {StepTime}
    */
   prefill(promptTokens, batch = 1, cachedTokens = 0) {
-    if (promptTokens < 1 || batch < 1) throw new Error("prompt_tokens and batch must be at least 1");
+    if (promptTokens < 1 || batch < 1) throw new Error("the prompt and the batch must each be at least 1");
     if (!(cachedTokens >= 0 && cachedTokens < promptTokens)) {
-      throw new Error("cached_tokens must be at least 0 and below prompt_tokens");
+      throw new Error("a cached prefix cannot be negative and must be shorter than the prompt");
     }
     const fresh = promptTokens - cachedTokens;
     const n = fresh * batch;
@@ -718,7 +722,7 @@ export function stepSeconds(m, tokens, logits, spanFull, spanWindow, kvFull, kvW
  */
 export function speculativeSpeedup(acceptance, draftTokens, draftCostRatio) {
   if (!(acceptance >= 0 && acceptance <= 1) || draftTokens < 1 || draftCostRatio < 0) {
-    throw new Error("acceptance in [0, 1], draft_tokens >= 1, draft_cost_ratio >= 0");
+    throw new Error("the acceptance rate must be between 0 and 1, the draft must propose at least one token, and its cost ratio cannot be negative");
   }
   const a = acceptance;
   const k = draftTokens;
@@ -742,7 +746,7 @@ export function prefixCacheSavings(promptTokens, cachedTokens, roofline) {
 
 /** Currency per 10^6 tokens at a steady throughput. */
 export function costPerMillionTokens(pricePerHour, tokensPerSecond) {
-  if (pricePerHour < 0 || tokensPerSecond <= 0) throw new Error("price must be >= 0 and throughput > 0");
+  if (pricePerHour < 0 || tokensPerSecond <= 0) throw new Error("a price cannot be negative, and the throughput must be above 0");
   return pricePerHour / (tokensPerSecond * 3600) * 1e6;
 }
 
@@ -834,58 +838,421 @@ export function maxConcurrency(arch, cap, context, kvBits = 16.0, tp = 1, pp = 1
   return Math.max(cap.kvSpaceBytes, 0.0) / perSeq;
 }
 
+// === Python number formatting (the messages below are byte-identical to Python's) ===
+
 /**
- * Python's `format(x, ".1f")`: correctly rounded, ties to even (Number#toFixed
- * rounds exact ties up; for one decimal a tie is a value whose quadruple is odd).
+ * Python's `format(x, f".{digits}f")`: the exact binary value correctly rounded, ties to even
+ * (Number#toFixed rounds exact ties up; a tie at `digits` decimals is a value x for which
+ * x * 2^(digits+1) is an odd integer).
+ * @param {number} x
+ * @param {number} digits
  */
-function fixed1(x) {
-  const q = x * 4;
-  if (Number.isInteger(q) && Math.abs(q % 2) === 1) {
-    const lower = Math.floor(x * 10);
-    const n = lower % 2 === 0 ? lower : lower + 1;
-    return (n / 10).toFixed(1);
+export function pyFixed(x, digits) {
+  if (Number.isNaN(x)) return "nan";
+  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
+  const sign = x < 0 || Object.is(x, -0) ? "-" : "";
+  const a = Math.abs(x);
+  const y = a * 2 ** (digits + 1);
+  let body;
+  if (Number.isInteger(y) && y % 2 === 1) {
+    // a * 10^digits = y * 5^digits / 2 exactly: round the half to the even neighbour
+    const twice = BigInt(y) * 5n ** BigInt(digits);
+    let n = (twice - 1n) / 2n;
+    if (n % 2n) n += 1n;
+    const s = n.toString().padStart(digits + 1, "0");
+    body = digits ? `${s.slice(0, s.length - digits)}.${s.slice(s.length - digits)}` : s;
+  } else if (a >= 1e21) {
+    body = BigInt(a).toString() + (digits ? `.${"0".repeat(digits)}` : "");
+  } else {
+    body = a.toFixed(digits);
   }
-  return x.toFixed(1);
+  return sign + body;
 }
 
 /**
- * One GPU configuration and whether it serves the load: gpu, count, tp, fits,
+ * Python's `f"{x:,.{digits}f}"`: `pyFixed` with thousands separators.
+ * @param {number} x
+ * @param {number} [digits=0]
+ */
+export function pyComma(x, digits = 0) {
+  const s = pyFixed(x, digits);
+  const m = /^(-?)(\d+)(.*)$/.exec(s);
+  if (!m) return s;
+  return m[1] + m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ",") + m[3];
+}
+
+/** Python's `f"{x:.0%}"` (a share as a whole percentage). */
+export function pyPercent(x) {
+  return `${pyFixed(x * 100, 0)}%`;
+}
+
+/** Python's `round(x, digits)`: correctly rounded, ties to even. */
+export function pyRound(x, digits) {
+  return Number.isFinite(x) ? Number(pyFixed(x, digits)) : x;
+}
+
+// === feasibility (feasibility.py) ===
+
+/** The formats every accelerator can compute in, natively or through its vector units. */
+export const SIXTEEN_BIT = Object.freeze(["bf16", "fp16"]);
+
+/**
+ * The engine behaviour the memory and scheduling checks assume (Python `EngineProfile`):
+ * `{name, config}` with an `EngineConfig`.
+ * @typedef {object} EngineProfile
+ */
+
+/** The profile used when none is given; its memory model is `capacity`. */
+export const VLLM_V1 = Object.freeze({ name: "vLLM V1 defaults", config: DEFAULT_ENGINE_CONFIG });
+
+/**
+ * A profile with VLLM_V1's name and other memory settings (as the CLI builds one from its options).
+ * @param {EngineConfig|null} cfg Missing fields take the defaults.
+ * @returns {EngineProfile}
+ */
+export function engineProfile(cfg = null) {
+  return cfg == null ? VLLM_V1 : { name: VLLM_V1.name, config: engineConfig(cfg) };
+}
+
+/**
+ * One line for the answer: which engine, which memory settings (Python `EngineProfile.describe`).
+ * @param {EngineProfile} [profile=VLLM_V1]
+ */
+export function describeEngine(profile = VLLM_V1) {
+  const c = engineConfig(profile.config);
+  return `${profile.name}: ${pyPercent(c.gpu_memory_utilization)} of GPU memory, ${c.block_size}-token KV blocks, `
+    + `at most ${pyComma(c.max_num_seqs)} sequences and ${pyComma(c.max_num_batched_tokens)} batched tokens per step`;
+}
+
+/**
+ * The outcome of one rule: `check` (parallelism, interconnect, formats, context, memory or
+ * kv-capacity), `severity` ("fail" makes the setup infeasible, "warn" runs at a stated cost,
+ * "note" records an assumption) and `message` in plain words with the numbers.
+ * @typedef {{check: string, severity: "fail"|"warn"|"note", message: string}} Finding
+ */
+
+function finding(check, severity, message) {
+  return { check, severity, message };
+}
+
+const gibText = (bytes) => `${pyComma(bytes / GIB, 1)} GiB`;
+const tokensText = (n) => pyComma(n, 0);
+
+/**
+ * Whether TP, PP and EP split the model the way engines require, and the GPU count holds them.
+ * @param {object} arch ModelArchitecture JSON.
+ * @returns {Finding[]}
+ */
+export function parallelFindings(arch, tp, pp, ep, gpus) {
+  const out = [];
+  const fail = (message) => out.push(finding("parallelism", "fail", message));
+  for (const [name, value] of [["tensor parallelism", tp], ["pipeline parallelism", pp],
+    ["expert parallelism", ep], ["the GPU count", gpus]]) {
+    if (value < 1) fail(`${name} must be at least 1, got ${value}`);
+  }
+  if (out.length) return out;
+  if (arch.attention_heads % tp) fail(`tensor parallelism ${tp} does not divide the ${arch.attention_heads} attention heads`);
+  if (!arch.mla && arch.kv_heads % tp && tp % arch.kv_heads) {
+    fail(`tensor parallelism ${tp} neither divides the ${arch.kv_heads} KV heads nor is a multiple of them`);
+  }
+  const linear = arch.linear_attention;
+  if (linear && (linear.key_heads % tp || linear.value_heads % tp)) {
+    fail(`tensor parallelism ${tp} does not divide the ${linear.key_heads} key and ${linear.value_heads} value `
+      + "heads of the linear-attention layers");
+  }
+  if (pp > arch.layers) fail(`pipeline parallelism ${pp} is more than the ${arch.layers} layers`);
+  if (ep > 1) {
+    if (!arch.moe) fail(`expert parallelism ${ep} needs a mixture-of-experts model; this one is dense`);
+    else if (arch.moe.experts % ep) fail(`expert parallelism ${ep} does not divide the ${arch.moe.experts} routed experts`);
+    else if (gpus % ep) fail(`expert parallelism ${ep} does not divide the ${gpus} GPUs`);
+  }
+  if (gpus % (tp * pp)) fail(`${gpus} GPUs cannot be split into groups of TP ${tp} x PP ${pp} = ${tp * pp}`);
+  return out;
+}
+
+/**
+ * TP all-reduces every layer, so its group must share a scale-up link (`interconnect.domain_gpus`).
+ * @param {object} gpu Gpu JSON.
+ * @returns {Finding[]}
+ */
+export function interconnectFindings(gpu, tp, pp) {
+  if (tp === 1) return [];
+  const link = gpu.interconnect ?? {};
+  const domain = link.domain_gpus ?? null;
+  if (domain === null) {
+    return [finding("interconnect", "note", `the knowledge base does not record how many ${gpu.title} share a `
+      + `scale-up link; assumed TP ${tp} stays inside one`)];
+  }
+  if (tp > domain) {
+    const hint = domain > 1 ? `use --tp ${domain} with --pp ${Math.ceil(tp / domain) * pp}` : "use --pp instead";
+    const where = domain > 1 && link.name ? `${domain} GPUs share ${link.name}` : "each GPU sits alone on PCIe";
+    if (domain <= 1) {
+      return [finding("interconnect", "warn", `tensor parallelism ${tp} over PCIe (${where}): every layer's `
+        + `all-reduce crosses the host bus, which is slow; ${hint}`)];
+    }
+    return [finding("interconnect", "fail", `tensor parallelism ${tp} spans more than one scale-up domain `
+      + `(${where}); its all-reduces need that link; ${hint}`)];
+  }
+  return [];
+}
+
+/**
+ * "native", "converted" (stored in the format, computed in 16-bit), "cast" (16-bit run as the
+ * other 16-bit type) or "unsupported", for `fmt` on `gpu`'s generation.
+ * @param {object} fmt Format JSON.
+ * @param {object} gpu Gpu JSON.
+ */
+export function formatStatus(fmt, gpu) {
+  const arch = gpu.architecture;
+  const converted = fmt.converted_on ?? [];
+  if ((fmt.native_tensor_core ?? []).includes(arch) || (gpu.supported_formats ?? []).includes(fmt.id)) return "native";
+  if (SIXTEEN_BIT.includes(fmt.id)) return "cast";
+  if (converted.includes(arch)) return "converted";
+  // unpacked by its own kernels; where they run is not recorded per generation
+  if (!converted.length && (fmt.category === "weight-quantization" || fmt.category === "gguf")) return "converted";
+  return "unsupported";
+}
+
+/**
+ * The weight, activation and KV formats on the GPU: native, converted (with its cost) or unsupported.
+ * @param {object} weights Format JSON of the weights.
+ * @param {object|null} kv Format JSON of the KV cache (null: 16-bit, not checked).
+ * @param {object} gpu Gpu JSON.
+ * @returns {[Finding[], Object<string, string>]} The findings and role -> status.
+ */
+export function formatFindings(weights, kv, gpu) {
+  const out = [];
+  const status = {};
+  const arch = gpu.architecture;
+  const w = formatStatus(weights, gpu);
+  status.weights = w;
+  if (w === "unsupported") {
+    out.push(finding("formats", "fail", `${weights.title} weights do not run on ${gpu.title} (${arch}): its `
+      + `matrix units do not compute on them and no engine conversion for ${arch} is recorded`));
+  } else if (w === "converted") {
+    out.push(finding("formats", "warn", `${weights.title} weights are converted to 16-bit on ${gpu.title} `
+      + `(${arch}): memory and bandwidth as ${weights.title}, compute at the 16-bit rate`));
+  } else if (w === "cast") {
+    out.push(finding("formats", "note", `${weights.title} is not among ${gpu.title}'s native matrix types; `
+      + "engines run it as the other 16-bit type or on vector units"));
+  }
+  // activations follow the weights where the chip computes on that type, else 16-bit
+  status.activations = w === "native" && (weights.used_for ?? []).includes("activations") ? weights.id : "16-bit";
+  if (kv != null) {
+    const k = formatStatus(kv, gpu);
+    status["kv-cache"] = k;
+    if (k === "unsupported") {
+      out.push(finding("formats", "fail", `a ${kv.title} KV cache does not run on ${gpu.title} (${arch}): no `
+        + "native support and no conversion recorded"));
+    } else if (k === "converted") {
+      out.push(finding("formats", "warn", `the ${kv.title} KV cache is converted to 16-bit inside attention `
+        + `on ${gpu.title}: memory as ${kv.title}, attention at the 16-bit rate`));
+    }
+  }
+  return [out, status];
+}
+
+/**
+ * The context rule: at least one token, at most the model's maximum.
+ * @param {object} model LlmModel JSON (`title`, `architecture.context_length`).
+ * @returns {Finding[]}
+ */
+export function contextFindings(model, context, sequences = 1) {
+  if (context < 1 || sequences < 1) return [finding("context", "fail", "context and sequences must be at least 1")];
+  const max = model.architecture.context_length;
+  if (context > max) {
+    return [finding("context", "fail", `a context of ${tokensText(context)} tokens is more than `
+      + `${model.title}'s maximum of ${tokensText(max)}`)];
+  }
+  return [];
+}
+
+/**
+ * What to check (Python `Setup`, same field names): a model in a format on `gpus` GPUs, split
+ * TP x PP (x EP), serving `sequences` of `context` tokens, in lockstep (`mode: "batch"`) or as a
+ * concurrency the scheduler may queue (`mode: "concurrency"`).
+ * @typedef {object} Setup
+ * @property {object} model LlmModel JSON.
+ * @property {object} gpu Gpu JSON.
+ * @property {object} weights Format JSON of the weights.
+ * @property {object|null} [kv=null] Format JSON of the KV cache; null keeps `kv_bits`.
+ * @property {number} [kv_bits=16]
+ * @property {number} [tp=1]
+ * @property {number} [pp=1]
+ * @property {number} [ep=1]
+ * @property {number|null} [gpus=null] GPUs in all; null means TP x PP.
+ * @property {number} [context=8192]
+ * @property {number} [sequences=1]
+ * @property {"batch"|"concurrency"} [mode="batch"]
+ * @property {EngineProfile} [engine=VLLM_V1]
+ * @property {Object<string, object>|null} [groups=null] Tensor groups stored in other formats.
+ */
+const SETUP_DEFAULTS = Object.freeze({
+  kv: null, kv_bits: 16.0, tp: 1, pp: 1, ep: 1, gpus: null, context: 8192, sequences: 1, mode: "batch",
+  engine: VLLM_V1, groups: null,
+});
+
+/**
+ * Whether a setup can run, why, and the memory figures behind the answer: feasible, findings,
+ * engine (the profile assumed, in words), capacity (null when the split failed), maxSequences
+ * (null without a memory answer), formatStatus (role -> status), and reasons, warnings and
+ * notes (the messages of each severity).
+ * @typedef {object} Feasibility
+ */
+
+function feasibility(feasible, findings, engine, cap = null, maxSequences = null, status = {}) {
+  const of = (severity) => findings.filter((f) => f.severity === severity).map((f) => f.message);
+  return {
+    feasible, findings, engine, capacity: cap, maxSequences, formatStatus: status,
+    reasons: of("fail"), warnings: of("warn"), notes: of("note"),
+  };
+}
+
+/** The reasons joined into one paragraph, or "feasible" (Python `Feasibility.summary`). */
+export function feasibilitySummary(result) {
+  return result.reasons.length ? result.reasons.join("; ") : "feasible";
+}
+
+/**
+ * Plain values as Python's `Feasibility.to_json()` writes them (snake_case keys, GiB rounded to
+ * three decimals, no negative KV space).
+ * @param {Feasibility} result
+ */
+export function feasibilityJson(result) {
+  const cap = result.capacity;
+  const ms = result.maxSequences;
+  return {
+    feasible: result.feasible, reasons: result.reasons, warnings: result.warnings, notes: result.notes,
+    engine: result.engine, formats: { ...result.formatStatus },
+    max_sequences: ms === null || ms === Infinity ? null : pyRound(ms, 3),
+    memory_gib_per_gpu: cap === null ? null : {
+      budget: pyRound(cap.budgetBytes / GIB, 3), weights: pyRound(cap.weightsBytes / GIB, 3),
+      activations: pyRound(cap.activationBytes / GIB, 3), runtime: pyRound(cap.otherBytes / GIB, 3),
+      kv_cache: pyRound(Math.max(cap.kvSpaceBytes, 0.0) / GIB, 3),
+    },
+  };
+}
+
+/**
+ * Every rule on one setup (Python `check_setup`): parallelism, interconnect, formats, context,
+ * memory and KV capacity, each a finding in plain words; the engine profile is always named.
+ * @param {Setup} setup
+ * @returns {Feasibility}
+ */
+export function checkSetup(setup) {
+  const s = { ...SETUP_DEFAULTS, ...setup };
+  const arch = s.model.architecture;
+  const gpus = s.gpus != null ? s.gpus : s.tp * s.pp;
+  const profile = s.engine ?? VLLM_V1;
+  const cfg = engineConfig(profile.config);
+  const engine = describeEngine(profile);
+  const findings = parallelFindings(arch, s.tp, s.pp, s.ep, gpus);
+  // memory per GPU is meaningless for a split that cannot exist
+  if (findings.some((f) => f.severity === "fail")) return feasibility(false, findings, engine);
+  findings.push(...interconnectFindings(s.gpu, s.tp, s.pp));
+  const [fmtFindings, status] = formatFindings(s.weights, s.kv, s.gpu);
+  findings.push(...fmtFindings, ...contextFindings(s.model, s.context, s.sequences));
+  const kvBits = s.kv != null ? s.kv.bits_per_value : s.kv_bits;
+  const groups = s.groups && Object.keys(s.groups).length ? s.groups : null;
+  const cap = capacity(arch, s.gpu, s.weights, kvBits, s.tp, s.pp, cfg, groups);
+  let seqs = null;
+  const fixed = cap.weightsBytes + cap.activationBytes + cap.otherBytes;
+  if (!cap.fits) {
+    const split = s.tp * s.pp > 1 ? ` (split over TP ${s.tp} x PP ${s.pp})` : "";
+    findings.push(finding("memory", "fail",
+      `needs ${gibText(cap.weightsBytes)} of weights plus ${gibText(cap.activationBytes + cap.otherBytes)} of `
+      + `activations and runtime reserve per GPU${split}; one ${s.gpu.title} may use ${gibText(cap.budgetBytes)} `
+      + `(${pyPercent(cfg.gpu_memory_utilization)} of its usable ${gibText(cap.usableBytes)}), `
+      + (cap.kvSpaceBytes <= 0 ? "leaving nothing for the KV cache"
+        : `leaving ${pyComma(cap.kvSpaceBytes / 2 ** 20, 1)} MiB, less than one ${cfg.block_size}-token KV block`)));
+  } else if (s.context >= 1 && s.sequences >= 1) {
+    seqs = maxConcurrency(arch, cap, Math.min(s.context, arch.context_length), kvBits, s.tp, s.pp);
+    if (seqs < 1) {
+      findings.push(finding("kv-capacity", "fail", `one sequence of ${tokensText(s.context)} tokens needs more KV `
+        + `cache than the ${gibText(cap.kvSpaceBytes)} left on each GPU after ${gibText(fixed)} of weights and `
+        + "overheads"));
+    } else if (s.sequences > seqs) {
+      const fit = Math.floor(seqs);
+      if (s.mode === "batch") {
+        findings.push(finding("kv-capacity", "fail", `a batch of ${pyComma(s.sequences)} sequences of `
+          + `${tokensText(s.context)} tokens needs more KV cache than fits: only ${pyComma(fit)} fit in the `
+          + `${gibText(cap.kvSpaceBytes)} left on each GPU; an engine would run ${pyComma(fit)} at a time and queue `
+          + "or preempt the rest"));
+      } else {
+        findings.push(finding("kv-capacity", "warn", `${pyComma(s.sequences)} concurrent sequences of `
+          + `${tokensText(s.context)} tokens do not all fit: ${pyComma(fit)} run at once in the `
+          + `${gibText(cap.kvSpaceBytes)} of KV cache per GPU, the rest wait in the queue (or are preempted as `
+          + "contexts grow)"));
+      }
+    }
+  }
+  findings.push(finding("memory", "note", `assumes ${engine}`));
+  const feasible = !findings.some((f) => f.severity === "fail");
+  return feasibility(feasible, findings, engine, cap, seqs, status);
+}
+
+// === fit search (fit.py) ===
+
+/** GPU counts the fit search tries. */
+export const FIT_COUNTS = Object.freeze([1, 2, 4, 8, 16, 32, 64]);
+/** Scale-up domain assumed where a GPU entry records none (an 8-GPU server). */
+export const DEFAULT_DOMAIN = 8;
+
+/**
+ * [TP, PP] for `count` GPUs: the widest TP that divides `count`, fits the GPU's scale-up domain
+ * and splits the heads; PP takes the rest. Null when no split works.
+ * @param {object} arch ModelArchitecture JSON.
+ * @param {object} gpu Gpu JSON.
+ * @param {number} count
+ * @returns {[number, number]|null}
+ */
+export function parallelLayout(arch, gpu, count) {
+  const domain = gpu.interconnect?.domain_gpus || DEFAULT_DOMAIN;
+  for (let tp = Math.min(count, Math.max(domain, 1)); tp > 0; tp--) {
+    if (count % tp) continue;
+    const pp = count / tp;
+    if (!parallelFindings(arch, tp, pp, 1, count).length) return [tp, pp];
+  }
+  return null;
+}
+
+/**
+ * One GPU configuration and whether it serves the load: gpu, count, tp, pp, fits,
  * weightsGibPerGpu, kvNeededGibPerGpu, kvSpaceGibPerGpu, maxConcurrency,
- * costPerHour (null without a price) and reason ("fits" or why not).
+ * costPerHour (null without a price) and reason ("fits", or the feasibility check's reasons).
  * @typedef {object} FitOption
  */
 
 /**
- * Every (GPU type, count) with TP = count, ranked: fitting options first, then by
- * GPU count, then by hourly cost (when `prices` per GPU-hour are given), then by headroom.
- * `model` is LlmModel JSON, `gpus` a list of Gpu JSON, `prices` GPU id -> price per GPU-hour.
+ * Every (GPU type, count) laid out by `parallelLayout` and run through `checkSetup`, ranked:
+ * fitting options first, then by GPU count, then by hourly cost (when `prices` per GPU-hour are
+ * given), then by headroom. `model` is LlmModel JSON, `gpus` a list of Gpu JSON, `prices` GPU id ->
+ * price per GPU-hour, `kv` the KV-cache Format JSON (checked for support like the weights).
  * @returns {FitOption[]}
  */
-export function fitOptions(model, fmt, gpus, context, concurrency, kvBits = 16.0, counts = [1, 2, 4, 8],
-  prices = null, cfg = null, groups = null) {
+export function fitOptions(model, fmt, gpus, context, concurrency, kvBits = 16.0, counts = FIT_COUNTS,
+  prices = null, cfg = null, groups = null, kv = null) {
   if (context < 1 || concurrency < 1) throw new Error("context and concurrency must be at least 1");
-  const c = engineConfig(cfg);
+  const engine = engineProfile(cfg);
   const arch = model.architecture;
   const havePrices = prices != null && Object.keys(prices).length > 0;
   const options = [];
   for (const gpu of gpus) {
     for (const count of counts) {
-      if (arch.attention_heads % count) continue;
-      const cap = capacity(arch, gpu, fmt, kvBits, count, 1, c, groups);
-      const need = kvBytes(arch, context, kvBits, concurrency, count, 1, true).bytesPerGpu;
-      const conc = maxConcurrency(arch, cap, context, kvBits, count);
-      let reason;
-      if (cap.kvSpaceBytes <= 0) reason = "weights and overheads exceed the memory budget";
-      else if (need > cap.kvSpaceBytes) {
-        reason = `KV cache for ${concurrency} x ${context} tokens needs ${fixed1(need / GIB)} GiB per GPU`;
-      } else if (context > arch.context_length) {
-        reason = `context ${context} exceeds the model's ${arch.context_length}`;
-      } else reason = "fits";
+      const layout = parallelLayout(arch, gpu, count);
+      if (layout === null) continue;
+      const [tp, pp] = layout;
+      const result = checkSetup({ model, gpu, weights: fmt, kv, kv_bits: kvBits, tp, pp, gpus: count, context,
+        sequences: concurrency, mode: "batch", engine, groups });
+      const cap = result.capacity;
+      const need = kvBytes(arch, context, kvBits, concurrency, tp, pp, true).bytesPerGpu;
       const price = havePrices && Object.hasOwn(prices, gpu.id) ? prices[gpu.id] : null;
       options.push({
-        gpu: gpu.id, count, tp: count, fits: reason === "fits", weightsGibPerGpu: cap.weightsBytes / GIB,
+        gpu: gpu.id, count, tp, pp, fits: result.feasible, weightsGibPerGpu: cap.weightsBytes / GIB,
         kvNeededGibPerGpu: need / GIB, kvSpaceGibPerGpu: Math.max(cap.kvSpaceBytes, 0) / GIB,
-        maxConcurrency: conc, costPerHour: price != null ? price * count : null, reason,
+        maxConcurrency: result.maxSequences !== null ? result.maxSequences : 0.0,
+        costPerHour: price != null ? price * count : null,
+        reason: result.feasible ? "fits" : feasibilitySummary(result),
       });
     }
   }
@@ -898,9 +1265,9 @@ export function fitOptions(model, fmt, gpus, context, concurrency, kvBits = 16.0
  * Fewest GPUs of one type that serve the load (null if even the largest count fails).
  * @returns {number|null}
  */
-export function minGpus(model, fmt, gpu, context, concurrency, kvBits = 16.0, counts = [1, 2, 4, 8], cfg = null,
-  groups = null) {
-  for (const option of fitOptions(model, fmt, [gpu], context, concurrency, kvBits, counts, null, cfg, groups)) {
+export function minGpus(model, fmt, gpu, context, concurrency, kvBits = 16.0, counts = FIT_COUNTS, cfg = null,
+  groups = null, kv = null) {
+  for (const option of fitOptions(model, fmt, [gpu], context, concurrency, kvBits, counts, null, cfg, groups, kv)) {
     if (option.fits) return option.count;
   }
   return null;
@@ -1120,7 +1487,7 @@ export function drawLength(lengths, rng) {
  * @returns {{id: number, arrival: number, input_tokens: number, output_tokens: number}[]}
  */
 export function workload(n, rate, inputs, outputs, arrivals = "poisson", burstiness = 4.0, seed = 0) {
-  if (n < 0 || !(rate > 0)) throw new Error("n must be >= 0 and rate > 0");
+  if (n < 0 || !(rate > 0)) throw new Error("the number of requests cannot be negative and the arrival rate must be above 0");
   const rng = mulberry32(seed);
   let t = 0.0;
   const out = [];
@@ -1143,9 +1510,9 @@ function simConfig(config) {
   const c = { ...DEFAULT_SIM_CONFIG, ...(config ?? {}) };
   if (!["static", "dynamic", "continuous"].includes(c.policy)) throw new Error(`unknown policy '${c.policy}'`);
   if (c.max_batch < 1 || c.max_batched_tokens < 1 || c.kv_capacity_tokens < 1) {
-    throw new Error("max_batch, max_batched_tokens and kv_capacity_tokens must be >= 1");
+    throw new Error("the batch limit, the step's token budget and the KV-cache capacity must each be at least 1");
   }
-  if (c.batch_window_s < 0) throw new Error("batch_window_s must not be negative");
+  if (c.batch_window_s < 0) throw new Error("the batching window cannot be negative");
   return c;
 }
 

@@ -86,18 +86,104 @@ export function wireForm(form, update, { runNow = true } = {}) {
 }
 
 /**
- * Output lookup and result states of one tool's form: `fail(err)` shows the error and greys
- * the stale output (after `onFail`, when given), `guard(render)` wraps a render function so that success clears the error
- * and marks the form ready, and a thrown error goes to `fail`.
+ * The few calc.js messages (Python's wording) that still name fields, in the words of the tools'
+ * forms. Each entry: [pattern, plain words].
+ */
+const PLAIN_MESSAGES = [
+  [/^times must satisfy arrival <= first_token <= finish$/, "times must satisfy arrival ≤ first token ≤ finish"],
+  [/^token_times must hold one time per output token$/, "give one time per output token"],
+  [/^q must be between 0 and 100$/, "the percentile must be between 0 and 100"],
+];
+
+/** A calc.js error message in plain words (unchanged when it already is). */
+export function plainMessage(message) {
+  const text = String(message);
+  for (const [pattern, plain] of PLAIN_MESSAGES) if (pattern.test(text)) return plain;
+  return text;
+}
+
+/** Empty every output inside `el` (no number survives: values become "–", tables and charts go). */
+function blank(el) {
+  for (const node of el.querySelectorAll("[data-out]")) {
+    if (["DIV", "UL", "OL", "TABLE", "TBODY"].includes(node.tagName)) node.replaceChildren();
+    else node.textContent = "–";
+    delete node.dataset.value;
+  }
+}
+
+/**
+ * A block of figures that reasons can replace: the element `[data-figures=name]` and its
+ * `[data-infeasible=name]` message (class "infeasible", role="status"). `refuse(title, reasons)`
+ * empties and hides the figures and lists the reasons in their place; `show()` brings the figures
+ * back and hides the message.
+ */
+export function replaceable(root, name) {
+  const figures = root.querySelector(`[data-figures="${name}"]`);
+  const message = root.querySelector(`[data-infeasible="${name}"]`);
+  return {
+    refuse(title, reasons) {
+      blank(figures);
+      figures.hidden = true;
+      const head = document.createElement("p");
+      head.className = "infeasible-title";
+      head.textContent = title;
+      const list = document.createElement("ul");
+      list.replaceChildren(...reasons.map((r) => {
+        const li = document.createElement("li");
+        li.textContent = r;
+        return li;
+      }));
+      message.replaceChildren(head, list);
+      message.hidden = false;
+    },
+    show() {
+      figures.hidden = false;
+      message.hidden = true;
+      message.replaceChildren();
+    },
+  };
+}
+
+/**
+ * The warnings and notes of a feasibility answer (calc.js `checkSetup`) as notes, and the engine
+ * profile it assumed, in the tool's `[data-out=warnings]` list and `[data-out=engine]` line.
+ * @param {Element} root
+ * @param {{warnings: string[], notes: string[], engine: string}|null} result Null clears both.
+ * @param {string} [engine] Overrides the engine line (tools that assume no engine).
+ */
+export function showNotes(root, result, engine = null) {
+  const list = root.querySelector("[data-out='warnings']");
+  const line = root.querySelector("[data-out='engine']");
+  const items = result ? [...result.warnings.map((w) => ["warn", w]),
+    ...result.notes.filter((n) => !n.startsWith("assumes ")).map((n) => ["note", n])] : [];
+  if (list) {
+    list.replaceChildren(...items.map(([kind, text]) => {
+      const li = document.createElement("li");
+      li.className = `finding-${kind}`;
+      li.textContent = text; // verbatim: the CLI prints the same words
+      return li;
+    }));
+    list.hidden = !items.length;
+  }
+  if (line) line.textContent = engine ?? (result ? `Assumes ${result.engine}.` : "");
+}
+
+/**
+ * Output lookup and result states of one tool's form: `fail(err)` shows the error in plain words,
+ * empties the figures (`[data-figures]`) and greys the rest of the stale output (after `onFail`,
+ * when given), `guard(render)` wraps a render function so that success clears the error and marks
+ * the form ready, and a thrown error goes to `fail`. An infeasible setup is a result, not an error:
+ * the render shows its reasons (`replaceable`) and the form is ready.
  */
 export function toolShell(root, form, { verb = "compute", onFail = null } = {}) {
   const out = (key) => root.querySelector(`[data-out="${key}"]`);
   const output = () => root.querySelector(".tool-output");
   const fail = (err) => {
     if (onFail) onFail();
-    out("error").textContent = `Cannot ${verb}: ${err.message || err}`;
+    out("error").textContent = `Cannot ${verb}: ${plainMessage(err.message || err)}`;
     out("error").hidden = false;
     form.dataset.ready = "false";
+    for (const figures of root.querySelectorAll("[data-figures]")) blank(figures);
     output().classList.add("stale");
   };
   const guard = (render) => () => {

@@ -1,7 +1,11 @@
 // Batching strategy simulator: static, dynamic and continuous batching of a seeded workload on the roofline model.
-import { capacity, chosenWeights, Roofline, simSummary, simulate, stepModel, workload } from "../calc.js";
+// The setup (mean request length, the batch limit as concurrency) goes through the feasibility check first.
 import {
-  fillSelect, fmt, formatOptions, loadData, mountTool, rooflineGpus, svgEl, toolShell, wireForm,
+  checkSetup, chosenWeights, engineProfile, Roofline, simSummary, simulate, stepModel, workload,
+} from "../calc.js";
+import {
+  fillSelect, fmt, formatOptions, loadData, mountTool, replaceable, rooflineGpus, showNotes, svgEl, toolShell,
+  wireForm,
 } from "../data.js";
 
 const POLICIES = ["continuous", "dynamic", "static"];
@@ -159,30 +163,51 @@ async function init(root) {
   fillSelect(form.elements.format, formatOptions(data), "native");
   fillSelect(form.elements.kv, Object.keys(data.kv_dtype_bits).map((d) => ({ value: d, label: d })), "bf16");
 
+  const setup = replaceable(root, "setup");
   const run = guard(() => {
     const f = form.elements;
     const num = (name) => Number(f[name].value);
     const int = (name) => Math.round(num(name));
     const model = data.models[f.model.value];
+    const gpu = data.gpus[f.gpu.value];
     const { format: wfmt, groups } = chosenWeights(model, data.formats, f.format.value);
     const tp = int("tp");
     const kvBits = data.kv_dtype_bits[f.kv.value];
     const n = int("n");
     if (!(n >= 1 && n <= MAX_REQUESTS)) throw new Error(`requests must be between 1 and ${fmt(MAX_REQUESTS, 0)}`);
     if (!(int("input") >= 1 && int("output") >= 1)) throw new Error("mean lengths must be at least 1 token");
+    if (!(num("rate") > 0)) throw new Error("the arrival rate must be above 0 requests per second");
+    if (!(int("max_batch") >= 1 && int("budget") >= 1)) {
+      throw new Error("the max batch and the token budget per step must be at least 1");
+    }
+    if (!(num("window") >= 0)) throw new Error("the dynamic batch window must not be negative");
+    if (!(num("util") > 0 && num("util") <= 1)) throw new Error("GPU memory utilization must be above 0 and at most 1");
+    if (!(num("slo_ttft") >= 0 || f.slo_ttft.value === "") || !(num("slo_tpot") >= 0 || f.slo_tpot.value === "")) {
+      throw new Error("the SLOs must not be negative");
+    }
     const cfg = { gpu_memory_utilization: num("util"), max_num_batched_tokens: int("budget"),
       max_num_seqs: int("max_batch") };
-    const cap = capacity(model.architecture, data.gpus[f.gpu.value], wfmt, kvBits, tp, 1, cfg, groups);
-    if (!cap.fits) throw new Error("the weights and overheads leave no room for a KV cache on this GPU group; "
-      + "raise TP, pick a larger GPU or a smaller format");
+    // a request of the mean lengths, up to max_batch of them at once (the scheduler queues the rest)
+    const context = int("input") + int("output");
+    const result = checkSetup({ model, gpu, weights: wfmt, kv: data.formats[f.kv.value] ?? null, kv_bits: kvBits,
+      tp, context, sequences: int("max_batch"), mode: "concurrency", engine: engineProfile(cfg), groups });
+    showNotes(root, result);
+    if (!result.feasible) {
+      setup.refuse(`${model.title} on ${tp} × ${gpu.title} cannot serve requests of ${fmt(context, 0)} tokens:`,
+        result.reasons);
+      out("status").textContent = "";
+      return;
+    }
+    setup.show();
+    const cap = result.capacity;
     out("kv-tokens").textContent = `${fmt(cap.kvTokens, 0)} tokens`;
     out("kv-tokens").dataset.value = String(cap.kvTokens);
-    out("kv-detail").textContent = `(${fmt(cap.kvSpaceBytes / 2 ** 30, 2)} GiB per GPU from capacity())`;
+    out("kv-detail").textContent = `(${fmt(cap.kvSpaceBytes / 2 ** 30, 2)} GiB of KV cache on each GPU)`;
     const lengths = (mean) => (f.lengths.value === "fixed" ? { kind: "fixed", mean }
       : { kind: "lognormal", mean, high: 4 * mean, sigma: 0.5 });
     const requests = workload(n, num("rate"), lengths(int("input")), lengths(int("output")), f.arrivals.value,
       4.0, int("seed"));
-    const model1 = stepModel(new Roofline(model.architecture, data.gpus[f.gpu.value], wfmt, kvBits, tp, {}, groups));
+    const model1 = stepModel(new Roofline(model.architecture, gpu, wfmt, kvBits, tp, {}, groups));
     const slo = { ttft: f.slo_ttft.value === "" ? null : num("slo_ttft") / 1e3,
       tpot: f.slo_tpot.value === "" ? null : num("slo_tpot") / 1e3, e2el: null };
     const policies = f.policy.value === "compare" ? POLICIES : [f.policy.value];
@@ -194,7 +219,10 @@ async function init(root) {
       const end = result.records.reduce((m, r) => Math.max(m, r.finish), 0);
       return { policy, result, summary, end };
     });
-    if (runs.every((r) => !r.summary)) throw new Error("no request fits the KV cache");
+    if (runs.every((r) => !r.summary)) {
+      throw new Error(`no request fits in the KV cache of ${fmt(cap.kvTokens, 0)} tokens; shorten the requests or `
+        + "add GPUs");
+    }
     chart(out("chart"), runs.filter((r) => r.summary), runs.length === 1);
     out("metrics").replaceChildren(metricsTable(runs));
     const last = requests.length ? requests[requests.length - 1].arrival : 0;

@@ -1,6 +1,9 @@
-// GPU comparison: a filterable accelerator table and the model x GPU matrix of the fewest GPUs that serve a load.
-import { chosenWeights, minGpus } from "../calc.js";
+// GPU comparison: a filterable accelerator table and the model x GPU matrix of the fewest GPUs that serve a load
+// (the fit search: every count through the feasibility check; a cell that nothing serves carries the reason).
+import { chosenWeights, describeEngine, FIT_COUNTS, fitOptions, VLLM_V1 } from "../calc.js";
 import { fillSelect, fmt, headed, mountTool, siteRoot, startTool, wireForm } from "../data.js";
+
+const MOST = FIT_COUNTS[FIT_COUNTS.length - 1];
 
 const POPULAR = ["llama-3.1-8b-instruct", "qwen3-8b", "gemma-3-27b-it", "qwen3-32b", "llama-3.3-70b-instruct",
   "gpt-oss-120b", "qwen3-235b-a22b-thinking-2507", "deepseek-v3"];
@@ -43,7 +46,33 @@ function gpuTable(gpus) {
   return t;
 }
 
-function matrix(gpus, models, data, choice, context, conc, kvBits) {
+/**
+ * Fewest GPUs of one type that serve the load (calc.js `minGpus`, from the same ranked options), or
+ * null with the reason of the largest configuration tried.
+ */
+function fewest(model, format, gpu, context, conc, kvBits, groups, kv) {
+  const options = fitOptions(model, format, [gpu], context, conc, kvBits, FIT_COUNTS, null, null, groups, kv);
+  const fit = options.find((o) => o.fits);
+  if (fit) return { count: fit.count, tp: fit.tp, pp: fit.pp, reason: null };
+  if (!options.length) {
+    return { count: null, reason: `no split of up to ${MOST} GPUs divides ${model.title}'s heads and layers` };
+  }
+  const largest = options.reduce((a, b) => (b.count > a.count ? b : a));
+  return { count: null, reason: `on ${largest.count} GPUs: ${largest.reason}` };
+}
+
+/** Cells already worked out (filtering the GPU rows or re-sorting them changes no cell). */
+const CELLS = new Map();
+
+function cached(key, compute) {
+  if (!CELLS.has(key)) {
+    if (CELLS.size > 20000) CELLS.clear();
+    CELLS.set(key, compute());
+  }
+  return CELLS.get(key);
+}
+
+function matrix(gpus, models, data, choice, context, conc, kvBits, kv) {
   const t = headed(["Accelerator", ...models.map((m) => m.title)]);
   t.className = "matrix";
   const body = t.createTBody();
@@ -51,14 +80,23 @@ function matrix(gpus, models, data, choice, context, conc, kvBits) {
     const tr = body.insertRow();
     gpuHead(tr, g);
     for (const m of models) {
-      const { format, groups } = chosenWeights(m, data.formats, choice);
-      const n = minGpus(m, format, g, context, conc, kvBits, [1, 2, 4, 8], null, groups);
+      const cell = cached(`${m.id}|${choice}|${g.id}|${context}|${conc}|${kvBits}|${kv ? kv.id : ""}`, () => {
+        const { format, groups } = chosenWeights(m, data.formats, choice);
+        return fewest(m, format, g, context, conc, kvBits, groups, kv);
+      });
+      const n = cell.count;
       const td = tr.insertCell();
       td.textContent = n === null ? "–" : String(n);
       td.className = n === null ? "fit-none" : n === 1 ? "fit-one" : "fit-many";
       td.dataset.out = `fit-${g.id}-${m.id}`;
       td.dataset.value = String(n);
-      td.title = n === null ? `${m.title} does not fit on 8 × ${g.title}` : `${m.title}: ${n} × ${g.title}`;
+      // the reason, not a figure, where nothing serves the load
+      td.title = n === null ? `${m.title} does not fit on up to ${MOST} × ${g.title}: ${cell.reason}`
+        : `${m.title}: ${n} × ${g.title} (TP ${cell.tp} × PP ${cell.pp})`;
+      if (n === null) {
+        td.dataset.reason = `${m.title} on ${g.title}: ${cell.reason}`;
+        td.tabIndex = 0;
+      }
     }
   }
   return t;
@@ -89,6 +127,22 @@ async function init(root) {
     return label;
   }));
 
+  // a "–" cell shows why when pressed or focused (and keeps showing it while the matrix is redrawn)
+  const why = out("cell-reason");
+  let pressed = null;
+  const showWhy = () => {
+    const td = pressed && out("matrix").querySelector(`td[data-out="${pressed}"][data-reason]`);
+    why.textContent = td ? td.dataset.reason : "";
+    why.hidden = !td;
+  };
+  const explainCell = (e) => {
+    const td = e.target.closest("td[data-reason]");
+    if (!td) return;
+    pressed = td.dataset.out;
+    showWhy();
+  };
+  out("matrix").addEventListener("pointerdown", explainCell);
+  out("matrix").addEventListener("focusin", explainCell);
   const update = guard(() => {
     const q = f.q.value.trim().toLowerCase();
     const minMem = Number(f.min_mem.value) || 0;
@@ -113,12 +167,15 @@ async function init(root) {
     const conc = Math.round(Number(f.concurrency.value));
     if (!(context >= 1 && conc >= 1)) throw new Error("context and concurrency must be at least 1");
     const kvBits = data.kv_dtype_bits[f.kv.value];
-    out("matrix-note").textContent = `Each cell: the fewest GPUs of that type that hold the weights plus the KV cache `
-      + `of ${fmt(conc, 0)} sequences × ${fmt(context, 0)} tokens (${f.kv.value} KV, vLLM memory accounting at `
-      + "gpu_memory_utilization 0.9); “–” means not even 8. Rows follow the filters above.";
+    const kv = data.formats[f.kv.value] ?? null;
+    out("matrix-note").textContent = "Each cell: the fewest GPUs of that type that can run the model and hold the "
+      + `weights plus the KV cache of ${fmt(conc, 0)} sequences × ${fmt(context, 0)} tokens (${f.kv.value} KV); `
+      + `“–” means no count up to ${MOST} can (hover a cell for the reason). Rows follow the filters above.`;
+    out("engine").textContent = `Assumes ${describeEngine(VLLM_V1)}.`;
     out("matrix").replaceChildren(!chosen.length ? document.createTextNode("Select at least one model.")
       : !gpus.length ? document.createTextNode("No accelerator matches the filters.")
-        : matrix(gpus, chosen, data, f.format.value, context, conc, kvBits));
+        : matrix(gpus, chosen, data, f.format.value, context, conc, kvBits, kv));
+    showWhy();
   });
   wireForm(form, update);
 }

@@ -1,6 +1,6 @@
 // Latency metrics playground: TTFT, TPOT, ITL, E2E latency, percentiles, throughput and goodput of edited requests.
 import { summarize } from "../calc.js";
-import { fmt, headed, mountTool, toolShell, wireForm } from "../data.js";
+import { fmt, headed, mountTool, plainMessage, toolShell, wireForm } from "../data.js";
 
 const SAMPLES = {
   requests: `# arrival, first token, finish, input tokens, output tokens (seconds)
@@ -58,7 +58,7 @@ export function parseRequests(text, mode) {
     try {
       summarize([rec]); // validates the record the way Python's RequestRecord does
     } catch (err) {
-      if (!/duration/.test(err.message)) throw new Error(`${where}: ${err.message}`);
+      if (!/duration/.test(err.message)) throw new Error(`${where}: ${plainMessage(err.message)}`);
     }
     rec.line = index + 1;
     records.push(rec);
@@ -131,6 +131,9 @@ function init(root) {
   const render = guard(() => {
     const records = parseRequests(f.requests.value, f.mode.value);
     const limit = (name, scale) => (f[name].value.trim() === "" ? null : Number(f[name].value) * scale);
+    for (const [name, words] of [["slo_ttft", "TTFT"], ["slo_tpot", "TPOT"], ["slo_e2el", "E2E latency"]]) {
+      if (!(limit(name, 1) === null || limit(name, 1) >= 0)) throw new Error(`the ${words} SLO must not be negative`);
+    }
     const slo = { ttft: limit("slo_ttft", 1e-3), tpot: limit("slo_tpot", 1e-3), e2el: limit("slo_e2el", 1) };
     const anySlo = slo.ttft !== null || slo.tpot !== null || slo.e2el !== null;
     const average = f.average.value;

@@ -1,6 +1,7 @@
 // Quantization impact: weight memory per format and KV-cache memory per data type, with each format's handbook entry.
-import { kvBytes, kvBytesPerToken, nativeWeightBytes, weightBytes } from "../calc.js";
-import { fillSelect, fmt, GIB, headed, mountTool, siteRoot, startTool, wireForm } from "../data.js";
+// Sizes only (no GPU, no engine); a context beyond the model's maximum gets the reason instead of KV sizes.
+import { contextFindings, kvBytes, kvBytesPerToken, nativeWeightBytes, weightBytes } from "../calc.js";
+import { fillSelect, fmt, GIB, headed, mountTool, replaceable, showNotes, siteRoot, startTool, wireForm } from "../data.js";
 
 /** A cell with a number, a bar below it and the raw value for tests. */
 function sizeCell(tr, bytes, max, out) {
@@ -55,6 +56,7 @@ async function init(root) {
   const weightFormats = Object.values(data.formats).filter((x) => x.used_for.includes("weights"))
     .sort((a, b) => b.effective_bits_per_weight - a.effective_bits_per_weight || a.id.localeCompare(b.id));
 
+  const kvBlock = replaceable(root, "kv");
   const update = guard(() => {
     const model = data.models[f.model.value];
     const arch = model.architecture;
@@ -90,6 +92,14 @@ async function init(root) {
       qualityCell(tr, r.f);
     }
     out("weights").replaceChildren(wt);
+    showNotes(root, null, "Sizes of the stored bytes only: no GPU or engine is assumed (the memory-fit tool checks "
+      + "whether a format runs on a GPU and fits its memory).");
+    const reasons = contextFindings(model, context, batch).map((x) => x.message);
+    if (reasons.length) {
+      kvBlock.refuse(`No KV-cache sizes for ${fmt(batch, 0)} × ${fmt(context, 0)} tokens:`, reasons);
+      return;
+    }
+    kvBlock.show();
     const kvRows = Object.entries(data.kv_dtype_bits).map(([id, bits]) => ({
       id, bits, perToken: kvBytesPerToken(arch, bits), total: kvBytes(arch, context, bits, batch).bytesUnique }));
     const kvMax = Math.max(...kvRows.map((r) => r.total));

@@ -1,6 +1,9 @@
-// Request lifecycle: tokenize, queue, prefill, decode and detokenize one request on the roofline model.
-import { chosenWeights, Roofline } from "../calc.js";
-import { fillSelect, fmt, formatOptions, mountTool, rooflineGpus, startTool, svgEl, wireForm } from "../data.js";
+// Request lifecycle: tokenize, queue, prefill, decode and detokenize one request on the roofline model, after the
+// feasibility check of the request (prompt + output tokens) in its decode batch.
+import { checkSetup, chosenWeights, Roofline, VLLM_V1 } from "../calc.js";
+import {
+  fillSelect, fmt, formatOptions, mountTool, replaceable, rooflineGpus, showNotes, startTool, svgEl, wireForm,
+} from "../data.js";
 
 const WIDTH = 800;
 
@@ -105,6 +108,7 @@ async function init(root) {
   fillSelect(form.elements.format, formatOptions(data), "native");
   fillSelect(form.elements.kv, Object.keys(data.kv_dtype_bits).map((d) => ({ value: d, label: d })), "bf16");
 
+  const setup = replaceable(root, "setup");
   const update = guard(() => {
     const f = form.elements;
     const model = data.models[f.model.value];
@@ -118,7 +122,18 @@ async function init(root) {
     if (!(prompt >= 1 && output >= 1 && batch >= 1)) throw new Error("prompt, output and batch must be at least 1");
     if (output > 32768) throw new Error("output is capped at 32,768 tokens here");
     if (!(queue >= 0)) throw new Error("queue delay must not be negative");
-    const r = new Roofline(model.architecture, gpu, wfmt, data.kv_dtype_bits[f.kv.value], tp, {}, groups);
+    const kvBits = data.kv_dtype_bits[f.kv.value];
+    // the request's whole context, in a batch of `batch` such sequences held in the KV cache at once
+    const result = checkSetup({ model, gpu, weights: wfmt, kv: data.formats[f.kv.value] ?? null, kv_bits: kvBits,
+      tp, context: prompt + output, sequences: batch, mode: "batch", engine: VLLM_V1, groups });
+    showNotes(root, result);
+    if (!result.feasible) {
+      setup.refuse(`This request cannot run: ${fmt(prompt, 0)} + ${fmt(output, 0)} tokens of ${model.title} in a `
+        + `batch of ${fmt(batch, 0)} on ${tp} × ${gpu.title}:`, result.reasons);
+      return;
+    }
+    setup.show();
+    const r = new Roofline(model.architecture, gpu, wfmt, kvBits, tp, {}, groups);
     const pre = r.prefill(prompt, 1);
     const lat = r.requestLatency(prompt, output, batch);
     const decodeS = lat.e2elS - lat.ttftS;
