@@ -292,7 +292,7 @@ def cmd_simulate(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     gpu = _gpu(kb, args.gpu)
     fmt = _format(kb, args.format, model)
     bits = _bits(kb, args.kv_dtype)
-    context = min(args.input + args.output, model.architecture.context_length)
+    context = args.input + args.output  # the mean request; longer than the model's maximum cannot run
     what = f"{model.title} in {fmt.id} on {args.tp} x {gpu.title}"
     feasibility = check_setup(_setup(kb, args, model, gpu, fmt, context, args.max_batch, "concurrency"))
     if not feasibility.feasible:

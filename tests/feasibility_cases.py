@@ -144,7 +144,7 @@ CASES: list[Case] = [
     # interconnect: TP inside one scale-up domain
     Case("TP 8 in an 8-GPU domain", L70, H100, tp=8, domain=8),
     Case("TP 16 across two 8-GPU domains", L70, H100, tp=16, domain=8, feasible=False, failing=("interconnect",),
-         phrase="use --tp 8 with --pp 2"),
+         phrase="split it as TP 8 x PP 2"),
     Case("TP 16 over PP 2 stays inside", L70, H100, tp=8, pp=2, domain=8),
     Case("TP 2 over an NVLink bridge", L8, "a100-pcie-80gb", tp=2, domain=2),
     Case("TP 4 over 2-GPU bridges", L8, "a100-pcie-80gb", tp=4, domain=2, feasible=False, failing=("interconnect",)),

@@ -172,7 +172,8 @@ def interconnect_findings(gpu: Gpu, tp: int, pp: int) -> list[Finding]:
         return [Finding("interconnect", "note", f"the knowledge base does not record how many {gpu.title} share a "
                                                 f"scale-up link; assumed TP {tp} stays inside one")]
     if tp > domain:
-        hint = f"use --tp {domain} with --pp {math.ceil(tp / domain) * pp}" if domain > 1 else "use --pp instead"
+        hint = (f"split it as TP {domain} x PP {math.ceil(tp / domain) * pp}" if domain > 1
+                else "split it with pipeline parallelism instead")
         where = f"{domain} GPUs share {link.name}" if domain > 1 and link.name else "each GPU sits alone on PCIe"
         kind = "fail" if domain > 1 else "warn"
         if kind == "warn":

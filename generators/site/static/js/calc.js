@@ -984,7 +984,8 @@ export function interconnectFindings(gpu, tp, pp) {
       + `scale-up link; assumed TP ${tp} stays inside one`)];
   }
   if (tp > domain) {
-    const hint = domain > 1 ? `use --tp ${domain} with --pp ${Math.ceil(tp / domain) * pp}` : "use --pp instead";
+    const hint = domain > 1 ? `split it as TP ${domain} x PP ${Math.ceil(tp / domain) * pp}`
+      : "split it with pipeline parallelism instead";
     const where = domain > 1 && link.name ? `${domain} GPUs share ${link.name}` : "each GPU sits alone on PCIe";
     if (domain <= 1) {
       return [finding("interconnect", "warn", `tensor parallelism ${tp} over PCIe (${where}): every layer's `
