@@ -1,0 +1,35 @@
+"""`inferbook import-config PATH`: a model entry for kb/models/ from a Hugging Face config.json,
+and the ad-hoc models of `kv --config` and `fit --config`.
+
+The config is untrusted JSON. It is read with a size limit, refused unless it is one object
+with unique keys and finite numbers, and every value the importer uses is type-checked (a
+boolean is never a number); the architecture it builds is validated with the schema's own
+model, whose errors are reported under the config's key names.
+
+What the importer reads is written down once: the keys it maps onto the schema (the builder in
+`architecture`, `layers` and `moe`), and in `tables` the keys known to say nothing the schema
+records (`IGNORED_KEYS`), the defaults of the transformers config classes it relies on where a
+config is silent (`CLASS_DEFAULTS`, each use reported), and the designs the schema cannot express
+yet (`UNSUPPORTED_HINTS`). Every other key is reported as "not used", never guessed at.
+
+What a config cannot tell (licence, release date, organisation, family, sources, and the
+title when there is no `_name_or_path`) is left as a TODO that `inferbook validate`
+refuses until it is filled: null in a required text field, a `todo` id, an unknown source id.
+
+Modules: `reading` (bounded, strict JSON; key-by-key reading), `tables` (keys and facts),
+`architecture`, `layers` and `moe` (the builder), `checkpoint` (weight formats, the index check),
+`result` (`Imported`, `Report`), `convert` (the import), `entry` (the YAML entry and its write),
+`adhoc` (models for the calculators), `cli` (the command).
+"""
+
+from .adhoc import AdHocModel, adhoc_model
+from .cli import add_import_parser
+from .convert import import_config, import_data
+from .entry import render_entry
+from .reading import MAX_CONFIG_BYTES, ConfigError, ConfigUsageError
+from .result import Imported, Report
+
+__all__ = [
+    "MAX_CONFIG_BYTES", "AdHocModel", "ConfigError", "ConfigUsageError", "Imported", "Report", "add_import_parser",
+    "adhoc_model", "import_config", "import_data", "render_entry",
+]

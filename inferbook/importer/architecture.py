@@ -1,0 +1,271 @@
+"""The builder: one config (or its text_config) read into the schema's `ModelArchitecture` fields,
+each value with its origin, class defaults reported, errors collected under the config's key names.
+The layer layout and linear attention are read in `layers`, the mixture of experts in `moe`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .layers import layer_pattern, linear_attention
+from .moe import read_moe
+from .reading import ConfigError, Keys, non_finite, shown, value_at
+from .result import Report
+from .tables import (
+    CLASS_DEFAULTS,
+    CLASS_NAMES,
+    GATED_MLP_TYPES,
+    MAX_LAYERS,
+    OUTPUT_GATE_TYPES,
+    PLAIN_MLP_TYPES,
+    TEXT_MODEL_TYPES,
+    UNSUPPORTED_HINTS,
+)
+
+
+class Builder:
+    """Reads one config into the schema's architecture, collecting errors and the report.
+
+    ``top`` reads the whole config, ``text`` the language model's keys (``top`` itself, or its
+    text_config); ``origins`` maps each schema field (dotted) to where its value came from."""
+
+    def __init__(self, top: dict[str, Any]) -> None:
+        self.errors: list[str] = [f"{at}: a non-finite number ({shown(value_at(top, at))}) is refused"
+                                  for at in non_finite(top)]
+        self.report = Report()
+        self.top = Keys(top, "", self.errors)
+        self.text = self.top
+        self.vision: str | None = None
+        if "text_config" in top:
+            sub = self.top.mapping("text_config")
+            if sub is not None:
+                self.text = Keys(sub, "text_config.", self.errors)
+            elif top["text_config"] is not None:  # not an object: there is no language model to read
+                raise ConfigError("; ".join(self.errors))
+        self.model_type = self._model_type()
+        self.origins: dict[str, str] = {}
+
+    def _model_type(self) -> str | None:
+        """The language model's model_type (a multimodal config's own type mapped to its text model's)."""
+        inner = self.text.text("model_type") if self.text is not self.top else None
+        outer = self.top.text("model_type")
+        if inner:
+            return inner
+        if outer and self.text is not self.top:
+            return TEXT_MODEL_TYPES.get(outer, outer)
+        return outer
+
+    # values with their origin -------------------------------------------------------------
+    def default(self, key: str) -> Any:
+        """The class default of ``key`` for this model type (None when unknown)."""
+        return CLASS_DEFAULTS.get(self.model_type or "", {}).get(key)
+
+    def _note_default(self, key: str, value: Any, target: str) -> None:
+        """Report that ``target`` takes the class default ``value`` of the absent ``key``."""
+        cls = CLASS_NAMES.get(self.model_type or "", self.model_type or "the config class")
+        self.report.defaults.append(f"{self.text.name(key)} = {shown(value)} ({cls} default)")
+        self.origins[target] = f"absent from config.json; {cls} default"
+
+    def whole(self, key: str, target: str | None = None, required: bool = False) -> int | None:
+        """A whole number from the text config, else the class default, else None (or an error)."""
+        value = self.text.whole(key)
+        if value is not None:
+            if target:
+                self.origins.setdefault(target, self.text.name(key))
+            return value
+        if self.text.has(key):
+            return None  # wrongly typed: already reported
+        default = self.default(key)
+        if default is not None:
+            if target:
+                self._note_default(key, default, target)
+            return default
+        if required:
+            self.errors.append(f"{self.text.name(key)}: missing")
+        return None
+
+    def first_whole(self, keys: tuple[str, ...], target: str) -> int | None:
+        """The value of whichever of ``keys`` the config gives; they must agree when several do."""
+        found = [(k, self.text.whole(k)) for k in keys if self.text.has(k)]
+        values = {v for _, v in found if v is not None}
+        if len(values) > 1:
+            given = ", ".join(f"{self.text.name(k)} = {v}" for k, v in found)
+            self.errors.append(f"{given}: the config gives different values for one quantity")
+            return None
+        if not found or not values:
+            return None
+        self.origins[target] = " / ".join(self.text.name(k) for k, _ in found)
+        return values.pop()
+
+    def at_least_one(self, key: str) -> None:
+        """Report ``key`` as missing or below 1 where a positive interval is needed."""
+        self.errors.append(f"{self.text.name(key)}: expected a whole number of at least 1")
+
+    # the whole architecture ------------------------------------------------------------
+    def build(self) -> dict[str, Any]:
+        """The architecture as a dict for `ModelArchitecture` (not yet validated)."""
+        self._unsupported()
+        layers = self.whole("num_hidden_layers", "layers", required=True)
+        hidden = self.whole("hidden_size", "hidden_size", required=True)
+        heads = self.whole("num_attention_heads", "attention_heads", required=True)
+        kv_heads = self.whole("num_key_value_heads", "kv_heads")
+        if kv_heads is None and heads is not None and not self.text.has("num_key_value_heads"):
+            kv_heads = heads
+            self.origins["kv_heads"] = "num_key_value_heads absent: one KV head per query head (MHA)"
+        vocab = self.whole("vocab_size", "vocab_size", required=True)
+        context = self.whole("max_position_embeddings", "context_length", required=True)
+        tie = self._tie()
+        if layers is not None and not 1 <= layers <= MAX_LAYERS:
+            layers_known: int | None = None  # the schema reports it; no per-layer lists of that length
+        else:
+            layers_known = layers
+        arch: dict[str, Any] = {"layers": layers, "hidden_size": hidden, "attention_heads": heads,
+                                "kv_heads": kv_heads, "vocab_size": vocab, "context_length": context,
+                                "tie_word_embeddings": tie}
+        mla = self._mla()
+        arch["head_dim"] = self._head_dim(hidden, heads, mla)
+        if mla is not None:
+            arch["attention"] = "mla"
+            arch["mla"] = mla
+        elif kv_heads is not None and heads is not None:
+            arch["attention"] = "mha" if kv_heads == heads else "mqa" if kv_heads == 1 else "gqa"
+        pattern = layer_pattern(self, layers_known)
+        arch["layer_pattern"] = pattern
+        if "sliding" in pattern:
+            arch["sliding_window"] = self.whole("sliding_window", "sliding_window")
+            if arch["sliding_window"] is None:
+                self.errors.append(f"{self.text.name('sliding_window')}: missing, but layers use a sliding window")
+        if "chunked" in pattern:
+            arch["attention_chunk_size"] = self.whole("attention_chunk_size", "attention_chunk_size")
+        gate = self.text.flag("attn_output_gate")
+        if gate is not None:
+            arch["attention_output_gate"] = gate
+            self.origins["attention_output_gate"] = self.text.name("attn_output_gate")
+        elif self.model_type in OUTPUT_GATE_TYPES:
+            arch["attention_output_gate"] = True
+            self.origins["attention_output_gate"] = f"model_type {self.model_type}: the attention output is gated"
+            self.report.defaults.append(f"attention output gate = true (always on in model_type {self.model_type})")
+        if "linear" in pattern:
+            linear = linear_attention(self)
+            if linear is not None:
+                arch["linear_attention"] = linear
+        arch["gated_mlp"] = self._gated()
+        moe, dense_width = read_moe(self, layers_known)
+        arch["intermediate_size"] = dense_width
+        if moe is not None:
+            arch["moe"] = moe
+        return arch
+
+    def _tie(self) -> bool | None:
+        """tie_word_embeddings: from the text config, the outer config, the class default, or PretrainedConfig's."""
+        value = self.text.flag("tie_word_embeddings")
+        if value is None and self.text is not self.top and self.top.has("tie_word_embeddings"):
+            value = self.top.flag("tie_word_embeddings")
+            if value is not None:
+                self.origins["tie_word_embeddings"] = "tie_word_embeddings"
+                return value
+        if value is not None:
+            self.origins["tie_word_embeddings"] = self.text.name("tie_word_embeddings")
+            return value
+        if self.text.has("tie_word_embeddings"):
+            return None
+        default = self.default("tie_word_embeddings")
+        if default is not None:
+            self._note_default("tie_word_embeddings", default, "tie_word_embeddings")
+            return bool(default)
+        self.report.defaults.append("tie_word_embeddings = true (PretrainedConfig default; model_type "
+                                    f"{self.model_type or '(none)'} is not in the importer's table: check it)")
+        self.origins["tie_word_embeddings"] = "absent from config.json; PretrainedConfig default (check)"
+        return True
+
+    def _mla(self) -> dict[str, Any] | None:
+        """The mla block when the config compresses keys and values (kv_lora_rank), else None."""
+        if not self.text.has("kv_lora_rank"):
+            self.text.raw("kv_lora_rank")
+            return None
+        mla = {"kv_lora_rank": self.whole("kv_lora_rank", "mla.kv_lora_rank"),
+               "q_lora_rank": self.whole("q_lora_rank", "mla.q_lora_rank"),
+               "qk_rope_head_dim": self.whole("qk_rope_head_dim", "mla.qk_rope_head_dim", required=True),
+               "qk_nope_head_dim": self.whole("qk_nope_head_dim", "mla.qk_nope_head_dim", required=True),
+               "v_head_dim": self.whole("v_head_dim", "mla.v_head_dim", required=True)}
+        if mla["q_lora_rank"] is None:
+            self.origins["mla.q_lora_rank"] = f"{self.text.name('q_lora_rank')} null: queries are not compressed"
+        return mla
+
+    def _head_dim(self, hidden: int | None, heads: int | None, mla: dict[str, Any] | None) -> int | None:
+        """The query/key head width: MLA's nope + rope parts, head_dim, or hidden_size / heads."""
+        if mla is not None:
+            nope, rope = mla["qk_nope_head_dim"], mla["qk_rope_head_dim"]
+            if nope is None or rope is None:
+                return None
+            given = self.text.whole("head_dim")
+            if given is not None and given != nope + rope:
+                self.report.checks.append(f"{self.text.name('head_dim')} = {given} differs from qk_nope_head_dim + "
+                                          f"qk_rope_head_dim = {nope + rope}, which the entry uses for MLA")
+            self.origins["head_dim"] = (f"MLA query/key head = qk_nope_head_dim {nope} + qk_rope_head_dim {rope} "
+                                        "(value heads are v_head_dim)")
+            return nope + rope
+        value = self.whole("head_dim", "head_dim")
+        if value is not None or self.text.has("head_dim"):
+            return value
+        if hidden is None or heads is None or heads < 1:
+            return None
+        if hidden % heads:
+            self.errors.append(f"{self.text.name('head_dim')}: missing, and hidden_size {hidden} is not a multiple of "
+                               f"num_attention_heads {heads}")
+            return None
+        self.origins["head_dim"] = "no head_dim in config.json; hidden_size / num_attention_heads, as HF code does"
+        return hidden // heads
+
+    def _gated(self) -> bool:
+        """Whether the feed-forward blocks have three matrices, by model type (assumed, and reported, if unknown)."""
+        mt = self.model_type or ""
+        if mt in PLAIN_MLP_TYPES:
+            self.origins["gated_mlp"] = f"model_type {mt}: two-matrix feed-forward blocks"
+            return False
+        if mt in GATED_MLP_TYPES:
+            self.origins["gated_mlp"] = f"model_type {mt}: gate, up and down projections"
+            return True
+        self.report.checks.append(f"check gated_mlp: model_type {mt or '(none)'} is not in the importer's table; "
+                                  "assumed three feed-forward matrices (SwiGLU/GeGLU)")
+        self.origins["gated_mlp"] = f"TODO: check; model_type {mt or '(none)'} is not known to the importer"
+        return True
+
+    def _unsupported(self) -> None:
+        """Report the designs the schema cannot express: errors where the entry would be wrong, else notes."""
+        blocking = []
+        for design, keys, fatal in UNSUPPORTED_HINTS:
+            present = [k for k in keys if self.text.has(k) and self.text.data.get(k) not in (0, False)]
+            for k in keys:
+                if k in self.text.data:
+                    self.text.raw(k)
+            if present:
+                found = ", ".join(f"{self.text.name(k)} = {shown(self.text.data[k])}" for k in present)
+                line = f"the schema cannot express {design} yet ({found})"
+                (blocking if fatal else self.report.cannot_express).append(line)
+        if any(k.startswith(("mamba_", "ssm_")) for k in self.text.data) and not blocking:
+            keys = ", ".join(self.text.name(k) for k in self.text.data if k.startswith(("mamba_", "ssm_")))
+            blocking.append(f"the schema cannot express Mamba-2 layers yet ({keys})")
+        for k in self.text.data:
+            if k.startswith(("mamba_", "ssm_")):
+                self.text.raw(k)
+        self.errors.extend(blocking)
+        for key, what in (("vision_config", "vision encoders"), ("audio_config", "audio encoders")):
+            sub = self.top.mapping(key)
+            if sub is None:
+                continue
+            desc = _describe_tower(sub)
+            self.report.cannot_express.append(f"the schema cannot express {what} yet ({key}: {desc}); the entry "
+                                              "describes the language model only")
+            if key == "vision_config":
+                self.vision = desc
+
+
+def _describe_tower(sub: dict[str, Any]) -> str:
+    """The shape of a vision or audio encoder, as far as its config gives it."""
+    parts = []
+    for key, label in (("model_type", "model_type"), ("num_hidden_layers", "layers"), ("depth", "layers"),
+                       ("hidden_size", "hidden size"), ("num_attention_heads", "heads")):
+        value = sub.get(key)
+        if isinstance(value, (int, str)) and not isinstance(value, bool):
+            parts.append(f"{label} {shown(value) if isinstance(value, str) else value}")
+    return ", ".join(parts) or "no shape given"

@@ -1,0 +1,148 @@
+"""The mixture of experts: expert counts and widths, which layers are MoE (by whichever rule the
+config uses) fitted to the schema's dense_layers and layer_interval, and the shared experts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .reading import is_whole
+from .tables import SHARED_EXPERT_TYPES
+
+if TYPE_CHECKING:
+    from .architecture import Builder
+
+
+def read_moe(b: Builder, layers: int | None) -> tuple[dict[str, Any] | None, int | None]:
+    """The moe block and the dense FFN width (None when no layer is dense)."""
+    experts = b.first_whole(("n_routed_experts", "num_local_experts", "num_experts", "moe_num_experts"),
+                            "moe.experts")
+    width = b.whole("intermediate_size")
+    if experts is not None and experts < 0:
+        b.errors.append(f"{b.origins.get('moe.experts', 'num_experts')} = {experts}: the number of experts "
+                        "cannot be negative")
+        return None, width
+    if experts is None or experts < 2 or layers is None:
+        if experts is not None and experts < 2:
+            b.origins.pop("moe.experts", None)
+            b.report.checks.append(f"{experts} expert(s) per layer: read as a dense model")
+        b.origins["intermediate_size"] = b.text.name("intermediate_size")
+        if width is None and not b.text.has("intermediate_size"):
+            b.errors.append(f"{b.text.name('intermediate_size')}: missing")
+        return None, width
+    per_token = b.first_whole(("num_experts_per_tok", "experts_per_token", "moe_topk", "num_experts_per_token"),
+                              "moe.experts_per_token")
+    if per_token is None:
+        b.errors.append(f"{b.text.name('num_experts_per_tok')}: missing for a model with {experts} experts")
+    moe_width = b.whole("moe_intermediate_size")
+    dense_width = width
+    if moe_width is not None:
+        b.origins["moe.expert_intermediate_size"] = b.text.name("moe_intermediate_size")
+    else:
+        moe_width = width
+        b.origins["moe.expert_intermediate_size"] = f"{b.text.name('intermediate_size')} (no " \
+                                                    "moe_intermediate_size: the expert width)"
+        dense_width = b.whole("intermediate_size_mlp")
+    moe_layers = _moe_layers(b, layers)
+    if moe_layers is None:
+        return None, None
+    placed = _fit_moe_layers(moe_layers)
+    if placed is None:
+        listed = ", ".join(str(i) for i, on in enumerate(moe_layers) if on)[:200]
+        b.errors.append(f"the schema cannot express MoE on layers {listed} "
+                        "(leading dense layers, then every n-th layer)")
+        return None, None
+    dense_layers, interval = placed
+    has_dense = not all(moe_layers)
+    shared = _shared(b, moe_width)
+    moe = {"experts": experts, "experts_per_token": per_token, "shared_experts": shared,
+           "expert_intermediate_size": moe_width, "dense_layers": dense_layers, "layer_interval": interval}
+    if not has_dense:
+        b.origins["intermediate_size"] = "every layer is MoE" + (" (no dense FFN width needed)"
+                                                                 if dense_width is not None else "")
+        return moe, None
+    if dense_width is None:
+        b.errors.append(f"{b.text.name('intermediate_size')}: missing, but some layers have a dense FFN")
+    key = "intermediate_size_mlp" if b.text.has("intermediate_size_mlp") and moe_width == width else \
+        "intermediate_size"
+    b.origins["intermediate_size"] = f"{b.text.name(key)}: FFN width of the dense layers"
+    return moe, dense_width
+
+
+def _moe_layers(b: Builder, layers: int) -> list[bool] | None:
+    """Which layers are MoE, by the config's own rule."""
+    if b.text.has("first_k_dense_replace") or b.text.has("moe_layer_freq"):
+        first = b.text.whole("first_k_dense_replace") or 0
+        freq = b.text.whole("moe_layer_freq") or 1
+        if freq < 1 or first < 0:
+            b.errors.append(f"{b.text.name('moe_layer_freq')} must be at least 1 and "
+                            f"{b.text.name('first_k_dense_replace')} at least 0")
+            return None
+        b.origins["moe.dense_layers"] = b.text.name("first_k_dense_replace")
+        b.origins["moe.layer_interval"] = b.text.name("moe_layer_freq")
+        return [i >= first and i % freq == 0 for i in range(layers)]
+    if b.text.has("decoder_sparse_step") or b.text.has("mlp_only_layers"):
+        step = b.text.whole("decoder_sparse_step") or 1
+        listed = b.text.array("mlp_only_layers") or []
+        if step < 1 or not all(is_whole(i) for i in listed):
+            b.errors.append(f"{b.text.name('decoder_sparse_step')} must be at least 1 and "
+                            f"{b.text.name('mlp_only_layers')} a list of layer numbers")
+            return None
+        b.origins["moe.layer_interval"] = b.text.name("decoder_sparse_step")
+        b.origins["moe.dense_layers"] = b.text.name("mlp_only_layers")
+        dense = set(listed)
+        return [i not in dense and (i + 1) % step == 0 for i in range(layers)]
+    if b.text.has("moe_layers"):
+        listed = b.text.array("moe_layers") or []
+        if not all(is_whole(i) for i in listed):
+            b.errors.append(f"{b.text.name('moe_layers')}: expected a list of layer numbers")
+            return None
+        b.origins["moe.layer_interval"] = b.text.name("moe_layers")
+        chosen = set(listed)
+        return [i in chosen for i in range(layers)]
+    if (b.model_type or "") == "llama4_text":
+        step = b.whole("interleave_moe_layer_step", "moe.layer_interval")
+        if step is None or step < 1:
+            b.at_least_one("interleave_moe_layer_step")
+            return None
+        b.origins.setdefault("moe.layer_interval", b.text.name("interleave_moe_layer_step"))
+        return [(i + 1) % step == 0 for i in range(layers)]
+    return [True] * layers
+
+
+def _shared(b: Builder, expert_width: int | None) -> int | None:
+    """The number of shared experts: counted by the config, from a shared width, or fixed by the model type."""
+    count = b.first_whole(("n_shared_experts", "num_shared_experts"), "moe.shared_experts")
+    if count is not None:
+        return count
+    shared_width = b.text.whole("shared_expert_intermediate_size")
+    if shared_width:
+        key = b.text.name("shared_expert_intermediate_size")
+        if expert_width and shared_width % expert_width == 0:
+            count = shared_width // expert_width
+            b.origins["moe.shared_experts"] = f"{key} {shared_width} = {count} x the expert width"
+            if count > 1:
+                b.report.checks.append(f"{key} {shared_width}: one shared expert {count} times as wide, "
+                                       f"counted as {count} shared experts of width {expert_width}")
+            return count
+        b.errors.append(f"{key} = {shared_width}: the schema cannot express a shared expert whose width is "
+                        f"not a multiple of the expert width {expert_width}")
+        return None
+    fixed = SHARED_EXPERT_TYPES.get(b.model_type or "")
+    if fixed:
+        b.origins["moe.shared_experts"] = f"model_type {b.model_type} always adds {fixed} shared expert"
+        b.report.defaults.append(f"shared experts = {fixed} (always present in model_type {b.model_type})")
+        return fixed
+    return 0
+
+
+def _fit_moe_layers(moe: list[bool]) -> tuple[int, int] | None:
+    """(dense_layers, layer_interval) that reproduce which layers are MoE, or None."""
+    layers = len(moe)
+    if not any(moe):
+        return None
+    first = moe.index(True)
+    for dense in range(first + 1):
+        interval = first - dense + 1
+        if all(moe[i] == (i >= dense and (i - dense) % interval == interval - 1) for i in range(layers)):
+            return dense, interval
+    return None

@@ -1,0 +1,151 @@
+"""What the importer knows about transformers configs, written down once: the keys known to say
+nothing the schema records, the class defaults it relies on where a config is silent, the model
+types whose designs the config does not spell out, the layer kinds and weight formats it names,
+and the designs the schema cannot express yet. A key in none of these tables and not read by the
+builder is reported as "not used", never guessed at."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_LAYERS = 1000
+"""Most layers the schema accepts (LayerCount); longer configs are refused before any per-layer list is built."""
+
+IGNORED_KEYS = frozenset({
+    # identity, tokens, numerics and runtime switches: nothing the schema records
+    "architectures", "auto_map", "transformers_version", "bos_token_id", "eos_token_id", "pad_token_id",
+    "sep_token_id", "decoder_start_token_id", "initializer_range", "rms_norm_eps", "layer_norm_eps",
+    "layer_norm_epsilon", "norm_eps", "use_cache", "attention_dropout", "hidden_dropout", "dropout",
+    "embd_pdrop", "resid_pdrop", "attn_pdrop", "attention_bias", "mlp_bias", "bias", "hidden_act",
+    "hidden_activation", "mlp_hidden_act", "pretraining_tp", "tokenizer_class", "torchscript",
+    "output_attentions", "output_hidden_states", "return_dict", "use_return_dict", "is_encoder_decoder",
+    "id2label", "label2id", "problem_type", "tie_encoder_decoder", "chunk_size_feed_forward", "cache_implementation",
+    # positions: context_length comes from max_position_embeddings alone
+    "rope_theta", "rope_scaling", "rope_parameters", "rope_local_base_freq", "partial_rotary_factor",
+    "rotary_pct", "rotary_emb_base", "initial_context_length", "original_max_position_embeddings",
+    # attention and logit numerics
+    "query_pre_attn_scalar", "attn_logit_softcapping", "final_logit_softcapping", "use_qk_norm", "qk_layernorm",
+    "attn_temperature_tuning", "floor_scale", "attn_scale", "swiglu_limit",
+    # routing numerics (the expert counts are read elsewhere)
+    "output_router_logits", "router_aux_loss_coef", "router_z_loss_coef", "router_jitter_noise", "norm_topk_prob",
+    "routed_scaling_factor", "scoring_func", "topk_method", "n_group", "topk_group", "ep_size", "aux_loss_alpha",
+    "seq_aux",
+    # multimodal token ids
+    "boi_token_index", "eoi_token_index", "image_token_index", "image_token_id", "video_token_id",
+    "vision_start_token_id", "vision_end_token_id", "mm_tokens_per_image",
+})
+"""Keys known to say nothing that a model entry records; they are ignored silently."""
+
+QUANT_IGNORED_KEYS = frozenset({
+    "activation_scheme", "weight_block_size", "scale_fmt", "quantization_status", "global_compression_ratio",
+    "kv_cache_scheme", "sparsity_config", "transform_config", "version", "zero_point", "desc_act", "sym",
+    "static_groups", "true_sequential", "damp_percent", "checkpoint_format", "backend", "exllama_config",
+    "use_exllama", "modules_in_block_to_quantize", "lm_head", "model_name_or_path", "model_file_base_name",
+    "bnb_4bit_compute_dtype", "bnb_4bit_use_double_quant", "bnb_4bit_quant_storage", "llm_int8_threshold",
+    "llm_int8_has_fp16_weight", "llm_int8_enable_fp32_cpu_offload", "kv_cache_quant_algo", "producer",
+    "exclude_modules",
+})
+"""Keys of quantization_config that do not change the weights' format id."""
+
+TEXT_MODEL_TYPES = {"gemma3": "gemma3_text", "llama4": "llama4_text", "qwen3_vl": "qwen3_vl_text",
+                    "qwen3_vl_moe": "qwen3_vl_moe_text", "mistral3": "mistral", "gemma3n": "gemma3n_text"}
+"""Model type of the text model inside a multimodal config whose text_config names none."""
+
+CLASS_DEFAULTS: dict[str, dict[str, Any]] = {
+    "gemma3_text": {"num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256, "vocab_size": 262_208,
+                    "max_position_embeddings": 131_072, "tie_word_embeddings": True, "sliding_window_pattern": 6},
+    "gemma2": {"tie_word_embeddings": True},
+    "gemma": {"tie_word_embeddings": True},
+    "llama4_text": {"tie_word_embeddings": False, "no_rope_layer_interval": 4, "interleave_moe_layer_step": 1},
+    "llama": {"tie_word_embeddings": False},
+    "mistral": {"tie_word_embeddings": False},
+    "mixtral": {"tie_word_embeddings": False},
+    "qwen2": {"tie_word_embeddings": False},
+    "qwen2_moe": {"tie_word_embeddings": False},
+    "qwen3": {"tie_word_embeddings": False},
+    "qwen3_moe": {"tie_word_embeddings": False},
+    "qwen3_next": {"tie_word_embeddings": False},
+    "deepseek_v2": {"tie_word_embeddings": False},
+    "deepseek_v3": {"tie_word_embeddings": False},
+    "gpt_oss": {"tie_word_embeddings": False},
+    "phi3": {"tie_word_embeddings": False},
+}
+"""Defaults of the transformers config classes (by model_type) used where a config omits the key.
+A key absent from the config and from this table falls back to PretrainedConfig's default
+(tie_word_embeddings true) or is an error."""
+
+CLASS_NAMES = {"gemma3_text": "Gemma3TextConfig", "gemma2": "Gemma2Config", "gemma": "GemmaConfig",
+               "llama4_text": "Llama4TextConfig", "llama": "LlamaConfig", "mistral": "MistralConfig",
+               "mixtral": "MixtralConfig", "qwen2": "Qwen2Config", "qwen2_moe": "Qwen2MoeConfig",
+               "qwen3": "Qwen3Config", "qwen3_moe": "Qwen3MoeConfig", "qwen3_next": "Qwen3NextConfig",
+               "deepseek_v2": "DeepseekV2Config", "deepseek_v3": "DeepseekV3Config", "gpt_oss": "GptOssConfig",
+               "phi3": "Phi3Config"}
+
+GATED_MLP_TYPES = frozenset({
+    "llama", "llama4_text", "mistral", "mixtral", "ministral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe",
+    "qwen3_next", "qwen3_5", "qwen3_5_moe", "deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_k2", "gemma",
+    "gemma2", "gemma3_text", "gpt_oss", "phi3", "olmo", "olmo2", "olmoe", "granite", "granitemoe", "cohere",
+    "cohere2", "smollm3", "glm", "glm4", "glm4_moe", "minimax_m2", "exaone4", "internlm2", "baichuan", "yi",
+    "hunyuan_v1_dense", "hunyuan_v1_moe", "ernie4_5", "ernie4_5_moe", "seed_oss", "apertus", "arcee",
+    "dots1", "bailing_moe",
+})
+"""Model types whose feed-forward blocks have three matrices (SwiGLU or GeGLU)."""
+PLAIN_MLP_TYPES = frozenset({"gpt2", "gpt_neox", "gptj", "phi", "falcon", "starcoder2", "opt", "bloom",
+                             "gpt_bigcode", "nemotron", "mpt"})
+"""Model types whose feed-forward blocks have two matrices."""
+
+OUTPUT_GATE_TYPES = frozenset({"qwen3_next"})
+"""Model types whose attention always gates its output (no attn_output_gate key in their configs)."""
+SHARED_EXPERT_TYPES = {"llama4_text": 1}
+"""Model types whose MoE layers always add shared experts the config does not count."""
+DELTANET_TYPES = frozenset({"qwen3_next", "qwen3_5", "qwen3_5_moe", "qwen3_5_text", "qwen3_5_moe_text"})
+"""Model types whose linear-attention layers are Gated DeltaNet (linear_* keys)."""
+
+PATTERN_KEYS = ("layer_types", "sliding_window_pattern", "full_attention_interval", "use_sliding_window",
+                "max_window_layers", "no_rope_layers", "no_rope_layer_interval", "attention_chunk_size",
+                "sliding_window")
+"""Keys that lay out the attention kind of each layer."""
+
+LAYER_TYPES = {"full_attention": "full", "sliding_attention": "sliding", "chunked_attention": "chunked",
+               "linear_attention": "linear", "attention": "full"}
+"""layer_types entries and the schema's layer kinds."""
+
+TORCH_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32", "half": "fp16", "float": "fp32",
+                "float8_e4m3fn": "fp8-e4m3", "float8_e5m2": "fp8-e5m2"}
+"""torch_dtype / dtype values and the format ids of kb/formats."""
+
+FORMAT_BITS = {"bf16": 16.0, "fp16": 16.0, "fp32": 32.0, "fp8-e4m3": 8.0, "fp8-e5m2": 8.0, "mxfp4": 4.25,
+               "nvfp4": 4.5, "awq-int4": 4.15625, "gptq-int4": 4.15625, "int8": 8.0, "int4": 4.0, "nf4": 4.5}
+"""Effective bits per weight of the formats the importer names (as in kb/formats), for the index check."""
+
+UNSUPPORTED_HINTS = (
+    ("Mamba-2 layers", ("hybrid_override_pattern", "mamba_num_heads", "mamba_head_dim", "mamba_d_state",
+                        "mamba_d_conv", "mamba_expand", "ssm_state_size", "time_step_rank", "mamba_n_groups",
+                        "mamba_chunk_size", "attn_layer_period", "attn_layer_offset", "layers_block_type"), True),
+    ("DeepSeek Sparse Attention's indexer", ("index_n_heads", "index_head_dim", "index_topk"), False),
+    ("multi-token-prediction (MTP) layers", ("num_nextn_predict_layers", "mtp_num_hidden_layers",
+                                              "num_mtp_layers", "mtp_num_layers"), False),
+)
+"""(design, its config keys, whether the entry would be wrong without it)."""
+
+LINEAR_ATTENTION_KEYS = {"key_heads": "linear_num_key_heads", "value_heads": "linear_num_value_heads",
+                         "key_head_dim": "linear_key_head_dim", "value_head_dim": "linear_value_head_dim",
+                         "conv_kernel": "linear_conv_kernel_dim"}
+"""Fields of the schema's linear_attention block (Gated DeltaNet) -> their config keys."""
+
+ARCH_KEYS = {
+    "layers": "num_hidden_layers", "hidden_size": "hidden_size", "attention_heads": "num_attention_heads",
+    "kv_heads": "num_key_value_heads", "head_dim": "head_dim", "intermediate_size": "intermediate_size",
+    "vocab_size": "vocab_size", "context_length": "max_position_embeddings",
+    "tie_word_embeddings": "tie_word_embeddings", "sliding_window": "sliding_window",
+    "attention_chunk_size": "attention_chunk_size", "mla.kv_lora_rank": "kv_lora_rank",
+    "mla.q_lora_rank": "q_lora_rank", "mla.qk_rope_head_dim": "qk_rope_head_dim",
+    "mla.qk_nope_head_dim": "qk_nope_head_dim", "mla.v_head_dim": "v_head_dim",
+    **{f"linear_attention.{name}": key for name, key in LINEAR_ATTENTION_KEYS.items()},
+    "moe.experts_per_token": "num_experts_per_tok",
+    "moe.expert_intermediate_size": "moe_intermediate_size", "moe.experts": "num_experts",
+    "moe.shared_experts": "n_shared_experts", "moe.dense_layers": "first_k_dense_replace",
+    "moe.layer_interval": "moe_layer_freq",
+}
+"""Schema field -> the config key it usually comes from (for messages when no better origin is known)."""
+
