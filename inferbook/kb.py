@@ -9,7 +9,7 @@ import operator
 import re
 import types
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -32,27 +32,43 @@ from .schema import (
     Technique,
 )
 from .schema.base import Quantity
-from .search import Document, SearchHit, SearchIndex
 
 if TYPE_CHECKING:
     import networkx as nx
+
+    from .search import SearchHit, SearchIndex
 
 E = TypeVar("E", bound=EntryBase)
 ARTICLE_KINDS = ("concepts", "metrics", "techniques")
 
 
 class Entries(Mapping[str, E], Generic[E]):
-    """A read-only mapping of id to entry for one kind, with filtering."""
+    """A read-only mapping of id to entry for one kind, with filtering. Lookups (`[]`,
+    `in`, `.get`) also accept what `KnowledgeBase.resolve` accepts (an alias or title in
+    any case, a format family such as "fp8"), when it names an entry of this kind;
+    iteration, `keys()` and `len()` give ids only."""
 
-    def __init__(self, items: dict[str, E]):
+    def __init__(self, items: dict[str, E], resolve: Callable[[str], str | None] | None = None,
+                 names: Callable[[], dict[str, str]] | None = None):
         self._items = MappingProxyType(items)
+        self._resolve = resolve
+        self._names = names
 
     def __getitem__(self, key: str) -> E:
-        try:
-            return self._items[key]
-        except KeyError:
-            close = difflib.get_close_matches(key, list(self._items), n=3)
-            raise KeyError(f"{key!r} not found" + (f"; did you mean {', '.join(close)}?" if close else "")) from None
+        found = self._items.get(key) if isinstance(key, str) else None
+        if found is not None:
+            return found
+        if isinstance(key, str) and self._resolve is not None:
+            eid = self._resolve(key)
+            if eid is not None and eid in self._items:
+                return self._items[eid]
+        if not isinstance(key, str):
+            raise KeyError(f"{key!r} not found")
+        names = {i: i for i in self._items}
+        if self._names is not None:
+            names.update({n: i for n, i in self._names().items() if i in self._items})
+        close = suggestions(key, names)
+        raise KeyError(f"{key!r} not found" + (f"; did you mean {', '.join(close)}?" if close else "")) from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._items)
@@ -75,8 +91,43 @@ class Entries(Mapping[str, E], Generic[E]):
         return out
 
 
+def suggestions(key: str, names: Mapping[str, str], n: int = 3) -> list[str]:
+    """Up to ``n`` ids whose id, alias or title (``names``: lower-cased name -> id) is close
+    to ``key``, each id once, closest first."""
+    close = difflib.get_close_matches(key.lower(), list(names), n=n * 4)
+    return list(dict.fromkeys(names[c] for c in close))[:n]
+
+
+def _names_of(value: str | Sequence[str] | None) -> list[str]:
+    """Field names from a comma-separated string or a list of them (blanks dropped)."""
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else [p for v in value for p in str(v).split(",")]
+    return [item.strip() for item in items if item.strip()]
+
+
+def _check_path(model: type[BaseModel], kind: str, dotted: str) -> None:
+    """KeyError naming the fields there are when ``dotted`` is not a field path of ``model``."""
+    owner: Any = model
+    parts = dotted.split(".")
+    for depth, part in enumerate(parts):
+        fields = owner.model_fields if isinstance(owner, type) and issubclass(owner, BaseModel) else {}
+        if part not in fields:
+            of = f" of {'.'.join(parts[:depth])!r}" if depth else ""
+            names = ", ".join(sorted(fields)) or "none"
+            raise KeyError(f"no field {'.'.join(parts[: depth + 1])!r} on {kind} entries; fields{of}: {names}")
+        groups = [t for t in _types(fields[part].annotation)
+                  if isinstance(t, type) and issubclass(t, BaseModel) and not issubclass(t, Quantity)]
+        owner = groups[0] if len(groups) == 1 else None
+
+
 def field_value(entry: BaseModel, dotted: str) -> Any:
-    """The value at a dotted field path; a sourced number gives its plain value."""
+    """The value at a dotted field path of an entry (or any schema model), e.g.
+    ``field_value(gpu, "memory_bandwidth_gb_s")`` or ``field_value(model, "architecture.kv_heads")``.
+
+    A sourced number (`Quantity`) gives its plain ``.value``; a missing optional group on the
+    way gives None; lists stay tuples and groups stay models. Raises KeyError naming the path
+    when a part is not a field. `kb.where`, `kb.table` and the `list --fields` option use it."""
     value: Any = entry
     for part in dotted.split("."):
         if value is None:
@@ -85,6 +136,66 @@ def field_value(entry: BaseModel, dotted: str) -> Any:
             raise KeyError(f"no field {dotted!r} on {type(entry).__name__}")
         value = getattr(value, part)
     return value.value if isinstance(value, Quantity) else value
+
+
+def plain(value: Any) -> Any:
+    """``value`` as plain Python data: a sourced number becomes its float, a group of fields
+    a dict (unset fields left out), a tuple a list; text, numbers, booleans and dates stay."""
+    if isinstance(value, Quantity):
+        return float(value.value)
+    if isinstance(value, BaseModel):
+        return {name: plain(v) for name in type(value).model_fields if (v := getattr(value, name)) is not None}
+    if isinstance(value, (tuple, list)):
+        return [plain(v) for v in value]
+    return value
+
+
+class Table(list):  # type: ignore[type-arg]
+    """Records from `KnowledgeBase.table`: a list of dicts (column -> plain value) with
+    the column names in `columns`, convertible to a pandas or polars DataFrame."""
+
+    def __init__(self, records: Iterable[dict[str, Any]] = (), columns: Sequence[str] = ()):
+        super().__init__(records)
+        self.columns: list[str] = list(columns)
+
+    def to_pandas(self) -> Any:
+        """A `pandas.DataFrame` with one row per record; ImportError when pandas is not installed."""
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError("Table.to_pandas() needs pandas, which is not installed: pip install pandas",
+                              name="pandas") from None
+        return pandas.DataFrame.from_records(list(self), columns=self.columns)
+
+    def to_polars(self) -> Any:
+        """A `polars.DataFrame` with one row per record; ImportError when polars is not installed."""
+        try:
+            import polars
+        except ImportError:
+            raise ImportError("Table.to_polars() needs polars, which is not installed: pip install polars",
+                              name="polars") from None
+        columns = {c: [row.get(c) for row in self] for c in self.columns}
+        return polars.DataFrame(columns, strict=False)
+
+
+def _sort_key(value: Any) -> tuple:
+    """Numbers (and dates) first, then text ignoring case, then lists and groups."""
+    if isinstance(value, str):
+        return (1, value.casefold())
+    if isinstance(value, (list, dict)):
+        return (2, str(value))
+    return (0, value)
+
+
+def _sort_rows(rows: list[tuple[EntryBase, dict[str, Any]]], keys: Sequence[str]) -> None:
+    """Sort ``rows`` (entry, record) in place by each `FIELD` or `-FIELD` (descending) of
+    ``keys``, the first one most significant. Entries without a value come last either way."""
+    for key in reversed(keys):
+        name = key[1:] if key.startswith("-") else key
+        valued = [(row, row[1][name] if name in row[1] else plain(field_value(row[0], name))) for row in rows]
+        present = [(row, v) for row, v in valued if v is not None]
+        present.sort(key=lambda item: _sort_key(item[1]), reverse=key.startswith("-"))
+        rows[:] = [row for row, _ in present] + [row for row, v in valued if v is None]
 
 
 _OPERATORS = ("<=", ">=", "!=", "=", "<", ">", "~")
@@ -286,12 +397,12 @@ class KnowledgeBase:
         by_kind: dict[str, dict[str, EntryBase]] = {k: {} for k in KINDS}
         for eid, entry in entries.items():
             by_kind[self._kinds[eid]][eid] = entry
-        self._by_kind = {k: Entries(v) for k, v in by_kind.items()}
         aliases: dict[str, str] = {}
         for eid, entry in self._entries.items():
             for name in (entry.title, *entry.aliases):
                 aliases.setdefault(name.lower(), eid)
         self._aliases = MappingProxyType(aliases)
+        self._by_kind = {k: Entries(v, self.resolve, self._names) for k, v in by_kind.items()}
 
     # kinds ---------------------------------------------------------------
     @property
@@ -356,15 +467,33 @@ class KnowledgeBase:
         return f"KnowledgeBase(data_version={self.data_version!r}, {counts})"
 
     def resolve(self, key: str) -> str | None:
-        """The id that ``key`` names: an id, or (case-insensitively) an alias or title."""
+        """The id that ``key`` names: an id, or (case-insensitively) an alias or title, or a
+        format family that names one format only ("fp4" -> fp4-e2m1; "fp6" names two)."""
+        if not isinstance(key, str):
+            return None
         if key in self._entries:
             return key
-        return self._aliases.get(key.lower())
+        found = self._aliases.get(key.lower())
+        if found is None:
+            family = self.family(key)
+            found = family[0] if len(family) == 1 else None
+        return found
+
+    def family(self, key: str) -> list[str]:
+        """Format ids of the family ``key`` names: those that start with ``key`` and a hyphen
+        ("fp8" -> fp8-e4m3, fp8-e5m2; "gguf-q4" -> gguf-q4-0, gguf-q4-k-m), any case."""
+        prefix = key.lower() + "-"
+        return [eid for eid in self.formats if eid.startswith(prefix)] if len(prefix) > 2 else []
+
+    def _names(self) -> dict[str, str]:
+        """Every name a lookup accepts, lower-cased, mapped to its id (for suggestions)."""
+        return {**self._aliases, **{eid: eid for eid in self._entries}}
 
     def get(self, key: str) -> EntryBase:
-        """The entry with this id, alias or title; KeyError with suggestions otherwise.
-        A retired id that moved gives its new entry with a DeprecationWarning; one that
-        was split raises KeyError naming the entries it became."""
+        """The entry with this id, alias or title (or format family); KeyError with
+        suggestions otherwise, each id once. A retired id that moved gives its new entry
+        with a DeprecationWarning; one that was split raises KeyError naming the entries
+        it became."""
         eid = self.resolve(key) if key not in self._redirects else None  # an old id before any alias
         if eid is None and key in self._redirects:
             redirect = self._redirects[key]
@@ -375,8 +504,10 @@ class KnowledgeBase:
             warnings.warn(f"id {key!r} was renamed to {eid!r} on {redirect.date}; use the new id",
                           DeprecationWarning, stacklevel=2)
         if eid is None:
-            names = list(self._entries) + list(self._aliases)
-            close = difflib.get_close_matches(key.lower(), names, n=3)
+            family = self.family(key) if isinstance(key, str) else []
+            if len(family) > 1:
+                raise KeyError(f"{key!r} names several formats: {', '.join(family)}; give one of those ids")
+            close = suggestions(key, self._names()) if isinstance(key, str) else []
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise KeyError(f"no entry with id or alias {key!r}{hint}")
         return self._entries[eid]
@@ -396,9 +527,35 @@ class KnowledgeBase:
         predicates = [parse_where(e, KINDS.get(kind)) for e in expressions]
         return entries.filter(lambda e: all(p(e) for p in predicates))
 
+    def table(self, kind: str, fields: str | Sequence[str] | None = None, where: str | Sequence[str] = (),
+              sort: str | Sequence[str] = ()) -> Table:
+        """Entries of ``kind`` as plain records: a `Table` (a list of dicts) with the column
+        ``id`` and then ``fields`` (dotted paths, a list or comma-separated; default: title).
+        Values are plain Python: sourced numbers are floats, groups dicts, lists lists.
+        ``where`` holds `FIELD OP VALUE` filters (see `parse_where`), all of which must
+        match; ``sort`` names fields to sort by, `-FIELD` descending, entries without a
+        value last. KeyError for an unknown kind or field, ValueError for a bad filter.
+
+            kb.table("gpus", ["vendor", "memory_gib"], where="memory_gib>=80", sort="-memory_gib")
+            kb.table("models", "params_total_b,architecture.layers").to_pandas()"""
+        columns = list(dict.fromkeys(["id", *_names_of(fields if fields is not None else "title")]))
+        keys = _names_of(sort)
+        model = KINDS.get(kind)
+        entries = self.kind(kind)
+        if model is not None:
+            for name in [*columns, *(k[1:] if k.startswith("-") else k for k in keys)]:
+                _check_path(model, kind, name)
+        predicates = [parse_where(e, model) for e in ([where] if isinstance(where, str) else where)]
+        rows = [(entry, {c: plain(field_value(entry, c)) for c in columns})
+                for entry in entries.values() if all(p(entry) for p in predicates)]
+        _sort_rows(rows, keys)
+        return Table((record for _, record in rows), columns)
+
     # search --------------------------------------------------------------
     @functools.cached_property
     def _index(self) -> SearchIndex:
+        from .search import Document, SearchIndex
+
         docs = []
         for eid, entry in self._entries.items():
             summary = getattr(entry, "summary", None) or ""
@@ -412,7 +569,8 @@ class KnowledgeBase:
         return SearchIndex(docs)
 
     def search(self, text: str, kind: str | None = None, limit: int = 20) -> list[SearchHit]:
-        """Full-text search over ids, titles, aliases, summaries and bodies."""
+        """Full-text search over ids, titles, aliases, summaries and bodies; exact id, title
+        or alias matches first, then entries other than sources (see `search`)."""
         return self._index.search(text, kind=kind, limit=limit)
 
     # graph ---------------------------------------------------------------

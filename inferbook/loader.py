@@ -5,7 +5,11 @@ Data enters the project here: each `kb/<kind>/<id>.yaml` file is parsed by
 of its values so that graph checks and lint rules can point at lines too.
 Several folders can be layered (`--kb public --kb private`): a later folder may
 add entries, and may replace earlier ones only when its `_layer.yaml` lists
-them under `replaces`.
+them under `replaces`. Each folder is read on its own (`load_layer`) and the layers
+are then merged in order (`merge_layers`), so a caller may supply a layer read
+another way (the wheel's compiled bundle, a cache) as long as it is a `LayerLoad`.
+`_layer.yaml` also says whether a folder is a complete knowledge base (`base`) and
+how `inferbook lint` treats its entries (`lint: {ignore: [...], allowed_hosts: [...]}`).
 
 Only plain folders and regular files inside a layer are read. Every symbolic link in
 a layer is refused (IB007) whatever it points at, inside the layer, outside it or into
@@ -19,6 +23,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -257,6 +262,16 @@ def _content_diagnostics(entry: EntryBase, doc: Document, shown: str) -> list[Di
 
 
 @dataclass(frozen=True, slots=True)
+class LayerLint:
+    """How `inferbook lint` treats the entries of one layer (`lint:` in `_layer.yaml`)."""
+
+    ignore: tuple[str, ...] = ()
+    """Lint rule codes, code prefixes (IB30) or rule names whose findings in this layer are dropped."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names (and their subdomains) whose source URLs are accepted in this layer, e.g. an internal wiki."""
+
+
+@dataclass(frozen=True, slots=True)
 class Layer:
     """What a folder's optional `_layer.yaml` says about it."""
 
@@ -264,13 +279,24 @@ class Layer:
     data_version: str | None = None
     data_date: str | None = None
     replaces: frozenset[str] = frozenset()
+    base: bool | None = None
+    """True: a complete knowledge base, loaded alone; False: a layer over the built-in one;
+    None (not written): a folder with chapters of its own is complete, any other is a layer."""
+    lint: LayerLint = LayerLint()
 
 
-_LAYER_FIELDS = ("name", "description", "data_version", "data_date", "replaces")
+_LAYER_FIELDS = ("name", "description", "data_version", "data_date", "replaces", "base", "lint")
+_LINT_FIELDS = ("ignore", "allowed_hosts")
+_RULE_PATTERN = re.compile(r"(?:IB3[0-9]{0,2}|[a-z0-9]+(?:-[a-z0-9]+)*)")
+"""A lint rule code, code prefix or rule name."""
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_PATTERN = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*")
+"""A lower-case host name (labels of letters, digits and inner hyphens)."""
 
 
 def read_layer(folder: Path) -> tuple[Layer, list[Diagnostic]]:
-    """Read `_layer.yaml` of a folder (name, data version and date, ids it replaces)."""
+    """Read `_layer.yaml` of a folder (name, data version and date, ids it replaces,
+    whether it is a complete knowledge base, lint settings)."""
     path = folder / LAYER_FILE
     if not os.path.lexists(path):
         return Layer(folder.name), []
@@ -296,8 +322,47 @@ def read_layer(folder: Path) -> tuple[Layer, list[Diagnostic]]:
     if not isinstance(replaces, tuple) or not all(isinstance(r, str) and slug_ok(r) for r in replaces):
         diags.append(Diagnostic(shown, *_lc(doc, ("replaces",)), "IB101", "replaces must be a list of ids"))
         replaces = ()
-    layer = Layer(data.get("name", folder.name), data.get("data_version"), data.get("data_date"), frozenset(replaces))
+    base = data.get("base")
+    if base is not None and not isinstance(base, bool):
+        diags.append(Diagnostic(shown, *_lc(doc, ("base",)), "IB101", "base must be true or false"))
+        base = None
+    lint, lint_diags = _read_lint(doc, shown)
+    diags += lint_diags
+    layer = Layer(data.get("name", folder.name), data.get("data_version"), data.get("data_date"), frozenset(replaces),
+                  base, lint)
     return layer, diags
+
+
+def _read_lint(doc: Document, shown: str) -> tuple[LayerLint, list[Diagnostic]]:
+    """The `lint:` mapping of a `_layer.yaml`: rule codes to ignore and source hosts to allow."""
+    data = doc.data.get("lint")
+    if data is None:
+        return LayerLint(), []
+    if not isinstance(data, dict):
+        return LayerLint(), [Diagnostic(shown, *_lc(doc, ("lint",)), "IB101",
+                                        "lint must be a mapping, e.g. lint: {ignore: [IB302], allowed_hosts: "
+                                        "[wiki.internal]}")]
+    diags = [Diagnostic(shown, *_lc(doc, ("lint", k)), "IB101", f"unknown field 'lint.{k}'",
+                        hint="allowed: " + ", ".join(_LINT_FIELDS)) for k in sorted(set(data) - set(_LINT_FIELDS))]
+    found: dict[str, tuple[str, ...]] = {}
+    checks = {"ignore": (_RULE_PATTERN, "lint rule codes (IB302), code prefixes (IB30) or rule names"),
+              "allowed_hosts": (_HOST_PATTERN, "lower-case host names such as wiki.internal")}
+    for key, (pattern, what) in checks.items():
+        values = data.get(key, ())
+        if not isinstance(values, tuple) or not all(isinstance(v, str) and pattern.fullmatch(v) for v in values):
+            diags.append(Diagnostic(shown, *_lc(doc, ("lint", key)), "IB101", f"lint.{key} must be a list of {what}"))
+            values = ()
+        found[key] = values
+    return LayerLint(found["ignore"], found["allowed_hosts"]), diags
+
+
+def is_complete(folder: Path) -> bool:
+    """Whether ``folder`` is a complete knowledge base rather than a layer over the built-in one:
+    its `_layer.yaml` says `base: true`, or says nothing and the folder has a chapters/ folder."""
+    layer, _ = read_layer(folder)
+    if layer.base is not None:
+        return layer.base
+    return (folder / "chapters").is_dir()
 
 
 def _lc(doc: Document, path: tuple) -> tuple[int, int]:
@@ -342,34 +407,65 @@ def discover(folder: Path) -> tuple[list[tuple[str, Path]], list[Diagnostic]]:
     return files, diags
 
 
-def load_folders(folders: Sequence[Path], extra_files: Sequence[Path] = ()) -> LoadResult:
-    """Load and layer knowledge-base folders, then any ``extra_files`` (single entries
-    outside those folders, each replacing an entry of the same id)."""
+@dataclass(slots=True)
+class LayerLoad:
+    """One folder read on its own: its `_layer.yaml`, the entries that passed their schema
+    (in file order, duplicates included: `merge_layers` reports them) and the findings."""
+
+    folder: Path
+    layer: Layer
+    entries: list[LoadedEntry] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files_read: int = 0
+
+
+def load_layer(folder: Path, layer: int = 0) -> LayerLoad:
+    """Read one knowledge-base folder as layer number ``layer``."""
+    files, diags = discover(folder)
+    layer_info, layer_diags = read_layer(folder)
+    part = LayerLoad(folder, layer_info, diagnostics=diags + layer_diags)
+    for kind, path in files:
+        part.files_read += 1
+        loaded, file_diags = load_file(path, kind, layer)
+        part.diagnostics.extend(file_diags)
+        if loaded is not None:
+            part.entries.append(loaded)
+    return part
+
+
+def merge_layers(parts: Sequence[LayerLoad]) -> LoadResult:
+    """Layer the folders in order: a later one may add entries, and replace an earlier
+    entry of the same kind only when its `_layer.yaml` lists the id under `replaces`;
+    every other repeated id is an error (IB103). Entries keep the layer number they were
+    read with, which must be their position in ``parts``."""
     result = LoadResult()
-    for layer, folder in enumerate(folders):
-        files, diags = discover(folder)
-        result.diagnostics.extend(diags)
-        layer_info, layer_diags = read_layer(folder)
-        result.layers.append(layer_info)
-        result.diagnostics.extend(layer_diags)
-        for kind, path in files:
-            result.files_read += 1
-            loaded, file_diags = load_file(path, kind, layer)
-            result.diagnostics.extend(file_diags)
-            if loaded is None:
-                continue
-            previous = result.entries.get(loaded.entry.id)
-            if previous is None:
-                result.entries[loaded.entry.id] = loaded
-            elif previous.layer < layer and loaded.entry.id in layer_info.replaces and previous.kind == kind:
-                result.entries[loaded.entry.id] = loaded
-            else:
-                mark = loaded.doc.locate(("id",))
-                hint = (f"list '{loaded.entry.id}' under replaces: in {folder / LAYER_FILE} to override it"
-                        if previous.layer < layer else "ids must be unique across all kinds")
-                result.diagnostics.append(Diagnostic(
-                    loaded.display_path, mark.line, mark.col, "IB103",
-                    f"duplicate id '{loaded.entry.id}', already defined in {previous.display_path}", hint=hint))
+    for part in parts:
+        result.diagnostics.extend(part.diagnostics)
+        result.layers.append(part.layer)
+        result.files_read += part.files_read
+        for loaded in part.entries:
+            _place(result, loaded, part)
+    return result
+
+
+def _place(result: LoadResult, loaded: LoadedEntry, part: LayerLoad) -> None:
+    """Add one entry to the merged result, or report its id as a duplicate."""
+    previous = result.entries.get(loaded.entry.id)
+    if previous is None:
+        result.entries[loaded.entry.id] = loaded
+    elif previous.layer < loaded.layer and loaded.entry.id in part.layer.replaces and previous.kind == loaded.kind:
+        result.entries[loaded.entry.id] = loaded
+    else:
+        mark = loaded.doc.locate(("id",))
+        hint = (f"list '{loaded.entry.id}' under replaces: in {part.folder / LAYER_FILE} to override it"
+                if previous.layer < loaded.layer else "ids must be unique across all kinds")
+        result.diagnostics.append(Diagnostic(
+            loaded.display_path, mark.line, mark.col, "IB103",
+            f"duplicate id '{loaded.entry.id}', already defined in {previous.display_path}", hint=hint))
+
+
+def add_extra_files(result: LoadResult, extra_files: Sequence[Path], layer: int) -> None:
+    """Load single entry files outside the folders, each replacing an entry of the same id."""
     for path in extra_files:
         kind = path.parent.name
         result.files_read += 1
@@ -379,8 +475,15 @@ def load_folders(folders: Sequence[Path], extra_files: Sequence[Path] = ()) -> L
                                                  hint="entry files live in a folder named after their kind: "
                                                  + ", ".join(KINDS)))
             continue
-        loaded, file_diags = load_file(path, kind, len(folders))
+        loaded, file_diags = load_file(path, kind, layer)
         result.diagnostics.extend(file_diags)
         if loaded is not None:
             result.entries[loaded.entry.id] = loaded
+
+
+def load_folders(folders: Sequence[Path], extra_files: Sequence[Path] = ()) -> LoadResult:
+    """Load and layer knowledge-base folders, then any ``extra_files`` (single entries
+    outside those folders, each replacing an entry of the same id)."""
+    result = merge_layers([load_layer(folder, i) for i, folder in enumerate(folders)])
+    add_extra_files(result, extra_files, len(folders))
     return result

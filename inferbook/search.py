@@ -1,5 +1,11 @@
 """Full-text search over entries: a small in-memory inverted index with field
-weights (aliases and titles count most) and BM25-style length normalisation."""
+weights (aliases and titles count most) and BM25-style length normalisation.
+
+Ranking: an entry whose id, title (with or without a trailing parenthesis) or alias
+is the query itself comes first, ignoring case, spaces and punctuation ("paged
+attention" finds `paged-attention`); then articles and reference entries above
+sources (a source about a topic is where it is cited from, not what it is); then
+the score."""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.][a-z0-9]+)*")
+_TRAILING_PARENTHESIS = re.compile(r"\s*\([^()]*\)\s*$")
 
 FIELD_WEIGHTS = {"alias": 8.0, "title": 6.0, "id": 4.0, "summary": 2.0, "body": 1.0}
 
@@ -17,6 +24,19 @@ FIELD_WEIGHTS = {"alias": 8.0, "title": 6.0, "id": 4.0, "summary": 2.0, "body": 
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens; keeps dotted version numbers such as 3.1 together."""
     return _TOKEN.findall(text.lower())
+
+
+def name_key(text: str) -> str:
+    """``text`` reduced for exact-name matching: lower case, only letters and digits."""
+    return "".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _names(doc: Document) -> set[str]:
+    """The exact-name keys of a document: id, title, title without a trailing
+    parenthesis ("PagedAttention (paged KV cache)" -> PagedAttention), aliases."""
+    names = {doc.id, doc.title, _TRAILING_PARENTHESIS.sub("", doc.title)}
+    names.update(text for field, text in doc.fields if field == "alias")
+    return {key for key in map(name_key, names) if key}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +68,7 @@ class SearchIndex:
         self._docs: dict[str, Document] = {}
         self._postings: dict[str, dict[str, float]] = defaultdict(dict)
         self._lengths: dict[str, float] = {}
+        self._exact: dict[str, set[str]] = defaultdict(set)
         for doc in docs:
             self._add(doc)
         n = max(len(self._docs), 1)
@@ -56,6 +77,8 @@ class SearchIndex:
 
     def _add(self, doc: Document) -> None:
         self._docs[doc.id] = doc
+        for key in _names(doc):
+            self._exact[key].add(doc.id)
         weighted: Counter[str] = Counter()
         length = 0
         for field, text in doc.fields:
@@ -68,10 +91,12 @@ class SearchIndex:
             self._postings[tok][doc.id] = weight
 
     def search(self, query: str, kind: str | None = None, limit: int = 20) -> list[SearchHit]:
-        """Documents matching every query word (a prefix matches the last word), best first."""
+        """Documents matching every query word (a prefix matches the last word), best first:
+        exact id, title or alias matches, then entries other than sources, then by score."""
         words = tokenize(query)
         if not words:
             return []
+        exact = self._exact.get(name_key(query), set())
         scores: dict[str, float] | None = None
         for i, word in enumerate(words):
             postings = dict(self._postings.get(word, {}))
@@ -86,13 +111,16 @@ class SearchIndex:
                 word_scores[did] = idf * norm * (1 + weight / 10)
             scores = word_scores if scores is None else {d: s + word_scores[d] for d, s in scores.items()
                                                          if d in word_scores}
+        scores = scores or {}
+        for did in exact:  # "pagedattention" names paged-attention though no token matches
+            scores.setdefault(did, 0.0)
         hits = []
-        for did, score in (scores or {}).items():
+        for did, score in scores.items():
             doc = self._docs[did]
             if kind is not None and doc.kind != kind:
                 continue
             hits.append(SearchHit(did, doc.kind, doc.title, round(score, 4), doc.summary))
-        hits.sort(key=lambda h: (-h.score, h.id))
+        hits.sort(key=lambda h: (h.id not in exact, h.kind == "sources", -h.score, h.id))
         return hits[:limit]
 
     def _prefix_terms(self, word: str) -> list[str]:

@@ -250,9 +250,57 @@ class Alternative(Strict):
     """Why this value was not chosen."""
 
 
+def _operand(other: Any) -> float | None:
+    """The number ``other`` stands for in arithmetic with a `Quantity` (None: not a number)."""
+    if isinstance(other, Quantity):
+        return other.value
+    if isinstance(other, (int, float)) and not isinstance(other, bool):
+        return float(other)
+    return None
+
+
+def _arithmetic(name: str, swap: bool = False) -> Any:
+    """A binary operator method of `Quantity` that works on the value and gives a plain float."""
+    import operator
+
+    op = getattr(operator, name)
+
+    def method(self: Quantity, other: Any) -> Any:
+        number = _operand(other)
+        if number is None:
+            return NotImplemented
+        return float(op(number, self.value) if swap else op(self.value, number))
+
+    method.__name__ = f"__{'r' if swap else ''}{name.rstrip('_')}__"
+    method.__doc__ = f"``{name}`` on the value; a plain float."
+    return method
+
+
+def _comparison(name: str) -> Any:
+    """An ordering method of `Quantity`: compares values with numbers and other quantities."""
+    import operator
+
+    op = getattr(operator, name)
+
+    def method(self: Quantity, other: Any) -> Any:
+        number = _operand(other)
+        return NotImplemented if number is None else op(self.value, number)
+
+    method.__name__ = f"__{name}__"
+    method.__doc__ = f"``{name}`` of the values."
+    return method
+
+
 class Quantity(Strict):
     """A number with its provenance. Written as a bare number, it is cited by the
     entry's primary `source`; written as a mapping, it may name its own."""
+
+    # In Python a quantity behaves as its number (this note is a comment, not part of the
+    # docstring, which the JSON Schema export carries): `q > 80`, `float(q)`, `int(q)`,
+    # `round(q, 1)`, `f"{q:.1f}"`, `q * 2` and `sum(...)` work on `.value`, and arithmetic
+    # gives plain floats. `q == 80.0` compares the value; two quantities are equal only when
+    # their value and provenance are, and the hash is the value's, so equal objects hash alike.
+    # `bool(q)` stays True (the field is present), even for 0.
 
     value: float = Field(ge=0)
     """The number, in the unit the field name states."""
@@ -264,6 +312,59 @@ class Quantity(Strict):
     """Caveats: derived (e.g. sparse halved), measured, rounded."""
     alternatives: tuple[Alternative, ...] = ()
     """Other published values, with why they were not chosen."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Quantity):
+            return super().__eq__(other)
+        number = _operand(other)
+        return NotImplemented if number is None else self.value == number  # type: ignore[return-value]
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    __lt__ = _comparison("lt")
+    __le__ = _comparison("le")
+    __gt__ = _comparison("gt")
+    __ge__ = _comparison("ge")
+    __add__ = _arithmetic("add")
+    __radd__ = _arithmetic("add", swap=True)
+    __sub__ = _arithmetic("sub")
+    __rsub__ = _arithmetic("sub", swap=True)
+    __mul__ = _arithmetic("mul")
+    __rmul__ = _arithmetic("mul", swap=True)
+    __truediv__ = _arithmetic("truediv")
+    __rtruediv__ = _arithmetic("truediv", swap=True)
+    __floordiv__ = _arithmetic("floordiv")
+    __rfloordiv__ = _arithmetic("floordiv", swap=True)
+    __mod__ = _arithmetic("mod")
+    __rmod__ = _arithmetic("mod", swap=True)
+    __pow__ = _arithmetic("pow")
+    __rpow__ = _arithmetic("pow", swap=True)
+
+    def __neg__(self) -> float:
+        return -self.value
+
+    def __pos__(self) -> float:
+        return self.value
+
+    def __abs__(self) -> float:
+        return abs(self.value)
+
+    def __float__(self) -> float:
+        return self.value
+
+    def __int__(self) -> int:
+        return int(self.value)
+
+    def __round__(self, ndigits: int | None = None) -> float | int:
+        return round(self.value, ndigits)
+
+    def __trunc__(self) -> int:
+        return int(self.value)
+
+    def __format__(self, spec: str) -> str:
+        """A format spec formats the value (`f"{q:,.1f}"`); an empty one gives `str(q)`."""
+        return format(self.value, spec) if spec else str(self)
 
 
 def _quantity_from_number(value: Any) -> Any:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from ...api import KbArg, Validation, validate
+from ...api import KbArg, Validation, builtin_files, is_builtin, kb_folders, validate
 from ...diagnostics import Diagnostic
 from .base import LintContext
 
@@ -73,6 +73,23 @@ def run_rules(ctx: LintContext, rules: Sequence[ModuleType] = RULES) -> list[Dia
     return diags
 
 
+def layer_filter(found: Sequence[Diagnostic], ctx: LintContext) -> list[Diagnostic]:
+    """``found`` without the findings of rules a layer's `_layer.yaml` ignores in its own files."""
+    ignored: dict[str, tuple[str, ...]] = {}
+    for loaded in ctx.entries.values():
+        layer = ctx.layer_of(loaded)
+        if layer is not None and layer.lint.ignore:
+            ignored[loaded.display_path] = layer.lint.ignore
+    if not ignored:
+        return list(found)
+    names = {rule.CODE: rule.NAME for rule in RULES}
+
+    def dropped(d: Diagnostic) -> bool:
+        return any(d.code.startswith(p.upper()) or names.get(d.code) == p for p in ignored.get(d.file, ()))
+
+    return [d for d in found if not dropped(d)]
+
+
 @dataclass(slots=True)
 class LintResult:
     """Validation findings plus lint findings, sorted."""
@@ -90,12 +107,20 @@ class LintResult:
 
 
 def lint(kb: KbArg = None, files: Sequence[Path] = (), today: dt.date | None = None,
-         select: Iterable[str] = (), ignore: Iterable[str] = ()) -> LintResult:
+         select: Iterable[str] = (), ignore: Iterable[str] = (), *, builtin: bool | None = False) -> LintResult:
     """Validate ``kb`` (as `inferbook validate` does) and run the selected rules on
-    every entry that passed its schema. With ``files``, keep only findings in them."""
-    checked = validate(kb, files=files)
-    ctx = LintContext(checked.result.entries, today or dt.date.today())
-    found = run_rules(ctx, select_rules(select, ignore))
+    every entry that passed its schema. With ``files``, keep only findings in them.
+    Each layer's `_layer.yaml` may drop rules for its own files (`lint: {ignore: [...]}`)
+    and allow source hosts (`allowed_hosts`, see `LintContext.url_problem`). When the
+    built-in knowledge base lies under other layers, findings in its files are left out
+    (lint it alone to see them). ``builtin`` as in `api.kb_folders`."""
+    folders = kb_folders(kb, builtin=builtin)
+    checked = validate(folders, files=files)
+    ctx = LintContext(checked.result.entries, today or dt.date.today(), tuple(checked.result.layers))
+    found = layer_filter(run_rules(ctx, select_rules(select, ignore)), ctx)
+    if len(folders) > 1 and is_builtin(folders[0]):
+        inside = builtin_files(checked.result, folders[0])
+        found = [d for d in found if d.file not in inside]
     if files:
         from ...loader import display_path
 
@@ -110,4 +135,4 @@ def rule_table() -> list[dict[str, str]]:
             for r in RULES]
 
 
-__all__ = ["RULES", "LintContext", "LintResult", "lint", "rule_table", "run_rules", "select_rules"]
+__all__ = ["RULES", "LintContext", "LintResult", "layer_filter", "lint", "rule_table", "run_rules", "select_rules"]

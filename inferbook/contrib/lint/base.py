@@ -5,6 +5,11 @@ A rule is a module `ibNNN_name.py` in this package with `CODE`, `NAME`,
 rule exists), `HINT` (one line: how to fix a finding) and `check(ctx)`, which
 yields `Diagnostic`s. Rules read validated entries only; they never touch the
 network or the disk.
+
+Each layer's `_layer.yaml` may configure lint for its own entries (`lint:`):
+`ignore` drops findings of those rules in its files (`lint()` applies it), and
+`allowed_hosts` names hosts whose source URLs are fine there, e.g. an internal
+wiki (`ctx.url_problem` applies it, for IB301 and IB302).
 """
 
 from __future__ import annotations
@@ -12,12 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ...diagnostics import Diagnostic, Severity
-from ...loader import LoadedEntry
+from ...loader import Layer, LoadedEntry
 from ...schema.base import Quantity
 from ...yamlio import Mark, text_position
 
@@ -26,10 +31,21 @@ PathT = tuple[str | int, ...]
 
 @dataclass(frozen=True, slots=True)
 class LintContext:
-    """The entries that passed their schema, and the date rules measure age against."""
+    """The entries that passed their schema, the date rules measure age against, and the
+    layers the entries came from (`LoadedEntry.layer` numbers them)."""
 
     entries: Mapping[str, LoadedEntry]
     today: dt.date
+    layers: tuple[Layer, ...] = ()
+
+    def layer_of(self, loaded: LoadedEntry) -> Layer | None:
+        """The layer an entry was read from, when known."""
+        return self.layers[loaded.layer] if 0 <= loaded.layer < len(self.layers) else None
+
+    def url_problem(self, loaded: LoadedEntry) -> str | None:
+        """`url_problem` of a source entry's URL, with the hosts its layer allows."""
+        layer = self.layer_of(loaded)
+        return url_problem(loaded.entry.url, layer.lint.allowed_hosts if layer else ())  # type: ignore[attr-defined]
 
     def of_kind(self, *kinds: str) -> Iterator[LoadedEntry]:
         """Entries of the given kinds, in id order."""
@@ -96,15 +112,19 @@ SHORTENER_HOSTS = frozenset({"bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly",
 _PLACEHOLDER_PATH = re.compile(r"(?i)\b(todo|tbd|fixme|xxx)\b")
 
 
-def url_problem(url: str) -> str | None:
+def url_problem(url: str, allowed_hosts: Iterable[str] = ()) -> str | None:
     """Why ``url`` cannot serve as a reader's way to a source, judged from its text alone
     (nothing is fetched): not https, a placeholder or private host, an IP address, a
-    link shortener, or a TODO marker. None when it looks fine."""
+    link shortener, or a TODO marker. None when it looks fine. A host in ``allowed_hosts``
+    (or below one: docs.wiki.internal under wiki.internal) is accepted over http or https,
+    whatever its name; only a TODO marker in the URL still counts against it."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "not a valid URL"
     host = (parts.hostname or "").lower().rstrip(".")
+    if host and any(host == h or host.endswith("." + h) for h in allowed_hosts) and parts.scheme in ("http", "https"):
+        return "placeholder marker in the URL" if _PLACEHOLDER_PATH.search(parts.path + "?" + parts.query) else None
     if parts.scheme != "https":
         return f"{parts.scheme or 'no'} scheme, not https"
     if not host:

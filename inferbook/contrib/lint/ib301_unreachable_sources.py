@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ...diagnostics import Diagnostic
 from ...refs import iter_references
-from .base import LintContext, at, url_problem
+from .base import LintContext, at
 
 CODE = "IB301"
 NAME = "unreachable-sources"
@@ -28,7 +28,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                    if r.target in ctx.entries and ctx.entries[r.target].kind == "sources"}
         if not sources:
             continue  # no citations at all is the schema's business; dangling ids the graph's
-        problems = {sid: url_problem(s.entry.url) for sid, s in sources.items()}  # type: ignore[attr-defined]
+        problems = {sid: ctx.url_problem(s) for sid, s in sources.items()}
         if all(problems.values()):
             listed = "; ".join(f"{sid}: {why}" for sid, why in sorted(problems.items()))
             yield at(loaded, cites[0].path, CODE, SEVERITY,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...diagnostics import Diagnostic
-from .base import LintContext, at, url_problem
+from .base import LintContext, at
 
 CODE = "IB302"
 NAME = "source-url"
@@ -18,6 +18,6 @@ HINT = "use the canonical https:// address of the document (an archive.org copy 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     for loaded in ctx.of_kind("sources"):
-        problem = url_problem(loaded.entry.url)  # type: ignore[attr-defined]
+        problem = ctx.url_problem(loaded)
         if problem:
             yield at(loaded, ("url",), CODE, SEVERITY, f"url looks unreachable: {problem}", HINT)
