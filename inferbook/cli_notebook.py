@@ -12,7 +12,11 @@ TOOL_NAMES = ("kv-cache", "memory-and-fit", "roofline", "batching-simulator", "l
 
 
 def cmd_notebook(args: argparse.Namespace) -> int:
-    """Write the notebook; a bad tool or id prints one line on stderr and returns 2."""
+    """Write the notebook; a bad tool or id prints one line on stderr and returns 2, and so
+    does a missing 'notebooks' extra (`extras.MissingExtra`, a usage error)."""
+    from .extras import require
+
+    require("notebooks", "this command")
     from .api import load
     from .generators.notebooks import notebook, write_notebook
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .paths import schema_dir
+from .paths import schema_dir, schema_export_dir
 from .schema import KINDS
 
 
@@ -19,8 +19,9 @@ def schema_text(kind: str) -> str:
 
 
 def export_schemas(out: Path | None = None) -> list[Path]:
-    """Write `<kind>.schema.json` for every kind; return the paths."""
-    folder = out or schema_dir()
+    """Write `<kind>.schema.json` for every kind; return the paths. Without ``out``, into the
+    checkout's schema/ (an installed package refuses: its files are never rewritten)."""
+    folder = out or schema_export_dir()
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for kind in KINDS:

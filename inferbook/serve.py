@@ -380,8 +380,11 @@ def _short(path: Path) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .api import kb_folders
+    from .extras import require
+    from .paths import source_kb_dirs
 
+    require("site", "this command")  # a missing extra or, in an installed package, no --kb: usage errors
+    kb_dirs = source_kb_dirs(args.kb)
     out = Path(args.out)
     site = out / "site"
     try:
@@ -389,7 +392,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         _say(f"inferbook serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", err=True)
         return 1  # cannot run here (exit codes: README)
-    rebuilder = Rebuilder(kb_folders(args.kb or None), out, args.kb or None)
+    rebuilder = Rebuilder(kb_dirs, out, args.kb or None)
     with server:
         try:
             if not rebuilder.build() and not site.is_dir():

@@ -1,5 +1,10 @@
 """Subcommands for contributors: new, fmt, lint, diff and rename. Each command's work
-lives in its own module; this file only declares the arguments and prints."""
+lives in its own module; this file only declares the arguments and prints.
+
+new, fmt, diff and rename rewrite YAML with ruamel.yaml: they need the 'contrib' extra
+(`extras.require`). Without --kb, every command here works on the checkout's kb/; an
+installed package has no YAML files and asks for --kb (`paths.source_kb_dirs`). Both are
+usage errors: one line on stderr, exit 2."""
 
 from __future__ import annotations
 
@@ -9,8 +14,9 @@ import json
 import sys
 from pathlib import Path
 
-from ..api import kb_folders
 from ..diagnostics import render
+from ..extras import require
+from ..paths import source_kb_dirs
 from ..schema import KINDS
 
 
@@ -32,13 +38,14 @@ def _err(text: str) -> None:
 
 # new ---------------------------------------------------------------------------------
 def cmd_new(args: argparse.Namespace) -> int:
+    require("contrib", "this command")
     from .new import create, skeleton
 
     try:
         if args.stdout:
             _out(skeleton(args.kind, args.id, args.title, args.today))
             return 0
-        folder = kb_folders(args.kb or None)[-1]
+        folder = source_kb_dirs(args.kb)[-1]
         path = create(args.kind, args.id, folder, args.title, args.today, force=args.force)
     except ValueError as exc:
         _err(f"inferbook new: {exc}")
@@ -53,9 +60,10 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 # fmt ---------------------------------------------------------------------------------
 def cmd_fmt(args: argparse.Namespace) -> int:
+    require("contrib", "this command")
     from .fmt import entry_files, format_file, write_atomic
 
-    roots = [Path(p) for p in args.paths] or kb_folders(args.kb or None)
+    roots = [Path(p) for p in args.paths] or source_kb_dirs(args.kb)
     missing = [str(p) for p in roots if not p.exists()]
     if missing:
         _err(f"inferbook fmt: no such file or folder: {', '.join(missing)}")
@@ -102,9 +110,9 @@ def cmd_lint(args: argparse.Namespace) -> int:
     except UsageError as exc:
         _err(f"inferbook lint: {exc}")
         return 2
-    if files and not folders:
-        folders = kb_folders(None)
-    result = lint_pkg.lint(folders or None, files=files, today=args.today,
+    if not folders:
+        folders = source_kb_dirs(None)
+    result = lint_pkg.lint(folders, files=files, today=args.today,
                            select=_codes(args.select), ignore=_codes(args.ignore))
     if args.format == "json":
         _out(render(result.diagnostics, "json"))
@@ -124,10 +132,12 @@ def _codes(values: list[str] | None) -> list[str]:
 
 # diff --------------------------------------------------------------------------------
 def cmd_diff(args: argparse.Namespace) -> int:
+    require("contrib", "this command")
     from .diff import DiffError, diff_kb, render_json, render_text
 
+    folders = source_kb_dirs(args.kb)
     try:
-        result = diff_kb(args.base, kb_folders(args.kb or None))
+        result = diff_kb(args.base, folders)
     except DiffError as exc:
         _err(f"inferbook diff: {exc}")
         return 2
@@ -140,10 +150,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 # rename ------------------------------------------------------------------------------
 def cmd_rename(args: argparse.Namespace) -> int:
+    require("contrib", "this command")
     from .redirects import RenameError, rename
 
+    folders = source_kb_dirs(args.kb)
     try:
-        result = rename(args.old, args.new, kb_folders(args.kb or None), args.reason, args.today)
+        result = rename(args.old, args.new, folders, args.reason, args.today)
     except RenameError as exc:
         _err(f"inferbook rename: {exc}")
         return 1

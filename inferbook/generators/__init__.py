@@ -11,6 +11,10 @@ replaces an existing target folder only when that folder carries the marker a bu
 leaves (`output.MARKER`; tables also accept their manifest.json, notebooks the
 `metadata.inferbook` of each notebook) and holds no file the marker does not list,
 and it removes only staging folders of its own naming whose process is gone.
+
+The generators are imported when a build runs them: site, pdf and notebooks need the
+optional extras of the same names (`EXTRA_OF`, checked by `require_extras` before a build
+starts), tables needs none.
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..api import KbArg, kb_folders, validate
 from ..diagnostics import KnowledgeBaseError
+from ..extras import require
 from ..kb import KnowledgeBase
 from ..paths import project_root
-from .notebooks import build_notebooks
 from .output import (
     DIR_MODE,
     FILE_MODE,
@@ -41,11 +46,55 @@ from .output import (
     normalize_modes,
     sync_folder,
 )
-from .pdf import PdfOptions, build_pdf, build_pdf_target
-from .site import build_site
-from .tables import build_tables
+
+if TYPE_CHECKING:  # the generators are imported when a build runs them (their extras are optional)
+    from .pdf import PdfOptions
 
 Generator = Callable[[KnowledgeBase, Path], None]
+
+
+def build_tables(kb: KnowledgeBase, out: Path) -> None:
+    """The tables target (`tables.build_tables`); needs no extra."""
+    from .tables import build_tables as generate
+
+    generate(kb, out)
+
+
+def build_site(kb: KnowledgeBase, out: Path) -> None:
+    """The site target (`site.build_site`); needs the 'site' extra."""
+    from .site import build_site as generate
+
+    generate(kb, out)
+
+
+def build_notebooks(kb: KnowledgeBase, out: Path) -> None:
+    """The notebooks target (`notebooks.build_notebooks`); needs the 'notebooks' extra."""
+    from .notebooks import build_notebooks as generate
+
+    generate(kb, out)
+
+
+def build_pdf_target(kb: KnowledgeBase, out: Path) -> None:
+    """The pdf target (`pdf.build_pdf_target`); needs the 'pdf' extra."""
+    from .pdf import build_pdf_target as generate
+
+    generate(kb, out)
+
+
+def build_pdf(kb: KnowledgeBase, out: Path, options: PdfOptions | None = None) -> Path:
+    """One PDF (`pdf.build_pdf`); needs the 'pdf' extra."""
+    from .pdf import build_pdf as generate
+
+    return generate(kb, out, options)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PdfOptions":  # kept importable from here, as before the generators became lazy
+        from .pdf import PdfOptions
+
+        return PdfOptions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 TARGETS: dict[str, Generator | None] = {
     "tables": build_tables,
@@ -53,6 +102,18 @@ TARGETS: dict[str, Generator | None] = {
     "notebooks": build_notebooks,
     "pdf": build_pdf_target,
 }
+
+EXTRA_OF: dict[str, str | None] = {"tables": None, "site": "site", "notebooks": "notebooks", "pdf": "pdf"}
+"""Build target -> the optional extra it needs (`inferbook.extras`); checked before a build starts."""
+
+
+def require_extras(targets: Sequence[str]) -> None:
+    """Raise `extras.MissingExtra` (a usage error naming the extra) when a target's extra is missing."""
+    for target in targets:
+        extra = EXTRA_OF.get(target)
+        if extra is not None:
+            require(extra, f"the {target} target")
+
 
 SYSTEM_FOLDERS = frozenset({
     "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media", "/mnt", "/opt",
@@ -274,7 +335,9 @@ def build(targets: Sequence[str], kb: KbArg = None, out: Path = Path("build"),
     generators for ``targets``; return the folders written. ``pdf_options`` selects
     one chapter or the paper size; a chapter PDF is added beside the PDFs already built.
     Raises UnsafeOutputError for a dangerous ``out`` and BuildError when ``out`` cannot be
-    written or a target folder there was not written by a build."""
+    written or a target folder there was not written by a build, and, before anything else,
+    `extras.MissingExtra` when a target's optional extra is not installed."""
+    require_extras(targets)
     out = Path(out)
     reason = unsafe_output(out, kb)
     if reason:
@@ -317,6 +380,7 @@ def update_site(kb: KbArg = None, out: Path = Path("build"), previous: Manifest 
     nothing either. A reader may briefly see old and new pages side by side, which suits a
     preview server (`inferbook serve`) but not a release build: use `build()` for that.
     ``previous`` is the manifest the last update returned (read from disk when None)."""
+    require_extras(["site"])
     out = Path(out)
     reason = unsafe_output(out, kb)
     if reason:
@@ -325,7 +389,9 @@ def update_site(kb: KbArg = None, out: Path = Path("build"), previous: Manifest 
     if not checked.ok or checked.kb is None:
         raise KnowledgeBaseError(checked.errors)
     memory = MemoryOutput()
-    build_site(checked.kb, memory)
+    from .site import build_site as generate
+
+    generate(checked.kb, memory)
     files = {**memory.files, MARKER: marker_bytes("site", memory.files)}
     with build_lock(out):
         _prepare(out, kb, ["site"])

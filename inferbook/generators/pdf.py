@@ -20,13 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from ..kb import KnowledgeBase
 from ..paths import generators_dir
 from ..version import __version__
-from .charts import charts
-from .site import KIND_LABEL, SiteBuilder, entry_path
 
 PAPER = {"a4": "A4", "letter": "Letter"}
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -86,6 +82,10 @@ class BookBuilder:
     """Collects the book's content from the site builder."""
 
     def __init__(self, kb: KnowledgeBase, options: PdfOptions):
+        import jinja2
+
+        from .site import SiteBuilder
+
         self.kb = kb
         self.options = options
         self.site = SiteBuilder(kb)
@@ -96,6 +96,8 @@ class BookBuilder:
 
     def chapters(self) -> list[dict[str, Any]]:
         known = set(self.kb.chapters) | {e.id for e in self.kb.learning_order()}
+        from .charts import charts
+
         kinds = {e.id: self.kb.kind_of(e.id) for e in self.kb}
         figures = charts(self.kb)
         out = []
@@ -115,6 +117,8 @@ class BookBuilder:
         return out
 
     def context(self, pages: dict[str, int] | None) -> dict[str, Any]:
+        from .site import KIND_LABEL, entry_path
+
         chapters = self.chapters()
         cited = {s["id"] for ch in chapters for e in ch["entries"] for s in e["sources"]}
         bibliography = [b for b in self.site._bibliography()["entries"]
@@ -181,6 +185,8 @@ def _print(html_path: Path, pdf_path: Path, paper: str, title: str) -> list[str]
         from playwright.sync_api import sync_playwright
     except ImportError as exc:  # pragma: no cover - playwright is a dependency of the pdf extra
         raise PdfError("the PDF needs the 'playwright' package: pip install 'inferbook[pdf]'") from exc
+    import jinja2
+
     header = ('<div style="font-size:7.5px;width:100%;padding:0 14mm;color:#555;font-family:sans-serif;">'
               f'<span>{jinja2.utils.markupsafe.escape(title)}</span></div>')
     footer = ('<div style="font-size:7.5px;width:100%;text-align:center;color:#555;font-family:sans-serif;">'

@@ -21,9 +21,14 @@ def _fail(message: str, code: int) -> int:
 
 
 def cmd_import_config(args: argparse.Namespace) -> int:
-    """`inferbook import-config PATH [--id ID] [--stdout] [--index PATH]`."""
-    from ..api import kb_folders
+    """`inferbook import-config PATH [--id ID] [--stdout] [--index PATH]`. The entry is laid out by
+    `inferbook fmt`'s formatter, so the command needs the 'contrib' extra (`extras.require`)."""
+    from ..extras import require
+    from ..paths import source_kb_dirs
 
+    require("contrib", "this command")
+    if not args.stdout:
+        source_kb_dirs(args.kb)  # an installed package has no kb/ to write into: say so before importing
     try:
         imported = import_config(Path(args.path), Path(args.index) if args.index else None)
     except ConfigUsageError as exc:
@@ -41,7 +46,7 @@ def cmd_import_config(args: argparse.Namespace) -> int:
     if args.stdout:
         sys.stdout.write(text)
         return 0
-    folder = kb_folders(args.kb or None)[-1] / "models"
+    folder = source_kb_dirs(args.kb)[-1] / "models"
     path = folder / f"{eid}.yaml"
     exists = f"{path} already exists; not overwritten (use --stdout to compare)"
     if path.exists() or path.is_symlink():
