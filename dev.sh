@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Developer entry point. `./dev.sh build` builds everything into build/;
-# `./dev.sh test` runs ruff and the test suite. Both bootstrap .venv first and,
-# when run as root on Debian/Ubuntu, install the system packages they need.
+# `./dev.sh test` runs ruff, the schema check and the whole test suite (what CI runs);
+# `./dev.sh test --fast` leaves out the slow tier: the tests marked slow, i.e. browser,
+# PDF, notebook-execution and wheel tests (pytest -m "not slow"). Other arguments go to
+# pytest. Both commands bootstrap .venv first and, when run as root on Debian/Ubuntu,
+# install the system packages they need.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -26,8 +29,21 @@ need_apt() {
   fi
 }
 
+need_node() {
+  # the JS calculator's parity tests run the site's calc.js under Node
+  command -v node >/dev/null && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing Node.js (Debian package nodejs)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null
+  else
+    log "missing Node.js (node on PATH): install Node 18 or later"
+    [ "${CI:-}" = true ] && exit 1
+  fi
+}
+
 bootstrap() {
   need_apt
+  need_node
   if [ ! -x "$PY" ]; then
     log "creating $VENV"
     python3 -m venv "$VENV"
@@ -50,17 +66,25 @@ case "$cmd" in
     "$VENV/bin/inferbook" build all --out build "$@"
     ;;
   test)
+    args=()
+    for arg in "$@"; do
+      if [ "$arg" = --fast ]; then
+        args+=(-m "not slow")
+      else
+        args+=("$arg")
+      fi
+    done
     bootstrap
     "$VENV/bin/ruff" check inferbook tests bench hatch_build.py
     "$VENV/bin/inferbook" schema --check
-    "$PY" -m pytest "$@"
+    "$PY" -m pytest ${args[@]+"${args[@]}"}
     ;;
   bench)
     bootstrap
     "$PY" bench/run.py "$@"
     ;;
   *)
-    echo "usage: ./dev.sh build|test|bench [args]" >&2
+    echo "usage: ./dev.sh build [args] | test [--fast] [pytest args] | bench [args]" >&2
     exit 2
     ;;
 esac

@@ -1,16 +1,77 @@
-"""Shared fixtures: small knowledge bases written into temporary folders."""
+"""Shared fixtures: small knowledge bases written into temporary folders, the handbook's
+site and the wheel (each built once per session), and the markers of the slow tier.
+
+Test tiers: `./dev.sh test --fast` runs `pytest -m "not slow"`, `./dev.sh test` runs everything.
+The slow tier is what needs Chromium, Jupyter kernels or a fresh virtualenv: tests marked
+`browser`, `pdf`, `notebook` or `wheel` (registered in pyproject.toml), or `slow` directly.
+`pytest_collection_modifyitems` below adds `slow` to the first four, and adds the kind to any
+test that uses the `browser`, `executed` (notebooks run in kernels) or `wheel` fixture, so a
+new test of that kind lands in the slow tier even when nobody marks it."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import subprocess
 import sys
+import tempfile
 import textwrap
+import time
 import venv
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+# The load cache (inferbook/api.py) goes to a folder of this test run, never the user's ~/.cache;
+# subprocesses inherit it. A test that checks the cache itself sets its own folder.
+os.environ["INFERBOOK_CACHE_DIR"] = tempfile.mkdtemp(prefix="inferbook-test-cache-")
+
+SLOW_KINDS = ("browser", "pdf", "notebook", "wheel")
+"""Markers of the tests `./dev.sh test --fast` leaves out; each implies `slow`."""
+FIXTURE_KINDS = {"browser": "browser", "executed": "notebook", "wheel": "wheel"}
+"""Fixture -> marker given to every test that uses the fixture (directly or through another one)."""
+SOURCE_DATE_EPOCH = "1764201600"
+"""The build time of the session's site build (test_reproducible.py builds again with it)."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        for fixture, kind in FIXTURE_KINDS.items():
+            if fixture in names and item.get_closest_marker(kind) is None:
+                item.add_marker(kind)
+        if item.get_closest_marker("slow") is None and any(item.get_closest_marker(k) for k in SLOW_KINDS):
+            item.add_marker("slow")
+
+
+def tree_digest(root: Path) -> str:
+    """One hash over the relative paths and bytes of every file under ``root``."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The handbook's site built from kb/, once per session, for test_site.py, test_site_tools.py,
+    test_site_update.py and test_reproducible.py. Shared: read it, never change it; copy it
+    (`shutil.copytree`) to modify it. The session ends with an error if a test changed it."""
+    from inferbook.generators import build
+
+    out = tmp_path_factory.mktemp("site-build")
+    start = time.perf_counter()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+        (path,) = build(["site"], out=out)
+    print(f"site built in {time.perf_counter() - start:.1f} s")
+    before = tree_digest(path)
+    yield path
+    assert tree_digest(path) == before, f"a test changed the shared site build in {path}; copy it first"
 
 
 @pytest.fixture(scope="session")
@@ -24,11 +85,13 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def venv_with(env_dir: Path, *packages: str) -> Path:
-    """A fresh virtualenv in ``env_dir`` with ``packages`` (paths or names) installed; its python."""
-    venv.EnvBuilder(with_pip=True).create(env_dir)
+    """A fresh virtualenv in ``env_dir`` with ``packages`` (paths or names) installed; its python.
+    This environment's pip installs into it (`pip --python`), so the new one gets no pip of its
+    own: seeding one with ensurepip and running it uncompiled took twice as long as the install."""
+    venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-compile", "--disable-pip-version-check",
-                    *packages], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-compile",
+                    "--disable-pip-version-check", *packages], check=True, capture_output=True)
     return python
 
 SOURCE = """\

@@ -20,7 +20,8 @@ from nbclient import NotebookClient
 
 import inferbook
 from inferbook.calc import kv_bytes, kv_bytes_per_token, kv_dtype_bits, weight_bytes
-from inferbook.calc.capacity import capacity, fit_options
+from inferbook.calc.capacity import capacity
+from inferbook.calc.fit import fit_options
 from inferbook.calc.metrics import RequestRecord, summarize
 from inferbook.calc.roofline import Roofline, step_model
 from inferbook.calc.simulator import Lengths, SimConfig, simulate, workload
@@ -103,6 +104,8 @@ def built(tmp_path_factory) -> Path:
     return folder
 
 
+# Over 20 s on a busy 2-core machine (15-26 s here): eleven notebooks, each in its own Jupyter
+# kernel. Only the tests marked `notebook` (slow tier) use it.
 @pytest.fixture(scope="module")
 def executed(built, tmp_path_factory):
     """Every built notebook plus the extra cases, executed once for the whole module."""
@@ -192,6 +195,7 @@ def test_defaults_fall_back_to_first_ids(kb):
 
 
 # execution ---------------------------------------------------------------------------
+@pytest.mark.notebook
 @pytest.mark.parametrize("name", TOOLS + [f"{t}-{m}" for t, m, _, _ in EXTRA_CASES])
 def test_notebook_executes_without_errors(executed, name):
     nb, error = executed[name]
@@ -208,6 +212,7 @@ def _case(kb):
     return model, gpu, fmt, native_groups(model, dict(kb.formats)) or None
 
 
+@pytest.mark.notebook
 def test_kv_cache_numbers(executed, kb):
     text = text_of(executed["kv-cache"][0])
     model, gpu, fmt, groups = _case(kb)
@@ -222,6 +227,7 @@ def test_kv_cache_numbers(executed, kb):
         executed["kv-cache-gemma-3-27b-it"][0])
 
 
+@pytest.mark.notebook
 def test_memory_and_fit_numbers(executed, kb):
     text = text_of(executed["memory-and-fit"][0])
     model, gpu, fmt, groups = _case(kb)
@@ -236,6 +242,7 @@ def test_memory_and_fit_numbers(executed, kb):
     assert f"holds {cap.kv_tokens:,} tokens" in text_of(executed["memory-and-fit-deepseek-v2-lite"][0])
 
 
+@pytest.mark.notebook
 def test_roofline_numbers(executed, kb):
     text = text_of(executed["roofline"][0])
     model, gpu, fmt, groups = _case(kb)
@@ -256,6 +263,7 @@ def _simulated(kb):
     return simulate(requests, steps, SimConfig(max_batch=gen.SIM_MAX_BATCH, kv_capacity_tokens=cap.kv_tokens))
 
 
+@pytest.mark.notebook
 def test_batching_simulator_numbers(executed, kb):
     text = text_of(executed["batching-simulator"][0])
     s = _simulated(kb).summary()
@@ -263,6 +271,7 @@ def test_batching_simulator_numbers(executed, kb):
     assert f"{s.output_token_throughput:,.1f} output tokens/s" in text
 
 
+@pytest.mark.notebook
 def test_latency_metrics_numbers(executed, kb):
     text = text_of(executed["latency-metrics"][0])
     s = _simulated(kb).summary()
@@ -273,6 +282,7 @@ def test_latency_metrics_numbers(executed, kb):
     assert f"mean TPOT per token:               {summarize(records, average='token').tpot.mean * 1e3:.2f} ms" in text
 
 
+@pytest.mark.notebook
 def test_quantization_numbers(executed, kb):
     text = text_of(executed["quantization-impact"][0])
     model, gpu, _, _ = _case(kb)
@@ -286,6 +296,7 @@ def test_quantization_numbers(executed, kb):
         assert f"{kv_bytes_per_token(model.architecture, bits):12,.0f} {cap.kv_tokens:12,}" in text
 
 
+@pytest.mark.notebook
 def test_gpu_comparison_numbers(executed, kb):
     text = text_of(executed["gpu-comparison"][0])
     model, gpu, fmt, groups = _case(kb)
@@ -293,12 +304,14 @@ def test_gpu_comparison_numbers(executed, kb):
     assert f"h100-sxm: 1 GPU(s), {roof.decode_throughput(1, gen.GPU_CONTEXT):,.1f} tokens/s at batch 1" in text
 
 
+@pytest.mark.notebook
 def test_api_tour_numbers(executed, kb):
     text = text_of(executed["api-tour"][0])
     assert f"{len(kb)} entries, data version {kb.data_version}" in text
     assert f"graph: {kb.graph.number_of_nodes()} nodes, {kb.graph.number_of_edges()} edges" in text
 
 
+@pytest.mark.notebook
 def test_moe_roofline_case(executed, kb):
     model = kb.models["gpt-oss-20b"]
     fmt = kb.formats[model.native_dtype]
@@ -347,7 +360,10 @@ def test_cli_bad_input_is_one_line(capsys, tmp_path, monkeypatch, argv, message)
 
 
 # the wheel, without the repository ---------------------------------------------------------
-@pytest.mark.slow
+# Slow tier, 15-30 s here with the wheel build: a fresh virtualenv with the wheel, ipykernel and
+# nbclient installed by pip, then a kernel started in it.
+@pytest.mark.notebook
+@pytest.mark.wheel
 def test_notebook_runs_from_the_wheel_alone(built, tmp_path, wheel):
     """Install the wheel with only a kernel and nbclient into a fresh virtualenv, and
     execute the KV-cache notebook from a folder outside the repository."""

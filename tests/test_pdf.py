@@ -26,13 +26,18 @@ if not HAVE_TOOLS:
 
 pypdf = pytest.importorskip("pypdf")
 
+# Slow tier (`./dev.sh test --fast` leaves it out): a whole-handbook build runs Chromium twice
+# and takes 15-25 s on a 2-core machine (the `handbook` fixture and the byte-identity test each
+# make one; that test exists to compare two); the chapter test builds a chapter twice.
+pytestmark = pytest.mark.pdf
+
 
 @pytest.fixture(scope="module")
 def kb():
     return inferbook.load()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module")  # 15-25 s: the whole handbook, two Chromium passes
 def handbook(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("pdf")
     build(["pdf"], out=out)
@@ -125,7 +130,7 @@ def test_chapter_pdf_is_reproducible_and_honours_paper(tmp_path, kb):
     assert all(e.title in text for e in kb.chapter_entries(chapter.id))
 
 
-def test_handbook_is_byte_identical_and_well_formed(handbook, tmp_path):
+def test_handbook_is_byte_identical_and_well_formed(handbook, tmp_path):  # 15-25 s: builds the handbook again
     """A second build gives the same bytes; the patched dates and trailer id parse strictly."""
     again = tmp_path / "again"
     build(["pdf"], out=again)

@@ -2,9 +2,11 @@
 static checks over every generated page: links and anchors, security rules, offline
 assets and the JavaScript budget.
 
-The site is built once per module into a temporary folder and served on 127.0.0.1
-by a ThreadingHTTPServer thread. Without /usr/bin/chromium the browser tests skip,
-or fail when CI=true. Screenshots land in /tmp/site-*.png for a human to look at.
+The site is built once per session (`built_site` in conftest.py, shared with
+test_site_tools.py and test_site_update.py) and served on 127.0.0.1 by a
+ThreadingHTTPServer thread. The static checks run in the fast tier; the browser tests are
+marked `browser` (slow tier). Without /usr/bin/chromium the browser tests skip, or fail
+when CI=true. Screenshots land in /tmp/site-*.png for a human to look at.
 """
 
 from __future__ import annotations
@@ -25,8 +27,6 @@ from conftest import concept, write_kb
 from inferbook.generators import build
 from inferbook.serve import SiteServer
 
-pytestmark = pytest.mark.slow
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -36,12 +36,9 @@ SCREENSHOTS = Path("/tmp")
 
 # fixtures ------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site-build")
-    start = time.perf_counter()
-    (path,) = build(["site"], out=out)
-    print(f"site built in {time.perf_counter() - start:.1f} s")
-    return path
+def site(built_site: Path) -> Path:
+    """The session's site build (read only: no test here writes into it)."""
+    return built_site
 
 
 @pytest.fixture(scope="module")
@@ -361,6 +358,7 @@ def test_javascript_budget(site: Path, capsys: pytest.CaptureFixture) -> None:
 
 
 # browser checks --------------------------------------------------------------------
+@pytest.mark.browser
 @pytest.mark.parametrize("kind", list(PAGE_TYPES))
 def test_page_loads_cleanly(kind: str, site: Path, base_url: str, context) -> None:
     page = context.new_page()
@@ -375,6 +373,7 @@ def _results(page) -> list[str]:
     return page.eval_on_selector_all(".search-results li > a", "els => els.map(e => e.getAttribute('href'))")
 
 
+@pytest.mark.browser
 def test_search(base_url: str, context) -> None:
     page = context.new_page()
     cases = {"KV cache": ("entries/concepts/kv-cache.html", True), "TTFT": ("entries/metrics/ttft.html", True),
@@ -394,6 +393,7 @@ def test_search(base_url: str, context) -> None:
     page.wait_for_function("() => document.querySelectorAll('.search-results li').length === 0")
 
 
+@pytest.mark.browser
 def test_theme_switch_survives_reload(base_url: str, context) -> None:
     page = context.new_page()
     _open(page, base_url + "index.html")
@@ -414,6 +414,7 @@ def test_theme_switch_survives_reload(base_url: str, context) -> None:
     assert page.evaluate(state) == [theme, bg]
 
 
+@pytest.mark.browser
 def test_catalog_sorts_and_filters(base_url: str, context) -> None:
     page = context.new_page()
     _open(page, base_url + "catalog/gpus.html")
@@ -438,6 +439,7 @@ def test_catalog_sorts_and_filters(base_url: str, context) -> None:
     assert page.inner_text("[data-count-for='catalog']").startswith(f"{len(shown)} of {total}")
 
 
+@pytest.mark.browser
 def test_phone_viewport_has_no_horizontal_overflow(site: Path, base_url: str, browser) -> None:
     """At 390x844 no page scrolls sideways: the home page, kv-cache and one page of every other type."""
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
@@ -470,6 +472,7 @@ def axe_context(browser):
     ctx.close()
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("kind", list(PAGE_TYPES))
 def test_accessibility(kind: str, site: Path, base_url: str, axe_context) -> None:
     page = axe_context.new_page()
@@ -488,6 +491,7 @@ def test_accessibility(kind: str, site: Path, base_url: str, axe_context) -> Non
 DARK_PAGES = ("home", "concept", "catalog-gpus", "accuracy", "tool")
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("kind", DARK_PAGES)
 def test_dark_theme_contrast(kind: str, site: Path, base_url: str, browser) -> None:
     ctx = browser.new_context(bypass_csp=True, color_scheme="dark", viewport={"width": 1280, "height": 900})
@@ -508,6 +512,7 @@ SHOTS = {"home": "index.html", "kv-cache": "entries/concepts/kv-cache.html", "ca
          "glossary": "glossary.html"}
 
 
+@pytest.mark.browser
 def test_screenshots(base_url: str, browser) -> None:
     """Not an assertion of looks: writes /tmp/site-<page>-<light|dark|phone>.png for a person to review."""
     variants = {"light": {"color_scheme": "light", "viewport": {"width": 1280, "height": 900}},

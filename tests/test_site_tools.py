@@ -2,9 +2,10 @@
 chromium (Playwright) and the numbers it shows must equal what `inferbook.calc` gives
 for the same inputs. Every page must load without console errors or failed requests.
 
-The site is built once into a temporary folder and served over HTTP on 127.0.0.1.
-Locally the module is skipped when /usr/bin/chromium is absent; in CI (CI=true) a
-missing browser fails."""
+The site is the session's build (`built_site` in conftest.py), served over HTTP on
+127.0.0.1. Locally the module is skipped when /usr/bin/chromium is absent; in CI (CI=true)
+a missing browser fails. Every test here drives the browser: the module is marked `browser`
+(slow tier, left out by `./dev.sh test --fast`)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ import pytest
 
 import inferbook
 from inferbook.calc import kv_bytes, kv_bytes_per_token, weight_bytes
-from inferbook.calc.capacity import GIB, EngineConfig, capacity, fit_options, min_gpus
+from inferbook.calc.capacity import GIB, EngineConfig, capacity
+from inferbook.calc.feasibility import VLLM_V1, EngineProfile, Setup, check_setup
+from inferbook.calc.fit import fit_options, min_gpus
 from inferbook.calc.metrics import RequestRecord, Slo, summarize
 from inferbook.calc.roofline import (
     Roofline,
@@ -33,9 +36,8 @@ from inferbook.calc.roofline import (
 )
 from inferbook.calc.simulator import Lengths, SimConfig, simulate, workload
 from inferbook.calc.weights import native_groups, native_weight_bytes
-from inferbook.generators import build
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -64,10 +66,9 @@ def kb() -> Any:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    out = tmp_path_factory.mktemp("site-tools")
-    build(["site"], out=out)
-    handler = functools.partial(_Quiet, directory=str(out / "site"))
+def site(built_site: Path) -> Iterator[str]:
+    """The session's site build, served read-only."""
+    handler = functools.partial(_Quiet, directory=str(built_site))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
@@ -282,8 +283,13 @@ def test_memory_fit(page: Any, kb: Any) -> None:
     assert close(value(page, "memory-fit", "kv-space"), cap.kv_space_bytes / GIB)
     need = kv_bytes(model.architecture, 16384, 8.0, 8, tp=2, state=True).bytes_per_gpu
     assert close(value(page, "memory-fit", "kv-needed"), need / GIB)
-    assert text(page, "memory-fit", "verdict").startswith("Fits" if 0 < need <= cap.kv_space_bytes else "Does not")
-    options = fit_options(model, fmt, kb.gpus.values(), 16384, 8, 8.0, cfg=cfg)
+    kv = kb.formats["fp8-e4m3"]
+    check = check_setup(Setup(model, kb.gpus["h100-sxm"], fmt, kv=kv, kv_bits=8.0, tp=2, context=16384, sequences=8,
+                              engine=EngineProfile(VLLM_V1.name, cfg)))
+    assert check.feasible and 0 < need <= cap.kv_space_bytes
+    assert text(page, "memory-fit", "verdict").startswith("Fits on 2 × ")
+    assert text(page, "memory-fit", "engine") == f"Assumes {check.engine}."
+    options = fit_options(model, fmt, kb.gpus.values(), 16384, 8, 8.0, cfg=cfg, kv=kv)
     assert page.locator("#tool-memory-fit [data-out='fits'] tbody tr").count() == min(15, sum(o.fits for o in options))
     assert page.locator("#tool-memory-fit [data-out='best-gpu']").get_attribute("data-value") == options[0].gpu
     assert value(page, "memory-fit", "best-count") == options[0].count
@@ -291,7 +297,7 @@ def test_memory_fit(page: Any, kb: Any) -> None:
     cheap = [o for o in options if o.fits and o.count == options[0].count][-1]
     page.locator("#tool-memory-fit details summary").click()
     set_fields(page, "memory-fit", **{f"price-{cheap.gpu}": 1.5})
-    priced = fit_options(model, fmt, kb.gpus.values(), 16384, 8, 8.0, prices={cheap.gpu: 1.5}, cfg=cfg)
+    priced = fit_options(model, fmt, kb.gpus.values(), 16384, 8, 8.0, prices={cheap.gpu: 1.5}, cfg=cfg, kv=kv)
     assert priced[0].gpu == cheap.gpu
     assert page.locator("#tool-memory-fit [data-out='best-gpu']").get_attribute("data-value") == cheap.gpu
 
@@ -320,14 +326,16 @@ def test_gpu_comparison(page: Any, kb: Any) -> None:
     for mid in ("llama-3.3-70b-instruct", "qwen3-8b", "deepseek-v3"):
         model = kb.models[mid]
         for gid in ("h100-sxm", "l40s", "b200"):
-            expected = min_gpus(model, kb.formats[model.native_dtype], kb.gpus[gid], 32768, 4, 16.0)
+            expected = min_gpus(model, kb.formats[model.native_dtype], kb.gpus[gid], 32768, 4, 16.0,
+                                groups=native_groups(model, dict(kb.formats)) or None, kv=kb.formats["bf16"])
             cell = page.locator(f"#tool-gpu-comparison [data-out='fit-{gid}-{mid}']")
             assert cell.text_content() == ("–" if expected is None else str(expected)), (mid, gid)
     page.locator("#tool-gpu-comparison details summary").click()
     page.locator("#tool-gpu-comparison input[value='mixtral-8x7b-instruct']").check()
     ready(page, "gpu-comparison")
     mixtral = kb.models["mixtral-8x7b-instruct"]
-    expected = min_gpus(mixtral, kb.formats[mixtral.native_dtype], kb.gpus["a100-sxm-80gb"], 32768, 4, 16.0)
+    expected = min_gpus(mixtral, kb.formats[mixtral.native_dtype], kb.gpus["a100-sxm-80gb"], 32768, 4, 16.0,
+                        kv=kb.formats["bf16"])
     assert value(page, "gpu-comparison", "fit-a100-sxm-80gb-mixtral-8x7b-instruct") == expected
 
 
@@ -343,6 +351,9 @@ def test_roofline(page: Any, kb: Any) -> None:
     cb = r.compute_bound_batch(200)
     assert cb is not None and value(page, "roofline", "cb-batch") == cb
     assert close(value(page, "roofline", "ridge"), ridge_point(gpu, fmt))
+    # the ridge the Bound column compares with: compute time >= memory time, per GPU
+    effective = ridge_point(gpu, fmt) * r.efficiency.mfu / r.efficiency.mbu
+    assert close(value(page, "roofline", "ridge-effective"), effective)
     spec = speculative_speedup(0.8, 3, 0.1)
     assert close(value(page, "roofline", "spec-speedup"), spec["speedup"])
     assert close(value(page, "roofline", "spec-tokens"), spec["tokens_per_step"])

@@ -9,8 +9,10 @@ latency and throughput for 25%."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from typing import Any
 import yaml
 
 from ..kb import KnowledgeBase
+from ..schema import Format, Gpu
 from .capacity import GIB, EngineConfig, activation_peak_bytes, capacity
 from .kv import kv_bytes_per_token
 from .roofline import Efficiency, Roofline, step_model
@@ -126,6 +129,15 @@ def _tp(m: Measurement) -> int:
     return int(m.config.get("tp", m.gpu_count or 1))
 
 
+def _setup(m: Measurement, kb: KnowledgeBase) -> tuple[Gpu, Format, dict[str, Format], int]:
+    """GPU, weight format, tensor groups stored in another format, and TP of a measurement
+    whose model and GPU are in the knowledge base."""
+    model = kb.models[m.model]
+    fmt = kb.formats[_format_id(m, kb)]
+    groups = native_groups(model, dict(kb.formats)) if fmt.id == model.native_dtype else {}
+    return kb.gpus[m.gpu], fmt, groups, _tp(m)
+
+
 def predict(m: Measurement, kb: KnowledgeBase, efficiency: Efficiency | None = None) -> Comparison:
     """The calculators' value for one measurement."""
     if m.model not in kb.models:
@@ -136,10 +148,7 @@ def predict(m: Measurement, kb: KnowledgeBase, efficiency: Efficiency | None = N
         return Comparison(m, kv_bytes_per_token(arch, 16) * 1000 / GIB)  # printed as GB per 1000 tokens
     if m.gpu is None or m.gpu not in kb.gpus:
         return Comparison(m, None, "no GPU named")
-    gpu = kb.gpus[m.gpu]
-    fmt = kb.formats[_format_id(m, kb)]
-    groups = native_groups(model, dict(kb.formats)) if fmt.id == model.native_dtype else {}
-    tp = _tp(m)
+    gpu, fmt, groups, tp = _setup(m, kb)
     cfg = engine_config(m)
     if m.kind == "weights_memory_gib":
         return Comparison(m, weight_bytes(arch, fmt, tp=tp, groups=groups).per_gpu_bytes / GIB)
@@ -241,9 +250,15 @@ def fit_efficiency(kb: KnowledgeBase, measurements: list[Measurement] | None = N
     prefill = [m for m in rows if m.kind == "ttft_ms" and int(m.config.get("concurrency", 1)) == 1
                and int(m.config.get("input_len", 0)) >= 2048]
 
+    # Each point is predicted 82 times; do the part that does not depend on the factors once.
+    predictors = {id(m): _single_stream_predictor(m, kb) for m in decode + prefill}
+
     def score(points: list[Measurement], eff: Efficiency) -> float:
-        errs = [abs(math.log(c.predicted / c.measurement.value))
-                for c in (predict(m, kb, eff) for m in points) if c.predicted]
+        errs = []
+        for m in points:
+            predicted = predictors[id(m)](eff)
+            if predicted:
+                errs.append(abs(math.log(predicted / m.value)))
         return sum(errs) / len(errs) if errs else math.inf
 
     grid = [round(0.2 + 0.01 * i, 2) for i in range(81)]
@@ -251,3 +266,37 @@ def fit_efficiency(kb: KnowledgeBase, measurements: list[Measurement] | None = N
     mfu = min(grid, key=lambda f: score(prefill, Efficiency(f, mbu)))
     fitted = Efficiency(mfu, mbu)
     return fitted, score(decode + prefill, fitted)
+
+
+def _single_stream_predictor(m: Measurement, kb: KnowledgeBase) -> Callable[[Efficiency], float | None]:
+    """For a single-stream TTFT or TPOT measurement: a function giving exactly
+    ``predict(m, kb, eff).predicted`` for any efficiency ``eff``, fast.
+
+    The FLOPs and bytes of every step of `Roofline.request_latency` do not depend on the
+    efficiency factors, only the step times do. They are computed once here, and each call
+    times the same steps with `Roofline._step` under the new factors: the same arithmetic
+    in the same order, so the same floats. Should a step not come out identical when
+    re-timed under the factors it was computed with (the roofline changed), every call
+    falls back to `predict`."""
+    base = predict(m, kb)  # the checks and errors of predict, once
+    if base.predicted is None:
+        return lambda eff: None
+    gpu, fmt, groups, tp = _setup(m, kb)
+    roof = Roofline(kb.models[m.model].architecture, gpu, fmt, 16.0, tp, Efficiency(), groups or None)
+    prompt = int(m.config["input_len"])
+    if m.kind == "ttft_ms":
+        timed = [(roof.prefill(prompt, 1), prompt)]  # (step, tokens it processes), as request_latency runs them
+    else:
+        timed = [(roof.decode_step(1, prompt + i), 1) for i in range(1, int(m.config["output_len"]))]
+    if any(roof._step(step.flops, step.bytes_read, tokens) != step for step, tokens in timed):
+        return lambda eff: predict(m, kb, eff).predicted
+    steps = [(step.flops, step.bytes_read, tokens) for step, tokens in timed]
+
+    def predicted(eff: Efficiency) -> float:
+        r = dataclasses.replace(roof, efficiency=eff)
+        seconds = [r._step(*step).seconds for step in steps]
+        if m.kind == "ttft_ms":
+            return seconds[0] * 1e3
+        return (sum(seconds) / len(seconds) if seconds else 0.0) * 1e3
+
+    return predicted

@@ -4,6 +4,7 @@ MLA), dense and MoE feed-forward layers, norms; total and active per token."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..schema import ModelArchitecture
 
@@ -98,6 +99,22 @@ def is_moe_layer(arch: ModelArchitecture, layer: int) -> bool:
 
 def count_params(arch: ModelArchitecture) -> ParamCount:
     """Count parameters of a decoder-only transformer described by ``arch``."""
+    try:
+        return _count_params_cached(arch)
+    except TypeError:  # unhashable: an architecture copied with a list in it (model_copy does not validate)
+        return _count_params(arch)
+
+
+@lru_cache(maxsize=1024)
+def _count_params_cached(arch: ModelArchitecture) -> ParamCount:
+    """`_count_params` remembered per architecture. The roofline asks for the same counts
+    several times per decode step; the architecture is a frozen pydantic model, hashed and
+    compared by the values of its fields, and the result is an immutable dataclass, so a
+    cached answer is the answer."""
+    return _count_params(arch)
+
+
+def _count_params(arch: ModelArchitecture) -> ParamCount:
     h = arch.hidden_size
     matrices = 3 if arch.gated_mlp else 2
     embedding = arch.vocab_size * h
