@@ -368,7 +368,7 @@ def test_notebook_runs_from_the_wheel_alone(built, tmp_path, wheel):
     """Install the wheel with only a kernel and nbclient into a fresh virtualenv, and
     execute the KV-cache notebook from a folder outside the repository."""
     env_dir = tmp_path / "venv"
-    python = venv_with(env_dir, str(wheel), "ipykernel", "nbclient")
+    python = venv_with(env_dir, f"{wheel}[notebooks]", "ipykernel", "nbclient")  # notebooks need their extra
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     shutil.copy(built / "kv-cache.ipynb", elsewhere / "kv-cache.ipynb")

@@ -248,6 +248,18 @@ def _page_map(book: BookBuilder, outline: list[tuple[int, str, int]]) -> dict[st
 _DATE = re.compile(rb"/(CreationDate|ModDate) \(D:[0-9]{14}[^)]{0,8}\)")
 
 
+_NODE_ID = re.compile(rb"\(node(\d{8})\)")
+
+
+def _renumber_nodes(data: bytes) -> bytes:
+    """The tagged PDF names each structure element after Chromium's DOM node number, which
+    depends on how many nodes the renderer made before; the same page can get other numbers
+    on another run. Each number becomes its rank among them: same width (no object moves),
+    same order (the ID tree stays sorted), same bytes for the same book."""
+    ranks = {n: i for i, n in enumerate(sorted({int(m.group(1)) for m in _NODE_ID.finditer(data)}))}
+    return _NODE_ID.sub(lambda m: b"(node%08d)" % ranks[int(m.group(1))], data)
+
+
 def _normalize(pdf_path: Path, title: str, source: str) -> None:
     """Fix metadata dates and the document id (a hash of the book's HTML) so equal
     input gives equal bytes. Chromium's dates are patched in place with strings of the
@@ -257,7 +269,7 @@ def _normalize(pdf_path: Path, title: str, source: str) -> None:
     stamp = dt.datetime.fromtimestamp(epoch, dt.UTC) if epoch else dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     date = stamp.strftime("D:%Y%m%d%H%M%S+00'00'")
     digest = hashlib.sha256(source.encode()).hexdigest()[:32].upper()
-    data = pdf_path.read_bytes()
+    data = _renumber_nodes(pdf_path.read_bytes())
 
     def fixed(m: re.Match[bytes]) -> bytes:
         return b"/" + m.group(1) + f" ({date})".encode()
