@@ -167,7 +167,12 @@ class _BookRoutes:
         path = self.files.get(name) if name else None
         if path is None:
             self.blocked.append(url)
-            route.abort("blockedbyclient")
+            if route.request.is_navigation_request():
+                # a 204 leaves the book on screen: an aborted navigation (a meta refresh, a frame)
+                # would put an error page in its place, and Chromium then refuses to print
+                route.fulfill(status=204, body=b"")
+            else:
+                route.abort("blockedbyclient")
             return
         route.fulfill(status=200, body=path.read_bytes(),
                       headers={"Content-Type": _BOOK_TYPES[path.suffix], "Content-Security-Policy": BOOK_CSP,
