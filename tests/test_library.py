@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 import inferbook
-from inferbook.cli import build_parser, completion_script, main
+from inferbook.cli import build_parser, main
+from inferbook.completion import completion_script
 from inferbook.kb import Table, field_value
 from inferbook.schema.base import Quantity
 from inferbook.search import Document, SearchIndex
@@ -310,11 +311,12 @@ def test_completion_scripts_mention_every_command(capsys, kb):
     assert {"compare", "prerequisites", "completion", "show", "list", "kv", "new", "serve"} <= commands
     for shell in ("bash", "zsh", "fish"):
         code, out, _ = run(capsys, "completion", shell)
-        assert code == 0 and out == completion_script(shell)
+        assert code == 0 and out == completion_script(shell, build_parser())
         missing = [c for c in commands if c not in out]
         assert not missing, (shell, missing)
         assert "inferbook completion --ids" in out and "no-builtin" in out
-    bash = subprocess.run(["bash", "-n"], input=completion_script("bash"), text=True, capture_output=True)
+    script = completion_script("bash", build_parser())
+    bash = subprocess.run(["bash", "-n"], input=script, text=True, capture_output=True)
     assert bash.returncode == 0, bash.stderr
     code, out, _ = run(capsys, "completion", "--ids")
     assert code == 0 and "h100-sxm" in out.split() and len(out.split()) == len(kb)
