@@ -156,6 +156,7 @@ SEED = whole(0, MAX_SEED, "")
 BATCH_TOKENS = positive_int(MAX_TOKENS, "tokens")
 WINDOW = finite_float(0.0, MAX_SECONDS, "seconds")
 SLO_SECONDS = finite_float(0.0, MAX_SECONDS, "seconds", low_open=True)
+PORT = whole(0, 65_535, "(0 picks a free port)")
 
 
 def helptext(what: str, number: Number, default: bool = True) -> str:

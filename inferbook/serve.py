@@ -411,24 +411,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def port_number(text: str) -> int:
-    """argparse type of --port: an integer from 0 (any free port) to 65535."""
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        shown = text if len(text) <= 20 else text[:20] + "..."
-        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 65535 (0 picks a free port), "
-                                         f"got {shown!r}")
-    return port
-
-
 def add_serve_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Register `inferbook serve` on the CLI."""
+    from . import cli_args as opt
+
     p = sub.add_parser("serve", parents=[common],
                        help="build the website, serve it on localhost and rebuild it on every change")
     p.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build/; serves DIR/site)")
-    p.add_argument("--port", type=port_number, default=8000, help="port (default: 8000; 0 picks a free one)")
+    p.add_argument("--port", type=opt.PORT, default=8000, help=opt.helptext("port to listen on", opt.PORT))
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.set_defaults(func=cmd_serve)

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from inferbook.cli import main
+from inferbook.cli_args import PORT
 from inferbook.generators.site import CSP
-from inferbook.serve import IDLE_TIMEOUT_SECONDS, Refusal, SiteServer, allowed_hosts, check_host, port_number
+from inferbook.serve import IDLE_TIMEOUT_SECONDS, Refusal, SiteServer, allowed_hosts, check_host
 
 SECURITY_HEADERS = {"x-content-type-options": "nosniff", "content-security-policy": f"{CSP}; frame-ancestors 'none'",
                     "referrer-policy": "no-referrer", "cross-origin-resource-policy": "same-origin"}
@@ -320,12 +321,12 @@ def test_bad_ports_are_usage_errors(value: str, capfd: pytest.CaptureFixture[str
     assert exit_info.value.code == 2
     err = capfd.readouterr().err
     assert err.splitlines()[-1] == ("inferbook serve: error: argument --port: must be a whole number from 0 to "
-                                    f"65535 (0 picks a free port), got {value!r}")
+                                    f"65,535 (0 picks a free port), got {value!r}")
     assert "Traceback" not in err
 
 
 def test_port_range() -> None:
-    assert [port_number(text) for text in ("0", "1", "8000", "65535")] == [0, 1, 8000, 65535]
+    assert [PORT(text) for text in ("0", "1", "8000", "65535")] == [0, 1, 8000, 65535]
 
 
 def test_a_busy_port_is_one_line(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
