@@ -24,7 +24,7 @@ if not HAVE_TOOLS:
         raise RuntimeError("CI needs chromium and poppler-utils for the PDF tests (./dev.sh installs them)")
     pytest.skip("chromium or pdftotext missing", allow_module_level=True)
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.pdf  # implies slow (tests/conftest.py)
 
 SECRET = "local-secret-7f3a9c"
 
