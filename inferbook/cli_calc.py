@@ -61,6 +61,7 @@ def _infeasible(args: argparse.Namespace, feasibility: Feasibility, what: str,
         return 1
     lines = [f"inferbook {args.command}: {what} cannot run:"]
     lines += [f"  - {reason}" for reason in feasibility.reasons]
+    lines += [f"  note: {warning}" for warning in feasibility.warnings]  # what would also cost, were it to run
     lines.append(f"  (assumed {feasibility.engine})")
     print("\n".join(lines), file=sys.stderr)
     return 1
