@@ -1,5 +1,6 @@
 """Calculator benchmarks: the continuous-batching simulator at 1k, 10k and 100k
-requests, and the tables build (`inferbook build tables`) table by table."""
+requests, `predict` at 1,000 requests in each load mode, and the tables build
+(`inferbook build tables`) table by table."""
 
 from __future__ import annotations
 
@@ -41,6 +42,34 @@ def simulator_rates(kb, sizes: tuple[int, ...] = SIM_SIZES) -> list[Row]:
         took = min(took, time.perf_counter() - start)
     rows.append(("simulator, 2,000 requests queued at once (offline throughput, best of 3)",
                  f"{len(offline) / took:,.0f} requests/s ({fmt_s(took)}, {result.preemptions:,} preemptions)"))
+    return rows
+
+
+def predict_rows(kb) -> list[Row]:
+    """`predict` (feasibility, capacity, calibrated step model, simulation, band and basis) on
+    1,000 requests, Llama 3.1 8B on one H100 SXM, 1,000 prompt and 200 output tokens; the
+    issue's target is under 1 s per answer."""
+    from inferbook.calc.predict import Load, predict
+
+    loads = [("offline", Load(1000, 200, "offline", requests=1000)),
+             ("concurrency 64", Load(1000, 200, "concurrency", concurrency=64, requests=1000)),
+             ("Poisson 20 requests/s", Load(1000, 200, "rate", rate=20.0, requests=1000)),
+             ("batch 1", Load(1000, 200, "batch", batch=1))]
+    rows: list[Row] = []
+    predict(kb, "llama-3.1-8b-instruct", "h100-sxm", loads[0][1])  # warm the profile and calibration caches
+    for label, load in loads:
+        took = math.inf
+        for _ in range(3):
+            start = time.perf_counter()
+            answer = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", load)
+            took = min(took, time.perf_counter() - start)
+        rows.append((f"predict, {label}, 1,000 requests (best of 3)",
+                     f"{fmt_s(took)} ({answer.output_tokens_per_s:,.0f} output tokens/s, basis {answer.basis})"))
+    slo = Load(1000, 200, "max-rate", requests=1000, slo_ttft_s=1.0, slo_tpot_s=0.05)
+    start = time.perf_counter()
+    answer = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", slo)
+    rows.append(("predict --rate max (TTFT p99 1 s, TPOT p99 50 ms), 1,000 requests per try",
+                 f"{fmt_s(time.perf_counter() - start)} (rate found {answer.rate or 0:,.1f} requests/s)"))
     return rows
 
 

@@ -347,11 +347,21 @@ def cmd_simulate(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     return _emit(args, data, lines)
 
 
-COMMANDS = {"kv": cmd_kv, "fit": cmd_fit, "roofline": cmd_roofline, "simulate": cmd_simulate}
+def cmd_predict(kb: KnowledgeBase, args: argparse.Namespace) -> int:
+    from .cli_predict import cmd_predict as run
+
+    return run(kb, args)
+
+
+COMMANDS = {"kv": cmd_kv, "fit": cmd_fit, "roofline": cmd_roofline, "simulate": cmd_simulate,
+            "predict": cmd_predict}
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Register the calculator subcommands; every numeric option is range-checked by argparse."""
+    from .cli_predict import add_predict_parser
+
+    add_predict_parser(sub, common)
     config_help = "a Hugging Face config.json describing the model instead of a KB entry (not added to the KB)"
     p = sub.add_parser("kv", parents=[common], help="KV-cache size of a model")
     p.add_argument("model", nargs="?", help="model id or alias (omit with --config)")

@@ -18,6 +18,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "pdf": ("jinja2", "markdown_it", "mdit_py_plugins", "latex2mathml", "nh3", "playwright", "pypdf"),
     "notebooks": ("nbformat",),
     "contrib": ("ruamel.yaml",),
+    "calibrate": ("numpy", "scipy"),
 }
 """Extra -> the modules inferbook imports from it (import names; pyproject.toml lists the
 distributions). `notebooks` also installs matplotlib and numpy, which only the generated

@@ -34,11 +34,11 @@ CORE = {"pydantic", "pyyaml", "networkx"}
 DISTRIBUTION = {
     "jinja2": "jinja2", "markdown_it": "markdown-it-py", "mdit_py_plugins": "mdit-py-plugins",
     "latex2mathml": "latex2mathml", "nh3": "nh3", "playwright": "playwright", "pypdf": "pypdf",
-    "nbformat": "nbformat", "ruamel.yaml": "ruamel.yaml",
+    "nbformat": "nbformat", "ruamel.yaml": "ruamel.yaml", "numpy": "numpy", "scipy": "scipy",
 }
 """Import name -> distribution name, for the modules `extras.EXTRAS` checks."""
 NOT_CORE = ("jinja2", "markdown_it", "mdit_py_plugins", "latex2mathml", "nh3", "nbformat", "matplotlib", "numpy",
-            "ruamel", "playwright", "pypdf")
+            "ruamel", "playwright", "pypdf", "scipy")
 
 
 def _name(requirement: str) -> str:
@@ -68,11 +68,12 @@ def test_core_dependencies_are_pydantic_pyyaml_and_networkx():
 
 def test_every_extra_brings_the_modules_its_commands_check():
     optional = PYPROJECT["project"]["optional-dependencies"]
-    assert set(optional) == {"site", "pdf", "notebooks", "contrib", "all", "dev"}
+    assert set(optional) == {"site", "pdf", "notebooks", "contrib", "calibrate", "all", "dev"}
     for extra, modules in extras.EXTRAS.items():
         assert {_name(DISTRIBUTION[m]) for m in modules} <= _extra_names(extra), extra
     assert _extra_names("pdf") >= _extra_names("site")
-    assert _extra_names("all") == set().union(*(_extra_names(e) for e in ("site", "pdf", "notebooks", "contrib")))
+    assert _extra_names("all") == set().union(*(_extra_names(e) for e in ("site", "pdf", "notebooks", "contrib",
+                                                                          "calibrate")))
     assert _extra_names("dev") >= _extra_names("all") | {"pytest", "ruff", "build"}
     assert not (_extra_names("all") & CORE)
 
@@ -217,7 +218,11 @@ def test_wheel_carries_the_data_once(wheel):
         metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     assert "inferbook/_data/kb.json" in names and "inferbook/py.typed" in names
     assert not [n for n in names if n.startswith("inferbook/_data/kb/")]
-    assert [n for n in names if n.endswith((".yaml", ".yml"))] == ["inferbook/calc/measurements.yaml"]
+    yaml_files = {n for n in names if n.endswith((".yaml", ".yml"))}  # the calculators' data, not the KB
+    assert {"inferbook/calc/engine_profiles.yaml", "inferbook/calc/peer_accuracy.yaml"} <= yaml_files
+    assert all(n.startswith("inferbook/calc/") for n in yaml_files)
+    assert len([n for n in yaml_files if n.startswith("inferbook/calc/measurements/")]) >= 50
+    assert "inferbook/calc/calibration.json" in names
     assert len([n for n in names if n.startswith("inferbook/_data/schema/")]) == 10
     assert "inferbook/_data/generators/site/templates/base.html" in names
     assert "inferbook/_data/generators/site/static/js/calc.js" in names
@@ -225,7 +230,7 @@ def test_wheel_carries_the_data_once(wheel):
                 if line.startswith("Requires-Dist:") and "extra ==" not in line}
     assert required == CORE
     assert set(re.findall(r"^Provides-Extra: (\S+)$", metadata, flags=re.MULTILINE)) == {
-        "site", "pdf", "notebooks", "contrib", "all", "dev"}
+        "site", "pdf", "notebooks", "contrib", "calibrate", "all", "dev"}
     assert "Classifier: Typing :: Typed" in metadata
 
 

@@ -1,209 +1,201 @@
 """The calculators checked against published measurements.
 
-`measurements.yaml` (next to this module) holds values quoted from engine logs,
-benchmark tables and documentation, each with its URL. `compare()` recomputes
-every one of them with the calculators and reports the error; the site's
-accuracy table and the tests read the result. Memory quantities that are exact
-(weights, KV bytes per token) are compared exactly; KV capacity aims for 5%,
-latency and throughput for 25%."""
+The measurements are the files in `measurements/` (see `published`). Memory
+quantities (weights, KV bytes per token, KV capacity, activation peaks) are
+recomputed here with the capacity calculator under each engine's profile
+(`engines`) and the settings the source states; exact quantities are compared
+exactly, KV capacity aims for 5%. Speeds (throughput and latency) are not
+recomputed: their predictions are the held-out ones in `calibration.json`,
+made by the performance model refitted without the measurement's whole GPU
+(`calibrate`), so every speed error shown is one the model was not fitted on."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Annotated, Any, Literal
 
-import yaml
+from pydantic import Field
 
 from ..kb import KnowledgeBase
 from ..schema import Format, Gpu
+from ..schema.base import NoteText, ShortText, Strict, Url
 from .capacity import GIB, EngineConfig, activation_peak_bytes, capacity
-from .kv import kv_bytes_per_token
-from .roofline import Efficiency, Roofline, step_model
-from .simulator import Request, SimConfig, simulate
+from .kv import kv_bytes_per_token, kv_dtype_bits
+from .published import FOLDER, MEMORY_METRICS, SPEED_METRICS, Published
+from .published import load as load_published
+from .roofline import Efficiency, Roofline
 from .weights import native_groups, weight_bytes
 
-MEASUREMENTS = Path(__file__).with_name("measurements.yaml")
-
-TOLERANCE = {  # target relative error per kind
-    "weights_memory_gib": 0.02, "kv_bytes_per_token": 0.005, "available_kv_memory_gib": 0.05,
+TOLERANCE = {  # target relative error per metric
+    "weights_memory_gib": 0.02, "kv_gib_per_1000_tokens": 0.005, "available_kv_memory_gib": 0.05,
     "kv_cache_tokens": 0.05, "max_concurrency": 0.05, "activation_peak_gib": 0.25,
-    "non_torch_memory_gib": 0.5, "output_tokens_per_s": 0.25, "ttft_ms": 0.25, "decode_tpot_ms": 0.25,
+    "non_torch_memory_gib": 0.5, "cuda_graph_memory_gib": 1.0,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Measurement:
-    """One published number and how it was obtained."""
-
-    id: str
-    kind: str
-    model: str
-    gpu: str | None
-    gpu_count: int | None
-    engine: str
-    engine_version: str | None
-    config: dict[str, Any]
-    value: float
-    unit: str
-    quote: str
-    url: str
-    title: str
-    notes: str
+SPEED_TOLERANCE = 0.10
+"""The issue's target for held-out throughput and latency errors."""
 
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
     """A measurement next to the calculators' prediction."""
 
-    measurement: Measurement
+    published: Published
     predicted: float | None
     reason: str = ""
     """Why no prediction was made (when `predicted` is None)."""
+    held_out: str | None = None
+    """For speeds: the group left out of the fit that made this prediction ("gpu h100-sxm")."""
+
+    @property
+    def measurement(self) -> Any:
+        return self.published.m
 
     @property
     def calibration_point(self) -> bool:
-        """True when this measurement was used to fit a calculator constant (not an independent check)."""
-        m = self.measurement
-        return m.kind == "non_torch_memory_gib" or (
-            m.kind == "activation_peak_gib" and m.engine == "vllm" and m.engine_version is None)
+        """True when this measurement fitted a capacity constant (not an independent check)."""
+        m = self.published.m
+        return m.metric == "non_torch_memory_gib" or (
+            m.metric == "activation_peak_gib" and m.engine == "vllm" and m.engine_version is None)
 
     @property
     def error(self) -> float | None:
-        if self.predicted is None or self.measurement.value == 0:
+        if self.predicted is None or self.published.m.value == 0:
             return None
-        return (self.predicted - self.measurement.value) / abs(self.measurement.value)
+        return (self.predicted - self.published.m.value) / abs(self.published.m.value)
 
     @property
     def within_target(self) -> bool | None:
         err = self.error
-        return None if err is None else abs(err) <= TOLERANCE.get(self.measurement.kind, 0.25)
+        target = SPEED_TOLERANCE if self.published.m.metric in SPEED_METRICS else TOLERANCE.get(
+            self.published.m.metric, 0.25)
+        return None if err is None else abs(err) <= target
 
 
-def load_measurements(path: Path = MEASUREMENTS) -> list[Measurement]:
-    """Read the measurement file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    out = []
-    for item in data["measurements"]:
-        out.append(Measurement(
-            id=item["id"], kind=item["kind"], model=item["model"], gpu=item.get("gpu"),
-            gpu_count=item.get("gpu_count"), engine=item["engine"], engine_version=item.get("engine_version"),
-            config=dict(item.get("config") or {}), value=float(item["value"]), unit=item["unit"],
-            quote=item["quote"], url=item["url"], title=item.get("title", ""), notes=item.get("notes", "")))
-    return out
+def _setting(p: Published, name: str) -> float | None:
+    value = p.m.settings.get(name)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _format_id(m: Measurement, kb: KnowledgeBase) -> str:
-    model = kb.models[m.model]
-    text = " ".join(str(m.config.get(k, "")) for k in ("precision", "quantization", "dtype")).lower()
-    if "fp8" in text:
-        return "fp8-e4m3"
-    if "fp16" in text.split() or m.config.get("precision") == "fp16":
-        return "fp16" if model.native_dtype != "bf16" else "bf16"
-    return model.native_dtype
+def engine_config(p: Published, gpu: Gpu | None = None, tp: int = 1) -> EngineConfig:
+    """The engine settings a measurement ran with: the engine's profile, overridden by what
+    the source states. vLLM before V1 (0.7 and older) profiled an 8,192-token forward pass
+    and a 256-sequence sampler run with float32 logits only; a source's own memory fraction
+    wins over the profile's."""
+    from .engines import ENGINES, engine_defaults
 
-
-def engine_config(m: Measurement) -> EngineConfig:
-    """The engine settings a measurement ran with (defaults where the page is silent).
-    vLLM before V1 (0.7 and older) profiled a 256-sequence sampler run with float32
-    logits only; TensorRT-LLM reserves a fraction of the free memory (0.95 in NVIDIA's
-    performance runs) and has no sampler profiling run."""
-    util = float(m.config.get("gpu_memory_utilization", 0.9))
+    m = p.m
+    engine = m.engine if m.engine in ENGINES else "vllm"
+    cfg = engine_defaults(engine, gpu, tp).config()
+    if engine == "vllm":  # the sources' vLLM runs predate the 0.92 default unless they say otherwise
+        cfg = replace(cfg, gpu_memory_utilization=0.9)
     version = m.engine_version or ""
-    total = m.config.get("total_gpu_memory_gib")
-    total = float(total) if total is not None else None
-    if m.engine == "tensorrt-llm":
-        return EngineConfig(gpu_memory_utilization=float(m.config.get("kv_cache_free_gpu_mem_fraction", 0.95)),
-                            sampler_bytes_per_logit=0.0, total_memory_gib=total)
-    if m.engine == "vllm" and version.startswith("0.") and int(version.split(".")[1]) <= 7:
-        return EngineConfig(gpu_memory_utilization=util, max_num_seqs=256, sampler_bytes_per_logit=4.0,
-                            total_memory_gib=total)
-    return EngineConfig(gpu_memory_utilization=util, total_memory_gib=total)
+    fraction = (_setting(p, "gpu_memory_utilization") or _setting(p, "kv_cache_free_gpu_mem_fraction")
+                or _setting(p, "mem_fraction_static"))
+    if fraction is not None:
+        cfg = replace(cfg, gpu_memory_utilization=fraction)
+    total = _setting(p, "total_gpu_memory_gib")
+    if total is not None:
+        cfg = replace(cfg, total_memory_gib=total)
+    seqs = _setting(p, "max_num_seqs")
+    if seqs is not None:
+        cfg = replace(cfg, max_num_seqs=int(seqs))
+    if engine == "vllm" and version.startswith("0.") and version.split(".")[1].isdigit() \
+            and int(version.split(".")[1]) <= 7:
+        cfg = replace(cfg, max_num_seqs=256, max_num_batched_tokens=8192, sampler_bytes_per_logit=4.0)
+    return cfg
 
 
-def _tp(m: Measurement) -> int:
-    return int(m.config.get("tp", m.gpu_count or 1))
+def _format(p: Published, kb: KnowledgeBase) -> Format:
+    return kb.formats[p.m.weights or kb.models[p.m.model].native_dtype]
 
 
-def _setup(m: Measurement, kb: KnowledgeBase) -> tuple[Gpu, Format, dict[str, Format], int]:
-    """GPU, weight format, tensor groups stored in another format, and TP of a measurement
-    whose model and GPU are in the knowledge base."""
-    model = kb.models[m.model]
-    fmt = kb.formats[_format_id(m, kb)]
-    groups = native_groups(model, dict(kb.formats)) if fmt.id == model.native_dtype else {}
-    return kb.gpus[m.gpu], fmt, groups, _tp(m)
+def _kv_bits(p: Published, kb: KnowledgeBase) -> float:
+    kv = p.m.kv_dtype
+    if kv in (None, "auto"):
+        return 16.0
+    if kv == "fp8-ds-mla":
+        return 8.0
+    return kv_dtype_bits(kv.replace("q8-0", "int8").replace("q4-0", "int4"), dict(kb.formats))
 
 
-def predict(m: Measurement, kb: KnowledgeBase, efficiency: Efficiency | None = None) -> Comparison:
-    """The calculators' value for one measurement."""
+def predict_memory(p: Published, kb: KnowledgeBase) -> Comparison:
+    """The capacity calculator's value for one memory measurement."""
+    m = p.m
     if m.model not in kb.models:
-        return Comparison(m, None, f"model {m.model} not in the knowledge base")
+        return Comparison(p, None, f"model {m.model} not in the knowledge base")
     model = kb.models[m.model]
     arch = model.architecture
-    if m.kind == "kv_bytes_per_token":
-        return Comparison(m, kv_bytes_per_token(arch, 16) * 1000 / GIB)  # printed as GB per 1000 tokens
+    if m.metric == "kv_gib_per_1000_tokens":
+        return Comparison(p, kv_bytes_per_token(arch, 16) * 1000 / GIB)
     if m.gpu is None or m.gpu not in kb.gpus:
-        return Comparison(m, None, "no GPU named")
-    gpu, fmt, groups, tp = _setup(m, kb)
-    cfg = engine_config(m)
-    if m.kind == "weights_memory_gib":
-        return Comparison(m, weight_bytes(arch, fmt, tp=tp, groups=groups).per_gpu_bytes / GIB)
-    if m.kind == "activation_peak_gib":
-        return Comparison(m, activation_peak_bytes(arch, cfg, tp) / GIB)
-    if m.kind == "non_torch_memory_gib":
-        return Comparison(m, EngineConfig.non_torch_for_tp(tp))
-    cap = capacity(arch, gpu, fmt, 16.0, tp=tp, cfg=cfg, groups=groups)
-    if m.kind == "available_kv_memory_gib":
-        return Comparison(m, cap.kv_space_bytes / GIB)
-    if m.kind == "kv_cache_tokens":
-        return Comparison(m, cap.kv_tokens)
-    if m.kind == "max_concurrency":
-        return Comparison(m, cap.kv_tokens / float(m.config["max_model_len"]))
-    roof = Roofline(arch, gpu, fmt, 16.0, tp, efficiency or Efficiency(), groups or None)
-    if m.kind in ("ttft_ms", "decode_tpot_ms") and int(m.config.get("concurrency", 1)) == 1:
-        lat = roof.request_latency(int(m.config["input_len"]), int(m.config["output_len"]))
-        return Comparison(m, (lat["ttft_s"] if m.kind == "ttft_ms" else lat["tpot_s"]) * 1e3)
-    if m.kind == "output_tokens_per_s":
-        return Comparison(m, _simulated_throughput(m, roof, cap.kv_tokens))
-    return Comparison(m, None, f"no calculator for {m.kind} at this concurrency")
+        return Comparison(p, None, "no GPU named")
+    gpu, fmt = kb.gpus[m.gpu], _format(p, kb)
+    groups = native_groups(model, dict(kb.formats)) if fmt.id == model.native_dtype else {}
+    tp = m.tp or m.gpus or 1
+    cfg = engine_config(p, gpu, tp)
+    if m.metric == "weights_memory_gib":
+        return Comparison(p, weight_bytes(arch, fmt, tp=tp, groups=groups).per_gpu_bytes / GIB)
+    if m.metric == "activation_peak_gib":
+        return Comparison(p, activation_peak_bytes(arch, cfg, tp) / GIB)
+    if m.metric == "non_torch_memory_gib":
+        return Comparison(p, EngineConfig.non_torch_for_tp(tp))
+    if m.metric == "cuda_graph_memory_gib":
+        return Comparison(p, None, "CUDA-graph memory is not modelled (counted inside the activation estimate)")
+    try:
+        cap = capacity(arch, gpu, fmt, _kv_bits(p, kb), tp=tp, cfg=cfg, groups=groups)
+    except ValueError as exc:
+        return Comparison(p, None, str(exc))
+    if m.metric == "available_kv_memory_gib":
+        return Comparison(p, cap.kv_space_bytes / GIB)
+    if m.metric == "kv_cache_tokens":
+        return Comparison(p, cap.kv_tokens)
+    if m.metric == "max_concurrency":
+        length = _setting(p, "max_model_len")
+        if not length:
+            return Comparison(p, None, "max_model_len not stated")
+        return Comparison(p, cap.kv_tokens / length)
+    return Comparison(p, None, f"no calculator for {m.metric}")
 
 
-def _simulated_throughput(m: Measurement, roof: Roofline, kv_tokens: int) -> float | None:
-    inp = int(m.config["input_len"])
-    out = int(m.config.get("output_len") or m.config.get("output_len_avg_observed") or 0)
-    if out < 1:
-        return None
-    concurrency = m.config.get("concurrency")
-    n = int(m.config.get("num_requests") or (4 * int(concurrency) if concurrency else 2000))
-    n = min(n, 3000)
-    if concurrency:  # closed loop: a fixed number of users, modelled as a batch limit
-        config = SimConfig(max_batch=int(concurrency), kv_capacity_tokens=max(kv_tokens, 1))
-    else:  # offline: every request queued at once
-        config = SimConfig(max_batch=2048, kv_capacity_tokens=max(kv_tokens, 1))
-    result = simulate([Request(i, 0.0, inp, out) for i in range(n)], step_model(roof), config)
-    if not result.records:
-        return None
-    return result.summary().output_token_throughput
+def compare(kb: KnowledgeBase, published: Sequence[Published] | None = None) -> list[Comparison]:
+    """Every measurement next to its prediction: memory recomputed, speeds held out (see the
+    module docstring). Measurements without a prediction say why."""
+    from .bands import calibration
 
-
-def compare(kb: KnowledgeBase, measurements: list[Measurement] | None = None,
-            efficiency: Efficiency | None = None) -> list[Comparison]:
-    """Predictions for every measurement (unknown models or kinds are reported, not dropped)."""
-    return [predict(m, kb, efficiency) for m in (measurements or load_measurements())]
+    cal = calibration()
+    cases = cal.get("cases", {})
+    skipped = {s["id"]: s["reason"] for s in cal.get("skipped", [])}
+    out = []
+    for p in published if published is not None else load_published():
+        m = p.m
+        if m.metric in MEMORY_METRICS:
+            out.append(predict_memory(p, kb))
+            continue
+        case = cases.get(m.id)
+        held = (case or {}).get("held_out_error", {})
+        if case is None or "gpu" not in held:
+            out.append(Comparison(p, None, skipped.get(m.id, "not in the calibration run; rerun "
+                                                           "python -m inferbook.calc.calibrate --write")))
+            continue
+        out.append(Comparison(p, m.value * (1 + held["gpu"]), held_out=f"gpu {case['groups']['gpu']}"))
+    return out
 
 
 _COMPARISONS: dict[str, list[Comparison]] = {}
 
 
 def compare_cached(kb: KnowledgeBase) -> list[Comparison]:
-    """`compare(kb)`, recomputed only when the models, GPUs, formats or the measurements
-    change: one build of the tables and the site runs the simulations once, and a preview
-    rebuild after editing prose skips them. The list is shared; do not modify it."""
-    digest = hashlib.sha256(MEASUREMENTS.read_bytes())
+    """`compare(kb)`, recomputed only when the models, GPUs, formats, measurements or the
+    calibration change. The list is shared; do not modify it."""
+    from .perf import CALIBRATION
+
+    digest = hashlib.sha256(CALIBRATION.read_bytes())
+    for path in sorted(FOLDER.glob("*.yaml")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
     for kind in ("models", "gpus", "formats"):
         for eid, entry in sorted(kb.kind(kind).items()):
             digest.update(eid.encode())
@@ -216,49 +208,64 @@ def compare_cached(kb: KnowledgeBase) -> list[Comparison]:
 
 
 def summary(comparisons: list[Comparison]) -> dict[str, dict[str, float]]:
-    """Per kind: count, median and worst absolute error, share within target."""
+    """Per metric: count, median and worst absolute error, share within target."""
     out: dict[str, dict[str, float]] = {}
-    for kind in sorted({c.measurement.kind for c in comparisons}):
-        errs = sorted(abs(c.error) for c in comparisons if c.measurement.kind == kind and c.error is not None)
+    for metric in sorted({c.published.m.metric for c in comparisons}):
+        rows = [c for c in comparisons if c.published.m.metric == metric and c.error is not None]
+        errs = sorted(abs(c.error) for c in rows if c.error is not None)
         if not errs:
             continue
-        within = sum(1 for c in comparisons if c.measurement.kind == kind and c.within_target)
-        out[kind] = {"count": len(errs), "median_abs_error": errs[len(errs) // 2], "max_abs_error": errs[-1],
-                     "within_target": within / len(errs), "target": TOLERANCE.get(kind, 0.25)}
+        within = sum(1 for c in rows if c.within_target)
+        target = SPEED_TOLERANCE if metric in SPEED_METRICS else TOLERANCE.get(metric, 0.25)
+        out[metric] = {"count": len(errs), "median_abs_error": errs[len(errs) // 2], "max_abs_error": errs[-1],
+                       "within_target": within / len(errs), "target": target}
     return out
 
 
-def fit_sampler_bytes(kb: KnowledgeBase, measurements: list[Measurement] | None = None) -> float:
+def fit_sampler_bytes(kb: KnowledgeBase, published: Sequence[Published] | None = None) -> float:
     """Least-squares (through the origin) bytes per sequence x vocabulary entry from the
-    vLLM V1 activation-peak logs."""
+    vLLM V1 activation-peak logs (the llm-d memory report)."""
     xs, ys = [], []
-    for m in measurements or load_measurements():
-        if m.kind == "activation_peak_gib" and m.engine == "vllm" and m.engine_version is None:
+    for p in published if published is not None else load_published():
+        m = p.m
+        if m.metric == "activation_peak_gib" and m.engine == "vllm" and m.engine_version is None \
+                and p.file.endswith(ROOFLINE_SAMPLER_SOURCE):
             xs.append(EngineConfig().max_num_seqs * kb.models[m.model].architecture.vocab_size)
             ys.append(m.value * GIB)
     return sum(x * y for x, y in zip(xs, ys, strict=True)) / sum(x * x for x in xs)
 
 
-def fit_efficiency(kb: KnowledgeBase, measurements: list[Measurement] | None = None) -> tuple[Efficiency, float]:
-    """Fit each roofline factor on its own regime: MBU on single-stream decode TPOT
-    (memory-bound), MFU on single-stream TTFT of long prompts (compute-bound), each by
-    a 0.01-step search minimising the mean absolute log error. Throughput measurements
-    are left out of the fit so that they check the model independently. Returns the
-    factors and the mean absolute log error over the fitted points."""
-    rows = measurements or load_measurements()
-    decode = [m for m in rows if m.kind == "decode_tpot_ms" and int(m.config.get("concurrency", 1)) == 1]
-    prefill = [m for m in rows if m.kind == "ttft_ms" and int(m.config.get("concurrency", 1)) == 1
-               and int(m.config.get("input_len", 0)) >= 2048]
+ROOFLINE_FIT_SOURCE = "nvidia-nim-1.0-llms.yaml"
+"""The source the textbook roofline's MFU and MBU (`roofline.DEFAULT_MFU`, `DEFAULT_MBU`)
+were fitted on: its single-stream TTFT and TPOT rows. The calibrated model (`perf`) is
+fitted on every source instead; the roofline keeps two constants for teaching."""
+ROOFLINE_SAMPLER_SOURCE = "llm-d-empirical-vllm-memory.yaml"
+"""The vLLM V1 memory logs `SAMPLER_BYTES_PER_LOGIT` was fitted on."""
 
-    # Each point is predicted 82 times; do the part that does not depend on the factors once.
-    predictors = {id(m): _single_stream_predictor(m, kb) for m in decode + prefill}
 
-    def score(points: list[Measurement], eff: Efficiency) -> float:
+def roofline_points(published: Sequence[Published] | None = None) -> tuple[list[Published], list[Published]]:
+    """The single-stream TPOT and long-prompt TTFT rows of `ROOFLINE_FIT_SOURCE`."""
+    rows = [p for p in (published if published is not None else load_published())
+            if p.file.endswith(ROOFLINE_FIT_SOURCE) and p.m.concurrency == 1]
+    decode = [p for p in rows if p.m.metric == "tpot_ms"]
+    prefill = [p for p in rows if p.m.metric == "ttft_ms" and (p.m.isl or 0) >= 2048]
+    return decode, prefill
+
+
+def fit_efficiency(kb: KnowledgeBase, published: Sequence[Published] | None = None) -> tuple[Efficiency, float]:
+    """Fit the textbook roofline's factors on their own regimes: MBU on single-stream decode
+    TPOT (memory-bound), MFU on single-stream TTFT of long prompts (compute-bound), each by
+    a 0.01-step search minimising the mean absolute log error. Returns the factors and the
+    mean absolute log error over the fitted points."""
+    decode, prefill = roofline_points(published)
+    predictors = {id(p): _single_stream_predictor(p, kb) for p in decode + prefill}
+
+    def score(points: list[Published], eff: Efficiency) -> float:
         errs = []
-        for m in points:
-            predicted = predictors[id(m)](eff)
+        for p in points:
+            predicted = predictors[id(p)](eff)
             if predicted:
-                errs.append(abs(math.log(predicted / m.value)))
+                errs.append(abs(math.log(predicted / p.m.value)))
         return sum(errs) / len(errs) if errs else math.inf
 
     grid = [round(0.2 + 0.01 * i, 2) for i in range(81)]
@@ -268,35 +275,61 @@ def fit_efficiency(kb: KnowledgeBase, measurements: list[Measurement] | None = N
     return fitted, score(decode + prefill, fitted)
 
 
-def _single_stream_predictor(m: Measurement, kb: KnowledgeBase) -> Callable[[Efficiency], float | None]:
-    """For a single-stream TTFT or TPOT measurement: a function giving exactly
-    ``predict(m, kb, eff).predicted`` for any efficiency ``eff``, fast.
-
-    The FLOPs and bytes of every step of `Roofline.request_latency` do not depend on the
-    efficiency factors, only the step times do. They are computed once here, and each call
-    times the same steps with `Roofline._step` under the new factors: the same arithmetic
-    in the same order, so the same floats. Should a step not come out identical when
-    re-timed under the factors it was computed with (the roofline changed), every call
-    falls back to `predict`."""
-    base = predict(m, kb)  # the checks and errors of predict, once
-    if base.predicted is None:
+def _single_stream_predictor(p: Published, kb: KnowledgeBase) -> Callable[[Efficiency], float | None]:
+    """For a single-stream TTFT or TPOT row: the textbook roofline's value under any
+    efficiency. The FLOPs and bytes of every step do not depend on the factors, so they are
+    computed once and only re-timed (`Roofline._step`)."""
+    m = p.m
+    if m.model not in kb.models or m.gpu not in kb.gpus or m.isl is None or m.osl is None:
         return lambda eff: None
-    gpu, fmt, groups, tp = _setup(m, kb)
-    roof = Roofline(kb.models[m.model].architecture, gpu, fmt, 16.0, tp, Efficiency(), groups or None)
-    prompt = int(m.config["input_len"])
-    if m.kind == "ttft_ms":
-        timed = [(roof.prefill(prompt, 1), prompt)]  # (step, tokens it processes), as request_latency runs them
+    model = kb.models[m.model]
+    fmt = _format(p, kb)
+    groups = native_groups(model, dict(kb.formats)) if fmt.id == model.native_dtype else {}
+    roof = Roofline(model.architecture, kb.gpus[m.gpu], fmt, 16.0, m.tp or 1, Efficiency(), groups or None)
+    if m.metric == "ttft_ms":
+        timed = [(roof.prefill(m.isl, 1), m.isl)]
     else:
-        timed = [(roof.decode_step(1, prompt + i), 1) for i in range(1, int(m.config["output_len"]))]
-    if any(roof._step(step.flops, step.bytes_read, tokens) != step for step, tokens in timed):
-        return lambda eff: predict(m, kb, eff).predicted
+        timed = [(roof.decode_step(1, m.isl + i), 1) for i in range(1, m.osl)]
     steps = [(step.flops, step.bytes_read, tokens) for step, tokens in timed]
 
     def predicted(eff: Efficiency) -> float:
-        r = dataclasses.replace(roof, efficiency=eff)
+        r = replace(roof, efficiency=eff)
         seconds = [r._step(*step).seconds for step in steps]
-        if m.kind == "ttft_ms":
+        if m.metric == "ttft_ms":
             return seconds[0] * 1e3
         return (sum(seconds) / len(seconds) if seconds else 0.0) * 1e3
 
     return predicted
+
+
+PEERS = FOLDER.parent / "peer_accuracy.yaml"
+
+
+class PeerFigure(Strict):
+    """An accuracy figure another predictor publishes about itself, quoted from its source."""
+
+    name: ShortText
+    url: Url
+    metric: ShortText
+    value_percent: Annotated[float, Field(ge=0, le=1000)]
+    bound: Literal["point", "upper", "range"] = "point"
+    scope: ShortText | None = None
+    measured_on: NoteText | None = None
+    quote: ShortText
+    source_read: Url | None = None
+    value_printed: ShortText | None = None
+    notes: NoteText | None = None
+
+
+class PeerFile(Strict):
+    """The peers' figures and the tools that publish none."""
+
+    peers: tuple[PeerFigure, ...]
+    not_found: tuple[dict[str, ShortText], ...] = ()
+
+
+def peer_figures() -> PeerFile:
+    """The validated peer figures (`peer_accuracy.yaml`), shown beside the held-out errors."""
+    from ..yamlio import parse_bytes, read_bytes
+
+    return PeerFile.model_validate(parse_bytes(read_bytes(PEERS, follow_symlinks=False)).data)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 from ..schema import Format, Gpu, ModelArchitecture
 from .kv import kv_bytes
@@ -24,7 +25,7 @@ SAMPLER_BYTES_PER_LOGIT = 38.7
 """Bytes per (sequence x vocabulary entry) at vLLM V1's memory-profiling peak: the
 sampler's dummy run over `max_num_seqs` rows holds float32 logits plus sorting and
 probability buffers. Fitted by least squares on the vLLM activation-peak logs in
-`measurements.yaml` (see `fit_sampler_bytes`); those peaks scale with vocabulary
+`measurements/llm-d-empirical-vllm-memory.yaml` (see `accuracy.fit_sampler_bytes`); those peaks scale with vocabulary
 size and not with model size."""
 
 NON_TORCH_GIB_TP1 = 0.13
@@ -54,6 +55,10 @@ class EngineConfig:
     """Multiplier on the activation-peak estimate."""
     total_memory_gib: float | None = None
     """Memory the driver reports (overrides nominal x usable_fraction; e.g. an A10G reports 22.3 GiB)."""
+    fraction_of: Literal["total", "free"] = "total"
+    """What `gpu_memory_utilization` is a share of: the whole usable memory (vLLM, SGLang), or
+    what is free after weights, activations and runtime reserve (TensorRT-LLM's
+    kv_cache_free_gpu_mem_fraction)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.gpu_memory_utilization <= 1:
@@ -120,7 +125,11 @@ def capacity(arch: ModelArchitecture, gpu: Gpu, fmt: Format, kv_bits: float = 16
     activation = activation_peak_bytes(arch, cfg, tp)
     non_torch = cfg.non_torch_gib if cfg.non_torch_gib is not None else EngineConfig.non_torch_for_tp(tp)
     other = (non_torch + cfg.cuda_graph_gib) * GIB
-    kv_space = budget - weights - activation - other
+    if cfg.fraction_of == "free":
+        budget = usable
+        kv_space = (usable - weights - activation - other) * cfg.gpu_memory_utilization
+    else:
+        kv_space = budget - weights - activation - other
     per_token = kv_bytes(arch, 1, kv_bits, 1, tp, pp).bytes_per_gpu
     tokens = 0
     if kv_space > 0 and per_token > 0:

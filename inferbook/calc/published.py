@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, ValidationError, model_validator
+from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from ..diagnostics import Diagnostic
 from ..schema.base import EntryId, NoteText, ShortText, Strict, Url, full_match
@@ -148,21 +148,21 @@ class Source(Strict):
     publisher: ShortText | None = None
     notes: NoteText | None = None
 
+    @field_validator("url")
+    @classmethod
+    def _not_reserved(cls, url: str) -> str:
+        lowered = url.lower()
+        if any(marker in lowered for marker in RESERVED_SOURCES):
+            raise ValueError("this source is reserved for independent validation (MLPerf, XiongjieDai, ROCm vLLM "
+                             "dev-docker, LMSYS DeepSeek) and may not be fitted on")
+        return url
+
 
 class MeasurementFile(Strict):
     """One source and the measurements read from it."""
 
     source: Source
     measurements: tuple[Measurement, ...] = Field(min_length=1, max_length=2000)
-
-    @model_validator(mode="after")
-    def _not_reserved(self) -> MeasurementFile:
-        url = self.source.url.lower()
-        for marker in RESERVED_SOURCES:
-            if marker in url:
-                raise ValueError(f"{self.source.url} is reserved for independent validation "
-                                 "(MLPerf, XiongjieDai, ROCm vLLM dev-docker, LMSYS DeepSeek) and may not be fitted on")
-        return self
 
 
 class Published:
@@ -206,7 +206,10 @@ def read_folder(folder: Path = FOLDER, known: dict[str, Iterable[str]] | None = 
             problems.append(Diagnostic(shown, line, col, "IB001", getattr(exc, "message", str(exc))))
             continue
         except ValidationError as exc:
-            problems.extend(_schema_diagnostics(exc, doc, shown, MeasurementFile))  # type: ignore[arg-type]
+            found = _schema_diagnostics(exc, doc, shown, MeasurementFile)  # type: ignore[arg-type]
+            # an invalid item also empties the list; say only what is wrong with the item
+            specific = [d for d in found if "should have at least 1 item" not in d.message]
+            problems.extend(specific or found)
             continue
         for i, m in enumerate(data.measurements):
             mark = doc.locate(("measurements", i, "id"))

@@ -13,12 +13,13 @@ from .params import count_params, is_moe_layer
 from .weights import weight_bytes
 
 DEFAULT_MFU = 0.48
-"""Fraction of dense peak FLOP/s a prefill reaches. Fitted by `accuracy.fit_efficiency`
-on the single-stream TTFT of a 5,000-token prompt (Llama 3.3 70B FP8, 2 x H100, NVIDIA
-NIM benchmark page); a test keeps it equal to the fit."""
+"""Fraction of dense peak FLOP/s a prefill reaches in this textbook roofline. Fitted by
+`accuracy.fit_efficiency` on the single-stream TTFT of a 5,000-token prompt (Llama 3.3 70B
+FP8, 2 x H100, NVIDIA NIM benchmark page); a test keeps it equal to the fit. The calibrated
+model behind `predict` is `perf`, with efficiencies per architecture, type and engine."""
 DEFAULT_MBU = 0.65
-"""Fraction of peak memory bandwidth a decode step reaches. Fitted the same way on the
-single-stream decode TPOT measurements in `measurements.yaml`."""
+"""Fraction of peak memory bandwidth a decode step reaches in the textbook roofline. Fitted
+the same way on the single-stream decode TPOT rows of the NIM benchmark page."""
 ALLREDUCE_LATENCY_S = 10e-6
 """Fixed cost of one all-reduce launch and synchronisation."""
 
@@ -54,7 +55,8 @@ class StepTime:
 def compute_tflops(gpu: Gpu, fmt: Format) -> float:
     """Dense peak TFLOPS the matrix units reach for a weight format: FP8 and FP4
     checkpoints run their own type where the chip supports it, everything else
-    runs in 16-bit (weight-only formats dequantize to it)."""
+    runs in 16-bit (weight-only formats dequantize to it). A GPU that lists only its FP32
+    vector rate (Apple silicon) is taken to run 16-bit at that rate."""
     d = gpu.dense
     candidates: list[str] = []
     fid = fmt.id
@@ -64,7 +66,7 @@ def compute_tflops(gpu: Gpu, fmt: Format) -> float:
         candidates.append("fp4_tflops")
     if fid == "int8":
         candidates.append("int8_tops")
-    candidates += ["bf16_tflops", "fp16_tflops"]
+    candidates += ["bf16_tflops", "fp16_tflops", "fp32_tflops"]  # a GPU listing only FP32 (Apple) runs 16-bit at it
     for name in candidates:
         value = getattr(d, name)
         if value is not None:

@@ -30,12 +30,22 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from .metrics import Distribution, RequestRecord, Slo, Summary, percentile, summarize
-from .roofline import StepModel
 
 Policy = Literal["static", "dynamic", "continuous"]
+
+
+class StepModel(Protocol):
+    """What the simulator needs of a performance model: the seconds of one step
+    (`roofline.StepModel`, the calibrated `perf.StepCost`) and the attention window."""
+
+    @property
+    def window(self) -> int | None: ...
+
+    def seconds(self, tokens: int, logits: int, span_full: float, span_window: float, kv_full: float,
+                kv_window: float, sequences: int = 0) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +56,9 @@ class Request:
     arrival: float
     input_tokens: int
     output_tokens: int
+    prefilled: bool = False
+    """The prompt's KV cache arrives with the request (a disaggregated decode server): only
+    the last prompt token is processed, attending to the rest."""
 
 
 # workloads ---------------------------------------------------------------------
@@ -304,6 +317,14 @@ class SimConfig:
     max_steps: int | None = None
     """Most scheduler steps (forward passes) to simulate before giving up with
     `SimulationLimit`; None for no limit."""
+    closed_loop: bool = False
+    """A closed loop of clients (continuous policy): a request counts as arriving when it
+    is admitted, as when a client sends its next request the moment a slot frees; set
+    ``max_batch`` to the number of clients and queue every request at time 0."""
+    record_steps: bool = False
+    """Keep every step's inputs (`SimResult.steps`) and each request's admission, first-token
+    and finish steps (`SimResult.request_steps`), so a run can be re-timed under other
+    step costs (calibration)."""
 
     def __post_init__(self) -> None:
         if self.policy not in ("static", "dynamic", "continuous"):
@@ -337,6 +358,13 @@ class SimResult:
     preemptions: int = 0
     rejected: list[int] = field(default_factory=list)
     """Ids of requests that can never fit (prompt + output above the KV capacity)."""
+    steps: list[tuple[int, int, float, float, float, float, int]] = field(default_factory=list)
+    """With `SimConfig.record_steps`: the arguments of every step's `StepModel.seconds` call."""
+    step_starts: list[float] = field(default_factory=list)
+    """With `SimConfig.record_steps`: the clock when each step began (idle gaps show between them)."""
+    request_steps: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+    """With `SimConfig.record_steps`: request id -> (steps done before its admission, step that
+    emitted its first token, step that finished it), steps counted from 1."""
 
     def summary(self, slo: Slo | None = None) -> Summary:
         base = summarize(self.records, slo=slo)
@@ -373,6 +401,9 @@ class _Seq:
     start_step: int = 0
     ctx_start: int = 0
     stint: int = 0
+    admitted: float | None = None
+    admitted_step: int = 0
+    first_step: int = 0
 
 
 def simulate(requests: Sequence[Request], model: StepModel, config: SimConfig = SimConfig()) -> SimResult:
@@ -440,7 +471,7 @@ class _Continuous:
         if req.input_tokens + req.output_tokens > self.cfg.kv_capacity_tokens:
             self.result.rejected.append(req.id)
             return
-        self.waiting.append(_Seq(req, req.input_tokens))
+        self.waiting.append(_Seq(req, 1 if req.prefilled else req.input_tokens))
 
     def _one_step(self) -> None:
         cfg, model = self.cfg, self.model
@@ -450,13 +481,17 @@ class _Continuous:
         while self.waiting and seqs < cfg.max_batch and budget > len(self.prefilling):
             seq = self.waiting[0]
             need = seq.prefill_left
-            if self.kv_tokens() + need > cfg.kv_capacity_tokens:
+            held = seq.req.input_tokens + seq.done_tokens  # a prefilled request brings its cache along
+            if self.kv_tokens() + held > cfg.kv_capacity_tokens:
                 break
-            if not cfg.chunked_prefill and need > budget and (self.n_dec or self.prefilling):
+            # unchunked, a prompt over the budget runs whole beside the decodes, with no other prompt
+            if not cfg.chunked_prefill and need > budget and self.prefilling:
                 break
             self.waiting.popleft()
+            if seq.admitted is None:
+                seq.admitted, seq.admitted_step = self.clock, self.step
             self.prefilling.append(seq)
-            self.kv_used += need
+            self.kv_used += held
             seqs += 1
         # schedule prefill chunks within the budget
         tokens = self.n_dec
@@ -483,6 +518,10 @@ class _Continuous:
         span_win += win_ctx + self.n_dec if self.window else 0.0
         logits = self.n_dec + sum(1 for s, t in chunks if t == s.prefill_left)
         dt = model.seconds(tokens, logits, span_full, span_win, ctx_sum, win_ctx, self.n_dec + len(chunks))
+        if cfg.record_steps:
+            self.result.step_starts.append(self.clock)
+            self.result.steps.append((tokens, logits, span_full, span_win, ctx_sum, win_ctx,
+                                      self.n_dec + len(chunks)))
         self.clock += dt
         self.step += 1
         if cfg.max_steps is not None and self.step > cfg.max_steps:
@@ -497,7 +536,7 @@ class _Continuous:
                 self.prefilling.remove(seq)
                 self.kv_used -= seq.req.input_tokens + seq.done_tokens
                 if seq.first_token is None:
-                    seq.first_token = self.clock
+                    seq.first_token, seq.first_step = self.clock, self.step
                 seq.done_tokens += 1
                 if seq.done_tokens >= seq.req.output_tokens:
                     self._finish(seq)
@@ -570,8 +609,13 @@ class _Continuous:
 
     def _finish(self, seq: _Seq) -> None:
         first = seq.first_token if seq.first_token is not None else self.clock
-        self.records[seq.req.id] = RequestRecord(seq.req.arrival, first, self.clock, seq.req.input_tokens,
+        arrival = seq.req.arrival
+        if self.cfg.closed_loop and seq.admitted is not None:
+            arrival = seq.admitted
+        self.records[seq.req.id] = RequestRecord(arrival, first, self.clock, seq.req.input_tokens,
                                                  seq.req.output_tokens)
+        if self.cfg.record_steps:
+            self.result.request_steps[seq.req.id] = (seq.admitted_step, seq.first_step or self.step, self.step)
 
 
 def _batched(requests: Sequence[Request], model: StepModel, cfg: SimConfig) -> SimResult:

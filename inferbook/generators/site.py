@@ -326,17 +326,28 @@ class SiteBuilder:
         return {"title": "Bibliography", "entries": items}
 
     def _accuracy(self) -> dict[str, Any]:
-        from ..calc.accuracy import compare_cached, summary
+        from ..calc.accuracy import compare_cached, peer_figures, summary
+        from ..calc.bands import calibration
 
         comparisons = compare_cached(self.kb)  # shared with the tables, kept across preview rebuilds
         rows = []
         for c in comparisons:
-            m = c.measurement
-            rows.append({"m": m, "predicted": c.predicted, "error": c.error, "ok": c.within_target,
-                         "calibration": c.calibration_point, "reason": c.reason,
+            p = c.published
+            m = p.m
+            rows.append({"m": m, "url": p.source.url, "predicted": c.predicted, "error": c.error,
+                         "ok": c.within_target, "calibration": c.calibration_point, "reason": c.reason,
+                         "held_out": c.held_out,
                          "model": self.link(m.model) if m.model in self.kb else None,
                          "gpu": self.link(m.gpu) if m.gpu and m.gpu in self.kb else None})
-        return {"title": "Calculator accuracy", "rows": rows, "summary": summary(comparisons)}
+        cal = calibration()
+        groups = []
+        for partition in ("gpu", "family", "engine"):
+            for key, kinds in sorted(cal.get("cv", {}).get(f"by_{partition}", {}).items()):
+                groups.append({"partition": partition, "key": key, "throughput": kinds.get("throughput"),
+                               "latency": kinds.get("latency")})
+        return {"title": "Calculator accuracy", "rows": rows, "summary": summary(comparisons), "groups": groups,
+                "overall": cal.get("cv", {}).get("overall", {}), "fitted_on": cal.get("fitted_on", {}),
+                "peers": peer_figures()}
 
     def _tool(self, name: str) -> dict[str, Any]:
         title, summary = TOOLS[name]

@@ -163,17 +163,17 @@ def roofline_table(kb: KnowledgeBase) -> list[Row]:
 
 
 def accuracy_table(kb: KnowledgeBase) -> list[Row]:
-    """Every published measurement next to the calculators' prediction."""
-    from ..calc.accuracy import TOLERANCE, compare_cached
+    """Every published measurement next to the calculators' prediction (speeds held out)."""
+    from ..calc.accuracy import compare_cached
 
     rows = []
     for c in compare_cached(kb):
-        m = c.measurement
-        rows.append({"id": m.id, "kind": m.kind, "model": m.model, "gpu": m.gpu, "gpu_count": m.gpu_count,
-                     "engine": m.engine, "engine_version": m.engine_version, "measured": m.value, "unit": m.unit,
-                     "predicted": _num(c.predicted), "error": _num(c.error),
-                     "target": TOLERANCE.get(m.kind, 0.25), "within_target": c.within_target,
-                     "calibration_point": c.calibration_point, "reason": c.reason, "url": m.url, "quote": m.quote})
+        m, source = c.published.m, c.published.source
+        rows.append({"id": m.id, "metric": m.metric, "statistic": m.statistic, "model": m.model, "gpu": m.gpu,
+                     "gpus": m.gpus, "engine": m.engine, "engine_version": m.engine_version, "measured": m.value,
+                     "predicted": _num(c.predicted), "error": _num(c.error), "within_target": c.within_target,
+                     "held_out": c.held_out, "calibration_point": c.calibration_point, "reason": c.reason,
+                     "url": source.url, "quote": m.quote})
     return rows
 
 

@@ -441,7 +441,7 @@ export function computeTflops(gpu, fmt) {
   if (fid.startsWith("fp8") || fid === "mxfp8") candidates.push("fp8_tflops");
   if (fid === "nvfp4" || fid === "mxfp4" || fid === "fp4-e2m1") candidates.push("fp4_tflops");
   if (fid === "int8") candidates.push("int8_tops");
-  candidates.push("bf16_tflops", "fp16_tflops");
+  candidates.push("bf16_tflops", "fp16_tflops", "fp32_tflops"); // a GPU listing only FP32 (Apple) runs 16-bit at it
   for (const name of candidates) {
     if (d[name] != null) return d[name].value;
   }
@@ -1679,7 +1679,8 @@ class Continuous {
       const seq = this.waiting.first();
       const need = seq.prefillLeft;
       if (this.kvTokens() + need > cfg.kv_capacity_tokens) break;
-      if (!cfg.chunked_prefill && need > budget && (this.nDec || this.prefilling.length)) break;
+      // unchunked, a prompt over the budget runs whole beside the decodes, with no other prompt
+      if (!cfg.chunked_prefill && need > budget && this.prefilling.length) break;
       this.waiting.shift();
       this.prefilling.push(seq);
       this.kvUsed += need;

@@ -1,0 +1,106 @@
+"""docs/accuracy.md: the held-out errors of `calibration.json` and the peers' own figures, as
+Markdown. Written by ``python -m inferbook.calc.calibrate --write``; a test keeps the file
+equal to what this module renders, so no figure in it is typed by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "accuracy.md"
+
+NOT_MODELLED = (
+    "Speculative decoding and multi-token prediction are in the model (`predict` takes them) but no fitted "
+    "measurement uses them: those rows are left out of the fit and listed as skipped.",
+    "Pipeline parallelism is timed as one pass through every stage; the overlap of micro-batches across stages "
+    "is not modelled, so pipeline throughput is underestimated.",
+    "KV-cache capacity leaves out the workspace of MoE and FP8 kernels, CUDA-graph memory and decode context "
+    "parallelism; the capacity misses in `tests/test_accuracy.py` name each case.",
+    "Prefix caching, random length distributions (a run is simulated at its mean lengths) and SGLang's separate "
+    "prefill batches.",
+    "Engine versions: each engine has one profile (`engine_profiles.yaml`), its newest defaults, unless the "
+    "source states a setting.",
+    "Disaggregated serving is simulated (two pools and the KV transfer) but was never measured here, so its "
+    "answers are labelled estimated.",
+)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def _row(label: str, kinds: dict[str, Any]) -> str:
+    cells = [label]
+    for kind in ("throughput", "latency"):
+        e = kinds.get(kind)
+        cells += [_pct(e["median"]), _pct(e["p90"]), str(e["n"])] if e else ["–", "–", "0"]
+    return "| " + " | ".join(cells) + " |"
+
+
+def render(cal: dict[str, Any], peers: Any) -> str:
+    """The Markdown of docs/accuracy.md."""
+    cv = cal.get("cv", {})
+    fitted = cal.get("fitted_on", {})
+    lines = [
+        "# How accurate are inferbook's speed predictions?",
+        "",
+        "<!-- Written by `python -m inferbook.calc.calibrate --write` from inferbook/calc/calibration.json; "
+        "do not edit by hand. -->",
+        "",
+        f"The performance model (`inferbook/calc/perf.py`) is calibrated on {fitted.get('cases', 0)} published "
+        f"speed measurements of {len(fitted.get('gpus', []))} GPUs, {len(fitted.get('families', []))} model "
+        f"families and {len(fitted.get('engines', []))} engines (`inferbook/calc/measurements/`); at most three "
+        "per source, model, GPU count and metric enter each least-squares fit, so one long table does not "
+        "outweigh the rest, and every one of them is predicted when its group is held out. Every error below is "
+        "**held out**: the model was refitted without the whole group (one GPU, one model family or one engine) "
+        "and then asked to predict that group's measurements. None is an in-sample fit. `predict` attaches to each "
+        "answer the worst of its GPU's, family's and engine's rows as its error band.",
+        "",
+        "Errors are absolute relative errors, |predicted / measured - 1|: the median and the 90th percentile over "
+        "the group's measurements. Throughput rows are output, total and per-GPU tokens per second and requests "
+        "per second; latency rows are TTFT, TPOT, ITL, end-to-end latency and llama-bench prefill and decode "
+        "rates.",
+        "",
+        "Reproduce: `python -m inferbook.calc.calibrate` (needs `pip install -e .[calibrate]`; about 20 minutes "
+        "on two cores).",
+        "",
+    ]
+    overall = cv.get("overall", {})
+    if overall:
+        lines += ["## Overall (each measurement predicted with its GPU held out)", "",
+                  "| | throughput median | p90 | n | latency median | p90 | n |", "|---|---|---|---|---|---|---|",
+                  _row("all GPUs", overall), ""]
+    titles = {"gpu": "By GPU held out", "family": "By model family held out", "engine": "By engine held out"}
+    for partition, title in titles.items():
+        groups = cv.get(f"by_{partition}", {})
+        if not groups:
+            continue
+        lines += [f"## {title}", "", f"| {partition} | throughput median | p90 | n | latency median | p90 | n |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [_row(key, kinds) for key, kinds in sorted(groups.items())]
+        lines.append("")
+    lines += ["## What other predictors publish about themselves", "",
+              "Each figure is the peer's own, quoted in `inferbook/calc/peer_accuracy.yaml` with its source. They "
+              "are not comparable one to one: medians, means and bounds; whole requests, decode steps or single "
+              "kernels; mostly on the authors' own hardware.", "",
+              "| predictor | figure | metric | measured on |", "|---|---|---|---|"]
+    for p in peers.peers:
+        bound = "≤ " if p.bound == "upper" else ""
+        lines.append(f"| [{p.name}]({p.url}) | {bound}{p.value_percent:g}% | {p.metric} | {p.measured_on or ''} |")
+    for p in peers.not_found:
+        lines.append(f"| {p.get('name', '')} | none published | | |")
+    lines += ["", "## What is not modelled", ""] + [f"- {item}" for item in NOT_MODELLED]
+    skipped = cal.get("skipped", [])
+    if skipped:
+        lines += ["", f"{len(skipped)} speed measurements could not be predicted and are not in the figures above "
+                      "(lengths not stated, speculative decoding, a layout the feasibility check refuses); the "
+                      "site's accuracy page lists each with its reason."]
+    return "\n".join(lines) + "\n"
+
+
+def write(cal: dict[str, Any]) -> Path:
+    """Render docs/accuracy.md from ``cal`` and the peers' file."""
+    from .accuracy import peer_figures
+
+    DOC.write_text(render(cal, peer_figures()), encoding="utf-8")
+    return DOC

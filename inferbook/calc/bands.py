@@ -1,0 +1,159 @@
+"""Error bands and basis labels for predictions.
+
+The cross-validated errors in `calibration.json` (written by `calibrate`) are kept
+per held-out group: a whole GPU, a whole model family, a whole engine. A
+prediction takes the band of its nearest groups (the worst of the three it
+belongs to, so the band is not flattering), or the all-groups figure when none
+of its GPU, family or engine was ever measured.
+
+Basis:
+- ``measured``: a published measurement with the same model, GPU, GPU count, TP,
+  weights, engine, lengths and load exists (shown first);
+- ``calibrated``: the GPU's architecture, the engine and the model class (dense or
+  MoE) all occur in the fitted data;
+- ``estimated``: anything else, with what was extrapolated from."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from ..schema import Format, Gpu, LlmModel
+from .perf import CALIBRATION, arch_key
+
+if TYPE_CHECKING:
+    from ..kb import KnowledgeBase
+    from .predict import Load
+
+THROUGHPUT_MODES = ("offline", "concurrency", "rate", "max-rate")
+
+
+def family_group(model: LlmModel) -> str:
+    """The model family as cross-validation holds it out: its first word, without version
+    ("Llama 3.1" and "Llama 3.3" are both "llama"), so a held-out family shares no
+    architecture with what was fitted."""
+    found = re.match(r"[a-z]+", model.family.lower())
+    return found.group() if found else model.family.lower()
+
+
+def model_class(model: LlmModel) -> str:
+    """"moe" or "dense"."""
+    return "moe" if model.architecture.moe is not None else "dense"
+
+
+@cache
+def calibration() -> dict[str, Any]:
+    """The calibration file: fitted parameters, what they were fitted on, cross-validated errors."""
+    data: dict[str, Any] = json.loads(CALIBRATION.read_text(encoding="utf-8"))
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class GroupError:
+    """Absolute relative errors of one group's held-out predictions."""
+
+    n: int
+    median: float
+    p90: float
+    max: float
+
+    def to_json(self) -> dict[str, float]:
+        return {"n": self.n, "median_abs_error": self.median, "p90_abs_error": self.p90, "max_abs_error": self.max}
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """The error band of one prediction: throughput and latency errors of its nearest group."""
+
+    group: str
+    throughput: GroupError | None
+    latency: GroupError | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"group": self.group,
+                "throughput": None if self.throughput is None else self.throughput.to_json(),
+                "latency": None if self.latency is None else self.latency.to_json()}
+
+    def text(self) -> str:
+        parts = []
+        for name, err in (("throughput", self.throughput), ("latency", self.latency)):
+            if err is not None:
+                parts.append(f"{name} ±{err.median:.0%} median, ±{err.p90:.0%} p90 (n={err.n})")
+        return f"{'; '.join(parts) or 'no cross-validated error'} — {self.group}"
+
+
+def _error(entry: dict[str, Any] | None) -> GroupError | None:
+    if not entry:
+        return None
+    return GroupError(int(entry["n"]), float(entry["median"]), float(entry["p90"]), float(entry["max"]))
+
+
+def _worse(a: GroupError | None, b: GroupError | None) -> GroupError | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if a.median >= b.median else b
+
+
+def error_band(model: LlmModel, gpu: Gpu, engine: str, load: Load) -> tuple[Band, str]:
+    """The band for a prediction, and the name of the group it came from."""
+    cv = calibration().get("cv", {})
+    candidates = [("gpu", gpu.id), ("family", family_group(model)), ("engine", engine)]
+    throughput = latency = None
+    names = []
+    for partition, key in candidates:
+        group = cv.get(f"by_{partition}", {}).get(key)
+        if not group:
+            continue
+        t, lat = _error(group.get("throughput")), _error(group.get("latency"))
+        if t is None and lat is None:
+            continue
+        names.append(f"{partition} {key}")
+        throughput, latency = _worse(throughput, t), _worse(latency, lat)
+    if not names:
+        overall = cv.get("overall", {})
+        band = Band("all held-out groups (this GPU, family and engine were never measured)",
+                    _error(overall.get("throughput")), _error(overall.get("latency")))
+        return band, "overall"
+    label = "worst of held-out " + ", ".join(names)
+    return Band(label, throughput, latency), label
+
+
+def basis_for(kb: KnowledgeBase, model: LlmModel, gpu: Gpu, engine: str, fmt: Format, load: Load, gpus: int,
+              tp: int) -> tuple[str, str, list[dict[str, Any]]]:
+    """(basis, what it rests on, matching measurements)."""
+    from .published import load as load_published
+
+    matches = []
+    for p in load_published():
+        m = p.m
+        if (m.model, m.gpu, m.engine) != (model.id, gpu.id, engine) or m.gpus != gpus:
+            continue
+        if (m.tp or gpus) != tp or (m.weights or model.native_dtype) != fmt.id:
+            continue
+        if (m.isl, m.osl) != (load.isl, load.osl) or m.mode != load.mode:
+            continue
+        if (m.concurrency, m.rate, m.batch) != (load.concurrency, load.rate, load.batch):
+            continue
+        matches.append({"id": m.id, "metric": m.metric, "value": m.value, "statistic": m.statistic,
+                        "url": p.source.url, "quote": m.quote})
+    fitted = calibration().get("fitted_on", {})
+    gaps = []
+    arch = arch_key(gpu)
+    if arch not in fitted.get("architectures", []):
+        gaps.append(f"no {arch} GPU was measured (efficiencies are the median of "
+                    f"{', '.join(fitted.get('architectures', [])) or 'none'})")
+    if engine not in fitted.get("engines", []):
+        gaps.append(f"{engine} was never measured (its overheads are the median of the other engines)")
+    if model_class(model) not in fitted.get("model_classes", []):
+        gaps.append(f"no {model_class(model)} model was measured")
+    if matches:
+        return "measured", f"{len(matches)} published measurement(s) of this exact setup", matches
+    if gaps:
+        return "estimated", "; ".join(gaps), []
+    return ("calibrated", f"{arch} GPUs, {engine} and {model_class(model)} models are all in the "
+            "fitted data", [])

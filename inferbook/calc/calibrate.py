@@ -1,0 +1,747 @@
+"""Fit the performance model on published measurements and cross-validate it.
+
+    python -m inferbook.calc.calibrate            # fit, cross-validate, print the errors
+    python -m inferbook.calc.calibrate --write    # ... and write calibration.json
+
+A development tool (needs numpy and scipy: ``pip install inferbook[calibrate]``); the
+runtime only reads the `calibration.json` it writes.
+
+Every speed measurement becomes a `Case`: the deployment, the load on one replica
+and the engine limits. Each case is simulated once and its schedule recorded (which
+tokens each step processes); in offline, closed-loop and lockstep runs the schedule
+does not depend on step times, so any parameter vector re-times the recorded steps
+exactly with array arithmetic (`Replay`), which makes least squares cheap. Poisson
+runs are re-timed on their recorded schedule, an approximation used only while
+fitting.
+
+Fitting minimises the log error of every case with `scipy.optimize.least_squares`
+within physical bounds (`BOUNDS`), soft-L1 loss, and a weak pull of each parameter
+towards its prior so that a parameter few cases inform stays plausible.
+
+Cross-validation: for each partition (GPU, model family, engine) and each of its
+groups, the model is refitted without the group and the group's cases are
+predicted with the full simulator. Only these held-out errors are reported."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..kb import KnowledgeBase
+from .bands import family_group, model_class
+from .engines import ENGINES, engine_defaults
+from .kv import kv_dtype_bits
+from .metrics import percentile
+from .perf import (
+    CALIBRATION,
+    Deployment,
+    PerfParams,
+    arch_key,
+    dtype_class,
+    link_class,
+    sixteen_bit_tflops,
+    step_cost,
+)
+from .predict import offline_requests
+from .published import LATENCY_METRICS, SPEED_METRICS, Published
+from .published import load as load_published
+from .simulator import Request, SimConfig, SimResult, simulate, workload
+from .weights import native_groups
+
+MAX_REQUESTS_PER_REPLICA = 256
+"""Requests simulated per replica and case: enough for the steady state; published runs
+of tens of thousands of requests are simulated as their first 256."""
+PRIOR = PerfParams()
+BOUNDS: dict[str, tuple[float, float]] = {
+    "gemm_eff": (0.15, 0.95), "dtype_eff": (0.3, 1.0), "gemm_half_tokens": (1.0, 1024.0),
+    "attn_eff": (0.1, 0.9), "mbu": (0.3, 0.95), "step_s": (1e-5, 0.05), "seq_s": (1e-7, 5e-4),
+    "link_latency_s": (1e-6, 2e-4), "link_eff": (0.3, 0.95), "request_s": (1e-5, 0.5),
+}
+"""Physical bounds of each parameter: efficiencies are shares of a peak, overheads are
+between tens of microseconds and tens of milliseconds."""
+PER_STRATUM = 3
+"""Cases per stratum that enter a fit (`fit_sample`)."""
+PRIOR_WEIGHT = 0.05
+"""Weight of each parameter's pull towards its prior (in log units), against each case's log error."""
+
+
+@dataclass
+class Case:
+    """One published speed number and the deployment and load that produced it."""
+
+    pub: Published
+    deployment: Deployment
+    requests: list[Request]
+    config: SimConfig
+    replicas: int
+    kv_tokens: int
+    groups: dict[str, str]
+
+    @property
+    def id(self) -> str:
+        return self.pub.m.id
+
+
+def _setting(pub: Published, *names: str) -> float | None:
+    for name in names:
+        value = pub.m.settings.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
+def request_lengths(pub: Published) -> tuple[int, int]:
+    """Prompt and output tokens per request: the nominal lengths, or the means of the
+    printed totals where the benchmark drew random lengths (SGLang and vLLM print
+    total input and generated tokens)."""
+    m = pub.m
+    isl, osl = m.isl or 1, m.osl or 1  # llama-bench decodes after a prompt of a token or so
+    total_in = _setting(pub, "total_input_tokens")
+    total_out = _setting(pub, "total_generated_tokens", "total_output_tokens")
+    if m.requests and total_in and total_out:
+        isl = max(1, round(total_in / m.requests))
+        osl = max(1, round(total_out / m.requests))
+    return isl, osl
+
+
+def build_case(kb: KnowledgeBase, pub: Published) -> Case | str:
+    """The case of a speed measurement, or why it cannot be predicted."""
+    from .feasibility import EngineProfile, Setup, check_setup
+
+    m = pub.m
+    if m.metric not in SPEED_METRICS:
+        return "not a speed metric"
+    model = kb.models.get(m.model)
+    gpu = kb.gpus.get(m.gpu or "")
+    if model is None or gpu is None:
+        return "model or GPU not in the knowledge base"
+    if m.isl is None and m.metric != "decode_tokens_per_s":
+        return "input length not stated"
+    if m.osl is None and m.metric not in ("prefill_tokens_per_s", "ttft_ms"):
+        return "output length not stated"
+    if m.speculative is not None:
+        return "speculative decoding is not modelled yet"
+    fmt = kb.formats[m.weights or model.native_dtype]
+    gpus = m.gpus or 1
+    pp = m.pp or 1
+    tp = m.tp or max(gpus // pp, 1)
+    if gpus % (tp * pp):
+        return f"{gpus} GPUs do not split into TP {tp} x PP {pp} replicas"
+    replicas = gpus // (tp * pp)
+    engine = m.engine if m.engine in ENGINES else "vllm"
+    defaults = engine_defaults(engine, gpu, tp, pp)
+    kv_bits = (kv_dtype_bits(m.kv_dtype, dict(kb.formats)) if m.kv_dtype not in (None, "auto", "fp8-ds-mla")
+               else 8.0 if m.kv_dtype == "fp8-ds-mla" or (defaults.fp8_checkpoint_kv and fmt.id.startswith("fp8"))
+               else 16.0)
+    groups = native_groups(model, dict(kb.formats)) if fmt.id == model.native_dtype else {}
+    cfg = defaults.config()
+    fraction = _setting(pub, "gpu_memory_utilization", "kv_cache_free_gpu_mem_fraction", "mem_fraction_static")
+    seqs_limit = _setting(pub, "max_num_seqs", "max_batch_size", "max_running_requests")
+    budget = _setting(pub, "max_num_batched_tokens", "max_num_tokens", "chunked_prefill_size")
+    from dataclasses import replace
+    if fraction is not None and 0 < fraction <= 1:
+        cfg = replace(cfg, gpu_memory_utilization=fraction)
+    isl, osl = request_lengths(pub)
+    load_n = {"concurrency": m.concurrency, "batch": m.batch}.get(m.mode or "", None)
+    sequences = max(1, math.ceil((load_n or 1) / replicas))
+    check = check_setup(Setup(model=model, gpu=gpu, weights=fmt, kv_bits=kv_bits, tp=tp, pp=pp, ep=m.ep or 1,
+                              gpus=gpus, context=min(isl + osl, model.architecture.context_length),
+                              sequences=1, mode="concurrency",
+                              engine=EngineProfile(defaults.name, cfg), groups=groups or None))
+    if not check.feasible or check.capacity is None:
+        return "infeasible by the feasibility check: " + "; ".join(
+            f.message for f in check.findings if f.severity == "fail")
+    max_batch = int(seqs_limit) if seqs_limit else defaults.max_num_seqs
+    closed = m.mode in ("concurrency", "batch")
+    if closed:
+        max_batch = min(max_batch, sequences)
+    n = max(1, min(MAX_REQUESTS_PER_REPLICA, math.ceil((m.requests or MAX_REQUESTS_PER_REPLICA * replicas) / replicas)))
+    if m.mode == "offline":  # enough waves of the largest batch the engine holds to reach the steady state
+        slots = min(max_batch, check.capacity.kv_tokens // max(isl + osl, 1))
+        steady = offline_requests(None, slots)
+        n = min(steady, math.ceil(m.requests / replicas)) if m.requests else steady
+    if m.mode == "batch":
+        n = sequences
+    elif m.mode == "concurrency":
+        n = min(max(n, 4 * sequences), MAX_REQUESTS_PER_REPLICA)
+    if m.mode == "rate":
+        assert m.rate is not None
+        from .simulator import Lengths
+        requests = workload(n, m.rate / replicas, Lengths("fixed", mean=isl), Lengths("fixed", mean=osl), seed=0)
+    else:
+        requests = [Request(i, 0.0, isl, osl) for i in range(n)]
+    step_budget = int(budget) if budget else defaults.max_num_batched_tokens
+    config = SimConfig(max_batch=max_batch, max_batched_tokens=step_budget,
+                       chunked_prefill=defaults.chunked_prefill, kv_capacity_tokens=check.capacity.kv_tokens,
+                       closed_loop=closed, record_steps=True, max_steps=3_000_000)
+    deployment = Deployment(model.architecture, gpu, fmt, kv_bits, tp, pp, m.ep or 1, m.engine, groups or None)
+    group_keys = {"gpu": gpu.id, "family": family_group(model), "engine": m.engine}
+    return Case(pub, deployment, requests, config, replicas, check.capacity.kv_tokens, group_keys)
+
+
+def _stat(values: Sequence[float], statistic: str) -> float:
+    if statistic == "mean":
+        return sum(values) / len(values)
+    return percentile(values, {"median": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0}[statistic])
+
+
+def metric_of(case: Case, ttfts: Sequence[float], tpots: Sequence[float], e2es: Sequence[float],
+              duration: float, n_done: int, statistic: str | None = None) -> float:
+    """The measured metric computed from a run's per-request latencies and duration."""
+    m = case.pub.m
+    osl = case.requests[0].output_tokens if case.requests else (m.osl or 1)
+    isl = case.requests[0].input_tokens if case.requests else (m.isl or 0)
+    stat = statistic or m.statistic
+    out = n_done * osl * case.replicas / duration
+    if m.metric == "output_tokens_per_s":
+        return out
+    if m.metric == "output_tokens_per_s_per_gpu":
+        return out / (m.gpus or 1)
+    if m.metric == "total_tokens_per_s":
+        return n_done * (osl + isl) * case.replicas / duration
+    if m.metric == "requests_per_s":
+        return n_done * case.replicas / duration
+    if m.metric == "ttft_ms":
+        return _stat(ttfts, stat) * 1e3
+    if m.metric in ("tpot_ms", "itl_ms"):
+        return _stat(tpots, stat) * 1e3
+    if m.metric == "e2e_latency_s":
+        return _stat(e2es, stat)
+    if m.metric == "prefill_tokens_per_s":
+        return isl * (m.batch or 1) / _stat(ttfts, "mean")
+    if m.metric == "decode_tokens_per_s":
+        return (m.batch or 1) / _stat(tpots, "mean")
+    raise ValueError(f"no prediction for {m.metric}")
+
+
+def simulate_case(case: Case, params: PerfParams) -> tuple[SimResult, float]:
+    """Run the case through the simulator under ``params``; the result and the predicted metric."""
+    result = simulate(case.requests, step_cost(case.deployment, params), case.config)
+    if not result.records:
+        raise ValueError(f"{case.id}: no request completed")
+    return result, value_of_result(case, result, params)
+
+
+def value_of_result(case: Case, result: SimResult, params: PerfParams = PRIOR) -> float:
+    recs = result.records
+    tpots = [t for r in recs if (t := r.tpot()) is not None] or [0.0]
+    duration = max(r.finish for r in recs) - min(r.arrival for r in recs)
+    extra = params.lookup(params.request_s, case.deployment.engine)
+    return metric_of(case, [r.ttft + extra for r in recs], tpots, [r.e2el + extra for r in recs], duration,
+                     len(recs))
+
+
+# fast re-timing --------------------------------------------------------------------------
+class Replay:
+    """A recorded schedule of one case: the parameter-free inputs of every step and each
+    request's admission, first-token and finish steps. `ReplaySet` re-times many at once."""
+
+    def __init__(self, case: Case, result: SimResult):
+        import numpy as np
+
+        self.case = case
+        d = case.deployment
+        base = step_cost(d, PRIOR)  # the parameter-free coefficients are the same under any params
+        steps = np.array(result.steps, dtype=float).reshape(-1, 7)
+        tokens, logits, span_f, span_w, kv_f, kv_w, seqs = steps.T
+        self.tokens, self.seqs = tokens, seqs
+        self.gemm_flops = base.linear_flops_per_token * tokens + base.head_flops * logits
+        weights = np.full_like(tokens, base.weight_bytes)
+        if base.experts:
+            weights -= base.routed_expert_bytes * (1.0 - base.experts_per_token / base.experts) ** tokens
+        self.weights = weights
+        self.attn_flops = base.attn_flops_full * span_f + base.attn_flops_window * span_w
+        self.attn_bytes = base.kv_bytes_full * kv_f + base.kv_bytes_window * kv_w + base.state_bytes * seqs
+        gpu, fmt = d.gpu, d.fmt
+        from .roofline import compute_tflops
+        self.peak = compute_tflops(gpu, fmt) * 1e12 * d.tp
+        self.peak16 = sixteen_bit_tflops(gpu, fmt) * 1e12 * d.tp
+        self.bandwidth = gpu.memory_bandwidth_gb_s.value * 1e9
+        self.keys = {"arch": arch_key(gpu), "dtype": dtype_class(fmt, gpu), "engine": d.engine,
+                     "link": link_class(gpu)}
+        lat = PRIOR.lookup(PRIOR.link_latency_s, self.keys["link"])
+        self.comm_token_full = base.comm_per_token_s * PRIOR.link_eff  # seconds per token at full link speed
+        self.collectives = base.comm_fixed_s / lat if lat else 0.0
+        starts = np.array(result.step_starts, dtype=float)
+        durations = np.array(result.step_durations, dtype=float)
+        gaps = np.diff(starts, prepend=0.0) - np.concatenate(([0.0], durations[:-1]))
+        self.idle = np.maximum(gaps, 0.0)
+        ids = sorted(result.request_steps)
+        req = {r.id: r for r in case.requests}
+        self.admit = np.array([result.request_steps[i][0] for i in ids], dtype=np.int64)
+        self.first = np.array([result.request_steps[i][1] for i in ids], dtype=np.int64)
+        self.finish = np.array([result.request_steps[i][2] for i in ids], dtype=np.int64)
+        self.arrival = np.array([req[i].arrival for i in ids], dtype=float)
+        self.osl = np.array([req[i].output_tokens for i in ids], dtype=float)
+        self.closed = case.config.closed_loop
+
+
+_STAT_Q = {"median": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0}
+
+
+class ReplaySet:
+    """Many replays re-timed at once: one array pass over every recorded step of every case.
+    `values` mirrors `perf.StepCost.seconds` and `metric_of` term by term (a test keeps a
+    replay equal to the simulator)."""
+
+    def __init__(self, replays: Sequence[Replay]):
+        import numpy as np
+
+        self.replays = list(replays)
+        cat = np.concatenate
+        r = self.replays
+        n_steps = np.array([len(x.tokens) for x in r])
+        n_reqs = np.array([len(x.first) for x in r])
+        self.step_case = np.repeat(np.arange(len(r)), n_steps)
+        self.req_case = np.repeat(np.arange(len(r)), n_reqs)
+        self.step_offset = np.concatenate(([0], np.cumsum(n_steps)[:-1]))
+        self.req_offset = np.concatenate(([0], np.cumsum(n_reqs)[:-1]))
+        self.n_reqs = n_reqs
+        for name in ("tokens", "seqs", "gemm_flops", "weights", "attn_flops", "attn_bytes", "idle"):
+            setattr(self, name, cat([getattr(x, name) for x in r]))
+        for name in ("admit", "first", "finish", "arrival", "osl"):
+            setattr(self, name, cat([getattr(x, name) for x in r]))
+        self.comm_token = np.repeat([x.comm_token_full for x in r], n_steps)
+        self.collectives = np.array([x.collectives for x in r])
+        self.peak = np.array([x.peak for x in r])
+        self.peak16 = np.array([x.peak16 for x in r])
+        self.bandwidth = np.array([x.bandwidth for x in r])
+        self.closed = np.repeat([x.closed for x in r], n_reqs)
+        self.targets = np.array([x.case.pub.m.value for x in r])
+
+    def values(self, p: PerfParams) -> Any:
+        import numpy as np
+
+        r = self.replays
+        look = PerfParams.lookup
+        gemm = self.peak * np.array([look(p.gemm_eff, x.keys["arch"]) * look(p.dtype_eff, x.keys["dtype"])
+                                     for x in r])
+        mem = self.bandwidth * np.array([look(p.mbu, x.keys["arch"]) for x in r])
+        attn = self.peak16 * np.array([look(p.attn_eff, x.keys["arch"]) for x in r])
+        fixed = (self.collectives * np.array([look(p.link_latency_s, x.keys["link"]) for x in r])
+                 + np.array([look(p.step_s, x.keys["engine"]) for x in r]))
+        per_seq = np.array([look(p.seq_s, x.keys["engine"]) for x in r])
+        c = self.step_case
+        t = self.tokens
+        rate = gemm[c] * t / (t + p.gemm_half_tokens)
+        dt = (np.maximum(self.gemm_flops / rate, self.weights / mem[c])
+              + np.maximum(self.attn_flops / attn[c], self.attn_bytes / mem[c])
+              + t * self.comm_token / p.link_eff + fixed[c] + per_seq[c] * self.seqs)
+        cum = np.cumsum(dt + self.idle)
+        base = np.where(self.step_offset > 0, cum[np.maximum(self.step_offset - 1, 0)], 0.0)
+
+        def clock(step: Any) -> Any:  # the clock at the end of 1-based step `step` of each request's case
+            rc = self.req_case
+            pos = self.step_offset[rc] + step - 1
+            return np.where(step > 0, cum[np.maximum(pos, 0)] - base[rc], 0.0)
+
+        arrival = np.where(self.closed, clock(self.admit), self.arrival)
+        first, finish = clock(self.first), clock(self.finish)
+        per_request = np.array([look(p.request_s, x.keys["engine"]) for x in r])[self.req_case]
+        ttft = first - arrival + per_request
+        gaps = np.maximum(self.osl - 1, 1)
+        tpot = np.where(self.osl > 1, (finish - first) / gaps, np.nan)
+        e2e = finish - arrival + per_request
+        rc = self.req_case
+        n = self.n_reqs
+        end = np.maximum.reduceat(finish, self.req_offset)
+        begin = np.minimum.reduceat(arrival, self.req_offset)
+        duration = end - begin
+        mean_ttft = np.bincount(rc, ttft, len(r)) / n
+        valid = ~np.isnan(tpot)
+        count_tpot = np.maximum(np.bincount(rc, valid.astype(float), len(r)), 1)
+        mean_tpot = np.bincount(rc, np.where(valid, tpot, 0.0), len(r)) / count_tpot
+        mean_e2e = np.bincount(rc, e2e, len(r)) / n
+        out = np.empty(len(r))
+        for i, x in enumerate(r):
+            m = x.case.pub.m
+            stat = m.statistic
+            if stat == "mean" or m.metric not in LATENCY_METRICS:
+                tt, tp, ee = mean_ttft[i], mean_tpot[i], mean_e2e[i]
+            else:
+                s = slice(self.req_offset[i], self.req_offset[i] + n[i])
+                q = _STAT_Q[stat]
+                tt = float(np.percentile(ttft[s], q))
+                sel = tpot[s][~np.isnan(tpot[s])]
+                tp = float(np.percentile(sel, q)) if len(sel) else 0.0
+                ee = float(np.percentile(e2e[s], q))
+            out[i] = _metric_from(x.case, tt, tp, ee, float(duration[i]), int(n[i]))
+        return out
+
+
+HALF_TOKENS_GRID = (8.0, 16.0, 32.0, 64.0, 128.0, 256.0)
+"""Values of `PerfParams.gemm_half_tokens` tried by `fit` (each with its own least squares)."""
+
+
+class FitSet:
+    """Many replays reduced so that any parameters re-time them exactly in O(log steps) per case.
+
+    With `gemm_half_tokens` fixed, a step's time is max(g/R, W/M) + max(A/Ra, B/M) + linear
+    terms, where g, W, A and B do not depend on the parameters and R, Ra and M are one number
+    per case. A case's metric is a weighted sum of its step times (weights: 1 for the run's
+    duration; how many requests' first token, admission or finish lies at or after the step
+    for TTFT, end-to-end latency and TPOT). Sorting the steps by W/g (and B/A) and keeping
+    prefix sums turns each weighted sum of maxima into one binary search: the steps before
+    the crossing ratio are compute-bound, the rest memory-bound. Mean statistics only; cases
+    reporting a median or percentile are fitted through `ReplaySet`'s exact values elsewhere."""
+
+    def __init__(self, replays: Sequence[Replay], half_tokens: float):
+        self.replays = list(replays)
+        self.half_tokens = half_tokens
+        self.parts = [self._reduce(r, half_tokens) for r in self.replays]
+        import numpy as np
+
+        self.targets = np.array([r.case.pub.m.value for r in self.replays])
+
+    @staticmethod
+    def _weights(r: Replay) -> tuple[Any, float, str]:
+        """The step weights of a case's metric, the constant to add, and which statistic it is."""
+        import numpy as np
+
+        steps = len(r.tokens)
+        metric = r.case.pub.m.metric
+
+        def at_or_after(events: Any) -> Any:  # w[k] = number of events e with e >= k + 1
+            counts = np.bincount(np.clip(events, 0, steps), minlength=steps + 1)
+            return np.cumsum(counts[::-1])[::-1][1:].astype(float)
+
+        start = r.admit if r.closed else None
+        if metric in ("ttft_ms", "prefill_tokens_per_s"):
+            w = at_or_after(r.first) - (at_or_after(start) if start is not None else 0.0)
+            return w, 0.0 if r.closed else -float(r.arrival.sum()), "ttft"
+        if metric == "e2e_latency_s":
+            w = at_or_after(r.finish) - (at_or_after(start) if start is not None else 0.0)
+            return w, 0.0 if r.closed else -float(r.arrival.sum()), "e2e"
+        if metric in ("tpot_ms", "itl_ms", "decode_tokens_per_s"):
+            multi = r.osl > 1
+            scale = np.where(multi, 1.0 / np.maximum(r.osl - 1, 1), 0.0) / max(int(multi.sum()), 1)
+            delta = np.zeros(steps + 1)  # steps first+1 .. finish (1-based) are indices first .. finish-1
+            np.add.at(delta, np.clip(r.first, 0, steps), scale)
+            np.add.at(delta, np.clip(r.finish, 0, steps), -scale)
+            return np.cumsum(delta)[:steps], 0.0, "tpot"
+        return np.ones(steps), 0.0 if r.closed else -float(r.arrival.min()), "duration"
+
+    @classmethod
+    def _reduce(cls, r: Replay, half_tokens: float) -> dict[str, Any]:
+        import numpy as np
+
+        w, constant, kind = cls._weights(r)
+        g = r.gemm_flops * (r.tokens + half_tokens) / np.maximum(r.tokens, 1e-9)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.where(g > 0, r.weights / g, np.inf)
+            y = np.where(r.attn_flops > 0, r.attn_bytes / r.attn_flops, np.inf)
+        ox, oy = np.argsort(x, kind="stable"), np.argsort(y, kind="stable")
+        zero = np.zeros(1)
+        return {
+            "kind": kind, "constant": constant + float(np.dot(w, r.idle)),
+            "x": x[ox], "pg": np.concatenate((zero, np.cumsum((w * g)[ox]))),
+            "pw": np.concatenate((zero, np.cumsum((w * r.weights)[ox]))),
+            "y": y[oy], "pa": np.concatenate((zero, np.cumsum((w * r.attn_flops)[oy]))),
+            "pb": np.concatenate((zero, np.cumsum((w * r.attn_bytes)[oy]))),
+            "linear": float(np.dot(w, r.tokens)) * r.comm_token_full, "count": float(w.sum()),
+            "seqs": float(np.dot(w, r.seqs)), "n": len(r.first),
+        }
+
+    def values(self, p: PerfParams) -> Any:
+        import numpy as np
+
+        look = PerfParams.lookup
+        out = np.empty(len(self.replays))
+        for i, (r, q) in enumerate(zip(self.replays, self.parts, strict=True)):
+            k = r.keys
+            gemm = r.peak * look(p.gemm_eff, k["arch"]) * look(p.dtype_eff, k["dtype"])
+            mem = r.bandwidth * look(p.mbu, k["arch"])
+            attn = r.peak16 * look(p.attn_eff, k["arch"])
+            a = int(np.searchsorted(q["x"], mem / gemm, side="right"))
+            b = int(np.searchsorted(q["y"], mem / attn, side="right"))
+            fixed = r.collectives * look(p.link_latency_s, k["link"]) + look(p.step_s, k["engine"])
+            total = (q["pg"][a] / gemm + (q["pw"][-1] - q["pw"][a]) / mem
+                     + q["pa"][b] / attn + (q["pb"][-1] - q["pb"][b]) / mem
+                     + q["linear"] / p.link_eff + fixed * q["count"] + look(p.seq_s, k["engine"]) * q["seqs"]
+                     + q["constant"])
+            n, extra = q["n"], look(p.request_s, k["engine"])
+            ttft = total / n + extra if q["kind"] == "ttft" else 0.0
+            e2e = total / n + extra if q["kind"] == "e2e" else 0.0
+            tpot = total if q["kind"] == "tpot" else 0.0
+            duration = total if q["kind"] == "duration" else 1.0
+            out[i] = _metric_from(r.case, ttft, tpot, e2e, duration, n)
+        return out
+
+
+def _metric_from(case: Case, ttft: float, tpot: float, e2e: float, duration: float, n_done: int) -> float:
+    """`metric_of` when the statistics are already taken."""
+    return metric_of(case, [ttft], [tpot], [e2e], duration, n_done, statistic="mean")
+
+
+# parameters as a vector -----------------------------------------------------------------
+@dataclass
+class Space:
+    """Which parameters the training cases inform, as (field, key) pairs."""
+
+    entries: list[tuple[str, str | None]] = field(default_factory=list)
+
+    @classmethod
+    def for_cases(cls, replays: Sequence[Replay]) -> Space:
+        keys: dict[str, set[str]] = defaultdict(set)
+        for r in replays:
+            keys["gemm_eff"].add(r.keys["arch"])
+            keys["attn_eff"].add(r.keys["arch"])
+            keys["mbu"].add(r.keys["arch"])
+            if r.keys["dtype"] != "16-bit":
+                keys["dtype_eff"].add(r.keys["dtype"])
+            keys["step_s"].add(r.keys["engine"])
+            keys["seq_s"].add(r.keys["engine"])
+            keys["request_s"].add(r.keys["engine"])
+            if r.collectives:
+                keys["link_latency_s"].add(r.keys["link"])
+        entries: list[tuple[str, str | None]] = [(f, k) for f in sorted(keys) for k in sorted(keys[f])]
+        if any(r.collectives for r in replays):
+            entries.append(("link_eff", None))
+        return cls(entries)
+
+    def prior(self, name: str, key: str | None) -> float:
+        value = getattr(PRIOR, name)
+        return float(value) if key is None else PerfParams.lookup(value, key)
+
+    def vector(self, p: PerfParams) -> list[float]:
+        out = []
+        for name, key in self.entries:
+            value = getattr(p, name)
+            out.append(math.log(float(value) if key is None else PerfParams.lookup(value, key)))
+        return out
+
+    def params(self, x: Sequence[float]) -> PerfParams:
+        tables: dict[str, dict[str, float]] = {}
+        scalars: dict[str, float] = {}
+        for (name, key), v in zip(self.entries, x, strict=True):
+            if key is None:
+                scalars[name] = math.exp(v)
+            else:
+                tables.setdefault(name, {})[key] = math.exp(v)
+        out: dict[str, Any] = {}
+        for name in PerfParams.__dataclass_fields__:
+            base = getattr(PRIOR, name)
+            if name in scalars:
+                out[name] = scalars[name]
+            elif isinstance(base, dict) or hasattr(base, "items"):
+                table = dict(base)
+                fitted = tables.get(name, {})
+                table.update(fitted)
+                if fitted:  # the fallback for unseen keys: the median of the fitted ones
+                    table["*"] = statistics.median(fitted.values())
+                if name == "dtype_eff":
+                    table["16-bit"] = 1.0
+                out[name] = table
+            else:
+                out[name] = base
+        return PerfParams(**out)
+
+    def bounds(self) -> tuple[list[float], list[float]]:
+        lo = [math.log(BOUNDS[name][0]) for name, _ in self.entries]
+        hi = [math.log(BOUNDS[name][1]) for name, _ in self.entries]
+        return lo, hi
+
+
+def fit_sample(replays: Sequence[Replay]) -> list[Replay]:
+    """At most `PER_STRATUM` cases of each (source file, model, GPU, GPU count, metric), spread
+    evenly over the stratum: a long table of one setup at many lengths informs the fit once,
+    not forty times, and the fit stays fast. Every case is still predicted when held out."""
+    strata: dict[tuple[Any, ...], list[Replay]] = defaultdict(list)
+    for r in replays:
+        m = r.case.pub.m
+        strata[(r.case.pub.file, m.model, m.gpu, m.gpus, m.metric)].append(r)
+    out = []
+    for members in strata.values():
+        members.sort(key=lambda r: r.case.id)
+        step = max(1, len(members) / PER_STRATUM)
+        out += [members[int(i * step)] for i in range(min(PER_STRATUM, len(members)))]
+    return out
+
+
+def fit(replays: Sequence[Replay], start: PerfParams = PRIOR, max_evaluations: int = 40,
+        halves: Sequence[float] = HALF_TOKENS_GRID) -> PerfParams:
+    """Least squares of the log errors within `BOUNDS`, with a weak pull to the prior, for each
+    `gemm_half_tokens` of `HALF_TOKENS_GRID`; the best fit wins. ``max_evaluations`` bounds
+    each search (in Jacobians' worth of evaluations)."""
+    import numpy as np
+    from scipy.optimize import least_squares
+
+    replays = [r for r in fit_sample(replays)
+               if r.case.pub.m.statistic == "mean" or r.case.pub.m.metric not in LATENCY_METRICS]
+    space = Space.for_cases(replays)
+    prior = np.array([math.log(space.prior(n, k)) for n, k in space.entries])
+    lo, hi = space.bounds()
+    x0 = np.clip(np.array(space.vector(start)), np.array(lo) + 1e-9, np.array(hi) - 1e-9)
+    best: tuple[float, PerfParams] | None = None
+    for half in halves:
+        batch = FitSet(replays, half)
+        keep = np.isfinite(batch.values(space.params(x0))) & (batch.targets > 0)
+        targets = np.log(batch.targets)
+
+        def residuals(x: Any, batch: FitSet = batch, targets: Any = targets, keep: Any = keep,
+                      half: float = half) -> Any:
+            predicted = np.log(np.maximum(batch.values(replace(space.params(x), gemm_half_tokens=half)), 1e-30))
+            return np.concatenate(((predicted - targets)[keep], PRIOR_WEIGHT * (x - prior)))
+
+        solution = least_squares(residuals, x0, bounds=(lo, hi), loss="soft_l1", f_scale=0.1,
+                                 max_nfev=max_evaluations * (len(x0) + 1))
+        if best is None or solution.cost < best[0]:
+            best = (float(solution.cost), replace(space.params(solution.x), gemm_half_tokens=half))
+    assert best is not None
+    return best[1]
+
+
+def held_out_values(cases: Sequence[Case], replays: dict[str, Replay], params: PerfParams) -> dict[str, float]:
+    """Predictions for ``cases`` under ``params``: re-timed replays where the schedule does not
+    depend on step times (equal to the simulator), the full simulator for Poisson runs."""
+    fixed = [c for c in cases if c.pub.m.mode != "rate"]
+    out: dict[str, float] = {}
+    if fixed:
+        values = ReplaySet([replays[c.id] for c in fixed]).values(params)
+        out.update({c.id: float(v) for c, v in zip(fixed, values, strict=True)})
+    for c in cases:
+        if c.pub.m.mode == "rate":
+            try:
+                out[c.id] = simulate_case(c, params)[1]
+            except ValueError:
+                continue
+    return out
+
+
+# cross-validation -----------------------------------------------------------------------
+def _summary(errors: Sequence[float]) -> dict[str, float] | None:
+    if not errors:
+        return None
+    a = sorted(abs(e) for e in errors)
+    return {"n": len(a), "median": statistics.median(a), "p90": percentile(a, 90), "max": a[-1]}
+
+
+def kind_of(case: Case) -> str:
+    """"latency" or "throughput": which error band a case counts towards."""
+    m = case.pub.m.metric
+    return "latency" if m in LATENCY_METRICS or m in ("prefill_tokens_per_s", "decode_tokens_per_s") else "throughput"
+
+
+def cross_validate(cases: Sequence[Case], replays: dict[str, Replay], partition: str,
+                   log: Callable[[str], None] = lambda s: None, start: PerfParams = PRIOR) -> dict[str, float]:
+    """Held-out relative error of every case when its whole ``partition`` group is left out."""
+    errors: dict[str, float] = {}
+    for key in sorted({c.groups[partition] for c in cases}):
+        train = [replays[c.id] for c in cases if c.groups[partition] != key]
+        held = [c for c in cases if c.groups[partition] == key]
+        params = fit(train, start, max_evaluations=15, halves=(start.gemm_half_tokens,)) if train else PRIOR
+        for cid, value in held_out_values(held, replays, params).items():
+            errors[cid] = value / replays[cid].case.pub.m.value - 1
+        log(f"  {partition} {key}: {len(held)} held out")
+    return errors
+
+
+def run(kb: KnowledgeBase, write: bool = False, partitions: Sequence[str] = ("gpu", "family", "engine"),
+        log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Fit on everything, cross-validate, and return (and optionally write) the calibration."""
+    started = time.perf_counter()
+    cases: list[Case] = []
+    skipped: list[dict[str, str]] = []
+    for pub in load_published(known={"models": kb.models, "gpus": kb.gpus, "formats": kb.formats}):
+        if pub.m.metric not in SPEED_METRICS:
+            continue
+        built = build_case(kb, pub)
+        if isinstance(built, str):
+            skipped.append({"id": pub.m.id, "reason": built})
+        else:
+            cases.append(built)
+    replays: dict[str, Replay] = {}
+    usable = []
+    for c in cases:
+        try:
+            result, _ = simulate_case(c, PRIOR)
+        except ValueError as exc:
+            skipped.append({"id": c.id, "reason": str(exc)})
+            continue
+        replays[c.id] = Replay(c, result)
+        usable.append(c)
+    cases = usable
+    log(f"{len(cases)} speed cases, {len(skipped)} skipped ({time.perf_counter() - started:.0f} s)")
+    params = fit([replays[c.id] for c in cases])
+    in_sample = {cid: v / replays[cid].case.pub.m.value - 1
+                 for cid, v in held_out_values(cases, replays, params).items()}
+    log(f"fitted on all cases: in-sample median |error| "
+        f"{statistics.median(abs(e) for e in in_sample.values()):.1%} ({time.perf_counter() - started:.0f} s)")
+    cv: dict[str, Any] = {}
+    per_case: dict[str, dict[str, float]] = {}
+    for partition in partitions:
+        held = cross_validate(cases, replays, partition, log, params)
+        groups: dict[str, dict[str, Any]] = {}
+        for key in sorted({c.groups[partition] for c in cases}):
+            members = [c for c in cases if c.groups[partition] == key and c.id in held]
+            groups[key] = {kind: _summary([held[c.id] for c in members if kind_of(c) == kind])
+                           for kind in ("throughput", "latency")}
+        cv[f"by_{partition}"] = groups
+        for cid, e in held.items():
+            per_case.setdefault(cid, {})[partition] = e
+        log(f"held out by {partition}: {_line(cases, held)} ({time.perf_counter() - started:.0f} s)")
+    overall: dict[str, Any] = {}
+    first = f"by_{partitions[0]}" if partitions else None
+    if first:
+        errs = {cid: v[partitions[0]] for cid, v in per_case.items() if partitions[0] in v}
+        overall = {kind: _summary([errs[c.id] for c in cases if c.id in errs and kind_of(c) == kind])
+                   for kind in ("throughput", "latency")}
+    cv["overall"] = overall
+    data = {
+        "about": "Written by `python -m inferbook.calc.calibrate --write`; do not edit by hand.",
+        "params": params.to_json(),
+        "fitted_on": {
+            "cases": len(cases), "architectures": sorted({arch_key(c.deployment.gpu) for c in cases}),
+            "gpus": sorted({c.deployment.gpu.id for c in cases}),
+            "engines": sorted({c.deployment.engine for c in cases}),
+            "families": sorted({c.groups["family"] for c in cases}),
+            "model_classes": sorted({model_class(kb.models[c.pub.m.model]) for c in cases}),
+        },
+        "cv": cv,
+        "cases": {c.id: {"kind": kind_of(c), "metric": c.pub.m.metric, "measured": c.pub.m.value,
+                         "in_sample_error": in_sample.get(c.id), "held_out_error": per_case.get(c.id, {}),
+                         "groups": c.groups, "file": c.pub.file, "url": c.pub.source.url} for c in cases},
+        "skipped": skipped,
+    }
+    if write:
+        from .accuracy_report import write as write_report
+
+        CALIBRATION.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        log(f"wrote {CALIBRATION} and {write_report(data)}")
+    return data
+
+
+def _line(cases: Sequence[Case], held: dict[str, float]) -> str:
+    parts = []
+    for kind in ("throughput", "latency"):
+        s = _summary([held[c.id] for c in cases if c.id in held and kind_of(c) == kind])
+        if s:
+            parts.append(f"{kind} median {s['median']:.1%}, p90 {s['p90']:.1%}, max {s['max']:.0%} (n={s['n']})")
+    return "; ".join(parts)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m inferbook.calc.calibrate", description=__doc__.split("\n")[0])
+    parser.add_argument("--write", action="store_true", help="write calibration.json")
+    parser.add_argument("--partition", action="append", choices=("gpu", "family", "engine"),
+                        help="cross-validate only over these partitions (default: all three)")
+    args = parser.parse_args(argv)
+    from ..api import load
+    from ..extras import require
+
+    require("calibrate", "python -m inferbook.calc.calibrate")
+
+    run(load(), write=args.write, partitions=tuple(args.partition or ("gpu", "family", "engine")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""Engine profiles: the defaults of vLLM, SGLang, TensorRT-LLM and llama.cpp that decide
+how much KV cache a deployment gets and how the scheduler batches.
+
+The values live in `engine_profiles.yaml`, each with the URL and the line of code or
+documentation that states it; the file is read with the strict YAML reader and
+validated here. `EngineDefaults.config()` turns a profile into the capacity
+calculator's `EngineConfig`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from ..schema import Gpu
+from ..schema.base import NoteText, ShortText, Strict, Url
+from ..yamlio import parse_bytes, read_bytes
+from .capacity import EngineConfig
+
+PROFILES = Path(__file__).with_name("engine_profiles.yaml")
+ENGINES = ("vllm", "sglang", "tensorrt-llm", "llama-cpp")
+"""Engines `predict` models, by the ids `--engine` takes."""
+ENGINE_ALIASES = {"trtllm": "tensorrt-llm", "llamacpp": "llama-cpp", "llama.cpp": "llama-cpp"}
+
+FieldName = Literal[
+    "memory_fraction", "memory_fraction_of", "kv_block_tokens", "max_num_seqs", "max_num_batched_tokens",
+    "chunked_prefill", "cuda_graphs", "cuda_graph_max_batch", "kv_dtype_default", "kv_dtype_fp8_checkpoint",
+    "mla_kv_layout", "reserve", "prefix_caching", "n_ubatch",
+]
+
+
+class ProfileValue(Strict):
+    """One default, with where it is stated."""
+
+    field: FieldName
+    value: Annotated[float | int | bool | ShortText, Field(union_mode="left_to_right")]
+    url: Url
+    quote: ShortText
+    """The line of code or documentation that states the value, verbatim."""
+    notes: NoteText | None = None
+
+
+class EngineEntry(Strict):
+    """The defaults of one engine at one version."""
+
+    id: Literal["vllm", "sglang", "tensorrt-llm", "llama-cpp"]
+    name: ShortText
+    version: ShortText
+    values: tuple[ProfileValue, ...] = Field(min_length=1, max_length=60)
+
+
+class ProfileFile(Strict):
+    """Every engine profile."""
+
+    engines: tuple[EngineEntry, ...] = Field(min_length=1, max_length=20)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineDefaults:
+    """The settings `predict` and the feasibility check assume for an engine."""
+
+    id: str
+    name: str
+    version: str
+    memory_fraction: float
+    fraction_of: Literal["total", "free"]
+    block_tokens: int
+    max_num_seqs: int
+    max_num_batched_tokens: int
+    chunked_prefill: bool
+    fp8_checkpoint_kv: bool
+    sources: tuple[tuple[str, str, str], ...] = ()
+    """(field, url, quote) of every value."""
+
+    def config(self) -> EngineConfig:
+        """The capacity calculator's settings. vLLM V1's activation and sampler model
+        (`capacity.EngineConfig`) applies to vLLM; TensorRT-LLM and llama.cpp run no sampler
+        profiling pass, and SGLang's memory fraction already leaves its activations outside
+        (the KV pool is the fraction of all memory less the weights), so those terms go."""
+        vllm = self.id == "vllm"
+        return EngineConfig(gpu_memory_utilization=self.memory_fraction, fraction_of=self.fraction_of,
+                            block_size=self.block_tokens, max_num_seqs=self.max_num_seqs,
+                            max_num_batched_tokens=self.max_num_batched_tokens,
+                            sampler_bytes_per_logit=EngineConfig().sampler_bytes_per_logit if vllm else 0.0,
+                            activation_scale=0.0 if self.id == "sglang" else 1.0)
+
+    def describe(self) -> str:
+        of = "of GPU memory" if self.fraction_of == "total" else "of the memory free after loading"
+        return (f"{self.name} {self.version} defaults: {self.memory_fraction:.0%} {of}, {self.block_tokens}-token KV "
+                f"blocks, at most {self.max_num_seqs:,} sequences and {self.max_num_batched_tokens:,} tokens per step")
+
+
+def read_profiles(path: Path = PROFILES) -> ProfileFile:
+    """The validated profile file (pydantic `ValidationError` or `YamlError` when it is wrong)."""
+    return ProfileFile.model_validate(parse_bytes(read_bytes(path, follow_symlinks=False)).data)
+
+
+def _number(values: dict[str, ProfileValue], name: str, engine: str) -> float | None:
+    """The value of ``name`` when it is a number; None when the engine states a rule instead
+    ("auto") or has no such setting."""
+    entry = values.get(name)
+    if entry is None or isinstance(entry.value, bool) or not isinstance(entry.value, (int, float)):
+        return None
+    return float(entry.value)
+
+
+@cache
+def _entries() -> dict[str, EngineEntry]:
+    return {e.id: e for e in read_profiles().engines}
+
+
+def _memory_gib(gpu: Gpu | None) -> float | None:
+    return None if gpu is None else gpu.memory_gib.value
+
+
+def _sglang_chunk(mem: float | None) -> int:
+    """SGLang's chunked_prefill_size by GPU memory (the rule quoted in engine_profiles.yaml)."""
+    if mem is None:
+        return 4096
+    for below, size in ((35, 2048), (60, 4096), (160, 8192)):
+        if mem < below:
+            return size
+    return 16384
+
+
+def _sglang_graph_bs(mem: float | None, tp: int) -> int:
+    """SGLang's decode CUDA-graph max batch by GPU memory and TP."""
+    if mem is None:
+        return 160
+    if mem < 20:
+        return 8
+    if mem < 35:
+        return 24 if tp < 4 else 80
+    if mem < 60:
+        return 32 if tp < 4 else 160
+    if mem < 160:
+        return 256 if tp < 4 else 512
+    return 512
+
+
+def _sglang_fraction(mem: float | None, tp: int, pp: int) -> float:
+    """SGLang's automatic mem_fraction_static: (memory - reserve) / memory, the reserve being
+    512 MiB + 1.5 MiB per chunked-prefill token + 1 GiB per 8 GPUs of TP x PP + 2 MiB per
+    captured decode batch size, and at least 10 GiB on GPUs above 60 GiB."""
+    if mem is None:
+        return 0.88
+    chunk = _sglang_chunk(mem)
+    reserve_mib = 512 + 1.5 * max(chunk, 2048) + tp * pp / 8 * 1024 + 2 * _sglang_graph_bs(mem, tp)
+    if mem > 60:
+        reserve_mib = max(reserve_mib, 10 * 1024)
+    return round((mem * 1024 - reserve_mib) / (mem * 1024), 3)
+
+
+def _vllm_limits(gpu: Gpu | None) -> tuple[int, int]:
+    """vLLM V1's max_num_seqs and max_num_batched_tokens for the API server by GPU: 1024 and
+    8192 on GPUs of at least 70 GiB other than the A100 (16384 tokens from 160 GiB), else
+    256 and 2048."""
+    mem = _memory_gib(gpu)
+    if mem is None or mem < 70 or (gpu is not None and gpu.id.startswith("a100")):
+        return 256, 2048
+    return 1024, 16384 if mem >= 160 else 8192
+
+
+def engine_defaults(engine: str, gpu: Gpu | None = None, tp: int = 1, pp: int = 1) -> EngineDefaults:
+    """The profile of ``engine`` (an id of `ENGINES` or an alias) on ``gpu``: the stated
+    numbers from `engine_profiles.yaml`, and where the engine states a rule that depends on
+    the GPU (SGLang's memory fraction and chunk size, vLLM's limits by GPU memory), that rule."""
+    engine = ENGINE_ALIASES.get(engine, engine)
+    entry = _entries().get(engine)
+    if entry is None:
+        raise ValueError(f"no profile for engine {engine!r} in engine_profiles.yaml")
+    values = {v.field: v for v in entry.values}
+    mem = _memory_gib(gpu)
+    fraction = _number(values, "memory_fraction", engine)
+    seqs = _number(values, "max_num_seqs", engine)
+    budget = _number(values, "max_num_batched_tokens", engine)
+    block = _number(values, "kv_block_tokens", engine)
+    of = str(values["memory_fraction_of"].value) if "memory_fraction_of" in values else "free"
+    if engine == "vllm":
+        seqs_rule, budget_rule = _vllm_limits(gpu)
+        seqs, budget = float(seqs_rule), float(budget_rule)
+    elif engine == "sglang":
+        fraction = fraction if fraction is not None else _sglang_fraction(mem, tp, pp)
+        budget = float(_sglang_chunk(mem))
+        seqs = seqs if seqs is not None else 4096.0  # the request pool's ceiling; the KV cache limits it first
+    elif engine == "llama-cpp":  # no fraction: the cache is sized to the context in the memory left
+        fraction = fraction if fraction is not None else 1.0
+        block = block if block is not None else 1.0
+    missing = [n for n, v in (("memory_fraction", fraction), ("max_num_seqs", seqs),
+                              ("max_num_batched_tokens", budget), ("kv_block_tokens", block)) if v is None]
+    if missing:
+        raise ValueError(f"engine_profiles.yaml: {engine} lacks a number for {', '.join(missing)}")
+    assert fraction is not None and seqs is not None and budget is not None and block is not None
+    chunked = values.get("chunked_prefill")
+    fp8 = values.get("kv_dtype_fp8_checkpoint")
+    return EngineDefaults(
+        id=entry.id, name=entry.name, version=entry.version, memory_fraction=fraction,
+        fraction_of="free" if of.startswith("free") else "total", block_tokens=int(block),
+        max_num_seqs=int(seqs), max_num_batched_tokens=int(budget),
+        chunked_prefill=bool(chunked.value) if chunked is not None else True,
+        fp8_checkpoint_kv=fp8 is not None and fp8.value is True,
+        sources=tuple((v.field, v.url, v.quote) for v in entry.values))

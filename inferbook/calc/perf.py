@@ -1,0 +1,285 @@
+"""The calibrated performance model: how long one forward pass (a scheduler step) takes.
+
+A step is timed kernel by kernel, each at its own roofline, then summed:
+
+- the linear layers (GEMMs) take the slower of their FLOPs at the weight format's
+  peak and the weights they read at the memory bandwidth. Their compute efficiency
+  depends on the GPU architecture and the data type, and grows with the number of
+  tokens in the step (the GEMM's M dimension): ``eff(T) = eff_max * T / (T + T_half)``,
+  so small batches never reach the efficiency of large GEMMs;
+- attention takes the slower of its score and value FLOPs at the 16-bit peak (its
+  own efficiency) and the KV cache and linear-attention state it reads;
+- tensor parallelism adds two all-reduces per layer, expert parallelism a dispatch
+  and a combine all-to-all per MoE layer, each timed from the interconnect's
+  bandwidth, its latency and the message size;
+- the engine adds a fixed cost per step and a cost per sequence in the step
+  (scheduling, sampling, kernel launches).
+
+Every efficiency and overhead is a parameter in `PerfParams`, fitted on published
+measurements by `calibrate` and stored in `calibration.json`; a key that was not
+fitted falls back to the value under ``"*"`` (the median of the fitted ones)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ..schema import Format, Gpu, ModelArchitecture
+from .kv import kv_bytes, state_bytes_per_sequence
+from .params import count_params, is_moe_layer
+from .roofline import compute_tflops
+from .weights import weight_bytes
+
+CALIBRATION = Path(__file__).with_name("calibration.json")
+PCIE_GB_S_PER_DIRECTION = 31.5
+"""Assumed link when a GPU lists neither a scale-up interconnect nor its PCIe generation:
+PCIe 4.0 x16, per direction (16 GT/s x 16 lanes, 128b/130b encoding)."""
+PCIE_X16_GB_S = {3: 15.75, 4: 31.5, 5: 63.0, 6: 121.0}
+"""Per-direction bandwidth of a x16 PCIe link by generation (8, 16, 32 and 64 GT/s per lane;
+generation 6 uses FLIT encoding, about 242/256 of the raw rate)."""
+_PCIE_GEN = re.compile(r"PCIe\s*(?:Gen\s*)?([3-6])", re.IGNORECASE)
+
+
+def link_gb_s_per_direction(gpu: Gpu) -> float:
+    """The bandwidth one direction of a GPU-to-GPU transfer gets: half the scale-up link's
+    (listed as both directions together), else the x16 PCIe link of the generation named in
+    `interconnect.host_interface`, else `PCIE_GB_S_PER_DIRECTION`."""
+    link = gpu.interconnect.bandwidth_gb_s
+    if link is not None:
+        return link.value / 2
+    found = _PCIE_GEN.search(gpu.interconnect.host_interface or "")
+    return PCIE_X16_GB_S[int(found.group(1))] if found else PCIE_GB_S_PER_DIRECTION
+
+
+def arch_key(gpu: Gpu) -> str:
+    """The key of the per-architecture efficiencies: the GPU architecture, with "-gddr" for
+    GDDR memory (a Blackwell workstation card does not reach a B200's HBM efficiency)."""
+    return f"{gpu.architecture}-gddr" if "gddr" in gpu.memory_type.lower() else gpu.architecture
+
+
+def sixteen_bit_tflops(gpu: Gpu, fmt: Format) -> float:
+    """The dense 16-bit peak (FP32 where a GPU lists only that); the format's own peak if none."""
+    sixteen = gpu.dense.bf16_tflops or gpu.dense.fp16_tflops or gpu.dense.fp32_tflops
+    return sixteen.value if sixteen is not None else compute_tflops(gpu, fmt)
+
+
+def dtype_class(fmt: Format, gpu: Gpu) -> str:
+    """Which compute efficiency applies to a weight format: "fp8" or "fp4" when the
+    GPU runs it natively, "int8" for INT8, "weight-only" when weights are stored
+    narrow but multiplied in 16 bits (AWQ, GPTQ, GGUF), else "16-bit"."""
+    native = compute_tflops(gpu, fmt) != sixteen_bit_tflops(gpu, fmt)
+    fid = fmt.id
+    if native and (fid.startswith("fp8") or fid == "mxfp8"):
+        return "fp8"
+    if native and fid in ("nvfp4", "mxfp4", "fp4-e2m1"):
+        return "fp4"
+    if native and fid == "int8":
+        return "int8"
+    if fmt.effective_bits_per_weight < 16:
+        return "weight-only"
+    return "16-bit"
+
+
+def link_class(gpu: Gpu) -> str:
+    """The interconnect family whose latency applies: "nvlink" (any scale-up link) or "pcie"."""
+    return "nvlink" if gpu.interconnect.bandwidth_gb_s is not None else "pcie"
+
+
+@dataclass(frozen=True, slots=True)
+class PerfParams:
+    """The fitted constants of the performance model. Each mapping is keyed by GPU
+    architecture, data-type class, engine or link class, with ``"*"`` as the fallback."""
+
+    gemm_eff: Mapping[str, float] = field(default_factory=lambda: {"*": 0.6})
+    """Share of the dense peak that large GEMMs reach, by GPU architecture."""
+    dtype_eff: Mapping[str, float] = field(default_factory=lambda: {"16-bit": 1.0, "*": 0.8})
+    """Multiplier on `gemm_eff` for the data-type class (16-bit is 1 by definition)."""
+    gemm_half_tokens: float = 64.0
+    """Tokens in a step at which a GEMM reaches half its large-shape efficiency."""
+    attn_eff: Mapping[str, float] = field(default_factory=lambda: {"*": 0.4})
+    """Share of the 16-bit peak that prefill attention reaches, by GPU architecture."""
+    mbu: Mapping[str, float] = field(default_factory=lambda: {"*": 0.7})
+    """Share of the memory bandwidth that weight and KV reads reach, by GPU architecture."""
+    step_s: Mapping[str, float] = field(default_factory=lambda: {"*": 0.002})
+    """Fixed time of one scheduler step, by engine (seconds)."""
+    seq_s: Mapping[str, float] = field(default_factory=lambda: {"*": 2e-5})
+    """Time per sequence in a step, by engine (seconds)."""
+    request_s: Mapping[str, float] = field(default_factory=lambda: {"*": 0.01})
+    """Time every request spends outside the GPU before its first token, by engine (seconds):
+    the API server, tokenization, admission. Added to TTFT and end-to-end latency."""
+    link_latency_s: Mapping[str, float] = field(default_factory=lambda: {"nvlink": 1e-5, "pcie": 3e-5, "*": 1e-5})
+    """Fixed time of one collective, by link class (seconds)."""
+    link_eff: float = 0.7
+    """Share of the link bandwidth a collective reaches."""
+
+    @staticmethod
+    def lookup(table: Mapping[str, float], key: str) -> float:
+        """``table[key]``, or the fallback ``table["*"]``."""
+        return table[key] if key in table else table["*"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: (dict(sorted(v.items())) if isinstance(v, Mapping) else v)
+                for name in self.__dataclass_fields__ for v in [getattr(self, name)]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PerfParams:
+        return cls(**{k: (dict(v) if isinstance(v, dict) else float(v)) for k, v in data.items()
+                      if k in cls.__dataclass_fields__})
+
+
+@cache
+def calibrated_params() -> PerfParams:
+    """The parameters fitted on every published measurement (`calibration.json`)."""
+    return PerfParams.from_json(json.loads(CALIBRATION.read_text(encoding="utf-8"))["params"])
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """What a step runs on: a model in a format on one replica of TP x PP GPUs (EP for
+    the experts), under an engine."""
+
+    arch: ModelArchitecture
+    gpu: Gpu
+    fmt: Format
+    kv_bits: float = 16.0
+    tp: int = 1
+    pp: int = 1
+    ep: int = 1
+    engine: str = "vllm"
+    groups: Mapping[str, Format] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepCost:
+    """A deployment reduced to coefficients, so the simulator times a step in O(1).
+    Same call as `roofline.StepModel.seconds`; see the module docstring for the model."""
+
+    linear_flops_per_token: float
+    head_flops: float
+    attn_flops_full: float
+    attn_flops_window: float
+    kv_bytes_full: float
+    kv_bytes_window: float
+    weight_bytes: float
+    routed_expert_bytes: float
+    experts_per_token: int
+    experts: int
+    gemm_rate: float
+    half_tokens: float
+    attn_rate: float
+    memory_rate: float
+    comm_per_token_s: float
+    comm_fixed_s: float
+    step_s: float
+    seq_s: float
+    window: int | None
+    state_bytes: float = 0.0
+    parts: dict[str, float] = field(default_factory=dict, compare=False)
+    """Filled by `breakdown`: the last step's time per kernel class."""
+
+    def seconds(self, tokens: int, logits: int, span_full: float, span_window: float, kv_full: float,
+                kv_window: float, sequences: int = 0) -> float:
+        gemm_flops = self.linear_flops_per_token * tokens + self.head_flops * logits
+        weights = self.weight_bytes
+        if self.experts:
+            weights -= self.routed_expert_bytes * (1.0 - self.experts_per_token / self.experts) ** tokens
+        rate = self.gemm_rate * tokens / (tokens + self.half_tokens) if tokens else self.gemm_rate
+        gemm = max(gemm_flops / rate, weights / self.memory_rate)
+        attn_flops = self.attn_flops_full * span_full + self.attn_flops_window * span_window
+        attn_bytes = self.kv_bytes_full * kv_full + self.kv_bytes_window * kv_window + self.state_bytes * sequences
+        attn = max(attn_flops / self.attn_rate, attn_bytes / self.memory_rate)
+        comm = self.comm_per_token_s * tokens + self.comm_fixed_s
+        return gemm + attn + comm + self.step_s + self.seq_s * sequences
+
+    def breakdown(self, tokens: int, logits: int, span_full: float, span_window: float, kv_full: float,
+                  kv_window: float, sequences: int = 0) -> dict[str, float]:
+        """The step's seconds per part: linear layers, attention, communication, engine overhead."""
+        total = self.seconds(tokens, logits, span_full, span_window, kv_full, kv_window, sequences)
+        comm = self.comm_per_token_s * tokens + self.comm_fixed_s
+        overhead = self.step_s + self.seq_s * sequences
+        attn_flops = self.attn_flops_full * span_full + self.attn_flops_window * span_window
+        attn_bytes = self.kv_bytes_full * kv_full + self.kv_bytes_window * kv_window + self.state_bytes * sequences
+        attn = max(attn_flops / self.attn_rate, attn_bytes / self.memory_rate)
+        return {"linear_s": total - comm - overhead - attn, "attention_s": attn, "communication_s": comm,
+                "overhead_s": overhead, "total_s": total}
+
+
+def _routed_expert_params(arch: ModelArchitecture) -> float:
+    moe = arch.moe
+    if moe is None:
+        return 0.0
+    per_expert = (3 if arch.gated_mlp else 2) * arch.hidden_size * moe.expert_intermediate_size
+    layers = sum(1 for i in range(arch.layers) if is_moe_layer(arch, i))
+    return float(layers * per_expert * moe.experts)
+
+
+def step_cost(d: Deployment, params: PerfParams | None = None) -> StepCost:
+    """The coefficients of deployment ``d`` under ``params`` (the calibrated ones by default)."""
+    p = params or calibrated_params()
+    a = d.arch
+    gpu = d.gpu
+    counts = count_params(a)
+    kinds = [a.layer_pattern[i % len(a.layer_pattern)] for i in range(a.layers)]
+    n_full = sum(1 for k in kinds if k == "full")
+    n_window = sum(1 for k in kinds if k in ("sliding", "chunked"))
+    window = a.sliding_window if "sliding" in kinds else a.attention_chunk_size
+    if a.mla is not None:
+        qk, v = a.mla.qk_nope_head_dim + a.mla.qk_rope_head_dim, a.mla.v_head_dim
+    else:
+        qk = v = a.head_dim
+    per_layer_attn = 2.0 * a.attention_heads * (qk + v)
+    per_layer_kv = kv_bytes(a, 1, d.kv_bits, 1, d.tp).bytes_per_gpu / max(n_full + n_window, 1)
+    groups = dict(d.groups) if d.groups else None
+    expert_fmt = (groups or {}).get("experts", d.fmt)
+    # a step is one pass through every pipeline stage in turn (the latency view; the overlap of
+    # micro-batches across stages is not modelled), so the stages' work adds up
+    shards = d.tp
+    routed = _routed_expert_params(a) * expert_fmt.effective_bits_per_weight / 8 / shards
+    arch = arch_key(gpu)
+    peak = compute_tflops(gpu, d.fmt) * 1e12
+    peak16 = sixteen_bit_tflops(gpu, d.fmt) * 1e12
+    gemm_rate = peak * p.lookup(p.gemm_eff, arch) * p.lookup(p.dtype_eff, dtype_class(d.fmt, gpu)) * shards
+    attn_rate = peak16 * p.lookup(p.attn_eff, arch) * shards
+    memory_rate = gpu.memory_bandwidth_gb_s.value * 1e9 * p.lookup(p.mbu, arch)
+    per_direction = link_gb_s_per_direction(gpu) * 1e9 * p.link_eff
+    latency = p.lookup(p.link_latency_s, link_class(gpu))
+    comm_token = comm_fixed = 0.0
+    if d.tp > 1:  # two all-reduces of the hidden state per layer (ring: 2 (n-1)/n of the message)
+        comm_token += 2 * a.layers * 2 * (d.tp - 1) / d.tp * a.hidden_size * 2 / per_direction
+        comm_fixed += 2 * a.layers * latency
+    if d.ep > 1 and a.moe is not None:  # dispatch and combine: each token's hidden state to its k experts
+        moe_layers = sum(1 for i in range(a.layers) if is_moe_layer(a, i))
+        share = (d.ep - 1) / d.ep
+        comm_token += 2 * moe_layers * a.moe.experts_per_token * a.hidden_size * 2 * share / per_direction / d.ep
+        comm_fixed += 2 * moe_layers * latency
+    if d.pp > 1:  # the hidden state crosses pp - 1 stage boundaries
+        comm_token += (d.pp - 1) * a.hidden_size * 2 / per_direction
+        comm_fixed += (d.pp - 1) * latency
+    return StepCost(
+        linear_flops_per_token=2.0 * (counts.attention + counts.ffn_dense + counts.ffn_experts_active),
+        head_flops=2.0 * (counts.lm_head or counts.embedding),
+        attn_flops_full=per_layer_attn * n_full, attn_flops_window=per_layer_attn * n_window,
+        kv_bytes_full=per_layer_kv * n_full, kv_bytes_window=per_layer_kv * n_window,
+        weight_bytes=weight_bytes(a, d.fmt, tp=d.tp, groups=groups).per_gpu_bytes,
+        routed_expert_bytes=routed,
+        experts_per_token=a.moe.experts_per_token if a.moe else 0, experts=a.moe.experts if a.moe else 0,
+        gemm_rate=gemm_rate, half_tokens=p.gemm_half_tokens, attn_rate=attn_rate,
+        memory_rate=memory_rate, comm_per_token_s=comm_token, comm_fixed_s=comm_fixed,
+        step_s=p.lookup(p.step_s, d.engine), seq_s=p.lookup(p.seq_s, d.engine),
+        window=window if n_window else None,
+        state_bytes=2.0 * state_bytes_per_sequence(a, tp=d.tp),
+    )
+
+
+def effective_rates(cost: StepCost) -> dict[str, float]:
+    """The cost's rates in the units people quote (TFLOP/s, GB/s), for explanations."""
+    return {"gemm_tflops": cost.gemm_rate / 1e12, "attention_tflops": cost.attn_rate / 1e12,
+            "memory_gb_s": cost.memory_rate / 1e9, "half_tokens": cost.half_tokens,
+            "step_overhead_ms": cost.step_s * 1e3, "sequence_overhead_us": cost.seq_s * 1e6,
+            "finite": float(all(math.isfinite(x) for x in (cost.gemm_rate, cost.attn_rate, cost.memory_rate)))}

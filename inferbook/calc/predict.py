@@ -1,0 +1,325 @@
+"""`predict`: how fast a deployment serves a workload, with its feasibility, error band and basis.
+
+One function behind `inferbook predict`, the Python API and the site's tools (through
+the JS port). It checks the setup (`feasibility.check_setup`), sizes the KV cache with
+the engine's memory profile (`engines`), times steps with the calibrated model
+(`perf`), simulates the requests on one replica (`simulator`) and scales to the
+``gpus / (tp x pp)`` data-parallel replicas. Prefill-decode disaggregation runs a
+prefill pool and a decode pool with the KV transfer between them.
+
+Load modes (as benchmark tools name them):
+- ``offline``: every request queued at once (MLPerf Offline, trtllm-bench);
+- ``concurrency``: a closed loop of C clients (a new request as soon as one ends);
+- ``rate``: Poisson arrivals at R requests per second;
+- ``batch``: B sequences in lockstep (llama-bench when B is 1);
+- ``max-rate``: the highest Poisson rate whose percentile TTFT and TPOT meet the SLOs."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from ..kb import KnowledgeBase
+from ..schema import Format, LlmModel
+from .bands import Band, basis_for, error_band
+from .engines import ENGINES, engine_defaults
+from .feasibility import EngineProfile, Setup, check_setup
+from .kv import kv_dtype_bits
+from .metrics import Distribution, RequestRecord
+from .perf import Deployment, PerfParams, calibrated_params, step_cost
+from .simulator import Request, SimConfig, SimResult, simulate, workload
+from .weights import native_groups
+
+LoadMode = Literal["offline", "concurrency", "rate", "batch", "max-rate"]
+DEFAULT_REQUESTS = 1000
+OFFLINE_WAVES = 6
+"""An offline run simulates at least this many full batches, so its throughput is the steady state's."""
+MAX_OFFLINE_REQUESTS = 20_000
+
+
+def offline_requests(requested: int | None, slots: int) -> int:
+    """Requests an offline run simulates on one replica: those asked for, or when none were,
+    `OFFLINE_WAVES` full batches of the ``slots`` sequences the engine holds at once (at least
+    `DEFAULT_REQUESTS`, at most `MAX_OFFLINE_REQUESTS`)."""
+    if requested is not None:
+        return max(1, min(requested, MAX_OFFLINE_REQUESTS))
+    return max(DEFAULT_REQUESTS, min(OFFLINE_WAVES * max(slots, 1), MAX_OFFLINE_REQUESTS))
+MAX_RATE_STEPS = 14
+"""Bisection steps of the ``max-rate`` search (the rate is found to within 2^-14 of its bracket)."""
+
+
+class PredictError(ValueError):
+    """A question `predict` cannot answer (unknown id, inconsistent options); the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """The workload: request shape and how it arrives."""
+
+    isl: int
+    osl: int
+    mode: LoadMode = "offline"
+    batch: int | None = None
+    concurrency: int | None = None
+    rate: float | None = None
+    requests: int | None = None
+    """Requests to simulate; None for `DEFAULT_REQUESTS`, or offline enough for the steady state."""
+    slo_ttft_s: float | None = None
+    slo_tpot_s: float | None = None
+    percentile: float = 99.0
+
+    def __post_init__(self) -> None:
+        if self.isl < 1 or self.osl < 1 or (self.requests is not None and self.requests < 1):
+            raise PredictError("--isl, --osl and --requests must each be at least 1")
+        needs = {"batch": self.batch, "concurrency": self.concurrency, "rate": self.rate}
+        if self.mode in needs and not needs[self.mode]:
+            raise PredictError(f"mode {self.mode} needs --{self.mode}")
+        if self.mode == "max-rate" and self.slo_ttft_s is None and self.slo_tpot_s is None:
+            raise PredictError("--rate max needs --slo-ttft and/or --slo-tpot")
+        if not 0 < self.percentile < 100:
+            raise PredictError("--percentile must be between 0 and 100")
+
+
+@dataclass(frozen=True, slots=True)
+class Disaggregation:
+    """Prefill-decode disaggregation: ``prefill_gpus`` GPUs prefill (TP ``prefill_tp``) and the
+    rest decode; each request's KV cache crosses the interconnect in between."""
+
+    prefill_gpus: int
+    prefill_tp: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """A latency distribution in seconds."""
+
+    mean: float
+    p50: float
+    p99: float
+
+    @classmethod
+    def of(cls, d: Distribution) -> Stats:
+        return cls(d.mean, d.p50, d.p99)
+
+
+@dataclass(slots=True)
+class Prediction:
+    """The answer: feasible or not and why; speeds; error band and basis."""
+
+    feasible: bool
+    reasons: list[str]
+    setup: dict[str, Any]
+    ttft_s: Stats | None = None
+    tpot_s: Stats | None = None
+    output_tokens_per_s: float | None = None
+    input_tokens_per_s: float | None = None
+    requests_per_s: float | None = None
+    rate: float | None = None
+    error_band: Band | None = None
+    basis: str = "estimated"
+    basis_detail: str = ""
+    measured: list[dict[str, Any]] = field(default_factory=list)
+    kv_cache_tokens: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        def stats(s: Stats | None) -> dict[str, float] | None:
+            return None if s is None else {"mean": s.mean, "p50": s.p50, "p99": s.p99}
+        return {
+            "feasible": self.feasible, "reasons": self.reasons, "setup": self.setup,
+            "ttft_s": stats(self.ttft_s), "tpot_s": stats(self.tpot_s),
+            "output_tokens_per_s": self.output_tokens_per_s, "input_tokens_per_s": self.input_tokens_per_s,
+            "requests_per_s": self.requests_per_s, "rate": self.rate,
+            "error_band": None if self.error_band is None else self.error_band.to_json(),
+            "basis": self.basis, "basis_detail": self.basis_detail, "measured": self.measured,
+            "kv_cache_tokens": self.kv_cache_tokens, "notes": self.notes,
+        }
+
+
+def _format(kb: KnowledgeBase, model: LlmModel, weights: str | None) -> Format:
+    fid = weights or model.native_dtype
+    if fid not in kb.formats:
+        raise PredictError(f"unknown weight format {fid!r}; see `inferbook list formats`")
+    return kb.formats[fid]
+
+
+def kv_bits_for(kb: KnowledgeBase, model: LlmModel, fmt: Format, kv_dtype: str | None, engine: str) -> float:
+    """Bits per KV element: as asked, else the engine's rule for "auto" (the model's
+    activation dtype; FP8 for an FP8 checkpoint on engines that read its KV scales)."""
+    if kv_dtype not in (None, "auto"):
+        try:
+            return kv_dtype_bits(str(kv_dtype), dict(kb.formats))
+        except ValueError as exc:
+            raise PredictError(str(exc)) from None
+    if engine_defaults(engine).fp8_checkpoint_kv and fmt.id.startswith("fp8"):
+        return 8.0
+    return 16.0
+
+
+def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: int = 1, tp: int | None = None,
+            pp: int = 1, ep: int = 1, weights: str | None = None, kv_dtype: str | None = None,
+            engine: str = "vllm", disaggregation: Disaggregation | None = None,
+            params: PerfParams | None = None, seed: int = 0) -> Prediction:
+    """Predict one deployment under one load; see the module docstring."""
+    model = kb.models.get(model_id)
+    if model is None:
+        raise PredictError(f"unknown model {model_id!r}; see `inferbook list models`")
+    gpu = kb.gpus.get(gpu_id)
+    if gpu is None:
+        raise PredictError(f"unknown GPU {gpu_id!r}; see `inferbook list gpus`")
+    if engine not in ENGINES:
+        raise PredictError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    fmt = _format(kb, model, weights)
+    tp = tp if tp is not None else gpus // pp if disaggregation is None else 1
+    if tp < 1 or pp < 1 or ep < 1 or gpus < 1:
+        raise PredictError("--gpus, --tp, --pp and --ep must each be at least 1")
+    groups = native_groups(model, dict(kb.formats)) if fmt.id == model.native_dtype else {}
+    kv_bits = kv_bits_for(kb, model, fmt, kv_dtype, engine)
+    defaults = engine_defaults(engine, gpu, tp, pp)
+    setup_json: dict[str, Any] = {"model": model.id, "gpu": gpu.id, "gpus": gpus, "tp": tp, "pp": pp, "ep": ep,
+                                  "weights": fmt.id, "kv_bits": kv_bits, "engine": engine,
+                                  "engine_profile": defaults.describe(), "isl": load.isl, "osl": load.osl,
+                                  "mode": load.mode}
+    if disaggregation is not None:
+        return _predict_disaggregated(kb, model, gpu.id, load, gpus, tp, pp, ep, fmt, kv_bits, engine,
+                                      disaggregation, params, seed, setup_json)
+    per_replica = _per_replica_load(load, gpus // max(tp * pp, 1))
+    sequences = per_replica.batch or per_replica.concurrency or 1
+    check = check_setup(Setup(model=model, gpu=gpu, weights=fmt, kv_bits=kv_bits, tp=tp, pp=pp, ep=ep, gpus=gpus,
+                              context=load.isl + load.osl, sequences=sequences,
+                              mode="batch" if load.mode == "batch" else "concurrency",
+                              engine=EngineProfile(defaults.name, defaults.config()), groups=groups or None))
+    reasons = [f.message for f in check.findings if f.severity in ("fail", "warn")]
+    if not check.feasible or check.capacity is None:
+        return Prediction(False, reasons, setup_json)
+    replicas = gpus // (tp * pp)
+    setup_json["replicas"] = replicas
+    cost = step_cost(Deployment(model.architecture, gpu, fmt, kv_bits, tp, pp, ep, engine, groups or None), params)
+    perf = params or calibrated_params()
+    request_s = perf.lookup(perf.request_s, engine)
+    kv_tokens = check.capacity.kv_tokens
+    config = SimConfig(max_batch=min(defaults.max_num_seqs, sequences) if load.mode in ("batch", "concurrency")
+                       else defaults.max_num_seqs,
+                       max_batched_tokens=defaults.max_num_batched_tokens, chunked_prefill=defaults.chunked_prefill,
+                       kv_capacity_tokens=kv_tokens, policy="static" if load.mode == "batch" else "continuous",
+                       max_steps=2_000_000)
+    result = Prediction(True, reasons, setup_json, kv_cache_tokens=kv_tokens)
+    if load.mode == "max-rate":
+        found = _max_rate(per_replica, cost, config, seed, request_s)
+        if found is None:
+            result.reasons.append("no request rate meets the SLOs: even one request at a time misses them")
+            result.feasible = False
+            return result
+        rate, sim = found
+        result.rate = rate * replicas
+        _fill(result, sim, replicas, request_s)
+    else:
+        if load.mode == "offline":
+            slots = min(config.max_batch, kv_tokens // (load.isl + load.osl))
+            per_replica = replace(per_replica, requests=offline_requests(per_replica.requests, slots))
+        sim = simulate(_requests(per_replica, seed), cost, config)
+        if not sim.records:
+            result.feasible = False
+            result.reasons.append(f"no request fits the KV cache of {kv_tokens:,} tokens per replica")
+            return result
+        _fill(result, sim, replicas, request_s)
+    band, group = error_band(model, gpu, engine, load)
+    result.error_band = band
+    result.basis, result.basis_detail, result.measured = basis_for(kb, model, gpu, engine, fmt, load, gpus, tp)
+    if group:
+        result.notes.append(f"error band from the cross-validation group {group}")
+    return result
+
+
+def _per_replica_load(load: Load, replicas: int) -> Load:
+    """The share of the load one of ``replicas`` identical replicas serves (requests and
+    clients spread evenly, Poisson arrivals split into Poisson streams)."""
+    if replicas <= 1:
+        return load
+    def share(n: int | None) -> int | None:
+        return None if n is None else max(1, math.ceil(n / replicas))
+    return Load(load.isl, load.osl, load.mode, load.batch, share(load.concurrency),
+                None if load.rate is None else load.rate / replicas, share(load.requests),
+                load.slo_ttft_s, load.slo_tpot_s, load.percentile)
+
+
+def _requests(load: Load, seed: int) -> list[Request]:
+    if load.mode == "rate":
+        assert load.rate is not None
+        from .simulator import Lengths
+        return workload(load.requests or DEFAULT_REQUESTS, load.rate, Lengths("fixed", mean=load.isl),
+                        Lengths("fixed", mean=load.osl),
+                        seed=seed)
+    n = load.requests or DEFAULT_REQUESTS
+    if load.mode == "batch":
+        n = load.batch or 1
+    return [Request(i, 0.0, load.isl, load.osl) for i in range(n)]
+
+
+def _fill(result: Prediction, sim: SimResult, replicas: int, request_s: float = 0.0) -> None:
+    """Speeds from a replica's run; ``request_s`` (the engine's time outside the GPU before the
+    first token) is added to TTFT."""
+    summary = sim.summary()
+    t = summary.ttft
+    result.ttft_s = Stats(t.mean + request_s, t.p50 + request_s, t.p99 + request_s)
+    result.tpot_s = Stats.of(summary.tpot)
+    result.output_tokens_per_s = summary.output_token_throughput * replicas
+    result.input_tokens_per_s = summary.input_token_throughput * replicas
+    result.requests_per_s = summary.request_throughput * replicas
+    if sim.preemptions:
+        result.notes.append(f"{sim.preemptions:,} preemptions per replica: the KV cache ran full")
+
+
+def _meets(load: Load, records: list[RequestRecord], request_s: float = 0.0) -> bool:
+    """Whether a run meets the load's SLOs at its percentile (TTFT with the engine's request overhead)."""
+    from .metrics import percentile
+    ttfts = [r.ttft + request_s for r in records]
+    tpots = [t for r in records if (t := r.tpot()) is not None]
+    ok = True
+    if load.slo_ttft_s is not None:
+        ok = ok and percentile(ttfts, load.percentile) <= load.slo_ttft_s
+    if load.slo_tpot_s is not None and tpots:
+        ok = ok and percentile(tpots, load.percentile) <= load.slo_tpot_s
+    return ok
+
+
+def _max_rate(load: Load, cost: Any, config: SimConfig, seed: int,
+              request_s: float = 0.0) -> tuple[float, SimResult] | None:
+    """Bisection on the Poisson rate of one replica: the highest that meets the SLOs."""
+    def run(rate: float) -> SimResult:
+        return simulate(_requests(Load(load.isl, load.osl, "rate", rate=rate, requests=load.requests), seed),
+                        cost, config)
+    # an upper bound: the offline throughput in requests per second
+    offline = simulate([Request(i, 0.0, load.isl, load.osl) for i in range(min(load.requests or 512, 512))], cost,
+                       config)
+    if not offline.records:
+        return None
+    high = offline.summary().request_throughput * 1.2
+    low = high / 1000
+    low_run = run(low)
+    if not low_run.records or not _meets(load, low_run.records, request_s):
+        return None
+    best = (low, low_run)
+    for _ in range(MAX_RATE_STEPS):
+        mid = math.sqrt(low * high)
+        sim = run(mid)
+        if sim.records and _meets(load, sim.records, request_s):
+            low, best = mid, (mid, sim)
+        else:
+            high = mid
+        if high / low < 1.01:
+            break
+    return best
+
+
+def _predict_disaggregated(kb: KnowledgeBase, model: LlmModel, gpu_id: str, load: Load, gpus: int, tp: int,
+                           pp: int, ep: int, fmt: Format, kv_bits: float, engine: str, dis: Disaggregation,
+                           params: PerfParams | None, seed: int, setup_json: dict[str, Any]) -> Prediction:
+    """A prefill pool and a decode pool: requests are prefilled (one output token each) on
+    the prefill replicas, their KV cache crosses the interconnect, and the decode replicas
+    continue them without prefilling again."""
+    from .disaggregation import run_disaggregated
+    return run_disaggregated(kb, model, gpu_id, load, gpus, tp, pp, ep, fmt, kv_bits, engine, dis, params, seed,
+                             setup_json)
+

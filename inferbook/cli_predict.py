@@ -1,0 +1,114 @@
+"""`inferbook predict`: the stable command for speed predictions (see `calc.predict`).
+
+    inferbook predict MODEL GPU --gpus N [--tp T] [--pp P] [--ep E] [--weights FORMAT]
+        [--kv-dtype DTYPE] [--engine vllm|sglang|trtllm|llamacpp] --isl TOKENS --osl TOKENS
+        ( --batch B | --concurrency C | --rate R | --offline | --rate max --slo-ttft S --slo-tpot S
+          [--percentile 99] ) [--requests N] [--json]
+
+Exit codes: 0 an answer; 1 the setup cannot run (the reasons are printed) or an id is
+unknown; 2 a usage error."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from . import cli_args as opt
+from .kb import KnowledgeBase
+
+ENGINE_CHOICES = ("vllm", "sglang", "trtllm", "tensorrt-llm", "llamacpp", "llama-cpp")
+PERCENTILE = opt.finite_float(0.0, 100.0, "percent", low_open=True)
+
+
+def _rate(text: str) -> float | str:
+    """``--rate``: requests per second, or ``max`` to search for the highest rate meeting the SLOs."""
+    if text.strip().lower() == "max":
+        return "max"
+    return opt.RATE(text)
+
+
+def add_predict_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("predict", parents=[common], help="predict latency and throughput of a deployment",
+                       description="Predict TTFT, TPOT and throughput with the calibrated performance model; "
+                                   "every answer says whether the setup can run, its cross-validated error band "
+                                   "and its basis (measured, calibrated or estimated).")
+    p.add_argument("model", help="model id or alias")
+    p.add_argument("gpu", help="GPU id or alias")
+    p.add_argument("--gpus", type=opt.GPUS, default=1, help=opt.helptext("GPUs in all", opt.GPUS))
+    p.add_argument("--tp", type=opt.GPUS, help="tensor-parallel size (default: --gpus / --pp, one replica)")
+    p.add_argument("--pp", type=opt.GPUS, default=1, help=opt.helptext("pipeline stages", opt.GPUS))
+    p.add_argument("--ep", type=opt.GPUS, default=1, help=opt.helptext("expert-parallel size", opt.GPUS))
+    p.add_argument("--weights", help="weight format id (default: the model's released checkpoint)")
+    p.add_argument("--kv-dtype", help="KV-cache data type (default: the engine's 'auto' rule)")
+    p.add_argument("--engine", choices=ENGINE_CHOICES, default="vllm", help="engine profile (default: %(default)s)")
+    p.add_argument("--isl", type=opt.SIM_INPUT, required=True, help="prompt tokens per request")
+    p.add_argument("--osl", type=opt.SIM_OUTPUT, required=True, help="output tokens per request")
+    load = p.add_mutually_exclusive_group(required=True)
+    load.add_argument("--batch", type=opt.SEQUENCES, help="sequences in lockstep (llama-bench style when 1)")
+    load.add_argument("--concurrency", type=opt.SEQUENCES, help="a closed loop of this many clients")
+    load.add_argument("--rate", type=_rate, help="Poisson arrivals per second, or 'max' with --slo-ttft/--slo-tpot")
+    load.add_argument("--offline", action="store_true", help="every request queued at once")
+    p.add_argument("--slo-ttft", type=opt.SLO_SECONDS, help="TTFT objective in seconds (with --rate max)")
+    p.add_argument("--slo-tpot", type=opt.SLO_SECONDS, help="TPOT objective in seconds (with --rate max)")
+    p.add_argument("--percentile", type=PERCENTILE, default=99.0,
+                   help="percentile the SLOs apply to (default: %(default)s)")
+    p.add_argument("--requests", type=opt.REQUESTS,
+                   help="requests to simulate (default: 1000; offline, enough for six full batches)")
+    p.add_argument("--prefill-gpus", type=opt.GPUS,
+                   help="disaggregate: this many of the GPUs prefill, the rest decode")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _ms(stats: Any) -> str:
+    return f"mean {stats.mean * 1e3:,.1f} ms, p50 {stats.p50 * 1e3:,.1f} ms, p99 {stats.p99 * 1e3:,.1f} ms"
+
+
+def cmd_predict(kb: KnowledgeBase, args: argparse.Namespace) -> int:
+    from .calc.predict import Disaggregation, Load, PredictError, predict
+    from .cli_calc import CalcError, _gpu, _model
+
+    model, gpu = _model(kb, args.model), _gpu(kb, args.gpu)
+    mode = ("batch" if args.batch else "concurrency" if args.concurrency else "offline" if args.offline
+            else "max-rate" if args.rate == "max" else "rate")
+    if mode != "max-rate" and (args.slo_ttft or args.slo_tpot):
+        raise CalcError("--slo-ttft and --slo-tpot go with --rate max")
+    try:
+        load = Load(args.isl, args.osl, mode, batch=args.batch, concurrency=args.concurrency,
+                    rate=args.rate if isinstance(args.rate, float) else None, requests=args.requests,
+                    slo_ttft_s=args.slo_ttft, slo_tpot_s=args.slo_tpot, percentile=args.percentile)
+        dis = Disaggregation(args.prefill_gpus) if args.prefill_gpus else None
+        result = predict(kb, model.id, gpu.id, load, gpus=args.gpus, tp=args.tp, pp=args.pp, ep=args.ep,
+                         weights=args.weights, kv_dtype=args.kv_dtype, engine=args.engine, disaggregation=dis)
+    except PredictError as exc:
+        raise CalcError(str(exc)) from None
+    if args.json:
+        sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
+        return 0 if result.feasible else 1
+    what = f"{model.title} ({result.setup['weights']}) on {args.gpus} x {gpu.title}, {result.setup['engine']}"
+    if not result.feasible:
+        print(f"inferbook predict: {what} cannot run:", file=sys.stderr)
+        for reason in result.reasons:
+            print(f"  - {reason}", file=sys.stderr)
+        return 1
+    lines = [what, f"  layout: TP {result.setup['tp']} x PP {result.setup['pp']}, "
+                   f"{result.setup.get('replicas', 1)} replica(s); {result.setup['engine_profile']}"]
+    if result.rate is not None:
+        lines.append(f"  highest rate meeting the SLOs: {result.rate:,.2f} requests/s")
+    assert result.ttft_s is not None and result.tpot_s is not None
+    lines += [f"  TTFT: {_ms(result.ttft_s)}", f"  TPOT: {_ms(result.tpot_s)}",
+              f"  throughput: {result.output_tokens_per_s:,.0f} output tokens/s, "
+              f"{result.input_tokens_per_s:,.0f} input tokens/s, {result.requests_per_s:,.2f} requests/s",
+              f"  KV cache: {result.kv_cache_tokens:,} tokens per replica"]
+    if result.error_band is not None:
+        lines.append(f"  error band: {result.error_band.text()}")
+    lines.append(f"  basis: {result.basis} ({result.basis_detail})")
+    for m in result.measured:
+        lines.append(f"  measured: {m['metric']} = {m['value']:,g} ({m['url']})")
+    for reason in result.reasons:
+        lines.append(f"  warning: {reason}")
+    for note in result.notes:
+        lines.append(f"  note: {note}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0

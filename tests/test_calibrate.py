@@ -1,0 +1,88 @@
+"""The calibration: exact re-timing, held-out bookkeeping, and the files it writes kept current."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import inferbook
+from inferbook.calc import calibrate
+from inferbook.calc.accuracy import peer_figures
+from inferbook.calc.accuracy_report import DOC, render
+from inferbook.calc.bands import calibration
+from inferbook.calc.perf import CALIBRATION, PerfParams
+from inferbook.calc.published import load as load_published
+
+CASE_IDS = ("m001", "m003", "m052", "m053", "m055", "sglang-cookbook-qwen3-q3-235b-b200-1000-1000-c1-ttft")
+
+
+@pytest.fixture(scope="module")
+def replays():
+    kb = inferbook.load()
+    pubs = {p.m.id: p for p in load_published()}
+    out = []
+    for cid in CASE_IDS:
+        case = calibrate.build_case(kb, pubs[cid])
+        assert not isinstance(case, str), (cid, case)
+        result, _ = calibrate.simulate_case(case, calibrate.PRIOR)
+        out.append(calibrate.Replay(case, result))
+    return out
+
+
+@pytest.mark.parametrize("params", [
+    calibrate.PRIOR,
+    PerfParams(gemm_eff={"*": 0.35}, mbu={"*": 0.9}, attn_eff={"*": 0.2}, step_s={"*": 0.004},
+               seq_s={"*": 1e-4}, request_s={"*": 0.05}, gemm_half_tokens=16.0),
+])
+def test_fit_set_equals_the_simulator(replays, params):
+    """FitSet's sorted prefix sums give the simulator's own numbers, for any parameters."""
+    fast = calibrate.FitSet(replays, params.gemm_half_tokens).values(params)
+    exact = calibrate.ReplaySet(replays).values(params)
+    for replay, a, b in zip(replays, fast, exact, strict=True):
+        simulated = calibrate.simulate_case(replay.case, params)[1]
+        assert a == pytest.approx(simulated, rel=1e-6), replay.case.id
+        assert b == pytest.approx(simulated, rel=1e-9), replay.case.id
+
+
+def test_fit_moves_towards_the_data(replays):
+    """Fitting on cases made from a known parameter set recovers a closer fit than the prior."""
+    fitted = calibrate.fit(replays, halves=(64.0,), max_evaluations=20)
+    before = calibrate.ReplaySet(replays).values(calibrate.PRIOR)
+    after = calibrate.ReplaySet(replays).values(fitted)
+    targets = [r.case.pub.m.value for r in replays]
+    def error(values):
+        return sum(abs(v / t - 1) for v, t in zip(values, targets, strict=True))
+    assert error(after) < error(before)
+    for name, (low, high) in calibrate.BOUNDS.items():
+        value = getattr(fitted, name)
+        for v in (value.values() if isinstance(value, dict) else [value]):
+            if name != "dtype_eff":
+                assert low * 0.999 <= v <= high * 1.001, (name, v)
+
+
+def test_calibration_file_is_consistent():
+    cal = json.loads(CALIBRATION.read_text(encoding="utf-8"))
+    assert cal == calibration()
+    assert cal["fitted_on"]["cases"] >= 250
+    held = [c["held_out_error"] for c in cal["cases"].values()]
+    assert all(set(h) == {"gpu", "family", "engine"} for h in held)
+    for partition in ("gpu", "family", "engine"):
+        groups = cal["cv"][f"by_{partition}"]
+        for key, kinds in groups.items():
+            members = [c for c in cal["cases"].values() if c["groups"][partition] == key]
+            for kind in ("throughput", "latency"):
+                errs = sorted(abs(c["held_out_error"][partition]) for c in members if c["kind"] == kind)
+                if errs:
+                    assert kinds[kind]["n"] == len(errs) and kinds[kind]["max"] == pytest.approx(errs[-1])
+
+
+def test_reserved_sources_never_enter():
+    cal = calibration()
+    for case in cal["cases"].values():
+        assert not any(marker in case["url"].lower() for marker in ("mlcommons", "mlperf", "xiongjiedai", "lmsys"))
+
+
+def test_accuracy_doc_is_current():
+    assert DOC.read_text(encoding="utf-8") == render(calibration(), peer_figures()), (
+        "docs/accuracy.md is stale: run python -m inferbook.calc.calibrate --write")

@@ -1,0 +1,124 @@
+"""`predict` and `inferbook predict`: feasibility first, then speeds with an error band and a basis."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import inferbook
+from inferbook.calc import calibrate
+from inferbook.calc.perf import Deployment, PerfParams, calibrated_params, step_cost
+from inferbook.calc.predict import Disaggregation, Load, PredictError, predict
+from inferbook.calc.published import load as load_published
+from inferbook.cli import main
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return inferbook.load()
+
+
+def test_an_answer_has_every_part(kb):
+    p = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", Load(1000, 200, "offline", requests=300))
+    assert p.feasible and p.ttft_s and p.tpot_s
+    assert p.ttft_s.p50 <= p.ttft_s.p99 and p.tpot_s.mean > 0
+    assert p.output_tokens_per_s > 0 and p.input_tokens_per_s == pytest.approx(5 * p.output_tokens_per_s, rel=1e-6)
+    assert p.requests_per_s == pytest.approx(p.output_tokens_per_s / 200, rel=1e-6)
+    assert p.error_band is not None and p.basis in ("measured", "calibrated", "estimated") and p.basis_detail
+    data = p.to_json()
+    for key in ("feasible", "reasons", "ttft_s", "tpot_s", "output_tokens_per_s", "input_tokens_per_s",
+                "requests_per_s", "rate", "error_band", "basis"):
+        assert key in data
+    assert set(data["ttft_s"]) == {"mean", "p50", "p99"}
+
+
+def test_an_impossible_setup_gets_reasons_not_numbers(kb):
+    p = predict(kb, "llama-3.1-405b-instruct", "rtx-4090", Load(1000, 200, "offline", requests=10))
+    assert not p.feasible and p.reasons
+    assert p.ttft_s is None and p.output_tokens_per_s is None
+
+
+def test_replicas_multiply_throughput(kb):
+    one = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", Load(512, 128, "concurrency", concurrency=8, requests=64))
+    two = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", Load(512, 128, "concurrency", concurrency=16, requests=128),
+                  gpus=2, tp=1)
+    assert two.setup["replicas"] == 2
+    assert two.output_tokens_per_s == pytest.approx(2 * one.output_tokens_per_s, rel=1e-9)
+    assert two.tpot_s.mean == pytest.approx(one.tpot_s.mean, rel=1e-9)
+
+
+def test_single_stream_latency_is_the_step_model(kb):
+    """At batch 1, TTFT is one prefill step of the calibrated model plus the engine's request overhead."""
+    p = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", Load(2048, 3, "batch", batch=1))
+    cost = step_cost(Deployment(kb.models["llama-3.1-8b-instruct"].architecture, kb.gpus["h100-sxm"],
+                                kb.formats["bf16"]))
+    prefill = cost.seconds(2048, 1, 2048 * 2049 / 2, 0.0, 0, 0, 1)
+    params = calibrated_params()
+    assert p.ttft_s.mean == pytest.approx(prefill + params.lookup(params.request_s, "vllm"), rel=1e-9)
+
+
+def test_max_rate_meets_the_slos(kb):
+    load = Load(512, 64, "max-rate", requests=200, slo_ttft_s=0.5, slo_tpot_s=0.03)
+    p = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", load)
+    assert p.feasible and p.rate and p.rate > 0
+    check = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", Load(512, 64, "rate", rate=p.rate, requests=200))
+    assert check.ttft_s.p99 <= 0.5 and check.tpot_s.p99 <= 0.03
+    faster = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", Load(512, 64, "rate", rate=p.rate * 1.3, requests=200))
+    assert faster.ttft_s.p99 > 0.5 or faster.tpot_s.p99 > 0.03
+
+
+def test_disaggregation_adds_the_transfer(kb):
+    load = Load(4096, 64, "rate", rate=4.0, requests=100)
+    p = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", load, gpus=4, tp=1,
+                disaggregation=Disaggregation(prefill_gpus=2))
+    assert p.feasible and p.setup["prefill_gpus"] == 2 and p.setup["decode_gpus"] == 2
+    assert any("KV transfer" in n for n in p.notes) and p.basis == "estimated"
+    with pytest.raises(PredictError):
+        predict(kb, "llama-3.1-8b-instruct", "h100-sxm", Load(512, 64, "batch", batch=2), gpus=2,
+                disaggregation=Disaggregation(prefill_gpus=1))
+
+
+def test_a_measured_setup_says_so(kb):
+    m = next(p.m for p in load_published() if p.m.id == "m001")
+    p = predict(kb, m.model, m.gpu, Load(m.isl, m.osl, "offline", requests=200), gpus=m.gpus, tp=m.tp,
+                weights=m.weights, engine="tensorrt-llm")
+    assert p.basis == "measured" and "m001" in {m["id"] for m in p.measured}
+
+
+def test_bad_questions_are_refused(kb):
+    with pytest.raises(PredictError, match="unknown model"):
+        predict(kb, "no-such-model", "h100-sxm", Load(10, 10))
+    with pytest.raises(PredictError, match="needs --concurrency"):
+        Load(10, 10, "concurrency")
+    with pytest.raises(PredictError, match="--rate max needs"):
+        Load(10, 10, "max-rate")
+
+
+def test_replay_equals_the_simulator(kb):
+    """Calibration re-times recorded schedules; for closed-loop and offline runs that is exact."""
+    pubs = [p for p in load_published() if p.m.id in ("m001", "m055", "m052")]
+    params = PerfParams(gemm_eff={"*": 0.5}, mbu={"*": 0.8}, step_s={"*": 0.003})
+    for pub in pubs:
+        case = calibrate.build_case(kb, pub)
+        assert not isinstance(case, str), case
+        result, value = calibrate.simulate_case(case, calibrate.PRIOR)
+        replay = calibrate.ReplaySet([calibrate.Replay(case, result)])
+        assert replay.values(calibrate.PRIOR)[0] == pytest.approx(value, rel=1e-9)
+        assert replay.values(params)[0] == pytest.approx(calibrate.simulate_case(case, params)[1], rel=1e-9)
+
+
+def test_cli_json_and_exit_codes(capsys):
+    code = main(["predict", "llama-3.1-8b-instruct", "h100-sxm", "--isl", "512", "--osl", "64",
+                 "--concurrency", "4", "--requests", "40", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["feasible"] and data["basis"] and data["error_band"]
+    assert main(["predict", "llama-3.1-405b-instruct", "rtx-4090", "--isl", "512", "--osl", "64",
+                 "--offline", "--requests", "10"]) == 1
+    assert "cannot run" in capsys.readouterr().err
+    assert main(["predict", "llama-3.1-8b-instruct", "h100-sxm", "--isl", "512", "--osl", "64",
+                 "--rate", "2", "--slo-ttft", "1"]) == 2
+    code = main(["predict", "llama-3.1-8b-instruct", "h100-sxm", "--isl", "512", "--osl", "64", "--offline",
+                 "--requests", "50"])
+    out = capsys.readouterr().out
+    assert code == 0 and "error band" in out and "basis:" in out
