@@ -44,6 +44,8 @@ def test_replicas_multiply_throughput(kb):
     two = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", Load(512, 128, "concurrency", concurrency=16, requests=128),
                   gpus=2, tp=1)
     assert two.setup["replicas"] == 2
+    # a closed loop: a client's next request starts when its last one ends, so TTFT holds no queueing
+    assert one.ttft_s.p99 < 128 * one.tpot_s.mean
     assert two.output_tokens_per_s == pytest.approx(2 * one.output_tokens_per_s, rel=1e-9)
     assert two.tpot_s.mean == pytest.approx(one.tpot_s.mean, rel=1e-9)
 

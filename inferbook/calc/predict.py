@@ -199,11 +199,10 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
     perf = params or calibrated_params()
     request_s = perf.lookup(perf.request_s, engine)
     kv_tokens = check.capacity.kv_tokens
-    config = SimConfig(max_batch=min(defaults.max_num_seqs, sequences) if load.mode in ("batch", "concurrency")
-                       else defaults.max_num_seqs,
+    closed = load.mode in ("batch", "concurrency")  # clients send the next request when one ends
+    config = SimConfig(max_batch=min(defaults.max_num_seqs, sequences) if closed else defaults.max_num_seqs,
                        max_batched_tokens=defaults.max_num_batched_tokens, chunked_prefill=defaults.chunked_prefill,
-                       kv_capacity_tokens=kv_tokens, policy="static" if load.mode == "batch" else "continuous",
-                       max_steps=2_000_000)
+                       kv_capacity_tokens=kv_tokens, closed_loop=closed, max_steps=2_000_000)
     result = Prediction(True, reasons, setup_json, kv_cache_tokens=kv_tokens)
     if load.mode == "max-rate":
         found = _max_rate(per_replica, cost, config, seed, request_s)
@@ -224,11 +223,8 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
             result.reasons.append(f"no request fits the KV cache of {kv_tokens:,} tokens per replica")
             return result
         _fill(result, sim, replicas, request_s)
-    band, group = error_band(model, gpu, engine, load)
-    result.error_band = band
+    result.error_band = error_band(model, gpu, engine, load)[0]
     result.basis, result.basis_detail, result.measured = basis_for(kb, model, gpu, engine, fmt, load, gpus, tp)
-    if group:
-        result.notes.append(f"error band from the cross-validation group {group}")
     return result
 
 
