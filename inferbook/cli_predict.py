@@ -3,7 +3,8 @@
     inferbook predict MODEL GPU --gpus N [--tp T] [--pp P] [--ep E] [--weights FORMAT]
         [--kv-dtype DTYPE] [--engine vllm|sglang|trtllm|llamacpp] --isl TOKENS --osl TOKENS
         ( --batch B | --concurrency C | --rate R | --offline | --rate max --slo-ttft S --slo-tpot S
-          [--percentile 99] ) [--requests N] [--json]
+          [--percentile 99] ) [--requests N] [--prefill-gpus N]
+        [--speculative-tokens K --acceptance A [--draft-cost C]] [--json]
 
 Exit codes: 0 an answer; 1 the setup cannot run (the reasons are printed) or an id is
 unknown; 2 a usage error."""
@@ -58,6 +59,11 @@ def add_predict_parser(sub: argparse._SubParsersAction, common: argparse.Argumen
                    help="requests to simulate (default: 1000; offline, enough for six full batches)")
     p.add_argument("--prefill-gpus", type=opt.GPUS,
                    help="disaggregate: this many of the GPUs prefill, the rest decode")
+    p.add_argument("--speculative-tokens", type=opt.positive_int(16, "tokens"),
+                   help="speculative decoding or MTP: tokens drafted per step (with --acceptance)")
+    p.add_argument("--acceptance", type=opt.fraction(), help="share of drafted tokens accepted (0-1)")
+    p.add_argument("--draft-cost", type=opt.finite_float(0.0, 1.0, "of a target decode step"), default=0.0,
+                   help="time of one drafted token relative to a target decode step (default: 0, not counted)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -67,6 +73,7 @@ def _ms(stats: Any) -> str:
 
 def cmd_predict(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     from .calc.predict import Disaggregation, Load, PredictError, predict
+    from .calc.speculation import Speculation
     from .cli_calc import CalcError, _gpu, _model
 
     model, gpu = _model(kb, args.model), _gpu(kb, args.gpu)
@@ -79,8 +86,13 @@ def cmd_predict(kb: KnowledgeBase, args: argparse.Namespace) -> int:
                     rate=args.rate if isinstance(args.rate, float) else None, requests=args.requests,
                     slo_ttft_s=args.slo_ttft, slo_tpot_s=args.slo_tpot, percentile=args.percentile)
         dis = Disaggregation(args.prefill_gpus) if args.prefill_gpus else None
+        if (args.speculative_tokens is None) != (args.acceptance is None):
+            raise CalcError("--speculative-tokens and --acceptance go together")
+        spec = (Speculation(args.speculative_tokens, args.acceptance, args.draft_cost)
+                if args.speculative_tokens else None)
         result = predict(kb, model.id, gpu.id, load, gpus=args.gpus, tp=args.tp, pp=args.pp, ep=args.ep,
-                         weights=args.weights, kv_dtype=args.kv_dtype, engine=args.engine, disaggregation=dis)
+                         weights=args.weights, kv_dtype=args.kv_dtype, engine=args.engine, disaggregation=dis,
+                         speculation=spec)
     except PredictError as exc:
         raise CalcError(str(exc)) from None
     if args.json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -124,3 +125,24 @@ def test_cli_json_and_exit_codes(capsys):
                  "--requests", "50"])
     out = capsys.readouterr().out
     assert code == 0 and "error band" in out and "basis:" in out
+
+
+def test_speculation_trades_verification_for_fewer_steps(kb):
+    from inferbook.calc.speculation import Speculation
+
+    load = Load(512, 200, "concurrency", concurrency=4, requests=16)
+    plain = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", load)
+    spec = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", load, speculation=Speculation(3, 0.7, 0.05))
+    assert spec.tpot_s.mean < plain.tpot_s.mean and spec.output_tokens_per_s > plain.output_tokens_per_s
+    assert spec.basis == "estimated" and any("speculative" in n for n in spec.notes)
+    hopeless = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", load, speculation=Speculation(3, 0.0, 0.2))
+    assert hopeless.tpot_s.mean > plain.tpot_s.mean  # nothing accepted: only the cost remains
+    assert Speculation(3, 0.7).steps_for(200) == 1 + math.ceil(199 / Speculation(3, 0.7).tokens_per_step)
+    with pytest.raises(PredictError, match="rate max"):
+        predict(kb, "llama-3.1-8b-instruct", "h100-sxm", Load(512, 64, "max-rate", slo_ttft_s=1.0),
+                speculation=Speculation(2, 0.5))
+
+
+def test_cli_speculation_flags_go_together():
+    assert main(["predict", "llama-3.1-8b-instruct", "h100-sxm", "--isl", "64", "--osl", "16", "--batch", "1",
+                 "--speculative-tokens", "3"]) == 2

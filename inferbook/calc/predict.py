@@ -29,6 +29,7 @@ from .kv import kv_dtype_bits
 from .metrics import Distribution, RequestRecord
 from .perf import Deployment, PerfParams, calibrated_params, step_cost
 from .simulator import Request, SimConfig, SimResult, simulate, workload
+from .speculation import Speculation, SpeculativeStep
 from .weights import native_groups
 
 LoadMode = Literal["offline", "concurrency", "rate", "batch", "max-rate"]
@@ -160,7 +161,8 @@ def kv_bits_for(kb: KnowledgeBase, model: LlmModel, fmt: Format, kv_dtype: str |
 def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: int = 1, tp: int | None = None,
             pp: int = 1, ep: int = 1, weights: str | None = None, kv_dtype: str | None = None,
             engine: str = "vllm", disaggregation: Disaggregation | None = None,
-            params: PerfParams | None = None, seed: int = 0) -> Prediction:
+            speculation: Speculation | None = None, params: PerfParams | None = None,
+            seed: int = 0) -> Prediction:
     """Predict one deployment under one load; see the module docstring."""
     model = kb.models.get(model_id)
     if model is None:
@@ -181,6 +183,10 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
                                   "weights": fmt.id, "kv_bits": kv_bits, "engine": engine,
                                   "engine_profile": defaults.describe(), "isl": load.isl, "osl": load.osl,
                                   "mode": load.mode}
+    if speculation is not None and load.mode == "max-rate":
+        raise PredictError("speculative decoding with --rate max is not modelled yet; give --rate R")
+    if disaggregation is not None and speculation is not None:
+        raise PredictError("speculative decoding is modelled for colocated serving only, not with --prefill-gpus")
     if disaggregation is not None:
         return _predict_disaggregated(kb, model, gpu.id, load, gpus, tp, pp, ep, fmt, kv_bits, engine,
                                       disaggregation, params, seed, setup_json)
@@ -217,7 +223,18 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
         if load.mode == "offline":
             slots = min(config.max_batch, kv_tokens // (load.isl + load.osl))
             per_replica = replace(per_replica, requests=offline_requests(per_replica.requests, slots))
-        sim = simulate(_requests(per_replica, seed), cost, config)
+        requests = _requests(per_replica, seed)
+        timer: Any = cost
+        if speculation is not None:
+            requests = [replace(r, output_tokens=speculation.steps_for(r.output_tokens)) for r in requests]
+            timer = SpeculativeStep(cost, speculation)
+        sim = simulate(requests, timer, config)
+        if speculation is not None:
+            sim.records = [replace(rec, output_tokens=load.osl) for rec in sim.records]
+            result.notes.append(f"speculative decoding: {speculation.draft_tokens} drafted tokens at acceptance "
+                                f"{speculation.acceptance:.0%} keep {speculation.tokens_per_step:.2f} tokens per step"
+                                + ("" if speculation.draft_cost_ratio else "; the draft's own time is not counted")
+                                + "; no fitted measurement used speculation, so this is an estimate")
         if not sim.records:
             result.feasible = False
             result.reasons.append(f"no request fits the KV cache of {kv_tokens:,} tokens per replica")
@@ -225,6 +242,9 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
         _fill(result, sim, replicas, request_s)
     result.error_band = error_band(model, gpu, engine, load)[0]
     result.basis, result.basis_detail, result.measured = basis_for(kb, model, gpu, engine, fmt, load, gpus, tp)
+    if speculation is not None:
+        result.basis, result.measured = "estimated", []
+        result.basis_detail = "speculative decoding extrapolated from measurements without it; " + result.basis_detail
     return result
 
 
