@@ -123,13 +123,19 @@ def error_band(model: LlmModel, gpu: Gpu, engine: str, load: Load) -> tuple[Band
     return Band(label, throughput, latency), label
 
 
+@cache
+def _published() -> tuple[Any, ...]:
+    """The shipped measurements, read once per process (they do not change while it runs)."""
+    from .published import load as load_published
+
+    return tuple(load_published())
+
+
 def basis_for(kb: KnowledgeBase, model: LlmModel, gpu: Gpu, engine: str, fmt: Format, load: Load, gpus: int,
               tp: int) -> tuple[str, str, list[dict[str, Any]]]:
     """(basis, what it rests on, matching measurements)."""
-    from .published import load as load_published
-
     matches = []
-    for p in load_published():
+    for p in _published():
         m = p.m
         if (m.model, m.gpu, m.engine) != (model.id, gpu.id, engine) or m.gpus != gpus:
             continue
