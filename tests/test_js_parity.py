@@ -320,8 +320,9 @@ def build_vectors(kb: Any) -> Vectors:
               lambda p=price, t=tps_: cost_per_million_tokens(p, t))
 
     # capacity: every model on a few GPUs, formats, TP (errors where TP does not divide the heads)
-    cfgs = (EngineConfig(), EngineConfig(gpu_memory_utilization=0.95, block_size=32, cuda_graph_gib=1.5,
-                                         non_torch_gib=0.5, usable_fraction=1.0))
+    cfgs = (EngineConfig(), EngineConfig(fraction_of="free", sampler_bytes_per_logit=0.0),
+            EngineConfig(gpu_memory_utilization=0.95, block_size=32, cuda_graph_gib=1.5,
+                         non_torch_gib=0.5, usable_fraction=1.0))
     k = 0
     for m in models:
         a = v.arch(m)
@@ -329,7 +330,7 @@ def build_vectors(kb: Any) -> Vectors:
             for f in decode_formats[:3]:
                 k += 1
                 for tp in (1, 2, 8):
-                    cfg = cfgs[k % 2]
+                    cfg = cfgs[k % 3]
                     pp = 2 if (k + tp) % 5 == 0 else 1
                     kvb = (16.0, 8.0)[(k + tp) % 2]
                     args = {"model": m, "gpu": g, "format": f, "kv_bits": kvb, "tp": tp, "pp": pp,

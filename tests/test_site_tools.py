@@ -43,7 +43,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 TOOLS = ["request-lifecycle", "latency-metrics", "batching-simulator", "kv-cache", "memory-fit", "quantization",
-         "gpu-comparison", "roofline"]
+         "gpu-comparison", "roofline", "speed-prediction"]
 REL = 1e-9
 WAIT_MS = 15_000
 
@@ -363,6 +363,29 @@ def test_roofline(page: Any, kb: Any) -> None:
     cost = cost_per_million_tokens(3.0, r.decode_throughput(32, 200))
     assert close(value(page, "roofline", "cost"), cost)
     assert text(page, "roofline", "cost") == js_fmt(cost, 3)
+
+
+def test_speed_prediction(page: Any, kb: Any) -> None:
+    """The browser's answer is `predict`'s, number for number, with the same band and basis; a setup that
+    cannot run shows its reasons instead."""
+    from inferbook.calc.predict import Load, predict
+
+    open_tool(page, "speed-prediction")
+    set_fields(page, "speed-prediction", model="llama-3.1-8b-instruct", gpu="h100-sxm", gpus=2, tp=1,
+               format="fp8-e4m3", engine="tensorrt-llm", isl=800, osl=120, mode="concurrency", load=24, n=200)
+    want = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", Load(800, 120, "concurrency", concurrency=24, requests=200),
+                   gpus=2, tp=1, weights="fp8-e4m3", engine="tensorrt-llm")
+    assert want.ttft_s and want.tpot_s and want.output_tokens_per_s
+    assert close(value(page, "speed-prediction", "ttft"), want.ttft_s.mean)
+    assert close(value(page, "speed-prediction", "tpot"), want.tpot_s.mean)
+    assert close(value(page, "speed-prediction", "throughput"), want.output_tokens_per_s)
+    assert text(page, "speed-prediction", "basis") == want.basis
+    assert want.error_band and want.error_band.group in text(page, "speed-prediction", "band")
+    assert "tensorrt-llm" in page.url and "load=24" in page.url  # the URL shares the answer
+    set_fields(page, "speed-prediction", model="llama-3.1-405b-instruct", gpu="rtx-4090", gpus=1, tp=1,
+               format="native")
+    refusal = page.locator("#tool-speed-prediction [data-infeasible='setup']")
+    assert refusal.is_visible() and "cannot run" in refusal.text_content()
 
 
 @pytest.mark.parametrize("chapter", ["foundations", "inference-optimization", "planning-deployment"])

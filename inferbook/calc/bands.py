@@ -131,22 +131,44 @@ def _published() -> tuple[Any, ...]:
     return tuple(load_published())
 
 
+def _key_number(value: float | int | None) -> str:
+    """A load number as the JS port writes it (String(4.0) is "4"), for the measured-setup key."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value)
+
+
+def measured_key(model: str, gpu: str, engine: str, gpus: int | None, tp: int | None, weights: str, isl: int | None,
+                 osl: int | None, mode: str | None, concurrency: int | None, rate: float | None,
+                 batch: int | None) -> str:
+    """The key under which `measured_index` files a setup (the JS port builds the same string)."""
+    return "|".join([model, gpu, engine, _key_number(gpus), _key_number(tp), weights, _key_number(isl),
+                     _key_number(osl), mode or "", _key_number(concurrency), _key_number(rate), _key_number(batch)])
+
+
+def measured_index(kb: KnowledgeBase) -> dict[str, list[dict[str, Any]]]:
+    """Every speed measurement filed by its exact setup, as `basis_for` matches them (for the JS port)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for p in _published():
+        m = p.m
+        model = kb.models.get(m.model)
+        if model is None or m.gpu is None or m.gpus is None:
+            continue
+        key = measured_key(m.model, m.gpu, m.engine, m.gpus, m.tp or m.gpus, m.weights or model.native_dtype,
+                           m.isl, m.osl, m.mode, m.concurrency, m.rate, m.batch)
+        out.setdefault(key, []).append({"id": m.id, "metric": m.metric, "value": m.value, "statistic": m.statistic,
+                                        "url": p.source.url, "quote": m.quote})
+    return out
+
+
 def basis_for(kb: KnowledgeBase, model: LlmModel, gpu: Gpu, engine: str, fmt: Format, load: Load, gpus: int,
               tp: int) -> tuple[str, str, list[dict[str, Any]]]:
     """(basis, what it rests on, matching measurements)."""
-    matches = []
-    for p in _published():
-        m = p.m
-        if (m.model, m.gpu, m.engine) != (model.id, gpu.id, engine) or m.gpus != gpus:
-            continue
-        if (m.tp or gpus) != tp or (m.weights or model.native_dtype) != fmt.id:
-            continue
-        if (m.isl, m.osl) != (load.isl, load.osl) or m.mode != load.mode:
-            continue
-        if (m.concurrency, m.rate, m.batch) != (load.concurrency, load.rate, load.batch):
-            continue
-        matches.append({"id": m.id, "metric": m.metric, "value": m.value, "statistic": m.statistic,
-                        "url": p.source.url, "quote": m.quote})
+    key = measured_key(model.id, gpu.id, engine, gpus, tp, fmt.id, load.isl, load.osl, load.mode,
+                       load.concurrency, load.rate, load.batch)
+    matches = measured_index(kb).get(key, [])
     fitted = calibration().get("fitted_on", {})
     gaps = []
     arch = arch_key(gpu)

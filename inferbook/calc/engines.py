@@ -172,7 +172,7 @@ def engine_defaults(engine: str, gpu: Gpu | None = None, tp: int = 1, pp: int = 
     entry = _entries().get(engine)
     if entry is None:
         raise ValueError(f"no profile for engine {engine!r} in engine_profiles.yaml")
-    values = {v.field: v for v in entry.values}
+    values: dict[str, ProfileValue] = {v.field: v for v in entry.values}
     mem = _memory_gib(gpu)
     fraction = _number(values, "memory_fraction", engine)
     seqs = _number(values, "max_num_seqs", engine)
@@ -203,3 +203,25 @@ def engine_defaults(engine: str, gpu: Gpu | None = None, tp: int = 1, pp: int = 
         chunked_prefill=bool(chunked.value) if chunked is not None else True,
         fp8_checkpoint_kv=fp8 is not None and fp8.value is True,
         sources=tuple((v.field, v.url, v.quote) for v in entry.values))
+
+
+def raw_profiles() -> dict[str, dict[str, object]]:
+    """Each engine's stated values, numbers or None where it states a rule (for the JS port,
+    which applies the same rules as `engine_defaults`)."""
+    out: dict[str, dict[str, object]] = {}
+    for entry in _entries().values():
+        values: dict[str, object] = {v.field: v.value for v in entry.values}
+
+        def number(name: str, values: dict[str, object] = values) -> float | None:
+            value = values.get(name)
+            return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+        out[entry.id] = {
+            "id": entry.id, "name": entry.name, "version": entry.version,
+            "memory_fraction": number("memory_fraction"), "memory_fraction_of": values.get("memory_fraction_of"),
+            "kv_block_tokens": number("kv_block_tokens"), "max_num_seqs": number("max_num_seqs"),
+            "max_num_batched_tokens": number("max_num_batched_tokens"),
+            "chunked_prefill": values.get("chunked_prefill"),
+            "kv_dtype_fp8_checkpoint": values.get("kv_dtype_fp8_checkpoint"),
+        }
+    return out

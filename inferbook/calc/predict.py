@@ -118,8 +118,9 @@ class Prediction:
     requests_per_s: float | None = None
     rate: float | None = None
     error_band: Band | None = None
-    basis: str = "estimated"
-    basis_detail: str = ""
+    basis: str = "none"
+    """measured, calibrated or estimated; "none" when the setup cannot run (no figures)."""
+    basis_detail: str = "the setup cannot run"
     measured: list[dict[str, Any]] = field(default_factory=list)
     kv_cache_tokens: int | None = None
     notes: list[str] = field(default_factory=list)

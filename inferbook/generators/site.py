@@ -32,6 +32,7 @@ from ..paths import generators_dir
 from ..provenance import all_number_sources, fallback_source
 from ..render import inline_markdown, latex_to_mathml, markdown_to_html, resolve_entry_links
 from ..schema import KINDS, Quantity
+from ..schema.articles import ArticleBase
 from ..version import __version__
 from .output import DirOutput, Output
 
@@ -52,13 +53,15 @@ TOOLS = {
                    "GPU configurations that serve it."),
     "quantization": ("Quantization impact", "Weight and KV-cache memory per format, with published quality notes."),
     "gpu-comparison": ("GPU comparison", "Filterable accelerator specs and the model x GPU matching matrix."),
+    "speed-prediction": ("Speed prediction", "TTFT, TPOT and throughput of a model on GPUs under an engine and a "
+                         "load, with the setup checked first, the held-out error band and the basis of the answer."),
     "roofline": ("Roofline, speculation, caching and cost", "Roofline explorer, speculative-decoding speedup, "
                  "prefix-caching savings and cost per million tokens."),
 }
 CHAPTER_TOOLS = {
     "foundations": ("kv-cache", "request-lifecycle"),
     "measuring-performance": ("latency-metrics",),
-    "planning-deployment": ("memory-fit", "gpu-comparison"),
+    "planning-deployment": ("memory-fit", "gpu-comparison", "speed-prediction"),
     "model-preparation": ("quantization",),
     "inference-optimization": ("batching-simulator", "roofline"),
     "gpus-and-kernels": ("roofline",),
@@ -218,9 +221,10 @@ class SiteBuilder:
     def _spec(self, kind: str, eid: str) -> dict[str, Any]:
         entry = self.kb.kind(kind)[eid]
         rows = list(_spec_rows(entry, self))
+        body = getattr(entry, "body", "")
         ctx: dict[str, Any] = {"title": entry.title, "entry": entry, "kind": kind, "label": KIND_LABEL[kind],
                                "rows": rows, "summary": inline_markdown(getattr(entry, "summary", "") or ""),
-                               "body": self.md(entry.body) if getattr(entry, "body", "") else "",
+                               "body": self.md(body) if body else "",
                                "aliases": list(entry.aliases), "edit": self._edit(kind, eid),
                                "backlinks": [self.link(b.id) for b in self.kb.backlinks(eid)],
                                "last_reviewed": entry.last_reviewed.isoformat(), "derived": [], "number": None}
@@ -269,11 +273,10 @@ class SiteBuilder:
         return rows
 
     def _redirects(self) -> dict[str, dict[str, Any]]:
-        kinds = self.kb._by_kind  # redirects may not exist in every knowledge base
-        if "redirects" not in kinds:
+        if "redirects" not in self.kb._by_kind:  # redirects may not exist in every knowledge base
             return {}
         out = {}
-        for rid, red in kinds["redirects"].items():
+        for rid, red in self.kb.redirects.items():
             targets = [self.link(t) for t in red.targets]
             out[rid] = {"title": f"{rid} has moved", "redirect": red, "targets": targets,
                         "refresh": targets[0]["path"] if len(targets) == 1 else None}
@@ -292,7 +295,7 @@ class SiteBuilder:
                 "any_secondary": bool(secondary)}
 
     def _glossary(self) -> dict[str, Any]:
-        terms = []
+        terms: list[dict[str, Any]] = []
         for entry in self.kb:
             kind = self.kb.kind_of(entry.id)
             if kind in ("sources", "redirects"):
@@ -313,6 +316,7 @@ class SiteBuilder:
         for cid, ch in sorted(self.kb.chapters.items(), key=lambda kv: kv[1].number):
             items = []
             for e in self.kb.chapter_entries(cid):
+                assert isinstance(e, ArticleBase)  # chapters hold concepts, metrics and techniques
                 items.append({**self.link(e.id), "requires": [self.link(p) for p in e.prerequisites]})
             chapters.append({"chapter": self.link(cid), "number": ch.number, "entries": items})
         return {"title": "Learning path", "chapters": chapters}
@@ -392,7 +396,8 @@ class SiteBuilder:
 
     def _tools_data(self) -> dict[str, Any]:
         kb = self.kb
-        models = {mid: {"id": mid, "title": m.title, "architecture": m.architecture.model_dump(mode="json"),
+        models = {mid: {"id": mid, "title": m.title, "family": m.family,
+                        "architecture": m.architecture.model_dump(mode="json"),
                         "native_dtype": m.native_dtype,
                         "native_groups": m.native_groups.model_dump(mode="json", exclude_none=True)
                         if m.native_groups else None,
@@ -412,8 +417,15 @@ class SiteBuilder:
                    for fid, f in sorted(kb.formats.items())}
         kv_bits = {fid: kv_dtype_bits(fid, kb.formats) for fid in ("bf16", "fp16", "fp8-e4m3", "int8", "int4")
                    if fid in kb.formats}
+        from ..calc.bands import calibration, measured_index
+        from ..calc.engines import raw_profiles
+
+        cal = calibration()
+        perf = {"params": cal["params"],
+                "calibration": {"cv": cal.get("cv", {}), "fitted_on": cal.get("fitted_on", {})},
+                "engines": raw_profiles(), "measured": measured_index(kb)}
         return {"data_version": kb.data_version, "models": models, "gpus": gpus, "formats": formats,
-                "kv_dtype_bits": kv_bits}
+                "kv_dtype_bits": kv_bits, "perf": perf}
 
     def _write_search(self, out: Output) -> None:
         docs = []

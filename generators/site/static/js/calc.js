@@ -58,6 +58,7 @@ export const DEFAULT_ENGINE_CONFIG = Object.freeze({
   gpu_memory_utilization: 0.9, max_num_batched_tokens: 8192, max_num_seqs: 1024, block_size: 16,
   usable_fraction: 0.9889, non_torch_gib: null, cuda_graph_gib: 0.0,
   sampler_bytes_per_logit: SAMPLER_BYTES_PER_LOGIT, activation_scale: 1.0, total_memory_gib: null,
+  fraction_of: "total",
 });
 
 /**
@@ -69,10 +70,11 @@ export const DEFAULT_ENGINE_CONFIG = Object.freeze({
  * @property {boolean} [chunked_prefill=true]
  * @property {number} [kv_capacity_tokens=2**40] KV-cache capacity in tokens.
  * @property {number} [batch_window_s=0.05] How long a dynamic batch waits.
+ * @property {boolean} [closed_loop=false] A closed loop of clients: a request arrives when admitted.
  */
 export const DEFAULT_SIM_CONFIG = Object.freeze({
   policy: "continuous", max_batch: 256, max_batched_tokens: 8192, chunked_prefill: true,
-  kv_capacity_tokens: 2 ** 40, batch_window_s: 0.05,
+  kv_capacity_tokens: 2 ** 40, batch_window_s: 0.05, closed_loop: false,
 });
 
 // === small helpers ===
@@ -703,6 +705,9 @@ export function stepModel(r) {
  * @param {StepModel} m
  */
 export function stepSeconds(m, tokens, logits, spanFull, spanWindow, kvFull, kvWindow, sequences = 0) {
+  if (typeof m.seconds === "function") {  // the calibrated step cost (predict.js) times itself
+    return m.seconds(tokens, logits, spanFull, spanWindow, kvFull, kvWindow, sequences);
+  }
   const flops = m.linearFlopsPerToken * tokens + m.headFlops * logits
     + m.attnFlopsFull * spanFull + m.attnFlopsWindow * spanWindow;
   let weights = m.weightBytes;
@@ -816,12 +821,15 @@ export function capacity(arch, gpu, fmt, kvBits = 16.0, tp = 1, pp = 1, cfg = nu
   // null takes the logged figure for the TP size (TP adds NCCL buffers)
   const nonTorch = c.non_torch_gib != null ? c.non_torch_gib : nonTorchForTp(tp);
   const other = (nonTorch + c.cuda_graph_gib) * GIB;
-  const kvSpace = budget - weights - activation - other;
+  // TensorRT-LLM's fraction is a share of what is free after weights and reserve (Python `fraction_of`)
+  const free = c.fraction_of === "free";
+  const kvSpace = free ? (usable - weights - activation - other) * c.gpu_memory_utilization
+    : budget - weights - activation - other;
   const perToken = kvBytes(arch, 1, kvBits, 1, tp, pp).bytesPerGpu;
   let tokens = 0;
   if (kvSpace > 0 && perToken > 0) tokens = Math.floor(kvSpace / perToken / c.block_size) * c.block_size;
   return {
-    usableBytes: usable, budgetBytes: budget, weightsBytes: weights, activationBytes: activation,
+    usableBytes: usable, budgetBytes: free ? usable : budget, weightsBytes: weights, activationBytes: activation,
     otherBytes: other, kvSpaceBytes: kvSpace, kvBytesPerToken: perToken, kvTokens: tokens,
     fits: kvSpace > 0 && tokens > 0,
   };
@@ -1682,6 +1690,7 @@ class Continuous {
       // unchunked, a prompt over the budget runs whole beside the decodes, with no other prompt
       if (!cfg.chunked_prefill && need > budget && this.prefilling.length) break;
       this.waiting.shift();
+      if (seq.admitted === undefined) seq.admitted = this.clock;
       this.prefilling.push(seq);
       this.kvUsed += need;
       seqs += 1;
@@ -1803,7 +1812,10 @@ class Continuous {
 
   finish(seq) {
     const first = seq.firstToken !== null ? seq.firstToken : this.clock;
-    this.records.set(seq.req.id, makeRecord(seq.req, first, this.clock));
+    const record = makeRecord(seq.req, first, this.clock);
+    // a closed loop of clients: the request arrives when it is admitted (Python `closed_loop`)
+    if (this.cfg.closed_loop && seq.admitted !== undefined) record.arrival = seq.admitted;
+    this.records.set(seq.req.id, record);
   }
 }
 

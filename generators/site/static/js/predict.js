@@ -1,0 +1,350 @@
+// The calibrated performance model and `predict`, ported from inferbook/calc/perf.py,
+// engines.py, bands.py and predict.py for the site's "Speed prediction" tool. Same rules,
+// same numbers: tests/test_js_parity.py checks step costs, engine defaults and whole
+// predictions (offline, closed-loop and lockstep loads) against Python. Poisson loads draw
+// their arrivals from calc.js's own generator, so they agree statistically, not exactly.
+
+import {
+  checkSetup, computeTflops, countParams, isMoeLayer, kvBytes, kvDtypeBits, layerKinds, nativeGroups,
+  pyComma, pyPercent, SAMPLER_BYTES_PER_LOGIT, simulate, stateBytesPerSequence, summarize, weightBytes,
+} from "./calc.js";
+
+export const PCIE_GB_S_PER_DIRECTION = 31.5;
+const PCIE_X16_GB_S = { 3: 15.75, 4: 31.5, 5: 63.0, 6: 121.0 };
+export const DEFAULT_REQUESTS = 1000;
+const OFFLINE_WAVES = 6;
+const MAX_OFFLINE_REQUESTS = 20000;
+
+const lookup = (table, key) => (key in table ? table[key] : table["*"]);
+
+/** The dense 16-bit peak (FP32 where a GPU lists only that); the format's own peak if none. */
+export function sixteenBitTflops(gpu, fmt) {
+  const d = gpu.dense;
+  const s = d.bf16_tflops ?? d.fp16_tflops ?? d.fp32_tflops;
+  return s ? s.value : computeTflops(gpu, fmt);
+}
+
+/** Which compute efficiency applies to a weight format (Python `dtype_class`). */
+export function dtypeClass(fmt, gpu) {
+  const native = computeTflops(gpu, fmt) !== sixteenBitTflops(gpu, fmt);
+  const fid = fmt.id;
+  if (native && (fid.startsWith("fp8") || fid === "mxfp8")) return "fp8";
+  if (native && ["nvfp4", "mxfp4", "fp4-e2m1"].includes(fid)) return "fp4";
+  if (native && fid === "int8") return "int8";
+  if (fmt.effective_bits_per_weight < 16) return "weight-only";
+  return "16-bit";
+}
+
+/** "nvlink" (any scale-up link) or "pcie". */
+export const linkClass = (gpu) => (gpu.interconnect?.bandwidth_gb_s != null ? "nvlink" : "pcie");
+
+/** One direction of a GPU-to-GPU transfer: half the scale-up link, else the x16 PCIe link named. */
+export function linkGbSPerDirection(gpu) {
+  const link = gpu.interconnect?.bandwidth_gb_s;
+  if (link != null) return link.value / 2;
+  const found = /PCIe\s*(?:Gen\s*)?([3-6])/i.exec(gpu.interconnect?.host_interface ?? "");
+  return found ? PCIE_X16_GB_S[Number(found[1])] : PCIE_GB_S_PER_DIRECTION;
+}
+
+/** The efficiencies' key: the architecture, with "-gddr" for GDDR memory. */
+export const archKey = (gpu) => (gpu.memory_type.toLowerCase().includes("gddr")
+  ? `${gpu.architecture}-gddr` : gpu.architecture);
+
+function routedExpertParams(a) {
+  if (!a.moe) return 0.0;
+  const perExpert = (a.gated_mlp === false ? 2 : 3) * a.hidden_size * a.moe.expert_intermediate_size;
+  let layers = 0;
+  for (let i = 0; i < a.layers; i++) if (isMoeLayer(a, i)) layers += 1;
+  return layers * perExpert * a.moe.experts;
+}
+
+/**
+ * The step cost of a deployment {arch, gpu, fmt, kvBits, tp, pp, ep, engine, groups} under
+ * `params` (Python `perf.step_cost`); its `seconds` has the simulator's step signature.
+ */
+export function stepCost(d, p) {
+  const a = d.arch;
+  const gpu = d.gpu;
+  const tp = d.tp ?? 1;
+  const pp = d.pp ?? 1;
+  const ep = d.ep ?? 1;
+  const counts = countParams(a);
+  const kinds = layerKinds(a);
+  const nFull = kinds.filter((k) => k === "full").length;
+  const nWindow = kinds.filter((k) => k === "sliding" || k === "chunked").length;
+  const window = kinds.includes("sliding") ? a.sliding_window : a.attention_chunk_size;
+  const [qk, v] = a.mla ? [a.mla.qk_nope_head_dim + a.mla.qk_rope_head_dim, a.mla.v_head_dim]
+    : [a.head_dim, a.head_dim];
+  const perLayerAttn = 2.0 * a.attention_heads * (qk + v);
+  const perLayerKv = kvBytes(a, 1, d.kvBits, 1, tp).bytesPerGpu / Math.max(nFull + nWindow, 1);
+  const groups = d.groups && Object.keys(d.groups).length ? d.groups : null;
+  const expertFmt = (groups && groups.experts) || d.fmt;
+  const shards = tp;
+  const routed = routedExpertParams(a) * expertFmt.effective_bits_per_weight / 8 / shards;
+  const arch = archKey(gpu);
+  const peak = computeTflops(gpu, d.fmt) * 1e12;
+  const peak16 = sixteenBitTflops(gpu, d.fmt) * 1e12;
+  const gemmRate = peak * lookup(p.gemm_eff, arch) * lookup(p.dtype_eff, dtypeClass(d.fmt, gpu)) * shards;
+  const attnRate = peak16 * lookup(p.attn_eff, arch) * shards;
+  const memoryRate = gpu.memory_bandwidth_gb_s.value * 1e9 * lookup(p.mbu, arch);
+  const perDirection = linkGbSPerDirection(gpu) * 1e9 * p.link_eff;
+  const latency = lookup(p.link_latency_s, linkClass(gpu));
+  let commToken = 0.0;
+  let commFixed = 0.0;
+  if (tp > 1) {
+    commToken += 2 * a.layers * 2 * (tp - 1) / tp * a.hidden_size * 2 / perDirection;
+    commFixed += 2 * a.layers * latency;
+  }
+  if (ep > 1 && a.moe) {
+    let moeLayers = 0;
+    for (let i = 0; i < a.layers; i++) if (isMoeLayer(a, i)) moeLayers += 1;
+    const share = (ep - 1) / ep;
+    commToken += 2 * moeLayers * a.moe.experts_per_token * a.hidden_size * 2 * share / perDirection / ep;
+    commFixed += 2 * moeLayers * latency;
+  }
+  if (pp > 1) {
+    commToken += (pp - 1) * a.hidden_size * 2 / perDirection;
+    commFixed += (pp - 1) * latency;
+  }
+  const c = {
+    linearFlopsPerToken: 2.0 * (counts.attention + counts.ffnDense + counts.ffnExpertsActive),
+    headFlops: 2.0 * (counts.lmHead || counts.embedding),
+    attnFlopsFull: perLayerAttn * nFull, attnFlopsWindow: perLayerAttn * nWindow,
+    kvBytesFull: perLayerKv * nFull, kvBytesWindow: perLayerKv * nWindow,
+    weightBytes: weightBytes(a, d.fmt, tp, 1, null, groups).perGpuBytes, routedExpertBytes: routed,
+    expertsPerToken: a.moe ? a.moe.experts_per_token : 0, experts: a.moe ? a.moe.experts : 0,
+    gemmRate, halfTokens: p.gemm_half_tokens, attnRate, memoryRate, commPerTokenS: commToken,
+    commFixedS: commFixed, stepS: lookup(p.step_s, d.engine), seqS: lookup(p.seq_s, d.engine),
+    window: nWindow ? (window ?? null) : null, stateBytes: 2.0 * stateBytesPerSequence(a, 16.0, tp),
+  };
+  c.seconds = (tokens, logits, spanFull, spanWindow, kvFull, kvWindow, sequences = 0) => {
+    const gemmFlops = c.linearFlopsPerToken * tokens + c.headFlops * logits;
+    let weights = c.weightBytes;
+    if (c.experts) weights -= c.routedExpertBytes * (1.0 - c.expertsPerToken / c.experts) ** tokens;
+    const rate = tokens ? c.gemmRate * tokens / (tokens + c.halfTokens) : c.gemmRate;
+    const gemm = Math.max(gemmFlops / rate, weights / c.memoryRate);
+    const attnFlops = c.attnFlopsFull * spanFull + c.attnFlopsWindow * spanWindow;
+    const attnBytes = c.kvBytesFull * kvFull + c.kvBytesWindow * kvWindow + c.stateBytes * sequences;
+    const attn = Math.max(attnFlops / c.attnRate, attnBytes / c.memoryRate);
+    const comm = c.commPerTokenS * tokens + c.commFixedS;
+    return gemm + attn + comm + c.stepS + c.seqS * sequences;
+  };
+  return c;
+}
+
+// === engine defaults (engines.py) ===
+
+function sglangChunk(mem) {
+  if (mem == null) return 4096;
+  for (const [below, size] of [[35, 2048], [60, 4096], [160, 8192]]) if (mem < below) return size;
+  return 16384;
+}
+
+function sglangGraphBs(mem, tp) {
+  if (mem == null) return 160;
+  if (mem < 20) return 8;
+  if (mem < 35) return tp < 4 ? 24 : 80;
+  if (mem < 60) return tp < 4 ? 32 : 160;
+  if (mem < 160) return tp < 4 ? 256 : 512;
+  return 512;
+}
+
+function sglangFraction(mem, tp, pp) {
+  if (mem == null) return 0.88;
+  let reserve = 512 + 1.5 * Math.max(sglangChunk(mem), 2048) + tp * pp / 8 * 1024 + 2 * sglangGraphBs(mem, tp);
+  if (mem > 60) reserve = Math.max(reserve, 10 * 1024);
+  return Math.round((mem * 1024 - reserve) / (mem * 1024) * 1000) / 1000;
+}
+
+function vllmLimits(gpu) {
+  const mem = gpu ? gpu.memory_gib.value : null;
+  if (mem == null || mem < 70 || gpu.id.startsWith("a100")) return [256, 2048];
+  return [1024, mem >= 160 ? 16384 : 8192];
+}
+
+/**
+ * An engine's defaults on a GPU (Python `engines.engine_defaults`), from the stated values
+ * `raw` (tools data: numbers, or null where the engine states a rule).
+ */
+export function engineDefaults(raw, gpu = null, tp = 1, pp = 1) {
+  const mem = gpu ? gpu.memory_gib.value : null;
+  let { memory_fraction: fraction, max_num_seqs: seqs, max_num_batched_tokens: budget,
+    kv_block_tokens: block } = raw;
+  if (raw.id === "vllm") [seqs, budget] = vllmLimits(gpu);
+  else if (raw.id === "sglang") {
+    fraction = fraction ?? sglangFraction(mem, tp, pp);
+    budget = sglangChunk(mem);
+    seqs = seqs ?? 4096;
+  } else if (raw.id === "llama-cpp") {
+    fraction = fraction ?? 1.0;
+    block = block ?? 1;
+  }
+  const of = (raw.memory_fraction_of ?? "free").startsWith("free") ? "free" : "total";
+  const d = {
+    id: raw.id, name: raw.name, version: raw.version, memory_fraction: fraction, fraction_of: of,
+    block_tokens: block, max_num_seqs: seqs, max_num_batched_tokens: budget,
+    chunked_prefill: raw.chunked_prefill ?? true, fp8_checkpoint_kv: raw.kv_dtype_fp8_checkpoint === true,
+  };
+  d.config = {
+    gpu_memory_utilization: fraction, fraction_of: of, block_size: block, max_num_seqs: seqs,
+    max_num_batched_tokens: budget, sampler_bytes_per_logit: raw.id === "vllm" ? SAMPLER_BYTES_PER_LOGIT : 0.0,
+    activation_scale: raw.id === "sglang" ? 0.0 : 1.0,
+  };
+  const ofText = of === "total" ? "of GPU memory" : "of the memory free after loading";
+  d.describe = `${raw.name} ${raw.version} defaults: ${pyPercent(fraction)} ${ofText}, ${block}-token KV blocks, `
+    + `at most ${pyComma(seqs)} sequences and ${pyComma(budget)} tokens per step`;
+  return d;
+}
+
+// === error band and basis (bands.py) ===
+
+/** The model family as cross-validation holds it out: its first word, lower-case. */
+export function familyGroup(model) {
+  const found = /[a-z]+/.exec(model.family.toLowerCase());
+  return found ? found[0] : model.family.toLowerCase();
+}
+
+function groupError(e) {
+  return e ? { n: e.n, median_abs_error: e.median, p90_abs_error: e.p90, max_abs_error: e.max } : null;
+}
+
+function worse(a, b) {
+  if (a == null) return b;
+  if (b == null) return a;
+  return a.median_abs_error >= b.median_abs_error ? a : b;
+}
+
+/** The band of the nearest held-out groups (the worst of GPU, family and engine). */
+export function errorBand(calibration, model, gpu, engine) {
+  const cv = calibration.cv ?? {};
+  let throughput = null;
+  let latency = null;
+  const names = [];
+  for (const [partition, key] of [["gpu", gpu.id], ["family", familyGroup(model)], ["engine", engine]]) {
+    const g = (cv[`by_${partition}`] ?? {})[key];
+    if (!g) continue;
+    const t = groupError(g.throughput);
+    const l = groupError(g.latency);
+    if (t == null && l == null) continue;
+    names.push(`${partition} ${key}`);
+    throughput = worse(throughput, t);
+    latency = worse(latency, l);
+  }
+  if (!names.length) {
+    const o = cv.overall ?? {};
+    return { group: "all held-out groups (this GPU, family and engine were never measured)",
+      throughput: groupError(o.throughput), latency: groupError(o.latency) };
+  }
+  return { group: `worst of held-out ${names.join(", ")}`, throughput, latency };
+}
+
+/** (basis, detail, matching measurement ids) as Python `bands.basis_for` says them. */
+export function basisFor(calibration, measured, model, gpu, engine, fmt, load, gpus, tp) {
+  const key = [model.id, gpu.id, engine, gpus, tp, fmt.id, load.isl, load.osl, load.mode,
+    load.concurrency ?? null, load.rate ?? null, load.batch ?? null].join("|");
+  const matches = measured[key] ?? [];
+  const fitted = calibration.fitted_on ?? {};
+  const gaps = [];
+  const arch = archKey(gpu);
+  const cls = model.architecture.moe ? "moe" : "dense";
+  if (!(fitted.architectures ?? []).includes(arch)) {
+    gaps.push(`no ${arch} GPU was measured (efficiencies are the median of `
+      + `${(fitted.architectures ?? []).join(", ") || "none"})`);
+  }
+  if (!(fitted.engines ?? []).includes(engine)) {
+    gaps.push(`${engine} was never measured (its overheads are the median of the other engines)`);
+  }
+  if (!(fitted.model_classes ?? []).includes(cls)) gaps.push(`no ${cls} model was measured`);
+  if (matches.length) return ["measured", `${matches.length} published measurement(s) of this exact setup`, matches];
+  if (gaps.length) return ["estimated", gaps.join("; "), []];
+  return ["calibrated", `${arch} GPUs, ${engine} and ${cls} models are all in the fitted data`, []];
+}
+
+// === predict (predict.py) ===
+
+function offlineRequests(requested, slots) {
+  if (requested != null) return Math.max(1, Math.min(requested, MAX_OFFLINE_REQUESTS));
+  return Math.max(DEFAULT_REQUESTS, Math.min(OFFLINE_WAVES * Math.max(slots, 1), MAX_OFFLINE_REQUESTS));
+}
+
+function stats(d, extra = 0.0) {
+  return { mean: d.mean + extra, p50: d.p50 + extra, p99: d.p99 + extra };
+}
+
+/**
+ * Predict one deployment under one load (Python `predict.predict`, without disaggregation,
+ * speculation or `--rate max`, which the command line answers).
+ * @param {object} data Tools data: {models, gpus, formats, perf: {params, calibration, engines, measured}}.
+ * @param {object} q {model, gpu, gpus, tp, pp, ep, weights, kv_dtype, engine, isl, osl, mode, batch,
+ *   concurrency, rate, requests, workload (for mode "rate": a request list)}.
+ */
+export function predict(data, q) {
+  const model = data.models[q.model];
+  const gpu = data.gpus[q.gpu];
+  const perf = data.perf;
+  const fmt = data.formats[q.weights ?? model.native_dtype];
+  const pp = q.pp ?? 1;
+  const ep = q.ep ?? 1;
+  const gpus = q.gpus ?? 1;
+  const tp = q.tp ?? Math.floor(gpus / pp);
+  const raw = perf.engines[q.engine];
+  const groups = fmt.id === model.native_dtype ? nativeGroups(model, data.formats) : {};
+  let kvBits = 16.0;
+  if (q.kv_dtype != null && q.kv_dtype !== "auto") kvBits = kvDtypeBits(q.kv_dtype, data.formats);
+  else if (raw.kv_dtype_fp8_checkpoint === true && fmt.id.startsWith("fp8")) kvBits = 8.0;
+  const defaults = engineDefaults(raw, gpu, tp, pp);
+  const setup = { model: model.id, gpu: gpu.id, gpus, tp, pp, ep, weights: fmt.id, kv_bits: kvBits,
+    engine: q.engine, engine_profile: defaults.describe, isl: q.isl, osl: q.osl, mode: q.mode };
+  const replicas = Math.floor(gpus / Math.max(tp * pp, 1));
+  const share = (n) => (n == null ? null : Math.max(1, Math.ceil(n / replicas)));
+  const per = replicas <= 1 ? { ...q } : { ...q, concurrency: share(q.concurrency),
+    rate: q.rate == null ? null : q.rate / replicas, requests: share(q.requests) };
+  const sequences = per.batch || per.concurrency || 1;
+  const check = checkSetup({
+    model, gpu, weights: fmt, kv: null, kv_bits: kvBits, tp, pp, ep, gpus, context: q.isl + q.osl, sequences,
+    mode: q.mode === "batch" ? "batch" : "concurrency", engine: { name: defaults.name, config: defaults.config },
+    groups: Object.keys(groups).length ? groups : null,
+  });
+  const reasons = check.findings.filter((f) => f.severity === "fail" || f.severity === "warn").map((f) => f.message);
+  const none = { basis: "none", basis_detail: "the setup cannot run", measured: [] };
+  if (!check.feasible || !check.capacity) return { feasible: false, reasons, setup, ...none };
+  setup.replicas = replicas;
+  const cost = stepCost({ arch: model.architecture, gpu, fmt, kvBits, tp, pp, ep, engine: q.engine,
+    groups: Object.keys(groups).length ? groups : null }, perf.params);
+  const kvTokens = check.capacity.kvTokens;
+  const closed = q.mode === "batch" || q.mode === "concurrency";
+  const config = { max_batch: closed ? Math.min(defaults.max_num_seqs, sequences) : defaults.max_num_seqs,
+    max_batched_tokens: defaults.max_num_batched_tokens, chunked_prefill: defaults.chunked_prefill,
+    kv_capacity_tokens: kvTokens, closed_loop: closed };
+  let requests;
+  if (q.mode === "rate") requests = q.workload;
+  else {
+    let n = per.requests ?? DEFAULT_REQUESTS;
+    if (q.mode === "batch") n = per.batch || 1;
+    if (q.mode === "offline") {
+      n = offlineRequests(per.requests, Math.min(config.max_batch, Math.floor(kvTokens / (q.isl + q.osl))));
+    }
+    requests = Array.from({ length: n }, (_, i) => ({ id: i, arrival: 0.0, input_tokens: q.isl,
+      output_tokens: q.osl }));
+  }
+  const sim = simulate(requests, cost, config);
+  const result = { feasible: true, reasons, setup, kv_cache_tokens: kvTokens, notes: [] };
+  if (!sim.records.length) {
+    Object.assign(result, none);
+    result.feasible = false;
+    result.reasons.push(`no request fits the KV cache of ${pyComma(kvTokens)} tokens per replica`);
+    return result;
+  }
+  const s = summarize(sim.records);
+  const extra = lookup(perf.params.request_s, q.engine);
+  result.ttft_s = stats(s.ttft, extra);
+  result.tpot_s = stats(s.tpot);
+  result.output_tokens_per_s = s.outputTokenThroughput * replicas;
+  result.input_tokens_per_s = s.inputTokenThroughput * replicas;
+  result.requests_per_s = s.requestThroughput * replicas;
+  if (sim.preemptions) result.notes.push(`${pyComma(sim.preemptions)} preemptions per replica: the KV cache ran full`);
+  result.error_band = errorBand(perf.calibration, model, gpu, q.engine);
+  const [basis, detail, measured] = basisFor(perf.calibration, perf.measured, model, gpu, q.engine, fmt, q, gpus, tp);
+  Object.assign(result, { basis, basis_detail: detail, measured });
+  return result;
+}

@@ -1,0 +1,100 @@
+// Speed prediction: `inferbook predict` in the browser (predict.js), with the feasibility check first, the
+// error band of the nearest held-out groups and the basis of every answer. The settings live in the URL,
+// so an answer can be shared.
+import { pyComma, workload } from "../calc.js";
+import { predict } from "../predict.js";
+import { fillSelect, fmt, formatOptions, mountTool, replaceable, rooflineGpus, siteRoot, startTool, wireForm }
+  from "../data.js";
+
+const FIELDS = ["model", "gpu", "gpus", "tp", "format", "engine", "isl", "osl", "mode", "load", "n"];
+
+function dur(s) {
+  return s < 1 ? `${fmt(s * 1e3, 1)} ms` : `${fmt(s, 2)} s`;
+}
+
+function band(e) {
+  return e ? `±${fmt(e.median_abs_error * 100, 0)}% median, ±${fmt(e.p90_abs_error * 100, 0)}% p90 (n = ${e.n})`
+    : "none measured";
+}
+
+async function init(root) {
+  const tool = await startTool(root, "speed-prediction");
+  if (!tool) return;
+  const { form, out, guard, data } = tool;
+  const f = form.elements;
+  const params = new URLSearchParams(location.search);
+  const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+  const gpus = rooflineGpus(data).concat(Object.values(data.gpus).filter((g) => g.dense && g.dense.fp32_tflops
+    && !g.dense.bf16_tflops && !g.dense.fp16_tflops));
+  fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })), data.models[params.get("model")]
+    ? params.get("model") : "llama-3.1-8b-instruct");
+  fillSelect(f.gpu, gpus.map((g) => ({ value: g.id, label: g.title })), data.gpus[params.get("gpu")]
+    ? params.get("gpu") : "h100-sxm");
+  fillSelect(f.format, formatOptions(data), params.get("format") ?? "native");
+  for (const name of ["gpus", "tp", "engine", "isl", "osl", "mode", "load", "n"]) {
+    if (params.get(name) !== null) f[name].value = params.get(name);
+  }
+  out("accuracy-link").href = `${siteRoot()}accuracy.html`;
+  const whole = replaceable(root, "setup");
+  const update = guard(() => {
+    const num = (name) => Number(f[name].value);
+    const mode = f.mode.value;
+    const load = num("load");
+    const n = Math.min(Math.max(Math.round(num("n")), 1), 3000);
+    const q = {
+      model: f.model.value, gpu: f.gpu.value, gpus: Math.round(num("gpus")), tp: Math.round(num("tp")),
+      weights: f.format.value === "native" ? null : f.format.value, engine: f.engine.value,
+      isl: Math.round(num("isl")), osl: Math.round(num("osl")), mode, requests: n,
+      batch: mode === "batch" ? Math.round(load) : null, concurrency: mode === "concurrency" ? Math.round(load) : null,
+      rate: mode === "rate" ? load : null,
+    };
+    if (!(q.gpus >= 1 && q.tp >= 1 && q.isl >= 1 && q.osl >= 1 && load > 0)) {
+      throw new Error("every number must be above 0");
+    }
+    if (q.gpus % q.tp) throw new Error(`${q.gpus} GPUs do not split into replicas of ${q.tp}`);
+    if (mode === "rate") {
+      const replicas = q.gpus / q.tp;
+      const lengths = (mean) => ({ kind: "fixed", mean });
+      q.workload = workload(Math.ceil(n / replicas), load / replicas, lengths(q.isl), lengths(q.osl), "poisson",
+        4.0, 0);
+    }
+    if (location.pathname.endsWith("/speed-prediction.html")) {  // on its own page the URL shares the answer
+      history.replaceState(null, "", `?${new URLSearchParams(FIELDS.map((k) => [k, f[k].value]))}`);
+    }
+    const p = predict(data, q);
+    out("engine").textContent = `Assumes ${p.setup.engine_profile}.`;
+    if (!p.feasible) {
+      whole.refuse("This setup cannot run:", p.reasons);
+      return;
+    }
+    whole.show();
+    const warnings = root.querySelector("[data-out='warnings']");
+    warnings.replaceChildren(...p.reasons.map((r) => Object.assign(document.createElement("li"),
+      { className: "finding-warn", textContent: r })));
+    warnings.hidden = !p.reasons.length;
+    out("ttft").textContent = dur(p.ttft_s.mean);
+    out("ttft").dataset.value = String(p.ttft_s.mean);
+    out("ttft-detail").textContent = `mean (p50 ${dur(p.ttft_s.p50)}, p99 ${dur(p.ttft_s.p99)})`;
+    out("tpot").textContent = dur(p.tpot_s.mean);
+    out("tpot").dataset.value = String(p.tpot_s.mean);
+    out("tpot-detail").textContent = `mean (p50 ${dur(p.tpot_s.p50)}, p99 ${dur(p.tpot_s.p99)})`;
+    out("throughput").textContent = fmt(p.output_tokens_per_s, 0);
+    out("throughput").dataset.value = String(p.output_tokens_per_s);
+    out("throughput-detail").textContent = `(${fmt(p.requests_per_s, 2)} requests/s over ${p.setup.replicas} `
+      + `replica(s) of TP ${p.setup.tp}; KV cache ${pyComma(p.kv_cache_tokens)} tokens per replica)`;
+    out("band").textContent = `throughput ${band(p.error_band.throughput)}; latency ${band(p.error_band.latency)} `
+      + `— ${p.error_band.group}`;
+    out("basis").textContent = p.basis;
+    out("basis-detail").textContent = `(${p.basis_detail})`;
+    out("measured").replaceChildren(...p.measured.map((m) => {
+      const li = document.createElement("li");
+      const a = Object.assign(document.createElement("a"), { href: m.url, textContent: "source",
+        rel: "noopener noreferrer", className: "external" });
+      li.append(`measured ${m.metric} = ${fmt(m.value, 2)} `, a);
+      return li;
+    }));
+  });
+  wireForm(form, update);
+}
+
+mountTool("speed-prediction", init);

@@ -1,0 +1,123 @@
+"""Parity of the site's speed-prediction port (generators/site/static/js/predict.js) with
+`inferbook.calc.perf`, `engines` and `predict`: step costs, engine defaults on every GPU
+class, and whole predictions for the deterministic loads (offline, closed loop, lockstep),
+each number within a relative 1e-9, strings exactly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_js_parity import compare
+
+import inferbook
+from inferbook.calc.bands import calibration, measured_index
+from inferbook.calc.engines import ENGINES, engine_defaults, raw_profiles
+from inferbook.calc.perf import Deployment, PerfParams, step_cost
+from inferbook.calc.predict import Load, predict
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNNER = ROOT / "tests" / "js_parity" / "predict.mjs"
+OTHER = PerfParams(gemm_eff={"*": 0.45, "hopper": 0.7}, mbu={"*": 0.8}, attn_eff={"*": 0.3}, step_s={"*": 0.003},
+                   seq_s={"*": 4e-5}, request_s={"*": 0.02}, link_latency_s={"*": 2e-5, "pcie": 5e-5},
+                   gemm_half_tokens=32.0, link_eff=0.6)
+CALLS = ((1, 1, 1000.0, 0.0, 1000.0, 0.0, 1), (8192, 1, 8192 * 8193 / 2, 0.0, 0.0, 0.0, 1),
+         (256, 256, 256 * 3000.0, 256 * 1024.0, 256 * 3000.0, 256 * 1024.0, 256), (0, 0, 0.0, 0.0, 0.0, 0.0, 0))
+DEPLOYMENTS = (("llama-3.1-8b-instruct", "h100-sxm", "bf16", 16.0, 1, 1, 1, "vllm", None),
+               ("llama-3.1-70b-instruct", "rtx-pro-6000-blackwell", "nvfp4", 8.0, 4, 1, 1, "tensorrt-llm", None),
+               ("deepseek-v3", "h200-sxm", "fp8-e4m3", 8.0, 8, 1, 8, "sglang", None),
+               ("gpt-oss-120b", "mi300x", "mxfp4", 16.0, 2, 2, 1, "vllm", None),
+               ("gemma-3-27b-it", "rtx-4090", "gguf-q4-k-m", 16.0, 1, 1, 1, "llama-cpp", None),
+               ("qwen3-next-80b-a3b-thinking", "b200", "bf16", 16.0, 2, 1, 1, "vllm", None))
+LOADS = ((Load(1000, 200, "offline", requests=300), {}),
+         (Load(512, 128, "concurrency", concurrency=16, requests=64), {}),
+         (Load(2048, 64, "batch", batch=4), {}),
+         (Load(1024, 256, "concurrency", concurrency=32, requests=64), {"gpus": 4, "tp": 2}))
+PREDICT_SETUPS = (("llama-3.1-8b-instruct", "h100-sxm", None, "vllm"),
+                  ("llama-3.1-8b-instruct", "h100-sxm", "fp8-e4m3", "tensorrt-llm"),
+                  ("qwen3-30b-a3b-thinking-2507", "l40s", None, "sglang"),
+                  ("llama-3.1-8b-instruct", "rtx-4090", "gguf-q4-k-m", "llama-cpp"),
+                  ("llama-3.1-405b-instruct", "rtx-4090", None, "vllm"))
+PREDICT_KEYS = ("feasible", "reasons", "setup", "ttft_s", "tpot_s", "output_tokens_per_s", "input_tokens_per_s",
+                "requests_per_s", "error_band", "basis", "basis_detail", "measured", "kv_cache_tokens")
+
+
+def _vectors(kb: Any) -> tuple[list[dict[str, Any]], list[Any]]:
+    items: list[dict[str, Any]] = []
+    expected: list[Any] = []
+
+    def add(fn: str, args: dict[str, Any], value: Any) -> None:
+        items.append({"id": len(items), "fn": fn, "args": args})
+        expected.append(value)
+
+    for model, gpu, fmt, bits, tp, pp, ep, engine, groups in DEPLOYMENTS:
+        if model not in kb.models or gpu not in kb.gpus or fmt not in kb.formats:
+            continue
+        d = Deployment(kb.models[model].architecture, kb.gpus[gpu], kb.formats[fmt], bits, tp, pp, ep, engine, groups)
+        for params, given in ((None, None), (OTHER, OTHER.to_json())):
+            cost = step_cost(d, params)
+            for call in CALLS:
+                args = {"model": model, "gpu": gpu, "format": fmt, "kv_bits": bits, "tp": tp, "pp": pp, "ep": ep,
+                        "engine": engine, "groups": groups, "call": list(call), "params": given}
+                add("stepSeconds", args, {"result": cost.seconds(*call)})
+    for engine in ENGINES:
+        for gpu in (None, "h100-sxm", "a100-sxm-80gb", "b200", "l4", "rtx-4090", "mi300x"):
+            for tp in (1, 4):
+                e = engine_defaults(engine, kb.gpus[gpu] if gpu else None, tp, 1)
+                add("engineDefaults", {"engine": engine, "gpu": gpu, "tp": tp, "pp": 1}, {"result": {
+                    "describe": e.describe(), "fraction_of": e.fraction_of, "memory_fraction": e.memory_fraction,
+                    "block_tokens": e.block_tokens, "max_num_seqs": e.max_num_seqs,
+                    "max_num_batched_tokens": e.max_num_batched_tokens, "chunked_prefill": e.chunked_prefill,
+                    "fp8_checkpoint_kv": e.fp8_checkpoint_kv}})
+    for model, gpu, weights, engine in PREDICT_SETUPS:
+        for load, extra in LOADS:
+            p = predict(kb, model, gpu, load, weights=weights, engine=engine, **extra).to_json()
+            args = {"model": model, "gpu": gpu, "weights": weights, "engine": engine, "isl": load.isl,
+                    "osl": load.osl, "mode": load.mode, "batch": load.batch, "concurrency": load.concurrency,
+                    "rate": load.rate, "requests": load.requests, "gpus": extra.get("gpus", 1), "tp": extra.get("tp")}
+            add("predict", args, {"result": {k: p[k] for k in PREDICT_KEYS if k in p and p[k] is not None}})
+    return items, expected
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, Any]], list[Any], dict[int, Any]]:
+    node = shutil.which("node")
+    assert node, "Node.js (`node` on PATH) is required to check the JS port; install Node 20 or later"
+    kb = inferbook.load()
+    items, expected = _vectors(kb)
+    cal = calibration()
+    models = {}
+    for i, m in kb.models.items():
+        models[i] = {**m.model_dump(mode="json"), "family": m.family}
+    data = {"models": models, "gpus": {i: g.model_dump(mode="json") for i, g in kb.gpus.items()},
+            "formats": {i: f.model_dump(mode="json") for i, f in kb.formats.items()},
+            "perf": {"params": cal["params"], "calibration": {"cv": cal["cv"], "fitted_on": cal["fitted_on"]},
+                     "engines": raw_profiles(), "measured": measured_index(kb)},
+            "vectors": items}
+    path = tmp_path_factory.mktemp("js_predict") / "vectors.json"
+    path.write_text(json.dumps(data, allow_nan=False), encoding="utf-8")
+    proc = subprocess.run([node, str(RUNNER), str(path)], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return items, expected, {r["id"]: r for r in json.loads(proc.stdout)}
+
+
+@pytest.mark.parametrize("fn", ["stepSeconds", "engineDefaults", "predict"])
+def test_js_predict_matches_python(results: tuple[list[dict[str, Any]], list[Any], dict[int, Any]], fn: str) -> None:
+    items, expected, got = results
+    problems: list[str] = []
+    count = 0
+    for item, want in zip(items, expected, strict=True):
+        if item["fn"] != fn:
+            continue
+        count += 1
+        actual = {k: v for k, v in got[item["id"]].items() if k != "id"}
+        if fn == "predict" and "result" in actual:  # JS adds notes and the like; compare the stable fields
+            actual["result"] = {k: v for k, v in actual["result"].items() if k in want["result"]}
+        compare(want, actual, f"#{item['id']} {fn}", problems)
+    assert count >= 10
+    assert not problems, f"{len(problems)} mismatches:\n" + "\n".join(problems[:30])
