@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Developer entry point. `./dev.sh build` builds everything into build/;
-# `./dev.sh test` runs ruff, the schema check and the whole test suite (what CI runs);
+# `./dev.sh test` runs ruff, mypy, the schema check and the whole test suite (what CI runs);
 # `./dev.sh test --fast` leaves out the slow tier: the tests marked slow, i.e. browser,
 # PDF, notebook-execution and wheel tests (pytest -m "not slow"). Other arguments go to
 # pytest. Both commands bootstrap .venv first and, when run as root on Debian/Ubuntu,
@@ -76,6 +76,7 @@ case "$cmd" in
     done
     bootstrap
     "$VENV/bin/ruff" check inferbook tests bench hatch_build.py
+    "$VENV/bin/mypy"  # the type checker, configured in pyproject.toml ([tool.mypy])
     "$VENV/bin/inferbook" schema --check
     "$PY" -m pytest ${args[@]+"${args[@]}"}
     ;;

@@ -448,8 +448,8 @@ def _scan(folder: Path) -> _Scan | None:
             info = BUNDLE_PATH.stat()
         except OSError:
             return None
-        stats = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}".encode()
-        return _Scan([(b"bundle", str(BUNDLE_PATH))], CACHE_MIN_FILES, _digest(b"bundle", stats))
+        bundle_stats = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}".encode()
+        return _Scan([(b"bundle", str(BUNDLE_PATH))], CACHE_MIN_FILES, _digest(b"bundle", bundle_stats))
     files: list[tuple[bytes, str]] = []
     stats: list[bytes] = []
     count = 0

@@ -137,7 +137,7 @@ def _kv_format(kb: KnowledgeBase, dtype: str) -> Format | None:
     _bits(kb, dtype)  # refuses unknown types with the list of known ones
     key = KV_DTYPE_ALIASES.get(dtype, dtype)
     resolved = kb.resolve(key)
-    return kb.formats[resolved] if resolved in kb.formats else None
+    return kb.formats[resolved] if resolved is not None and resolved in kb.formats else None
 
 
 def _setup(kb: KnowledgeBase, args: argparse.Namespace, model: LlmModel, gpu: Gpu, fmt: Format, context: int,

@@ -72,13 +72,13 @@ def _ms(stats: Any) -> str:
 
 
 def cmd_predict(kb: KnowledgeBase, args: argparse.Namespace) -> int:
-    from .calc.predict import Disaggregation, Load, PredictError, predict
+    from .calc.predict import Disaggregation, Load, LoadMode, PredictError, predict
     from .calc.speculation import Speculation
     from .cli_calc import CalcError, _gpu, _model
 
     model, gpu = _model(kb, args.model), _gpu(kb, args.gpu)
-    mode = ("batch" if args.batch else "concurrency" if args.concurrency else "offline" if args.offline
-            else "max-rate" if args.rate == "max" else "rate")
+    mode: LoadMode = ("batch" if args.batch else "concurrency" if args.concurrency else "offline" if args.offline
+                      else "max-rate" if args.rate == "max" else "rate")
     if mode != "max-rate" and (args.slo_ttft or args.slo_tpot):
         raise CalcError("--slo-ttft and --slo-tpot go with --rate max")
     try:

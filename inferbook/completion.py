@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from .schema import KINDS
 
@@ -75,7 +75,7 @@ def completion_script(shell: str, parser: argparse.ArgumentParser) -> str:
     raise ValueError(f"unknown shell {shell!r}; one of: {', '.join(SHELLS)}")
 
 
-def _words(items: Sequence[str]) -> str:
+def _words(items: Iterable[str]) -> str:
     return " ".join(items)
 
 

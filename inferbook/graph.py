@@ -116,7 +116,7 @@ def check_aliases(entries: Mapping[str, LoadedEntry]) -> list[Diagnostic]:
     for eid, loaded in entries.items():
         if loaded.kind == "redirects":  # a retired id's old title is not a live name
             continue
-        names = [(("title",), loaded.entry.title, "title")]
+        names: list[tuple[tuple[str | int, ...], str, str]] = [(("title",), loaded.entry.title, "title")]
         names += [(("aliases", i), alias, "alias") for i, alias in enumerate(loaded.entry.aliases)]
         for path, name, what in names:
             key = name.lower()

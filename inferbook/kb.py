@@ -150,7 +150,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-class Table(list):  # type: ignore[type-arg]
+class Table(list[dict[str, Any]]):
     """Records from `KnowledgeBase.table`: a list of dicts (column -> plain value) with
     the column names in `columns`, convertible to a pandas or polars DataFrame."""
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .diagnostics import Diagnostic
 from .schema import KINDS, EntryBase
@@ -155,11 +155,9 @@ def _schema_diagnostics(exc: ValidationError, doc: Document, file: str, model: t
     return out
 
 
-def _model_at(model: type, loc: tuple) -> type | None:
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     """The pydantic model class that holds the field at ``loc``."""
     import typing
-
-    from pydantic import BaseModel
 
     current: Any = model
     for part in loc:
@@ -176,10 +174,10 @@ def _model_at(model: type, loc: tuple) -> type | None:
                 break
             stack.extend(typing.get_args(a))
         current = found
-    return current if isinstance(current, type) else None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
-def _field_doc(model: type, loc: tuple) -> str | None:
+def _field_doc(model: type[BaseModel], loc: tuple) -> str | None:
     parent = _model_at(model, loc[:-1])
     if parent is None or not loc:
         return None

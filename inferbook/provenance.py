@@ -45,8 +45,10 @@ def fallback_source(entry: BaseModel, path: str) -> str | None:
     for cite in getattr(entry, "field_sources", ()):
         if cite.field == path:
             return cite.source
-    if path.startswith("architecture.") and getattr(entry, "config_source", None):
-        return entry.config_source
+    if path.startswith("architecture."):
+        config_source = getattr(entry, "config_source", None)
+        if config_source:
+            return config_source
     primary = getattr(entry, "source", None)
     if primary:
         return primary

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -79,7 +79,7 @@ class SearchIndex:
         self._docs[doc.id] = doc
         for key in _names(doc):
             self._exact[key].add(doc.id)
-        weighted: Counter[str] = Counter()
+        weighted: defaultdict[str, float] = defaultdict(float)
         length = 0
         for field, text in doc.fields:
             tokens = tokenize(text)

@@ -190,7 +190,8 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         super().__init__(*args, directory=str(server.site_dir), **kwargs)
 
     def setup(self) -> None:
-        self.timeout = self.server.request_timeout  # applied to the socket by StreamRequestHandler
+        # applied to the socket by StreamRequestHandler
+        self.timeout = self.server.request_timeout  # type: ignore[misc]  # typeshed: ClassVar; an instance value works
         super().setup()
 
     def parse_request(self) -> bool:
@@ -398,6 +399,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             if not rebuilder.build() and not site.is_dir():
                 _say("no previous build to serve; fix the errors above and the site will be built", err=True)
             host, port = server.server_address[:2]
+            assert isinstance(host, str)  # server_bind stores getsockname(), whose host is text
             shown = f"[{host}]" if ":" in str(host) else host
             _say(f"serving {site} at http://{shown}:{port}/ (Ctrl-C to stop)")
             rebuilder.start()

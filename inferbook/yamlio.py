@@ -335,9 +335,9 @@ def parse_text(text: str) -> Document:
         raise _from_marked(exc) from None
     except yaml.reader.ReaderError as exc:  # e.g. control characters
         before = text[: exc.position]
-        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        row, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
         char = exc.character if isinstance(exc.character, str) else chr(exc.character)
-        raise YamlError(f"{describe_character(char)} is not allowed", line, col,
+        raise YamlError(f"{describe_character(char)} is not allowed", row, col,
                         hint="remove it; use plain text") from None
     except yaml.YAMLError as exc:  # pragma: no cover - other reader failures
         raise YamlError(f"YAML error: {exc}".splitlines()[0], 1, 1) from None

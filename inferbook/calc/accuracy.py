@@ -280,7 +280,7 @@ def _single_stream_predictor(p: Published, kb: KnowledgeBase) -> Callable[[Effic
     efficiency. The FLOPs and bytes of every step do not depend on the factors, so they are
     computed once and only re-timed (`Roofline._step`)."""
     m = p.m
-    if m.model not in kb.models or m.gpu not in kb.gpus or m.isl is None or m.osl is None:
+    if m.model not in kb.models or m.gpu is None or m.gpu not in kb.gpus or m.isl is None or m.osl is None:
         return lambda eff: None
     model = kb.models[m.model]
     fmt = _format(p, kb)

@@ -12,16 +12,17 @@ engines can keep it in FP32 (vLLM's mamba cache dtype settings), which doubles i
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..schema import ModelArchitecture
+from ..schema import Format, ModelArchitecture
 
 KV_DTYPE_ALIASES = {"fp8": "fp8-e4m3", "bfloat16": "bf16", "float16": "fp16", "auto": "bf16"}
 _FALLBACK_BITS = {"fp32": 32.0, "bf16": 16.0, "fp16": 16.0, "fp8-e4m3": 8.0, "fp8-e5m2": 8.0, "int8": 8.0,
                   "int4": 4.0}
 
 
-def kv_dtype_bits(dtype: str, formats: dict | None = None) -> float:
+def kv_dtype_bits(dtype: str, formats: Mapping[str, Format] | None = None) -> float:
     """Bits per stored KV element for a format id (or alias such as "fp8")."""
     key = KV_DTYPE_ALIASES.get(dtype, dtype)
     if formats is not None and key in formats:

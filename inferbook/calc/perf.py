@@ -129,8 +129,9 @@ class PerfParams:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PerfParams:
-        return cls(**{k: (dict(v) if isinstance(v, dict) else float(v)) for k, v in data.items()
-                      if k in cls.__dataclass_fields__})
+        fields: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else float(v)) for k, v in data.items()
+                                  if k in cls.__dataclass_fields__}
+        return cls(**fields)
 
 
 @cache

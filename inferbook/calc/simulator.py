@@ -545,11 +545,11 @@ class _Continuous:
         # decoding sequences emitted one token each; retire the finished ones
         while self.finish_heap and self.finish_heap[0][0] <= self.step:
             _, rid, stint = heapq.heappop(self.finish_heap)
-            seq = self.decoding.get(rid)
-            if seq is not None and seq.stint == stint:
-                self._stop_decoding(seq)
-                seq.done_tokens = seq.req.output_tokens
-                self._finish(seq)
+            retired = self.decoding.get(rid)
+            if retired is not None and retired.stint == stint:
+                self._stop_decoding(retired)
+                retired.done_tokens = retired.req.output_tokens
+                self._finish(retired)
         while self.kv_tokens() > self.cfg.kv_capacity_tokens and (self.decoding or self.prefilling):
             self._preempt_newest()
 

@@ -35,7 +35,7 @@ import typing
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard, TypeVar
 
 import yaml
 from pydantic import BaseModel
@@ -266,7 +266,10 @@ def _last_line(node: yaml.Node) -> int:
     return _last_line(last[1] if isinstance(node, yaml.MappingNode) else last)
 
 
-def _is_block(node: yaml.Node, kind: type) -> bool:
+_Collection = TypeVar("_Collection", bound=yaml.CollectionNode)
+
+
+def _is_block(node: yaml.Node | None, kind: type[_Collection]) -> TypeGuard[_Collection]:
     return isinstance(node, kind) and not node.flow_style and bool(node.value)
 
 
@@ -409,10 +412,10 @@ def comments(text: str) -> list[str]:
         if not isinstance(token, yaml.ScalarToken):
             continue
         start, end = token.start_mark, token.end_mark
-        for line in range(start.line, min(end.line, len(lines) - 1) + 1):
-            first = start.column if line == start.line else 0
-            last = end.column if line == end.line else len(lines[line])
-            covered.setdefault(line, []).append((first, last))
+        for row in range(start.line, min(end.line, len(lines) - 1) + 1):
+            first = start.column if row == start.line else 0
+            last = end.column if row == end.line else len(lines[row])
+            covered.setdefault(row, []).append((first, last))
     found = []
     for number, line in enumerate(lines):
         spans = covered.get(number, [])

@@ -226,7 +226,9 @@ def _outline_pages(pdf_path: Path) -> list[tuple[int, str, int]]:
             if isinstance(item, list):
                 walk(item, level + 1)
             else:
-                out.append((level, str(item.title), reader.get_destination_page_number(item) + 1))
+                page = reader.get_destination_page_number(item)
+                assert page is not None, f"bookmark {item.title!r} points to no page"
+                out.append((level, str(item.title), page + 1))
 
     walk(reader.outline, 1)
     return out

@@ -117,11 +117,12 @@ def fit_matrix(kb: KnowledgeBase) -> list[Row]:
         for gid, g in sorted(kb.gpus.items()):
             options = fit_options(m, fmt, [g], FIT_CONTEXT, FIT_CONCURRENCY, groups=groups)
             best = options[0] if options else None
-            fits = best is not None and best.fits
+            fit = best if best is not None and best.fits else None
+            fits = fit is not None
             rows.append({"model": mid, "gpu": gid, "format": fmt.id, "context": FIT_CONTEXT,
                          "concurrency": FIT_CONCURRENCY, "feasible": fits,
-                         "min_gpus": best.count if fits else None, "tp": best.tp if fits else None,
-                         "pp": best.pp if fits else None,
+                         "min_gpus": fit.count if fit is not None else None, "tp": fit.tp if fit is not None else None,
+                         "pp": fit.pp if fit is not None else None,
                          "reason": "" if fits else (max(options, key=lambda o: o.count).reason if options
                                                     else "no split of the model's heads suits this GPU")})
     return rows

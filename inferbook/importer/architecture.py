@@ -232,7 +232,7 @@ class Builder:
 
     def _unsupported(self) -> None:
         """Report the designs the schema cannot express: errors where the entry would be wrong, else notes."""
-        blocking = []
+        blocking: list[str] = []
         for design, keys, fatal in UNSUPPORTED_HINTS:
             present = [k for k in keys if self.text.has(k) and self.text.data.get(k) not in (0, False)]
             for k in keys:
@@ -243,8 +243,8 @@ class Builder:
                 line = f"the schema cannot express {design} yet ({found})"
                 (blocking if fatal else self.report.cannot_express).append(line)
         if any(k.startswith(("mamba_", "ssm_")) for k in self.text.data) and not blocking:
-            keys = ", ".join(self.text.name(k) for k in self.text.data if k.startswith(("mamba_", "ssm_")))
-            blocking.append(f"the schema cannot express Mamba-2 layers yet ({keys})")
+            names = ", ".join(self.text.name(k) for k in self.text.data if k.startswith(("mamba_", "ssm_")))
+            blocking.append(f"the schema cannot express Mamba-2 layers yet ({names})")
         for k in self.text.data:
             if k.startswith(("mamba_", "ssm_")):
                 self.text.raw(k)

@@ -100,12 +100,12 @@ def _moe_layers(b: Builder, layers: int) -> list[bool] | None:
         chosen = set(listed)
         return [i in chosen for i in range(layers)]
     if (b.model_type or "") == "llama4_text":
-        step = b.whole("interleave_moe_layer_step", "moe.layer_interval")
-        if step is None or step < 1:
+        interval = b.whole("interleave_moe_layer_step", "moe.layer_interval")
+        if interval is None or interval < 1:
             b.at_least_one("interleave_moe_layer_step")
             return None
         b.origins.setdefault("moe.layer_interval", b.text.name("interleave_moe_layer_step"))
-        return [(i + 1) % step == 0 for i in range(layers)]
+        return [(i + 1) % interval == 0 for i in range(layers)]
     return [True] * layers
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from .base import ANY_KIND, ARTICLE_KINDS, MULTILINE, CitationOrId, EntryBase, ShortText, Strict, ref
+from .base import ANY_KIND, ARTICLE_KINDS, MULTILINE, CitationOrId, EntryBase, EntryId, Ref, ShortText, Strict
 
 Summary = Annotated[str, StringConstraints(min_length=10, max_length=240)]
 Markdown = Annotated[str, StringConstraints(max_length=60_000), MULTILINE]
@@ -47,7 +47,7 @@ class ArticleBase(EntryBase):
 
     summary: Summary
     """One sentence (at most 240 characters) that defines the topic."""
-    chapter: ref("chapters", edge="in_chapter")
+    chapter: Annotated[EntryId, Ref(("chapters",), "in_chapter")]
     """Id of the chapter this entry belongs to."""
     order: int = Field(default=100, ge=0, le=1000)
     """Position within the chapter (lower first); prerequisites still come before."""
@@ -58,9 +58,9 @@ class ArticleBase(EntryBase):
     """Key formulas of the topic."""
     faq: tuple[Faq, ...] = ()
     """Frequently asked questions."""
-    prerequisites: tuple[ref(*ARTICLE_KINDS, edge="requires"), ...] = ()
+    prerequisites: tuple[Annotated[EntryId, Ref(ARTICLE_KINDS, "requires")], ...] = ()
     """Entries a reader should know first (concepts, metrics or techniques)."""
-    related: tuple[ref(*ANY_KIND, edge="related"), ...] = ()
+    related: tuple[Annotated[EntryId, Ref(ANY_KIND, "related")], ...] = ()
     """Entries of any kind worth reading next."""
     sources: tuple[CitationOrId, ...] = Field(min_length=1)
     """Where the facts come from: ids of kb/sources/ entries, or mappings with a locator."""
@@ -94,9 +94,9 @@ class Metric(ArticleBase):
 class Technique(ArticleBase):
     """A method that changes how inference is done."""
 
-    uses: tuple[ref(*ANY_KIND, edge="uses"), ...] = ()
+    uses: tuple[Annotated[EntryId, Ref(ANY_KIND, "uses")], ...] = ()
     """Entries this technique builds on or relies on."""
-    alternative_to: tuple[ref(*ARTICLE_KINDS, edge="alternative_to"), ...] = ()
+    alternative_to: tuple[Annotated[EntryId, Ref(ARTICLE_KINDS, "alternative_to")], ...] = ()
     """Techniques or concepts that solve the same problem another way."""
-    frameworks: tuple[ref("frameworks", edge="implemented_by"), ...] = ()
+    frameworks: tuple[Annotated[EntryId, Ref(("frameworks",), "implemented_by")], ...] = ()
     """Inference frameworks that implement it."""

@@ -169,11 +169,12 @@ ANY_KIND = ("chapters", "concepts", "metrics", "techniques", "gpus", "models", "
 
 
 def ref(*kinds: str, edge: str) -> Any:
-    """An id field that must name an entry of one of ``kinds``."""
+    """An id field that must name an entry of one of ``kinds``. The schema's own fields spell
+    this out as `Annotated[EntryId, Ref(kinds, edge)]`: type checkers refuse calls in annotations."""
     return Annotated[EntryId, Ref(tuple(kinds), edge)]
 
 
-SourceId = ref("sources", edge="cites")
+SourceId = Annotated[EntryId, Ref(("sources",), "cites")]
 
 
 class Citation(Strict):
@@ -317,7 +318,7 @@ class Quantity(Strict):
         if isinstance(other, Quantity):
             return super().__eq__(other)
         number = _operand(other)
-        return NotImplemented if number is None else self.value == number  # type: ignore[return-value]
+        return NotImplemented if number is None else self.value == number
 
     def __hash__(self) -> int:
         return hash(self.value)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from .articles import Markdown, Summary
-from .base import CitationOrId, EntryBase, ShortText, Width, ref
+from .base import CitationOrId, EntryBase, EntryId, Ref, ShortText, Width
 
 Architecture = Literal[
     "volta", "turing", "ampere", "ada", "hopper", "blackwell", "blackwell-ultra",
@@ -34,7 +34,7 @@ class Format(EntryBase):
     """Elements sharing one scale (block or group size)."""
     scale: ShortText | None = None
     """Format of the shared scale, e.g. "E8M0 per 32 values" or "FP16 per 128 values"."""
-    element_format: ref("formats", edge="uses") | None = None
+    element_format: Annotated[EntryId, Ref(("formats",), "uses")] | None = None
     """The plain format the elements are stored in, when there is one."""
     used_for: tuple[Literal["weights", "activations", "kv-cache", "training"], ...] = ()
     """What engines store in it."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from .articles import Markdown, Summary
-from .base import CitationOrId, EntryBase, ShortText, Strict, Url, ref
+from .base import CitationOrId, EntryBase, EntryId, Ref, ShortText, Strict, Url
 
 
 class Features(Strict):
@@ -57,7 +57,7 @@ class Framework(EntryBase):
     hardware: tuple[ShortText, ...] = ()
     """Accelerators and processors it runs on."""
     features: Features = Features()
-    quantization_formats: tuple[ref("formats", edge="supports"), ...] = ()
+    quantization_formats: tuple[Annotated[EntryId, Ref(("formats",), "supports")], ...] = ()
     """Formats it can load and run."""
     flags: tuple[Flag, ...] = ()
     """Flags that control the features above."""

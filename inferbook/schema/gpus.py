@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -10,17 +10,18 @@ from .base import (
     Bandwidth,
     CitationOrId,
     EntryBase,
+    EntryId,
     FieldCitation,
     MemoryGib,
     NoteText,
     PartialDate,
+    Ref,
     ShortText,
     SourceId,
     Strict,
     Tflops,
     Watts,
     check_field_sources,
-    ref,
 )
 from .formats import Architecture
 
@@ -89,9 +90,9 @@ class Gpu(EntryBase):
     tdp_w: Watts | None = None
     """Maximum board or module power in watts."""
     interconnect: Interconnect = Interconnect()
-    variant_of: ref("gpus", edge="variant_of") | None = None
+    variant_of: Annotated[EntryId, Ref(("gpus",), "variant_of")] | None = None
     """The flagship variant this one derives from (e.g. a PCIe card of an SXM part)."""
-    supported_formats: tuple[ref("formats", edge="supports"), ...] = ()
+    supported_formats: tuple[Annotated[EntryId, Ref(("formats",), "supports")], ...] = ()
     """Formats its matrix units compute natively."""
     sources: tuple[CitationOrId, ...] = ()
     """Further sources beyond the primary one."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -11,10 +11,12 @@ from .base import (
     CitationOrId,
     Count,
     EntryBase,
+    EntryId,
     FieldCitation,
     LayerCount,
     NoteText,
     PartialDate,
+    Ref,
     ShortText,
     SourceId,
     Strict,
@@ -22,7 +24,6 @@ from .base import (
     VocabSize,
     Width,
     check_field_sources,
-    ref,
 )
 
 LayerKind = Literal["full", "sliding", "chunked", "linear"]
@@ -146,13 +147,13 @@ class WeightGroups(Strict):
     """Formats of tensor groups that a released checkpoint stores differently from
     `native_dtype` (e.g. gpt-oss: MXFP4 experts, BF16 attention and embeddings)."""
 
-    embeddings: ref("formats", edge="stored_in") | None = None
+    embeddings: Annotated[EntryId, Ref(("formats",), "stored_in")] | None = None
     """Token embedding and output head."""
-    attention: ref("formats", edge="stored_in") | None = None
+    attention: Annotated[EntryId, Ref(("formats",), "stored_in")] | None = None
     """Attention projections."""
-    dense_ffn: ref("formats", edge="stored_in") | None = None
+    dense_ffn: Annotated[EntryId, Ref(("formats",), "stored_in")] | None = None
     """Feed-forward layers that are not MoE."""
-    experts: ref("formats", edge="stored_in") | None = None
+    experts: Annotated[EntryId, Ref(("formats",), "stored_in")] | None = None
     """MoE experts and shared experts."""
 
 
@@ -173,7 +174,7 @@ class LlmModel(EntryBase):
     params_active_b: Billions | None = None
     """Parameters active per token in billions (MoE models)."""
     architecture: ModelArchitecture
-    native_dtype: ref("formats", edge="stored_in")
+    native_dtype: Annotated[EntryId, Ref(("formats",), "stored_in")]
     """Format of the released weights (torch_dtype or quantization_config)."""
     native_groups: WeightGroups | None = None
     """Tensor groups the checkpoint keeps in another format (quantization_config's
@@ -182,7 +183,7 @@ class LlmModel(EntryBase):
     """The config.json the architecture was copied from."""
     source: SourceId
     """Primary source for the other numbers (usually the model card)."""
-    base_model: ref("models", edge="derived_from") | None = None
+    base_model: Annotated[EntryId, Ref(("models",), "derived_from")] | None = None
     """Model this one was fine-tuned or distilled from, when in the KB."""
     sources: tuple[CitationOrId, ...] = ()
     field_sources: tuple[FieldCitation, ...] = ()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from .base import ANY_KIND, EntryBase, ShortText, ref
+from .base import ANY_KIND, EntryBase, EntryId, Ref, ShortText
 
 
 class Redirect(EntryBase):
@@ -19,7 +19,7 @@ class Redirect(EntryBase):
 
     kind: Literal["moved", "split"]
     """`moved`: renamed or merged into one entry; `split`: divided among several."""
-    targets: tuple[ref(*ANY_KIND, edge="redirects_to"), ...] = Field(min_length=1)
+    targets: tuple[Annotated[EntryId, Ref(ANY_KIND, "redirects_to")], ...] = Field(min_length=1)
     """Ids of the live entries that now hold the content (exactly one for `moved`)."""
     date: dt.date
     """When the id was retired (YYYY-MM-DD)."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...diagnostics import Diagnostic
+from ...diagnostics import Diagnostic, Severity
 from ...refs import iter_references
 from .base import LintContext, at
 
 CODE = "IB301"
 NAME = "unreachable-sources"
-SEVERITY = "error"
+SEVERITY: Severity = "error"
 RATIONALE = ("Every fact needs a source a reader can open; citations that all point at placeholder, private "
              "or non-https URLs leave it unsourced (judged offline from the URL text and a list of known-bad "
              "hosts; nothing is fetched).")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...diagnostics import Diagnostic
+from ...diagnostics import Diagnostic, Severity
 from .base import LintContext, at
 
 CODE = "IB302"
 NAME = "source-url"
-SEVERITY = "warning"
+SEVERITY: Severity = "warning"
 RATIONALE = ("A source's URL is how readers check a fact; plain http, placeholder or private hosts, IP "
              "addresses and link shorteners break or hide it (judged offline from the URL text and a list "
              "of known-bad hosts; nothing is fetched).")

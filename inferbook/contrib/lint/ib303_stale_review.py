@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...diagnostics import Diagnostic
+from ...diagnostics import Diagnostic, Severity
 from .base import LintContext, at
 
 CODE = "IB303"
 NAME = "stale-review"
-SEVERITY = "warning"
+SEVERITY: Severity = "warning"
 RATIONALE = ("Specs get revised, software changes defaults and links move; an entry not reviewed for over "
              "a year has probably drifted from its sources.")
 HINT = "re-read the entry against its sources, fix what changed, and set last_reviewed to today"

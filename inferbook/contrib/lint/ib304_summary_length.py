@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ...diagnostics import Diagnostic
+from ...diagnostics import Diagnostic, Severity
 from .base import LintContext, at, in_text
 
 CODE = "IB304"
 NAME = "summary-length"
-SEVERITY = "warning"
+SEVERITY: Severity = "warning"
 RATIONALE = ("Summaries appear in search results, tooltips, link previews and tables; one sentence that fits "
              "those places reads better than a paragraph cut off mid-word (the schema's hard limit is 240).")
 HINT = "keep the summary to one sentence of at most 220 characters; move detail into the body"

@@ -6,12 +6,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ...diagnostics import Diagnostic
+from ...diagnostics import Diagnostic, Severity
 from .base import LintContext, at
 
 CODE = "IB305"
 NAME = "placeholders"
-SEVERITY = "error"
+SEVERITY: Severity = "error"
 RATIONALE = ("`inferbook new` writes TODO where a fact is missing; text placeholders pass the schema, so "
              "this rule keeps an unfinished entry from being merged.")
 HINT = "replace the placeholder with the fact and its source, or delete the optional field"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...diagnostics import Diagnostic
+from ...diagnostics import Diagnostic, Severity
 from ...provenance import REFERENCE_KINDS, entry_number_sources
+from ...schema import Source
 from .base import LintContext, at
 
 CODE = "IB306"
 NAME = "secondary-sources"
-SEVERITY = "warning"
+SEVERITY: Severity = "warning"
 RATIONALE = ("Reference numbers should come from the maker's own datasheet, config or paper; a press report "
              "or catalogue can round, mix up variants or print sparse figures as dense.")
 HINT = ("replace the citation with the maker's publication when one is found, or keep it and say in notes "
@@ -18,7 +19,8 @@ HINT = ("replace the citation with the maker's publication when one is found, or
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    sources = {eid: loaded.entry for eid, loaded in ctx.entries.items() if loaded.kind == "sources"}
+    sources = {eid: loaded.entry for eid, loaded in ctx.entries.items()
+               if loaded.kind == "sources" and isinstance(loaded.entry, Source)}
     for loaded in ctx.of_kind(*REFERENCE_KINDS):
         rows = [r for r in entry_number_sources(loaded.entry, sources) if r.secondary]
         if not rows:

@@ -6,12 +6,12 @@ import re
 from collections.abc import Iterator
 
 from ...calc import count_params
-from ...diagnostics import Diagnostic
+from ...diagnostics import Diagnostic, Severity
 from .base import LintContext, at, quantity_text
 
 CODE = "IB310"
 NAME = "params-vs-architecture"
-SEVERITY = "error"
+SEVERITY: Severity = "error"
 RATIONALE = ("Every memory and speed figure is computed from the architecture fields, so a total that "
              "disagrees with them means a mistyped config value or a wrong card figure.")
 HINT = ("compare the architecture with config.json; if the card's figure is a rounded size class, say so "

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ...diagnostics import Diagnostic
+from ...diagnostics import Diagnostic, Severity
 from .base import LintContext, at
 
 CODE = "IB311"
 NAME = "bandwidth-vs-bus"
-SEVERITY = "error"
+SEVERITY: Severity = "error"
 RATIONALE = ("Bandwidth = bus width x per-pin data rate, and each memory generation runs in a known range "
              "of data rates; a value outside it means a wrong bandwidth, bus width or memory type.")
 HINT = ("check memory_bandwidth_gb_s (GB/s), memory_bus_bits (all stacks or channels together) and "

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ...diagnostics import Diagnostic
+from ...diagnostics import Diagnostic, Severity
 from ...schema import Throughput
 from .base import LintContext, at, quantity_text
 
 CODE = "IB312"
 NAME = "dense-vs-sparse"
-SEVERITY = "error"
+SEVERITY: Severity = "error"
 RATIONALE = ("2:4 structured sparsity doubles the math rate, so vendors' sparse figures are twice the dense "
              "ones; any other ratio usually means a sparse figure was entered as dense (or halved twice).")
 HINT = ("enter dense figures under dense (halve a with-sparsity datasheet value); where the vendor really "

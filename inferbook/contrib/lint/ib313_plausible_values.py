@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...diagnostics import Diagnostic
+from ...diagnostics import Diagnostic, Severity
 from ...loader import LoadedEntry
-from ...schema import Throughput
+from ...schema import Format, LlmModel, Source, Throughput
 from .base import LintContext, at, fmt_num, number
 
 CODE = "IB313"
 NAME = "plausible-values"
-SEVERITY = "error"
+SEVERITY: Severity = "error"
 RATIONALE = ("The schema checks types; a value can still be off by a unit (TB/s typed as GB/s, millions as "
              "billions) or contradict another field, and every calculator result built on it would be wrong.")
 HINT = "check the unit the field name states (GB/s, GiB, W, TFLOPS, billions) and the source's figure"
@@ -72,10 +72,10 @@ def _relations(ctx: LintContext, loaded: LoadedEntry) -> Iterator[Diagnostic]:
     if entry.last_reviewed > ctx.today:
         yield at(loaded, ("last_reviewed",), CODE, SEVERITY, f"last_reviewed {entry.last_reviewed} is in the future",
                  "set it to the day you checked the entry")
-    if kind == "sources" and entry.accessed > ctx.today:
+    if kind == "sources" and isinstance(entry, Source) and entry.accessed > ctx.today:
         yield at(loaded, ("accessed",), CODE, SEVERITY, f"accessed {entry.accessed} is in the future",
                  "set it to the day you read the document")
-    if kind == "models":
+    if kind == "models" and isinstance(entry, LlmModel):
         total, active = number(entry.params_total_b), number(entry.params_active_b)
         if active is not None and total is not None and active > total:
             yield at(loaded, ("params_active_b",), CODE, SEVERITY,
@@ -86,7 +86,7 @@ def _relations(ctx: LintContext, loaded: LoadedEntry) -> Iterator[Diagnostic]:
             yield at(loaded, ("architecture", "moe", "experts_per_token"), CODE, SEVERITY,
                      f"experts_per_token {moe.experts_per_token} exceeds experts {moe.experts}",
                      "num_experts_per_tok is at most n_routed_experts")
-    if kind == "formats":
+    if kind == "formats" and isinstance(entry, Format):
         if entry.effective_bits_per_weight < entry.bits_per_value:
             yield at(loaded, ("effective_bits_per_weight",), CODE, SEVERITY,
                      f"effective_bits_per_weight {entry.effective_bits_per_weight:g} is below bits_per_value "

@@ -6,12 +6,12 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from ...diagnostics import Diagnostic
+from ...diagnostics import Diagnostic, Severity
 from .base import LintContext, at
 
 CODE = "IB320"
 NAME = "id-naming"
-SEVERITY = "warning"
+SEVERITY: Severity = "warning"
 RATIONALE = ("Ids are permanent URLs and lookup keys; predictable ids (a model's Hugging Face name, a "
              "source prefix that says where it lives) let contributors find an entry before creating a "
              "duplicate.")

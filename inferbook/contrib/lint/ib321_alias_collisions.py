@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ...diagnostics import Diagnostic
-from .base import LintContext, at
+from ...diagnostics import Diagnostic, Severity
+from .base import LintContext, PathT, at
 
 CODE = "IB321"
 NAME = "alias-collisions"
-SEVERITY = "warning"
+SEVERITY: Severity = "warning"
 RATIONALE = ("Search and lookups match names loosely; two entries whose names differ only in spacing or "
              "punctuation ('H100 SXM' and 'H100-SXM') send readers to the wrong one, and repeated aliases "
              "are noise (exact collisions are already error IB205).")
@@ -28,7 +28,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     for loaded in live:
         entry = loaded.entry
         earlier: dict[str, int] = {}
-        names = [(("title",), entry.title, "title")]
+        names: list[tuple[PathT, str, str]] = [(("title",), entry.title, "title")]
         names += [(("aliases", i), alias, "alias") for i, alias in enumerate(entry.aliases)]
         for path, name, what in names:
             if what == "alias":

@@ -6,12 +6,12 @@ import re
 from collections.abc import Iterator
 
 from ...content_checks import text_fields
-from ...diagnostics import Diagnostic
+from ...diagnostics import Diagnostic, Severity
 from .base import LintContext, in_text
 
 CODE = "IB330"
 NAME = "smart-quotes"
-SEVERITY = "warning"
+SEVERITY: Severity = "warning"
 RATIONALE = ("Entries use straight quotes and the site's typesetter curls them; typed curly quotes make "
              "search miss ('NVIDIA's' vs 'NVIDIA’s'), break copied code and flags, and make diffs noisy.")
 HINT = "replace them with straight quotes (' and \")"

@@ -6,12 +6,12 @@ import re
 from collections.abc import Iterator
 
 from ...content_checks import text_fields, without_code
-from ...diagnostics import Diagnostic
+from ...diagnostics import Diagnostic, Severity
 from .base import LintContext, in_text
 
 CODE = "IB331"
 NAME = "html-entities"
-SEVERITY = "warning"
+SEVERITY: Severity = "warning"
 RATIONALE = ("Markdown bodies are plain UTF-8 text; references such as &nbsp; or &#8217; hide the real "
              "character from search, the PDF and notebooks (raw HTML tags are already error IB110).")
 HINT = "type the character itself (only &lt;, &gt; and &amp; are needed, to escape < > &)"
