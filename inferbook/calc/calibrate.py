@@ -25,15 +25,17 @@ predicted with the full simulator. Only these held-out errors are reported."""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
+import random
 import statistics
 import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..kb import KnowledgeBase
 from .bands import family_group, model_class
@@ -53,8 +55,12 @@ from .perf import (
 from .predict import offline_requests
 from .published import LATENCY_METRICS, SPEED_METRICS, Published
 from .published import load as load_published
-from .simulator import Request, SimConfig, SimResult, simulate, workload
+from .simulator import Lengths, Request, SimConfig, SimResult, simulate, workload
 from .weights import native_groups
+
+if TYPE_CHECKING:  # numpy is imported where it is used: the calibration extra installs it
+    import numpy as np
+    from numpy.typing import NDArray
 
 MAX_REQUESTS_PER_REPLICA = 256
 """Requests simulated per replica and case: enough for the steady state; published runs
@@ -89,6 +95,12 @@ class Case:
     def id(self) -> str:
         return self.pub.m.id
 
+    @functools.cached_property
+    def tokens(self) -> tuple[float, float]:
+        """Mean prompt and output tokens of the simulated requests."""
+        n = max(len(self.requests), 1)
+        return (sum(r.input_tokens for r in self.requests) / n, sum(r.output_tokens for r in self.requests) / n)
+
 
 def _setting(pub: Published, *names: str) -> float | None:
     for name in names:
@@ -110,6 +122,17 @@ def request_lengths(pub: Published) -> tuple[int, int]:
         isl = max(1, round(total_in / m.requests))
         osl = max(1, round(total_out / m.requests))
     return isl, osl
+
+
+def length_draws(pub: Published, isl: int, osl: int) -> tuple[Lengths, Lengths]:
+    """The request lengths a run drew: SGLang's random dataset without a range ratio draws
+    each length uniformly from 1 to the nominal length (its bench_serving rule), so clients
+    fall out of step; everything else is simulated at fixed (mean) lengths."""
+    m = pub.m
+    if m.engine == "sglang" and m.settings.get("dataset") == "random" and "random_range_ratio" not in m.settings \
+            and m.isl and m.osl:
+        return Lengths("uniform", low=1, high=m.isl), Lengths("uniform", low=1, high=m.osl)
+    return Lengths("fixed", mean=isl), Lengths("fixed", mean=osl)
 
 
 def build_case(kb: KnowledgeBase, pub: Published) -> Case | str:
@@ -172,12 +195,13 @@ def build_case(kb: KnowledgeBase, pub: Published) -> Case | str:
         n = sequences
     elif m.mode == "concurrency":
         n = min(max(n, 4 * sequences), MAX_REQUESTS_PER_REPLICA)
+    inputs, outputs = length_draws(pub, isl, osl)
     if m.mode == "rate":
         assert m.rate is not None
-        from .simulator import Lengths
-        requests = workload(n, m.rate / replicas, Lengths("fixed", mean=isl), Lengths("fixed", mean=osl), seed=0)
+        requests = workload(n, m.rate / replicas, inputs, outputs, seed=0)
     else:
-        requests = [Request(i, 0.0, isl, osl) for i in range(n)]
+        rng = random.Random(0)
+        requests = [Request(i, 0.0, inputs.draw(rng), outputs.draw(rng)) for i in range(n)]
     step_budget = int(budget) if budget else defaults.max_num_batched_tokens
     config = SimConfig(max_batch=max_batch, max_batched_tokens=step_budget,
                        chunked_prefill=defaults.chunked_prefill, kv_capacity_tokens=check.capacity.kv_tokens,
@@ -197,8 +221,7 @@ def metric_of(case: Case, ttfts: Sequence[float], tpots: Sequence[float], e2es: 
               duration: float, n_done: int, statistic: str | None = None) -> float:
     """The measured metric computed from a run's per-request latencies and duration."""
     m = case.pub.m
-    osl = case.requests[0].output_tokens if case.requests else (m.osl or 1)
-    isl = case.requests[0].input_tokens if case.requests else (m.isl or 0)
+    isl, osl = case.tokens
     stat = statistic or m.statistic
     out = n_done * osl * case.replicas / duration
     if m.metric == "output_tokens_per_s":
@@ -291,6 +314,20 @@ class ReplaySet:
     """Many replays re-timed at once: one array pass over every recorded step of every case.
     `values` mirrors `perf.StepCost.seconds` and `metric_of` term by term (a test keeps a
     replay equal to the simulator)."""
+
+    # Every replay's per-step and per-request arrays, concatenated (`__init__` sets them by name).
+    tokens: NDArray[np.float64]
+    seqs: NDArray[np.float64]
+    gemm_flops: NDArray[np.float64]
+    weights: NDArray[np.float64]
+    attn_flops: NDArray[np.float64]
+    attn_bytes: NDArray[np.float64]
+    idle: NDArray[np.float64]
+    admit: NDArray[np.int64]
+    first: NDArray[np.int64]
+    finish: NDArray[np.int64]
+    arrival: NDArray[np.float64]
+    osl: NDArray[np.float64]
 
     def __init__(self, replays: Sequence[Replay]):
         import numpy as np
