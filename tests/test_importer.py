@@ -340,3 +340,17 @@ def test_calculator_config_usage(capsys, tmp_path):
     code, out, _ = run(capsys, "fit", "--config", write(tmp_path, no_dtype), "--gpu", "h100-sxm", "--format", "bf16",
                        "--json")
     assert code == 0 and json.loads(out)["format"] == "bf16"
+
+
+def test_a_state_dtype_key_is_not_a_mamba_layer():
+    """Qwen3.5's Gated DeltaNet configs carry mamba_ssm_dtype, the precision of the recurrent state:
+    the import goes through, and the key is reported as something the entry does not record."""
+    data = json.loads((CONFIGS / "qwen3-next-80b-a3b-thinking.json").read_text(encoding="utf-8"))
+    plain = import_data(data)
+    data["mamba_ssm_dtype"] = "float32"
+    with_key = import_data(data)  # raises ConfigError if refused
+    assert with_key.architecture == plain.architecture
+    assert any("mamba_ssm_dtype" in line and "precision" in line for line in with_key.report.cannot_express)
+    data["mamba_d_state"] = 128  # a real Mamba shape key still refuses the import
+    with pytest.raises(ConfigError, match="Mamba-2 layers"):
+        import_data(data)

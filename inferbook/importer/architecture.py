@@ -17,6 +17,7 @@ from .tables import (
     MAX_LAYERS,
     OUTPUT_GATE_TYPES,
     PLAIN_MLP_TYPES,
+    STATE_DTYPE_KEYS,
     TEXT_MODEL_TYPES,
     UNSUPPORTED_HINTS,
 )
@@ -242,9 +243,14 @@ class Builder:
                 found = ", ".join(f"{self.text.name(k)} = {shown(self.text.data[k])}" for k in present)
                 line = f"the schema cannot express {design} yet ({found})"
                 (blocking if fatal else self.report.cannot_express).append(line)
-        if any(k.startswith(("mamba_", "ssm_")) for k in self.text.data) and not blocking:
-            names = ", ".join(self.text.name(k) for k in self.text.data if k.startswith(("mamba_", "ssm_")))
+        mamba = [k for k in self.text.data if k.startswith(("mamba_", "ssm_")) and k not in STATE_DTYPE_KEYS]
+        if mamba and not blocking:
+            names = ", ".join(self.text.name(k) for k in mamba)
             blocking.append(f"the schema cannot express Mamba-2 layers yet ({names})")
+        for k in STATE_DTYPE_KEYS & set(self.text.data):
+            self.report.cannot_express.append(
+                f"{self.text.name(k)} = {shown(self.text.data[k])} sets the recurrent state's precision, which the "
+                "entry does not record (the calculators count the state in 16 bits); it names no Mamba layer")
         for k in self.text.data:
             if k.startswith(("mamba_", "ssm_")):
                 self.text.raw(k)

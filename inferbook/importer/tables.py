@@ -128,6 +128,10 @@ UNSUPPORTED_HINTS = (
 )
 """(design, its config keys, whether the entry would be wrong without it)."""
 
+STATE_DTYPE_KEYS = frozenset({"mamba_ssm_dtype"})
+"""Keys named after Mamba that set only the precision of a recurrent state (Qwen3.5's Gated DeltaNet
+layers carry one): not evidence of Mamba layers."""
+
 LINEAR_ATTENTION_KEYS = {"key_heads": "linear_num_key_heads", "value_heads": "linear_num_value_heads",
                          "key_head_dim": "linear_key_head_dim", "value_head_dim": "linear_value_head_dim",
                          "conv_kernel": "linear_conv_kernel_dim"}
