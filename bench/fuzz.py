@@ -26,6 +26,7 @@ import properties as p
 TARGETS = {
     "yaml-reader": (p.yaml_text, p.check_yaml),
     "mutated-entries": (p.mutated_entry(), lambda case: p.check_mutated(*case)),
+    "measurements": (p.mutated_measurements(), p.check_measurements),
     "schema": (st.tuples(st.sampled_from(sorted(p.KINDS)), st.dictionaries(st.text(max_size=15), p.json_value,
                                                                            max_size=8)),
                lambda case: p.check_schema(*case)),

@@ -92,6 +92,48 @@ def check_mutated(kind: str, name: str, data: bytes) -> None:
             assert d.line >= 1 and d.col >= 1 and d.code.startswith("IB")
 
 
+MEASUREMENT_SAMPLES = sorted((Path(__file__).resolve().parent.parent / "inferbook" / "calc" / "measurements")
+                             .glob("*.yaml"), key=lambda path: path.stat().st_size)[:4]
+"""The smallest published-measurement files, mutated by `mutated_measurements` (contributors send these too)."""
+
+
+@st.composite
+def mutated_measurements(draw) -> bytes:
+    """A real measurement file with random byte-level and line-level mutations."""
+    path = draw(st.sampled_from(MEASUREMENT_SAMPLES))
+    data = bytearray(path.read_bytes())
+    for _ in range(draw(st.integers(1, 6))):
+        op = draw(st.sampled_from(["delete", "insert", "replace", "dupline", "dropline"]))
+        pos = draw(st.integers(0, max(len(data) - 1, 0)))
+        if op == "delete" and data:
+            del data[pos]
+        elif op == "insert":
+            data[pos:pos] = draw(st.binary(min_size=1, max_size=4))
+        elif op == "replace" and data:
+            data[pos] = draw(st.integers(0, 255))
+        else:
+            lines = bytes(data).split(b"\n")
+            i = draw(st.integers(0, len(lines) - 1))
+            if op == "dupline":
+                lines.insert(i, lines[i])
+            else:
+                del lines[i]
+            data = bytearray(b"\n".join(lines))
+    return bytes(data)
+
+
+def check_measurements(data: bytes) -> None:
+    """Reading a mutated measurement file gives measurements or located findings, never an exception."""
+    from inferbook.calc.published import read_folder
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "bench.yaml").write_bytes(data)
+        found, problems = read_folder(Path(tmp))
+        assert found or problems
+        for d in problems:
+            assert d.line >= 1 and d.col >= 1 and d.code.startswith("IB") and d.file.endswith("bench.yaml")
+
+
 json_value = st.recursive(
     st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=False) | st.text(max_size=30),
     lambda inner: st.lists(inner, max_size=4).map(tuple) | st.dictionaries(st.text(max_size=12), inner, max_size=5),

@@ -23,6 +23,12 @@ def test_mutated_entries_give_findings_not_crashes(case):
 
 
 @FAST
+@given(p.mutated_measurements())
+def test_mutated_measurement_files_give_findings_not_crashes(data):
+    p.check_measurements(data)
+
+
+@FAST
 @given(st.sampled_from(sorted(p.KINDS)), st.dictionaries(st.text(max_size=15), p.json_value, max_size=8))
 def test_schema_raises_only_validation_errors(kind, data):
     p.check_schema(kind, data)
