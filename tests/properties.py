@@ -59,7 +59,12 @@ def mutated_entry(draw) -> tuple[str, str, bytes]:
     """A real entry file with random byte-level and line-level mutations."""
     kind = draw(st.sampled_from(sorted(SAMPLES)))
     path = draw(st.sampled_from(SAMPLES[kind]))
-    data = bytearray(path.read_bytes())
+    return kind, path.name, _mutate(draw, path.read_bytes())
+
+
+def _mutate(draw, raw: bytes) -> bytes:
+    """``raw`` with 1 to 6 random byte-level and line-level mutations."""
+    data = bytearray(raw)
     for _ in range(draw(st.integers(1, 6))):
         op = draw(st.sampled_from(["delete", "insert", "replace", "dupline", "dropline"]))
         pos = draw(st.integers(0, max(len(data) - 1, 0)))
@@ -77,7 +82,7 @@ def mutated_entry(draw) -> tuple[str, str, bytes]:
             else:
                 del lines[i]
             data = bytearray(b"\n".join(lines))
-    return kind, path.name, bytes(data)
+    return bytes(data)
 
 
 def check_mutated(kind: str, name: str, data: bytes) -> None:
@@ -100,26 +105,7 @@ MEASUREMENT_SAMPLES = sorted((Path(__file__).resolve().parent.parent / "inferboo
 @st.composite
 def mutated_measurements(draw) -> bytes:
     """A real measurement file with random byte-level and line-level mutations."""
-    path = draw(st.sampled_from(MEASUREMENT_SAMPLES))
-    data = bytearray(path.read_bytes())
-    for _ in range(draw(st.integers(1, 6))):
-        op = draw(st.sampled_from(["delete", "insert", "replace", "dupline", "dropline"]))
-        pos = draw(st.integers(0, max(len(data) - 1, 0)))
-        if op == "delete" and data:
-            del data[pos]
-        elif op == "insert":
-            data[pos:pos] = draw(st.binary(min_size=1, max_size=4))
-        elif op == "replace" and data:
-            data[pos] = draw(st.integers(0, 255))
-        else:
-            lines = bytes(data).split(b"\n")
-            i = draw(st.integers(0, len(lines) - 1))
-            if op == "dupline":
-                lines.insert(i, lines[i])
-            else:
-                del lines[i]
-            data = bytearray(b"\n".join(lines))
-    return bytes(data)
+    return _mutate(draw, draw(st.sampled_from(MEASUREMENT_SAMPLES)).read_bytes())
 
 
 def check_measurements(data: bytes) -> None:

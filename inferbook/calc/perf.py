@@ -33,7 +33,7 @@ from typing import Any
 from ..schema import Format, Gpu, ModelArchitecture
 from .kv import kv_bytes, state_bytes_per_sequence
 from .params import count_params, is_moe_layer
-from .roofline import compute_tflops
+from .roofline import attention_layout, compute_tflops
 from .weights import weight_bytes
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
@@ -226,15 +226,9 @@ def step_cost(d: Deployment, params: PerfParams | None = None) -> StepCost:
     a = d.arch
     gpu = d.gpu
     counts = count_params(a)
-    kinds = [a.layer_pattern[i % len(a.layer_pattern)] for i in range(a.layers)]
-    n_full = sum(1 for k in kinds if k == "full")
-    n_window = sum(1 for k in kinds if k in ("sliding", "chunked"))
-    window = a.sliding_window if "sliding" in kinds else a.attention_chunk_size
-    if a.mla is not None:
-        qk, v = a.mla.qk_nope_head_dim + a.mla.qk_rope_head_dim, a.mla.v_head_dim
-    else:
-        qk = v = a.head_dim
-    per_layer_attn = 2.0 * a.attention_heads * (qk + v)
+    layout = attention_layout(a)
+    n_full, n_window, window = layout.n_full, layout.n_window, layout.window
+    per_layer_attn = layout.flops_per_position
     per_layer_kv = kv_bytes(a, 1, d.kv_bits, 1, d.tp).bytes_per_gpu / max(n_full + n_window, 1)
     groups = dict(d.groups) if d.groups else None
     expert_fmt = (groups or {}).get("experts", d.fmt)

@@ -265,10 +265,19 @@ class StepModel:
         return max(flops / self.compute_rate, memory / self.memory_rate) + comm
 
 
-def step_model(r: Roofline) -> StepModel:
-    """Coefficients of ``r`` for fast step timing."""
-    a = r.arch
-    p = count_params(a)
+@dataclass(frozen=True, slots=True)
+class AttentionLayout:
+    """How a model's layers attend: full and windowed layer counts, the window, and the score
+    and value FLOPs one token spends per attended position in one attention layer."""
+
+    n_full: int
+    n_window: int
+    window: int | None
+    flops_per_position: float
+
+
+def attention_layout(a: ModelArchitecture) -> AttentionLayout:
+    """The attention layout of ``a`` (shared by the roofline's and the calibrated step models)."""
     kinds = [a.layer_pattern[i % len(a.layer_pattern)] for i in range(a.layers)]
     n_full = sum(1 for k in kinds if k == "full")
     n_window = sum(1 for k in kinds if k in ("sliding", "chunked"))
@@ -277,7 +286,16 @@ def step_model(r: Roofline) -> StepModel:
         qk, v = a.mla.qk_nope_head_dim + a.mla.qk_rope_head_dim, a.mla.v_head_dim
     else:
         qk = v = a.head_dim
-    per_layer_attn = 2.0 * a.attention_heads * (qk + v)
+    return AttentionLayout(n_full, n_window, window, 2.0 * a.attention_heads * (qk + v))
+
+
+def step_model(r: Roofline) -> StepModel:
+    """Coefficients of ``r`` for fast step timing."""
+    a = r.arch
+    p = count_params(a)
+    layout = attention_layout(a)
+    n_full, n_window, window = layout.n_full, layout.n_window, layout.window
+    per_layer_attn = layout.flops_per_position
     per_layer_kv = kv_bytes(a, 1, r.kv_dtype_bits, 1, r.tp).bytes_per_gpu / max(n_full + n_window, 1)
     routed = 0.0
     if a.moe is not None:
