@@ -36,7 +36,8 @@ DEPLOYMENTS = (("llama-3.1-8b-instruct", "h100-sxm", "bf16", 16.0, 1, 1, 1, "vll
 LOADS = ((Load(1000, 200, "offline", requests=300), {}),
          (Load(512, 128, "concurrency", concurrency=16, requests=64), {}),
          (Load(2048, 64, "batch", batch=4), {}),
-         (Load(1024, 256, "concurrency", concurrency=32, requests=64), {"gpus": 4, "tp": 2}))
+         (Load(1024, 256, "concurrency", concurrency=32, requests=64), {"gpus": 4, "tp": 2}),
+         (Load(1024, 256, "offline", requests=96), {"gpus": 4, "tp": 2, "pp": 2}))
 PREDICT_SETUPS = (("llama-3.1-8b-instruct", "h100-sxm", None, "vllm"),
                   ("llama-3.1-8b-instruct", "h100-sxm", "fp8-e4m3", "tensorrt-llm"),
                   ("qwen3-30b-a3b-thinking-2507", "l40s", None, "sglang"),
@@ -78,7 +79,8 @@ def _vectors(kb: Any) -> tuple[list[dict[str, Any]], list[Any]]:
             p = predict(kb, model, gpu, load, weights=weights, engine=engine, **extra).to_json()
             args = {"model": model, "gpu": gpu, "weights": weights, "engine": engine, "isl": load.isl,
                     "osl": load.osl, "mode": load.mode, "batch": load.batch, "concurrency": load.concurrency,
-                    "rate": load.rate, "requests": load.requests, "gpus": extra.get("gpus", 1), "tp": extra.get("tp")}
+                    "rate": load.rate, "requests": load.requests, "gpus": extra.get("gpus", 1), "tp": extra.get("tp"),
+                    "pp": extra.get("pp", 1)}
             add("predict", args, {"result": {k: p[k] for k in PREDICT_KEYS if k in p and p[k] is not None}})
     return items, expected
 

@@ -88,6 +88,7 @@ class Case:
     requests: list[Request]
     config: SimConfig
     replicas: int
+    """Identical streams the run is split over: data-parallel replicas x pipeline stages."""
     kv_tokens: int
     groups: dict[str, str]
 
@@ -159,6 +160,7 @@ def build_case(kb: KnowledgeBase, pub: Published) -> Case | str:
     if gpus % (tp * pp):
         return f"{gpus} GPUs do not split into TP {tp} x PP {pp} replicas"
     replicas = gpus // (tp * pp)
+    streams = replicas * pp  # pipeline micro-batches in flight, as predict simulates them
     engine = m.engine if m.engine in ENGINES else "vllm"
     defaults = engine_defaults(engine, gpu, tp, pp)
     kv_bits = (kv_dtype_bits(m.kv_dtype, dict(kb.formats)) if m.kv_dtype not in (None, "auto", "fp8-ds-mla")
@@ -174,7 +176,7 @@ def build_case(kb: KnowledgeBase, pub: Published) -> Case | str:
         cfg = replace(cfg, gpu_memory_utilization=fraction)
     isl, osl = request_lengths(pub)
     load_n = {"concurrency": m.concurrency, "batch": m.batch}.get(m.mode or "", None)
-    sequences = max(1, math.ceil((load_n or 1) / replicas))
+    sequences = max(1, math.ceil((load_n or 1) / streams))
     check = check_setup(Setup(model=model, gpu=gpu, weights=fmt, kv_bits=kv_bits, tp=tp, pp=pp, ep=m.ep or 1,
                               gpus=gpus, context=min(isl + osl, model.architecture.context_length),
                               sequences=1, mode="concurrency",
@@ -186,11 +188,12 @@ def build_case(kb: KnowledgeBase, pub: Published) -> Case | str:
     closed = m.mode in ("concurrency", "batch")
     if closed:
         max_batch = min(max_batch, sequences)
-    n = max(1, min(MAX_REQUESTS_PER_REPLICA, math.ceil((m.requests or MAX_REQUESTS_PER_REPLICA * replicas) / replicas)))
+    kv_tokens = check.capacity.kv_tokens // pp
+    n = max(1, min(MAX_REQUESTS_PER_REPLICA, math.ceil((m.requests or MAX_REQUESTS_PER_REPLICA * streams) / streams)))
     if m.mode == "offline":  # enough waves of the largest batch the engine holds to reach the steady state
-        slots = min(max_batch, check.capacity.kv_tokens // max(isl + osl, 1))
+        slots = min(max_batch, kv_tokens // max(isl + osl, 1))
         steady = offline_requests(None, slots)
-        n = min(steady, math.ceil(m.requests / replicas)) if m.requests else steady
+        n = min(steady, math.ceil(m.requests / streams)) if m.requests else steady
     if m.mode == "batch":
         n = sequences
     elif m.mode == "concurrency":
@@ -198,17 +201,17 @@ def build_case(kb: KnowledgeBase, pub: Published) -> Case | str:
     inputs, outputs = length_draws(pub, isl, osl)
     if m.mode == "rate":
         assert m.rate is not None
-        requests = workload(n, m.rate / replicas, inputs, outputs, seed=0)
+        requests = workload(n, m.rate / streams, inputs, outputs, seed=0)
     else:
         rng = random.Random(0)
         requests = [Request(i, 0.0, inputs.draw(rng), outputs.draw(rng)) for i in range(n)]
     step_budget = int(budget) if budget else defaults.max_num_batched_tokens
     config = SimConfig(max_batch=max_batch, max_batched_tokens=step_budget,
-                       chunked_prefill=defaults.chunked_prefill, kv_capacity_tokens=check.capacity.kv_tokens,
+                       chunked_prefill=defaults.chunked_prefill, kv_capacity_tokens=max(kv_tokens, 1),
                        closed_loop=closed, record_steps=True, max_steps=3_000_000)
     deployment = Deployment(model.architecture, gpu, fmt, kv_bits, tp, pp, m.ep or 1, m.engine, groups or None)
     group_keys = {"gpu": gpu.id, "family": family_group(model), "engine": m.engine}
-    return Case(pub, deployment, requests, config, replicas, check.capacity.kv_tokens, group_keys)
+    return Case(pub, deployment, requests, config, streams, kv_tokens, group_keys)
 
 
 def _stat(values: Sequence[float], statistic: str) -> float:

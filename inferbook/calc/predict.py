@@ -4,7 +4,9 @@ One function behind `inferbook predict`, the Python API and the site's tools (th
 the JS port). It checks the setup (`feasibility.check_setup`), sizes the KV cache with
 the engine's memory profile (`engines`), times steps with the calibrated model
 (`perf`), simulates the requests on one replica (`simulator`) and scales to the
-``gpus / (tp x pp)`` data-parallel replicas. Prefill-decode disaggregation runs a
+``gpus / (tp x pp)`` data-parallel replicas. A pipeline of ``pp`` stages is simulated as
+``pp`` streams (micro-batches in flight, vLLM's virtual engines), each stepping one pass
+through every stage with 1/pp of the KV cache. Prefill-decode disaggregation runs a
 prefill pool and a decode pool with the KV transfer between them.
 
 Load modes (as benchmark tools name them):
@@ -191,8 +193,12 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
     if disaggregation is not None:
         return _predict_disaggregated(kb, model, gpu.id, load, gpus, tp, pp, ep, fmt, kv_bits, engine,
                                       disaggregation, params, seed, setup_json)
-    per_replica = _per_replica_load(load, gpus // max(tp * pp, 1))
-    sequences = per_replica.batch or per_replica.concurrency or 1
+    replicas = gpus // max(tp * pp, 1)
+    # a pipeline of pp stages keeps pp micro-batches in flight (vLLM's virtual engines): each is a
+    # stream whose step is one pass through every stage, holding 1/pp of the replica's KV cache
+    streams = replicas * pp
+    sequences = _per_replica_load(load, replicas).batch or _per_replica_load(load, replicas).concurrency or 1
+    per_replica = _per_replica_load(load, streams)
     check = check_setup(Setup(model=model, gpu=gpu, weights=fmt, kv_bits=kv_bits, tp=tp, pp=pp, ep=ep, gpus=gpus,
                               context=load.isl + load.osl, sequences=sequences,
                               mode="batch" if load.mode == "batch" else "concurrency",
@@ -200,17 +206,17 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
     reasons = [f.message for f in check.findings if f.severity in ("fail", "warn")]
     if not check.feasible or check.capacity is None:
         return Prediction(False, reasons, setup_json)
-    replicas = gpus // (tp * pp)
     setup_json["replicas"] = replicas
     cost = step_cost(Deployment(model.architecture, gpu, fmt, kv_bits, tp, pp, ep, engine, groups or None), params)
     perf = params or calibrated_params()
     request_s = perf.lookup(perf.request_s, engine)
-    kv_tokens = check.capacity.kv_tokens
+    kv_tokens = check.capacity.kv_tokens // pp
     closed = load.mode in ("batch", "concurrency")  # clients send the next request when one ends
-    config = SimConfig(max_batch=min(defaults.max_num_seqs, sequences) if closed else defaults.max_num_seqs,
+    stream_sequences = per_replica.batch or per_replica.concurrency or 1
+    config = SimConfig(max_batch=min(defaults.max_num_seqs, stream_sequences) if closed else defaults.max_num_seqs,
                        max_batched_tokens=defaults.max_num_batched_tokens, chunked_prefill=defaults.chunked_prefill,
                        kv_capacity_tokens=kv_tokens, closed_loop=closed, max_steps=2_000_000)
-    result = Prediction(True, reasons, setup_json, kv_cache_tokens=kv_tokens)
+    result = Prediction(True, reasons, setup_json, kv_cache_tokens=check.capacity.kv_tokens)
     if load.mode == "max-rate":
         found = _max_rate(per_replica, cost, config, seed, request_s)
         if found is None:
@@ -218,8 +224,8 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
             result.feasible = False
             return result
         rate, sim = found
-        result.rate = rate * replicas
-        _fill(result, sim, replicas, request_s)
+        result.rate = rate * streams
+        _fill(result, sim, streams, request_s)
     else:
         if load.mode == "offline":
             slots = min(config.max_batch, kv_tokens // (load.isl + load.osl))
@@ -240,7 +246,7 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
             result.feasible = False
             result.reasons.append(f"no request fits the KV cache of {kv_tokens:,} tokens per replica")
             return result
-        _fill(result, sim, replicas, request_s)
+        _fill(result, sim, streams, request_s)
     result.error_band = error_band(model, gpu, engine, load)[0]
     result.basis, result.basis_detail, result.measured = basis_for(kb, model, gpu, engine, fmt, load, gpus, tp)
     if speculation is not None:

@@ -296,10 +296,16 @@ export function predict(data, q) {
   const setup = { model: model.id, gpu: gpu.id, gpus, tp, pp, ep, weights: fmt.id, kv_bits: kvBits,
     engine: q.engine, engine_profile: defaults.describe, isl: q.isl, osl: q.osl, mode: q.mode };
   const replicas = Math.floor(gpus / Math.max(tp * pp, 1));
-  const share = (n) => (n == null ? null : Math.max(1, Math.ceil(n / replicas)));
-  const per = replicas <= 1 ? { ...q } : { ...q, concurrency: share(q.concurrency),
-    rate: q.rate == null ? null : q.rate / replicas, requests: share(q.requests) };
-  const sequences = per.batch || per.concurrency || 1;
+  // a pipeline keeps pp micro-batches in flight: pp streams per replica, each with 1/pp of the KV cache
+  const streams = replicas * pp;
+  const shareOf = (parts) => {
+    const share = (n) => (n == null ? null : Math.max(1, Math.ceil(n / parts)));
+    return parts <= 1 ? { ...q } : { ...q, concurrency: share(q.concurrency),
+      rate: q.rate == null ? null : q.rate / parts, requests: share(q.requests) };
+  };
+  const perReplica = shareOf(replicas);
+  const per = shareOf(streams);
+  const sequences = perReplica.batch || perReplica.concurrency || 1;
   const check = checkSetup({
     model, gpu, weights: fmt, kv: null, kv_bits: kvBits, tp, pp, ep, gpus, context: q.isl + q.osl, sequences,
     mode: q.mode === "batch" ? "batch" : "concurrency", engine: { name: defaults.name, config: defaults.config },
@@ -311,9 +317,10 @@ export function predict(data, q) {
   setup.replicas = replicas;
   const cost = stepCost({ arch: model.architecture, gpu, fmt, kvBits, tp, pp, ep, engine: q.engine,
     groups: Object.keys(groups).length ? groups : null }, perf.params);
-  const kvTokens = check.capacity.kvTokens;
+  const kvTokens = Math.floor(check.capacity.kvTokens / pp);
   const closed = q.mode === "batch" || q.mode === "concurrency";
-  const config = { max_batch: closed ? Math.min(defaults.max_num_seqs, sequences) : defaults.max_num_seqs,
+  const streamSequences = per.batch || per.concurrency || 1;
+  const config = { max_batch: closed ? Math.min(defaults.max_num_seqs, streamSequences) : defaults.max_num_seqs,
     max_batched_tokens: defaults.max_num_batched_tokens, chunked_prefill: defaults.chunked_prefill,
     kv_capacity_tokens: kvTokens, closed_loop: closed };
   let requests;
@@ -328,7 +335,7 @@ export function predict(data, q) {
       output_tokens: q.osl }));
   }
   const sim = simulate(requests, cost, config);
-  const result = { feasible: true, reasons, setup, kv_cache_tokens: kvTokens, notes: [] };
+  const result = { feasible: true, reasons, setup, kv_cache_tokens: check.capacity.kvTokens, notes: [] };
   if (!sim.records.length) {
     Object.assign(result, none);
     result.feasible = false;
@@ -339,9 +346,9 @@ export function predict(data, q) {
   const extra = lookup(perf.params.request_s, q.engine);
   result.ttft_s = stats(s.ttft, extra);
   result.tpot_s = stats(s.tpot);
-  result.output_tokens_per_s = s.outputTokenThroughput * replicas;
-  result.input_tokens_per_s = s.inputTokenThroughput * replicas;
-  result.requests_per_s = s.requestThroughput * replicas;
+  result.output_tokens_per_s = s.outputTokenThroughput * streams;
+  result.input_tokens_per_s = s.inputTokenThroughput * streams;
+  result.requests_per_s = s.requestThroughput * streams;
   if (sim.preemptions) result.notes.push(`${pyComma(sim.preemptions)} preemptions per replica: the KV cache ran full`);
   result.error_band = errorBand(perf.calibration, model, gpu, q.engine);
   const [basis, detail, measured] = basisFor(perf.calibration, perf.measured, model, gpu, q.engine, fmt, q, gpus, tp);
