@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inferbook.calc.published import FOLDER, Measurement, read_folder
+from inferbook.calc.published import FOLDER, RESERVED_SOURCES, Measurement, read_folder
 
 GOOD = """source:
   url: https://example.org/bench
@@ -52,7 +52,7 @@ def test_a_good_file_loads(tmp_path):
     (("    mode: offline\n", ""), 6, "needs a mode"),
     (("gpus: 1", "gpus: 0"), 12, "gpus"),
     (("    isl: 128\n", "    isl: 128\n    colour: blue\n"), 15, "unknown field"),
-    (("https://example.org/bench", "https://mlcommons.org/results"), 2, "reserved"),
+    (("https://example.org/bench", f"https://example.org/{RESERVED_SOURCES[0]}/results"), 2, "reserved"),
 ])
 def test_mistakes_are_located(tmp_path, change, line, needle):
     folder = _write(tmp_path, GOOD.replace(*change))
