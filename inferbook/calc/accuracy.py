@@ -74,11 +74,6 @@ class Comparison:
         return None if err is None else abs(err) <= target
 
 
-def _setting(p: Published, name: str) -> float | None:
-    value = p.m.settings.get(name)
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def engine_config(p: Published, gpu: Gpu | None = None, tp: int = 1) -> EngineConfig:
     """The engine settings a measurement ran with: the engine's profile, overridden by what
     the source states. vLLM before V1 (0.7 and older) profiled an 8,192-token forward pass
@@ -92,14 +87,13 @@ def engine_config(p: Published, gpu: Gpu | None = None, tp: int = 1) -> EngineCo
     if engine == "vllm":  # the sources' vLLM runs predate the 0.92 default unless they say otherwise
         cfg = replace(cfg, gpu_memory_utilization=0.9)
     version = m.engine_version or ""
-    fraction = (_setting(p, "gpu_memory_utilization") or _setting(p, "kv_cache_free_gpu_mem_fraction")
-                or _setting(p, "mem_fraction_static"))
+    fraction = p.setting("gpu_memory_utilization", "kv_cache_free_gpu_mem_fraction", "mem_fraction_static")
     if fraction is not None:
         cfg = replace(cfg, gpu_memory_utilization=fraction)
-    total = _setting(p, "total_gpu_memory_gib")
+    total = p.setting("total_gpu_memory_gib")
     if total is not None:
         cfg = replace(cfg, total_memory_gib=total)
-    seqs = _setting(p, "max_num_seqs")
+    seqs = p.setting("max_num_seqs")
     if seqs is not None:
         cfg = replace(cfg, max_num_seqs=int(seqs))
     if engine == "vllm" and version.startswith("0.") and version.split(".")[1].isdigit() \
@@ -153,7 +147,7 @@ def predict_memory(p: Published, kb: KnowledgeBase) -> Comparison:
     if m.metric == "kv_cache_tokens":
         return Comparison(p, cap.kv_tokens)
     if m.metric == "max_concurrency":
-        length = _setting(p, "max_model_len")
+        length = p.setting("max_model_len")
         if not length:
             return Comparison(p, None, "max_model_len not stated")
         return Comparison(p, cap.kv_tokens / length)

@@ -15,21 +15,17 @@ Basis:
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from ..schema import Format, Gpu, LlmModel
-from .perf import CALIBRATION, arch_key
+from .perf import arch_key, calibration
 
 if TYPE_CHECKING:
     from ..kb import KnowledgeBase
     from .predict import Load
-
-THROUGHPUT_MODES = ("offline", "concurrency", "rate", "max-rate")
-
 
 def family_group(model: LlmModel) -> str:
     """The model family as cross-validation holds it out: its first word, without version
@@ -42,13 +38,6 @@ def family_group(model: LlmModel) -> str:
 def model_class(model: LlmModel) -> str:
     """"moe" or "dense"."""
     return "moe" if model.architecture.moe is not None else "dense"
-
-
-@cache
-def calibration() -> dict[str, Any]:
-    """The calibration file: fitted parameters, what they were fitted on, cross-validated errors."""
-    data: dict[str, Any] = json.loads(CALIBRATION.read_text(encoding="utf-8"))
-    return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +88,8 @@ def _worse(a: GroupError | None, b: GroupError | None) -> GroupError | None:
     return a if a.median >= b.median else b
 
 
-def error_band(model: LlmModel, gpu: Gpu, engine: str, load: Load) -> tuple[Band, str]:
-    """The band for a prediction, and the name of the group it came from."""
+def error_band(model: LlmModel, gpu: Gpu, engine: str) -> Band:
+    """The band of a prediction: the worst held-out errors of its GPU's, family's and engine's groups."""
     cv = calibration().get("cv", {})
     candidates = [("gpu", gpu.id), ("family", family_group(model)), ("engine", engine)]
     throughput = latency = None
@@ -116,11 +105,9 @@ def error_band(model: LlmModel, gpu: Gpu, engine: str, load: Load) -> tuple[Band
         throughput, latency = _worse(throughput, t), _worse(latency, lat)
     if not names:
         overall = cv.get("overall", {})
-        band = Band("all held-out groups (this GPU, family and engine were never measured)",
+        return Band("all held-out groups (this GPU, family and engine were never measured)",
                     _error(overall.get("throughput")), _error(overall.get("latency")))
-        return band, "overall"
-    label = "worst of held-out " + ", ".join(names)
-    return Band(label, throughput, latency), label
+    return Band("worst of held-out " + ", ".join(names), throughput, latency)
 
 
 @cache
@@ -149,14 +136,20 @@ def measured_key(model: str, gpu: str, engine: str, gpus: int | None, tp: int | 
 
 
 def measured_index(kb: KnowledgeBase) -> dict[str, list[dict[str, Any]]]:
-    """Every speed measurement filed by its exact setup, as `basis_for` matches them (for the JS port)."""
+    """Every speed measurement filed by its exact setup, as `basis_for` matches them (also exported
+    for the JS port). Built once per set of the models' native formats, the only KB data it reads."""
+    return _measured_index(tuple(sorted((mid, m.native_dtype) for mid, m in kb.models.items())))
+
+
+@cache
+def _measured_index(natives: tuple[tuple[str, str], ...]) -> dict[str, list[dict[str, Any]]]:
+    native = dict(natives)
     out: dict[str, list[dict[str, Any]]] = {}
     for p in _published():
         m = p.m
-        model = kb.models.get(m.model)
-        if model is None or m.gpu is None or m.gpus is None:
+        if m.model not in native or m.gpu is None or m.gpus is None:
             continue
-        key = measured_key(m.model, m.gpu, m.engine, m.gpus, m.tp or m.gpus, m.weights or model.native_dtype,
+        key = measured_key(m.model, m.gpu, m.engine, m.gpus, m.tp or m.gpus, m.weights or native[m.model],
                            m.isl, m.osl, m.mode, m.concurrency, m.rate, m.batch)
         out.setdefault(key, []).append({"id": m.id, "metric": m.metric, "value": m.value, "statistic": m.statistic,
                                         "url": p.source.url, "quote": m.quote})

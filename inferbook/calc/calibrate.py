@@ -35,7 +35,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..kb import KnowledgeBase
 from .bands import family_group, model_class
@@ -103,22 +103,14 @@ class Case:
         return (sum(r.input_tokens for r in self.requests) / n, sum(r.output_tokens for r in self.requests) / n)
 
 
-def _setting(pub: Published, *names: str) -> float | None:
-    for name in names:
-        value = pub.m.settings.get(name)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-    return None
-
-
 def request_lengths(pub: Published) -> tuple[int, int]:
     """Prompt and output tokens per request: the nominal lengths, or the means of the
     printed totals where the benchmark drew random lengths (SGLang and vLLM print
     total input and generated tokens)."""
     m = pub.m
     isl, osl = m.isl or 1, m.osl or 1  # llama-bench decodes after a prompt of a token or so
-    total_in = _setting(pub, "total_input_tokens")
-    total_out = _setting(pub, "total_generated_tokens", "total_output_tokens")
+    total_in = pub.setting("total_input_tokens")
+    total_out = pub.setting("total_generated_tokens", "total_output_tokens")
     if m.requests and total_in and total_out:
         isl = max(1, round(total_in / m.requests))
         osl = max(1, round(total_out / m.requests))
@@ -168,10 +160,9 @@ def build_case(kb: KnowledgeBase, pub: Published) -> Case | str:
                else 16.0)
     groups = native_groups(model, dict(kb.formats)) if fmt.id == model.native_dtype else {}
     cfg = defaults.config()
-    fraction = _setting(pub, "gpu_memory_utilization", "kv_cache_free_gpu_mem_fraction", "mem_fraction_static")
-    seqs_limit = _setting(pub, "max_num_seqs", "max_batch_size", "max_running_requests")
-    budget = _setting(pub, "max_num_batched_tokens", "max_num_tokens", "chunked_prefill_size")
-    from dataclasses import replace
+    fraction = pub.setting("gpu_memory_utilization", "kv_cache_free_gpu_mem_fraction", "mem_fraction_static")
+    seqs_limit = pub.setting("max_num_seqs", "max_batch_size", "max_running_requests")
+    budget = pub.setting("max_num_batched_tokens", "max_num_tokens", "chunked_prefill_size")
     if fraction is not None and 0 < fraction <= 1:
         cfg = replace(cfg, gpu_memory_utilization=fraction)
     isl, osl = request_lengths(pub)
@@ -309,6 +300,30 @@ class Replay:
         self.osl = np.array([req[i].output_tokens for i in ids], dtype=float)
         self.closed = case.config.closed_loop
 
+    def rates(self, p: PerfParams) -> Rates:
+        """The case's rates under ``p`` (the lookups `perf.step_cost` makes, for re-timing)."""
+        look, k = PerfParams.lookup, self.keys
+        return Rates(gemm=self.peak * look(p.gemm_eff, k["arch"]) * look(p.dtype_eff, k["dtype"]),
+                     memory=self.bandwidth * look(p.mbu, k["arch"]),
+                     attention=self.peak16 * look(p.attn_eff, k["arch"]),
+                     fixed=self.collectives * look(p.link_latency_s, k["link"]) + look(p.step_s, k["engine"]),
+                     per_sequence=look(p.seq_s, k["engine"]), per_request=look(p.request_s, k["engine"]))
+
+
+class Rates(NamedTuple):
+    """A case's rates under some parameters: what `perf.step_cost` derives from them."""
+
+    gemm: float
+    """FLOP/s of large GEMMs (all TP ranks)."""
+    memory: float
+    """Bytes/s of weight and KV reads."""
+    attention: float
+    """FLOP/s of prefill attention."""
+    fixed: float
+    """Seconds of collective latency and engine overhead per step."""
+    per_sequence: float
+    per_request: float
+
 
 _STAT_Q = {"median": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0}
 
@@ -361,14 +376,7 @@ class ReplaySet:
         import numpy as np
 
         r = self.replays
-        look = PerfParams.lookup
-        gemm = self.peak * np.array([look(p.gemm_eff, x.keys["arch"]) * look(p.dtype_eff, x.keys["dtype"])
-                                     for x in r])
-        mem = self.bandwidth * np.array([look(p.mbu, x.keys["arch"]) for x in r])
-        attn = self.peak16 * np.array([look(p.attn_eff, x.keys["arch"]) for x in r])
-        fixed = (self.collectives * np.array([look(p.link_latency_s, x.keys["link"]) for x in r])
-                 + np.array([look(p.step_s, x.keys["engine"]) for x in r]))
-        per_seq = np.array([look(p.seq_s, x.keys["engine"]) for x in r])
+        gemm, mem, attn, fixed, per_seq, per_request = np.array([x.rates(p) for x in r]).T
         c = self.step_case
         t = self.tokens
         rate = gemm[c] * t / (t + p.gemm_half_tokens)
@@ -385,7 +393,7 @@ class ReplaySet:
 
         arrival = np.where(self.closed, clock(self.admit), self.arrival)
         first, finish = clock(self.first), clock(self.finish)
-        per_request = np.array([look(p.request_s, x.keys["engine"]) for x in r])[self.req_case]
+        per_request = per_request[self.req_case]
         ttft = first - arrival + per_request
         gaps = np.maximum(self.osl - 1, 1)
         tpot = np.where(self.osl > 1, (finish - first) / gaps, np.nan)
@@ -493,21 +501,15 @@ class FitSet:
     def values(self, p: PerfParams) -> Any:
         import numpy as np
 
-        look = PerfParams.lookup
         out = np.empty(len(self.replays))
         for i, (r, q) in enumerate(zip(self.replays, self.parts, strict=True)):
-            k = r.keys
-            gemm = r.peak * look(p.gemm_eff, k["arch"]) * look(p.dtype_eff, k["dtype"])
-            mem = r.bandwidth * look(p.mbu, k["arch"])
-            attn = r.peak16 * look(p.attn_eff, k["arch"])
+            gemm, mem, attn, fixed, per_seq, extra = r.rates(p)
             a = int(np.searchsorted(q["x"], mem / gemm, side="right"))
             b = int(np.searchsorted(q["y"], mem / attn, side="right"))
-            fixed = r.collectives * look(p.link_latency_s, k["link"]) + look(p.step_s, k["engine"])
             total = (q["pg"][a] / gemm + (q["pw"][-1] - q["pw"][a]) / mem
                      + q["pa"][b] / attn + (q["pb"][-1] - q["pb"][b]) / mem
-                     + q["linear"] / p.link_eff + fixed * q["count"] + look(p.seq_s, k["engine"]) * q["seqs"]
-                     + q["constant"])
-            n, extra = q["n"], look(p.request_s, k["engine"])
+                     + q["linear"] / p.link_eff + fixed * q["count"] + per_seq * q["seqs"] + q["constant"])
+            n = q["n"]
             ttft = total / n + extra if q["kind"] == "ttft" else 0.0
             e2e = total / n + extra if q["kind"] == "e2e" else 0.0
             tpot = total if q["kind"] == "tpot" else 0.0

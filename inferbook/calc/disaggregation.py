@@ -9,7 +9,6 @@ TPOT from the decode pool; throughput is the whole system's."""
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 from ..kb import KnowledgeBase
@@ -100,7 +99,7 @@ def run_disaggregated(kb: KnowledgeBase, model: LlmModel, gpu_id: str, load: Loa
                       params: PerfParams | None, seed: int, setup_json: dict[str, Any]) -> Prediction:
     """`predict` for a disaggregated deployment (see the module docstring)."""
     from .bands import basis_for, error_band
-    from .predict import PredictError, Prediction, Stats
+    from .predict import PredictError, Prediction, Stats, highest_rate
 
     if load.mode not in ("offline", "rate", "max-rate"):
         raise PredictError("disaggregation is modelled for --offline and --rate (a number or max)")
@@ -136,35 +135,15 @@ def run_disaggregated(kb: KnowledgeBase, model: LlmModel, gpu_id: str, load: Loa
     result = Prediction(True, reasons, setup_json, kv_cache_tokens=tokens_d)
     result.notes.append(f"KV transfer {transfer * 1e3:,.2f} ms per request over {link_class(gpu)}")
     if load.mode == "max-rate":
-        from .metrics import percentile
         probe = Load(load.isl, load.osl, "offline", requests=min(load.requests or 512, 512))
         offline = summarize(run_pools(_stream(probe, seed), cost_p, cfg_p, rp, cost_d, cfg_d, rd, transfer)[0])
-        high, low = offline.request_throughput * 1.2, offline.request_throughput / 1000
-
-        def meets(records: list[RequestRecord]) -> bool:
-            ttfts = [r.ttft + p.lookup(p.request_s, engine) for r in records]
-            ttft_ok = load.slo_ttft_s is None or percentile(ttfts, load.percentile) <= load.slo_ttft_s
-            tpots = [t for r in records if (t := r.tpot()) is not None]
-            tpot_ok = load.slo_tpot_s is None or not tpots or percentile(tpots, load.percentile) <= load.slo_tpot_s
-            return ttft_ok and tpot_ok
-
-        best = run(low)
-        if not best or not meets(best):
+        found = highest_rate(run, lambda records: records, offline.request_throughput, load,
+                             p.lookup(p.request_s, engine))
+        if found is None:
             result.feasible = False
             result.reasons.append("no request rate meets the SLOs: even a trickle of requests misses them")
             return result
-        rate = low
-        for _ in range(14):
-            mid = math.sqrt(low * high)
-            records = run(mid)
-            if records and meets(records):
-                low, rate, best = mid, mid, records
-            else:
-                high = mid
-            if high / low < 1.01:
-                break
-        result.rate = rate
-        records = best
+        result.rate, records = found
     else:
         records = run(None)
     if not records:
@@ -178,7 +157,7 @@ def run_disaggregated(kb: KnowledgeBase, model: LlmModel, gpu_id: str, load: Loa
     result.output_tokens_per_s = s.output_token_throughput
     result.input_tokens_per_s = s.input_token_throughput
     result.requests_per_s = s.request_throughput
-    result.error_band = error_band(model, gpu, engine, load)[0]
+    result.error_band = error_band(model, gpu, engine)
     result.basis, result.basis_detail, result.measured = basis_for(kb, model, gpu, engine, fmt, load, gpus, tp)
     result.notes.append("disaggregated serving was not among the fitted measurements: the band is that of the "
                         "colocated model, and the KV transfer is modelled, not measured")

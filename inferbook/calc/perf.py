@@ -22,7 +22,6 @@ fitted falls back to the value under ``"*"`` (the median of the fitted ones)."""
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -135,9 +134,16 @@ class PerfParams:
 
 
 @cache
+def calibration() -> dict[str, Any]:
+    """`calibration.json`, read once: fitted parameters, what they were fitted on, held-out errors."""
+    data: dict[str, Any] = json.loads(CALIBRATION.read_text(encoding="utf-8"))
+    return data
+
+
+@cache
 def calibrated_params() -> PerfParams:
-    """The parameters fitted on every published measurement (`calibration.json`)."""
-    return PerfParams.from_json(json.loads(CALIBRATION.read_text(encoding="utf-8"))["params"])
+    """The parameters fitted on every published measurement."""
+    return PerfParams.from_json(calibration()["params"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,8 +187,6 @@ class StepCost:
     seq_s: float
     window: int | None
     state_bytes: float = 0.0
-    parts: dict[str, float] = field(default_factory=dict, compare=False)
-    """Filled by `breakdown`: the last step's time per kernel class."""
 
     def seconds(self, tokens: int, logits: int, span_full: float, span_window: float, kv_full: float,
                 kv_window: float, sequences: int = 0) -> float:
@@ -197,18 +201,6 @@ class StepCost:
         attn = max(attn_flops / self.attn_rate, attn_bytes / self.memory_rate)
         comm = self.comm_per_token_s * tokens + self.comm_fixed_s
         return gemm + attn + comm + self.step_s + self.seq_s * sequences
-
-    def breakdown(self, tokens: int, logits: int, span_full: float, span_window: float, kv_full: float,
-                  kv_window: float, sequences: int = 0) -> dict[str, float]:
-        """The step's seconds per part: linear layers, attention, communication, engine overhead."""
-        total = self.seconds(tokens, logits, span_full, span_window, kv_full, kv_window, sequences)
-        comm = self.comm_per_token_s * tokens + self.comm_fixed_s
-        overhead = self.step_s + self.seq_s * sequences
-        attn_flops = self.attn_flops_full * span_full + self.attn_flops_window * span_window
-        attn_bytes = self.kv_bytes_full * kv_full + self.kv_bytes_window * kv_window + self.state_bytes * sequences
-        attn = max(attn_flops / self.attn_rate, attn_bytes / self.memory_rate)
-        return {"linear_s": total - comm - overhead - attn, "attention_s": attn, "communication_s": comm,
-                "overhead_s": overhead, "total_s": total}
 
 
 def _routed_expert_params(arch: ModelArchitecture) -> float:
@@ -270,11 +262,3 @@ def step_cost(d: Deployment, params: PerfParams | None = None) -> StepCost:
         window=window if n_window else None,
         state_bytes=2.0 * state_bytes_per_sequence(a, tp=d.tp),
     )
-
-
-def effective_rates(cost: StepCost) -> dict[str, float]:
-    """The cost's rates in the units people quote (TFLOP/s, GB/s), for explanations."""
-    return {"gemm_tflops": cost.gemm_rate / 1e12, "attention_tflops": cost.attn_rate / 1e12,
-            "memory_gb_s": cost.memory_rate / 1e9, "half_tokens": cost.half_tokens,
-            "step_overhead_ms": cost.step_s * 1e3, "sequence_overhead_us": cost.seq_s * 1e6,
-            "finite": float(all(math.isfinite(x) for x in (cost.gemm_rate, cost.attn_rate, cost.memory_rate)))}

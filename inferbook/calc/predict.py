@@ -10,7 +10,7 @@ through every stage with 1/pp of the KV cache. Prefill-decode disaggregation run
 prefill pool and a decode pool with the KV transfer between them.
 
 Load modes (as benchmark tools name them):
-- ``offline``: every request queued at once (MLPerf Offline, trtllm-bench);
+- ``offline``: every request queued at once (trtllm-bench throughput, vLLM benchmark_throughput);
 - ``concurrency``: a closed loop of C clients (a new request as soon as one ends);
 - ``rate``: Poisson arrivals at R requests per second;
 - ``batch``: B sequences in lockstep (llama-bench when B is 1);
@@ -19,8 +19,9 @@ Load modes (as benchmark tools name them):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from ..kb import KnowledgeBase
 from ..schema import Format, LlmModel
@@ -197,7 +198,8 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
     # a pipeline of pp stages keeps pp micro-batches in flight (vLLM's virtual engines): each is a
     # stream whose step is one pass through every stage, holding 1/pp of the replica's KV cache
     streams = replicas * pp
-    sequences = _per_replica_load(load, replicas).batch or _per_replica_load(load, replicas).concurrency or 1
+    replica_load = _per_replica_load(load, replicas)
+    sequences = replica_load.batch or replica_load.concurrency or 1
     per_replica = _per_replica_load(load, streams)
     check = check_setup(Setup(model=model, gpu=gpu, weights=fmt, kv_bits=kv_bits, tp=tp, pp=pp, ep=ep, gpus=gpus,
                               context=load.isl + load.osl, sequences=sequences,
@@ -247,7 +249,7 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
             result.reasons.append(f"no request fits the KV cache of {kv_tokens:,} tokens per replica")
             return result
         _fill(result, sim, streams, request_s)
-    result.error_band = error_band(model, gpu, engine, load)[0]
+    result.error_band = error_band(model, gpu, engine)
     result.basis, result.basis_detail, result.measured = basis_for(kb, model, gpu, engine, fmt, load, gpus, tp)
     if speculation is not None:
         result.basis, result.measured = "estimated", []
@@ -307,33 +309,43 @@ def _meets(load: Load, records: list[RequestRecord], request_s: float = 0.0) -> 
     return ok
 
 
-def _max_rate(load: Load, cost: Any, config: SimConfig, seed: int,
-              request_s: float = 0.0) -> tuple[float, SimResult] | None:
-    """Bisection on the Poisson rate of one replica: the highest that meets the SLOs."""
-    def run(rate: float) -> SimResult:
-        return simulate(_requests(Load(load.isl, load.osl, "rate", rate=rate, requests=load.requests), seed),
-                        cost, config)
-    # an upper bound: the offline throughput in requests per second
-    offline = simulate([Request(i, 0.0, load.isl, load.osl) for i in range(min(load.requests or 512, 512))], cost,
-                       config)
-    if not offline.records:
-        return None
-    high = offline.summary().request_throughput * 1.2
+T = TypeVar("T")
+
+
+def highest_rate(run: Callable[[float], T], records: Callable[[T], list[RequestRecord]], offline_rps: float,
+                 load: Load, request_s: float) -> tuple[float, T] | None:
+    """Bisection (geometric, `MAX_RATE_STEPS` at most) on the Poisson rate between 1/1000 and 1.2
+    times the offline request rate: the highest rate whose run meets the load's SLOs, with that run;
+    None when even the lowest misses them."""
+    high = offline_rps * 1.2
     low = high / 1000
     low_run = run(low)
-    if not low_run.records or not _meets(load, low_run.records, request_s):
+    if not records(low_run) or not _meets(load, records(low_run), request_s):
         return None
     best = (low, low_run)
     for _ in range(MAX_RATE_STEPS):
         mid = math.sqrt(low * high)
-        sim = run(mid)
-        if sim.records and _meets(load, sim.records, request_s):
-            low, best = mid, (mid, sim)
+        trial = run(mid)
+        if records(trial) and _meets(load, records(trial), request_s):
+            low, best = mid, (mid, trial)
         else:
             high = mid
         if high / low < 1.01:
             break
     return best
+
+
+def _max_rate(load: Load, cost: Any, config: SimConfig, seed: int,
+              request_s: float = 0.0) -> tuple[float, SimResult] | None:
+    """The highest Poisson rate one replica serves within the SLOs (`highest_rate`)."""
+    def run(rate: float) -> SimResult:
+        return simulate(_requests(Load(load.isl, load.osl, "rate", rate=rate, requests=load.requests), seed),
+                        cost, config)
+    offline = simulate([Request(i, 0.0, load.isl, load.osl) for i in range(min(load.requests or 512, 512))], cost,
+                       config)
+    if not offline.records:
+        return None
+    return highest_rate(run, lambda sim: sim.records, offline.summary().request_throughput, load, request_s)
 
 
 def _predict_disaggregated(kb: KnowledgeBase, model: LlmModel, gpu_id: str, load: Load, gpus: int, tp: int,

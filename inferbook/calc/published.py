@@ -173,6 +173,14 @@ class Published:
     def __init__(self, m: Measurement, source: Source, file: str, line: int):
         self.m, self.source, self.file, self.line = m, source, file, line
 
+    def setting(self, *names: str) -> float | None:
+        """The first of ``names`` the source states as a number in `Measurement.settings`, else None."""
+        for name in names:
+            value = self.m.settings.get(name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value)
+        return None
+
 
 class MeasurementError(ValueError):
     """The measurement files did not validate; `diagnostics` says where."""
