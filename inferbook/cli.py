@@ -536,7 +536,7 @@ def cmd_completion(args: argparse.Namespace) -> int:
 
 # parser -----------------------------------------------------------------------
 _GROUPS: dict[str, tuple[str, ...]] = {
-    "calc": ("kv", "fit", "roofline", "simulate", "predict"),
+    "calc": ("kv", "fit", "roofline", "simulate", "predict", "plan"),
     "contrib": ("new", "fmt", "lint", "diff", "rename"),
     "notebook": ("notebook",),
     "serve": ("serve",),

@@ -353,15 +353,23 @@ def cmd_predict(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     return run(kb, args)
 
 
+def cmd_plan(kb: KnowledgeBase, args: argparse.Namespace) -> int:
+    from .cli_plan import cmd_plan as run
+
+    return run(kb, args)
+
+
 COMMANDS = {"kv": cmd_kv, "fit": cmd_fit, "roofline": cmd_roofline, "simulate": cmd_simulate,
-            "predict": cmd_predict}
+            "predict": cmd_predict, "plan": cmd_plan}
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Register the calculator subcommands; every numeric option is range-checked by argparse."""
+    from .cli_plan import add_plan_parser
     from .cli_predict import add_predict_parser
 
     add_predict_parser(sub, common)
+    add_plan_parser(sub, common)
     config_help = "a Hugging Face config.json describing the model instead of a KB entry (not added to the KB)"
     p = sub.add_parser("kv", parents=[common], help="KV-cache size of a model")
     p.add_argument("model", nargs="?", help="model id or alias (omit with --config)")

@@ -18,6 +18,13 @@ Calls (ids are KB ids):
     state_bytes("model-id")                             fixed linear-attention state of one sequence
     weight_bytes("model-id", format="bf16", tp=1, pp=1) weight bytes (per GPU when tp/pp > 1);
                                                         no format: the released checkpoint
+    gpu_hour_usd("offer-id")                            an offer's on-demand price of one GPU-hour
+    plan("model-id", "figure", isl=N, osl=N, rate=R, ttft=S, tpot=S, gpu="gpu-id")
+                                                        a figure of `inferbook plan`'s cheapest answer
+                                                        (p95 targets, on-demand prices, the data's date):
+                                                        usd_per_hour, usd_per_million_input,
+                                                        usd_per_million_output, gpus, tp, replicas,
+                                                        ttft_s, tpot_s, shapes (configurations screened)
 Filters:
     gib(d) gb(d) mib(d) kib(d)   bytes shown in that unit with d decimals and the unit name
     round(d)                      a number with d decimals (thousands separated)
@@ -221,7 +228,10 @@ class Evaluator:
             "kv_bytes": self._kv_bytes,
             "weight_bytes": self._weight_bytes,
             "state_bytes": self._state_bytes,
+            "gpu_hour_usd": self._gpu_hour_usd,
+            "plan": self._plan,
         }
+        self._plans: dict[tuple[Any, ...], Any] = {}
 
     def _model(self, model_id: str):
         model_id = _text("the model id", model_id)
@@ -290,6 +300,55 @@ class Evaluator:
         tp, pp = _count("tp", tp), _count("pp", pp)
         result = weight_bytes(model.architecture, self.kb.formats[fmt_id], tp, pp, groups=groups)
         return result.per_gpu_bytes if tp > 1 or pp > 1 else result.total_bytes
+
+    def _gpu_hour_usd(self, offer_id: str) -> float:
+        offer_id = _text("the offer id", offer_id)
+        offer = self.kb.offers.get(offer_id)
+        if offer is None:
+            raise ExpressionError(f"unknown offer {offer_id!r}")
+        price = offer.gpu_hour_usd()
+        if price is None:
+            raise ExpressionError(f"offer {offer_id!r} publishes no on-demand price")
+        return price
+
+    PLAN_FIGURES = ("usd_per_hour", "usd_per_million_input", "usd_per_million_output", "gpus", "tp", "replicas",
+                    "ttft_s", "tpot_s", "shapes")
+
+    def _plan(self, model_id: str, figure: str, isl: int = 1000, osl: int = 200, rate: float = 1.0,
+              ttft: float = 2.0, tpot: float = 0.05, gpu: str | None = None) -> float:
+        """A figure of the cheapest plan; each distinct question is searched once per evaluator."""
+        import datetime as dt
+
+        from .calc.plan import PlanError, Space, Targets, Workload, plan
+
+        model = self._model(model_id).id
+        figure = _text("the figure", figure)
+        if figure not in self.PLAN_FIGURES:
+            raise ExpressionError(f"unknown plan figure {figure!r}; known: {', '.join(self.PLAN_FIGURES)}")
+        numbers = {"rate": rate, "ttft": ttft, "tpot": tpot}
+        for name, number in numbers.items():
+            if isinstance(number, bool) or not isinstance(number, (int, float)) or not 0 < number <= 1e6:
+                raise ExpressionError(f"{name} must be a number above 0, got {number!r}")
+        gpus = (_text("gpu", gpu),) if gpu is not None else ()
+        key = (model, _count("tokens", isl), _count("tokens", osl), float(rate), float(ttft), float(tpot), gpus)
+        if key not in self._plans:
+            try:
+                self._plans[key] = plan(self.kb, [model], Workload(key[1], key[2], rate=key[3]),
+                                        Targets(key[4], key[5]), Space(gpus=gpus),
+                                        today=dt.date.fromisoformat(self.kb.data_date))
+            except (PlanError, ValueError) as exc:
+                raise ExpressionError(str(exc)) from None
+        found = self._plans[key]
+        if figure == "shapes":
+            return float(found.shapes)
+        best = found.best
+        if best is None:
+            raise ExpressionError(f"no configuration of {model} meets those targets")
+        usd_in, usd_out = best.usd_per_million(key[1], key[2])
+        values = {"usd_per_hour": best.usd_per_hour, "usd_per_million_input": usd_in,
+                  "usd_per_million_output": usd_out, "gpus": best.gpus, "tp": best.shape.tp,
+                  "replicas": best.replicas, "ttft_s": best.ttft_s(95), "tpot_s": best.tpot_s(95)}
+        return float(values[figure])
 
     def evaluate(self, text: str) -> str:
         """Evaluate one expression (without the braces) to display text."""

@@ -27,6 +27,7 @@ from .schema import (
     Gpu,
     LlmModel,
     Metric,
+    Offer,
     Redirect,
     Source,
     Technique,
@@ -436,6 +437,11 @@ class KnowledgeBase:
     @property
     def frameworks(self) -> Entries[Framework]:
         return self._by_kind["frameworks"]  # type: ignore[return-value]
+
+    @property
+    def offers(self) -> Entries[Offer]:
+        """Machines to rent or own with their hourly prices (kb/offers/, and private layers)."""
+        return self._by_kind["offers"]  # type: ignore[return-value]
 
     @property
     def sources(self) -> Entries[Source]:

@@ -99,7 +99,7 @@ def run_disaggregated(kb: KnowledgeBase, model: LlmModel, gpu_id: str, load: Loa
                       params: PerfParams | None, seed: int, setup_json: dict[str, Any]) -> Prediction:
     """`predict` for a disaggregated deployment (see the module docstring)."""
     from .bands import basis_for, error_band
-    from .predict import PredictError, Prediction, Stats, highest_rate
+    from .predict import PredictError, Prediction, Stats, highest_rate, slo_attainment
 
     if load.mode not in ("offline", "rate", "max-rate"):
         raise PredictError("disaggregation is modelled for --offline and --rate (a number or max)")
@@ -152,11 +152,14 @@ def run_disaggregated(kb: KnowledgeBase, model: LlmModel, gpu_id: str, load: Loa
         return result
     s = summarize(records)
     extra = p.lookup(p.request_s, engine)
-    result.ttft_s = Stats(s.ttft.mean + extra, s.ttft.p50 + extra, s.ttft.p99 + extra)
+    result.ttft_s = Stats.of(s.ttft, extra)
     result.tpot_s = Stats.of(s.tpot)
     result.output_tokens_per_s = s.output_token_throughput
     result.input_tokens_per_s = s.input_token_throughput
     result.requests_per_s = s.request_throughput
+    result.slo_attainment = slo_attainment(load, records, extra)
+    if result.slo_attainment is not None:
+        result.goodput_rps = result.slo_attainment * s.request_throughput
     result.error_band = error_band(model, gpu, engine)
     result.basis, result.basis_detail, result.measured = basis_for(kb, model, gpu, engine, fmt, load, gpus, tp)
     result.notes.append("disaggregated serving was not among the fitted measurements: the band is that of the "

@@ -24,12 +24,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 from ..kb import KnowledgeBase
-from ..schema import Format, LlmModel
+from ..schema import Format, Gpu, LlmModel
 from .bands import Band, basis_for, error_band
 from .engines import ENGINES, engine_defaults
 from .feasibility import EngineProfile, Setup, check_setup
 from .kv import kv_dtype_bits
-from .metrics import Distribution, RequestRecord
+from .metrics import Distribution, RequestRecord, summarize
 from .perf import Deployment, PerfParams, calibrated_params, step_cost
 from .simulator import Request, SimConfig, SimResult, simulate, workload
 from .speculation import Speculation, SpeculativeStep
@@ -100,11 +100,21 @@ class Stats:
 
     mean: float
     p50: float
+    p90: float
+    p95: float
     p99: float
 
     @classmethod
-    def of(cls, d: Distribution) -> Stats:
-        return cls(d.mean, d.p50, d.p99)
+    def of(cls, d: Distribution, shift: float = 0.0) -> Stats:
+        """The distribution's summary, every figure plus ``shift`` seconds."""
+        return cls(d.mean + shift, d.p50 + shift, d.p90 + shift, d.p95 + shift, d.p99 + shift)
+
+    def at(self, q: float) -> float | None:
+        """The figure at percentile ``q`` when it is one of those kept (50, 90, 95, 99)."""
+        return {50.0: self.p50, 90.0: self.p90, 95.0: self.p95, 99.0: self.p99}.get(float(q))
+
+    def to_json(self) -> dict[str, float]:
+        return {"mean": self.mean, "p50": self.p50, "p90": self.p90, "p95": self.p95, "p99": self.p99}
 
 
 @dataclass(slots=True)
@@ -127,10 +137,14 @@ class Prediction:
     measured: list[dict[str, Any]] = field(default_factory=list)
     kv_cache_tokens: int | None = None
     notes: list[str] = field(default_factory=list)
+    slo_attainment: float | None = None
+    """Share of the simulated requests meeting every SLO given (None without SLOs)."""
+    goodput_rps: float | None = None
+    """Requests per second meeting every SLO given, all replicas together."""
 
     def to_json(self) -> dict[str, Any]:
         def stats(s: Stats | None) -> dict[str, float] | None:
-            return None if s is None else {"mean": s.mean, "p50": s.p50, "p99": s.p99}
+            return None if s is None else s.to_json()
         return {
             "feasible": self.feasible, "reasons": self.reasons, "setup": self.setup,
             "ttft_s": stats(self.ttft_s), "tpot_s": stats(self.tpot_s),
@@ -139,6 +153,7 @@ class Prediction:
             "error_band": None if self.error_band is None else self.error_band.to_json(),
             "basis": self.basis, "basis_detail": self.basis_detail, "measured": self.measured,
             "kv_cache_tokens": self.kv_cache_tokens, "notes": self.notes,
+            "slo_attainment": self.slo_attainment, "goodput_rps": self.goodput_rps,
         }
 
 
@@ -147,6 +162,15 @@ def _format(kb: KnowledgeBase, model: LlmModel, weights: str | None) -> Format:
     if fid not in kb.formats:
         raise PredictError(f"unknown weight format {fid!r}; see `inferbook list formats`")
     return kb.formats[fid]
+
+
+def engine_unsupported(kb: KnowledgeBase, engine: str, gpu: Gpu) -> str | None:
+    """Why ``engine`` does not run on ``gpu`` (its framework entry's `accelerator_vendors`), or None."""
+    framework = kb.frameworks.get(engine)
+    if framework is None or not framework.accelerator_vendors or gpu.vendor in framework.accelerator_vendors:
+        return None
+    return (f"{framework.title} does not run on {gpu.vendor.upper() if len(gpu.vendor) <= 3 else gpu.vendor.title()} "
+            f"accelerators such as the {gpu.title} (it runs on: {', '.join(framework.hardware)})")
 
 
 def kv_bits_for(kb: KnowledgeBase, model: LlmModel, fmt: Format, kv_dtype: str | None, engine: str) -> float:
@@ -206,6 +230,9 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
                               mode="batch" if load.mode == "batch" else "concurrency",
                               engine=EngineProfile(defaults.name, defaults.config()), groups=groups or None))
     reasons = [f.message for f in check.findings if f.severity in ("fail", "warn")]
+    unsupported = engine_unsupported(kb, engine, gpu)
+    if unsupported is not None:
+        return Prediction(False, [unsupported, *reasons], setup_json)
     if not check.feasible or check.capacity is None:
         return Prediction(False, reasons, setup_json)
     setup_json["replicas"] = replicas
@@ -227,7 +254,7 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
             return result
         rate, sim = found
         result.rate = rate * streams
-        _fill(result, sim, streams, request_s)
+        _fill(result, sim, streams, request_s, load)
     else:
         if load.mode == "offline":
             slots = min(config.max_batch, kv_tokens // (load.isl + load.osl))
@@ -248,7 +275,7 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
             result.feasible = False
             result.reasons.append(f"no request fits the KV cache of {kv_tokens:,} tokens per replica")
             return result
-        _fill(result, sim, streams, request_s)
+        _fill(result, sim, streams, request_s, load)
     result.error_band = error_band(model, gpu, engine)
     result.basis, result.basis_detail, result.measured = basis_for(kb, model, gpu, engine, fmt, load, gpus, tp)
     if speculation is not None:
@@ -282,18 +309,32 @@ def _requests(load: Load, seed: int) -> list[Request]:
     return [Request(i, 0.0, load.isl, load.osl) for i in range(n)]
 
 
-def _fill(result: Prediction, sim: SimResult, replicas: int, request_s: float = 0.0) -> None:
+def _fill(result: Prediction, sim: SimResult, replicas: int, request_s: float = 0.0,
+          load: Load | None = None) -> None:
     """Speeds from a replica's run; ``request_s`` (the engine's time outside the GPU before the
-    first token) is added to TTFT."""
-    summary = sim.summary()
-    t = summary.ttft
-    result.ttft_s = Stats(t.mean + request_s, t.p50 + request_s, t.p99 + request_s)
+    first token) is added to TTFT. With a load that sets SLOs, the attainment and goodput too."""
+    summary = summarize(sim.records)  # the replica's ITL distribution is not reported, so not computed
+    if load is not None:
+        result.slo_attainment = slo_attainment(load, sim.records, request_s)
+        if result.slo_attainment is not None:
+            result.goodput_rps = result.slo_attainment * summary.request_throughput * replicas
+    result.ttft_s = Stats.of(summary.ttft, request_s)
     result.tpot_s = Stats.of(summary.tpot)
     result.output_tokens_per_s = summary.output_token_throughput * replicas
     result.input_tokens_per_s = summary.input_token_throughput * replicas
     result.requests_per_s = summary.request_throughput * replicas
     if sim.preemptions:
         result.notes.append(f"{sim.preemptions:,} preemptions per replica: the KV cache ran full")
+
+
+def slo_attainment(load: Load, records: list[RequestRecord], request_s: float = 0.0) -> float | None:
+    """Share of ``records`` meeting the load's TTFT and TPOT SLOs (TTFT with the engine's request
+    time); None when the load sets no SLO or nothing completed."""
+    if (load.slo_ttft_s is None and load.slo_tpot_s is None) or not records:
+        return None
+    met = sum(1 for r in records if (load.slo_ttft_s is None or r.ttft + request_s <= load.slo_ttft_s)
+              and (load.slo_tpot_s is None or (t := r.tpot()) is None or t <= load.slo_tpot_s))
+    return met / len(records)
 
 
 def _meets(load: Load, records: list[RequestRecord], request_s: float = 0.0) -> bool:

@@ -402,8 +402,18 @@ class SiteBuilder:
                         "native_groups": m.native_groups.model_dump(mode="json", exclude_none=True)
                         if m.native_groups else None,
                         "params_total_b": m.params_total_b.value,
-                        "params_active_b": m.params_active_b.value if m.params_active_b else None}
+                        "params_active_b": m.params_active_b.value if m.params_active_b else None,
+                        "hf_repo": m.hf_repo,
+                        "quantized_checkpoints": [{"format": c.format, "hf_repo": c.hf_repo, "publisher": c.publisher}
+                                                  for c in m.quantized_checkpoints]}
                   for mid, m in sorted(kb.models.items())}
+        # the deployment planner (plan.js) prices machines from the offers and skips engines a vendor lacks
+        offers = {oid: {**o.model_dump(mode="json", exclude={"notes", "locator", "aliases", "last_reviewed"}),
+                        "gpu_hour_usd": {p: o.gpu_hour_usd(p) for p in ("on_demand", "reserved", "spot")}}
+                  for oid, o in sorted(kb.offers.items())}
+        engines = {fid: {"title": f.title, "hardware": list(f.hardware),
+                         "accelerator_vendors": list(f.accelerator_vendors)}
+                   for fid, f in sorted(kb.frameworks.items()) if f.accelerator_vendors}
         gpus = {gid: g.model_dump(mode="json", include={"id", "title", "vendor", "architecture", "form_factor",
                                                          "market", "memory_gib", "memory_type",
                                                          "memory_bandwidth_gb_s", "dense", "tdp_w", "interconnect",
@@ -424,8 +434,8 @@ class SiteBuilder:
         perf = {"params": cal["params"],
                 "calibration": {"cv": cal.get("cv", {}), "fitted_on": cal.get("fitted_on", {})},
                 "engines": raw_profiles(), "measured": measured_index(kb)}
-        return {"data_version": kb.data_version, "models": models, "gpus": gpus, "formats": formats,
-                "kv_dtype_bits": kv_bits, "perf": perf}
+        return {"data_version": kb.data_version, "data_date": kb.data_date, "models": models, "gpus": gpus,
+                "formats": formats, "kv_dtype_bits": kv_bits, "perf": perf, "offers": offers, "frameworks": engines}
 
     def _write_search(self, out: Output) -> None:
         docs = []

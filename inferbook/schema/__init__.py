@@ -9,7 +9,8 @@ from .base import Citation, EntryBase, Quantity, Ref
 from .formats import Format
 from .frameworks import Framework
 from .gpus import Gpu, Throughput
-from .models import LinearAttention, LlmModel, Mla, ModelArchitecture, Moe
+from .models import LinearAttention, LlmModel, Mla, ModelArchitecture, Moe, QuantizedCheckpoint
+from .offers import Offer, Ownership
 from .redirects import Redirect
 from .sources import Source
 
@@ -22,13 +23,38 @@ KINDS: dict[str, type[EntryBase]] = {
     "models": LlmModel,
     "formats": Format,
     "frameworks": Framework,
+    "offers": Offer,
     "sources": Source,
     "redirects": Redirect,
 }
 """Entry kinds in load order; the key is the kb/ folder name."""
 
 __all__ = [
-    "KINDS", "BaseModel", "Chapter", "Citation", "Concept", "EntryBase", "Faq", "Format",
-    "Formula", "Framework", "Gpu", "LinearAttention", "LlmModel", "Metric", "Mla", "ModelArchitecture", "Moe",
-    "Quantity", "Redirect", "Ref", "Source", "Technique", "Throughput", "ToolDefinition",
+    "KINDS",
+    "BaseModel",
+    "Chapter",
+    "Citation",
+    "Concept",
+    "EntryBase",
+    "Faq",
+    "Format",
+    "Formula",
+    "Framework",
+    "Gpu",
+    "LinearAttention",
+    "LlmModel",
+    "Metric",
+    "Mla",
+    "ModelArchitecture",
+    "Moe",
+    "Offer",
+    "Ownership",
+    "Quantity",
+    "QuantizedCheckpoint",
+    "Redirect",
+    "Ref",
+    "Source",
+    "Technique",
+    "Throughput",
+    "ToolDefinition",
 ]

@@ -157,6 +157,24 @@ class WeightGroups(Strict):
     """MoE experts and shared experts."""
 
 
+class QuantizedCheckpoint(Strict):
+    """A published quantisation of the model: a checkpoint someone released in another
+    weight format, which engines load as it is. The planner only considers the native
+    checkpoint and these."""
+
+    format: Annotated[EntryId, Ref(("formats",), "quantized_as")]
+    """Weight format of the checkpoint."""
+    hf_repo: ShortText
+    """Hugging Face repository id, owner/name."""
+    publisher: ShortText
+    """Who released it (the model's maker, NVIDIA, Red Hat, ...)."""
+    source: SourceId
+    """The model card or page that describes it."""
+    groups: WeightGroups | None = None
+    """Tensor groups kept in another format (e.g. embeddings left in BF16), where stated."""
+    notes: NoteText | None = None
+
+
 class LlmModel(EntryBase):
     """An open-weight language model."""
 
@@ -179,6 +197,8 @@ class LlmModel(EntryBase):
     native_groups: WeightGroups | None = None
     """Tensor groups the checkpoint keeps in another format (quantization_config's
     modules_to_not_convert and the like)."""
+    quantized_checkpoints: tuple[QuantizedCheckpoint, ...] = ()
+    """Published quantisations in other weight formats (not community re-uploads of the same)."""
     config_source: SourceId
     """The config.json the architecture was copied from."""
     source: SourceId

@@ -9,7 +9,7 @@ from .base import EntryBase, NoteText, PartialDate, ShortText, Url
 
 SourceKind = Literal[
     "datasheet", "whitepaper", "paper", "model-config", "model-card", "docs", "blog",
-    "code", "benchmark", "spec", "book", "talk",
+    "code", "benchmark", "spec", "book", "talk", "price-list",
 ]
 
 

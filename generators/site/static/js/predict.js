@@ -268,7 +268,7 @@ function offlineRequests(requested, slots) {
 }
 
 function stats(d, extra = 0.0) {
-  return { mean: d.mean + extra, p50: d.p50 + extra, p99: d.p99 + extra };
+  return { mean: d.mean + extra, p50: d.p50 + extra, p90: d.p90 + extra, p95: d.p95 + extra, p99: d.p99 + extra };
 }
 
 /**
