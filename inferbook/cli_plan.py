@@ -1,6 +1,7 @@
 """`inferbook plan`: the cheapest configurations that meet latency targets (see `calc.plan`).
 
-    inferbook plan MODEL [MODEL...] --isl N --osl N (--rate R | --users N [--think-time S])
+    inferbook plan MODEL [MODEL...] (--isl N --osl N (--rate R [--lengths uniform|lognormal]
+        | --users N [--think-time S]) | --trace FILE)
         --slo-ttft S --slo-tpot S [--percentile 95] [--gpus GPU...] [--max-gpus N]
         [--engine vllm ...] [--weights FORMAT ...] [--kv-dtype auto|fp8-e4m3 ...]
         [--pricing on_demand|reserved|spot] [--no-disagg] [--kb private-prices] [--json | --yaml]
@@ -34,11 +35,19 @@ def add_plan_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentPa
                                    "within the targets; print the Pareto frontier of cost against latency with "
                                    "error bands, and the commands to launch and benchmark the cheapest.")
     p.add_argument("models", nargs="+", metavar="MODEL", help="model ids or aliases (several are compared)")
-    p.add_argument("--isl", type=opt.SIM_INPUT, required=True, help="prompt tokens per request")
-    p.add_argument("--osl", type=opt.SIM_OUTPUT, required=True, help="output tokens per request")
-    load = p.add_mutually_exclusive_group(required=True)
+    p.add_argument("--isl", type=opt.SIM_INPUT, help="prompt tokens per request (mean with --lengths)")
+    p.add_argument("--osl", type=opt.SIM_OUTPUT, help="output tokens per request (mean with --lengths)")
+    load = p.add_mutually_exclusive_group()
     load.add_argument("--rate", type=opt.RATE, help="Poisson arrivals, requests per second")
     load.add_argument("--users", type=USERS, help="users, each sending a request --think-time after the last ended")
+    p.add_argument("--trace", metavar="FILE",
+                   help="a request trace (CSV or JSONL: arrival, input_tokens, output_tokens): its first 2,000 "
+                        "requests are the workload, instead of --isl/--osl/--rate")
+    p.add_argument("--lengths", choices=("fixed", "uniform", "lognormal"), default="fixed",
+                   help="with --rate: prompt and output lengths exactly --isl/--osl, uniform up to twice them, or "
+                        "lognormal around them (default: %(default)s)")
+    p.add_argument("--length-sigma", type=opt.finite_float(0.0, 3.0, "", low_open=True), default=0.5,
+                   help="spread of --lengths lognormal (default: %(default)s)")
     p.add_argument("--think-time", type=THINK_SECONDS, default=0.0,
                    help="seconds a user waits between requests (with --users; default: %(default)s)")
     p.add_argument("--slo-ttft", type=opt.SLO_SECONDS, required=True, help="TTFT target in seconds")
@@ -73,13 +82,36 @@ def _band(row: dict) -> str:
     return f"±{thr['median_abs_error']:.0%}" if thr else "n/a"
 
 
+def _workload(args: argparse.Namespace):  # -> calc.plan.Workload
+    """The workload the options describe: a trace, drawn lengths, or fixed lengths at a rate or for users."""
+    from pathlib import Path
+
+    from .calc.plan import PlanError, Workload
+    from .calc.simulator import TraceError, load_trace
+
+    if args.trace is not None:
+        if any(v is not None for v in (args.isl, args.osl, args.rate, args.users)) or args.lengths != "fixed":
+            raise PlanError("--trace replaces --isl, --osl, --rate, --users and --lengths")
+        try:
+            return Workload.from_trace(load_trace(Path(args.trace)))
+        except (TraceError, OSError) as exc:
+            raise PlanError(str(exc)) from None
+    if args.isl is None or args.osl is None or (args.rate is None and args.users is None):
+        raise PlanError("give --isl, --osl and --rate or --users (or --trace FILE)")
+    if args.lengths != "fixed":
+        if args.rate is None:
+            raise PlanError("--lengths goes with --rate")
+        return Workload.drawn(args.isl, args.osl, args.rate, args.lengths, args.length_sigma)
+    return Workload(args.isl, args.osl, rate=args.rate, users=args.users, think_time_s=args.think_time)
+
+
 def cmd_plan(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     from .calc.launch import deployment, to_yaml
     from .calc.plan import Candidate, PlanError, Space, Targets, Workload, plan
     from .cli_calc import CalcError
 
     try:
-        workload = Workload(args.isl, args.osl, rate=args.rate, users=args.users, think_time_s=args.think_time)
+        workload = _workload(args)
         targets = Targets(args.slo_ttft, args.slo_tpot, args.percentile)
         space = Space(gpus=tuple(args.gpus), max_gpus=args.max_gpus, engines=tuple(args.engine),
                       weights=tuple(args.weights), kv_dtypes=tuple(args.kv_dtype), pricing=args.pricing,

@@ -194,7 +194,7 @@ def test_one_suggestion_per_id(kb):
         with pytest.raises(KeyError) as info:
             lookup("mi30x")
         suggested = str(info.value).split("did you mean ")[1].rstrip("?'\"").split(", ")
-        assert suggested[0] == "mi300x" and len(suggested) == len(set(suggested))
+        assert "mi300x" in suggested[:2] and len(suggested) == len(set(suggested))
         assert all(s in kb.gpus for s in suggested)  # ids, not lower-cased aliases
 
 

@@ -150,6 +150,42 @@ def test_users_with_think_time_become_an_arrival_rate(kb):
     assert best.rate == pytest.approx(50 / (10.0 + latency), rel=1e-6)
 
 
+def test_a_trace_or_drawn_lengths_are_the_workload(kb, tmp_path):
+    trace = tmp_path / "trace.csv"
+    rows = ["arrival,input_tokens,output_tokens"] + [f"{i * 0.25:.2f},{300 + (i * 37) % 900},{50 + (i * 13) % 200}"
+                                                     for i in range(400)]
+    trace.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    from inferbook.calc.simulator import load_trace
+
+    w = Workload.from_trace(load_trace(trace))
+    assert w.rate == pytest.approx(4.0) and len(w.stream) == 400
+    assert w.context == max(r.input_tokens + r.output_tokens for r in w.stream)
+    p = plan(kb, ["llama-3.1-8b-instruct"], w, Targets(2.0, 0.05), Space(gpus=("l40s",), disaggregation=False),
+             today=TODAY)
+    assert p.best is not None and p.best.meets(p.targets)
+    drawn = Workload.drawn(800, 200, 3.0, "lognormal", sigma=0.8)
+    lengths = [r.input_tokens for r in drawn.stream]
+    assert len(set(lengths)) > 100 and drawn.context > 1000
+    assert sum(lengths) / len(lengths) == pytest.approx(800, rel=0.1)
+    with pytest.raises(PlanError, match="arrival rate"):
+        Workload(100, 10, users=5, stream=drawn.stream)
+    assert main(["plan", "llama-3.1-8b-instruct", "--trace", str(trace), "--slo-ttft", "2", "--slo-tpot", "0.05",
+                 "--gpus", "l40s", "--no-disagg"]) == 0
+    assert main(["plan", "llama-3.1-8b-instruct", "--trace", str(trace), "--rate", "2", "--slo-ttft", "2",
+                 "--slo-tpot", "0.05"]) == 2
+
+
+def test_disaggregated_pools_stay_inside_one_machine(kb):
+    p = plan(kb, ["llama-3.1-70b-instruct"], Workload(4000, 300, rate=3.0), Targets(3.0, 0.05),
+             Space(gpus=("h100-sxm",)), today=TODAY)
+    split = [c for c in p.simulated if c.disaggregation is not None]
+    assert split, "the cheapest frontier rows with two or more replicas are tried disaggregated"
+    for c in split:
+        assert len(c.machines.sizes) == 1 and 0 < c.disaggregation.prefill_gpus < c.gpus
+        assert c.prediction is not None and c.prediction.setup["prefill_gpus"] == c.disaggregation.prefill_gpus
+        assert c.input_share() == c.disaggregation.prefill_gpus / c.gpus
+
+
 def test_bad_questions_are_plan_errors(kb):
     with pytest.raises(PlanError, match="--rate or --users"):
         Workload(100, 10)

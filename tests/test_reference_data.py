@@ -34,6 +34,15 @@ PARAM_EXCEPTIONS = {
     "granite-3.1-8b-instruct": "card says 8B; weights hold 8.17B",
     "smollm3-3b": "card says 3B; the 3.075B computed matches the 3.08B of the release blog (alternative recorded)",
     "mistral-nemo-instruct-2407": "card says 12B; the architecture holds 12.25B",
+    "kimi-k2.5": "card says 1T; the K2 language model holds 1.026T (the vision tower is not modelled)",
+    "ministral-3-14b-instruct-2512": "named after the 14B class; the language model holds 13.5B",
+    "ministral-3-8b-instruct-2512": "named after the 8B class; the language model holds 8.5B",
+    "mistral-medium-3.5-128b": "catalogue says 128B with the vision encoder; the language model holds 125.0B",
+}
+# model id -> why the stated total is a size class further than 12% from the computed count
+SIZE_CLASS_EXCEPTIONS = {
+    "ministral-3-3b-instruct-2512": "named after the 3B class; the language model alone holds 3.43B",
+    "ministral-3-3b-reasoning-2512": "named after the 3B class; the language model alone holds 3.43B",
 }
 
 
@@ -53,7 +62,7 @@ def test_parameter_counts_match_stated_totals(kb):
         computed = count_params(model.architecture).total / 1e9
         stated = model.params_total_b.value
         error = abs(computed - stated) / stated
-        limit = 0.12 if mid in PARAM_EXCEPTIONS else 0.02
+        limit = 0.2 if mid in SIZE_CLASS_EXCEPTIONS else 0.12 if mid in PARAM_EXCEPTIONS else 0.02
         if error > limit:
             bad[mid] = f"computed {computed:.2f}B vs stated {stated}B ({error:.1%})"
     assert not bad, bad
@@ -69,6 +78,7 @@ ACTIVE_EXCEPTIONS = {
                                    "counted exactly the architecture activates 3.25B without embedding and head",
     "qwen3-next-80b-a3b-thinking": "the card's '3B' is rounded; with its Gated DeltaNet layers and output gate "
                                    "counted exactly the architecture activates 3.25B without embedding and head",
+    "qwen3-coder-next": "the Qwen3-Next architecture (3.25B active without embedding and head) under a rounded '3B'",
 }
 
 

@@ -26,7 +26,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ..kb import KnowledgeBase
 from ..schema import Format, Gpu, LlmModel, Offer
@@ -37,6 +37,7 @@ from .params import is_moe_layer
 from .perf import Deployment, PerfParams, StepCost, calibrated_params, step_cost
 from .predict import Disaggregation, Load, PredictError, Prediction, engine_unsupported, kv_bits_for, predict
 from .pricing import Machines, Pricing, is_stale, machines_for
+from .simulator import Lengths, Request, workload
 from .steady_state import Engine, OperatingPoint, operating_point
 from .weights import native_groups
 
@@ -57,6 +58,10 @@ MAX_EXTRA_REPLICAS = 3
 DISAGGREGATION_TRIES = 3
 """Frontier configurations tried as prefill and decode pools."""
 USERS_ITERATIONS = 6
+MAX_STREAM = 2000
+"""Requests of a trace a plan simulates (the first ones)."""
+DRAWN_REQUESTS = 1000
+"""Requests drawn for a length distribution."""
 
 
 class PlanError(ValueError):
@@ -73,10 +78,53 @@ class Workload:
     rate: float | None = None
     users: int | None = None
     think_time_s: float = 0.0
+    stream: tuple[Request, ...] = ()
+    """The requests themselves, when their lengths vary (a trace, or lengths drawn from a
+    distribution): the screen uses the mean lengths and the feasibility check the longest
+    request; the finalists are simulated on these requests. Use `from_trace` or `drawn`."""
+
+    @classmethod
+    def from_trace(cls, requests: Sequence[Request], limit: int = MAX_STREAM) -> Workload:
+        """A trace's first ``limit`` requests: their mean lengths and their average arrival rate."""
+        if not requests:
+            raise PlanError("the trace holds no requests")
+        kept = tuple(requests[:limit])
+        span = kept[-1].arrival - kept[0].arrival
+        if len(kept) < 2 or span <= 0:
+            raise PlanError("a trace needs at least two requests arriving at different times")
+        return cls(round(sum(r.input_tokens for r in kept) / len(kept)),
+                   round(sum(r.output_tokens for r in kept) / len(kept)),
+                   rate=(len(kept) - 1) / span, stream=kept)
+
+    @classmethod
+    def drawn(cls, isl: int, osl: int, rate: float, kind: Literal["uniform", "lognormal"], sigma: float = 0.5,
+              requests: int = DRAWN_REQUESTS, seed: int = 0) -> Workload:
+        """Poisson arrivals at ``rate`` whose lengths vary around ``isl`` and ``osl``: uniform
+        from 1 to twice the mean, or lognormal with ``sigma`` (capped at eight times the mean)."""
+        if not 0 < sigma <= 3:
+            raise PlanError("--length-sigma must be in (0, 3]")
+        if rate <= 0:
+            raise PlanError("a length distribution needs --rate")
+
+        def lengths(mean: int) -> Lengths:
+            if kind == "uniform":
+                return Lengths("uniform", mean=mean, low=1, high=2 * mean)
+            return Lengths("lognormal", mean=mean, high=8 * mean, sigma=sigma)
+        stream = workload(requests, rate, lengths(isl), lengths(osl), seed=seed)
+        return cls(isl, osl, rate=rate, stream=tuple(stream))
+
+    @property
+    def context(self) -> int:
+        """Tokens of the longest request."""
+        if self.stream:
+            return max(r.input_tokens + r.output_tokens for r in self.stream)
+        return self.isl + self.osl
 
     def __post_init__(self) -> None:
         if self.isl < 1 or self.osl < 1:
             raise PlanError("--isl and --osl must each be at least 1")
+        if self.stream and self.rate is None:
+            raise PlanError("a trace or a length distribution goes with an arrival rate, not --users")
         if (self.rate is None) == (self.users is None):
             raise PlanError("give either --rate or --users")
         if self.rate is not None and not 0 < self.rate <= 1e6:
@@ -246,7 +294,7 @@ class Candidate:
             "ttft_s": None if p is None or p.ttft_s is None else p.ttft_s.to_json(),
             "tpot_s": None if p is None or p.tpot_s is None else p.tpot_s.to_json(),
             "latency_s": self.latency_s(q, workload.osl),
-            "goodput_rps": None if p is None else p.goodput_rps,
+            "goodput_rps": None if p is None or p.slo_attainment is None else self.rate * p.slo_attainment,
             "slo_attainment": None if p is None else p.slo_attainment,
             "meets_targets": self.meets(targets),
             "estimate": {"ttft_s": self.estimate.ttft_s, "tpot_s": self.estimate.step_s,
@@ -351,7 +399,7 @@ def _screen_shape(kb: KnowledgeBase, shape: Shape, workload: Workload, params: P
     groups = native_groups(model, dict(kb.formats)) if fmt.id == model.native_dtype else {}
     kv_format = kb.formats.get(shape.kv_dtype) if shape.kv_dtype != "auto" else None
     check = check_setup(Setup(model=model, gpu=gpu, weights=fmt, kv=kv_format, kv_bits=shape.kv_bits, tp=shape.tp,
-                              pp=shape.pp, ep=shape.ep, gpus=shape.group, context=workload.isl + workload.osl,
+                              pp=shape.pp, ep=shape.ep, gpus=shape.group, context=workload.context,
                               sequences=1, mode="concurrency",
                               engine=EngineProfile(defaults.name, defaults.config()), groups=groups or None))
     if not check.feasible or check.capacity is None:
@@ -425,9 +473,13 @@ def _simulate(kb: KnowledgeBase, c: Candidate, workload: Workload, targets: Targ
     else:
         load = Load(workload.isl, workload.osl, "rate", rate=c.rate, requests=SIM_REQUESTS,
                     slo_ttft_s=targets.ttft_s, slo_tpot_s=targets.tpot_s, percentile=targets.percentile)
+    if workload.stream and c.disaggregation is None:
+        load = Load(workload.isl, workload.osl, "rate", rate=c.rate, slo_ttft_s=targets.ttft_s,
+                    slo_tpot_s=targets.tpot_s, percentile=targets.percentile)
     return predict(kb, s.model.id, s.gpu.id, load, gpus=gpus, tp=s.tp, pp=s.pp, ep=s.ep, weights=s.weights.id,
                    kv_dtype=None if s.kv_dtype == "auto" else s.kv_dtype, engine=s.engine,
-                   disaggregation=c.disaggregation, params=params)
+                   disaggregation=c.disaggregation, params=params,
+                   stream=workload.stream if workload.stream and c.disaggregation is None else None)
 
 
 def _offers_by_gpu(kb: KnowledgeBase, space: Space) -> dict[str, list[Offer]]:
@@ -564,9 +616,10 @@ def _settle(kb: KnowledgeBase, c: Candidate, workload: Workload, targets: Target
 
 def _disaggregated(kb: KnowledgeBase, c: Candidate, workload: Workload, targets: Targets, params: PerfParams,
                    simulated: list[Candidate]) -> list[Candidate]:
-    """The same machines split into a prefill pool and a decode pool, each split that meets the targets."""
+    """The same machine split into a prefill pool and a decode pool, each split that meets the targets."""
     found: list[Candidate] = []
-    if c.replicas < 2 or c.shape.pp > 1:
+    # both pools sit in one machine, so the KV cache crosses the scale-up link the model times
+    if c.replicas < 2 or c.shape.pp > 1 or len(c.machines.sizes) > 1:
         return found
     group = c.shape.group
     for prefill_groups in range(1, c.replicas):

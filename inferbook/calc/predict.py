@@ -19,7 +19,7 @@ Load modes (as benchmark tools name them):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
@@ -190,8 +190,11 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
             pp: int = 1, ep: int = 1, weights: str | None = None, kv_dtype: str | None = None,
             engine: str = "vllm", disaggregation: Disaggregation | None = None,
             speculation: Speculation | None = None, params: PerfParams | None = None,
-            seed: int = 0) -> Prediction:
-    """Predict one deployment under one load; see the module docstring."""
+            seed: int = 0, stream: Sequence[Request] | None = None) -> Prediction:
+    """Predict one deployment under one load; see the module docstring. In ``rate`` mode,
+    ``stream`` gives the requests themselves (a trace, or lengths drawn from a distribution) for
+    all replicas together: each of the ``replicas x pp`` streams serves every n-th request, and
+    the setup is checked for the longest request."""
     model = kb.models.get(model_id)
     if model is None:
         raise PredictError(f"unknown model {model_id!r}; see `inferbook list models`")
@@ -225,8 +228,11 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
     replica_load = _per_replica_load(load, replicas)
     sequences = replica_load.batch or replica_load.concurrency or 1
     per_replica = _per_replica_load(load, streams)
+    if stream is not None and (load.mode != "rate" or not stream):
+        raise PredictError("a request stream goes with rate mode and holds at least one request")
+    context = max((r.input_tokens + r.output_tokens for r in stream), default=0) if stream else load.isl + load.osl
     check = check_setup(Setup(model=model, gpu=gpu, weights=fmt, kv_bits=kv_bits, tp=tp, pp=pp, ep=ep, gpus=gpus,
-                              context=load.isl + load.osl, sequences=sequences,
+                              context=context, sequences=sequences,
                               mode="batch" if load.mode == "batch" else "concurrency",
                               engine=EngineProfile(defaults.name, defaults.config()), groups=groups or None))
     reasons = [f.message for f in check.findings if f.severity in ("fail", "warn")]
@@ -259,7 +265,7 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
         if load.mode == "offline":
             slots = min(config.max_batch, kv_tokens // (load.isl + load.osl))
             per_replica = replace(per_replica, requests=offline_requests(per_replica.requests, slots))
-        requests = _requests(per_replica, seed)
+        requests = _requests(per_replica, seed) if stream is None else _share(stream, streams)
         timer: Any = cost
         if speculation is not None:
             requests = [replace(r, output_tokens=speculation.steps_for(r.output_tokens)) for r in requests]
@@ -294,6 +300,11 @@ def _per_replica_load(load: Load, replicas: int) -> Load:
     return Load(load.isl, load.osl, load.mode, load.batch, share(load.concurrency),
                 None if load.rate is None else load.rate / replicas, share(load.requests),
                 load.slo_ttft_s, load.slo_tpot_s, load.percentile)
+
+
+def _share(stream: Sequence[Request], streams: int) -> list[Request]:
+    """Every ``streams``-th request of a stream (round-robin dispatch), renumbered from 0."""
+    return [replace(r, id=i) for i, r in enumerate(stream[::max(streams, 1)])]
 
 
 def _requests(load: Load, seed: int) -> list[Request]:

@@ -42,6 +42,9 @@ EXPECTED_SOURCES: dict[str, str] = {
                "bit layout.",
     "frameworks": "Cite the project's README, licence file and the documentation page of every feature and "
                   "flag you list.",
+    "offers": "Primary source: the provider's price list, cited as `source`, with `locator` naming the row. Copy "
+              "prices exactly as printed and say in `quoted_per` whether they are per GPU or per machine; "
+              "`checked` is the date the page gives for them.",
     "sources": "One document: its canonical https:// URL, the date you read it (accessed), and enough in notes "
                "(revision, section) for someone to find the same text again.",
     "chapters": "A chapter groups articles; it cites nothing itself.",

@@ -39,7 +39,7 @@ from .output import DirOutput, Output
 ARTICLE_KINDS = ("concepts", "metrics", "techniques")
 KIND_LABEL = {"chapters": "Chapter", "concepts": "Concept", "metrics": "Metric", "techniques": "Technique",
               "gpus": "Accelerator", "models": "Model", "formats": "Format", "frameworks": "Framework",
-              "sources": "Source", "redirects": "Redirect"}
+              "offers": "Offer", "sources": "Source", "redirects": "Redirect"}
 TOOLS = {
     "request-lifecycle": ("Request lifecycle", "Tokenize, queue, prefill, decode and detokenize one request "
                           "on a chosen model and GPU, with TTFT, ITL and E2E latency from the roofline model."),
@@ -142,13 +142,14 @@ class SiteBuilder:
         for entry in kb.learning_order():
             kind = kb.kind_of(entry.id)
             pages.append(Page(entry_path(kind, entry.id), "article.html", self._article(entry)))
-        for kind in ("gpus", "models", "formats", "frameworks", "sources"):
+        for kind in ("gpus", "models", "formats", "frameworks", "offers", "sources"):
             for eid in sorted(kb.kind(kind)):
                 pages.append(Page(entry_path(kind, eid), "spec.html", self._spec(kind, eid)))
         for eid, target in sorted(self._redirects().items()):
             pages.append(Page(f"entries/redirects/{eid}.html", "redirect.html", target))
         pages.append(Page("catalog/gpus.html", "catalog.html", self._catalog("gpus")))
         pages.append(Page("catalog/models.html", "catalog.html", self._catalog("models")))
+        pages.append(Page("catalog/offers.html", "catalog.html", self._catalog("offers")))
         pages.append(Page("glossary.html", "glossary.html", self._glossary()))
         pages.append(Page("learning-path.html", "learning_path.html", self._learning_path()))
         pages.append(Page("bibliography.html", "bibliography.html", self._bibliography()))
@@ -283,16 +284,23 @@ class SiteBuilder:
         return out
 
     def _catalog(self, kind: str) -> dict[str, Any]:
-        from .tables import gpu_table, model_table
+        from ..calc.pricing import STALE_AFTER_DAYS
+        from .tables import gpu_table, model_table, offer_table
 
-        rows = gpu_table(self.kb) if kind == "gpus" else model_table(self.kb)
+        rows = {"gpus": gpu_table, "models": model_table, "offers": offer_table}[kind](self.kb)
         columns = _CATALOG_COLUMNS[kind]
         secondary = {r.entry_id for r in all_number_sources(self.kb, (kind,)) if r.secondary}
         items = [{"path": entry_path(kind, r["id"]), "cells": [r.get(c) for c, _ in columns], "row": r,
                   "secondary": r["id"] in secondary} for r in rows]
-        title = "Accelerators" if kind == "gpus" else "Models"
+        title = {"gpus": "Accelerators", "models": "Models", "offers": "GPU prices (rental offers)"}[kind]
+        intro = {"gpus": "Throughput is dense (no structured sparsity); memory in GiB, bandwidth in GB/s.",
+                 "models": "Parameters in billions as the model card states them; KV bytes per token in BF16.",
+                 "offers": "Prices in US dollars as each source printed them, for the whole machine or per GPU; "
+                           f"USD per GPU-hour is the on-demand price of one GPU. Stale: checked more than "
+                           f"{STALE_AFTER_DAYS} days before the data date ({self.kb.data_date}). "
+                           "The deployment planner (inferbook plan) ranks configurations by these prices."}[kind]
         return {"title": title, "kind": kind, "columns": columns, "rows": items,
-                "any_secondary": bool(secondary)}
+                "any_secondary": bool(secondary), "intro": intro}
 
     def _glossary(self) -> dict[str, Any]:
         terms: list[dict[str, Any]] = []
@@ -479,6 +487,10 @@ _CATALOG_COLUMNS: dict[str, list[tuple[str, str]]] = {
                ("kv_heads", "KV heads"), ("head_dim", "Head dim"), ("context_length", "Context"),
                ("kv_bytes_per_token_bf16", "KV bytes/token (BF16)"), ("native_dtype", "Weights"),
                ("release_date", "Released")],
+    "offers": [("title", "Offer"), ("provider", "Provider"), ("gpu", "GPU"), ("gpu_count", "GPUs"),
+               ("quoted_per", "Quoted per"), ("on_demand_usd_per_hour", "On-demand USD/h"),
+               ("spot_usd_per_hour", "Spot USD/h"), ("usd_per_gpu_hour", "USD per GPU-hour"),
+               ("region", "Region"), ("checked", "Checked"), ("stale", "Stale")],
 }
 
 

@@ -4,6 +4,8 @@ Every value is computed by `inferbook.calc` from the knowledge base."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import csv
 import hashlib
 import io
@@ -186,8 +188,28 @@ def provenance_table(kb: KnowledgeBase) -> list[Row]:
              "secondary": r.secondary, "alternatives": r.alternatives} for r in all_number_sources(kb)]
 
 
+def offer_table(kb: KnowledgeBase) -> list[Row]:
+    """GPU rental offers with the per-GPU-hour price the planner ranks by, and the date each was checked."""
+    from ..calc.pricing import STALE_AFTER_DAYS, price_age_days
+
+    today = dt.date.fromisoformat(kb.data_date)
+    rows = []
+    for oid, o in sorted(kb.offers.items()):
+        rows.append({
+            "id": oid, "title": o.title, "provider": o.provider, "provider_kind": o.provider_kind,
+            "instance": o.instance, "gpu": o.gpu, "gpu_count": o.gpu_count,
+            "rentable_counts": "/".join(str(n) for n in o.rentable_counts), "quoted_per": o.quoted_per,
+            "on_demand_usd_per_hour": o.on_demand_usd_per_hour, "reserved_usd_per_hour": o.reserved_usd_per_hour,
+            "reserved_term": o.reserved_term, "spot_usd_per_hour": o.spot_usd_per_hour,
+            "usd_per_gpu_hour": _num(o.gpu_hour_usd()) if o.gpu_hour_usd() is not None else None,
+            "region": o.region, "checked": o.checked.isoformat(),
+            "stale": price_age_days(o, today) > STALE_AFTER_DAYS, "source": o.source,
+        })
+    return rows
+
+
 TABLES: dict[str, Callable[[KnowledgeBase], list[Row]]] = {
-    "gpus": gpu_table, "models": model_table, "kv_cache": kv_table, "weights": weights_table,
+    "gpus": gpu_table, "models": model_table, "offers": offer_table, "kv_cache": kv_table, "weights": weights_table,
     "fit_matrix": fit_matrix, "roofline": roofline_table, "accuracy": accuracy_table,
     "provenance": provenance_table,
 }

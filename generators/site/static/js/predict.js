@@ -272,11 +272,30 @@ function stats(d, extra = 0.0) {
 }
 
 /**
+ * Share of `records` meeting the load's SLOs `q.slo_ttft_s` and `q.slo_tpot_s` (TTFT with the engine's
+ * request time `requestS`), or null when the load sets none (Python `predict.slo_attainment`).
+ */
+export function sloAttainment(q, records, requestS = 0.0) {
+  const ttft = q.slo_ttft_s ?? null;
+  const tpot = q.slo_tpot_s ?? null;
+  if ((ttft === null && tpot === null) || !records.length) return null;
+  let met = 0;
+  for (const r of records) {
+    const t = r.outputTokens < 2 ? null : (r.finish - r.firstToken) / (r.outputTokens - 1);
+    if ((ttft === null || r.firstToken - r.arrival + requestS <= ttft) && (tpot === null || t === null || t <= tpot)) {
+      met += 1;
+    }
+  }
+  return met / records.length;
+}
+
+/**
  * Predict one deployment under one load (Python `predict.predict`, without disaggregation,
  * speculation or `--rate max`, which the command line answers).
  * @param {object} data Tools data: {models, gpus, formats, perf: {params, calibration, engines, measured}}.
  * @param {object} q {model, gpu, gpus, tp, pp, ep, weights, kv_dtype, engine, isl, osl, mode, batch,
- *   concurrency, rate, requests, workload (for mode "rate": a request list)}.
+ *   concurrency, rate, requests, workload (for mode "rate": a request list), slo_ttft_s, slo_tpot_s
+ *   (optional: with either, the answer has slo_attainment and goodput_rps)}.
  */
 export function predict(data, q) {
   const model = data.models[q.model];
@@ -344,6 +363,11 @@ export function predict(data, q) {
   }
   const s = summarize(sim.records);
   const extra = lookup(perf.params.request_s, q.engine);
+  const attainment = sloAttainment(q, sim.records, extra);
+  if (attainment !== null) {
+    result.slo_attainment = attainment;
+    result.goodput_rps = attainment * s.requestThroughput * streams;
+  }
   result.ttft_s = stats(s.ttft, extra);
   result.tpot_s = stats(s.tpot);
   result.output_tokens_per_s = s.outputTokenThroughput * streams;
