@@ -349,6 +349,44 @@ def test_the_command_exit_codes(capsys):
     assert "no configuration meets the targets" in capsys.readouterr().err
     assert main(["plan", "llama-3.1-8b-instruct", "--isl", "10", "--osl", "10", "--rate", "1", "--slo-ttft", "1",
                  "--slo-tpot", "0.1", "--percentile", "97"]) == 2
+    assert main(["plan", "llama-3.1-8b-instruct", "--isl", "10", "--osl", "10", "--slo-ttft", "1",
+                 "--slo-tpot", "1"]) == 2
+    assert "--rate or --users" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
-        main(["plan", "llama-3.1-8b-instruct", "--isl", "10", "--osl", "10", "--slo-ttft", "1", "--slo-tpot", "1"])
+        main(["plan", "llama-3.1-8b-instruct", "--isl", "10", "--osl", "10", "--slo-ttft", "1"])
     assert exc.value.code == 2
+
+
+def test_a_gpu_without_a_16_bit_rate_is_refused_with_a_reason_not_a_crash(kb):
+    from inferbook.calc.plan import Shape, _screen_shape
+    from inferbook.schema import Throughput
+
+    model = kb.models["qwen3-0.6b"]
+    bare = kb.gpus["l4"].model_copy(update={"dense": Throughput(), "supported_formats": ()})
+    shape = Shape(model, bare, "vllm", kb.formats["bf16"], model.hf_repo, "auto", 16.0, 1, 1, 1)
+    screened, why = _screen_shape(kb, shape, Workload(100, 10, rate=0.5), calibrated_params())
+    assert screened is None and why is not None and "no dense 16-bit throughput" in why
+
+
+def test_private_prices_and_owned_hardware_layer_in(tmp_path, capsys):
+    layer = tmp_path / "prices"
+    (layer / "offers").mkdir(parents=True)
+    (layer / "sources").mkdir()
+    (layer / "_layer.yaml").write_text('name: our-prices\ndescription: our own hardware\ndata_version: "1"\n'
+                                       'data_date: "2026-12-01"\n', encoding="utf-8")
+    (layer / "sources" / "our-invoice.yaml").write_text(
+        "id: our-invoice\ntitle: Our purchase invoice\nkind: price-list\nurl: https://example.com/invoice\n"
+        "accessed: 2026-12-01\nlast_reviewed: 2026-12-01\n", encoding="utf-8")
+    (layer / "offers" / "our-h100-node.yaml").write_text(
+        "id: our-h100-node\ntitle: Our HGX H100 node\nprovider: us\nprovider_kind: owned\ninstance: HGX H100\n"
+        "gpu: h100-sxm\ngpu_count: 8\nquoted_per: instance\nownership: {purchase_usd: 200000, amortise_years: 5, "
+        "power_kw: 10, usd_per_kwh: 0.1, hosting_usd_per_hour: 1}\nregion: our rack\nchecked: 2026-12-01\n"
+        "source: our-invoice\nlast_reviewed: 2026-12-01\n", encoding="utf-8")
+    args = ["plan", "llama-3.1-70b-instruct", "--isl", "1000", "--osl", "200", "--rate", "2", "--slo-ttft", "2",
+            "--slo-tpot", "0.05", "--gpus", "h100-sxm", "--no-disagg", "--json", "--kb", str(layer)]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    best = data["frontier"][0]
+    hourly = 200000 / (5 * 365.25 * 24) + 10 * 0.1 + 1
+    assert best["offer"] == "our-h100-node" and best["usd_per_hour"] == pytest.approx(hourly)
+    assert data["deployment"]["hardware"]["provider"] == "us"

@@ -404,8 +404,11 @@ def _screen_shape(kb: KnowledgeBase, shape: Shape, workload: Workload, params: P
                               engine=EngineProfile(defaults.name, defaults.config()), groups=groups or None))
     if not check.feasible or check.capacity is None:
         return None, check.summary()
-    cost = step_cost(Deployment(model.architecture, gpu, fmt, shape.kv_bits, shape.tp, shape.pp, shape.ep,
-                                shape.engine, groups or None), params)
+    try:
+        cost = step_cost(Deployment(model.architecture, gpu, fmt, shape.kv_bits, shape.tp, shape.pp, shape.ep,
+                                    shape.engine, groups or None), params)
+    except ValueError as exc:  # the GPU entry lacks the throughput a step is timed with
+        return None, f"its speed cannot be predicted: {exc}"
     engine = Engine(defaults.max_num_seqs, defaults.max_num_batched_tokens, check.capacity.kv_tokens // shape.pp,
                     defaults.chunked_prefill, params.lookup(params.request_s, shape.engine))
     return _Screened(shape, cost, engine, shape.pp), None

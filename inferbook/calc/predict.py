@@ -242,7 +242,10 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
     if not check.feasible or check.capacity is None:
         return Prediction(False, reasons, setup_json)
     setup_json["replicas"] = replicas
-    cost = step_cost(Deployment(model.architecture, gpu, fmt, kv_bits, tp, pp, ep, engine, groups or None), params)
+    try:
+        cost = step_cost(Deployment(model.architecture, gpu, fmt, kv_bits, tp, pp, ep, engine, groups or None), params)
+    except ValueError as exc:  # the GPU entry lacks the throughput a step is timed with
+        return Prediction(False, [f"its speed cannot be predicted: {exc}", *reasons], setup_json)
     perf = params or calibrated_params()
     request_s = perf.lookup(perf.request_s, engine)
     kv_tokens = check.capacity.kv_tokens // pp
