@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 TOOL_NAMES = ("kv-cache", "memory-and-fit", "roofline", "batching-simulator", "latency-metrics",
-              "quantization-impact", "gpu-comparison", "api-tour")
+              "quantization-impact", "gpu-comparison", "api-tour", "deployment-planner")
 """The notebook tools (kept equal to `generators.notebooks.TOOLS`, which imports nbformat lazily)."""
 
 

@@ -127,7 +127,7 @@ def executed(built, tmp_path_factory):
 def test_build_writes_one_notebook_per_tool(built):
     assert sorted(p.name for p in built.iterdir()) == sorted(f"{t}.ipynb" for t in TOOLS)
     assert set(TOOLS) == {"kv-cache", "memory-and-fit", "roofline", "batching-simulator", "latency-metrics",
-                          "quantization-impact", "gpu-comparison", "api-tour"}
+                          "quantization-impact", "gpu-comparison", "api-tour", "deployment-planner"}
     assert TOOL_NAMES == tuple(TOOLS)
 
 

@@ -188,11 +188,19 @@ def provenance_table(kb: KnowledgeBase) -> list[Row]:
              "secondary": r.secondary, "alternatives": r.alternatives} for r in all_number_sources(kb)]
 
 
+def _data_day(kb: KnowledgeBase) -> dt.date | None:
+    """The knowledge base's data date (prices are judged stale against it), None when it has none."""
+    try:
+        return dt.date.fromisoformat(kb.data_date)
+    except ValueError:
+        return None
+
+
 def offer_table(kb: KnowledgeBase) -> list[Row]:
     """GPU rental offers with the per-GPU-hour price the planner ranks by, and the date each was checked."""
     from ..calc.pricing import STALE_AFTER_DAYS, price_age_days
 
-    today = dt.date.fromisoformat(kb.data_date)
+    today = _data_day(kb)
     rows = []
     for oid, o in sorted(kb.offers.items()):
         rows.append({
@@ -203,7 +211,7 @@ def offer_table(kb: KnowledgeBase) -> list[Row]:
             "reserved_term": o.reserved_term, "spot_usd_per_hour": o.spot_usd_per_hour,
             "usd_per_gpu_hour": _num(o.gpu_hour_usd()) if o.gpu_hour_usd() is not None else None,
             "region": o.region, "checked": o.checked.isoformat(),
-            "stale": price_age_days(o, today) > STALE_AFTER_DAYS, "source": o.source,
+            "stale": None if today is None else price_age_days(o, today) > STALE_AFTER_DAYS, "source": o.source,
         })
     return rows
 
