@@ -223,7 +223,7 @@ def test_wheel_carries_the_data_once(wheel):
     assert all(n.startswith("inferbook/calc/") for n in yaml_files)
     assert len([n for n in yaml_files if n.startswith("inferbook/calc/measurements/")]) >= 50
     assert "inferbook/calc/calibration.json" in names
-    assert len([n for n in names if n.startswith("inferbook/_data/schema/")]) == 10
+    assert len([n for n in names if n.startswith("inferbook/_data/schema/")]) == 11
     assert "inferbook/_data/generators/site/templates/base.html" in names
     assert "inferbook/_data/generators/site/static/js/calc.js" in names
     required = {_name(line.split(":", 1)[1].strip()) for line in metadata.splitlines()

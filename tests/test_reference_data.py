@@ -229,7 +229,13 @@ def test_supported_formats_agree_with_throughput_and_format_entries(kb):
 # gpu -> why it has no 16-bit dense throughput (the roofline tools skip it)
 NO_THROUGHPUT = {
     "gh200": "no readable copy of NVIDIA's GH200 throughput table was found (see its notes)",
-    "rtx-6000-ada": "NVIDIA's datasheet prints only sparse FP8 tensor TFLOPS (dense FP8 recorded)",
+    "rubin": "announced; NVIDIA gives only NVFP4 targets, kept in notes (sparsity not stated)",
+    "dgx-spark": "NVIDIA gives only an FP4 figure (1 PFLOP with sparsity) for GB10",
+    "jetson-agx-thor": "only sparse FP4 (2070 TFLOPS) is recorded: the copies of NVIDIA's sheet read disagree on FP8 "
+                       "and give no BF16/FP16 rate",
+    "jetson-agx-orin-64gb": "NVIDIA's brief gives sparse INT8 TOPS and FP32 TFLOPS; no FP16/BF16 tensor rate was read",
+    "arc-pro-b60": "the only XMX figure read (394 INT8 TOPS) looks like a dual-GPU card total; "
+                   "no BF16/FP16 matrix rate was read, only the FP32 shader rate",
     **{g: "NVIDIA quotes 'AI TOPS' without data type or sparsity; only the FP32 shader rate is sourced"
        for g in ("rtx-3060-12gb", "rtx-4060-ti-16gb", "rtx-5060-ti-16gb")},
 }

@@ -11,7 +11,11 @@ from .base import CitationOrId, EntryBase, EntryId, Ref, ShortText, Width
 
 Architecture = Literal[
     "volta", "turing", "ampere", "ada", "hopper", "blackwell", "blackwell-ultra",
+    "rubin",  # NVIDIA Rubin (Vera Rubin platform), announced for 2026
     "cdna2", "cdna3", "cdna4", "gaudi2", "gaudi3", "tpu", "neuron", "apple-m", "cpu",
+    "rdna3", "rdna3.5",  # AMD Radeon RX 7000 and Ryzen AI Max (Strix Halo) graphics
+    "xe2",  # Intel Arc (Battlemage) graphics
+    "qualcomm-ai100",  # Qualcomm Cloud AI 100 inference SoC
 ]
 
 

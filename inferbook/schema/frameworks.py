@@ -56,7 +56,7 @@ class Framework(EntryBase):
     """Main implementation languages."""
     hardware: tuple[ShortText, ...] = ()
     """Accelerators and processors it runs on."""
-    accelerator_vendors: tuple[Literal["nvidia", "amd", "intel", "google", "aws", "apple", "other"], ...] = ()
+    accelerator_vendors: tuple[Literal["nvidia", "amd", "intel", "google", "aws", "apple", "qualcomm", "other"], ...] = ()
     """The `hardware` list as accelerator vendors (the GPU entries' `vendor` values): the chips
     `predict` and `plan` may run it on. Empty: not checked."""
     features: Features = Features()

@@ -63,7 +63,7 @@ class Gpu(EntryBase):
     """One accelerator, per chip (a GB200 superchip is described per GPU).
     Every number is dense unless its field says sparse."""
 
-    vendor: Literal["nvidia", "amd", "intel", "google", "aws", "apple", "other"]
+    vendor: Literal["nvidia", "amd", "intel", "google", "aws", "apple", "qualcomm", "other"]
     architecture: Architecture
     """Microarchitecture generation."""
     form_factor: Literal["sxm", "pcie", "oam", "superchip", "board", "chip", "soc"]
