@@ -12,7 +12,7 @@ from .kb import KnowledgeBase
 from .loader import LoadedEntry
 from .yamlio import text_position
 
-EXPANDED_FIELDS = {("body",), ("faq", "a")}
+EXPANDED_FIELDS = {("body",), ("faq", "a"), ("exercises", "question"), ("exercises", "solution")}
 """Prose fields whose `{{ expressions }}` are expanded when rendered (others show braces as text)."""
 
 _RELATIVE_LINK = re.compile(r"\]\(\s*(?:<\s*)?([^)\s>]+)")
@@ -54,4 +54,19 @@ def check_expressions(kb: KnowledgeBase, entries: dict[str, LoadedEntry]) -> lis
             for offset, code, message, hint in capped(found):
                 mark = text_position(loaded.doc, path, text, offset)
                 diags.append(Diagnostic(loaded.display_path, mark.line, mark.col, code, message, hint=hint))
+        for i, exercise in enumerate(getattr(loaded.entry, "exercises", ())):
+            problem = answer_problem(evaluator, exercise.answer)
+            if problem is not None:
+                mark = text_position(loaded.doc, ("exercises", i, "answer"), exercise.answer, 0)
+                diags.append(Diagnostic(loaded.display_path, mark.line, mark.col, "IB207", f"answer {problem}",
+                                        hint="write the answer as one expression without braces, e.g. "
+                                             'kv_bytes("llama-3.1-8b-instruct", tokens=8192) | gib(2)'))
     return diags
+
+
+def answer_problem(evaluator: Evaluator, answer: str) -> str | None:
+    """Why an exercise's answer expression does not evaluate, or None."""
+    if "{{" in answer or "}}" in answer:
+        return "must be a bare expression, without {{ }}"
+    found = evaluator.check("{{ " + answer + " }}")
+    return found[0][1] if found else None

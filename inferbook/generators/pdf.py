@@ -110,6 +110,8 @@ class BookBuilder:
                 a = self.site._article(e)
                 a["body"] = _cross_links(_shift_headings(a["body"], 1), known, kinds)
                 a["faq"] = [{"q": f["q"], "a": _cross_links(f["a"], known, kinds)} for f in a["faq"]]
+                a["exercises"] = [{**x, "question": _cross_links(x["question"], known, kinds),
+                                   "solution": _cross_links(x["solution"], known, kinds)} for x in a["exercises"]]
                 entries.append(a)
             out.append({"id": cid, "number": ctx["number"], "title": ctx["title"], "summary": ctx["summary"],
                         "body": _cross_links(_shift_headings(ctx["body"], 1), known, kinds), "entries": entries,
@@ -132,7 +134,9 @@ class BookBuilder:
         title = "The inferbook handbook"
         if self.options.chapter:
             title = f"inferbook: {self.kb.chapters[self.options.chapter].title}"
-        return {"title": title, "version": __version__, "data_version": self.kb.data_version,
+        answers = [{"id": e["entry"].id, "title": e["title"], "exercises": e["exercises"]}
+                   for ch in chapters for e in ch["entries"] if e["exercises"]]
+        return {"title": title, "version": __version__, "data_version": self.kb.data_version, "answers": answers,
                 "data_date": self.kb.data_date, "chapters": chapters, "bibliography": bibliography,
                 "gpus": gpus if whole else None, "models": models if whole else None, "formats": formats,
                 "frameworks": frameworks, "glossary": glossary, "pages": pages or {}, "placeholder": pages is None,

@@ -204,6 +204,9 @@ class SiteBuilder:
             "title": entry.title, "entry": entry, "kind": kind, "label": KIND_LABEL[kind],
             "summary": inline_markdown(entry.summary), "body": self.md(entry.body), "formulas": formulas,
             "faq": [{"q": inline_markdown(f.q), "a": self.md(f.a)} for f in entry.faq],
+            "exercises": [{"n": i + 1, "question": self.md(x.question), "answer": self.evaluator.evaluate(x.answer),
+                           "label": x.answer_label, "solution": self.md(x.solution)}
+                          for i, x in enumerate(entry.exercises)],
             "chapter": self.link(entry.chapter), "aliases": list(entry.aliases),
             "prerequisites": [self.link(p) for p in entry.prerequisites],
             "related": [self.link(r) for r in entry.related], "backlinks": backlinks,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from .articles import Chapter, Concept, Faq, Formula, Metric, Technique, ToolDefinition
+from .articles import Chapter, Concept, Exercise, Faq, Formula, Metric, Technique, ToolDefinition
 from .base import Citation, EntryBase, Quantity, Ref
 from .formats import Format
 from .frameworks import Framework
@@ -36,6 +36,7 @@ __all__ = [
     "Citation",
     "Concept",
     "EntryBase",
+    "Exercise",
     "Faq",
     "Format",
     "Formula",

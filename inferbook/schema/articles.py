@@ -31,6 +31,21 @@ class Faq(Strict):
     a: Markdown
 
 
+class Exercise(Strict):
+    """A worked problem: a question, its answer computed from the data, and the worked solution.
+    The answer is an expression, so it stays right when the data changes."""
+
+    question: Markdown
+    """The problem, in Markdown; `{{ expressions }}` may give its inputs from the data."""
+    answer: Annotated[str, StringConstraints(min_length=3, max_length=500)]
+    """The answer as one expression without braces, e.g.
+    `kv_bytes("llama-3.1-8b-instruct", tokens=8192) | gib(2)`; the site and the PDF show its value."""
+    answer_label: ShortText | None = None
+    """What the answer is, e.g. "KV cache of one 8,192-token sequence" (shown before the value)."""
+    solution: Markdown
+    """The worked steps, in Markdown with `{{ expressions }}`."""
+
+
 class Chapter(EntryBase):
     """A chapter of the handbook: articles point at it with `chapter`."""
 
@@ -58,6 +73,9 @@ class ArticleBase(EntryBase):
     """Key formulas of the topic."""
     faq: tuple[Faq, ...] = ()
     """Frequently asked questions."""
+    exercises: tuple[Exercise, ...] = ()
+    """Worked problems whose answers are computed from the data (revealed on click on the site,
+    collected in an appendix of the PDF)."""
     prerequisites: tuple[Annotated[EntryId, Ref(ARTICLE_KINDS, "requires")], ...] = ()
     """Entries a reader should know first (concepts, metrics or techniques)."""
     related: tuple[Annotated[EntryId, Ref(ANY_KIND, "related")], ...] = ()
