@@ -68,7 +68,8 @@ def test_text_holds_every_entry_title(handbook, kb):
     missing = [e.title for e in kb.learning_order() if re.sub(r"\s+", " ", e.title) not in text]
     assert not missing, missing
     assert f"Data version {kb.data_version}" in text
-    for appendix in ("Appendix A. Accelerators", "Appendix B. Models", "Appendix F. Bibliography"):
+    for appendix in ("Appendix A. Accelerators", "Appendix B. Models", "Appendix F. Answers to the exercises",
+                     "Appendix G. Bibliography"):
         assert appendix in text
 
 
