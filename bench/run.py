@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         "build": build_section,
         "rebuild": lambda: stages.rebuild(args.quick) + stages.serve_reaction(),
         "calc": lambda: calculators.simulator_rates(kb) + calculators.predict_rows(kb) + calculators.plan_rows(kb)
-        + calculators.tables(kb),
+        + calculators.plan_js_rows(kb) + calculators.tables(kb),
         "scale": lambda: scale.run(quick=args.quick),
         "ssg": lambda: compare_ssg.run(kb),
         "profile": profile_section,

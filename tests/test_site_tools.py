@@ -404,3 +404,32 @@ def test_every_tool_page_loads(page: Any) -> None:
             "f => [...f.querySelectorAll('input, select, textarea')]"
             ".filter(e => !e.closest('label') && !e.getAttribute('aria-label')).map(e => e.name)")
         assert not unlabeled, (name, unlabeled)
+
+
+def test_deployment_planner(page: Any, kb: Any) -> None:
+    """The default question (Llama 3.1 70B, 4 requests/s) gets a frontier whose cheapest row is `plan`'s
+    (without disaggregation, which the browser leaves to the command line), with the commands to launch and
+    benchmark it; the URL carries the settings; a TPOT no configuration reaches shows the refusal and its reasons."""
+    import datetime as dt
+
+    from inferbook.calc.plan import Space, Targets, Workload, plan
+
+    open_tool(page, "deployment-planner")
+    set_fields(page, "deployment-planner", model="llama-3.1-70b-instruct", isl=1000, osl=200, load="rate", rate=4,
+               ttft=2, tpot=0.05, percentile="95", maxgpus=16, engine="vllm", pricing="on_demand")
+    rows = page.locator("#tool-deployment-planner [data-out='frontier'] tbody tr")
+    assert rows.count() >= 1
+    want = plan(kb, ["llama-3.1-70b-instruct"], Workload(1000, 200, rate=4.0), Targets(2.0, 0.05),
+                Space(disaggregation=False), today=dt.date.today())
+    assert want.best is not None and rows.count() == len(want.frontier)
+    assert close(value(page, "deployment-planner", "best-usd"), want.best.usd_per_hour)
+    assert text(page, "deployment-planner", "bench").startswith("vllm bench serve")
+    assert "vllm serve" in text(page, "deployment-planner", "launch")
+    assert "configurations screened" in text(page, "deployment-planner", "counts")
+    assert "rate=4" in page.url and "tpot=0.05" in page.url and "model=llama-3.1-70b-instruct" in page.url
+    set_fields(page, "deployment-planner", tpot=0.001)
+    refusal = page.locator("#tool-deployment-planner [data-infeasible='plan']")
+    assert refusal.is_visible() and "No configuration meets the targets" in refusal.text_content()
+    assert refusal.locator("li").count() >= 1
+    assert page.locator("#tool-deployment-planner [data-figures='plan']").is_hidden()
+    assert "tpot=0.001" in page.url

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ..kb import KnowledgeBase
@@ -57,7 +57,11 @@ FINALISTS = 16
 MAX_EXTRA_REPLICAS = 3
 DISAGGREGATION_TRIES = 3
 """Frontier configurations tried as prefill and decode pools."""
-USERS_ITERATIONS = 6
+USERS_BISECTION_STEPS = 30
+USERS_TOLERANCE = 0.005
+"""Users: the arrival rate is found to within 0.5%."""
+IDLE_RATE = 1e-9
+"""Requests per second of an idle engine (its zero-load latency)."""
 MAX_STREAM = 2000
 """Requests of a trace a plan simulates (the first ones)."""
 DRAWN_REQUESTS = 1000
@@ -386,6 +390,8 @@ class _Screened:
     cost: StepCost
     engine: Engine
     streams_per_replica: int
+    estimates: dict[int, tuple[float, OperatingPoint] | None] = field(default_factory=dict)
+    """`_estimate` by replica count (the same shape is priced for several offers)."""
 
 
 def _screen_shape(kb: KnowledgeBase, shape: Shape, workload: Workload, params: PerfParams,
@@ -416,19 +422,45 @@ def _screen_shape(kb: KnowledgeBase, shape: Shape, workload: Workload, params: P
 
 def _estimate(s: _Screened, workload: Workload, targets: Targets, replicas: int
               ) -> tuple[float, OperatingPoint] | None:
-    """(rate, steady state of one stream) with ``replicas`` replicas, or None when they cannot keep up."""
+    """(rate, steady state of one stream) with ``replicas`` replicas, or None when they cannot keep up.
+
+    Users send ``rate = users / (think + latency(rate))``: latency grows with the rate, so the rate is
+    bisected between nothing and the rate at zero-load latency. When the engine saturates first, the
+    users queue: the time they wait, ``users / rate - think - latency``, is added to TTFT."""
+    if replicas not in s.estimates:
+        s.estimates[replicas] = _estimate_uncached(s, workload, replicas)
+    return s.estimates[replicas]
+
+
+def _estimate_uncached(s: _Screened, workload: Workload, replicas: int) -> tuple[float, OperatingPoint] | None:
     streams = replicas * s.streams_per_replica
     isl, osl = workload.isl, workload.osl
-    latency = 0.0
-    point: OperatingPoint | None = None
-    for _ in range(1 if workload.rate is not None else USERS_ITERATIONS):
-        rate = workload.arrival_rate(latency)
-        point = operating_point(s.cost, s.engine, isl, osl, rate / streams)
-        if point is None:
-            return None
-        latency = point.ttft_s + (osl - 1) * point.step_s
-    assert point is not None
-    return workload.arrival_rate(latency) if workload.users is not None else rate, point
+    if workload.users is None:
+        assert workload.rate is not None
+        point = operating_point(s.cost, s.engine, isl, osl, workload.rate / streams)
+        return None if point is None else (workload.rate, point)
+
+    def latency(p: OperatingPoint) -> float:
+        return p.ttft_s + (osl - 1) * p.step_s
+
+    idle = operating_point(s.cost, s.engine, isl, osl, IDLE_RATE)
+    if idle is None:
+        return None
+    low, high = 0.0, workload.arrival_rate(latency(idle))
+    best: OperatingPoint | None = None
+    for _ in range(USERS_BISECTION_STEPS):
+        mid = (low + high) / 2
+        p = operating_point(s.cost, s.engine, isl, osl, mid / streams)
+        if p is not None and mid <= workload.arrival_rate(latency(p)):
+            low, best = mid, p
+        else:
+            high = mid
+        if high - low <= USERS_TOLERANCE * high:
+            break
+    if best is None:
+        return None
+    waiting = max(workload.users / low - workload.think_time_s - latency(best), 0.0)
+    return low, replace(best, ttft_s=best.ttft_s + waiting)
 
 
 def _meets_estimate(point: OperatingPoint, targets: Targets) -> bool:

@@ -9,7 +9,7 @@ time ``τ``, Little's law gives what a step holds:
 
 and the step time is the performance model's time of such a step, ``τ = g(τ)``. ``g`` grows
 with ``τ``; the engine keeps up when the equation has a root below the engine's limits
-(batch size, token budget, KV cache), found by bisection. TTFT is estimated as the steps a
+(batch size, token budget, KV cache), found by regula falsi. TTFT is estimated as the steps a
 prompt needs to prefill within the step's token budget plus half a step of waiting and the
 engine's per-request time. The estimates are means, not percentiles; the planner checks its
 finalists with the simulator."""
@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from .simulator import StepModel
 
-BISECTION_STEPS = 40
+ROOT_STEPS = 60
+"""Most evaluations of the step equation (regula falsi, Illinois rule; it usually needs about ten)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,16 +124,32 @@ def operating_point(model: StepModel, engine: Engine, isl: int, osl: int, rate: 
     if first is None:
         return None
     lo, hi = first.mean_s, tau_hi
-    if lo >= hi or gap(hi) > 0:
+    if lo >= hi:
         return None
-    for _ in range(BISECTION_STEPS):
-        if hi - lo <= 1e-9 * hi:
+    f_lo, f_hi = gap(lo), gap(hi)
+    if f_hi > 0:
+        return None
+    # regula falsi with the Illinois rule: the root of gap between lo (gap >= 0) and hi (gap <= 0)
+    side = 0
+    for _ in range(ROOT_STEPS):
+        if hi - lo <= 1e-9 * hi or f_lo == 0:
             break
-        mid = (lo + hi) / 2
-        if gap(mid) > 0:
-            lo = mid
+        mid = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        if not lo < mid < hi:
+            mid = (lo + hi) / 2
+        f_mid = gap(mid)
+        if f_mid > 0:
+            lo, f_lo = mid, f_mid
+            if side == 1:
+                f_hi /= 2
+            side = 1
         else:
-            hi = mid
+            hi, f_hi = mid, f_mid
+            if side == -1:
+                f_lo /= 2
+            side = -1
+    if f_lo == 0:
+        hi = lo
     mix = _mix(model, engine, isl, osl, rate, hi)
     assert mix is not None
     share = mix.prefill_fraction * (mix.prefill_s - mix.decode_s) / mix.mean_s

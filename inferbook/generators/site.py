@@ -57,11 +57,14 @@ TOOLS = {
                          "load, with the setup checked first, the held-out error band and the basis of the answer."),
     "roofline": ("Roofline, speculation, caching and cost", "Roofline explorer, speculative-decoding speedup, "
                  "prefix-caching savings and cost per million tokens."),
+    "deployment-planner": ("Deployment planner", "The cheapest GPUs, counts, splits and formats that serve a "
+                           "workload within TTFT and TPOT targets: a cost-latency frontier from the KB's prices, "
+                           "with error bands and the commands to launch and benchmark the cheapest."),
 }
 CHAPTER_TOOLS = {
     "foundations": ("kv-cache", "request-lifecycle"),
     "measuring-performance": ("latency-metrics",),
-    "planning-deployment": ("memory-fit", "gpu-comparison", "speed-prediction"),
+    "planning-deployment": ("memory-fit", "gpu-comparison", "speed-prediction", "deployment-planner"),
     "model-preparation": ("quantization",),
     "inference-optimization": ("batching-simulator", "roofline"),
     "gpus-and-kernels": ("roofline",),

@@ -1,0 +1,184 @@
+"""Parity of the site's deployment planner (generators/site/static/js/plan.js) with
+`inferbook.calc.plan` (`disaggregation=False`, the one thing the browser leaves out) and
+`inferbook.calc.launch`, on the site's own tools data (`SiteBuilder._tools_data`).
+
+Each case runs Python's `plan()` (today fixed to the knowledge base's data_date) and the JS
+`plan()` on the same question and compares: shapes screened, configurations simulated, every
+rejection (what and why, word for word), GPUs without an offer, stale offers, the frontier row by
+row (GPU, offer, split, replicas, formats exactly; USD/h within 1e-9 relative; latencies, goodput
+and cost per million tokens within 1e-6), and the cheapest row's launch and benchmark commands
+(string equality).
+
+The simulator's Poisson arrivals must be Python's own for that. plan.js ports CPython's Mersenne
+Twister and `expovariate`'s formula; `Math.log` can differ from the C library's `log` in the last
+bit, so the cases hand plan.js Python's own exponential draws for seed 0 (`exponentials`), and
+`test_python_random_port` checks `random()` bit for bit and the browser's own Poisson arrivals to
+within a few units in the last place."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import random
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import inferbook
+from inferbook.calc.launch import deployment
+from inferbook.calc.plan import SIM_REQUESTS, Space, Targets, Workload, plan
+from inferbook.calc.simulator import Lengths, workload
+from inferbook.generators.site import SiteBuilder
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNNER = ROOT / "tests" / "js_parity" / "plan.mjs"
+EXACT = 1e-9
+"""Relative tolerance of hourly prices (a per-GPU price times a GPU count: the same product)."""
+CLOSE = 1e-6
+"""Relative tolerance of simulated latencies and the figures derived from them."""
+
+# (name, models, workload, targets, space); every space is searched without disaggregation
+CASES: tuple[tuple[str, list[str], dict[str, Any], dict[str, Any], dict[str, Any]], ...] = (
+    ("8b-low-rate", ["llama-3.1-8b-instruct"], {"isl": 1000, "osl": 200, "rate": 0.5},
+     {"ttft_s": 1.0, "tpot_s": 0.05}, {}),
+    ("70b-4rps", ["llama-3.1-70b-instruct"], {"isl": 1000, "osl": 200, "rate": 4.0},
+     {"ttft_s": 2.0, "tpot_s": 0.05}, {}),
+    ("moe", ["qwen3-30b-a3b-thinking-2507"], {"isl": 2000, "osl": 500, "rate": 2.0},
+     {"ttft_s": 2.0, "tpot_s": 0.05, "percentile": 90.0}, {}),
+    ("users-think-time", ["llama-3.1-8b-instruct"], {"isl": 800, "osl": 150, "users": 50, "think_time_s": 10.0},
+     {"ttft_s": 1.5, "tpot_s": 0.06}, {}),
+    ("users-no-think-time", ["llama-3.1-8b-instruct"], {"isl": 500, "osl": 100, "users": 32, "think_time_s": 0.0},
+     {"ttft_s": 1.0, "tpot_s": 0.05}, {"gpus": ["l40s", "h100-sxm", "l4"]}),
+    ("nothing-meets", ["llama-3.1-70b-instruct"], {"isl": 1000, "osl": 200, "rate": 4.0},
+     {"ttft_s": 2.0, "tpot_s": 0.001}, {}),
+    ("spot", ["llama-3.1-8b-instruct"], {"isl": 1000, "osl": 200, "rate": 2.0},
+     {"ttft_s": 1.0, "tpot_s": 0.05, "percentile": 99.0}, {"pricing": "spot"}),
+    ("engines-and-gpus", ["llama-3.1-70b-instruct"], {"isl": 1500, "osl": 300, "rate": 1.0},
+     {"ttft_s": 3.0, "tpot_s": 0.06, "percentile": 50.0},
+     {"gpus": ["h100-sxm", "mi300x", "b200", "l40s"], "engines": ["sglang", "trtllm"], "max_gpus": 8}),
+)
+RANDOM_SEEDS = (0, 12345)
+ROW_EXACT = ("model", "checkpoint", "gpu", "engine", "weights", "kv_dtype", "kv_bits", "tp", "pp", "ep", "replicas",
+             "gpus", "offer", "machines", "provider", "instance", "price_checked", "stale_price", "percentile",
+             "meets_targets", "basis", "basis_detail", "error_band", "disaggregation")
+ROW_CLOSE = ("usd_per_million_input", "usd_per_million_output", "rate", "latency_s", "goodput_rps", "slo_attainment",
+             "ttft_s", "tpot_s", "estimate")
+
+
+def _python_plan(kb: Any, name: str, models: list[str], load: dict[str, Any], targets: dict[str, Any],
+                 space: dict[str, Any]) -> dict[str, Any]:
+    w = Workload(load["isl"], load["osl"], rate=load.get("rate"), users=load.get("users"),
+                 think_time_s=load.get("think_time_s", 0.0))
+    t = Targets(targets["ttft_s"], targets["tpot_s"], targets.get("percentile", 95.0))
+    s = Space(gpus=tuple(space.get("gpus", ())), max_gpus=space.get("max_gpus", 16),
+              engines=tuple(space.get("engines", ("vllm",))), pricing=space.get("pricing", "on_demand"),
+              disaggregation=False)
+    result = plan(kb, models, w, t, s, today=dt.date.fromisoformat(kb.data_date))
+    out = result.to_json()
+    if result.best is not None:
+        block = deployment(kb, result.best, w, t)
+        out |= {"launch": block["launch"], "benchmark": block["benchmark"],
+                "tensorrt_llm_extra_yaml": block.get("tensorrt_llm_extra_yaml")}
+    return out
+
+
+def _close(a: Any, b: Any, rel: float) -> bool:
+    if isinstance(a, dict):
+        return isinstance(b, dict) and set(a) == set(b) and all(_close(a[k], b[k], rel) for k in a)
+    if isinstance(a, float) or isinstance(b, float):
+        return (isinstance(a, (int, float)) and isinstance(b, (int, float))
+                and math.isclose(a, b, rel_tol=rel, abs_tol=1e-15))
+    return a == b
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any]]:
+    node = shutil.which("node")
+    assert node, "Node.js (`node` on PATH) is required to check the JS planner; install Node 20 or later"
+    kb = inferbook.load()
+    data = SiteBuilder(kb)._tools_data()
+    draws = random.Random(0)
+    data["exponentials"] = [-math.log(1.0 - draws.random()) for _ in range(SIM_REQUESTS)]
+    expected: dict[str, Any] = {"plans": {}, "random": {}, "workloads": {}}
+    plans, randoms, loads = [], [], []
+    for name, models, load, targets, space in CASES:
+        expected["plans"][name] = _python_plan(kb, name, models, load, targets, space)
+        plans.append({"id": name, "models": models, "workload": load, "targets": targets, "space": space,
+                      "today": kb.data_date})
+    for seed in RANDOM_SEEDS:
+        rng = random.Random(seed)
+        expected["random"][seed] = [rng.random() for _ in range(1000)]
+        randoms.append({"id": seed, "seed": seed, "n": 1000})
+        reqs = workload(200, 3.7, Lengths("fixed", mean=1000), Lengths("fixed", mean=200), seed=seed)
+        expected["workloads"][seed] = [[r.arrival, r.input_tokens, r.output_tokens] for r in reqs]
+        loads.append({"id": seed, "seed": seed, "n": 200, "rate": 3.7, "isl": 1000, "osl": 200})
+    path = tmp_path_factory.mktemp("js_plan") / "cases.json"
+    path.write_text(json.dumps({"data": data, "plans": plans, "random": randoms, "workloads": loads},
+                               allow_nan=False), encoding="utf-8")
+    proc = subprocess.run([node, str(RUNNER), str(path)], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    raw = json.loads(proc.stdout)
+    got = {kind: {item["id"]: item for item in raw[kind]} for kind in ("plans", "random", "workloads")}
+    return expected, got
+
+
+def test_python_random_port(results: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """MT19937 seeding and `random()` equal CPython's bit for bit; Poisson arrivals to 1e-13."""
+    expected, got = results
+    for seed in RANDOM_SEEDS:
+        assert "error" not in got["random"][seed], got["random"][seed]["error"]
+        assert got["random"][seed]["result"] == expected["random"][seed], f"random() differs for seed {seed}"
+        assert "error" not in got["workloads"][seed], got["workloads"][seed]["error"]
+        js, py = got["workloads"][seed]["result"], expected["workloads"][seed]
+        differ = [i for i, (a, b) in enumerate(zip(js, py, strict=True))
+                  if a[1:] != b[1:] or not math.isclose(a[0], b[0], rel_tol=1e-13)]
+        assert not differ, f"seed {seed}: request {differ[0]} arrives at {js[differ[0]]} (JS), {py[differ[0]]} (Python)"
+
+
+@pytest.mark.parametrize("case", [c[0] for c in CASES])
+def test_js_plan_matches_python(results: tuple[dict[str, Any], dict[str, Any]], case: str) -> None:
+    expected, got = results
+    want = expected["plans"][case]
+    item = got["plans"][case]
+    assert "error" not in item, item.get("error")
+    have = item["result"]
+    problems: list[str] = []
+    for key in ("shapes_screened", "simulated", "feasible", "unpriced_gpus", "stale_offers"):
+        if want[key] != have[key]:
+            problems.append(f"{key}: Python {want[key]!r} != JS {have[key]!r}")
+    if len(want["rejected"]) != len(have["rejected"]):
+        problems.append(f"rejections: Python {len(want['rejected'])} != JS {len(have['rejected'])}")
+    for i, (a, b) in enumerate(zip(want["rejected"], have["rejected"], strict=False)):
+        if a != b:
+            problems.append(f"rejection {i}: Python {a} != JS {b}")
+            break
+    if len(want["frontier"]) != len(have["frontier"]):
+        problems.append(f"frontier rows: Python {len(want['frontier'])} != JS {len(have['frontier'])}")
+    for i, (a, b) in enumerate(zip(want["frontier"], have["frontier"], strict=False)):
+        for key in ROW_EXACT:
+            if a[key] != b[key]:
+                problems.append(f"row {i} {key}: Python {a[key]!r} != JS {b[key]!r}")
+        if not _close(a["usd_per_hour"], b["usd_per_hour"], EXACT):
+            problems.append(f"row {i} usd_per_hour: Python {a['usd_per_hour']!r} != JS {b['usd_per_hour']!r}")
+        for key in ROW_CLOSE:
+            if not _close(a[key], b[key], CLOSE):
+                problems.append(f"row {i} {key}: Python {a[key]!r} != JS {b[key]!r}")
+    for key in ("launch", "benchmark", "tensorrt_llm_extra_yaml"):
+        if want.get(key) != have.get(key):
+            problems.append(f"{key}: Python {want.get(key)!r} != JS {have.get(key)!r}")
+    assert not problems, f"{case}: {len(problems)} differences:\n" + "\n".join(problems[:30])
+
+
+def test_cases_cover_the_planner(results: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """The cases exercise a frontier, a refusal, a MoE model and the launch commands."""
+    expected, _ = results
+    plans = expected["plans"]
+    assert not plans["nothing-meets"]["feasible"] and plans["nothing-meets"]["rejected"]
+    assert all(plans[c]["feasible"] for c in ("8b-low-rate", "70b-4rps", "moe", "users-think-time", "users-no-think-time", "spot"))
+    assert any(row["ep"] > 1 or row["tp"] > 1 for c in plans.values() for row in c["frontier"])
+    assert plans["70b-4rps"]["launch"] and plans["70b-4rps"]["benchmark"]
