@@ -107,7 +107,7 @@ def _workload(args: argparse.Namespace):  # -> calc.plan.Workload
 
 def cmd_plan(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     from .calc.launch import deployment, to_yaml
-    from .calc.plan import Candidate, PlanError, Space, Targets, Workload, plan
+    from .calc.plan import Candidate, PlanError, Space, Targets, plan
     from .cli_calc import CalcError
 
     try:

@@ -179,6 +179,7 @@ def test_cases_cover_the_planner(results: tuple[dict[str, Any], dict[str, Any]])
     expected, _ = results
     plans = expected["plans"]
     assert not plans["nothing-meets"]["feasible"] and plans["nothing-meets"]["rejected"]
-    assert all(plans[c]["feasible"] for c in ("8b-low-rate", "70b-4rps", "moe", "users-think-time", "users-no-think-time", "spot"))
+    assert all(plans[c]["feasible"] for c in ("8b-low-rate", "70b-4rps", "moe", "users-think-time",
+                                                "users-no-think-time", "spot"))
     assert any(row["ep"] > 1 or row["tp"] > 1 for c in plans.values() for row in c["frontier"])
     assert plans["70b-4rps"]["launch"] and plans["70b-4rps"]["benchmark"]

@@ -25,6 +25,7 @@ from typing import Any, Literal, TypeVar
 
 from ..kb import KnowledgeBase
 from ..schema import Format, Gpu, LlmModel
+from ..schema.gpus import VENDOR_NAMES
 from .bands import Band, basis_for, error_band
 from .engines import ENGINES, engine_defaults
 from .feasibility import EngineProfile, Setup, check_setup
@@ -169,8 +170,8 @@ def engine_unsupported(kb: KnowledgeBase, engine: str, gpu: Gpu) -> str | None:
     framework = kb.frameworks.get(engine)
     if framework is None or not framework.accelerator_vendors or gpu.vendor in framework.accelerator_vendors:
         return None
-    return (f"{framework.title} does not run on {gpu.vendor.upper() if len(gpu.vendor) <= 3 else gpu.vendor.title()} "
-            f"accelerators such as the {gpu.title} (it runs on: {', '.join(framework.hardware)})")
+    return (f"{framework.title} does not run on {VENDOR_NAMES[gpu.vendor]} accelerators such as the {gpu.title} "
+            f"(it runs on: {', '.join(framework.hardware)})")
 
 
 def kv_bits_for(kb: KnowledgeBase, model: LlmModel, fmt: Format, kv_dtype: str | None, engine: str) -> float:

@@ -1200,7 +1200,8 @@ def deployment_planner(c: Cells) -> None:
     c.code(SETUP)
     _parameters(c, [("ISL", PLAN_ISL, "prompt tokens per request"), ("OSL", PLAN_OSL, "output tokens per request"),
                     ("RATE", PLAN_RATE, "requests per second (Poisson arrivals)"),
-                    ("SLO_TTFT", PLAN_TTFT, "TTFT target in seconds"), ("SLO_TPOT", PLAN_TPOT, "TPOT target in seconds"),
+                    ("SLO_TTFT", PLAN_TTFT, "TTFT target in seconds"),
+                    ("SLO_TPOT", PLAN_TPOT, "TPOT target in seconds"),
                     ("PERCENTILE", PLAN_PERCENTILE, "the targets' percentile: 50, 90, 95 or 99"),
                     ("GPUS", [], "GPU ids to consider; [] for every GPU with an offer"),
                     ("MAX_GPUS", PLAN_MAX_GPUS, "most GPUs in one deployment")], gpu_tools=False)

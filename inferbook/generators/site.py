@@ -9,6 +9,7 @@ Content-Security-Policy that allows scripts from the site itself and nothing els
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import math
@@ -33,6 +34,7 @@ from ..provenance import all_number_sources, fallback_source
 from ..render import inline_markdown, latex_to_mathml, markdown_to_html, resolve_entry_links
 from ..schema import KINDS, Quantity
 from ..schema.articles import ArticleBase
+from ..schema.gpus import VENDOR_NAMES
 from ..version import __version__
 from .output import DirOutput, Output
 
@@ -69,6 +71,26 @@ CHAPTER_TOOLS = {
     "inference-optimization": ("batching-simulator", "roofline"),
     "gpus-and-kernels": ("roofline",),
 }
+WHATS_NEW_YEARS = 2
+"""The what's-new page lists releases of the last two years before the data date."""
+CHANGELOG = Path(__file__).resolve().parents[2] / "CHANGELOG.md"
+"""The project's changelog (in a source checkout; an installed package has none)."""
+
+
+def data_changelog(path: Path) -> list[tuple[str, str]]:
+    """(heading, Markdown) of each "## Data ..." section of the changelog at ``path``, in file order;
+    empty when the file is missing."""
+    if not path.is_file():
+        return []
+    sections: list[tuple[str, list[str]]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            sections.append((line[3:].strip(), []))
+        elif sections:
+            sections[-1][1].append(line)
+    return [(heading, "\n".join(lines).strip()) for heading, lines in sections if heading.startswith("Data ")]
+
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-src 'none'")
 
@@ -154,6 +176,8 @@ class SiteBuilder:
         pages.append(Page("catalog/models.html", "catalog.html", self._catalog("models")))
         pages.append(Page("catalog/offers.html", "catalog.html", self._catalog("offers")))
         pages.append(Page("glossary.html", "glossary.html", self._glossary()))
+        pages.append(Page("whats-new.html", "whats_new.html", self._whats_new()))
+        pages.append(Page("changelog.html", "changelog.html", self._changelog()))
         pages.append(Page("learning-path.html", "learning_path.html", self._learning_path()))
         pages.append(Page("bibliography.html", "bibliography.html", self._bibliography()))
         pages.append(Page("accuracy.html", "accuracy.html", self._accuracy()))
@@ -307,6 +331,38 @@ class SiteBuilder:
                            "The deployment planner (inferbook plan) ranks configurations by these prices."}[kind]
         return {"title": title, "kind": kind, "columns": columns, "rows": items,
                 "any_secondary": bool(secondary), "intro": intro}
+
+    def _whats_new(self) -> dict[str, Any]:
+        """Models and accelerators by release date, newest first, for the months before the data date."""
+        kb = self.kb
+        try:
+            until = dt.date.fromisoformat(kb.data_date)
+        except ValueError:
+            until = max((e.last_reviewed for e in kb), default=dt.date.today())
+        since = f"{until.year - WHATS_NEW_YEARS:04d}-{until.month:02d}"
+        rows: list[dict[str, Any]] = []
+        for mid, model in kb.models.items():
+            if str(model.release_date) >= since:
+                active = f", {model.params_active_b.value:g}B active" if model.params_active_b else ""
+                rows.append({"released": str(model.release_date), "link": self.link(mid),
+                             "what": f"{model.organization}, {model.params_total_b.value:g}B parameters{active}"})
+        for gid, gpu in kb.gpus.items():
+            if str(gpu.release_date) >= since:
+                rows.append({"released": str(gpu.release_date), "link": self.link(gid),
+                             "what": f"{VENDOR_NAMES[gpu.vendor]}, {gpu.memory_gib.value:g} GiB {gpu.memory_type}, "
+                                     f"{gpu.memory_bandwidth_gb_s.value:,.0f} GB/s"})
+        rows.sort(key=lambda r: (r["released"], r["link"]["title"]), reverse=True)
+        months: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            months.setdefault(row["released"][:7], []).append(row)
+        return {"title": "What's new", "since": since, "until": until.isoformat(), "months": list(months.items()),
+                "count": len(rows)}
+
+    def _changelog(self) -> dict[str, Any]:
+        """The data changelog: each data version's section of CHANGELOG.md, newest first."""
+        sections = data_changelog(CHANGELOG)
+        return {"title": "Data changelog", "sections": [
+            {"heading": heading, "body": markdown_to_html(text)} for heading, text in sections]}
 
     def _glossary(self) -> dict[str, Any]:
         terms: list[dict[str, Any]] = []

@@ -4,9 +4,8 @@ Every value is computed by `inferbook.calc` from the knowledge base."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import csv
+import datetime as dt
 import hashlib
 import io
 import json

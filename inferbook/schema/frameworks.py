@@ -8,6 +8,7 @@ from pydantic import Field
 
 from .articles import Markdown, Summary
 from .base import CitationOrId, EntryBase, EntryId, Ref, ShortText, Strict, Url
+from .gpus import Vendor
 
 
 class Features(Strict):
@@ -56,7 +57,7 @@ class Framework(EntryBase):
     """Main implementation languages."""
     hardware: tuple[ShortText, ...] = ()
     """Accelerators and processors it runs on."""
-    accelerator_vendors: tuple[Literal["nvidia", "amd", "intel", "google", "aws", "apple", "qualcomm", "other"], ...] = ()
+    accelerator_vendors: tuple[Vendor, ...] = ()
     """The `hardware` list as accelerator vendors (the GPU entries' `vendor` values): the chips
     `predict` and `plan` may run it on. Empty: not checked."""
     features: Features = Features()

@@ -25,6 +25,12 @@ from .base import (
 )
 from .formats import Architecture
 
+Vendor = Literal["nvidia", "amd", "intel", "google", "aws", "apple", "qualcomm", "other"]
+"""Who makes an accelerator."""
+VENDOR_NAMES = {"nvidia": "NVIDIA", "amd": "AMD", "intel": "Intel", "google": "Google", "aws": "AWS",
+                "apple": "Apple", "qualcomm": "Qualcomm", "other": "other"}
+"""How each `Gpu.vendor` value is written in prose."""
+
 
 class Throughput(Strict):
     """Peak matrix (tensor-core) throughput of one chip per data type. TFLOPS are
@@ -63,7 +69,7 @@ class Gpu(EntryBase):
     """One accelerator, per chip (a GB200 superchip is described per GPU).
     Every number is dense unless its field says sparse."""
 
-    vendor: Literal["nvidia", "amd", "intel", "google", "aws", "apple", "qualcomm", "other"]
+    vendor: Vendor
     architecture: Architecture
     """Microarchitecture generation."""
     form_factor: Literal["sxm", "pcie", "oam", "superchip", "board", "chip", "soc"]
