@@ -4,7 +4,7 @@
         [--kv-dtype DTYPE] [--engine vllm|sglang|trtllm|llamacpp] --isl TOKENS --osl TOKENS
         ( --batch B | --concurrency C | --rate R | --offline | --rate max --slo-ttft S --slo-tpot S
           [--percentile 99] ) [--requests N] [--prefill-gpus N]
-        [--speculative-tokens K --acceptance A [--draft-cost C]] [--json]
+        [--speculative-tokens K --acceptance A [--draft-cost C]] [--image-tokens N | --image WxH ...] [--json]
 
 Exit codes: 0 an answer; 1 the setup cannot run (the reasons are printed) or an id is
 unknown; 2 a usage error."""
@@ -64,7 +64,23 @@ def add_predict_parser(sub: argparse._SubParsersAction, common: argparse.Argumen
     p.add_argument("--acceptance", type=opt.fraction(), help="share of drafted tokens accepted (0-1)")
     p.add_argument("--draft-cost", type=opt.finite_float(0.0, 1.0, "of a target decode step"), default=0.0,
                    help="time of one drafted token relative to a target decode step (default: 0, not counted)")
+    images = p.add_mutually_exclusive_group()
+    images.add_argument("--image-tokens", type=opt.SIM_INPUT,
+                        help="image tokens each request carries, prefilled with the prompt")
+    images.add_argument("--image", type=_image_size, action="append", metavar="WxH",
+                        help="an image of W x H pixels in each request (repeatable); its tokens come from the "
+                             "model's vision encoder")
     p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _image_size(text: str) -> tuple[int, int]:
+    """``WIDTHxHEIGHT`` in pixels, each from 1 to 100,000."""
+    width, sep, height = text.lower().partition("x")
+    side = opt.positive_int(100_000, "pixels")
+    w, h = side.parse(width.strip()), side.parse(height.strip())
+    if not sep or w is None or h is None:
+        raise argparse.ArgumentTypeError(f"must be WIDTHxHEIGHT in pixels (each 1 to 100,000), got {text[:40]!r}")
+    return int(w), int(h)
 
 
 def _ms(stats: Any) -> str:
@@ -81,10 +97,18 @@ def cmd_predict(kb: KnowledgeBase, args: argparse.Namespace) -> int:
                       else "max-rate" if args.rate == "max" else "rate")
     if mode != "max-rate" and (args.slo_ttft or args.slo_tpot):
         raise CalcError("--slo-ttft and --slo-tpot go with --rate max")
+    image_tokens = args.image_tokens or 0
+    if args.image:
+        from .calc.vision import image_tokens as tokens_of
+        vision = model.architecture.vision
+        if vision is None:
+            raise CalcError(f"{model.title} has no vision encoder in the knowledge base; give --image-tokens instead")
+        image_tokens = sum(tokens_of(vision, w, h) for w, h in args.image)
     try:
         load = Load(args.isl, args.osl, mode, batch=args.batch, concurrency=args.concurrency,
                     rate=args.rate if isinstance(args.rate, float) else None, requests=args.requests,
-                    slo_ttft_s=args.slo_ttft, slo_tpot_s=args.slo_tpot, percentile=args.percentile)
+                    slo_ttft_s=args.slo_ttft, slo_tpot_s=args.slo_tpot, percentile=args.percentile,
+                    image_tokens=image_tokens)
         dis = Disaggregation(args.prefill_gpus) if args.prefill_gpus else None
         if (args.speculative_tokens is None) != (args.acceptance is None):
             raise CalcError("--speculative-tokens and --acceptance go together")

@@ -15,7 +15,7 @@ Calls (ids are KB ids):
     active_params_b("model-id")                         parameters per token in billions
     kv_bytes_per_token("model-id", dtype="bf16")        KV bytes one token adds across all layers
     kv_bytes("model-id", tokens=N, dtype="bf16", batch=1, tp=1)   KV bytes of a batch
-    state_bytes("model-id")                             fixed linear-attention state of one sequence
+    state_bytes("model-id")                             fixed linear-attention/Mamba state of one sequence
     weight_bytes("model-id", format="bf16", tp=1, pp=1) weight bytes (per GPU when tp/pp > 1);
                                                         no format: the released checkpoint
     gpu_hour_usd("offer-id")                            an offer's on-demand price of one GPU-hour
@@ -282,7 +282,7 @@ class Evaluator:
         return result.bytes_per_gpu if tp > 1 else result.bytes_unique
 
     def _state_bytes(self, model_id: str) -> float:
-        """Fixed linear-attention state of one sequence (16-bit), 0 for models without it."""
+        """Fixed linear-attention and Mamba state of one sequence (16-bit unless recorded), 0 without them."""
         from .calc.kv import state_bytes_per_sequence
 
         return state_bytes_per_sequence(self._model(model_id).architecture)

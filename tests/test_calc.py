@@ -181,3 +181,121 @@ def test_attention_output_gate_doubles_the_query_projection():
 
     gated = LLAMA_31_8B.model_copy(update={"attention_output_gate": True})
     assert attention_params(gated) - attention_params(LLAMA_31_8B) == 4096 * 32 * 128
+
+
+# Mamba-2 hybrids, MTP modules, vision encoders ----------------------------------------------------
+NEMOTRON_H_56B = ModelArchitecture.model_validate({  # nvidia/Nemotron-H-56B-Base-8K config.json
+    "layers": 118, "hidden_size": 8192, "attention_heads": 64, "kv_heads": 8, "head_dim": 128,
+    "intermediate_size": 32768, "vocab_size": 131072, "context_length": 8192, "tie_word_embeddings": False,
+    "attention": "gqa", "gated_mlp": False,
+    "layer_pattern": [{"M": "mamba", "-": "mlp", "*": "full"}[c] for c in
+                      "M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*"
+                      "-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M-"],
+    "mamba": {"heads": 256, "head_dim": 64, "state_size": 256, "groups": 8, "conv_kernel": 4},
+})
+
+
+def test_mamba_2_hybrid_parameters_are_exact():
+    from inferbook.calc.params import blocks, mamba_params
+
+    p = count_params(NEMOTRON_H_56B)
+    # Mamba-2 mixer: inner 256*64 = 16384, conv channels 16384 + 2*8*256 = 20480;
+    # in_proj 8192*(16384 + 20480 + 256) = 304,087,040; conv 20480*4 + 20480 bias = 102,400;
+    # dt_bias, A_log, D 3*256 = 768; gated norm 16384; out_proj 16384*8192 = 134,217,728
+    assert mamba_params(NEMOTRON_H_56B) == 438_424_320
+    # 54 Mamba mixers and 10 attention layers (q, o 8192^2 each, k, v 8192*1024 each) hold the mixer weights
+    assert p.attention == 54 * 438_424_320 + 10 * 150_994_944
+    assert p.ffn_dense == 54 * 2 * 8192 * 32768  # the "-" blocks: up and down projections only
+    assert p.norms == 118 * 8192 + 8192  # one norm per block, and norm_f
+    assert p.total == 56_324_350_464 and p.active == p.total
+    assert blocks(NEMOTRON_H_56B) == 118 and blocks(LLAMA_31_8B) == 64
+
+
+def test_mamba_state_is_per_sequence_split_by_tp_and_kept_in_its_dtype():
+    from inferbook.calc.kv import state_bytes_per_sequence
+
+    # per layer: SSM 256*64*256 = 4,194,304 + conv 3*20480 = 61,440 elements, 16 bits each
+    assert state_bytes_per_sequence(NEMOTRON_H_56B) == 54 * 4_255_744 * 2
+    # TP 8: 32 heads and one group per rank: 32*64*256 + 3*(2048 + 2*256) = 531,968 elements
+    assert state_bytes_per_sequence(NEMOTRON_H_56B, tp=8) == 54 * 531_968 * 2
+    assert NEMOTRON_H_56B.mamba is not None
+    fp32_state = NEMOTRON_H_56B.mamba.model_copy(update={"ssm_state_dtype": "fp32"})
+    fp32 = NEMOTRON_H_56B.model_copy(update={"mamba": fp32_state})
+    assert state_bytes_per_sequence(fp32) == 54 * (4_194_304 * 4 + 61_440 * 2)  # the convolution stays 16-bit
+    kv = kv_bytes(NEMOTRON_H_56B, 1000, 16.0, batch=2, state=True)
+    assert kv.layers_cached == 10 and kv_bytes_per_token(NEMOTRON_H_56B) == 10 * 2 * 8 * 128 * 2
+    assert kv.state_bytes == 2 * state_bytes_per_sequence(NEMOTRON_H_56B)
+    assert kv.bytes_unique == 2 * 1000 * 10 * 2 * 8 * 128 * 2 + kv.state_bytes
+
+
+def test_schema_checks_the_new_layouts():
+    with pytest.raises(ValueError, match="mamba shape is missing"):
+        ModelArchitecture.model_validate({**NEMOTRON_H_56B.model_dump(), "mamba": None})
+    with pytest.raises(ValueError, match="moe layers but the moe block is missing"):
+        ModelArchitecture.model_validate({**NEMOTRON_H_56B.model_dump(),
+                                          "layer_pattern": ["mamba", "moe", "full", "mlp"]})
+    with pytest.raises(ValueError, match="multiple of the groups"):
+        ModelArchitecture.model_validate({**NEMOTRON_H_56B.model_dump(),
+                                          "mamba": {**NEMOTRON_H_56B.mamba.model_dump(), "groups": 7}})
+
+
+def test_mtp_modules_are_counted_apart_and_loaded_only_on_request():
+    from inferbook.calc.params import attention_params, mtp_params
+
+    with_mtp = DEEPSEEK_V3_LIKE.model_copy(update={"mtp_layers": 1})
+    p, plain = count_params(with_mtp), count_params(DEEPSEEK_V3_LIKE)
+    assert p.total == plain.total and plain.mtp == 0  # the stated total stays the main model's
+    moe = 3 * 7168 * 2048 * (256 + 1) + 7168 * 256  # routed and shared experts, router
+    m = mtp_params(with_mtp)
+    assert (m.attention, m.ffn_experts, m.ffn_dense, m.norms) == (attention_params(with_mtp) + 2 * 7168 * 7168,
+                                                                  moe, 0, 5 * 7168)
+    assert p.mtp == m.total == 11_610_067_968
+    bf16, fp8 = fmt(16.0), fmt(8.0)
+    assert weight_bytes(with_mtp, bf16).total_bytes == weight_bytes(DEEPSEEK_V3_LIKE, bf16).total_bytes
+    loaded = weight_bytes(with_mtp, fp8, mtp=True)
+    assert loaded.mtp_bytes == (m.attention + m.ffn_experts) * 1 + m.norms * 2
+    assert loaded.total_bytes == weight_bytes(with_mtp, fp8).total_bytes + loaded.mtp_bytes
+    # the modules sit on the last pipeline stage, sharded over TP
+    last_stage = weight_bytes(with_mtp, fp8, tp=4, pp=2, mtp=True).per_gpu_bytes
+    assert last_stage > weight_bytes(with_mtp, fp8, tp=4, pp=2).per_gpu_bytes
+    assert weight_bytes(LLAMA_31_8B, fp8, mtp=True) == weight_bytes(LLAMA_31_8B, fp8)  # nothing to add
+
+
+QWEN35_VISION = {"layers": 27, "hidden_size": 1152, "intermediate_size": 4304, "heads": 16, "patch_size": 16,
+                 "temporal_patch_size": 2, "spatial_merge_size": 2, "out_hidden_size": 5120,
+                 "position_embeddings": 2304}  # Qwen/Qwen3.5-27B vision_config
+
+
+def test_vision_tower_parameters_and_weights():
+    from inferbook.calc.vision import image_tokens
+    from inferbook.schema import VisionEncoder
+
+    vision = VisionEncoder.model_validate(QWEN35_VISION)
+    arch = LLAMA_31_8B.model_copy(update={"vision": vision})
+    # patch embed 3*2*16*16*1152 + 1152; positions 2304*1152; per block 4*1152 (two LayerNorms) + qkv 3*1152^2 + 3*1152
+    # + proj 1152^2 + 1152 + fc1 1152*4304 + 4304 + fc2 4304*1152 + 1152; merger over 4608 = 1152*4:
+    # LayerNorm 2*1152, fc1 4608^2 + 4608, fc2 4608*5120 + 5120
+    block = 4 * 1152 + 3 * 1152 ** 2 + 3 * 1152 + 1152 ** 2 + 1152 + 1152 * 4304 + 4304 + 4304 * 1152 + 1152
+    expected = 1_769_472 + 1152 + 2304 * 1152 + 27 * block + 2 * 1152 + 4608 ** 2 + 4608 + 4608 * 5120 + 5120
+    p = count_params(arch)
+    assert p.vision == expected == 460_730_096 and p.total == count_params(LLAMA_31_8B).total
+    deepstack = VisionEncoder.model_validate({**QWEN35_VISION, "deepstack_mergers": 3})
+    merger_post = 2 * 4608 + 4608 ** 2 + 4608 + 4608 * 5120 + 5120  # LayerNorm over the merged width
+    assert count_params(LLAMA_31_8B.model_copy(update={"vision": deepstack})).vision == expected + 3 * merger_post
+    # the tower is loaded with the model, in 16 bits under a 4-bit format
+    assert weight_bytes(arch, fmt(4.0)).vision_bytes == expected * 2
+    # 32-pixel tokens (16-pixel patches, 2 x 2 merged); sides rounded to the nearest multiple, halves to even
+    assert image_tokens(vision, 1024, 768) == 32 * 24
+    assert image_tokens(vision, 1000, 700) == 31 * 22
+    assert image_tokens(vision, 80, 48) == 2 * 2 and image_tokens(vision, 1, 1) == 1
+    assert image_tokens(vision, 4000, 3000, max_pixels=1_000_000) == 36 * 27  # scaled down to the pixel budget
+    with pytest.raises(ValueError, match="at least 1 pixel"):
+        image_tokens(vision, 0, 10)
+
+
+def test_mamba_heads_must_divide_tp():
+    from inferbook.calc.feasibility import parallel_findings
+
+    assert parallel_findings(NEMOTRON_H_56B, 8, 1, 1, 8) == []
+    found = parallel_findings(NEMOTRON_H_56B, 16, 1, 1, 16)  # 8 groups cannot be split 16 ways
+    assert any("Mamba layers" in f.message for f in found)

@@ -31,6 +31,9 @@ ROUND_TRIP = {
     "qwen3-next-80b-a3b-thinking": ("qwen3-next-80b-a3b-thinking", {}),
     "llama-4-scout-17b-16e-instruct": ("llama-4-scout-17b-16e-instruct", {}),
     "llama-4-maverick-17b-128e-instruct": ("llama-4-maverick-17b-128e-instruct", {}),
+    "nemotron-h-56b-base-8k": ("nemotron-h-56b-base-8k", {}),
+    "nemotron-h-47b-reasoning-128k": ("nemotron-h-47b-reasoning-128k", {}),
+    "nemotron-3-nano-30b-a3b": ("nvidia-nemotron-3-nano-30b-a3b", {}),
 }
 
 
@@ -102,8 +105,8 @@ def test_defaults_and_designs_are_reported():
     assert any("text_config.num_attention_heads = 8 (Gemma3TextConfig default)" in d for d in gemma.report.defaults)
     assert any("vision encoders" in line and "siglip_vision_model" in line for line in gemma.report.cannot_express)
     v3 = import_config(CONFIGS / "deepseek-v3.json")
-    assert v3.report.cannot_express == [
-        "the schema cannot express multi-token-prediction (MTP) layers yet (num_nextn_predict_layers = 1)"]
+    assert v3.report.cannot_express == [] and v3.architecture.mtp_layers == 1
+    assert v3.origins["mtp_layers"] == "num_nextn_predict_layers"
     v32 = import_config(CONFIGS / "deepseek-v3.2.json")
     assert any("DeepSeek Sparse Attention's indexer" in line and "index_n_heads = 64" in line
                for line in v32.report.cannot_express)
@@ -112,12 +115,77 @@ def test_defaults_and_designs_are_reported():
     assert "shared experts = 1 (always present in model_type llama4_text)" in scout.report.defaults
 
 
-def test_mamba_layers_are_refused_by_name(capsys, tmp_path):
-    code, out, err = run(capsys, "import-config", CONFIGS / "nemotron-h-56b-base-8k.json", "--kb", tmp_path)
-    assert code == 1 and out == ""
-    assert "the schema cannot express Mamba-2 layers yet (hybrid_override_pattern" in err
-    assert "time_step_limit.1: a non-finite number (Infinity) is refused" in err
-    assert not any(tmp_path.rglob("*"))
+def test_mamba_2_hybrids_import_with_their_full_layer_list(capsys, tmp_path):
+    """Nemotron-H's hybrid_override_pattern and layers_block_type, and Granite 4.0-H's layer_types, become a
+    per-layer layer_pattern with the mamba block; the Infinity bound of time_step_limit is let through."""
+    h56 = import_config(CONFIGS / "nemotron-h-56b-base-8k.json")
+    a = h56.architecture
+    assert len(a.layer_pattern) == a.layers == 118
+    assert (a.layer_pattern.count("mamba"), a.layer_pattern.count("mlp"), a.layer_pattern.count("full")) == (54, 54, 10)
+    assert a.mamba is not None
+    assert (a.mamba.heads, a.mamba.head_dim, a.mamba.state_size, a.mamba.groups) == (256, 64, 256, 8)
+    assert not a.gated_mlp and a.head_dim == 128 and a.mamba.ssm_state_dtype is None
+    assert any("time_step_limit.1 = Infinity" in line for line in h56.report.checks)
+    assert h56.report.not_used == []
+    nano = import_config(CONFIGS / "nemotron-3-nano-30b-a3b.json").architecture
+    assert nano.moe is not None and nano.moe.shared_experts == 2 and nano.intermediate_size is None
+    assert nano.mamba is not None and nano.mamba.ssm_state_dtype == "fp32"
+    # the newer spelling of the same layout, and a disagreement between the two
+    data = fixture("nemotron-3-nano-30b-a3b")
+    blocks = {"M": "mamba", "*": "attention", "-": "mlp", "E": "moe"}
+    listed = dict(data, layers_block_type=[blocks[c] for c in data.pop("hybrid_override_pattern")])
+    assert import_data(listed).architecture == nano
+    listed["hybrid_override_pattern"] = "M" * 52
+    with pytest.raises(ConfigError, match="lay out different blocks"):
+        import_data(listed)
+    granite = import_config(CONFIGS / "granite-4.0-h-1b.json")
+    g = granite.architecture
+    assert g.layer_pattern.count("full") == 4 and len(g.layer_pattern) == 40 and g.moe is None
+    assert g.intermediate_size == 4096 and g.gated_mlp and g.tie_word_embeddings
+    assert granite.origins["intermediate_size"] == "shared_intermediate_size: the shared MLP of every layer"
+    assert granite.report.not_used == []
+    code, _, err = run(capsys, "import-config", CONFIGS / "nemotron-h-56b-base-8k.json", "--id", "h56",
+                       "--kb", tmp_path)
+    assert code == 0, err
+    written = yaml.safe_load((tmp_path / "models" / "h56.yaml").read_text())
+    assert ModelArchitecture.model_validate(written["architecture"]) == a
+
+
+def test_other_mamba_designs_are_refused_by_name():
+    jamba = {"model_type": "jamba", "num_hidden_layers": 4, "hidden_size": 64, "num_attention_heads": 4,
+             "num_key_value_heads": 4, "vocab_size": 100, "max_position_embeddings": 128, "intermediate_size": 128,
+             "mamba_d_state": 16, "mamba_d_conv": 4, "mamba_expand": 2, "attn_layer_period": 4}
+    with pytest.raises(ConfigError, match="the Mamba layers of model_type jamba"):
+        import_data(jamba)
+    nan = fixture("nemotron-h-56b-base-8k") | {"rope_theta": float("inf")}
+    path = Path(__file__).parent / "hf_configs" / "nemotron-h-56b-base-8k.json"
+    assert "Infinity" in path.read_text()  # only time_step_limit's bound is tolerated
+    from inferbook.importer.reading import NonFinite
+    nan["rope_theta"] = NonFinite("Infinity")
+    with pytest.raises(ConfigError, match="rope_theta: a non-finite number"):
+        import_data(nan)
+
+
+def test_mtp_and_vision_are_read():
+    v32 = import_config(CONFIGS / "deepseek-v3.2.json")
+    assert v32.architecture.mtp_layers == 1
+    data = fixture("llama-3.1-8b") | {"mtp_num_hidden_layers": 2}
+    assert import_data(data).architecture.mtp_layers == 2
+    data["num_nextn_predict_layers"] = 1
+    with pytest.raises(ConfigError, match="different values"):
+        import_data(data)
+    vl = {"model_type": "qwen3_vl", "tie_word_embeddings": True,
+          "text_config": fixture("qwen3-32b") | {"model_type": "qwen3_vl_text"},
+          "vision_config": {"depth": 24, "hidden_size": 1024, "intermediate_size": 4096, "num_heads": 16,
+                            "patch_size": 16, "temporal_patch_size": 2, "spatial_merge_size": 2,
+                            "out_hidden_size": 5120, "in_channels": 3, "num_position_embeddings": 2304,
+                            "deepstack_visual_indexes": [5, 11, 17], "hidden_act": "gelu_pytorch_tanh",
+                            "model_type": "qwen3_vl", "initializer_range": 0.02}}
+    imported = import_data(vl)
+    vision = imported.architecture.vision
+    assert vision is not None and (vision.layers, vision.deepstack_mergers, vision.out_hidden_size) == (24, 3, 5120)
+    assert not any("vision" in line for line in imported.report.cannot_express)
+    assert "vision tower in vision" in render_entry(imported, "vl")
 
 
 # the command ---------------------------------------------------------------------------------
@@ -151,10 +219,10 @@ def test_writes_an_entry_that_validate_refuses_until_filled(capsys, tmp_path):
 
 
 def test_stdout_writes_nothing(capsys, tmp_path):
-    code, out, err = run(capsys, "import-config", CONFIGS / "deepseek-v3.json", "--stdout", "--kb", tmp_path)
+    code, out, _ = run(capsys, "import-config", CONFIGS / "deepseek-v3.json", "--stdout", "--kb", tmp_path)
     assert code == 0 and out.startswith("# yaml-language-server")
     assert "id: deepseek-v3\n" in out and "native_dtype: fp8-e4m3" in out
-    assert "the schema cannot express multi-token-prediction (MTP) layers yet" in err
+    assert "mtp_layers: 1  # num_nextn_predict_layers" in out and "MTP modules 11.61B" in out
     assert not any(tmp_path.rglob("*"))
 
 
@@ -211,8 +279,9 @@ def test_index_cross_checks_the_parameter_count(capsys, tmp_path):
              "weight_map": {"model.layers.61.eh_proj.weight": "x.safetensors"}}
     path = write(tmp_path, index, "model.safetensors.index.json")
     code, _, err = run(capsys, "import-config", CONFIGS / "deepseek-v3.json", "--index", path, "--stdout")
-    assert code == 0 and "684,531,386,000 in the index (metadata.total_parameters): -1.97%" in err
-    assert "tensors of 1 layer(s) beyond num_hidden_layers (61...61)" in err
+    # the index holds the MTP module too (and its copies of the embedding and head, shared here)
+    assert code == 0 and "(with 11,610,067,968 of MTP modules), 684,531,386,000 in the index" in err
+    assert "(metadata.total_parameters): -0.28%" in err and "beyond num_hidden_layers" not in err
     path = write(tmp_path, {"metadata": {"total_size": True}}, "bad.json")
     code, out, err = run(capsys, "import-config", CONFIGS / "deepseek-v3.json", "--index", path, "--stdout")
     assert code == 1 and out == "" and "metadata.total_size: expected a positive whole number" in err
@@ -245,8 +314,10 @@ HOSTILE = {
     "missing": ({"model_type": "llama"}, "num_hidden_layers: missing"),
     "text_config list": ({"model_type": "gemma3", "text_config": [1, 2]},
                          "text_config: expected an object, got a list"),
-    "layer_types": (_llama(layer_types=["full_attention"] * 31 + ["mamba"]),
-                    'layer_types: the schema cannot express layers of type "mamba" yet'),
+    "layer_types": (_llama(layer_types=["full_attention"] * 31 + ["recurrent"]),
+                    'layer_types: the schema cannot express layers of type "recurrent" yet'),
+    "mamba layer of llama": (_llama(layer_types=["full_attention"] * 31 + ["mamba"]),
+                             "the schema cannot express the Mamba layers of model_type llama yet"),
     "layer_types length": (_llama(layer_types=["full_attention"] * 3), "layer_types: 3 entries for 32 layers"),
     "duplicate key": ('{"hidden_size": 1, "hidden_size": 2}', 'key "hidden_size" appears twice in one object'),
     "deep nesting": ("[" * 1000 + "]" * 1000, "nests arrays and objects deeper than 64 levels"),
@@ -300,7 +371,8 @@ def test_import_data_refuses_non_objects():
 @pytest.mark.parametrize("name", sorted(ROUND_TRIP))
 def test_kv_config_equals_the_kb_entry(capsys, name):
     entry_id = ROUND_TRIP[name][0]
-    options = ("--dtype", "bf16", "--context", "32768", "--batch", "4", "--tp", "2", "--json")
+    context = min(32768, import_config(CONFIGS / f"{name}.json").architecture.context_length)
+    options = ("--dtype", "bf16", "--context", str(context), "--batch", "4", "--tp", "2", "--json")
     code, out, _ = run(capsys, "kv", "--config", CONFIGS / f"{name}.json", *options)
     assert code == 0
     from_config = json.loads(out)
@@ -352,5 +424,5 @@ def test_a_state_dtype_key_is_not_a_mamba_layer():
     assert with_key.architecture == plain.architecture
     assert any("mamba_ssm_dtype" in line and "precision" in line for line in with_key.report.cannot_express)
     data["mamba_d_state"] = 128  # a real Mamba shape key still refuses the import
-    with pytest.raises(ConfigError, match="Mamba-2 layers"):
+    with pytest.raises(ConfigError, match="the Mamba layers of model_type qwen3_next"):
         import_data(data)

@@ -50,6 +50,7 @@ from inferbook.calc.feasibility import (
 from inferbook.calc.fit import FIT_COUNTS, fit_options, min_gpus, parallel_layout
 from inferbook.calc.kv import state_bytes_per_sequence
 from inferbook.calc.metrics import RequestRecord, Slo, percentile, summarize
+from inferbook.calc.params import mtp_params
 from inferbook.calc.roofline import (
     Efficiency,
     Roofline,
@@ -62,6 +63,7 @@ from inferbook.calc.roofline import (
     step_model,
 )
 from inferbook.calc.simulator import Lengths, Request, SimConfig, simulate, workload
+from inferbook.calc.vision import image_tokens
 from inferbook.calc.weights import native_groups, native_weight_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +80,7 @@ MINIMUM = {
     "maxConcurrency": 50, "fitOptions": 10, "minGpus": 5, "percentile": 20, "summarize": 30, "simulate": 15,
     "stateBytesPerSequence": 50, "checkSetup": 400, "parallelFindings": 300, "interconnectFindings": 150,
     "formatStatus": 1000, "parallelLayout": 1000, "describeEngine": 3, "pyFormat": 100,
+    "mtpParams": 50, "imageTokens": 20,
 }
 FUNCTIONS = sorted(MINIMUM)
 
@@ -223,6 +226,24 @@ def build_vectors(kb: Any) -> Vectors:
         for tp, pp in ((1, 1), (2, 1), (8, 2), (1, 4)):
             v.add("nativeWeightBytes", {"model": m, "tp": tp, "pp": pp},
                   lambda llm=kb.models[m], tp=tp, pp=pp: native_weight_bytes(llm, kb.formats, tp, pp))
+        # with the multi-token-prediction modules loaded (MTP speculative decoding)
+        v.add("mtpParams", {"model": m}, lambda a=a: dataclasses.asdict(mtp_params(a)) | {"total": mtp_params(a).total})
+        for tp, pp in ((1, 1), (2, 3)):
+            v.add("nativeWeightBytes", {"model": m, "tp": tp, "pp": pp, "mtp": True},
+                  lambda llm=kb.models[m], tp=tp, pp=pp: native_weight_bytes(llm, kb.formats, tp, pp, mtp=True))
+        for k, groups in enumerate(group_sets[:2]):
+            f = weight_formats[(k + 1) % len(weight_formats)]
+            args = {"model": m, "format": f, "tp": 2, "pp": 1 + k, "embedding_bits": None, "groups": groups,
+                    "mtp": True}
+            v.add("weightBytes", args, lambda a=a, f=f, pp=1 + k, g=groups:
+                  weight_bytes(a, kb.formats[f], 2, pp, groups=v.groups(g), mtp=True))
+        if a.vision is not None:  # image tokens, with and without the processor's pixel bounds
+            for width, height, low, high in ((1024, 768, None, None), (1, 1, None, None), (48, 80, None, None),
+                                             (3000, 2000, None, 1_000_000), (100, 50, 200_000, None),
+                                             (1920, 1080, 65_536, 16_777_216), (0, 10, None, None)):
+                v.add("imageTokens", {"model": m, "width": width, "height": height, "min_pixels": low,
+                                      "max_pixels": high},
+                      lambda a=a, w=width, h=height, lo=low, hi=high: image_tokens(a.vision, w, h, lo, hi))
         v.add("weightBytes", {"model": m, "format": weight_formats[0], "tp": 1, "pp": a.layers + 1,
                               "embedding_bits": None},
               lambda a=a: weight_bytes(a, kb.formats[weight_formats[0]], 1, a.layers + 1))
@@ -344,6 +365,11 @@ def build_vectors(kb: Any) -> Vectors:
                     "cfg": dataclasses.asdict(cfg), "groups": groups}
             v.add("capacity", args, lambda a=a, g=g, gr=groups, cfg=cfg:
                   capacity(a, kb.gpus[g], kb.formats["fp8-e4m3"], 8.0, 2, 1, cfg, v.groups(gr)))
+        if a.mtp_layers:
+            args = {"model": m, "gpu": g, "format": "fp8-e4m3", "kv_bits": 8.0, "tp": 8, "pp": 2,
+                    "cfg": dataclasses.asdict(EngineConfig()), "mtp": True}
+            v.add("capacity", args, lambda a=a, g=g: capacity(a, kb.gpus[g], kb.formats["fp8-e4m3"], 8.0, 8, 2,
+                                                              EngineConfig(), mtp=True))
         for context in (0, 8192):
             args = {"model": m, "gpu": g, "format": "bf16", "kv_bits": 16.0, "tp": 1, "pp": 1, "cfg": None,
                     "context": context}
@@ -460,7 +486,8 @@ def add_feasibility(v: Vectors) -> None:
             return Setup(kb.models[args["model"]], gpu_with(args["gpu"], args["domain"]), kb.formats[args["weights"]],
                          kv=kv, kv_bits=args["kv_bits"], tp=args["tp"], pp=args["pp"], ep=args["ep"],
                          gpus=args["gpus"], context=args["context"], sequences=args["sequences"],
-                         mode=args["mode"], engine=engine_of(args["cfg"]), groups=v.groups(args["groups"]))
+                         mode=args["mode"], engine=engine_of(args["cfg"]), groups=v.groups(args["groups"]),
+                         mtp=args.get("mtp", False))
 
         v.add("checkSetup", args, lambda: feasibility_json(check_setup((make or build)())), raw=True)
 
@@ -499,6 +526,9 @@ def add_feasibility(v: Vectors) -> None:
                             domain=DOMAINS[k % len(DOMAINS)], context=context, sequences=(1, 7, 64, 2000)[k % 4],
                             mode=("batch", "concurrency")[(k // 4) % 2], cfg=cfgs[k % 3])
             add_setup(args)
+        if arch.mtp_layers:  # the MTP modules loaded too (MTP speculative decoding)
+            add_setup(args_for(m, "h200-sxm" if "h200-sxm" in kb.gpus else gpu_ids[0], "native", tp=8, gpus=8,
+                               sequences=64, mode="concurrency", mtp=True))
     # bad numbers: each must be a finding, not an exception
     base = existing(("llama-3.1-8b-instruct",), kb.models)[0]
     for over in ({"tp": 0}, {"pp": -1}, {"ep": 0}, {"gpus": 0}, {"context": 0}, {"sequences": 0},

@@ -9,11 +9,10 @@ row (GPU, offer, split, replicas, formats exactly; USD/h within 1e-9 relative; l
 and cost per million tokens within 1e-6), and the cheapest row's launch and benchmark commands
 (string equality).
 
-The simulator's Poisson arrivals must be Python's own for that. plan.js ports CPython's Mersenne
-Twister and `expovariate`'s formula; `Math.log` can differ from the C library's `log` in the last
-bit, so the cases hand plan.js Python's own exponential draws for seed 0 (`exponentials`), and
-`test_python_random_port` checks `random()` bit for bit and the browser's own Poisson arrivals to
-within a few units in the last place."""
+The simulator's Poisson arrivals must be Python's own for that: the cases hand plan.js Python's
+exponential draws for seed 0 (`exponentials`, what `random.Random(0).expovariate` divides by the
+rate). Without them the browser draws its own arrivals from calc.js's generator, which
+`test_the_browser_draws_poisson_arrivals_at_the_rate` checks statistically."""
 
 from __future__ import annotations
 
@@ -31,7 +30,6 @@ import pytest
 import inferbook
 from inferbook.calc.launch import deployment
 from inferbook.calc.plan import SIM_REQUESTS, Space, Targets, Workload, plan
-from inferbook.calc.simulator import Lengths, workload
 from inferbook.generators.site import SiteBuilder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +59,7 @@ CASES: tuple[tuple[str, list[str], dict[str, Any], dict[str, Any], dict[str, Any
      {"ttft_s": 3.0, "tpot_s": 0.06, "percentile": 50.0},
      {"gpus": ["h100-sxm", "mi300x", "b200", "l40s"], "engines": ["sglang", "trtllm"], "max_gpus": 8}),
 )
-RANDOM_SEEDS = (0, 12345)
+BROWSER_REQUESTS = 4000
 ROW_EXACT = ("model", "checkpoint", "gpu", "engine", "weights", "kv_dtype", "kv_bits", "tp", "pp", "ep", "replicas",
              "gpus", "offer", "machines", "provider", "instance", "price_checked", "stale_price", "percentile",
              "meets_targets", "basis", "basis_detail", "error_band", "disaggregation")
@@ -103,41 +101,39 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], d
     data = SiteBuilder(kb)._tools_data()
     draws = random.Random(0)
     data["exponentials"] = [-math.log(1.0 - draws.random()) for _ in range(SIM_REQUESTS)]
-    expected: dict[str, Any] = {"plans": {}, "random": {}, "workloads": {}}
-    plans, randoms, loads = [], [], []
+    expected: dict[str, Any] = {"plans": {}}
+    plans = []
     for name, models, load, targets, space in CASES:
         expected["plans"][name] = _python_plan(kb, name, models, load, targets, space)
         plans.append({"id": name, "models": models, "workload": load, "targets": targets, "space": space,
                       "today": kb.data_date})
-    for seed in RANDOM_SEEDS:
-        rng = random.Random(seed)
-        expected["random"][seed] = [rng.random() for _ in range(1000)]
-        randoms.append({"id": seed, "seed": seed, "n": 1000})
-        reqs = workload(200, 3.7, Lengths("fixed", mean=1000), Lengths("fixed", mean=200), seed=seed)
-        expected["workloads"][seed] = [[r.arrival, r.input_tokens, r.output_tokens] for r in reqs]
-        loads.append({"id": seed, "seed": seed, "n": 200, "rate": 3.7, "isl": 1000, "osl": 200})
+    loads = [{"id": str(rate), "n": BROWSER_REQUESTS, "rate": rate, "isl": 1000, "osl": 200} for rate in (0.5, 3.7)]
     path = tmp_path_factory.mktemp("js_plan") / "cases.json"
-    path.write_text(json.dumps({"data": data, "plans": plans, "random": randoms, "workloads": loads},
+    path.write_text(json.dumps({"data": data, "plans": plans, "workloads": loads},
                                allow_nan=False), encoding="utf-8")
     proc = subprocess.run([node, str(RUNNER), str(path)], capture_output=True, text=True, cwd=ROOT, timeout=300,
                           check=False)
     assert proc.returncode == 0, proc.stderr[-4000:]
     raw = json.loads(proc.stdout)
-    got = {kind: {item["id"]: item for item in raw[kind]} for kind in ("plans", "random", "workloads")}
+    got = {kind: {item["id"]: item for item in raw[kind]} for kind in ("plans", "workloads")}
     return expected, got
 
 
-def test_python_random_port(results: tuple[dict[str, Any], dict[str, Any]]) -> None:
-    """MT19937 seeding and `random()` equal CPython's bit for bit; Poisson arrivals to 1e-13."""
-    expected, got = results
-    for seed in RANDOM_SEEDS:
-        assert "error" not in got["random"][seed], got["random"][seed]["error"]
-        assert got["random"][seed]["result"] == expected["random"][seed], f"random() differs for seed {seed}"
-        assert "error" not in got["workloads"][seed], got["workloads"][seed]["error"]
-        js, py = got["workloads"][seed]["result"], expected["workloads"][seed]
-        differ = [i for i, (a, b) in enumerate(zip(js, py, strict=True))
-                  if a[1:] != b[1:] or not math.isclose(a[0], b[0], rel_tol=1e-13)]
-        assert not differ, f"seed {seed}: request {differ[0]} arrives at {js[differ[0]]} (JS), {py[differ[0]]} (Python)"
+def test_the_browser_draws_poisson_arrivals_at_the_rate(results: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """Without Python's draws the browser's arrivals are its own: fixed lengths, gaps whose mean is
+    1/rate (within four standard errors) and whose spread is exponential (coefficient of variation 1)."""
+    _, got = results
+    for rate in (0.5, 3.7):
+        item = got["workloads"][str(rate)]
+        assert "error" not in item, item["error"]
+        rows = item["result"]
+        assert len(rows) == BROWSER_REQUESTS and all(r[1:] == [1000, 200] for r in rows)
+        times = [r[0] for r in rows]
+        gaps = [b - a for a, b in zip([0.0, *times], times, strict=False)]
+        mean = sum(gaps) / len(gaps)
+        spread = math.sqrt(sum((g - mean) ** 2 for g in gaps) / (len(gaps) - 1))
+        assert abs(mean - 1 / rate) < 4 / rate / math.sqrt(len(gaps)), (rate, mean)
+        assert 0.9 < spread / mean < 1.1, (rate, spread / mean)
 
 
 @pytest.mark.parametrize("case", [c[0] for c in CASES])

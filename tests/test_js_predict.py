@@ -32,17 +32,22 @@ DEPLOYMENTS = (("llama-3.1-8b-instruct", "h100-sxm", "bf16", 16.0, 1, 1, 1, "vll
                ("deepseek-v3", "h200-sxm", "fp8-e4m3", 8.0, 8, 1, 8, "sglang", None),
                ("gpt-oss-120b", "mi300x", "mxfp4", 16.0, 2, 2, 1, "vllm", None),
                ("gemma-3-27b-it", "rtx-4090", "gguf-q4-k-m", 16.0, 1, 1, 1, "llama-cpp", None),
-               ("qwen3-next-80b-a3b-thinking", "b200", "bf16", 16.0, 2, 1, 1, "vllm", None))
+               ("qwen3-next-80b-a3b-thinking", "b200", "bf16", 16.0, 2, 1, 1, "vllm", None),
+               ("nvidia-nemotron-3-nano-30b-a3b", "h100-sxm", "bf16", 16.0, 2, 1, 1, "vllm", None),
+               ("nemotron-h-56b-base-8k", "h200-sxm", "fp8-e4m3", 8.0, 4, 1, 1, "sglang", None))
 LOADS = ((Load(1000, 200, "offline", requests=300), {}),
          (Load(512, 128, "concurrency", concurrency=16, requests=64), {}),
          (Load(2048, 64, "batch", batch=4), {}),
          (Load(1024, 256, "concurrency", concurrency=32, requests=64), {"gpus": 4, "tp": 2}),
-         (Load(1024, 256, "offline", requests=96), {"gpus": 4, "tp": 2, "pp": 2}))
+         (Load(1024, 256, "offline", requests=96), {"gpus": 4, "tp": 2, "pp": 2}),
+         (Load(300, 64, "concurrency", concurrency=8, requests=32, image_tokens=768), {}))
 PREDICT_SETUPS = (("llama-3.1-8b-instruct", "h100-sxm", None, "vllm"),
                   ("llama-3.1-8b-instruct", "h100-sxm", "fp8-e4m3", "tensorrt-llm"),
                   ("qwen3-30b-a3b-thinking-2507", "l40s", None, "sglang"),
                   ("llama-3.1-8b-instruct", "rtx-4090", "gguf-q4-k-m", "llama-cpp"),
-                  ("llama-3.1-405b-instruct", "rtx-4090", None, "vllm"))
+                  ("llama-3.1-405b-instruct", "rtx-4090", None, "vllm"),
+                  ("nvidia-nemotron-3-nano-30b-a3b", "h100-sxm", None, "vllm"),
+                  ("qwen3-vl-4b-instruct", "l40s", None, "sglang"))
 PREDICT_KEYS = ("feasible", "reasons", "setup", "ttft_s", "tpot_s", "output_tokens_per_s", "input_tokens_per_s",
                 "requests_per_s", "error_band", "basis", "basis_detail", "measured", "kv_cache_tokens")
 
@@ -80,7 +85,7 @@ def _vectors(kb: Any) -> tuple[list[dict[str, Any]], list[Any]]:
             args = {"model": model, "gpu": gpu, "weights": weights, "engine": engine, "isl": load.isl,
                     "osl": load.osl, "mode": load.mode, "batch": load.batch, "concurrency": load.concurrency,
                     "rate": load.rate, "requests": load.requests, "gpus": extra.get("gpus", 1), "tp": extra.get("tp"),
-                    "pp": extra.get("pp", 1)}
+                    "pp": extra.get("pp", 1), "image_tokens": load.image_tokens}
             add("predict", args, {"result": {k: p[k] for k in PREDICT_KEYS if k in p and p[k] is not None}})
     return items, expected
 

@@ -146,3 +146,40 @@ def test_speculation_trades_verification_for_fewer_steps(kb):
 def test_cli_speculation_flags_go_together():
     assert main(["predict", "llama-3.1-8b-instruct", "h100-sxm", "--isl", "64", "--osl", "16", "--batch", "1",
                  "--speculative-tokens", "3"]) == 2
+
+
+def test_mtp_speculation_loads_the_mtp_modules(kb):
+    """With speculation on a model that has MTP modules, their weights take room from the KV cache."""
+    from inferbook.calc.speculation import Speculation
+
+    load = Load(1024, 128, "concurrency", concurrency=8, requests=16)
+    plain = predict(kb, "qwen3.5-27b", "h100-sxm", load, gpus=2)
+    spec = predict(kb, "qwen3.5-27b", "h100-sxm", load, gpus=2, speculation=Speculation(2, 0.7))
+    assert plain.feasible and spec.feasible
+    assert spec.kv_cache_tokens < plain.kv_cache_tokens
+    assert any("MTP module" in n for n in spec.notes)
+    dense = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", load, speculation=Speculation(2, 0.7))
+    assert dense.kv_cache_tokens == predict(kb, "llama-3.1-8b-instruct", "h100-sxm", load).kv_cache_tokens
+
+
+def test_image_tokens_are_prefilled_with_the_prompt(kb):
+    with_images = predict(kb, "qwen3-vl-4b-instruct", "h100-sxm", Load(500, 64, "batch", batch=1, image_tokens=768))
+    longer = predict(kb, "qwen3-vl-4b-instruct", "h100-sxm", Load(1268, 64, "batch", batch=1))
+    assert with_images.setup["image_tokens"] == 768 and with_images.setup["isl"] == 500
+    assert with_images.ttft_s.mean == pytest.approx(longer.ttft_s.mean, rel=1e-12)
+    with pytest.raises(PredictError, match="image-tokens"):
+        Load(10, 10, "batch", batch=1, image_tokens=-1)
+
+
+def test_cli_images_become_tokens(capsys):
+    code = main(["predict", "qwen3-vl-4b-instruct", "h100-sxm", "--isl", "100", "--osl", "8", "--batch", "1",
+                 "--image", "1024x768", "--image", "64x64", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["setup"]["image_tokens"] == 32 * 24 + 2 * 2
+    code = main(["predict", "llama-3.1-8b-instruct", "h100-sxm", "--isl", "100", "--osl", "8", "--batch", "1",
+                 "--image", "64x64"])
+    assert code == 2 and "no vision encoder" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # argparse refuses the value itself
+        main(["predict", "llama-3.1-8b-instruct", "h100-sxm", "--isl", "100", "--osl", "8", "--batch", "1",
+              "--image", "64by64"])
+    assert refused.value.code == 2

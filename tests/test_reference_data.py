@@ -38,6 +38,7 @@ PARAM_EXCEPTIONS = {
     "ministral-3-14b-instruct-2512": "named after the 14B class; the language model holds 13.5B",
     "ministral-3-8b-instruct-2512": "named after the 8B class; the language model holds 8.5B",
     "mistral-medium-3.5-128b": "catalogue says 128B with the vision encoder; the language model holds 125.0B",
+    "nvidia-nemotron-3-nano-30b-a3b": "card says 30B; the architecture holds 31.58B (the 31.6B others quote)",
 }
 # model id -> why the stated total is a size class further than 12% from the computed count
 SIZE_CLASS_EXCEPTIONS = {

@@ -83,6 +83,9 @@ def forward_peak_bytes(arch: ModelArchitecture, cfg: EngineConfig, tp: int = 1) 
         ffn = max(ffn, arch.moe.expert_intermediate_size * arch.moe.experts_per_token)
     ffn_bytes = tokens * (3 if arch.gated_mlp else 2) * ffn / tp * 2
     qkv = tokens * (arch.attention_heads + 2 * arch.kv_heads) * arch.head_dim / tp * 2
+    if arch.mamba is not None:  # a Mamba-2 in_proj: gate, x, B, C and dt
+        m = arch.mamba
+        qkv = max(qkv, tokens * (2 * m.heads * m.head_dim + 2 * m.groups * m.state_size + m.heads) / tp * 2)
     return max(ffn_bytes, qkv) + tokens * arch.hidden_size * 2 * 2
 
 
@@ -114,14 +117,16 @@ class Capacity:
 
 
 def capacity(arch: ModelArchitecture, gpu: Gpu, fmt: Format, kv_bits: float = 16.0, tp: int = 1, pp: int = 1,
-             cfg: EngineConfig = EngineConfig(), groups: dict[str, Format] | None = None) -> Capacity:
-    """Capacity of one GPU of a TP x PP group serving ``arch`` in ``fmt``."""
+             cfg: EngineConfig = EngineConfig(), groups: dict[str, Format] | None = None,
+             mtp: bool = False) -> Capacity:
+    """Capacity of one GPU of a TP x PP group serving ``arch`` in ``fmt`` (with ``mtp``, the
+    multi-token-prediction modules loaded for MTP speculative decoding)."""
     if arch.attention_heads % tp:
         raise ValueError(f"tensor parallelism {tp} must divide the {arch.attention_heads} attention heads")
     total = cfg.total_memory_gib if cfg.total_memory_gib is not None else gpu.memory_gib.value * cfg.usable_fraction
     usable = total * GIB
     budget = usable * cfg.gpu_memory_utilization
-    weights = weight_bytes(arch, fmt, tp=tp, pp=pp, groups=groups).per_gpu_bytes
+    weights = weight_bytes(arch, fmt, tp=tp, pp=pp, groups=groups, mtp=mtp).per_gpu_bytes
     activation = activation_peak_bytes(arch, cfg, tp)
     non_torch = cfg.non_torch_gib if cfg.non_torch_gib is not None else EngineConfig.non_torch_for_tp(tp)
     other = (non_torch + cfg.cuda_graph_gib) * GIB

@@ -7,7 +7,8 @@ memory profile. `check_setup` answers with `feasible` and one `Finding` per rule
 each in plain words with its numbers:
 
 - parallelism: TP divides the attention heads and the KV heads divide by or into it
-  (vLLM replicates KV heads beyond their count), linear-attention heads divide by TP,
+  (vLLM replicates KV heads beyond their count), linear-attention and Mamba heads divide by TP
+  (and Mamba groups, unless there is one, which every rank holds),
   PP is at most the layer count, EP divides the routed experts, and the GPU count is
   a multiple of TP x PP (the rest are data-parallel replicas);
 - interconnect: TP stays inside one scale-up domain (`interconnect.domain_gpus`);
@@ -148,6 +149,10 @@ def parallel_findings(arch: ModelArchitecture, tp: int, pp: int, ep: int, gpus: 
     if linear is not None and (linear.key_heads % tp or linear.value_heads % tp):
         fail(f"tensor parallelism {tp} does not divide the {linear.key_heads} key and {linear.value_heads} value "
              f"heads of the linear-attention layers")
+    mamba = arch.mamba
+    if mamba is not None and (mamba.heads % tp or (mamba.groups > 1 and mamba.groups % tp)):
+        fail(f"tensor parallelism {tp} does not divide the {mamba.heads} heads and {mamba.groups} groups of the "
+             f"Mamba layers")
     if pp > arch.layers:
         fail(f"pipeline parallelism {pp} is more than the {arch.layers} layers")
     if ep > 1:
@@ -255,6 +260,8 @@ class Setup:
     engine: EngineProfile = VLLM_V1
     groups: Mapping[str, Format] | None = None
     """Tensor groups stored in other formats (a native mixed checkpoint)."""
+    mtp: bool = False
+    """The multi-token-prediction modules are loaded too (MTP speculative decoding)."""
 
 
 def check_setup(setup: Setup) -> Feasibility:
@@ -276,7 +283,7 @@ def check_setup(setup: Setup) -> Feasibility:
                                                    f"{s.model.title}'s maximum of {_tokens(arch.context_length)}"))
     kv_bits = float(s.kv.bits_per_value) if s.kv is not None else s.kv_bits
     cap = capacity(arch, s.gpu, s.weights, kv_bits, tp=s.tp, pp=s.pp, cfg=s.engine.config,
-                   groups=dict(s.groups) if s.groups else None)
+                   groups=dict(s.groups) if s.groups else None, mtp=s.mtp)
     seqs: float | None = None
     fixed = cap.weights_bytes + cap.activation_bytes + cap.other_bytes
     if not cap.fits:

@@ -3,11 +3,15 @@ sliding-window, chunked and linear-attention layers, any KV data type, and
 tensor/pipeline parallelism (KV heads split across TP ranks, replicated when
 TP exceeds the KV heads; an MLA latent is replicated on every TP rank).
 
-Linear-attention layers keep no per-token cache but a fixed state per sequence
-(a key x value matrix per value head plus the last conv_kernel - 1 convolution
-inputs); `kv_bytes(..., state=True)` adds it for models whose `linear_attention`
-shape is known. The state is counted at 16 bits unless ``state_bits`` says otherwise;
-engines can keep it in FP32 (vLLM's mamba cache dtype settings), which doubles it."""
+Linear-attention (Gated DeltaNet) and Mamba-2 layers keep no per-token cache but a fixed
+state per sequence: a key x value matrix per value head (Gated DeltaNet) or a head_dim x
+state_size matrix per SSM head (Mamba-2), plus the last conv_kernel - 1 convolution inputs;
+`kv_bytes(..., state=True)` adds it for models whose `linear_attention` or `mamba` shape is
+known. The state is counted at ``state_bits`` (16: the model's dtype, vLLM's default for
+`--mamba-cache-dtype auto`); a Mamba-2 SSM state whose `ssm_state_dtype` is recorded (the
+config's mamba_ssm_cache_dtype, which vLLM honours for Nemotron-H) is counted in that dtype, and
+its convolution state in ``state_bits``. Under tensor parallelism the heads and groups are split
+over the ranks (a single group is replicated on each, as vLLM does)."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..schema import Format, ModelArchitecture
+from ..schema.models import ATTENTION_KINDS, STATE_KINDS
 
 KV_DTYPE_ALIASES = {"fp8": "fp8-e4m3", "bfloat16": "bf16", "float16": "fp16", "auto": "bf16"}
 _FALLBACK_BITS = {"fp32": 32.0, "bf16": 16.0, "fp16": 16.0, "fp8-e4m3": 8.0, "fp8-e5m2": 8.0, "int8": 8.0,
@@ -48,10 +53,23 @@ def _elements_per_token_per_layer(arch: ModelArchitecture, tp: int) -> tuple[flo
     return per_gpu, per_gpu * tp
 
 
-def _state_elements(arch: ModelArchitecture, tp: int) -> tuple[float, float]:
-    """State elements one linear layer keeps per sequence: (per GPU, whole TP group)."""
+def _state_elements(arch: ModelArchitecture, tp: int, kind: str = "linear",
+                    state_bits: float = 16.0) -> tuple[float, float]:
+    """State elements one layer of ``kind`` (linear or mamba) keeps per sequence: (per GPU, whole TP
+    group), at ``state_bits`` each (a Mamba-2 SSM state in another recorded dtype is scaled to it)."""
+    if kind == "mamba":
+        m = arch.mamba
+        if m is None:
+            return 0.0, 0.0
+        heads = max(1, math.ceil(m.heads / tp))
+        groups = max(1, math.ceil(m.groups / tp))
+        ssm = heads * m.head_dim * m.state_size
+        conv = (m.conv_kernel - 1) * (heads * m.head_dim + 2 * groups * m.state_size)
+        ssm_bits = _DTYPE_BITS[m.ssm_state_dtype] if m.ssm_state_dtype else state_bits
+        per_gpu = conv + ssm * (ssm_bits / state_bits)
+        return per_gpu, per_gpu * tp
     la = arch.linear_attention
-    if la is None:
+    if la is None or kind != "linear":
         return 0.0, 0.0
     value_heads = max(1, math.ceil(la.value_heads / tp))
     key_heads = max(1, math.ceil(la.key_heads / tp))
@@ -61,6 +79,9 @@ def _state_elements(arch: ModelArchitecture, tp: int) -> tuple[float, float]:
     return per_gpu, per_gpu * tp
 
 
+_DTYPE_BITS = {"fp32": 32.0, "bf16": 16.0, "fp16": 16.0}
+
+
 def _cached_tokens(kind: str, arch: ModelArchitecture, tokens: int) -> int:
     if kind == "full":
         return tokens
@@ -68,7 +89,7 @@ def _cached_tokens(kind: str, arch: ModelArchitecture, tokens: int) -> int:
         return min(tokens, arch.sliding_window or tokens)
     if kind == "chunked":
         return min(tokens, arch.attention_chunk_size or tokens)
-    return 0  # linear attention keeps a fixed-size state instead of a growing cache
+    return 0  # linear-attention and Mamba layers keep a fixed-size state; feed-forward layers nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,14 +105,14 @@ class KvBreakdown:
     layers_cached: int
     """Layers that keep a per-token cache."""
     state_bytes: float = 0.0
-    """Linear-attention state included in the figures above (without TP replication)."""
+    """Linear-attention and Mamba state included in the figures above (without TP replication)."""
 
 
 def kv_bytes(arch: ModelArchitecture, tokens: int, dtype_bits: float = 16.0, batch: int = 1, tp: int = 1,
              pp: int = 1, state: bool = False, state_bits: float = 16.0) -> KvBreakdown:
     """KV-cache bytes of ``batch`` sequences of ``tokens`` tokens each; with ``state``, plus
-    the fixed state of linear-attention layers (``state_bits`` per element) for sequences
-    that hold at least one token."""
+    the fixed state of linear-attention and Mamba layers (``state_bits`` per element) for
+    sequences that hold at least one token."""
     if tokens < 0 or batch < 0:
         raise ValueError("tokens and batch must not be negative")
     if tp < 1 or pp < 1:
@@ -103,8 +124,9 @@ def kv_bytes(arch: ModelArchitecture, tokens: int, dtype_bits: float = 16.0, bat
     kinds = layer_kinds(arch)
     stage_layers = math.ceil(arch.layers / pp)
     bytes_per_elem = dtype_bits / 8
-    state_gpu, state_group = _state_elements(arch, tp) if state and tokens > 0 else (0.0, 0.0)
-    state_unique, _ = _state_elements(arch, 1) if state and tokens > 0 else (0.0, 0.0)
+    with_state = state and tokens > 0
+    state_gpu = {k: _state_elements(arch, tp, k, state_bits) if with_state else (0.0, 0.0) for k in STATE_KINDS}
+    state_unique = {k: _state_elements(arch, 1, k, state_bits)[0] if with_state else 0.0 for k in STATE_KINDS}
     state_bytes_per_elem = state_bits / 8
     total = unique = state_total = 0.0
     stages = [0.0] * pp
@@ -113,24 +135,29 @@ def kv_bytes(arch: ModelArchitecture, tokens: int, dtype_bits: float = 16.0, bat
         total += cached * group_elems * bytes_per_elem
         unique += cached * unique_elems * bytes_per_elem
         stages[index // stage_layers] += cached * per_gpu_elems * bytes_per_elem
-        if kind == "linear" and state_gpu:
-            total += batch * state_group * state_bytes_per_elem
-            unique += batch * state_unique * state_bytes_per_elem
-            state_total += batch * state_unique * state_bytes_per_elem
-            stages[index // stage_layers] += batch * state_gpu * state_bytes_per_elem
-    return KvBreakdown(total, max(stages), unique, sum(1 for k in kinds if k != "linear"), state_total)
+        if kind in STATE_KINDS and state_gpu[kind][0]:
+            gpu_elems, group_state = state_gpu[kind]
+            total += batch * group_state * state_bytes_per_elem
+            unique += batch * state_unique[kind] * state_bytes_per_elem
+            state_total += batch * state_unique[kind] * state_bytes_per_elem
+            stages[index // stage_layers] += batch * gpu_elems * state_bytes_per_elem
+    return KvBreakdown(total, max(stages), unique, sum(1 for k in kinds if k in ATTENTION_KINDS), state_total)
 
 
 def state_bytes_per_sequence(arch: ModelArchitecture, state_bits: float = 16.0, tp: int = 1) -> float:
-    """Fixed memory one sequence needs in the linear-attention layers (0 without them), on
-    each GPU of a tensor-parallel group of ``tp``."""
-    elems, _ = _state_elements(arch, tp)
-    return sum(1 for k in layer_kinds(arch) if k == "linear") * elems * state_bits / 8
+    """Fixed memory one sequence needs in the linear-attention and Mamba layers (0 without them),
+    on each GPU of a tensor-parallel group of ``tp``."""
+    kinds = layer_kinds(arch)
+    total = 0.0
+    for kind in ("linear", "mamba"):  # a fixed order, so the sum is the same in every port
+        elems, _ = _state_elements(arch, tp, kind, state_bits)
+        total += sum(1 for k in kinds if k == kind) * elems * state_bits / 8
+    return total
 
 
 def kv_bytes_per_token(arch: ModelArchitecture, dtype_bits: float = 16.0) -> float:
     """Bytes one token adds to the cache across all layers, while the context is
-    shorter than every sliding window (linear-attention layers add nothing)."""
+    shorter than every sliding window (linear-attention, Mamba and feed-forward layers add nothing)."""
     unique_elems, _ = _elements_per_token_per_layer(arch, 1)
-    layers = sum(1 for k in layer_kinds(arch) if k != "linear")
+    layers = sum(1 for k in layer_kinds(arch) if k in ATTENTION_KINDS)
     return layers * unique_elems * dtype_bits / 8

@@ -1,5 +1,14 @@
-"""Parameter counts from an architecture: embeddings, attention (standard or
-MLA), dense and MoE feed-forward layers, norms; total and active per token."""
+"""Parameter counts from an architecture: embeddings, token mixers (standard or MLA
+attention, Gated DeltaNet, Mamba-2), dense and MoE feed-forward layers, norms; total and
+active per token. The multi-token-prediction modules and the vision encoder are counted
+apart (`ParamCount.mtp`, `ParamCount.vision`): `total` stays the language model vendors state.
+
+Sources of the layouts: Mamba-2 as NemotronHMamba2Mixer in Hugging Face transformers (in_proj to
+gate, x, B, C and dt; a depthwise convolution over x, B and C; dt_bias, A_log and D per head; a
+gated RMS norm over the inner width; out_proj), one block per layer with one norm as NemotronHBlock;
+MTP as vLLM's DeepSeekMultiTokenPredictorLayer (enorm, hnorm, eh_proj 2h -> h, one decoder layer,
+the shared head's norm); the vision tower as Qwen3VLVisionModel (Conv3d patch embedding, learned
+positions, LayerNorm ViT blocks with biased qkv/proj and a two-matrix MLP, patch mergers)."""
 
 from __future__ import annotations
 
@@ -7,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..schema import ModelArchitecture
+from ..schema.models import ATTENTION_KINDS, FFN_KINDS, VisionEncoder
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +39,11 @@ class ParamCount:
     approximate: bool
     """True when linear-attention layers without a `linear_attention` shape are counted
     with the attention formula."""
+    mtp: int = 0
+    """Multi-token-prediction modules (`mtp_layers`), not in `total`: loaded only for MTP
+    speculative decoding."""
+    vision: int = 0
+    """Vision encoder and merger, not in `total` (vendors state the language model)."""
 
     @property
     def total(self) -> int:
@@ -82,19 +97,131 @@ def linear_attention_params(arch: ModelArchitecture) -> int:
     return projections + convolution + decay + la.value_head_dim + value_dim * h
 
 
+def mamba_params(arch: ModelArchitecture) -> int:
+    """Weights of one Mamba-2 mixer (NemotronHMamba2Mixer / GraniteMoeHybridMambaLayer): in_proj from
+    hidden to the gate z, x, B, C and dt (inner + conv channels + heads), a depthwise convolution over
+    x, B and C (conv channels = inner + 2 x groups x state_size) with its bias, dt_bias, A_log and D per
+    head, the gated RMS norm over the inner width, and out_proj back to hidden."""
+    m = arch.mamba
+    if m is None:
+        raise ValueError("the model has no mamba shape")
+    h = arch.hidden_size
+    inner = m.heads * m.head_dim
+    conv_dim = inner + 2 * m.groups * m.state_size
+    proj_out = inner + conv_dim + m.heads
+    in_proj = h * proj_out + (proj_out if m.proj_bias else 0)
+    convolution = conv_dim * m.conv_kernel + (conv_dim if m.conv_bias else 0)
+    out_proj = inner * h + (h if m.proj_bias else 0)
+    return in_proj + convolution + 3 * m.heads + inner + out_proj
+
+
 def mixer_params(arch: ModelArchitecture, kind: str) -> int:
-    """Weights of the token mixer of one layer of ``kind`` (attention or linear attention)."""
+    """Weights of the token mixer of one layer of ``kind`` (attention, linear attention or Mamba-2)."""
     if kind == "linear" and arch.linear_attention is not None:
         return linear_attention_params(arch)
+    if kind == "mamba":
+        return mamba_params(arch)
     return attention_params(arch)
+
+
+@lru_cache(maxsize=256)
+def _one_block(pattern: tuple[str, ...]) -> bool:
+    return bool(FFN_KINDS.intersection(pattern))
+
+
+def one_block_layers(arch: ModelArchitecture) -> bool:
+    """Whether each layer holds one block (a token mixer or a feed-forward block, Nemotron-H) rather
+    than a mixer and a feed-forward block."""
+    return _one_block(arch.layer_pattern)
+
+
+def blocks(arch: ModelArchitecture) -> int:
+    """Residual blocks of the model (each ends in one all-reduce under tensor parallelism)."""
+    return arch.layers if one_block_layers(arch) else 2 * arch.layers
+
+
+def attention_layers(arch: ModelArchitecture) -> int:
+    """Layers that keep a per-token KV cache (full, sliding or chunked attention)."""
+    pattern = arch.layer_pattern
+    return sum(1 for i in range(arch.layers) if pattern[i % len(pattern)] in ATTENTION_KINDS)
 
 
 def is_moe_layer(arch: ModelArchitecture, layer: int) -> bool:
     """Whether layer ``layer`` (0-based) uses the MoE feed-forward block."""
     moe = arch.moe
-    if moe is None or layer < moe.dense_layers:
+    if moe is None:
+        return False
+    if one_block_layers(arch):
+        return arch.layer_pattern[layer % len(arch.layer_pattern)] == "moe"
+    if layer < moe.dense_layers:
         return False
     return (layer - moe.dense_layers) % moe.layer_interval == moe.layer_interval - 1
+
+
+def moe_layer_params(arch: ModelArchitecture) -> tuple[int, int]:
+    """(all, active per token) weights of one MoE block: routed and shared experts plus the router."""
+    moe = arch.moe
+    if moe is None:
+        raise ValueError("the model has no moe block")
+    h = arch.hidden_size
+    per_expert = (3 if arch.gated_mlp else 2) * h * moe.expert_intermediate_size
+    router = h * moe.experts
+    return (per_expert * (moe.experts + moe.shared_experts) + router,
+            per_expert * (moe.experts_per_token + moe.shared_experts) + router)
+
+
+@dataclass(frozen=True, slots=True)
+class MtpParams:
+    """Weights of the multi-token-prediction modules by tensor group."""
+
+    attention: int
+    """The attention of each module plus its eh_proj (2 x hidden -> hidden)."""
+    ffn_dense: int
+    ffn_experts: int
+    norms: int
+
+    @property
+    def total(self) -> int:
+        return self.attention + self.ffn_dense + self.ffn_experts + self.norms
+
+
+def mtp_params(arch: ModelArchitecture) -> MtpParams:
+    """Weights of the `mtp_layers` modules, each counted as vLLM's DeepSeekMultiTokenPredictorLayer:
+    enorm and hnorm, eh_proj (2 x hidden -> hidden), one full-attention decoder layer with the model's
+    feed-forward block (MoE when the model has experts, as DeepSeek-V3, GLM-4.5 and Qwen3.5-MoE do;
+    dense otherwise, as MiMo and Qwen3.5-27B) and its two norms, and the shared head's norm. The
+    embedding and output head are the main model's."""
+    n = arch.mtp_layers
+    if not n:
+        return MtpParams(0, 0, 0, 0)
+    h = arch.hidden_size
+    dense = experts = 0
+    if arch.moe is not None:
+        experts = moe_layer_params(arch)[0]
+    else:
+        if arch.intermediate_size is None:
+            raise ValueError("the MTP layer has a dense feed-forward block but intermediate_size is not set")
+        dense = (3 if arch.gated_mlp else 2) * h * arch.intermediate_size
+    return MtpParams(n * (attention_params(arch) + 2 * h * h), n * dense, n * experts, n * 5 * h)
+
+
+def vision_params(vision: VisionEncoder) -> int:
+    """Weights of a Qwen3-VL / Qwen3.5 vision tower (Qwen3VLVisionModel in transformers): the Conv3d
+    patch embedding with bias, the learned position table, `layers` blocks of two LayerNorms (weight and
+    bias), a biased qkv and output projection and a biased two-matrix MLP, the merger (LayerNorm over one
+    patch, fc1 over the merged width, fc2 to out_hidden_size, both biased), and the DeepStack mergers,
+    whose LayerNorm spans the merged width (none in Qwen3.5)."""
+    h = vision.hidden_size
+    i = vision.intermediate_size
+    patch = vision.in_channels * vision.temporal_patch_size * vision.patch_size ** 2 * h + h
+    positions = vision.position_embeddings * h
+    block = 4 * h + (3 * h * h + 3 * h) + (h * h + h) + (h * i + i) + (i * h + h)
+    merged = h * vision.spatial_merge_size ** 2
+
+    def merger(norm_width: int) -> int:
+        return 2 * norm_width + merged * merged + merged + merged * vision.out_hidden_size + vision.out_hidden_size
+
+    return patch + positions + vision.layers * block + merger(h) + vision.deepstack_mergers * merger(merged)
 
 
 def count_params(arch: ModelArchitecture) -> ParamCount:
@@ -120,20 +247,20 @@ def _count_params(arch: ModelArchitecture) -> ParamCount:
     embedding = arch.vocab_size * h
     lm_head = 0 if arch.tie_word_embeddings else arch.vocab_size * h
     pattern = arch.layer_pattern
-    attention = sum(mixer_params(arch, pattern[i % len(pattern)]) for i in range(arch.layers))
+    one_block = one_block_layers(arch)
+    attention = sum(mixer_params(arch, pattern[i % len(pattern)]) for i in range(arch.layers)
+                    if not one_block or pattern[i % len(pattern)] not in FFN_KINDS)
     dense = experts = experts_active = 0
     for layer in range(arch.layers):
         if is_moe_layer(arch, layer):
-            moe = arch.moe
-            assert moe is not None
-            per_expert = matrices * h * moe.expert_intermediate_size
-            router = h * moe.experts
-            experts += per_expert * (moe.experts + moe.shared_experts) + router
-            experts_active += per_expert * (moe.experts_per_token + moe.shared_experts) + router
-        else:
+            layer_all, layer_active = moe_layer_params(arch)
+            experts += layer_all
+            experts_active += layer_active
+        elif not one_block or pattern[layer % len(pattern)] == "mlp":
             if arch.intermediate_size is None:
                 raise ValueError("a dense layer exists but intermediate_size is not set")
             dense += matrices * h * arch.intermediate_size
-    norms = 2 * h * arch.layers + h
+    norms = (1 if one_block else 2) * h * arch.layers + h
     return ParamCount(embedding, lm_head, attention, dense, experts, experts_active, norms,
-                      approximate="linear" in arch.layer_pattern and arch.linear_attention is None)
+                      approximate="linear" in arch.layer_pattern and arch.linear_attention is None,
+                      mtp=mtp_params(arch).total, vision=vision_params(arch.vision) if arch.vision else 0)

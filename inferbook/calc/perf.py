@@ -31,7 +31,7 @@ from typing import Any
 
 from ..schema import Format, Gpu, ModelArchitecture
 from .kv import kv_bytes, state_bytes_per_sequence
-from .params import count_params, is_moe_layer
+from .params import blocks, count_params, is_moe_layer
 from .roofline import attention_layout, compute_tflops
 from .weights import weight_bytes
 
@@ -237,9 +237,9 @@ def step_cost(d: Deployment, params: PerfParams | None = None) -> StepCost:
     per_direction = link_gb_s_per_direction(gpu) * 1e9 * p.link_eff
     latency = p.lookup(p.link_latency_s, link_class(gpu))
     comm_token = comm_fixed = 0.0
-    if d.tp > 1:  # two all-reduces of the hidden state per layer (ring: 2 (n-1)/n of the message)
-        comm_token += 2 * a.layers * 2 * (d.tp - 1) / d.tp * a.hidden_size * 2 / per_direction
-        comm_fixed += 2 * a.layers * latency
+    if d.tp > 1:  # an all-reduce of the hidden state per block, two per layer (ring: 2 (n-1)/n of the message)
+        comm_token += blocks(a) * 2 * (d.tp - 1) / d.tp * a.hidden_size * 2 / per_direction
+        comm_fixed += blocks(a) * latency
     if d.ep > 1 and a.moe is not None:  # dispatch and combine: each token's hidden state to its k experts
         moe_layers = sum(1 for i in range(a.layers) if is_moe_layer(a, i))
         share = (d.ep - 1) / d.ep

@@ -73,10 +73,14 @@ class Load:
     slo_ttft_s: float | None = None
     slo_tpot_s: float | None = None
     percentile: float = 99.0
+    image_tokens: int = 0
+    """Tokens of the images each request carries (`vision.image_tokens`), prefilled with the prompt."""
 
     def __post_init__(self) -> None:
         if self.isl < 1 or self.osl < 1 or (self.requests is not None and self.requests < 1):
             raise PredictError("--isl, --osl and --requests must each be at least 1")
+        if self.image_tokens < 0:
+            raise PredictError("--image-tokens cannot be negative")
         needs = {"batch": self.batch, "concurrency": self.concurrency, "rate": self.rate}
         if self.mode in needs and not needs[self.mode]:
             raise PredictError(f"mode {self.mode} needs --{self.mode}")
@@ -195,7 +199,9 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
     """Predict one deployment under one load; see the module docstring. In ``rate`` mode,
     ``stream`` gives the requests themselves (a trace, or lengths drawn from a distribution) for
     all replicas together: each of the ``replicas x pp`` streams serves every n-th request, and
-    the setup is checked for the longest request."""
+    the setup is checked for the longest request. A load's ``image_tokens`` are prefilled as part of
+    every prompt. With ``speculation`` on a model that has MTP modules, they are loaded too (MTP
+    speculative decoding), which takes memory from the KV cache."""
     model = kb.models.get(model_id)
     if model is None:
         raise PredictError(f"unknown model {model_id!r}; see `inferbook list models`")
@@ -215,6 +221,10 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
                                   "weights": fmt.id, "kv_bits": kv_bits, "engine": engine,
                                   "engine_profile": defaults.describe(), "isl": load.isl, "osl": load.osl,
                                   "mode": load.mode}
+    if load.image_tokens:  # the images' tokens are prefilled with the prompt
+        setup_json["image_tokens"] = load.image_tokens
+        load = replace(load, isl=load.isl + load.image_tokens, image_tokens=0)
+    mtp = speculation is not None and model.architecture.mtp_layers > 0
     if speculation is not None and load.mode == "max-rate":
         raise PredictError("speculative decoding with --rate max is not modelled yet; give --rate R")
     if disaggregation is not None and speculation is not None:
@@ -235,7 +245,8 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
     check = check_setup(Setup(model=model, gpu=gpu, weights=fmt, kv_bits=kv_bits, tp=tp, pp=pp, ep=ep, gpus=gpus,
                               context=context, sequences=sequences,
                               mode="batch" if load.mode == "batch" else "concurrency",
-                              engine=EngineProfile(defaults.name, defaults.config()), groups=groups or None))
+                              engine=EngineProfile(defaults.name, defaults.config()), groups=groups or None,
+                              mtp=mtp))
     reasons = [f.message for f in check.findings if f.severity in ("fail", "warn")]
     unsupported = engine_unsupported(kb, engine, gpu)
     if unsupported is not None:
@@ -277,6 +288,9 @@ def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: 
         sim = simulate(requests, timer, config)
         if speculation is not None:
             sim.records = [replace(rec, output_tokens=load.osl) for rec in sim.records]
+            if mtp:
+                result.notes.append(f"the model's {model.architecture.mtp_layers} MTP module(s) are loaded as the "
+                                    "draft, which the KV cache gives room to")
             result.notes.append(f"speculative decoding: {speculation.draft_tokens} drafted tokens at acceptance "
                                 f"{speculation.acceptance:.0%} keep {speculation.tokens_per_step:.2f} tokens per step"
                                 + ("" if speculation.draft_cost_ratio else "; the draft's own time is not counted")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..schema import Format, Gpu, ModelArchitecture
 from .kv import kv_bytes, state_bytes_per_sequence
-from .params import count_params, is_moe_layer
+from .params import blocks, count_params, is_moe_layer
 from .weights import weight_bytes
 
 DEFAULT_MFU = 0.48
@@ -115,7 +115,7 @@ class Roofline:
         total = 0.0
         for i in range(a.layers):
             kind = a.layer_pattern[i % len(a.layer_pattern)]
-            if kind == "linear":
+            if kind not in ("full", "sliding", "chunked"):  # linear, Mamba and feed-forward layers
                 continue
             span = context
             if kind == "sliding" and a.sliding_window:
@@ -132,7 +132,7 @@ class Roofline:
         per_direction = (link.value / 2 if link else 32.0) * 1e9  # no NVLink: PCIe 4.0 x16 per direction
         payload = tokens * self.arch.hidden_size * 2  # 16-bit activations
         ring = 2 * (self.tp - 1) / self.tp * payload / per_direction
-        return 2 * self.arch.layers * (ring + ALLREDUCE_LATENCY_S)
+        return blocks(self.arch) * (ring + ALLREDUCE_LATENCY_S)
 
     def weight_bytes_per_gpu(self, touched_experts_fraction: float = 1.0) -> float:
         w = weight_bytes(self.arch, self.fmt, tp=self.tp, groups=self.groups)
@@ -193,7 +193,7 @@ class Roofline:
         flops = batch * (self._linear_flops_per_token(True) + self._attention_flops(context))
         bytes_read = self.weight_bytes_per_gpu(self.experts_touched_fraction(batch))
         bytes_read += kv_bytes(self.arch, context, self.kv_dtype_bits, batch, self.tp).bytes_per_gpu
-        # a linear layer reads its state and writes it back every step
+        # a linear-attention or Mamba layer reads its state and writes it back every step
         bytes_read += 2.0 * batch * state_bytes_per_sequence(self.arch, tp=self.tp)
         return self._step(flops, bytes_read, batch)
 
@@ -304,8 +304,8 @@ def step_model(r: Roofline) -> StepModel:
     per_direction = (link.value / 2 if link else 32.0) * 1e9
     comm_token = comm_fixed = 0.0
     if r.tp > 1:
-        comm_token = 2 * a.layers * 2 * (r.tp - 1) / r.tp * a.hidden_size * 2 / per_direction
-        comm_fixed = 2 * a.layers * ALLREDUCE_LATENCY_S
+        comm_token = blocks(a) * 2 * (r.tp - 1) / r.tp * a.hidden_size * 2 / per_direction
+        comm_fixed = blocks(a) * ALLREDUCE_LATENCY_S
     return StepModel(
         linear_flops_per_token=2.0 * (p.attention + p.ffn_dense + p.ffn_experts_active),
         head_flops=2.0 * (p.lm_head or p.embedding),

@@ -236,14 +236,15 @@ def kv_cache(c: Cells) -> None:
         layer that keeps a cache: *layers x 2 x KV heads x head_dim x bytes per element*. Grouped-query
         attention shares each KV head among several query heads, which is why it needs only a fraction of
         what multi-head attention would. Multi-head latent attention (MLA) caches one compressed latent
-        per layer instead, and linear-attention layers keep a fixed-size state that does not grow with
-        the context. The cell rebuilds the figure from the fields and checks it against the calculator.
+        per layer instead, and linear-attention and Mamba layers keep a fixed-size state that does not grow
+        with the context (feed-forward-only layers keep nothing). The cell rebuilds the figure from the
+        fields and checks it against the calculator.
     """)
     c.code('''
         import math
 
         kinds = [arch.layer_pattern[i % len(arch.layer_pattern)] for i in range(arch.layers)]
-        cached_layers = sum(1 for k in kinds if k != "linear")
+        cached_layers = sum(1 for k in kinds if k in ("full", "sliding", "chunked"))
         if arch.mla is not None:
             per_layer = arch.mla.kv_lora_rank + arch.mla.qk_rope_head_dim
             formula = (f"{cached_layers} layers x ({arch.mla.kv_lora_rank} + {arch.mla.qk_rope_head_dim}) "

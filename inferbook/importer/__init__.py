@@ -16,8 +16,14 @@ What a config cannot tell (licence, release date, organisation, family, sources,
 title when there is no `_name_or_path`) is left as a TODO that `inferbook validate`
 refuses until it is filled: null in a required text field, a `todo` id, an unknown source id.
 
+Besides attention layouts and mixtures of experts it reads Mamba-2 hybrids (Nemotron-H's
+hybrid_override_pattern or layers_block_type, one block per layer, and Granite 4.0-H's layer_types, each written
+as a full per-layer layer_pattern with the mamba block), the multi-token-prediction modules
+(num_nextn_predict_layers, mtp_num_hidden_layers) and the vision encoder of Qwen3-VL and Qwen3.5 configs.
+
 Modules: `reading` (bounded, strict JSON; key-by-key reading), `tables` (keys and facts),
-`architecture`, `layers` and `moe` (the builder), `checkpoint` (weight formats, the index check),
+`architecture` (the builder: MTP modules, vision encoder), `layers` (layer layout, Gated DeltaNet, Mamba-2)
+and `moe` (experts, one-block MoE layers, shared blocks), `checkpoint` (weight formats, the index check),
 `result` (`Imported`, `Report`), `convert` (the import), `entry` (the YAML entry and its write),
 `adhoc` (models for the calculators), `cli` (the command).
 """

@@ -1,12 +1,15 @@
 """The builder: one config (or its text_config) read into the schema's `ModelArchitecture` fields,
 each value with its origin, class defaults reported, errors collected under the config's key names.
-The layer layout and linear attention are read in `layers`, the mixture of experts in `moe`."""
+The layer layout, linear attention and Mamba-2 are read in `layers`, the mixture of experts in `moe`;
+the multi-token-prediction modules (num_nextn_predict_layers, mtp_num_hidden_layers) and the vision
+encoder of Qwen3-VL and Qwen3.5 configs (vision_config) here. Other vision and audio towers are
+reported as designs the entry leaves out."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .layers import layer_pattern, linear_attention
+from .layers import layer_pattern, linear_attention, mamba
 from .moe import read_moe
 from .reading import ConfigError, Keys, non_finite, shown, value_at
 from .result import Report
@@ -14,13 +17,24 @@ from .tables import (
     CLASS_DEFAULTS,
     CLASS_NAMES,
     GATED_MLP_TYPES,
+    MAMBA2_TYPES,
+    MAMBA_HINT_KEYS,
     MAX_LAYERS,
+    MTP_KEYS,
+    MTP_PATTERN_KEYS,
     OUTPUT_GATE_TYPES,
     PLAIN_MLP_TYPES,
     STATE_DTYPE_KEYS,
     TEXT_MODEL_TYPES,
     UNSUPPORTED_HINTS,
+    VISION_IGNORED_KEYS,
+    VISION_KEYS,
+    VISION_TYPES,
 )
+
+TOLERATED_NON_FINITE = ("time_step_limit", "text_config.time_step_limit")
+"""Keys whose non-finite numbers are let through: Nemotron-H configs bound the Mamba time step by
+[0, Infinity], and the importer reads nothing from that key."""
 
 
 class Builder:
@@ -30,9 +44,14 @@ class Builder:
     text_config); ``origins`` maps each schema field (dotted) to where its value came from."""
 
     def __init__(self, top: dict[str, Any]) -> None:
-        self.errors: list[str] = [f"{at}: a non-finite number ({shown(value_at(top, at))}) is refused"
-                                  for at in non_finite(top)]
+        self.errors: list[str] = []
         self.report = Report()
+        for at in non_finite(top):
+            if at.rsplit(".", 1)[0] in TOLERATED_NON_FINITE:
+                self.report.checks.append(f"{at} = {shown(value_at(top, at))}: a non-finite bound of the Mamba time "
+                                          "step, accepted because the importer does not use it")
+            else:
+                self.errors.append(f"{at}: a non-finite number ({shown(value_at(top, at))}) is refused")
         self.top = Keys(top, "", self.errors)
         self.text = self.top
         self.vision: str | None = None
@@ -44,6 +63,8 @@ class Builder:
                 raise ConfigError("; ".join(self.errors))
         self.model_type = self._model_type()
         self.origins: dict[str, str] = {}
+        self.kinds: list[str] = ["full"]
+        """The layer kinds as written to layer_pattern (set by `build`)."""
 
     def _model_type(self) -> str | None:
         """The language model's model_type (a multimodal config's own type mapped to its text model's)."""
@@ -131,6 +152,11 @@ class Builder:
             arch["attention"] = "mha" if kv_heads == heads else "mqa" if kv_heads == 1 else "gqa"
         pattern = layer_pattern(self, layers_known)
         arch["layer_pattern"] = pattern
+        self.kinds = pattern
+        if "mamba" in pattern:
+            block = mamba(self, hidden)
+            if block is not None:
+                arch["mamba"] = block
         if "sliding" in pattern:
             arch["sliding_window"] = self.whole("sliding_window", "sliding_window")
             if arch["sliding_window"] is None:
@@ -154,7 +180,65 @@ class Builder:
         arch["intermediate_size"] = dense_width
         if moe is not None:
             arch["moe"] = moe
+        mtp = self._mtp()
+        if mtp:
+            arch["mtp_layers"] = mtp
+        vision = self._vision()
+        if vision is not None:
+            arch["vision"] = vision
         return arch
+
+    def _mtp(self) -> int:
+        """The number of multi-token-prediction modules (0 when the config names none)."""
+        value = self.first_whole(MTP_KEYS, "mtp_layers")
+        if value is None:
+            for k in MTP_KEYS:
+                self.text.raw(k)
+            return 0
+        if value < 0:
+            self.errors.append(f"{self.origins.get('mtp_layers', 'num_nextn_predict_layers')} = {value}: the number "
+                               "of MTP modules cannot be negative")
+            return 0
+        if self.text.flag("mtp_use_dedicated_embeddings"):
+            self.report.checks.append(f"{self.text.name('mtp_use_dedicated_embeddings')} is true: the MTP modules' own "
+                                      "embedding is not counted (the entry assumes the main model's is shared)")
+        for key in MTP_PATTERN_KEYS:  # Nemotron-H: one MTP module is an attention block and a feed-forward block
+            given = self.text.raw(key)
+            if given is None or not value:
+                continue
+            blocks = list(given) if isinstance(given, str) else given
+            ffn = "E" if self.moe_model() else "-"
+            expected = [["*", ffn], ["attention", "moe" if ffn == "E" else "mlp"]]
+            if blocks not in expected:
+                self.report.checks.append(f"{self.text.name(key)} = {shown(given)}: the MTP modules are counted as one "
+                                          "attention block and one feed-forward block each")
+        return value
+
+    def moe_model(self) -> bool:
+        """Whether the layers read so far include MoE blocks."""
+        return "moe" in self.kinds or any(self.text.has(k) for k in ("n_routed_experts", "num_local_experts",
+                                                                      "num_experts", "moe_num_experts"))
+
+    def _vision(self) -> dict[str, Any] | None:
+        """The vision block of a Qwen3-VL or Qwen3.5 config (None for other towers, reported in `_unsupported`)."""
+        outer = self.top.text("model_type")
+        sub = self.top.data.get("vision_config")
+        if outer not in VISION_TYPES or not isinstance(sub, dict):
+            return None
+        keys = Keys(sub, "vision_config.", self.errors)
+        block: dict[str, Any] = {"kind": "qwen3-vl"}
+        for name, key in VISION_KEYS.items():
+            value = keys.whole(key)
+            if value is None and name not in ("temporal_patch_size", "in_channels", "position_embeddings"):
+                self.errors.append(f"{keys.name(key)}: missing for the vision encoder")
+            if value is not None:
+                block[name] = value
+                self.origins[f"vision.{name}"] = keys.name(key)
+        deepstack = keys.array("deepstack_visual_indexes")
+        block["deepstack_mergers"] = len(deepstack) if deepstack else 0
+        self.origins["vision.deepstack_mergers"] = f"{keys.name('deepstack_visual_indexes')} (its length)"
+        self.report.not_used += keys.unused(VISION_IGNORED_KEYS)
+        return block
 
     def _tie(self) -> bool | None:
         """tie_word_embeddings: from the text config, the outer config, the class default, or PretrainedConfig's."""
@@ -207,7 +291,10 @@ class Builder:
             return nope + rope
         value = self.whole("head_dim", "head_dim")
         if value is not None or self.text.has("head_dim"):
+            self.text.raw("attention_head_dim")
             return value
+        if self.text.has("attention_head_dim"):  # older Nemotron-H configs
+            return self.whole("attention_head_dim", "head_dim")
         if hidden is None or heads is None or heads < 1:
             return None
         if hidden % heads:
@@ -243,23 +330,29 @@ class Builder:
                 found = ", ".join(f"{self.text.name(k)} = {shown(self.text.data[k])}" for k in present)
                 line = f"the schema cannot express {design} yet ({found})"
                 (blocking if fatal else self.report.cannot_express).append(line)
-        mamba = [k for k in self.text.data if k.startswith(("mamba_", "ssm_")) and k not in STATE_DTYPE_KEYS]
-        if mamba and not blocking:
-            names = ", ".join(self.text.name(k) for k in mamba)
-            blocking.append(f"the schema cannot express Mamba-2 layers yet ({names})")
+        mamba_keys = [k for k in self.text.data
+                      if (k.startswith(("mamba_", "ssm_")) or k in MAMBA_HINT_KEYS) and k not in STATE_DTYPE_KEYS]
+        if mamba_keys and not blocking and (self.model_type or "") not in MAMBA2_TYPES:
+            names = ", ".join(self.text.name(k) for k in mamba_keys)
+            blocking.append(f"the schema cannot express the Mamba layers of model_type {self.model_type or '(none)'} "
+                            f"yet ({names})")
         for k in STATE_DTYPE_KEYS & set(self.text.data):
             self.report.cannot_express.append(
                 f"{self.text.name(k)} = {shown(self.text.data[k])} sets the recurrent state's precision, which the "
                 "entry does not record (the calculators count the state in 16 bits); it names no Mamba layer")
-        for k in self.text.data:
-            if k.startswith(("mamba_", "ssm_")):
-                self.text.raw(k)
+        if (self.model_type or "") not in MAMBA2_TYPES:
+            for k in self.text.data:
+                if k.startswith(("mamba_", "ssm_")):
+                    self.text.raw(k)
         self.errors.extend(blocking)
         for key, what in (("vision_config", "vision encoders"), ("audio_config", "audio encoders")):
             sub = self.top.mapping(key)
             if sub is None:
                 continue
             desc = _describe_tower(sub)
+            if key == "vision_config" and self.top.data.get("model_type") in VISION_TYPES:
+                self.vision = desc
+                continue  # read into the vision block
             self.report.cannot_express.append(f"the schema cannot express {what} yet ({key}: {desc}); the entry "
                                               "describes the language model only")
             if key == "vision_config":

@@ -168,7 +168,13 @@ def index_check(index: dict[str, Any], imported: Imported, layers: int) -> list[
     meta = index.get("metadata")
     if not isinstance(meta, dict):
         raise ConfigError("index: metadata: expected an object with total_size")
-    computed = imported.params
+    from ..calc.params import count_params
+
+    counted = count_params(imported.architecture)
+    computed = imported.params + counted.mtp + counted.vision  # what the checkpoint stores
+    extras = ", ".join(part for part in (f"{counted.mtp:,} of MTP modules" if counted.mtp else "",
+                                         f"{counted.vision:,} of vision encoder" if counted.vision else "") if part)
+    what = f"computed from the config (with {extras})" if extras else "computed from the config"
     total_params = meta.get("total_parameters")
     size = meta.get("total_size")
     for key, value in (("total_parameters", total_params), ("total_size", size)):
@@ -178,7 +184,7 @@ def index_check(index: dict[str, Any], imported: Imported, layers: int) -> list[
         raise ConfigError("index: metadata: neither total_size nor total_parameters is given")
     if total_params is not None:
         diff = (computed - total_params) / total_params
-        lines.append(f"parameters: {computed:,} computed from the config, {total_params:,} in the index "
+        lines.append(f"parameters: {computed:,} {what}, {total_params:,} in the index "
                      f"(metadata.total_parameters): {diff:+.2%}")
     if size is not None:
         bits = _mean_bits(imported)
@@ -188,7 +194,7 @@ def index_check(index: dict[str, Any], imported: Imported, layers: int) -> list[
         else:
             estimate = size * 8 / bits
             diff = (computed - estimate) / estimate
-            lines.append(f"parameters: {computed:,} computed from the config; the index's {size:,} bytes at "
+            lines.append(f"parameters: {computed:,} {what}; the index's {size:,} bytes at "
                          f"{bits:g} bits per weight ({imported.native_dtype}) are about {estimate:,.0f}: "
                          f"{diff:+.2%}" + (" (mixed formats and scales make this approximate)"
                                           if imported.native_groups or bits < 16 else ""))
@@ -202,11 +208,13 @@ def index_check(index: dict[str, Any], imported: Imported, layers: int) -> list[
                 extra.add(int(match.group(1)))
         vision = sum(1 for n in names if re.search(r"vision|visual|image|mm_projector", n))
         mtp = sum(1 for n in names if ".mtp." in n or n.startswith("mtp."))
-        if extra:
+        if extra and len(extra) != imported.architecture.mtp_layers:
             lines.append(f"index: tensors of {len(extra)} layer(s) beyond num_hidden_layers ({min(extra)}..."
-                         f"{max(extra)}), e.g. multi-token-prediction modules, are not in the computed count")
-        if vision or mtp:
-            lines.append(f"index: {vision} vision and {mtp} MTP tensor(s) are not in the computed count")
+                         f"{max(extra)}), and the config names {imported.architecture.mtp_layers} MTP module(s)")
+        if (vision and imported.architecture.vision is None) or (mtp and not imported.architecture.mtp_layers):
+            lines.append(f"index: {vision} vision and {mtp} MTP tensor(s), and the computed count has "
+                         + ("no vision encoder" if imported.architecture.vision is None else "a vision encoder")
+                         + (" and no MTP module" if not imported.architecture.mtp_layers else ""))
     return lines
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from ..schema import ModelArchitecture
 from ..schema.base import slug_ok
 from .result import Imported
-from .tables import LINEAR_ATTENTION_KEYS
+from .tables import LINEAR_ATTENTION_KEYS, MAMBA_FLAGS, MAMBA_KEYS, VISION_KEYS
 
 
 def derive_id(imported: Imported, path: Path) -> str | None:
@@ -89,13 +89,15 @@ def render_entry(imported: Imported, eid: str, today: dt.date | None = None) -> 
              f"variant: {variant}" + _comment("from the name; check it") if variant else
              "variant: todo" + _comment("TODO: base, instruct, reasoning or chat"),
              "params_total_b: null" + _comment(f"TODO: total parameters in billions as the model card states them; "
-                                               f"computed from the config: {_billions(imported.params)}")]
+                                               f"computed from the config: {_billions(imported.params)}"
+                                               + _extras(imported))]
     if arch.moe is not None:
         lines.append("params_active_b: null" + _comment(f"TODO: active parameters per token from the card; computed: "
                                                         f"{_billions(imported.params_active)}"))
     head = "architecture:"
     if imported.vision is not None:
-        head += _comment("text_config of a multimodal config; vision tower excluded")
+        head += _comment("text_config of a multimodal config; " + ("vision tower in vision" if arch.vision is not None
+                                                                   else "vision tower excluded"))
     lines.append(head)
     lines += _arch_lines(arch, origins)
     if imported.native_dtype is not None:
@@ -127,6 +129,17 @@ def render_entry(imported: Imported, eid: str, today: dt.date | None = None) -> 
         return format_text(text, "models")
     except FormatError:  # pragma: no cover - the text above is written in canonical form already
         return text
+
+
+def _extras(imported: Imported) -> str:
+    """The MTP and vision parameters the total leaves out, for the params_total_b comment."""
+    from ..calc.params import count_params
+
+    counted = count_params(imported.architecture)
+    parts = [f"MTP modules {_billions(counted.mtp)}" if counted.mtp else "",
+             f"vision encoder {_billions(counted.vision)}" if counted.vision else ""]
+    shown_parts = [p for p in parts if p]
+    return f" (not in it: {', '.join(shown_parts)})" if shown_parts else ""
 
 
 def _arch_lines(arch: ModelArchitecture, origins: dict[str, str]) -> list[str]:
@@ -161,12 +174,23 @@ def _arch_lines(arch: ModelArchitecture, origins: dict[str, str]) -> list[str]:
     if arch.linear_attention is not None:
         out.append("  linear_attention:" + _comment(", ".join(LINEAR_ATTENTION_KEYS.values())))
         out += [f"    {k}: {getattr(arch.linear_attention, k)}" for k in ("kind", *LINEAR_ATTENTION_KEYS)]
+    if arch.mamba is not None:
+        out.append("  mamba:")
+        fields = [*MAMBA_KEYS, *MAMBA_FLAGS, "ssm_state_dtype"]
+        out += [line(4, k, getattr(arch.mamba, k), f"mamba.{k}") for k in fields
+                if getattr(arch.mamba, k) is not None]
     out.append(line(2, "gated_mlp", arch.gated_mlp, "gated_mlp"))
     if arch.moe is not None:
         out.append("  moe:")
         out += [line(4, k, getattr(arch.moe, k), f"moe.{k}") for k in ("experts", "experts_per_token",
                                                                          "shared_experts", "expert_intermediate_size",
                                                                          "dense_layers", "layer_interval")]
+    if arch.mtp_layers:
+        out.append(line(2, "mtp_layers", arch.mtp_layers, "mtp_layers"))
+    if arch.vision is not None:
+        out.append("  vision:")
+        out.append(f"    kind: {arch.vision.kind}")
+        out += [line(4, k, getattr(arch.vision, k), f"vision.{k}") for k in (*VISION_KEYS, "deepstack_mergers")]
     return out
 
 

@@ -1,13 +1,30 @@
-"""The layer layout: which attention kind each layer has (full, sliding, chunked, linear), read from
-whichever keys the config uses (layer_types, sliding-window and interval keys, model-type rules),
-folded into the schema's repeating layer_pattern; and the linear-attention block."""
+"""The layer layout: which kind each layer has (full, sliding, chunked, linear, mamba, and for
+Nemotron-H's one-block layers mlp and moe), read from whichever keys the config uses (layer_types,
+Nemotron-H's hybrid_override_pattern or layers_block_type, sliding-window and interval keys,
+model-type rules), folded into the schema's repeating layer_pattern (written in full, one entry per
+layer, when it holds Mamba or feed-forward layers, whose order seldom repeats); the linear-attention
+block (Gated DeltaNet); and the mamba block (Mamba-2: heads, head width, state size, groups,
+convolution, biases, the SSM state's dtype)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .reading import shown
-from .tables import DELTANET_TYPES, LAYER_TYPES, LINEAR_ATTENTION_KEYS, PATTERN_KEYS
+from .reading import is_whole, shown
+from .tables import (
+    BLOCK_TYPES,
+    DELTANET_TYPES,
+    HYBRID_PATTERN,
+    LAYER_TYPES,
+    LINEAR_ATTENTION_KEYS,
+    MAMBA2_TYPES,
+    MAMBA_EXPAND_KEYS,
+    MAMBA_FLAGS,
+    MAMBA_KEYS,
+    PATTERN_KEYS,
+    SSM_CACHE_DTYPE_KEY,
+    TORCH_DTYPES,
+)
 
 if TYPE_CHECKING:
     from .architecture import Builder
@@ -21,12 +38,16 @@ def layer_pattern(b: Builder, layers: int | None) -> list[str]:
         b.text.raw(key)
     if kinds is None:
         return ["full"]
+    if {"mamba", "mlp", "moe"} & set(kinds):
+        return kinds  # hybrid layouts: one entry per layer, as the config lists them
     return kinds[:_period(kinds)]
 
 
 def _layer_kinds(b: Builder, layers: int | None) -> list[str] | None:
     """The attention kind of every layer, as the config lays them out (None: every layer full)."""
     mt = b.model_type or ""
+    if b.text.has("hybrid_override_pattern") or b.text.has("layers_block_type"):
+        return _hybrid_kinds(b, layers)
     types = b.text.array("layer_types")
     if types is not None:
         return _from_layer_types(b, types, layers)
@@ -83,7 +104,44 @@ def _from_layer_types(b: Builder, types: list[Any], layers: int | None) -> list[
         b.errors.append(f"{name}: the schema cannot express layers of type {', '.join(unknown)} yet")
         return None
     kinds = [LAYER_TYPES[t] for t in types]
-    b.origins["layer_pattern"] = f"{name}, repeating from the first layer"
+    b.origins["layer_pattern"] = (f"{name}, one entry per layer" if "mamba" in kinds
+                                  else f"{name}, repeating from the first layer")
+    return kinds
+
+
+def _hybrid_kinds(b: Builder, layers: int | None) -> list[str] | None:
+    """Nemotron-H's blocks: hybrid_override_pattern ("M" Mamba-2, "*" attention, "-" MLP, "E" MoE) or the
+    layers_block_type list of newer configs; they must agree when both are given."""
+    found: list[tuple[str, list[str]]] = []
+    pattern = b.text.text("hybrid_override_pattern") if b.text.has("hybrid_override_pattern") else None
+    if pattern is not None:
+        unknown = sorted({c for c in pattern if c not in HYBRID_PATTERN})
+        if unknown:
+            b.errors.append(f"{b.text.name('hybrid_override_pattern')}: the schema cannot express blocks "
+                            f"{', '.join(shown(c) for c in unknown)} yet")
+            return None
+        found.append(("hybrid_override_pattern", [HYBRID_PATTERN[c] for c in pattern]))
+    listed = b.text.array("layers_block_type") if b.text.has("layers_block_type") else None
+    if listed is not None:
+        unknown = sorted({shown(t) for t in listed if not isinstance(t, str) or t not in BLOCK_TYPES})
+        if unknown:
+            b.errors.append(f"{b.text.name('layers_block_type')}: the schema cannot express blocks of type "
+                            f"{', '.join(unknown)} yet")
+            return None
+        found.append(("layers_block_type", [BLOCK_TYPES[t] for t in listed]))
+    if not found:
+        return None
+    if len(found) == 2 and found[0][1] != found[1][1]:
+        b.errors.append(f"{b.text.name('hybrid_override_pattern')} and {b.text.name('layers_block_type')} lay out "
+                        "different blocks")
+        return None
+    key, kinds = found[0]
+    if layers is not None and len(kinds) != layers:
+        b.errors.append(f"{b.text.name(key)}: {len(kinds)} blocks for {layers} layers")
+        return None
+    spelled = pattern if pattern is not None and len(pattern) <= 200 else key
+    b.origins["layer_pattern"] = f"{b.text.name('hybrid_override_pattern') if pattern else b.text.name(key)} " \
+                                 f"{spelled}: one block per layer, written in full"
     return kinds
 
 
@@ -127,6 +185,60 @@ def linear_attention(b: Builder) -> dict[str, Any] | None:
     for name, key in LINEAR_ATTENTION_KEYS.items():
         block[name] = b.whole(key, f"linear_attention.{name}", required=True)
     return block
+
+
+def mamba(b: Builder, hidden: int | None) -> dict[str, Any] | None:
+    """The mamba block of a Mamba-2 hybrid (None, with an error, for other Mamba designs)."""
+    mt = b.model_type or ""
+    if mt not in MAMBA2_TYPES:
+        b.errors.append(f"the schema cannot express the Mamba layers of model_type {mt or '(none)'} yet "
+                        "(only the Mamba-2 mixers of nemotron_h and granitemoehybrid)")
+        return None
+    block: dict[str, Any] = {}
+    for name, keys in MAMBA_KEYS.items():
+        value = b.first_whole(keys, f"mamba.{name}")
+        if value is None and name != "chunk_size":
+            b.errors.append(f"{' / '.join(b.text.name(k) for k in keys)}: missing for the Mamba layers")
+        block[name] = value
+    for name, keys in MAMBA_FLAGS.items():
+        given = [(k, b.text.flag(k)) for k in keys if b.text.has(k)]
+        values = {v for _, v in given if v is not None}
+        if len(values) > 1:
+            b.errors.append(", ".join(f"{b.text.name(k)} = {shown(v)}" for k, v in given)
+                            + ": the config gives different values for one flag")
+        elif values:
+            block[name] = values.pop()
+            b.origins[f"mamba.{name}"] = " / ".join(b.text.name(k) for k, _ in given)
+    dtype = b.text.text(SSM_CACHE_DTYPE_KEY) if b.text.has(SSM_CACHE_DTYPE_KEY) else None
+    if dtype is not None:
+        fid = TORCH_DTYPES.get(dtype)
+        if fid in ("fp32", "bf16", "fp16"):
+            block["ssm_state_dtype"] = fid
+            b.origins["mamba.ssm_state_dtype"] = b.text.name(SSM_CACHE_DTYPE_KEY)
+        else:
+            b.report.checks.append(f"{b.text.name(SSM_CACHE_DTYPE_KEY)} = {shown(dtype)} is not a state dtype the "
+                                   "entry can record; the state is counted in 16 bits")
+    elif mt == "nemotron_h":
+        b.report.checks.append("no mamba_ssm_cache_dtype: vLLM keeps Nemotron-H's SSM state in float32 then (its "
+                               "NemotronH config hook); the entry counts it in the model's 16 bits")
+    _check_expand(b, block, hidden)
+    if block.get("chunk_size") is None:
+        block.pop("chunk_size")
+    return block
+
+
+def _check_expand(b: Builder, block: dict[str, Any], hidden: int | None) -> None:
+    """Cross-check expand x hidden_size against heads x head_dim (Nemotron-H's mixer uses the latter)."""
+    key = next((k for k in MAMBA_EXPAND_KEYS if b.text.has(k)), None)
+    if key is None:
+        return
+    expand = b.text.raw(key)
+    heads, head_dim = block.get("heads"), block.get("head_dim")
+    if not (is_whole(expand) and hidden and heads and head_dim):
+        return
+    if expand * hidden != heads * head_dim:
+        b.report.checks.append(f"{b.text.name(key)} {expand} x hidden_size {hidden} = {expand * hidden} differs from "
+                               f"heads x head_dim = {heads * head_dim}, the inner width the mixer is built with")
 
 
 def _period(kinds: list[str]) -> int:

@@ -1,12 +1,14 @@
 """The mixture of experts: expert counts and widths, which layers are MoE (by whichever rule the
-config uses) fitted to the schema's dense_layers and layer_interval, and the shared experts."""
+config uses) fitted to the schema's dense_layers and layer_interval, and the shared experts (counted,
+or derived from a shared block's width: Qwen MoE, Nemotron-H, Granite 4.0-H). In Nemotron-H's
+one-block layouts the MoE and MLP layers are the pattern's own "E" and "-" blocks."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from .reading import is_whole
-from .tables import SHARED_EXPERT_TYPES
+from .tables import SHARED_EXPERT_TYPES, SHARED_WIDTH_KEYS
 
 if TYPE_CHECKING:
     from .architecture import Builder
@@ -21,6 +23,10 @@ def read_moe(b: Builder, layers: int | None) -> tuple[dict[str, Any] | None, int
         b.errors.append(f"{b.origins.get('moe.experts', 'num_experts')} = {experts}: the number of experts "
                         "cannot be negative")
         return None, width
+    if {"mlp", "moe"} & set(b.kinds):
+        return _one_block_moe(b, experts, width)
+    if (b.model_type or "") == "granitemoehybrid" and (experts is None or experts < 2):
+        return _granite_dense(b, experts, width)
     if experts is None or experts < 2 or layers is None:
         if experts is not None and experts < 2:
             b.origins.pop("moe.experts", None)
@@ -68,6 +74,51 @@ def read_moe(b: Builder, layers: int | None) -> tuple[dict[str, Any] | None, int
     return moe, dense_width
 
 
+def _one_block_moe(b: Builder, experts: int | None, width: int | None) -> tuple[dict[str, Any] | None, int | None]:
+    """Nemotron-H: the "-" blocks are MLPs of intermediate_size, the "E" blocks MoE."""
+    dense_width = width if "mlp" in b.kinds else None
+    b.origins["intermediate_size"] = (f"{b.text.name('intermediate_size')}: width of the mlp blocks"
+                                      if "mlp" in b.kinds else "no mlp blocks in layer_pattern")
+    if "mlp" in b.kinds and width is None:
+        b.errors.append(f"{b.text.name('intermediate_size')}: missing, but layer_pattern has mlp blocks")
+    if "moe" not in b.kinds:
+        if experts:
+            b.report.checks.append(f"{b.origins.get('moe.experts', 'n_routed_experts')} = {experts}, but no layer is a "
+                                   "MoE block: read as a dense model")
+            b.origins.pop("moe.experts", None)
+        return None, dense_width
+    if experts is None or experts < 2:
+        b.errors.append(f"{b.text.name('n_routed_experts')}: missing (at least 2), but layer_pattern has moe blocks")
+        return None, dense_width
+    per_token = b.first_whole(("num_experts_per_tok", "experts_per_token", "moe_topk", "num_experts_per_token"),
+                              "moe.experts_per_token")
+    if per_token is None:
+        b.errors.append(f"{b.text.name('num_experts_per_tok')}: missing for a model with {experts} experts")
+    moe_width = b.whole("moe_intermediate_size", "moe.expert_intermediate_size")
+    if moe_width is None:
+        b.errors.append(f"{b.text.name('moe_intermediate_size')}: missing for the moe blocks")
+    for field in ("dense_layers", "layer_interval"):
+        b.origins[f"moe.{field}"] = "one block per layer: the moe blocks of layer_pattern"
+    moe = {"experts": experts, "experts_per_token": per_token, "shared_experts": _shared(b, moe_width),
+           "expert_intermediate_size": moe_width, "dense_layers": 0, "layer_interval": 1}
+    return moe, dense_width
+
+
+def _granite_dense(b: Builder, experts: int | None, width: int | None) -> tuple[None, int | None]:
+    """Granite 4.0-H without experts: every layer's feed-forward block is the shared MLP."""
+    shared = b.whole("shared_intermediate_size")
+    b.text.raw("num_experts_per_tok")
+    if experts is not None:
+        b.origins.pop("moe.experts", None)
+        b.report.checks.append(f"{experts} expert(s) per layer: read as a dense model")
+    if shared is None:
+        b.errors.append(f"{b.text.name('shared_intermediate_size')}: missing (the shared MLP of every layer)")
+    b.origins["intermediate_size"] = f"{b.text.name('shared_intermediate_size')}: the shared MLP of every layer"
+    if width is not None:
+        b.report.checks.append(f"{b.text.name('intermediate_size')} = {width} sizes experts this model does not have")
+    return None, shared
+
+
 def _moe_layers(b: Builder, layers: int) -> list[bool] | None:
     """Which layers are MoE, by the config's own rule."""
     if b.text.has("first_k_dense_replace") or b.text.has("moe_layer_freq"):
@@ -110,13 +161,20 @@ def _moe_layers(b: Builder, layers: int) -> list[bool] | None:
 
 
 def _shared(b: Builder, expert_width: int | None) -> int | None:
-    """The number of shared experts: counted by the config, from a shared width, or fixed by the model type."""
+    """The number of shared experts: from a shared block's width (which decides the weights where a count is
+    given too: Nemotron-H builds one block of that width), counted by the config, or fixed by the model type."""
     count = b.first_whole(("n_shared_experts", "num_shared_experts"), "moe.shared_experts")
-    if count is not None:
+    width_key = next((k for k in SHARED_WIDTH_KEYS if b.text.has(k)), None)
+    for k in SHARED_WIDTH_KEYS:
+        b.text.raw(k)
+    if count is not None and (count == 0 or width_key is None):
         return count
-    shared_width = b.text.whole("shared_expert_intermediate_size")
+    shared_width = b.text.whole(width_key) if width_key else None
     if shared_width:
-        key = b.text.name("shared_expert_intermediate_size")
+        key = b.text.name(width_key or "")
+        if count is not None and expert_width and shared_width != count * expert_width:
+            b.report.checks.append(f"{b.origins.get('moe.shared_experts', 'n_shared_experts')} = {count} with {key} "
+                                   f"{shared_width}: the shared block is {shared_width} wide")
         if expert_width and shared_width % expert_width == 0:
             count = shared_width // expert_width
             b.origins["moe.shared_experts"] = f"{key} {shared_width} = {count} x the expert width"
@@ -127,6 +185,8 @@ def _shared(b: Builder, expert_width: int | None) -> int | None:
         b.errors.append(f"{key} = {shared_width}: the schema cannot express a shared expert whose width is "
                         f"not a multiple of the expert width {expert_width}")
         return None
+    if count is not None:
+        return count
     fixed = SHARED_EXPERT_TYPES.get(b.model_type or "")
     if fixed:
         b.origins["moe.shared_experts"] = f"model_type {b.model_type} always adds {fixed} shared expert"

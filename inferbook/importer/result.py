@@ -51,10 +51,11 @@ class Imported:
     """Where native_dtype came from (or the TODO saying it is unknown)."""
     report: Report
     params: int
-    """Parameters computed from the architecture (language model only)."""
+    """Parameters computed from the architecture (language model only: no MTP modules, no vision encoder)."""
     params_active: int
     vision: str | None = None
-    """A description of the vision encoder the schema leaves out."""
+    """A description of the config's vision encoder (read into `architecture.vision` for Qwen3-VL and Qwen3.5,
+    left out otherwise)."""
 
     @property
     def short_name(self) -> str | None:

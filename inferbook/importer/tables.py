@@ -33,6 +33,13 @@ IGNORED_KEYS = frozenset({
     # multimodal token ids
     "boi_token_index", "eoi_token_index", "image_token_index", "image_token_id", "video_token_id",
     "vision_start_token_id", "vision_end_token_id", "mm_tokens_per_image",
+    # Mamba-2 numerics and switches (the shape is read into the mamba block)
+    "time_step_min", "time_step_max", "time_step_floor", "time_step_limit", "time_step_rank", "mamba_hidden_act",
+    "rescale_prenorm_residual", "residual_in_fp32", "use_mamba_kernels", "num_logits_to_keep",
+    "moe_shared_expert_overlap", "mamba_dt_rank",
+    # Granite multipliers and switches
+    "attention_multiplier", "embedding_multiplier", "residual_multiplier", "logits_scaling",
+    "position_embedding_type", "normalization_function", "init_method",
 })
 """Keys known to say nothing that a model entry records; they are ignored silently."""
 
@@ -69,6 +76,7 @@ CLASS_DEFAULTS: dict[str, dict[str, Any]] = {
     "deepseek_v3": {"tie_word_embeddings": False},
     "gpt_oss": {"tie_word_embeddings": False},
     "phi3": {"tie_word_embeddings": False},
+    "nemotron_h": {"tie_word_embeddings": False},
 }
 """Defaults of the transformers config classes (by model_type) used where a config omits the key.
 A key absent from the config and from this table falls back to PretrainedConfig's default
@@ -79,7 +87,7 @@ CLASS_NAMES = {"gemma3_text": "Gemma3TextConfig", "gemma2": "Gemma2Config", "gem
                "mixtral": "MixtralConfig", "qwen2": "Qwen2Config", "qwen2_moe": "Qwen2MoeConfig",
                "qwen3": "Qwen3Config", "qwen3_moe": "Qwen3MoeConfig", "qwen3_next": "Qwen3NextConfig",
                "deepseek_v2": "DeepseekV2Config", "deepseek_v3": "DeepseekV3Config", "gpt_oss": "GptOssConfig",
-               "phi3": "Phi3Config"}
+               "phi3": "Phi3Config", "nemotron_h": "NemotronHConfig"}
 
 GATED_MLP_TYPES = frozenset({
     "llama", "llama4_text", "mistral", "mixtral", "ministral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe",
@@ -87,11 +95,12 @@ GATED_MLP_TYPES = frozenset({
     "gemma2", "gemma3_text", "gpt_oss", "phi3", "olmo", "olmo2", "olmoe", "granite", "granitemoe", "cohere",
     "cohere2", "smollm3", "glm", "glm4", "glm4_moe", "minimax_m2", "exaone4", "internlm2", "baichuan", "yi",
     "hunyuan_v1_dense", "hunyuan_v1_moe", "ernie4_5", "ernie4_5_moe", "seed_oss", "apertus", "arcee",
-    "dots1", "bailing_moe",
+    "dots1", "bailing_moe", "granitemoehybrid", "mimo", "glm4v", "glm4v_moe", "glm4v_text", "glm4v_moe_text",
+    "qwen3_vl_text", "qwen3_vl_moe_text", "qwen3_5_text", "qwen3_5_moe_text", "glm_moe_dsa",
 })
 """Model types whose feed-forward blocks have three matrices (SwiGLU or GeGLU)."""
 PLAIN_MLP_TYPES = frozenset({"gpt2", "gpt_neox", "gptj", "phi", "falcon", "starcoder2", "opt", "bloom",
-                             "gpt_bigcode", "nemotron", "mpt"})
+                             "gpt_bigcode", "nemotron", "mpt", "nemotron_h"})
 """Model types whose feed-forward blocks have two matrices."""
 
 OUTPUT_GATE_TYPES = frozenset({"qwen3_next"})
@@ -103,12 +112,49 @@ DELTANET_TYPES = frozenset({"qwen3_next", "qwen3_5", "qwen3_5_moe", "qwen3_5_tex
 
 PATTERN_KEYS = ("layer_types", "sliding_window_pattern", "full_attention_interval", "use_sliding_window",
                 "max_window_layers", "no_rope_layers", "no_rope_layer_interval", "attention_chunk_size",
-                "sliding_window")
+                "sliding_window", "hybrid_override_pattern", "layers_block_type")
 """Keys that lay out the attention kind of each layer."""
 
 LAYER_TYPES = {"full_attention": "full", "sliding_attention": "sliding", "chunked_attention": "chunked",
-               "linear_attention": "linear", "attention": "full"}
-"""layer_types entries and the schema's layer kinds."""
+               "linear_attention": "linear", "attention": "full", "mamba": "mamba"}
+"""layer_types entries and the schema's layer kinds (Granite 4.0-H names its Mamba-2 layers "mamba")."""
+
+HYBRID_PATTERN = {"M": "mamba", "*": "full", "-": "mlp", "E": "moe"}
+"""Characters of Nemotron-H's hybrid_override_pattern (one block per layer) and the schema's layer kinds."""
+BLOCK_TYPES = {"mamba": "mamba", "attention": "full", "mlp": "mlp", "moe": "moe"}
+"""Entries of Nemotron-H's layers_block_type (newer configs) and the schema's layer kinds."""
+
+MAMBA2_TYPES = frozenset({"nemotron_h", "granitemoehybrid"})
+"""Model types whose Mamba layers are Mamba-2 mixers the schema's mamba block describes."""
+MAMBA_KEYS = {"heads": ("mamba_num_heads", "mamba_n_heads"), "head_dim": ("mamba_head_dim", "mamba_d_head"),
+              "state_size": ("ssm_state_size", "mamba_d_state"), "groups": ("n_groups", "mamba_n_groups"),
+              "conv_kernel": ("conv_kernel", "mamba_d_conv"), "chunk_size": ("chunk_size", "mamba_chunk_size")}
+"""Fields of the schema's mamba block -> the config keys Nemotron-H and Granite 4.0-H use for them."""
+MAMBA_FLAGS = {"conv_bias": ("use_conv_bias", "mamba_conv_bias"), "proj_bias": ("use_bias", "mamba_proj_bias")}
+"""Flags of the mamba block -> their config keys (Nemotron-H's mixer reads use_bias for its projections)."""
+MAMBA_EXPAND_KEYS = ("expand", "mamba_expand")
+"""Keys of the inner width as a multiple of hidden_size (checked against heads x head_dim)."""
+SSM_CACHE_DTYPE_KEY = "mamba_ssm_cache_dtype"
+"""The SSM state's precision in Nemotron-H configs, which vLLM honours."""
+
+MTP_KEYS = ("num_nextn_predict_layers", "mtp_num_hidden_layers", "num_mtp_layers", "mtp_num_layers")
+"""Keys counting the multi-token-prediction modules."""
+MTP_PATTERN_KEYS = ("mtp_hybrid_override_pattern", "mtp_layers_block_type")
+"""Nemotron-H's layout of one MTP module (read as an attention block and a feed-forward block)."""
+
+SHARED_WIDTH_KEYS = ("shared_expert_intermediate_size", "moe_shared_expert_intermediate_size",
+                     "shared_intermediate_size")
+"""Keys giving the width of the shared expert block (Qwen MoE, Nemotron-H, Granite 4.0-H)."""
+
+VISION_TYPES = frozenset({"qwen3_vl", "qwen3_vl_moe", "qwen3_5", "qwen3_5_moe"})
+"""Multimodal model types whose vision_config is the Qwen3-VL vision model the schema counts."""
+VISION_KEYS = {"layers": "depth", "hidden_size": "hidden_size", "intermediate_size": "intermediate_size",
+               "heads": "num_heads", "patch_size": "patch_size", "temporal_patch_size": "temporal_patch_size",
+               "spatial_merge_size": "spatial_merge_size", "out_hidden_size": "out_hidden_size",
+               "in_channels": "in_channels", "position_embeddings": "num_position_embeddings"}
+"""Fields of the schema's vision block -> their vision_config keys."""
+VISION_IGNORED_KEYS = frozenset({"model_type", "hidden_act", "initializer_range"})
+"""vision_config keys that change no parameter count."""
 
 TORCH_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32", "half": "fp16", "float": "fp32",
                 "float8_e4m3fn": "fp8-e4m3", "float8_e5m2": "fp8-e5m2"}
@@ -119,14 +165,15 @@ FORMAT_BITS = {"bf16": 16.0, "fp16": 16.0, "fp32": 32.0, "fp8-e4m3": 8.0, "fp8-e
 """Effective bits per weight of the formats the importer names (as in kb/formats), for the index check."""
 
 UNSUPPORTED_HINTS = (
-    ("Mamba-2 layers", ("hybrid_override_pattern", "mamba_num_heads", "mamba_head_dim", "mamba_d_state",
-                        "mamba_d_conv", "mamba_expand", "ssm_state_size", "time_step_rank", "mamba_n_groups",
-                        "mamba_chunk_size", "attn_layer_period", "attn_layer_offset", "layers_block_type"), True),
     ("DeepSeek Sparse Attention's indexer", ("index_n_heads", "index_head_dim", "index_topk"), False),
-    ("multi-token-prediction (MTP) layers", ("num_nextn_predict_layers", "mtp_num_hidden_layers",
-                                              "num_mtp_layers", "mtp_num_layers"), False),
+    ("Nemotron's latent MoE (experts working in a narrower latent width)", ("moe_latent_size",), True),
 )
 """(design, its config keys, whether the entry would be wrong without it)."""
+
+MAMBA_HINT_KEYS = ("hybrid_override_pattern", "mamba_num_heads", "mamba_head_dim", "mamba_d_state", "mamba_d_conv",
+                   "mamba_expand", "ssm_state_size", "time_step_rank", "mamba_n_groups", "mamba_chunk_size",
+                   "attn_layer_period", "attn_layer_offset", "layers_block_type")
+"""Keys that mark Mamba layers; refused for model types outside `MAMBA2_TYPES` (Mamba-1 in Jamba, ...)."""
 
 STATE_DTYPE_KEYS = frozenset({"mamba_ssm_dtype"})
 """Keys named after Mamba that set only the precision of a recurrent state (Qwen3.5's Gated DeltaNet
@@ -149,7 +196,9 @@ ARCH_KEYS = {
     "moe.experts_per_token": "num_experts_per_tok",
     "moe.expert_intermediate_size": "moe_intermediate_size", "moe.experts": "num_experts",
     "moe.shared_experts": "n_shared_experts", "moe.dense_layers": "first_k_dense_replace",
-    "moe.layer_interval": "moe_layer_freq",
+    "moe.layer_interval": "moe_layer_freq", "mtp_layers": "num_nextn_predict_layers",
+    **{f"mamba.{name}": keys[0] for name, keys in MAMBA_KEYS.items()},
+    **{f"vision.{name}": f"vision_config.{key}" for name, key in VISION_KEYS.items()},
 }
 """Schema field -> the config key it usually comes from (for messages when no better origin is known)."""
 

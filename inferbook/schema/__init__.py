@@ -9,7 +9,16 @@ from .base import Citation, EntryBase, Quantity, Ref
 from .formats import Format
 from .frameworks import Framework
 from .gpus import Gpu, Throughput
-from .models import LinearAttention, LlmModel, Mla, ModelArchitecture, Moe, QuantizedCheckpoint
+from .models import (
+    LinearAttention,
+    LlmModel,
+    Mamba,
+    Mla,
+    ModelArchitecture,
+    Moe,
+    QuantizedCheckpoint,
+    VisionEncoder,
+)
 from .offers import Offer, Ownership
 from .redirects import Redirect
 from .sources import Source
@@ -44,6 +53,7 @@ __all__ = [
     "Gpu",
     "LinearAttention",
     "LlmModel",
+    "Mamba",
     "Metric",
     "Mla",
     "ModelArchitecture",
@@ -58,4 +68,5 @@ __all__ = [
     "Technique",
     "Throughput",
     "ToolDefinition",
+    "VisionEncoder",
 ]

@@ -26,7 +26,13 @@ from .base import (
     check_field_sources,
 )
 
-LayerKind = Literal["full", "sliding", "chunked", "linear"]
+LayerKind = Literal["full", "sliding", "chunked", "linear", "mamba", "mlp", "moe"]
+ATTENTION_KINDS = frozenset({"full", "sliding", "chunked"})
+"""Layer kinds that keep a per-token KV cache."""
+STATE_KINDS = frozenset({"linear", "mamba"})
+"""Layer kinds that keep a fixed-size state per sequence instead."""
+FFN_KINDS = frozenset({"mlp", "moe"})
+"""Layer kinds that hold a feed-forward block alone (Nemotron-H's one-block layers)."""
 
 
 class Mla(Strict):
@@ -86,6 +92,79 @@ class LinearAttention(Strict):
         return self
 
 
+class Mamba(Strict):
+    """Shape of the Mamba-2 layers of a hybrid model (Nemotron-H, Granite 4.0-H): the mixer's
+    projections and the fixed-size state it keeps per sequence."""
+
+    heads: Count
+    """mamba_num_heads / mamba_n_heads: SSM heads; the inner width is heads x head_dim."""
+    head_dim: Width
+    """mamba_head_dim / mamba_d_head."""
+    state_size: Width
+    """ssm_state_size / mamba_d_state (d_state): state entries per head channel."""
+    groups: Count
+    """n_groups / mamba_n_groups: groups sharing one B and one C projection."""
+    conv_kernel: int = Field(ge=1, le=100_000)
+    """conv_kernel / mamba_d_conv: width of the causal convolution over x, B and C; the last
+    conv_kernel - 1 inputs are kept per sequence."""
+    chunk_size: TokenCount | None = None
+    """chunk_size / mamba_chunk_size: block length of the chunked scan in prefill (recorded, not
+    used by the calculators)."""
+    conv_bias: bool = True
+    """use_conv_bias / mamba_conv_bias: the convolution has a bias per channel."""
+    proj_bias: bool = False
+    """use_bias / mamba_proj_bias: the input and output projections have biases."""
+    ssm_state_dtype: Literal["fp32", "bf16", "fp16"] | None = None
+    """mamba_ssm_cache_dtype: the precision the recurrent (SSM) state is kept in, which vLLM honours
+    for Nemotron-H; null keeps it at the calculators' state precision (the model's 16-bit dtype)."""
+
+    @model_validator(mode="after")
+    def _groups(self) -> Mamba:
+        if self.heads % self.groups:
+            raise ValueError("mamba heads must be a multiple of the groups")
+        return self
+
+    @property
+    def inner(self) -> int:
+        """Inner width (d_inner = heads x head_dim)."""
+        return self.heads * self.head_dim
+
+
+class VisionEncoder(Strict):
+    """The vision tower of a vision-language model (Qwen3-VL / Qwen3.5 layout): a ViT over
+    patch_size x patch_size patches (temporal_patch_size frames deep), then a merger that
+    concatenates spatial_merge_size^2 neighbouring patches into one token of the language model."""
+
+    kind: Literal["qwen3-vl"] = "qwen3-vl"
+    """Layout: decides how parameters are counted (Qwen3-VL's and Qwen3.5's vision model)."""
+    layers: LayerCount
+    """depth: ViT blocks."""
+    hidden_size: Width
+    intermediate_size: Width
+    """Width of each block's two-matrix MLP."""
+    heads: Count
+    """num_heads."""
+    patch_size: Width
+    temporal_patch_size: int = Field(default=2, ge=1, le=1000)
+    """Frames one patch spans (an image is repeated to fill it)."""
+    spatial_merge_size: int = Field(ge=1, le=1000)
+    """Patches merged per side into one language-model token."""
+    out_hidden_size: Width
+    """Width of the merged tokens (the language model's hidden size)."""
+    in_channels: int = Field(default=3, ge=1, le=1000)
+    position_embeddings: int = Field(default=0, ge=0, le=10_000_000)
+    """num_position_embeddings: learned position table rows (0 when none)."""
+    deepstack_mergers: int = Field(default=0, ge=0, le=1000)
+    """len(deepstack_visual_indexes): extra mergers feeding intermediate ViT features to the
+    language model (Qwen3-VL; none in Qwen3.5)."""
+
+    @model_validator(mode="after")
+    def _heads(self) -> VisionEncoder:
+        if self.hidden_size % self.heads:
+            raise ValueError("the vision hidden_size must be a multiple of its heads")
+        return self
+
+
 class ModelArchitecture(Strict):
     """Transformer shape, copied from the model's config.json."""
 
@@ -110,8 +189,12 @@ class ModelArchitecture(Strict):
     mla: Mla | None = None
     """MLA ranks; required when attention is mla."""
     layer_pattern: tuple[LayerKind, ...] = ("full",)
-    """Attention kind of each layer, repeated cyclically from the first layer:
-    full, sliding (window), chunked (local chunks) or linear (no growing KV)."""
+    """Kind of each layer, repeated cyclically from the first layer (a list as long as `layers`
+    spells out a pattern that does not repeat): full, sliding (window), chunked (local chunks),
+    linear (Gated DeltaNet) or mamba (Mamba-2), the last two with a fixed state instead of a
+    growing KV cache. mlp and moe are layers that hold a feed-forward block alone (Nemotron-H's
+    hybrid_override_pattern "-" and "E"): when the pattern has any, every layer is one block, the
+    other kinds a token mixer without a feed-forward block."""
     sliding_window: TokenCount | None = None
     """Window of sliding layers in tokens."""
     attention_chunk_size: TokenCount | None = None
@@ -122,9 +205,19 @@ class ModelArchitecture(Strict):
     linear_attention: LinearAttention | None = None
     """Shape of the linear layers in layer_pattern (without it they are counted like attention
     layers for parameters and hold no state in the memory calculators)."""
+    mamba: Mamba | None = None
+    """Shape of the mamba layers in layer_pattern (required when it has any)."""
     gated_mlp: bool = True
     """Three FFN matrices (SwiGLU/GeGLU) rather than two."""
     moe: Moe | None = None
+    mtp_layers: int = Field(default=0, ge=0, le=100)
+    """num_nextn_predict_layers / mtp_num_hidden_layers: multi-token-prediction modules after the
+    main model, each one full-attention layer with the model's feed-forward block (MoE when the model
+    has experts) plus a projection of the embedding and hidden state (2 x hidden to hidden) and its
+    norms; the embedding and output head are shared. Not part of the stated total; loaded only for
+    MTP speculative decoding."""
+    vision: VisionEncoder | None = None
+    """The vision encoder of a vision-language model (vision_config), when its layout is known."""
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelArchitecture:
@@ -138,6 +231,23 @@ class ModelArchitecture(Strict):
             raise ValueError("layer_pattern has chunked layers but attention_chunk_size is missing")
         if self.linear_attention is not None and "linear" not in self.layer_pattern:
             raise ValueError("linear_attention is given but layer_pattern has no linear layers")
+        if "mamba" in self.layer_pattern and self.mamba is None:
+            raise ValueError("layer_pattern has mamba layers but the mamba shape is missing")
+        if self.mamba is not None and "mamba" not in self.layer_pattern:
+            raise ValueError("mamba is given but layer_pattern has no mamba layers")
+        if FFN_KINDS & set(self.layer_pattern):
+            if not ATTENTION_KINDS & set(self.layer_pattern) and "mamba" not in self.layer_pattern \
+                    and "linear" not in self.layer_pattern:
+                raise ValueError("layer_pattern has feed-forward layers but no token-mixer layers")
+            if "moe" in self.layer_pattern and self.moe is None:
+                raise ValueError("layer_pattern has moe layers but the moe block is missing")
+            if self.moe is not None and "moe" not in self.layer_pattern:
+                raise ValueError("the moe block is given but layer_pattern (one block per layer) has no moe layers")
+            if self.moe is not None and (self.moe.dense_layers or self.moe.layer_interval != 1):
+                raise ValueError("with one block per layer the moe layers are named in layer_pattern; "
+                                 "moe.dense_layers and moe.layer_interval must keep their defaults")
+            if "mlp" in self.layer_pattern and self.intermediate_size is None:
+                raise ValueError("layer_pattern has mlp layers but intermediate_size is missing")
         if self.attention_heads % self.kv_heads:
             raise ValueError("attention_heads must be a multiple of kv_heads")
         return self

@@ -2,8 +2,8 @@
 //
 //   node tests/js_parity/plan.mjs cases.json > results.json
 //
-// cases.json: {data: tools data, plans: [{id, models, workload, targets, space, today}],
-// random: [{id, seed, n}], workloads: [{id, seed, n, rate, isl, osl}]}.
+// cases.json: {data: tools data (with `exponentials`, Python's draws for seed 0), plans: [{id, models,
+// workload, targets, space, today}], workloads: [{id, n, rate, isl, osl}] (browser-drawn arrivals)}.
 
 import { readFileSync } from "node:fs";
 import * as planjs from "../../generators/site/static/js/plan.js";
@@ -11,11 +11,27 @@ import * as planjs from "../../generators/site/static/js/plan.js";
 const input = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const data = input.data;
 
+/** The plan as Python's `Plan.to_json` writes it (disaggregation off). */
+function planJson(result) {
+  const { workload: w, targets: t, space } = result;
+  return {
+    workload: { isl: w.isl, osl: w.osl, rate: w.rate, users: w.users, think_time_s: w.think_time_s },
+    targets: { ttft_s: t.ttft_s, tpot_s: t.tpot_s, percentile: t.percentile },
+    space: { gpus: [...space.gpus], max_gpus: space.max_gpus, engines: [...space.engines],
+      weights: [...space.weights], kv_dtypes: [...space.kv_dtypes], pricing: space.pricing, disaggregation: false },
+    feasible: result.frontier.length > 0,
+    frontier: result.frontier.map((c) => planjs.candidateJson(c, w, t)),
+    simulated: result.simulated.length, shapes_screened: result.shapes,
+    rejected: result.rejected.map((r) => ({ what: r.what, reason: r.reason })),
+    unpriced_gpus: result.unpriced, stale_offers: result.stale_offers,
+  };
+}
+
 function runPlan(c) {
   const start = performance.now();
   const result = planjs.plan(data, c.models, c.workload, c.targets, c.space, c.today);
   const seconds = (performance.now() - start) / 1000;
-  const out = { ...planjs.planJson(result), seconds };
+  const out = { ...planJson(result), seconds };
   const best = result.frontier[0];
   if (best) {
     const block = planjs.deployment(data, best, result.workload, result.targets);
@@ -29,11 +45,7 @@ function runPlan(c) {
 function run(kind, item) {
   try {
     if (kind === "plan") return { id: item.id, result: runPlan(item) };
-    if (kind === "random") {
-      const rng = new planjs.PyRandom(item.seed);
-      return { id: item.id, result: Array.from({ length: item.n }, () => rng.random()) };
-    }
-    const reqs = planjs.poissonWorkload(item.n, item.rate, item.isl, item.osl, item.seed);
+    const reqs = planjs.poissonWorkload(item.n, item.rate, item.isl, item.osl);
     return { id: item.id, result: reqs.map((r) => [r.arrival, r.input_tokens, r.output_tokens]) };
   } catch (e) {
     return { id: item.id, error: String(e.stack ?? e.message ?? e) };
@@ -42,7 +54,6 @@ function run(kind, item) {
 
 const out = {
   plans: (input.plans ?? []).map((c) => run("plan", c)),
-  random: (input.random ?? []).map((c) => run("random", c)),
   workloads: (input.workloads ?? []).map((c) => run("workload", c)),
 };
 process.stdout.write(JSON.stringify(out));

@@ -41,6 +41,7 @@ function setupOf(a) {
     model: data.models[a.model], gpu: gpuWith(a.gpu, a.domain), weights: fmt(a.weights),
     kv: a.kv ? fmt(a.kv) : null, kv_bits: a.kv_bits, tp: a.tp, pp: a.pp, ep: a.ep, gpus: a.gpus,
     context: a.context, sequences: a.sequences, mode: a.mode, engine: engineOf(a.cfg), groups: groupsOf(a.groups),
+    mtp: a.mtp ?? false,
   };
 }
 
@@ -52,8 +53,11 @@ const handlers = {
     a.state_bits ?? 16.0),
   stateBytesPerSequence: (a) => calc.stateBytesPerSequence(arch(a.model), a.state_bits, a.tp ?? 1),
   weightBytes: (a) => calc.weightBytes(arch(a.model), fmt(a.format), a.tp, a.pp, a.embedding_bits,
-    groupsOf(a.groups)),
-  nativeWeightBytes: (a) => calc.nativeWeightBytes(data.models[a.model], data.formats, a.tp, a.pp),
+    groupsOf(a.groups), a.mtp ?? false),
+  nativeWeightBytes: (a) => calc.nativeWeightBytes(data.models[a.model], data.formats, a.tp, a.pp, a.mtp ?? false),
+  mtpParams: (a) => calc.mtpParams(arch(a.model)),
+  imageTokens: (a) => calc.imageTokens(arch(a.model).vision, a.width, a.height, a.min_pixels ?? null,
+    a.max_pixels ?? null),
   computeTflops: (a) => calc.computeTflops(gpu(a.gpu), fmt(a.format)),
   ridgePoint: (a) => calc.ridgePoint(gpu(a.gpu), fmt(a.format)),
   prefill: (a) => roofline(a.roofline).prefill(a.prompt, a.batch, a.cached),
@@ -70,7 +74,7 @@ const handlers = {
   activationPeakBytes: (a) => calc.activationPeakBytes(arch(a.model), a.cfg, a.tp),
   forwardPeakBytes: (a) => calc.forwardPeakBytes(arch(a.model), a.cfg, a.tp),
   capacity: (a) => calc.capacity(arch(a.model), gpu(a.gpu), fmt(a.format), a.kv_bits, a.tp, a.pp, a.cfg,
-    groupsOf(a.groups)),
+    groupsOf(a.groups), a.mtp ?? false),
   maxConcurrency: (a) => {
     const cap = calc.capacity(arch(a.model), gpu(a.gpu), fmt(a.format), a.kv_bits, a.tp, a.pp, a.cfg);
     return calc.maxConcurrency(arch(a.model), cap, a.context, a.kv_bits, a.tp, a.pp);

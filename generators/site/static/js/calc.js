@@ -91,7 +91,12 @@ function truthy(value) {
   return value !== null && value !== undefined && value !== 0 && !Number.isNaN(value);
 }
 
-/** Attention kind of every layer, expanding the cyclic layer pattern. */
+/** Layer kinds that keep a per-token KV cache. */
+export const ATTENTION_KINDS = Object.freeze(["full", "sliding", "chunked"]);
+/** Layer kinds that hold a feed-forward block alone (Nemotron-H's one-block layers). */
+export const FFN_KINDS = Object.freeze(["mlp", "moe"]);
+
+/** Kind of every layer, expanding the cyclic layer pattern. */
 export function layerKinds(arch) {
   const pattern = arch.layer_pattern ?? ["full"];
   const kinds = new Array(arch.layers);
@@ -156,10 +161,39 @@ export function linearAttentionParams(arch) {
   return projections + convolution + decay + la.value_head_dim + valueDim * h;
 }
 
-/** Weights of the token mixer of one layer of `kind` (attention or linear attention). */
+/**
+ * Weights of one Mamba-2 mixer (Nemotron-H's layout): in_proj to z, x, B, C and dt, the depthwise
+ * convolution over x, B and C with its bias, dt_bias, A_log and D per head, the gated norm and out_proj.
+ * @param {object} arch ModelArchitecture JSON with `mamba`.
+ */
+export function mambaParams(arch) {
+  const m = arch.mamba;
+  if (!m) throw new Error("the model has no mamba shape");
+  const h = arch.hidden_size;
+  const inner = m.heads * m.head_dim;
+  const convDim = inner + 2 * m.groups * m.state_size;
+  const projOut = inner + convDim + m.heads;
+  const inProj = h * projOut + (m.proj_bias ? projOut : 0);
+  const convolution = convDim * m.conv_kernel + ((m.conv_bias ?? true) ? convDim : 0);
+  const outProj = inner * h + (m.proj_bias ? h : 0);
+  return inProj + convolution + 3 * m.heads + inner + outProj;
+}
+
+/** Weights of the token mixer of one layer of `kind` (attention, linear attention or Mamba-2). */
 function mixerParams(arch, kind) {
   if (kind === "linear" && arch.linear_attention) return linearAttentionParams(arch);
+  if (kind === "mamba") return mambaParams(arch);
   return attentionParams(arch);
+}
+
+/** Whether each layer holds one block (a mixer or a feed-forward block, Nemotron-H). */
+export function oneBlockLayers(arch) {
+  return (arch.layer_pattern ?? ["full"]).some((k) => FFN_KINDS.includes(k));
+}
+
+/** Residual blocks (each ends in one all-reduce under tensor parallelism). */
+export function blocks(arch) {
+  return oneBlockLayers(arch) ? arch.layers : 2 * arch.layers;
 }
 
 /** Mixture-of-experts settings with the schema defaults filled in (null for dense models). */
@@ -176,8 +210,87 @@ function moeOf(arch) {
  */
 export function isMoeLayer(arch, layer) {
   const moe = moeOf(arch);
-  if (!moe || layer < moe.dense_layers) return false;
+  if (!moe) return false;
+  if (oneBlockLayers(arch)) {
+    const pattern = arch.layer_pattern;
+    return pattern[layer % pattern.length] === "moe";
+  }
+  if (layer < moe.dense_layers) return false;
   return (layer - moe.dense_layers) % moe.layer_interval === moe.layer_interval - 1;
+}
+
+/** [all, active per token] weights of one MoE block (routed and shared experts plus the router). */
+function moeLayerParams(arch) {
+  const moe = moeOf(arch);
+  const h = arch.hidden_size;
+  const perExpert = ((arch.gated_mlp ?? true) ? 3 : 2) * h * moe.expert_intermediate_size;
+  const router = h * moe.experts;
+  return [perExpert * (moe.experts + moe.shared_experts) + router,
+    perExpert * (moe.experts_per_token + moe.shared_experts) + router];
+}
+
+/**
+ * Weights of the `mtp_layers` multi-token-prediction modules by group: each one full-attention layer
+ * with the model's feed-forward block (MoE when it has experts), eh_proj (2 x hidden -> hidden) and
+ * five norms (enorm, hnorm, the layer's two, the shared head's); embedding and head are shared.
+ * @returns {{attention: number, ffnDense: number, ffnExperts: number, norms: number, total: number}}
+ */
+export function mtpParams(arch) {
+  const n = arch.mtp_layers ?? 0;
+  if (!n) return { attention: 0, ffnDense: 0, ffnExperts: 0, norms: 0, total: 0 };
+  const h = arch.hidden_size;
+  let dense = 0;
+  let experts = 0;
+  if (arch.moe) experts = moeLayerParams(arch)[0];
+  else {
+    if (arch.intermediate_size == null) {
+      throw new Error("the MTP layer has a dense feed-forward block but intermediate_size is not set");
+    }
+    dense = ((arch.gated_mlp ?? true) ? 3 : 2) * h * arch.intermediate_size;
+  }
+  const out = { attention: n * (attentionParams(arch) + 2 * h * h), ffnDense: n * dense, ffnExperts: n * experts,
+    norms: n * 5 * h };
+  out.total = out.attention + out.ffnDense + out.ffnExperts + out.norms;
+  return out;
+}
+
+/**
+ * Weights of a Qwen3-VL / Qwen3.5 vision tower: Conv3d patch embedding, position table, ViT blocks
+ * (two LayerNorms, biased qkv and projection, biased two-matrix MLP), the merger and the DeepStack mergers.
+ * @param {object} vision VisionEncoder JSON.
+ */
+export function visionParams(vision) {
+  const v = { temporal_patch_size: 2, in_channels: 3, position_embeddings: 0, deepstack_mergers: 0, ...vision };
+  const h = v.hidden_size;
+  const i = v.intermediate_size;
+  const patch = v.in_channels * v.temporal_patch_size * v.patch_size ** 2 * h + h;
+  const positions = v.position_embeddings * h;
+  const block = 4 * h + (3 * h * h + 3 * h) + (h * h + h) + (h * i + i) + (i * h + h);
+  const merged = h * v.spatial_merge_size ** 2;
+  const merger = (normWidth) => 2 * normWidth + merged * merged + merged + merged * v.out_hidden_size + v.out_hidden_size;
+  return patch + positions + v.layers * block + merger(h) + v.deepstack_mergers * merger(merged);
+}
+
+/**
+ * Language-model tokens of one image of `width` x `height` pixels (Qwen2-VL's smart_resize to
+ * multiples of patch x merge, halves rounded to even, optional pixel bounds).
+ * @param {object} vision VisionEncoder JSON.
+ */
+export function imageTokens(vision, width, height, minPixels = null, maxPixels = null) {
+  if (width < 1 || height < 1) throw new Error("an image's width and height must each be at least 1 pixel");
+  const factor = vision.patch_size * vision.spatial_merge_size;
+  let hBar = Math.max(factor, roundHalfEven(height / factor) * factor);
+  let wBar = Math.max(factor, roundHalfEven(width / factor) * factor);
+  if (maxPixels != null && hBar * wBar > maxPixels) {
+    const beta = Math.sqrt(height * width / maxPixels);
+    hBar = Math.max(factor, Math.floor(height / beta / factor) * factor);
+    wBar = Math.max(factor, Math.floor(width / beta / factor) * factor);
+  } else if (minPixels != null && hBar * wBar < minPixels) {
+    const beta = Math.sqrt(minPixels / (height * width));
+    hBar = Math.ceil(height * beta / factor) * factor;
+    wBar = Math.ceil(width * beta / factor) * factor;
+  }
+  return Math.floor(hBar / factor) * Math.floor(wBar / factor);
 }
 
 /**
@@ -193,6 +306,8 @@ export function isMoeLayer(arch, layer) {
  * @property {number} active Weights used for one token (embedding counted in full).
  * @property {number} linear Matrix weights inside the layers (what quantization compresses).
  * @property {boolean} approximate Linear layers without a `linear_attention` shape counted as attention.
+ * @property {number} mtp Multi-token-prediction modules (not in `total`).
+ * @property {number} vision Vision encoder (not in `total`).
  */
 
 /**
@@ -205,29 +320,31 @@ export function countParams(arch) {
   const matrices = (arch.gated_mlp ?? true) ? 3 : 2;
   const embedding = arch.vocab_size * h;
   const lmHead = arch.tie_word_embeddings ? 0 : arch.vocab_size * h;
-  const attention = sum(layerKinds(arch).map((kind) => mixerParams(arch, kind)));
-  const moe = moeOf(arch);
+  const kinds = layerKinds(arch);
+  const oneBlock = oneBlockLayers(arch);
+  const attention = sum(kinds.filter((kind) => !oneBlock || !FFN_KINDS.includes(kind))
+    .map((kind) => mixerParams(arch, kind)));
   let [dense, experts, expertsActive] = [0, 0, 0];
   for (let layer = 0; layer < arch.layers; layer++) {
     if (isMoeLayer(arch, layer)) {
-      const perExpert = matrices * h * moe.expert_intermediate_size;
-      const router = h * moe.experts;
-      experts += perExpert * (moe.experts + moe.shared_experts) + router;
-      expertsActive += perExpert * (moe.experts_per_token + moe.shared_experts) + router;
-    } else {
+      const [all, active] = moeLayerParams(arch);
+      experts += all;
+      expertsActive += active;
+    } else if (!oneBlock || kinds[layer] === "mlp") {
       if (arch.intermediate_size == null) {
         throw new Error("a dense layer exists but intermediate_size is not set");
       }
       dense += matrices * h * arch.intermediate_size;
     }
   }
-  const norms = 2 * h * arch.layers + h;
+  const norms = (oneBlock ? 1 : 2) * h * arch.layers + h;
   return {
     embedding, lmHead, attention, ffnDense: dense, ffnExperts: experts, ffnExpertsActive: expertsActive, norms,
     total: embedding + lmHead + attention + dense + experts + norms,
     active: embedding + lmHead + attention + dense + expertsActive + norms,
     linear: attention + dense + experts,
     approximate: (arch.layer_pattern ?? ["full"]).includes("linear") && !arch.linear_attention,
+    mtp: mtpParams(arch).total, vision: arch.vision ? visionParams(arch.vision) : 0,
   };
 }
 
@@ -261,10 +378,26 @@ function elementsPerTokenPerLayer(arch, tp) {
   return [perGpu, perGpu * tp];
 }
 
-/** State elements one linear layer keeps per sequence: [per GPU, whole TP group]. */
-function stateElements(arch, tp) {
+const STATE_DTYPE_BITS = { fp32: 32.0, bf16: 16.0, fp16: 16.0 };
+
+/**
+ * State elements one layer of `kind` (linear or mamba) keeps per sequence: [per GPU, whole TP group],
+ * at `stateBits` each (a Mamba-2 SSM state in another recorded dtype scaled to it).
+ */
+function stateElements(arch, tp, kind = "linear", stateBits = 16.0) {
+  if (kind === "mamba") {
+    const m = arch.mamba;
+    if (!m) return [0.0, 0.0];
+    const heads = Math.max(1, Math.ceil(m.heads / tp));
+    const groups = Math.max(1, Math.ceil(m.groups / tp));
+    const ssm = heads * m.head_dim * m.state_size;
+    const conv = (m.conv_kernel - 1) * (heads * m.head_dim + 2 * groups * m.state_size);
+    const ssmBits = m.ssm_state_dtype ? STATE_DTYPE_BITS[m.ssm_state_dtype] : stateBits;
+    const perGpu = conv + ssm * (ssmBits / stateBits);
+    return [perGpu, perGpu * tp];
+  }
   const la = arch.linear_attention;
-  if (!la) return [0.0, 0.0];
+  if (!la || kind !== "linear") return [0.0, 0.0];
   const valueHeads = Math.max(1, Math.ceil(la.value_heads / tp));
   const keyHeads = Math.max(1, Math.ceil(la.key_heads / tp));
   const recurrent = valueHeads * la.key_head_dim * la.value_head_dim;
@@ -307,8 +440,11 @@ export function kvBytes(arch, tokens, dtypeBits = 16.0, batch = 1, tp = 1, pp = 
   const stageLayers = Math.ceil(arch.layers / pp);
   const bytesPerElem = dtypeBits / 8;
   const withState = state && tokens > 0;
-  const [stateGpu, stateGroup] = withState ? stateElements(arch, tp) : [0.0, 0.0];
-  const [stateUnique] = withState ? stateElements(arch, 1) : [0.0];
+  const stateOf = {};
+  for (const k of ["linear", "mamba"]) {
+    stateOf[k] = withState ? [...stateElements(arch, tp, k, stateBits), stateElements(arch, 1, k, stateBits)[0]]
+      : [0.0, 0.0, 0.0];
+  }
   const stateBytesPerElem = stateBits / 8;
   let [total, unique, stateTotal, layersCached] = [0.0, 0.0, 0.0, 0];
   const stages = new Array(pp).fill(0.0);
@@ -317,24 +453,30 @@ export function kvBytes(arch, tokens, dtypeBits = 16.0, batch = 1, tp = 1, pp = 
     total += cached * groupElems * bytesPerElem;
     unique += cached * uniqueElems * bytesPerElem;
     stages[Math.floor(index / stageLayers)] += cached * perGpuElems * bytesPerElem;
-    if (kind === "linear" && stateGpu) {
+    if (Object.hasOwn(stateOf, kind) && stateOf[kind][0]) {
+      const [stateGpu, stateGroup, stateUnique] = stateOf[kind];
       total += batch * stateGroup * stateBytesPerElem;
       unique += batch * stateUnique * stateBytesPerElem;
       stateTotal += batch * stateUnique * stateBytesPerElem;
       stages[Math.floor(index / stageLayers)] += batch * stateGpu * stateBytesPerElem;
     }
-    if (kind !== "linear") layersCached += 1;
+    if (ATTENTION_KINDS.includes(kind)) layersCached += 1;
   });
   return {
     bytesTotal: total, bytesPerGpu: Math.max(...stages), bytesUnique: unique, layersCached, stateBytes: stateTotal,
   };
 }
 
-/** Fixed memory one sequence needs in the linear-attention layers (0 without them), on each
- * GPU of a tensor-parallel group of `tp`. */
+/** Fixed memory one sequence needs in the linear-attention and Mamba layers (0 without them), on
+ * each GPU of a tensor-parallel group of `tp`. */
 export function stateBytesPerSequence(arch, stateBits = 16.0, tp = 1) {
-  const [elems] = stateElements(arch, tp);
-  return layerKinds(arch).filter((k) => k === "linear").length * elems * stateBits / 8;
+  const kinds = layerKinds(arch);
+  let total = 0.0;
+  for (const kind of ["linear", "mamba"]) {
+    const [elems] = stateElements(arch, tp, kind, stateBits);
+    total += kinds.filter((k) => k === kind).length * elems * stateBits / 8;
+  }
+  return total;
 }
 
 /**
@@ -343,7 +485,7 @@ export function stateBytesPerSequence(arch, stateBits = 16.0, tp = 1) {
  */
 export function kvBytesPerToken(arch, dtypeBits = 16.0) {
   const [uniqueElems] = elementsPerTokenPerLayer(arch, 1);
-  const layers = layerKinds(arch).filter((k) => k !== "linear").length;
+  const layers = layerKinds(arch).filter((k) => ATTENTION_KINDS.includes(k)).length;
   return layers * uniqueElems * dtypeBits / 8;
 }
 
@@ -365,7 +507,7 @@ export function kvBytesPerToken(arch, dtypeBits = 16.0) {
  * @param {object} fmt Format JSON.
  * @returns {WeightBreakdown}
  */
-export function weightBytes(arch, fmt, tp = 1, pp = 1, embeddingBits = null, groups = null) {
+export function weightBytes(arch, fmt, tp = 1, pp = 1, embeddingBits = null, groups = null, mtp = false) {
   if (tp < 1 || pp < 1) throw new Error("tensor and pipeline parallelism must each be at least 1");
   if (pp > arch.layers) throw new Error(`pipeline parallelism ${pp} exceeds the model's ${arch.layers} layers`);
   const params = countParams(arch);
@@ -382,16 +524,24 @@ export function weightBytes(arch, fmt, tp = 1, pp = 1, embeddingBits = null, gro
   const embedding = params.embedding * embeddingBits / 8;
   const head = params.lmHead * embeddingBits / 8;
   const norms = params.norms * normBits / 8;
-  // pipeline stages split the layers; the first holds the embedding, the last the head
-  // (a tied head is a second copy on the last stage when pp > 1)
+  const vision = params.vision * normBits / 8;
+  let extra = 0.0;
+  if (mtp && arch.mtp_layers) {
+    const m = mtpParams(arch);
+    extra = (m.attention * groupBits("attention") + m.ffnDense * groupBits("dense_ffn")
+      + m.ffnExperts * groupBits("experts") + m.norms * normBits) / 8;
+  }
+  // pipeline stages split the layers; the first holds the embedding (and a vision encoder), the last the
+  // head (a tied head is a second copy on the last stage when pp > 1) and the MTP modules
   const stageShare = Math.ceil(arch.layers / pp) / arch.layers;
   const layerBytes = (linear + norms) * stageShare;
-  const first = layerBytes + embedding;
-  const last = layerBytes + (truthy(head) ? head : (pp > 1 ? embedding : 0.0));
-  const stage = pp > 1 ? Math.max(first, last) : layerBytes + embedding + head;
+  const first = layerBytes + embedding + vision;
+  const last = layerBytes + (truthy(head) ? head : (pp > 1 ? embedding : 0.0)) + extra;
+  const stage = pp > 1 ? Math.max(first, last) : layerBytes + embedding + head + vision + extra;
   return {
     linearBytes: linear, embeddingBytes: embedding, lmHeadBytes: head, normBytes: norms,
-    perGpuBytes: stage / tp, totalBytes: linear + embedding + head + norms,
+    perGpuBytes: stage / tp, visionBytes: vision, mtpBytes: extra,
+    totalBytes: linear + embedding + head + norms + vision + extra,
   };
 }
 
@@ -423,8 +573,8 @@ export function chosenWeights(model, formats, choice) {
  * @param {Object<string, object>} formats Format JSON by id.
  * @returns {WeightBreakdown}
  */
-export function nativeWeightBytes(model, formats, tp = 1, pp = 1) {
-  return weightBytes(model.architecture, formats[model.native_dtype], tp, pp, null, nativeGroups(model, formats));
+export function nativeWeightBytes(model, formats, tp = 1, pp = 1, mtp = false) {
+  return weightBytes(model.architecture, formats[model.native_dtype], tp, pp, null, nativeGroups(model, formats), mtp);
 }
 
 // === roofline (roofline.py) ===
@@ -519,7 +669,7 @@ export class Roofline {
     const [qk, v] = attentionWidths(a);
     let total = 0.0;
     for (const kind of layerKinds(a)) {
-      if (kind === "linear") continue;
+      if (!ATTENTION_KINDS.includes(kind)) continue; // linear-attention, Mamba and feed-forward layers
       let span = context;
       if (kind === "sliding" && truthy(a.sliding_window)) span = Math.min(context, a.sliding_window);
       else if (kind === "chunked" && truthy(a.attention_chunk_size)) span = Math.min(context, a.attention_chunk_size);
@@ -533,7 +683,7 @@ export class Roofline {
     const perDirection = perDirectionBandwidth(this.gpu);
     const payload = tokens * this.arch.hidden_size * 2; // 16-bit activations
     const ring = 2 * (this.tp - 1) / this.tp * payload / perDirection;
-    return 2 * this.arch.layers * (ring + ALLREDUCE_LATENCY_S);
+    return blocks(this.arch) * (ring + ALLREDUCE_LATENCY_S);
   }
 
   /** Effective bits per weight of the experts (their group's format when given). */
@@ -682,8 +832,8 @@ export function stepModel(r) {
   let commToken = 0.0;
   let commFixed = 0.0;
   if (r.tp > 1) {
-    commToken = 2 * a.layers * 2 * (r.tp - 1) / r.tp * a.hidden_size * 2 / perDirection;
-    commFixed = 2 * a.layers * ALLREDUCE_LATENCY_S;
+    commToken = blocks(a) * 2 * (r.tp - 1) / r.tp * a.hidden_size * 2 / perDirection;
+    commFixed = blocks(a) * ALLREDUCE_LATENCY_S;
   }
   return {
     linearFlopsPerToken: 2.0 * (p.attention + p.ffnDense + p.ffnExpertsActive),
@@ -780,7 +930,11 @@ export function forwardPeakBytes(arch, cfg = null, tp = 1) {
   let ffn = arch.intermediate_size || 0;
   if (arch.moe) ffn = Math.max(ffn, arch.moe.expert_intermediate_size * arch.moe.experts_per_token);
   const ffnBytes = tokens * (arch.gated_mlp === false ? 2 : 3) * ffn / tp * 2;
-  const qkv = tokens * (arch.attention_heads + 2 * arch.kv_heads) * arch.head_dim / tp * 2;
+  let qkv = tokens * (arch.attention_heads + 2 * arch.kv_heads) * arch.head_dim / tp * 2;
+  if (arch.mamba) { // a Mamba-2 in_proj: gate, x, B, C and dt
+    const m = arch.mamba;
+    qkv = Math.max(qkv, tokens * (2 * m.heads * m.head_dim + 2 * m.groups * m.state_size + m.heads) / tp * 2);
+  }
   return Math.max(ffnBytes, qkv) + tokens * arch.hidden_size * 2 * 2;
 }
 
@@ -808,7 +962,7 @@ export function activationPeakBytes(arch, cfg = null, tp = 1) {
  * `groups` as for `weightBytes`.
  * @returns {Capacity}
  */
-export function capacity(arch, gpu, fmt, kvBits = 16.0, tp = 1, pp = 1, cfg = null, groups = null) {
+export function capacity(arch, gpu, fmt, kvBits = 16.0, tp = 1, pp = 1, cfg = null, groups = null, mtp = false) {
   const c = engineConfig(cfg);
   if (arch.attention_heads % tp) {
     throw new Error(`tensor parallelism ${tp} must divide the ${arch.attention_heads} attention heads`);
@@ -816,7 +970,7 @@ export function capacity(arch, gpu, fmt, kvBits = 16.0, tp = 1, pp = 1, cfg = nu
   const total = c.total_memory_gib != null ? c.total_memory_gib : gpu.memory_gib.value * c.usable_fraction;
   const usable = total * GIB;
   const budget = usable * c.gpu_memory_utilization;
-  const weights = weightBytes(arch, fmt, tp, pp, null, groups).perGpuBytes;
+  const weights = weightBytes(arch, fmt, tp, pp, null, groups, mtp).perGpuBytes;
   const activation = activationPeakBytes(arch, c, tp);
   // null takes the logged figure for the TP size (TP adds NCCL buffers)
   const nonTorch = c.non_torch_gib != null ? c.non_torch_gib : nonTorchForTp(tp);
@@ -968,6 +1122,11 @@ export function parallelFindings(arch, tp, pp, ep, gpus) {
     fail(`tensor parallelism ${tp} does not divide the ${linear.key_heads} key and ${linear.value_heads} value `
       + "heads of the linear-attention layers");
   }
+  const mamba = arch.mamba;
+  if (mamba && (mamba.heads % tp || (mamba.groups > 1 && mamba.groups % tp))) {
+    fail(`tensor parallelism ${tp} does not divide the ${mamba.heads} heads and ${mamba.groups} groups of the `
+      + "Mamba layers");
+  }
   if (pp > arch.layers) fail(`pipeline parallelism ${pp} is more than the ${arch.layers} layers`);
   if (ep > 1) {
     if (!arch.moe) fail(`expert parallelism ${ep} needs a mixture-of-experts model; this one is dense`);
@@ -1098,7 +1257,7 @@ export function contextFindings(model, context, sequences = 1) {
  */
 const SETUP_DEFAULTS = Object.freeze({
   kv: null, kv_bits: 16.0, tp: 1, pp: 1, ep: 1, gpus: null, context: 8192, sequences: 1, mode: "batch",
-  engine: VLLM_V1, groups: null,
+  engine: VLLM_V1, groups: null, mtp: false,
 });
 
 /**
@@ -1163,7 +1322,7 @@ export function checkSetup(setup) {
   findings.push(...fmtFindings, ...contextFindings(s.model, s.context, s.sequences));
   const kvBits = s.kv != null ? s.kv.bits_per_value : s.kv_bits;
   const groups = s.groups && Object.keys(s.groups).length ? s.groups : null;
-  const cap = capacity(arch, s.gpu, s.weights, kvBits, s.tp, s.pp, cfg, groups);
+  const cap = capacity(arch, s.gpu, s.weights, kvBits, s.tp, s.pp, cfg, groups, Boolean(s.mtp));
   let seqs = null;
   const fixed = cap.weightsBytes + cap.activationBytes + cap.otherBytes;
   if (!cap.fits) {

@@ -2,11 +2,13 @@
 // inferbook/calc/plan.py, steady_state.py, pricing.py and launch.py. Same enumeration, same screen,
 // same arithmetic: tests/test_js_plan.py checks whole plans against Python's.
 //
-// The simulator's Poisson arrivals follow Python's: `PyRandom` is CPython's Mersenne Twister
-// (`random.Random(int)`) and `expovariate` its formula; only the logarithm is the browser's own.
+// The simulator's Poisson arrivals come from calc.js's generator; the parity tests hand in Python's
+// own draws (`data.exponentials`) so that whole plans can be compared exactly.
 // Prefill-decode disaggregation is not ported: this planner searches as `Space(disaggregation=False)`.
 
-import { checkSetup, feasibilitySummary, isMoeLayer, kvDtypeBits, nativeGroups, pyFixed } from "./calc.js";
+import {
+  checkSetup, feasibilitySummary, isMoeLayer, kvDtypeBits, nativeGroups, pyFixed, workload as drawWorkload,
+} from "./calc.js";
 import { engineDefaults, predict, stepCost } from "./predict.js";
 
 export const DEFAULT_MAX_GPUS = 16;
@@ -29,102 +31,20 @@ export const ENGINE_ALIASES = Object.freeze({ trtllm: "tensorrt-llm", llamacpp: 
 export const LAUNCH_ENGINES = Object.freeze(["vllm", "sglang", "tensorrt-llm"]);
 export const PORT = 8000;
 
-// === Python's random: MT19937 and expovariate ===
-
-/** CPython's `random.Random(seed)` for an integer seed: `random()` and `expovariate()` draw the same numbers. */
-export class PyRandom {
-  constructor(seed = 0) {
-    this.mt = new Uint32Array(624);
-    this.index = 624;
-    // init_by_array with the seed's absolute value in 32-bit words, least significant first ([0] for 0)
-    let n = BigInt(seed);
-    if (n < 0n) n = -n;
-    const key = [];
-    for (; n > 0n; n >>= 32n) key.push(Number(n & 0xffffffffn));
-    this.initByArray(key.length ? key : [0]);
-  }
-
-  initGenrand(s) {
-    const mt = this.mt;
-    mt[0] = s >>> 0;
-    for (let i = 1; i < 624; i++) mt[i] = (Math.imul(1812433253, mt[i - 1] ^ (mt[i - 1] >>> 30)) + i) >>> 0;
-    this.index = 624;
-  }
-
-  initByArray(key) {
-    const mt = this.mt;
-    this.initGenrand(19650218);
-    let i = 1;
-    let j = 0;
-    for (let k = Math.max(624, key.length); k; k--) {
-      mt[i] = ((mt[i] ^ Math.imul(mt[i - 1] ^ (mt[i - 1] >>> 30), 1664525)) + key[j] + j) >>> 0;
-      i += 1;
-      j += 1;
-      if (i >= 624) {
-        mt[0] = mt[623];
-        i = 1;
-      }
-      if (j >= key.length) j = 0;
-    }
-    for (let k = 623; k; k--) {
-      mt[i] = ((mt[i] ^ Math.imul(mt[i - 1] ^ (mt[i - 1] >>> 30), 1566083941)) - i) >>> 0;
-      i += 1;
-      if (i >= 624) {
-        mt[0] = mt[623];
-        i = 1;
-      }
-    }
-    mt[0] = 0x80000000;
-  }
-
-  /** The next 32-bit output (genrand_uint32). */
-  uint32() {
-    const mt = this.mt;
-    if (this.index >= 624) {
-      const twist = (k, next, far) => {
-        const y = (mt[k] & 0x80000000) | (mt[next] & 0x7fffffff);
-        mt[k] = mt[far] ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
-      };
-      let k = 0;
-      for (; k < 624 - 397; k++) twist(k, k + 1, k + 397);
-      for (; k < 623; k++) twist(k, k + 1, k + 397 - 624);
-      twist(623, 0, 396);
-      this.index = 0;
-    }
-    let y = mt[this.index++];
-    y ^= y >>> 11;
-    y ^= (y << 7) & 0x9d2c5680;
-    y ^= (y << 15) & 0xefc60000;
-    y ^= y >>> 18;
-    return y >>> 0;
-  }
-
-  /** A float in [0, 1) with 53 random bits (genrand_res53). */
-  random() {
-    const a = this.uint32() >>> 5;
-    const b = this.uint32() >>> 6;
-    return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);
-  }
-
-  /** Python's `expovariate(lambd)`: `-log(1 - random()) / lambd`. (`Math.log` may differ from the C
-   * library's `log` in the last bit, so an arrival time can differ from Python's by one unit in the last place.) */
-  expovariate(lambd) {
-    return -Math.log(1.0 - this.random()) / lambd;
-  }
-}
-
 /**
- * Python `simulator.workload(n, rate, Lengths("fixed", isl), Lengths("fixed", osl), seed=seed)`:
- * `n` requests with Poisson arrivals at `rate` per second, the same list Python draws.
+ * `n` requests with fixed lengths and Poisson arrivals at `rate` per second. With `exponentials`
+ * (the tests pass Python's own draws of -log(1 - random()) for seed 0) the gaps are those draws over
+ * the rate, so the arrivals are Python's; otherwise they come from calc.js's generator, which draws
+ * other numbers from the same distribution.
  */
-export function poissonWorkload(n, rate, isl, osl, seed = 0, exponentials = null) {
-  const rng = new PyRandom(seed);
+export function poissonWorkload(n, rate, isl, osl, exponentials = null) {
+  if (exponentials === null || exponentials.length < n) {
+    return drawWorkload(n, rate, { kind: "fixed", mean: isl }, { kind: "fixed", mean: osl }, "poisson", 4.0, 0);
+  }
   const out = [];
   let t = 0.0;
   for (let i = 0; i < n; i++) {
-    // `exponentials` (tests only): Python's own -log(1 - random()) draws for this seed, so the
-    // arrivals match Python's to the bit whatever the C library's log rounds to
-    t += exponentials !== null && i < exponentials.length ? exponentials[i] / rate : rng.expovariate(rate);
+    t += exponentials[i] / rate;
     out.push({ id: i, arrival: t, input_tokens: Math.max(1, isl), output_tokens: Math.max(1, osl) });
   }
   return out;
@@ -576,7 +496,7 @@ export function simulationQuestion(c, workload, targets, exponentials = null) {
   const rate = streams > 1 ? c.rate / streams : c.rate;
   const n = streams > 1 ? Math.max(1, Math.ceil(SIM_REQUESTS / streams)) : SIM_REQUESTS;
   return { ...q, mode: "rate", rate: c.rate,
-    workload: poissonWorkload(n, rate, workload.isl, workload.osl, 0, exponentials) };
+    workload: poissonWorkload(n, rate, workload.isl, workload.osl, exponentials) };
 }
 
 function settle(data, c, workload, targets, space) {
@@ -738,22 +658,6 @@ export function candidateJson(c, workload, targets) {
     estimate: { ttft_s: c.estimate.ttft_s, tpot_s: c.estimate.step_s, prefill_share: c.estimate.prefill_share },
     error_band: p?.error_band ?? null, basis: p ? p.basis : "none", basis_detail: p ? p.basis_detail : null,
     notes: p ? p.notes ?? [] : [],
-  };
-}
-
-/** The plan as Python's `Plan.to_json` writes it (disaggregation off). */
-export function planJson(result) {
-  const { workload: w, targets: t, space } = result;
-  return {
-    workload: { isl: w.isl, osl: w.osl, rate: w.rate, users: w.users, think_time_s: w.think_time_s },
-    targets: { ttft_s: t.ttft_s, tpot_s: t.tpot_s, percentile: t.percentile },
-    space: { gpus: [...space.gpus], max_gpus: space.max_gpus, engines: [...space.engines],
-      weights: [...space.weights], kv_dtypes: [...space.kv_dtypes], pricing: space.pricing, disaggregation: false },
-    feasible: result.frontier.length > 0,
-    frontier: result.frontier.map((c) => candidateJson(c, w, t)),
-    simulated: result.simulated.length, shapes_screened: result.shapes,
-    rejected: result.rejected.map((r) => ({ what: r.what, reason: r.reason })),
-    unpriced_gpus: result.unpriced, stale_offers: result.stale_offers,
   };
 }
 

@@ -5,7 +5,7 @@
 // their arrivals from calc.js's own generator, so they agree statistically, not exactly.
 
 import {
-  checkSetup, computeTflops, countParams, isMoeLayer, kvBytes, kvDtypeBits, layerKinds, nativeGroups,
+  blocks, checkSetup, computeTflops, countParams, isMoeLayer, kvBytes, kvDtypeBits, layerKinds, nativeGroups,
   pyComma, pyPercent, SAMPLER_BYTES_PER_LOGIT, simulate, stateBytesPerSequence, summarize, weightBytes,
 } from "./calc.js";
 
@@ -92,8 +92,8 @@ export function stepCost(d, p) {
   let commToken = 0.0;
   let commFixed = 0.0;
   if (tp > 1) {
-    commToken += 2 * a.layers * 2 * (tp - 1) / tp * a.hidden_size * 2 / perDirection;
-    commFixed += 2 * a.layers * latency;
+    commToken += blocks(a) * 2 * (tp - 1) / tp * a.hidden_size * 2 / perDirection;
+    commFixed += blocks(a) * latency;
   }
   if (ep > 1 && a.moe) {
     let moeLayers = 0;
@@ -295,7 +295,8 @@ export function sloAttainment(q, records, requestS = 0.0) {
  * @param {object} data Tools data: {models, gpus, formats, perf: {params, calibration, engines, measured}}.
  * @param {object} q {model, gpu, gpus, tp, pp, ep, weights, kv_dtype, engine, isl, osl, mode, batch,
  *   concurrency, rate, requests, workload (for mode "rate": a request list), slo_ttft_s, slo_tpot_s
- *   (optional: with either, the answer has slo_attainment and goodput_rps)}.
+ *   (optional: with either, the answer has slo_attainment and goodput_rps), image_tokens (optional:
+ *   tokens of the images each request carries, prefilled with the prompt)}.
  */
 export function predict(data, q) {
   const model = data.models[q.model];
@@ -314,6 +315,11 @@ export function predict(data, q) {
   const defaults = engineDefaults(raw, gpu, tp, pp);
   const setup = { model: model.id, gpu: gpu.id, gpus, tp, pp, ep, weights: fmt.id, kv_bits: kvBits,
     engine: q.engine, engine_profile: defaults.describe, isl: q.isl, osl: q.osl, mode: q.mode };
+  if (q.image_tokens) { // the images' tokens are prefilled with the prompt
+    if (q.image_tokens < 0) throw new Error("--image-tokens cannot be negative");
+    setup.image_tokens = q.image_tokens;
+    q = { ...q, isl: q.isl + q.image_tokens, image_tokens: 0 };
+  }
   const replicas = Math.floor(gpus / Math.max(tp * pp, 1));
   // a pipeline keeps pp micro-batches in flight: pp streams per replica, each with 1/pp of the KV cache
   const streams = replicas * pp;
