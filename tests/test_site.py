@@ -357,6 +357,16 @@ def test_javascript_budget(site: Path, capsys: pytest.CaptureFixture) -> None:
     assert not over, "\n".join(over)
 
 
+def test_heavy_tools_are_linked_from_chapters_not_embedded(site: Path) -> None:
+    from inferbook.generators.site import CHAPTER_TOOLS, LINKED_TOOLS
+
+    for chapter, tools in CHAPTER_TOOLS.items():
+        html = (site / "chapters" / f"{chapter}.html").read_text(encoding="utf-8")
+        for name in tools:
+            assert f'href="../tools/{name}.html"' in html
+            assert (f"assets/js/tools/{name}.js" in html) == (name not in LINKED_TOOLS), (chapter, name)
+
+
 # browser checks --------------------------------------------------------------------
 @pytest.mark.browser
 @pytest.mark.parametrize("kind", list(PAGE_TYPES))

@@ -91,6 +91,9 @@ def data_changelog(path: Path) -> list[tuple[str, str]]:
     return [(heading, "\n".join(lines).strip()) for heading, lines in sections if heading.startswith("Data ")]
 
 
+LINKED_TOOLS = frozenset({"deployment-planner"})
+"""Tools a chapter page links to instead of embedding: each carries a large search (plan.js), and with the
+chapter's other tools the page would pass the 150 KB JavaScript budget."""
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-src 'none'")
 
@@ -205,7 +208,8 @@ class SiteBuilder:
         index = [c.id for c in ordered].index(cid)
         prev_ch = self.link(ordered[index - 1].id) if index > 0 else None
         next_ch = self.link(ordered[index + 1].id) if index + 1 < len(ordered) else None
-        tools = [{"name": n, "title": TOOLS[n][0], "summary": TOOLS[n][1]} for n in CHAPTER_TOOLS.get(cid, ())]
+        tools = [{"name": n, "title": TOOLS[n][0], "summary": TOOLS[n][1], "embedded": n not in LINKED_TOOLS}
+                 for n in CHAPTER_TOOLS.get(cid, ())]
         return {"title": ch.title, "chapter": ch, "number": ch.number, "summary": inline_markdown(ch.summary),
                 "body": self.md(ch.body, "../") if ch.body else "", "entries": entries, "prev": prev_ch,
                 "next": next_ch, "tools": tools}

@@ -1,4 +1,5 @@
-// Runs test vectors through generators/site/static/js/calc.js and prints the results as JSON.
+// Runs test vectors through generators/site/static/js/calc.js (with roofline.js and fit.js) and prints
+// the results as JSON.
 //
 //   node tests/js_parity/run.mjs vectors.json > results.json
 //
@@ -9,7 +10,12 @@
 // "NaN", "Infinity" and "-Infinity", since JSON has no literal for them.
 
 import { readFileSync } from "node:fs";
-import * as calc from "../../generators/site/static/js/calc.js";
+import * as calcModule from "../../generators/site/static/js/calc.js";
+import * as fitModule from "../../generators/site/static/js/fit.js";
+import * as rooflineModule from "../../generators/site/static/js/roofline.js";
+
+/** calc.js with the modules split out of it (roofline.js, fit.js): the browser port of inferbook.calc. */
+const calc = { ...calcModule, ...rooflineModule, ...fitModule };
 
 const data = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const arch = (id) => data.models[id].architecture;

@@ -1,8 +1,7 @@
 // Batching strategy simulator: static, dynamic and continuous batching of a seeded workload on the roofline model.
 // The setup (mean request length, the batch limit as concurrency) goes through the feasibility check first.
-import {
-  checkSetup, chosenWeights, engineProfile, Roofline, simSummary, simulate, stepModel, workload,
-} from "../calc.js";
+import { checkSetup, chosenWeights, engineProfile, simSummary, simulate, workload } from "../calc.js";
+import { Roofline, stepModel } from "../roofline.js";
 import {
   fillSelect, fmt, formatOptions, loadData, mountTool, replaceable, rooflineGpus, showNotes, svgEl, toolShell,
   wireForm,

@@ -1,6 +1,7 @@
 // GPU comparison: a filterable accelerator table and the model x GPU matrix of the fewest GPUs that serve a load
 // (the fit search: every count through the feasibility check; a cell that nothing serves carries the reason).
-import { chosenWeights, describeEngine, FIT_COUNTS, fitOptions, VLLM_V1 } from "../calc.js";
+import { chosenWeights, describeEngine, VLLM_V1 } from "../calc.js";
+import { FIT_COUNTS, fitOptions } from "../fit.js";
 import { fillSelect, fmt, headed, mountTool, siteRoot, startTool, wireForm } from "../data.js";
 
 const MOST = FIT_COUNTS[FIT_COUNTS.length - 1];

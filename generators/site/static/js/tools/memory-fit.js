@@ -1,6 +1,7 @@
 // GPU memory and fit: the feasibility check of one setup with its per-GPU memory breakdown (vLLM's accounting),
 // and the GPU configurations that serve the load (the fit search, every candidate through the same check).
-import { checkSetup, chosenWeights, engineProfile, FIT_COUNTS, fitOptions, kvBytes } from "../calc.js";
+import { checkSetup, chosenWeights, engineProfile, kvBytes } from "../calc.js";
+import { FIT_COUNTS, fitOptions } from "../fit.js";
 import {
   fillSelect, fmt, formatOptions, GIB, headed, mountTool, replaceable, showNotes, siteRoot, startTool, wireForm,
 } from "../data.js";

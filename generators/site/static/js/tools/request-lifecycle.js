@@ -1,6 +1,7 @@
 // Request lifecycle: tokenize, queue, prefill, decode and detokenize one request on the roofline model, after the
 // feasibility check of the request (prompt + output tokens) in its decode batch.
-import { checkSetup, chosenWeights, Roofline, VLLM_V1 } from "../calc.js";
+import { checkSetup, chosenWeights, VLLM_V1 } from "../calc.js";
+import { Roofline } from "../roofline.js";
 import {
   fillSelect, fmt, formatOptions, mountTool, replaceable, rooflineGpus, showNotes, startTool, svgEl, wireForm,
 } from "../data.js";

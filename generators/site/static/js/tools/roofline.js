@@ -2,10 +2,8 @@
 // prefix-caching and cost-per-token calculators on the same roofline. The setup goes through the feasibility check
 // first: a setup that cannot run shows its reasons instead of figures, and no batch beyond what the KV cache holds
 // gets a figure.
-import {
-  checkSetup, chosenWeights, costPerMillionTokens, prefixCacheSavings, pyComma, ridgePoint, Roofline,
-  speculativeSpeedup, VLLM_V1,
-} from "../calc.js";
+import { checkSetup, chosenWeights, pyComma, VLLM_V1 } from "../calc.js";
+import { costPerMillionTokens, prefixCacheSavings, ridgePoint, Roofline, speculativeSpeedup } from "../roofline.js";
 import {
   fillSelect, fmt, formatOptions, mountTool, replaceable, rooflineGpus, showNotes, startTool, svgEl, wireForm,
 } from "../data.js";
