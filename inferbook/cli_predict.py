@@ -1,6 +1,6 @@
 """`inferbook predict`: the stable command for speed predictions (see `calc.predict`).
 
-    inferbook predict MODEL GPU --gpus N [--tp T] [--pp P] [--ep E] [--weights FORMAT]
+    inferbook predict (MODEL | --config PATH) GPU --gpus N [--tp T] [--pp P] [--ep E] [--weights FORMAT]
         [--kv-dtype DTYPE] [--engine vllm|sglang|trtllm|llamacpp] --isl TOKENS --osl TOKENS
         ( --batch B | --concurrency C | --rate R | --offline | --rate max --slo-ttft S --slo-tpot S
           [--percentile 99] ) [--requests N] [--prefill-gpus N]
@@ -35,8 +35,10 @@ def add_predict_parser(sub: argparse._SubParsersAction, common: argparse.Argumen
                        description="Predict TTFT, TPOT and throughput with the calibrated performance model; "
                                    "every answer says whether the setup can run, its cross-validated error band "
                                    "and its basis (measured, calibrated or estimated).")
-    p.add_argument("model", help="model id or alias")
-    p.add_argument("gpu", help="GPU id or alias")
+    p.add_argument("model", nargs="?", help="model id or alias (omit with --config)")
+    p.add_argument("--config", metavar="PATH",
+                   help="a Hugging Face config.json describing the model instead of a KB entry (not added to the KB)")
+    p.add_argument("gpu", nargs="?", help="GPU id or alias")
     p.add_argument("--gpus", type=opt.GPUS, default=1, help=opt.helptext("GPUs in all", opt.GPUS))
     p.add_argument("--tp", type=opt.GPUS, help="tensor-parallel size (default: --gpus / --pp, one replica)")
     p.add_argument("--pp", type=opt.GPUS, default=1, help=opt.helptext("pipeline stages", opt.GPUS))
@@ -90,9 +92,18 @@ def _ms(stats: Any) -> str:
 def cmd_predict(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     from .calc.predict import Disaggregation, Load, LoadMode, PredictError, predict
     from .calc.speculation import Speculation
-    from .cli_calc import CalcError, _gpu, _model
+    from .cli_calc import CalcError, _fail, _gpu, _model_or_config
+    from .importer import ConfigError
 
-    model, gpu = _model(kb, args.model), _gpu(kb, args.gpu)
+    if args.config is not None and args.model is not None and args.gpu is None:
+        args.model, args.gpu = None, args.model  # `predict --config PATH GPU`: the one positional is the GPU
+    if args.gpu is None:
+        raise CalcError("give a model and a GPU (or --config PATH and a GPU)")
+    try:
+        model, _ = _model_or_config(kb, args)
+    except ConfigError as exc:
+        return _fail(args, str(exc))
+    gpu = _gpu(kb, args.gpu)
     mode: LoadMode = ("batch" if args.batch else "concurrency" if args.concurrency else "offline" if args.offline
                       else "max-rate" if args.rate == "max" else "rate")
     if mode != "max-rate" and (args.slo_ttft or args.slo_tpot):
@@ -114,7 +125,7 @@ def cmd_predict(kb: KnowledgeBase, args: argparse.Namespace) -> int:
             raise CalcError("--speculative-tokens and --acceptance go together")
         spec = (Speculation(args.speculative_tokens, args.acceptance, args.draft_cost)
                 if args.speculative_tokens else None)
-        result = predict(kb, model.id, gpu.id, load, gpus=args.gpus, tp=args.tp, pp=args.pp, ep=args.ep,
+        result = predict(kb, model, gpu.id, load, gpus=args.gpus, tp=args.tp, pp=args.pp, ep=args.ep,
                          weights=args.weights, kv_dtype=args.kv_dtype, engine=args.engine, disaggregation=dis,
                          speculation=spec)
     except PredictError as exc:

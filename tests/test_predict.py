@@ -183,3 +183,22 @@ def test_cli_images_become_tokens(capsys):
         main(["predict", "llama-3.1-8b-instruct", "h100-sxm", "--isl", "100", "--osl", "8", "--batch", "1",
               "--image", "64by64"])
     assert refused.value.code == 2
+
+
+def test_a_model_from_a_config_json_is_predicted_like_its_entry(kb, capsys):
+    from pathlib import Path
+
+    from inferbook.importer import adhoc_model
+
+    config = Path(__file__).parent / "hf_configs" / "llama-3.1-8b.json"
+    adhoc = adhoc_model(config, kb.formats).model
+    load = Load(500, 100, "concurrency", concurrency=8, requests=64)
+    entry = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", load)
+    ours = predict(kb, adhoc, "h100-sxm", load)
+    assert ours.feasible and ours.tpot_s.mean == pytest.approx(entry.tpot_s.mean, rel=1e-9)
+    assert ours.kv_cache_tokens == entry.kv_cache_tokens
+    code = main(["predict", "--config", str(config), "h100-sxm", "--isl", "500", "--osl", "100", "--concurrency",
+                 "8", "--requests", "64", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["feasible"] and data["tpot_s"]["mean"] == pytest.approx(entry.tpot_s.mean, rel=1e-9)
+    assert main(["predict", "--config", str(config), "--isl", "5", "--osl", "5", "--batch", "1"]) == 2

@@ -191,18 +191,19 @@ def kv_bits_for(kb: KnowledgeBase, model: LlmModel, fmt: Format, kv_dtype: str |
     return 16.0
 
 
-def predict(kb: KnowledgeBase, model_id: str, gpu_id: str, load: Load, *, gpus: int = 1, tp: int | None = None,
-            pp: int = 1, ep: int = 1, weights: str | None = None, kv_dtype: str | None = None,
+def predict(kb: KnowledgeBase, model_id: str | LlmModel, gpu_id: str, load: Load, *, gpus: int = 1,
+            tp: int | None = None, pp: int = 1, ep: int = 1, weights: str | None = None, kv_dtype: str | None = None,
             engine: str = "vllm", disaggregation: Disaggregation | None = None,
             speculation: Speculation | None = None, params: PerfParams | None = None,
             seed: int = 0, stream: Sequence[Request] | None = None) -> Prediction:
-    """Predict one deployment under one load; see the module docstring. In ``rate`` mode,
+    """Predict one deployment under one load; see the module docstring. ``model_id`` is a model id, or
+    a model that is not an entry (`importer.adhoc_model`, for ``--config``). In ``rate`` mode,
     ``stream`` gives the requests themselves (a trace, or lengths drawn from a distribution) for
     all replicas together: each of the ``replicas x pp`` streams serves every n-th request, and
     the setup is checked for the longest request. A load's ``image_tokens`` are prefilled as part of
     every prompt. With ``speculation`` on a model that has MTP modules, they are loaded too (MTP
     speculative decoding), which takes memory from the KV cache."""
-    model = kb.models.get(model_id)
+    model = model_id if isinstance(model_id, LlmModel) else kb.models.get(model_id)  # an entry, or an ad-hoc model
     if model is None:
         raise PredictError(f"unknown model {model_id!r}; see `inferbook list models`")
     gpu = kb.gpus.get(gpu_id)
