@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inferbook.calc import count_params, kv_bytes, kv_bytes_per_token, kv_dtype_bits, weight_bytes
-from inferbook.schema import Format, ModelArchitecture
+from inferbook.schema import Format, ModelArchitecture, SparseAttention
 
 LLAMA_31_8B = ModelArchitecture(  # meta-llama/Llama-3.1-8B-Instruct config.json
     layers=32, hidden_size=4096, attention_heads=32, kv_heads=8, head_dim=128, intermediate_size=14336,
@@ -299,3 +299,64 @@ def test_mamba_heads_must_divide_tp():
     assert parallel_findings(NEMOTRON_H_56B, 8, 1, 1, 8) == []
     found = parallel_findings(NEMOTRON_H_56B, 16, 1, 1, 16)  # 8 groups cannot be split 16 ways
     assert any("Mamba layers" in f.message for f in found)
+
+
+DEEPSEEK_V32_LIKE = DEEPSEEK_V3_LIKE.model_copy(update={  # deepseek-ai/DeepSeek-V3.2 config.json: V3 plus DSA
+    "sparse_attention": SparseAttention(kind="dsa", index_heads=64, index_head_dim=128, index_topk=2048)})
+
+
+def test_dsa_indexer_parameters():
+    from inferbook.calc.params import attention_params, indexer_params
+    # wq_b 1536 -> 64*128 = 12,582,912; wk 7168 -> 128 = 917,504; k_norm weight+bias 256; weights_proj 7168 -> 64
+    # = 458,752: 13,959,424 per layer (class Indexer of DeepSeek-V3.2-Exp's inference/model.py)
+    assert indexer_params(DEEPSEEK_V32_LIKE) == 1536 * 64 * 128 + 7168 * 128 + 2 * 128 + 7168 * 64 == 13_959_424
+    assert indexer_params(DEEPSEEK_V3_LIKE) == 0
+    assert attention_params(DEEPSEEK_V32_LIKE) - attention_params(DEEPSEEK_V3_LIKE) == 13_959_424
+    assert count_params(DEEPSEEK_V32_LIKE).total - count_params(DEEPSEEK_V3_LIKE).total == 61 * 13_959_424
+
+
+def test_dsa_kv_cache_adds_the_fp8_indexer_key():
+    a = DEEPSEEK_V32_LIKE
+    assert a.mla is not None and a.sparse_attention is not None
+    latent = a.mla.kv_lora_rank + a.mla.qk_rope_head_dim  # 576 values per token and layer
+    d = a.sparse_attention.index_head_dim
+    index_key = d + d // 128 * 4  # FP8 key plus a float32 scale per 128 values: 132 bytes, whatever the KV dtype
+    assert index_key == 132
+    for bits in (16, 8):
+        assert kv_bytes_per_token(a, bits) == 61 * (latent * bits / 8 + index_key)
+        assert kv_bytes_per_token(DEEPSEEK_V3_LIKE, bits) == 61 * latent * bits / 8
+    assert kv_bytes_per_token(a, 8) == 61 * (576 + 132) == 43_188
+    tp8 = kv_bytes(a, 1000, 8, tp=8)  # latent and indexer key are both replicated on every rank
+    assert tp8.bytes_per_gpu == tp8.bytes_unique == 1000 * 43_188 and tp8.bytes_total == 8 * tp8.bytes_unique
+
+
+def test_dsa_decode_reads_less_attention_but_holds_more_cache():
+    import inferbook
+    from inferbook.calc.perf import Deployment, step_cost
+    from inferbook.calc.roofline import Roofline, attention_layout, step_model
+    kb = inferbook.load()
+    gpu, fp8 = kb.gpus["h200-sxm"], kb.formats["fp8-e4m3"]
+    sparse, dense = DEEPSEEK_V32_LIKE, DEEPSEEK_V32_LIKE.model_copy(update={"sparse_attention": None})
+    context = 100_000
+    assert kv_bytes(sparse, context, 8).bytes_unique > kv_bytes(dense, context, 8).bytes_unique
+    r_sparse, r_dense = Roofline(sparse, gpu, fp8, 8.0, 8), Roofline(dense, gpu, fp8, 8.0, 8)
+    weights = r_sparse.weight_bytes_per_gpu(r_sparse.experts_touched_fraction(16))
+    read_sparse = r_sparse.decode_step(16, context).bytes_read - weights
+    read_dense = r_dense.decode_step(16, context).bytes_read - r_dense.weight_bytes_per_gpu(
+        r_dense.experts_touched_fraction(16))
+    # dense: every latent; sparse: every 132-byte indexer key plus 2,048 latents per layer
+    assert read_dense == pytest.approx(16 * context * 61 * 576)
+    assert read_sparse == pytest.approx(16 * 61 * (context * 132 + 2048 * 576))
+    assert read_sparse < read_dense / 3
+    assert r_sparse.decode_step(16, context).flops < r_dense.decode_step(16, context).flops
+    # the step models: indexer as the full part, the top-k attention as a window of index_topk
+    layout = attention_layout(sparse)
+    assert (layout.n_full, layout.n_window, layout.window) == (61, 61, 2048)
+    assert layout.full_flops_per_position == 2 * 64 * 128
+    costs = (step_cost(Deployment(sparse, gpu, fp8, 8.0, 8)), step_cost(Deployment(dense, gpu, fp8, 8.0, 8)))
+    for m_sparse, m_dense in ((step_model(r_sparse), step_model(r_dense)), costs):
+        assert m_sparse.window == 2048 and m_dense.window is None
+        assert m_sparse.kv_bytes_full == 61 * 132 and m_sparse.kv_bytes_window == pytest.approx(61 * 576)
+        call_sparse = (16, 16, 16 * (context + 1.0), 16 * 2049.0, 16 * context, 16 * 2048.0, 16)
+        call_dense = (16, 16, 16 * (context + 1.0), 0.0, 16 * context, 0.0, 16)
+        assert m_sparse.seconds(*call_sparse) < m_dense.seconds(*call_dense)

@@ -108,9 +108,11 @@ def test_defaults_and_designs_are_reported():
     assert v3.report.cannot_express == [] and v3.architecture.mtp_layers == 1
     assert v3.origins["mtp_layers"] == "num_nextn_predict_layers"
     v32 = import_config(CONFIGS / "deepseek-v3.2.json")
-    assert any("DeepSeek Sparse Attention's indexer" in line and "index_n_heads = 64" in line
-               for line in v32.report.cannot_express)
-    assert v32.architecture == v3.architecture  # the rest of V3.2 is V3's shape
+    assert v32.report.cannot_express == []  # the DSA indexer is read into sparse_attention
+    dsa = v32.architecture.sparse_attention
+    assert dsa is not None and (dsa.kind, dsa.index_heads, dsa.index_head_dim, dsa.index_topk) == ("dsa", 64, 128, 2048)
+    assert v32.origins["sparse_attention.index_heads"] == "index_n_heads"
+    assert v32.architecture.model_copy(update={"sparse_attention": None}) == v3.architecture  # the rest is V3's shape
     scout = import_config(CONFIGS / "llama-4-scout-17b-16e-instruct.json")
     assert "shared experts = 1 (always present in model_type llama4_text)" in scout.report.defaults
 

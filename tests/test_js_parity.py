@@ -309,6 +309,19 @@ def build_vectors(kb: Any) -> Vectors:
                   lambda s=tp_spec: v.roof(s).request_latency(900, 40, 8))
         v.add("prefixCacheSavings", {"roofline": base, "prompt": 4000, "cached": 3000},
               lambda s=base: prefix_cache_savings(4000, 3000, v.roof(s)))
+    # DeepSeek Sparse Attention past index_topk: the indexer scans every key, attention reads the top k
+    for m in [m for m in ("deepseek-v3.2", "glm-5") if m in kb.models]:
+        for kv_bits, tp in ((16.0, 1), (8.0, 8)):
+            dsa = {"model": m, "gpu": decode_gpus[0], "format": "fp8-e4m3", "kv_bits": kv_bits, "tp": tp}
+            for batch, context in ((1, 1500), (1, 2048), (8, 32768), (64, 131072)):
+                v.add("decodeStep", {"roofline": dsa, "batch": batch, "context": context},
+                      lambda s=dsa, b=batch, c=context: v.roof(s).decode_step(b, c))
+            v.add("prefill", {"roofline": dsa, "prompt": 20000, "batch": 1, "cached": 4000},
+                  lambda s=dsa: v.roof(s).prefill(20000, 1, 4000))
+            v.add("stepModel", {"roofline": dsa}, lambda s=dsa: step_model(v.roof(s)))
+            call = [8, 8, 8 * 60001.0, 8 * 2049.0, 8 * 60000, 8 * 2048, 8]
+            v.add("stepSeconds", {"step_model": {"roofline": dsa}, "call": call},
+                  lambda s=dsa, c=call: step_model(v.roof(s)).seconds(*c))
     first = {"model": models[0], "gpu": decode_gpus[0], "format": decode_formats[0]}
     for bad in ({**first, "tp": 0}, {**first, "efficiency": {"mfu": 0.0}}, {**first, "efficiency": {"mbu": 1.5}}):
         v.add("decodeStep", {"roofline": bad, "batch": 1, "context": 10}, lambda s=bad: v.roof(s).decode_step(1, 10))

@@ -26,10 +26,13 @@ OTHER = PerfParams(gemm_eff={"*": 0.45, "hopper": 0.7}, mbu={"*": 0.8}, attn_eff
                    seq_s={"*": 4e-5}, request_s={"*": 0.02}, link_latency_s={"*": 2e-5, "pcie": 5e-5},
                    gemm_half_tokens=32.0, link_eff=0.6)
 CALLS = ((1, 1, 1000.0, 0.0, 1000.0, 0.0, 1), (8192, 1, 8192 * 8193 / 2, 0.0, 0.0, 0.0, 1),
-         (256, 256, 256 * 3000.0, 256 * 1024.0, 256 * 3000.0, 256 * 1024.0, 256), (0, 0, 0.0, 0.0, 0.0, 0.0, 0))
+         (256, 256, 256 * 3000.0, 256 * 1024.0, 256 * 3000.0, 256 * 1024.0, 256), (0, 0, 0.0, 0.0, 0.0, 0.0, 0),
+         (16, 16, 16 * 90001.0, 16 * 2049.0, 16 * 90000.0, 16 * 2048.0, 16))
 DEPLOYMENTS = (("llama-3.1-8b-instruct", "h100-sxm", "bf16", 16.0, 1, 1, 1, "vllm", None),
                ("llama-3.1-70b-instruct", "rtx-pro-6000-blackwell", "nvfp4", 8.0, 4, 1, 1, "tensorrt-llm", None),
                ("deepseek-v3", "h200-sxm", "fp8-e4m3", 8.0, 8, 1, 8, "sglang", None),
+               ("deepseek-v3.2", "h200-sxm", "fp8-e4m3", 8.0, 8, 1, 1, "vllm", None),
+               ("glm-5", "b200", "bf16", 16.0, 8, 1, 8, "sglang", None),
                ("gpt-oss-120b", "mi300x", "mxfp4", 16.0, 2, 2, 1, "vllm", None),
                ("gemma-3-27b-it", "rtx-4090", "gguf-q4-k-m", 16.0, 1, 1, 1, "llama-cpp", None),
                ("qwen3-next-80b-a3b-thinking", "b200", "bf16", 16.0, 2, 1, 1, "vllm", None),

@@ -11,7 +11,12 @@ known. The state is counted at ``state_bits`` (16: the model's dtype, vLLM's def
 `--mamba-cache-dtype auto`); a Mamba-2 SSM state whose `ssm_state_dtype` is recorded (the
 config's mamba_ssm_cache_dtype, which vLLM honours for Nemotron-H) is counted in that dtype, and
 its convolution state in ``state_bits``. Under tensor parallelism the heads and groups are split
-over the ranks (a single group is replicated on each, as vLLM does)."""
+over the ranks (a single group is replicated on each, as vLLM does).
+
+A DeepSeek Sparse Attention layer (`sparse_attention`) also caches one lightning-indexer key per
+token: vLLM's DeepseekV32IndexerCache keeps it in FP8 with one float32 scale per 128 values
+(index_head_dim + index_head_dim // 128 x 4 bytes, 132 for a 128-wide key), whatever the main KV
+dtype, and replicates it on every TP rank as it does the MLA latent (source vllm-code-deepseek-v2-indexer)."""
 
 from __future__ import annotations
 
@@ -51,6 +56,19 @@ def _elements_per_token_per_layer(arch: ModelArchitecture, tp: int) -> tuple[flo
     heads_per_gpu = max(1, math.ceil(arch.kv_heads / tp))
     per_gpu = 2 * heads_per_gpu * arch.head_dim
     return per_gpu, per_gpu * tp
+
+
+INDEXER_SCALE_BLOCK = 128
+"""Values per float32 scale of the FP8 indexer key cache (vLLM's quant_block_size)."""
+
+
+def indexer_key_bytes(arch: ModelArchitecture) -> float:
+    """Bytes of the lightning-indexer key one token adds to one DSA layer (0 without `sparse_attention`):
+    the key in FP8 plus a 4-byte float32 scale per `INDEXER_SCALE_BLOCK` values, as vLLM stores it."""
+    dsa = arch.sparse_attention
+    if dsa is None:
+        return 0.0
+    return float(dsa.index_head_dim + dsa.index_head_dim // INDEXER_SCALE_BLOCK * 4)
 
 
 def _state_elements(arch: ModelArchitecture, tp: int, kind: str = "linear",
@@ -128,6 +146,7 @@ def kv_bytes(arch: ModelArchitecture, tokens: int, dtype_bits: float = 16.0, bat
     state_gpu = {k: _state_elements(arch, tp, k, state_bits) if with_state else (0.0, 0.0) for k in STATE_KINDS}
     state_unique = {k: _state_elements(arch, 1, k, state_bits)[0] if with_state else 0.0 for k in STATE_KINDS}
     state_bytes_per_elem = state_bits / 8
+    indexer = indexer_key_bytes(arch)  # replicated on every TP rank, like the MLA latent
     total = unique = state_total = 0.0
     stages = [0.0] * pp
     for index, kind in enumerate(kinds):
@@ -135,6 +154,10 @@ def kv_bytes(arch: ModelArchitecture, tokens: int, dtype_bits: float = 16.0, bat
         total += cached * group_elems * bytes_per_elem
         unique += cached * unique_elems * bytes_per_elem
         stages[index // stage_layers] += cached * per_gpu_elems * bytes_per_elem
+        if indexer and kind in ATTENTION_KINDS:
+            total += cached * indexer * tp
+            unique += cached * indexer
+            stages[index // stage_layers] += cached * indexer
         if kind in STATE_KINDS and state_gpu[kind][0]:
             gpu_elems, group_state = state_gpu[kind]
             total += batch * group_state * state_bytes_per_elem
@@ -157,7 +180,8 @@ def state_bytes_per_sequence(arch: ModelArchitecture, state_bits: float = 16.0, 
 
 def kv_bytes_per_token(arch: ModelArchitecture, dtype_bits: float = 16.0) -> float:
     """Bytes one token adds to the cache across all layers, while the context is
-    shorter than every sliding window (linear-attention, Mamba and feed-forward layers add nothing)."""
+    shorter than every sliding window (linear-attention, Mamba and feed-forward layers add nothing),
+    the FP8 lightning-indexer key of DeepSeek Sparse Attention layers included."""
     unique_elems, _ = _elements_per_token_per_layer(arch, 1)
     layers = sum(1 for k in layer_kinds(arch) if k in ATTENTION_KINDS)
-    return layers * unique_elems * dtype_bits / 8
+    return layers * unique_elems * dtype_bits / 8 + layers * indexer_key_bytes(arch)

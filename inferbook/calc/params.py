@@ -6,6 +6,8 @@ apart (`ParamCount.mtp`, `ParamCount.vision`): `total` stays the language model 
 Sources of the layouts: Mamba-2 as NemotronHMamba2Mixer in Hugging Face transformers (in_proj to
 gate, x, B, C and dt; a depthwise convolution over x, B and C; dt_bias, A_log and D per head; a
 gated RMS norm over the inner width; out_proj), one block per layer with one norm as NemotronHBlock;
+DeepSeek Sparse Attention's lightning indexer as class Indexer in DeepSeek-V3.2-Exp's inference/model.py
+(source deepseek-v32-exp-code-indexer; the MTP layer carries one too, as its decoder layer is a main one);
 MTP as vLLM's DeepSeekMultiTokenPredictorLayer (enorm, hnorm, eh_proj 2h -> h, one decoder layer,
 the shared head's norm); the vision tower as Qwen3VLVisionModel (Conv3d patch embedding, learned
 positions, LayerNorm ViT blocks with biased qkv/proj and a two-matrix MLP, patch mergers)."""
@@ -60,8 +62,22 @@ class ParamCount:
         return self.attention + self.ffn_dense + self.ffn_experts
 
 
+def indexer_params(arch: ModelArchitecture) -> int:
+    """Weights of the lightning indexer of one DeepSeek Sparse Attention layer (0 without
+    `sparse_attention`), as class Indexer in DeepSeek-V3.2-Exp's inference/model.py and in vLLM's
+    deepseek_v2.py define it: wq_b (q_lora_rank -> index_heads x index_head_dim, from the compressed
+    query), wk (hidden -> one index_head_dim key), k_norm (a LayerNorm over index_head_dim with weight
+    and bias) and weights_proj (hidden -> one weight per index head); no biases on the projections."""
+    dsa = arch.sparse_attention
+    if dsa is None or arch.mla is None or not arch.mla.q_lora_rank:
+        return 0
+    h, d = arch.hidden_size, dsa.index_head_dim
+    return arch.mla.q_lora_rank * dsa.index_heads * d + h * d + 2 * d + h * dsa.index_heads
+
+
 def attention_params(arch: ModelArchitecture) -> int:
-    """Projection weights of one attention layer (biases ignored: under 0.1% of a layer)."""
+    """Projection weights of one attention layer (biases ignored: under 0.1% of a layer), with the
+    lightning indexer of a DeepSeek Sparse Attention layer."""
     h = arch.hidden_size
     if arch.mla is not None:
         m = arch.mla
@@ -73,7 +89,7 @@ def attention_params(arch: ModelArchitecture) -> int:
         kv_a = h * (m.kv_lora_rank + m.qk_rope_head_dim) + m.kv_lora_rank
         kv_b = m.kv_lora_rank * arch.attention_heads * (m.qk_nope_head_dim + m.v_head_dim)
         o = arch.attention_heads * m.v_head_dim * h
-        return q + kv_a + kv_b + o
+        return q + kv_a + kv_b + o + indexer_params(arch)
     q = h * arch.attention_heads * arch.head_dim * (2 if arch.attention_output_gate else 1)
     kv = 2 * h * arch.kv_heads * arch.head_dim
     o = arch.attention_heads * arch.head_dim * h

@@ -219,9 +219,8 @@ def step_cost(d: Deployment, params: PerfParams | None = None) -> StepCost:
     gpu = d.gpu
     counts = count_params(a)
     layout = attention_layout(a)
-    n_full, n_window, window = layout.n_full, layout.n_window, layout.window
-    per_layer_attn = layout.flops_per_position
-    per_layer_kv = kv_bytes(a, 1, d.kv_bits, 1, d.tp).bytes_per_gpu / max(n_full + n_window, 1)
+    n_window, window = layout.n_window, layout.window
+    attn_full, attn_window, kv_full, kv_window = layout.coefficients(kv_bytes(a, 1, d.kv_bits, 1, d.tp).bytes_per_gpu)
     groups = dict(d.groups) if d.groups else None
     expert_fmt = (groups or {}).get("experts", d.fmt)
     # a step is one pass through every pipeline stage in turn (the latency view; the overlap of
@@ -251,8 +250,7 @@ def step_cost(d: Deployment, params: PerfParams | None = None) -> StepCost:
     return StepCost(
         linear_flops_per_token=2.0 * (counts.attention + counts.ffn_dense + counts.ffn_experts_active),
         head_flops=2.0 * (counts.lm_head or counts.embedding),
-        attn_flops_full=per_layer_attn * n_full, attn_flops_window=per_layer_attn * n_window,
-        kv_bytes_full=per_layer_kv * n_full, kv_bytes_window=per_layer_kv * n_window,
+        attn_flops_full=attn_full, attn_flops_window=attn_window, kv_bytes_full=kv_full, kv_bytes_window=kv_window,
         weight_bytes=weight_bytes(a, d.fmt, tp=d.tp, groups=groups).per_gpu_bytes,
         routed_expert_bytes=routed,
         experts_per_token=a.moe.experts_per_token if a.moe else 0, experts=a.moe.experts if a.moe else 0,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..schema import Format, Gpu, ModelArchitecture
-from .kv import kv_bytes, state_bytes_per_sequence
+from .kv import indexer_key_bytes, kv_bytes, state_bytes_per_sequence
 from .params import blocks, count_params, is_moe_layer
 from .weights import weight_bytes
 
@@ -122,8 +122,25 @@ class Roofline:
                 span = min(context, a.sliding_window)
             elif kind == "chunked" and a.attention_chunk_size:
                 span = min(context, a.attention_chunk_size)
+            if a.sparse_attention is not None:  # DSA: the indexer scores every token, attention keeps the top k
+                dsa = a.sparse_attention
+                total += 2.0 * dsa.index_heads * dsa.index_head_dim * span
+                span = min(span, dsa.index_topk)
             total += 2.0 * a.attention_heads * (qk + v) * span
         return total
+
+    def _kv_read_bytes(self, batch: int, context: int) -> float:
+        """KV-cache bytes a decode step reads per GPU: the whole cache, except that a DeepSeek Sparse
+        Attention layer reads its indexer keys for every token but the latents of at most index_topk."""
+        footprint = kv_bytes(self.arch, context, self.kv_dtype_bits, batch, self.tp).bytes_per_gpu
+        dsa = self.arch.sparse_attention
+        if dsa is None or context <= dsa.index_topk:
+            return footprint
+        indexer = kv_bytes(self.arch, 1, self.kv_dtype_bits, 1, self.tp)
+        layers = indexer.layers_cached
+        key = indexer_key_bytes(self.arch)
+        main_per_token = indexer.bytes_per_gpu - layers * key
+        return batch * layers * key * context + batch * main_per_token * dsa.index_topk
 
     def _comm_seconds(self, tokens: int) -> float:
         if self.tp == 1:
@@ -192,7 +209,7 @@ class Roofline:
             raise ValueError("batch must be at least 1 and context not negative")
         flops = batch * (self._linear_flops_per_token(True) + self._attention_flops(context))
         bytes_read = self.weight_bytes_per_gpu(self.experts_touched_fraction(batch))
-        bytes_read += kv_bytes(self.arch, context, self.kv_dtype_bits, batch, self.tp).bytes_per_gpu
+        bytes_read += self._kv_read_bytes(batch, context)
         # a linear-attention or Mamba layer reads its state and writes it back every step
         bytes_read += 2.0 * batch * state_bytes_per_sequence(self.arch, tp=self.tp)
         return self._step(flops, bytes_read, batch)
@@ -268,24 +285,51 @@ class StepModel:
 @dataclass(frozen=True, slots=True)
 class AttentionLayout:
     """How a model's layers attend: full and windowed layer counts, the window, and the score
-    and value FLOPs one token spends per attended position in one attention layer."""
+    and value FLOPs one token spends per attended position in one attention layer.
+
+    With DeepSeek Sparse Attention (`sparse`) every attention layer is counted twice: its main
+    attention as a windowed layer whose window is index_topk (a query attends to at most that many
+    latents), and its lightning indexer as a full layer that scores every cached token, spending
+    `full_flops_per_position` (2 x index_heads x index_head_dim) and reading `full_kv_bytes_per_position`
+    (the FP8 indexer key) per position."""
 
     n_full: int
     n_window: int
     window: int | None
     flops_per_position: float
+    sparse: bool = False
+    full_flops_per_position: float = 0.0
+    """FLOPs per position of a full layer when `sparse` (the indexer's)."""
+    full_kv_bytes_per_position: float = 0.0
+    """KV bytes per position of a full layer when `sparse` (the indexer key's, per GPU: replicated)."""
+
+    def coefficients(self, kv_bytes_per_token: float) -> tuple[float, float, float, float]:
+        """(attention FLOPs per full-layer position, per windowed position, KV bytes per full position, per
+        windowed position), all layers together, given the cache bytes one token adds per GPU."""
+        if not self.sparse:
+            per_layer_kv = kv_bytes_per_token / max(self.n_full + self.n_window, 1)
+            return (self.flops_per_position * self.n_full, self.flops_per_position * self.n_window,
+                    per_layer_kv * self.n_full, per_layer_kv * self.n_window)
+        index_kv = self.full_kv_bytes_per_position * self.n_full
+        return (self.full_flops_per_position * self.n_full, self.flops_per_position * self.n_window,
+                index_kv, kv_bytes_per_token - index_kv)
 
 
 def attention_layout(a: ModelArchitecture) -> AttentionLayout:
     """The attention layout of ``a`` (shared by the roofline's and the calibrated step models)."""
     kinds = [a.layer_pattern[i % len(a.layer_pattern)] for i in range(a.layers)]
-    n_full = sum(1 for k in kinds if k == "full")
-    n_window = sum(1 for k in kinds if k in ("sliding", "chunked"))
-    window = a.sliding_window if "sliding" in kinds else a.attention_chunk_size
     if a.mla is not None:
         qk, v = a.mla.qk_nope_head_dim + a.mla.qk_rope_head_dim, a.mla.v_head_dim
     else:
         qk = v = a.head_dim
+    dsa = a.sparse_attention
+    if dsa is not None:  # every attention layer: indexer over all tokens, attention over the top k
+        layers = sum(1 for k in kinds if k in ("full", "sliding", "chunked"))
+        return AttentionLayout(layers, layers, dsa.index_topk, 2.0 * a.attention_heads * (qk + v), True,
+                               2.0 * dsa.index_heads * dsa.index_head_dim, indexer_key_bytes(a))
+    n_full = sum(1 for k in kinds if k == "full")
+    n_window = sum(1 for k in kinds if k in ("sliding", "chunked"))
+    window = a.sliding_window if "sliding" in kinds else a.attention_chunk_size
     return AttentionLayout(n_full, n_window, window, 2.0 * a.attention_heads * (qk + v))
 
 
@@ -294,9 +338,9 @@ def step_model(r: Roofline) -> StepModel:
     a = r.arch
     p = count_params(a)
     layout = attention_layout(a)
-    n_full, n_window, window = layout.n_full, layout.n_window, layout.window
-    per_layer_attn = layout.flops_per_position
-    per_layer_kv = kv_bytes(a, 1, r.kv_dtype_bits, 1, r.tp).bytes_per_gpu / max(n_full + n_window, 1)
+    n_window, window = layout.n_window, layout.window
+    per_token_kv = kv_bytes(a, 1, r.kv_dtype_bits, 1, r.tp).bytes_per_gpu
+    attn_full, attn_window, kv_full, kv_window = layout.coefficients(per_token_kv)
     routed = 0.0
     if a.moe is not None:
         routed = (p.ffn_experts - r._shared_and_router_params()) * r._expert_bits() / 8 / r.tp
@@ -309,8 +353,7 @@ def step_model(r: Roofline) -> StepModel:
     return StepModel(
         linear_flops_per_token=2.0 * (p.attention + p.ffn_dense + p.ffn_experts_active),
         head_flops=2.0 * (p.lm_head or p.embedding),
-        attn_flops_full=per_layer_attn * n_full, attn_flops_window=per_layer_attn * n_window,
-        kv_bytes_full=per_layer_kv * n_full, kv_bytes_window=per_layer_kv * n_window,
+        attn_flops_full=attn_full, attn_flops_window=attn_window, kv_bytes_full=kv_full, kv_bytes_window=kv_window,
         weight_bytes=weight_bytes(a, r.fmt, tp=r.tp, groups=r.groups).per_gpu_bytes, routed_expert_bytes=routed,
         experts_per_token=a.moe.experts_per_token if a.moe else 0, experts=a.moe.experts if a.moe else 0,
         compute_rate=r.peak_flops * r.efficiency.mfu * r.tp, memory_rate=r.bandwidth * r.efficiency.mbu,

@@ -24,6 +24,7 @@ from .tables import (
     MTP_PATTERN_KEYS,
     OUTPUT_GATE_TYPES,
     PLAIN_MLP_TYPES,
+    SPARSE_ATTENTION_KEYS,
     STATE_DTYPE_KEYS,
     TEXT_MODEL_TYPES,
     UNSUPPORTED_HINTS,
@@ -171,6 +172,9 @@ class Builder:
             arch["attention_output_gate"] = True
             self.origins["attention_output_gate"] = f"model_type {self.model_type}: the attention output is gated"
             self.report.defaults.append(f"attention output gate = true (always on in model_type {self.model_type})")
+        sparse = self._sparse()
+        if sparse is not None:
+            arch["sparse_attention"] = sparse
         if "linear" in pattern:
             linear = linear_attention(self)
             if linear is not None:
@@ -275,6 +279,21 @@ class Builder:
         if mla["q_lora_rank"] is None:
             self.origins["mla.q_lora_rank"] = f"{self.text.name('q_lora_rank')} null: queries are not compressed"
         return mla
+
+    def _sparse(self) -> dict[str, Any] | None:
+        """The sparse_attention block when the config names DeepSeek Sparse Attention's indexer
+        (index_n_heads, index_head_dim, index_topk), else None."""
+        present = [k for k in SPARSE_ATTENTION_KEYS.values()
+                   if self.text.has(k) and self.text.data.get(k) not in (0, False, None)]
+        if not present:
+            for k in SPARSE_ATTENTION_KEYS.values():
+                if k in self.text.data:
+                    self.text.raw(k)
+            return None
+        block: dict[str, Any] = {"kind": "dsa"}
+        for name, key in SPARSE_ATTENTION_KEYS.items():
+            block[name] = self.whole(key, f"sparse_attention.{name}", required=True)
+        return block
 
     def _head_dim(self, hidden: int | None, heads: int | None, mla: dict[str, Any] | None) -> int | None:
         """The query/key head width: MLA's nope + rope parts, head_dim, or hidden_size / heads."""

@@ -16,7 +16,7 @@ from typing import Any
 from ..schema import ModelArchitecture
 from ..schema.base import slug_ok
 from .result import Imported
-from .tables import LINEAR_ATTENTION_KEYS, MAMBA_FLAGS, MAMBA_KEYS, VISION_KEYS
+from .tables import LINEAR_ATTENTION_KEYS, MAMBA_FLAGS, MAMBA_KEYS, SPARSE_ATTENTION_KEYS, VISION_KEYS
 
 
 def derive_id(imported: Imported, path: Path) -> str | None:
@@ -171,6 +171,10 @@ def _arch_lines(arch: ModelArchitecture, origins: dict[str, str]) -> list[str]:
             out.append(line(2, k, getattr(arch, k), k))
     if arch.attention_output_gate:
         out.append(line(2, "attention_output_gate", True, "attention_output_gate"))
+    if arch.sparse_attention is not None:
+        out.append("  sparse_attention:")
+        out.append(f"    kind: {arch.sparse_attention.kind}")
+        out += [line(4, k, getattr(arch.sparse_attention, k), f"sparse_attention.{k}") for k in SPARSE_ATTENTION_KEYS]
     if arch.linear_attention is not None:
         out.append("  linear_attention:" + _comment(", ".join(LINEAR_ATTENTION_KEYS.values())))
         out += [f"    {k}: {getattr(arch.linear_attention, k)}" for k in ("kind", *LINEAR_ATTENTION_KEYS)]

@@ -165,7 +165,6 @@ FORMAT_BITS = {"bf16": 16.0, "fp16": 16.0, "fp32": 32.0, "fp8-e4m3": 8.0, "fp8-e
 """Effective bits per weight of the formats the importer names (as in kb/formats), for the index check."""
 
 UNSUPPORTED_HINTS = (
-    ("DeepSeek Sparse Attention's indexer", ("index_n_heads", "index_head_dim", "index_topk"), False),
     ("Nemotron's latent MoE (experts working in a narrower latent width)", ("moe_latent_size",), True),
 )
 """(design, its config keys, whether the entry would be wrong without it)."""
@@ -178,6 +177,10 @@ MAMBA_HINT_KEYS = ("hybrid_override_pattern", "mamba_num_heads", "mamba_head_dim
 STATE_DTYPE_KEYS = frozenset({"mamba_ssm_dtype"})
 """Keys named after Mamba that set only the precision of a recurrent state (Qwen3.5's Gated DeltaNet
 layers carry one): not evidence of Mamba layers."""
+
+SPARSE_ATTENTION_KEYS = {"index_heads": "index_n_heads", "index_head_dim": "index_head_dim",
+                         "index_topk": "index_topk"}
+"""Fields of the schema's sparse_attention block (DeepSeek Sparse Attention's indexer) -> their config keys."""
 
 LINEAR_ATTENTION_KEYS = {"key_heads": "linear_num_key_heads", "value_heads": "linear_num_value_heads",
                          "key_head_dim": "linear_key_head_dim", "value_head_dim": "linear_value_head_dim",
@@ -193,6 +196,7 @@ ARCH_KEYS = {
     "mla.q_lora_rank": "q_lora_rank", "mla.qk_rope_head_dim": "qk_rope_head_dim",
     "mla.qk_nope_head_dim": "qk_nope_head_dim", "mla.v_head_dim": "v_head_dim",
     **{f"linear_attention.{name}": key for name, key in LINEAR_ATTENTION_KEYS.items()},
+    **{f"sparse_attention.{name}": key for name, key in SPARSE_ATTENTION_KEYS.items()},
     "moe.experts_per_token": "num_experts_per_tok",
     "moe.expert_intermediate_size": "moe_intermediate_size", "moe.experts": "num_experts",
     "moe.shared_experts": "n_shared_experts", "moe.dense_layers": "first_k_dense_replace",

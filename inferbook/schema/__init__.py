@@ -17,6 +17,7 @@ from .models import (
     ModelArchitecture,
     Moe,
     QuantizedCheckpoint,
+    SparseAttention,
     VisionEncoder,
 )
 from .offers import Offer, Ownership
@@ -65,6 +66,7 @@ __all__ = [
     "Redirect",
     "Ref",
     "Source",
+    "SparseAttention",
     "Technique",
     "Throughput",
     "ToolDefinition",

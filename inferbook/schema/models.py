@@ -50,6 +50,21 @@ class Mla(Strict):
     """Per-head value width."""
 
 
+class SparseAttention(Strict):
+    """DeepSeek Sparse Attention (DSA, DeepSeek-V3.2 and GLM-5): a lightning indexer scores every
+    earlier token with its own small per-token key cache, and each query then attends only to the
+    `index_topk` best-scoring tokens."""
+
+    kind: Literal["dsa"] = "dsa"
+    """Design: decides how the indexer's weights, cache and cost are counted."""
+    index_heads: Count
+    """index_n_heads: query heads of the indexer (one shared key head is cached per token)."""
+    index_head_dim: Width
+    """index_head_dim: width of each indexer query head and of the cached indexer key."""
+    index_topk: TokenCount
+    """index_topk: tokens each query attends to once the context is longer than this."""
+
+
 class Moe(Strict):
     """Mixture-of-experts layout."""
 
@@ -202,6 +217,9 @@ class ModelArchitecture(Strict):
     attention_output_gate: bool = False
     """attn_output_gate: the query projection is twice as wide and its second half gates the
     attention output through a sigmoid (Qwen3-Next, Qwen3.5)."""
+    sparse_attention: SparseAttention | None = None
+    """DeepSeek Sparse Attention on every attention layer (lightning indexer plus top-k selection),
+    when the config names it (index_n_heads, index_head_dim, index_topk)."""
     linear_attention: LinearAttention | None = None
     """Shape of the linear layers in layer_pattern (without it they are counted like attention
     layers for parameters and hold no state in the memory calculators)."""
@@ -250,6 +268,8 @@ class ModelArchitecture(Strict):
                 raise ValueError("layer_pattern has mlp layers but intermediate_size is missing")
         if self.attention_heads % self.kv_heads:
             raise ValueError("attention_heads must be a multiple of kv_heads")
+        if self.sparse_attention is not None and (self.mla is None or not self.mla.q_lora_rank):
+            raise ValueError("sparse_attention (DSA) needs MLA with a compressed query (q_lora_rank)")
         return self
 
 

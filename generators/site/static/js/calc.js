@@ -119,7 +119,23 @@ function engineConfig(cfg) {
 // === parameters (params.py) ===
 
 /**
- * Projection weights of one attention layer (biases ignored).
+ * Weights of the lightning indexer of one DeepSeek Sparse Attention layer (0 without
+ * `sparse_attention`): wq_b from the compressed query, wk, the k_norm LayerNorm (weight and bias)
+ * and weights_proj, as DeepSeek-V3.2-Exp's class Indexer defines them.
+ * @param {object} arch ModelArchitecture JSON.
+ * @returns {number}
+ */
+export function indexerParams(arch) {
+  const dsa = arch.sparse_attention;
+  if (!dsa || !arch.mla || !truthy(arch.mla.q_lora_rank)) return 0;
+  const h = arch.hidden_size;
+  const d = dsa.index_head_dim;
+  return arch.mla.q_lora_rank * dsa.index_heads * d + h * d + 2 * d + h * dsa.index_heads;
+}
+
+/**
+ * Projection weights of one attention layer (biases ignored), with the lightning indexer of a
+ * DeepSeek Sparse Attention layer.
  * @param {object} arch ModelArchitecture JSON.
  * @returns {number}
  */
@@ -135,7 +151,7 @@ export function attentionParams(arch) {
     const kvA = h * (m.kv_lora_rank + m.qk_rope_head_dim) + m.kv_lora_rank;
     const kvB = m.kv_lora_rank * heads * (m.qk_nope_head_dim + m.v_head_dim);
     const o = heads * m.v_head_dim * h;
-    return q + kvA + kvB + o;
+    return q + kvA + kvB + o + indexerParams(arch);
   }
   const q = h * heads * arch.head_dim * (arch.attention_output_gate ? 2 : 1);
   const kv = 2 * h * arch.kv_heads * arch.head_dim;
@@ -423,10 +439,24 @@ export function cachedTokens(kind, arch, tokens) {
  * @typedef {object} KvBreakdown
  */
 
+/** Values per float32 scale of the FP8 indexer key cache (vLLM's quant_block_size). */
+export const INDEXER_SCALE_BLOCK = 128;
+
+/**
+ * Bytes of the lightning-indexer key one token adds to one DSA layer (0 without
+ * `sparse_attention`): FP8 values plus a float32 scale per 128, whatever the KV dtype.
+ * @param {object} arch ModelArchitecture JSON.
+ */
+export function indexerKeyBytes(arch) {
+  const dsa = arch.sparse_attention;
+  if (!dsa) return 0.0;
+  return dsa.index_head_dim + Math.floor(dsa.index_head_dim / INDEXER_SCALE_BLOCK) * 4;
+}
+
 /**
  * KV-cache bytes of `batch` sequences of `tokens` tokens each, over TP x PP GPUs; with
  * `state`, plus the fixed state of linear-attention layers (`stateBits` per element) for
- * sequences that hold at least one token.
+ * sequences that hold at least one token. DSA layers add their FP8 indexer keys.
  * @param {object} arch ModelArchitecture JSON.
  * @returns {KvBreakdown}
  */
@@ -446,6 +476,7 @@ export function kvBytes(arch, tokens, dtypeBits = 16.0, batch = 1, tp = 1, pp = 
       : [0.0, 0.0, 0.0];
   }
   const stateBytesPerElem = stateBits / 8;
+  const indexer = indexerKeyBytes(arch); // replicated on every TP rank, like the MLA latent
   let [total, unique, stateTotal, layersCached] = [0.0, 0.0, 0.0, 0];
   const stages = new Array(pp).fill(0.0);
   kinds.forEach((kind, index) => {
@@ -453,6 +484,11 @@ export function kvBytes(arch, tokens, dtypeBits = 16.0, batch = 1, tp = 1, pp = 
     total += cached * groupElems * bytesPerElem;
     unique += cached * uniqueElems * bytesPerElem;
     stages[Math.floor(index / stageLayers)] += cached * perGpuElems * bytesPerElem;
+    if (indexer && ATTENTION_KINDS.includes(kind)) {
+      total += cached * indexer * tp;
+      unique += cached * indexer;
+      stages[Math.floor(index / stageLayers)] += cached * indexer;
+    }
     if (Object.hasOwn(stateOf, kind) && stateOf[kind][0]) {
       const [stateGpu, stateGroup, stateUnique] = stateOf[kind];
       total += batch * stateGroup * stateBytesPerElem;
@@ -480,13 +516,46 @@ export function stateBytesPerSequence(arch, stateBits = 16.0, tp = 1) {
 }
 
 /**
+ * The attention part of a step model (roofline.py's and perf.py's `attention_layout` with its
+ * `coefficients`): FLOPs and KV bytes per attended position in full and windowed layers, and the
+ * window. With DeepSeek Sparse Attention every attention layer counts twice: its indexer as a full
+ * layer (2 x index_heads x index_head_dim FLOPs and the indexer key per position) and its main
+ * attention as a windowed layer whose window is index_topk.
+ * @param {object} a ModelArchitecture JSON.
+ * @param {number} kvPerToken Cache bytes one token adds per GPU (kvBytes of one token).
+ */
+export function attentionCoefficients(a, kvPerToken) {
+  const kinds = layerKinds(a);
+  const [qk, v] = a.mla ? [a.mla.qk_nope_head_dim + a.mla.qk_rope_head_dim, a.mla.v_head_dim]
+    : [a.head_dim, a.head_dim];
+  const perLayerAttn = 2.0 * a.attention_heads * (qk + v);
+  const dsa = a.sparse_attention;
+  if (dsa) {
+    const layers = kinds.filter((k) => ATTENTION_KINDS.includes(k)).length;
+    const indexKv = indexerKeyBytes(a) * layers;
+    return {
+      attnFlopsFull: 2.0 * dsa.index_heads * dsa.index_head_dim * layers, attnFlopsWindow: perLayerAttn * layers,
+      kvBytesFull: indexKv, kvBytesWindow: kvPerToken - indexKv, window: layers ? dsa.index_topk : null,
+    };
+  }
+  const nFull = kinds.filter((k) => k === "full").length;
+  const nWindow = kinds.filter((k) => k === "sliding" || k === "chunked").length;
+  const window = kinds.includes("sliding") ? a.sliding_window : a.attention_chunk_size;
+  const perLayerKv = kvPerToken / Math.max(nFull + nWindow, 1);
+  return {
+    attnFlopsFull: perLayerAttn * nFull, attnFlopsWindow: perLayerAttn * nWindow,
+    kvBytesFull: perLayerKv * nFull, kvBytesWindow: perLayerKv * nWindow, window: nWindow ? (window ?? null) : null,
+  };
+}
+
+/**
  * Bytes one token adds to the cache across all layers while the context is
  * shorter than every window (linear-attention layers add nothing).
  */
 export function kvBytesPerToken(arch, dtypeBits = 16.0) {
   const [uniqueElems] = elementsPerTokenPerLayer(arch, 1);
   const layers = layerKinds(arch).filter((k) => ATTENTION_KINDS.includes(k)).length;
-  return layers * uniqueElems * dtypeBits / 8;
+  return layers * uniqueElems * dtypeBits / 8 + layers * indexerKeyBytes(arch);
 }
 
 // === weights (weights.py) ===

@@ -5,7 +5,8 @@
 // their arrivals from calc.js's own generator, so they agree statistically, not exactly.
 
 import {
-  blocks, checkSetup, computeTflops, countParams, isMoeLayer, kvBytes, kvDtypeBits, layerKinds, nativeGroups,
+  attentionCoefficients, blocks, checkSetup, computeTflops, countParams, isMoeLayer, kvBytes, kvDtypeBits,
+  nativeGroups,
   pyComma, pyPercent, SAMPLER_BYTES_PER_LOGIT, simulate, stateBytesPerSequence, summarize, weightBytes,
 } from "./calc.js";
 
@@ -69,14 +70,7 @@ export function stepCost(d, p) {
   const pp = d.pp ?? 1;
   const ep = d.ep ?? 1;
   const counts = countParams(a);
-  const kinds = layerKinds(a);
-  const nFull = kinds.filter((k) => k === "full").length;
-  const nWindow = kinds.filter((k) => k === "sliding" || k === "chunked").length;
-  const window = kinds.includes("sliding") ? a.sliding_window : a.attention_chunk_size;
-  const [qk, v] = a.mla ? [a.mla.qk_nope_head_dim + a.mla.qk_rope_head_dim, a.mla.v_head_dim]
-    : [a.head_dim, a.head_dim];
-  const perLayerAttn = 2.0 * a.attention_heads * (qk + v);
-  const perLayerKv = kvBytes(a, 1, d.kvBits, 1, tp).bytesPerGpu / Math.max(nFull + nWindow, 1);
+  const attn = attentionCoefficients(a, kvBytes(a, 1, d.kvBits, 1, tp).bytesPerGpu);
   const groups = d.groups && Object.keys(d.groups).length ? d.groups : null;
   const expertFmt = (groups && groups.experts) || d.fmt;
   const shards = tp;
@@ -109,13 +103,13 @@ export function stepCost(d, p) {
   const c = {
     linearFlopsPerToken: 2.0 * (counts.attention + counts.ffnDense + counts.ffnExpertsActive),
     headFlops: 2.0 * (counts.lmHead || counts.embedding),
-    attnFlopsFull: perLayerAttn * nFull, attnFlopsWindow: perLayerAttn * nWindow,
-    kvBytesFull: perLayerKv * nFull, kvBytesWindow: perLayerKv * nWindow,
+    attnFlopsFull: attn.attnFlopsFull, attnFlopsWindow: attn.attnFlopsWindow,
+    kvBytesFull: attn.kvBytesFull, kvBytesWindow: attn.kvBytesWindow,
     weightBytes: weightBytes(a, d.fmt, tp, 1, null, groups).perGpuBytes, routedExpertBytes: routed,
     expertsPerToken: a.moe ? a.moe.experts_per_token : 0, experts: a.moe ? a.moe.experts : 0,
     gemmRate, halfTokens: p.gemm_half_tokens, attnRate, memoryRate, commPerTokenS: commToken,
     commFixedS: commFixed, stepS: lookup(p.step_s, d.engine), seqS: lookup(p.seq_s, d.engine),
-    window: nWindow ? (window ?? null) : null, stateBytes: 2.0 * stateBytesPerSequence(a, 16.0, tp),
+    window: attn.window, stateBytes: 2.0 * stateBytesPerSequence(a, 16.0, tp),
   };
   c.seconds = (tokens, logits, spanFull, spanWindow, kvFull, kvWindow, sequences = 0) => {
     const gemmFlops = c.linearFlopsPerToken * tokens + c.headFlops * logits;

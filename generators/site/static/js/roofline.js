@@ -3,8 +3,9 @@
 // Kept out of calc.js so that tools that do not draw a roofline do not load it.
 
 import {
-  ALLREDUCE_LATENCY_S, ATTENTION_KINDS, DEFAULT_MBU, DEFAULT_MFU, blocks, cachedTokens, computeTflops,
-  countParams, isMoeLayer, kvBytes, kvDtypeBits, layerKinds, moeOf, stateBytesPerSequence, sum, truthy,
+  ALLREDUCE_LATENCY_S, ATTENTION_KINDS, DEFAULT_MBU, DEFAULT_MFU, attentionCoefficients, blocks, cachedTokens,
+  computeTflops, countParams, indexerKeyBytes, isMoeLayer, kvBytes, kvDtypeBits, layerKinds, moeOf,
+  stateBytesPerSequence, sum, truthy,
   weightBytes,
 } from "./calc.js";
 
@@ -81,9 +82,25 @@ export class Roofline {
       let span = context;
       if (kind === "sliding" && truthy(a.sliding_window)) span = Math.min(context, a.sliding_window);
       else if (kind === "chunked" && truthy(a.attention_chunk_size)) span = Math.min(context, a.attention_chunk_size);
+      if (a.sparse_attention) { // DSA: the indexer scores every token, attention keeps the top k
+        const dsa = a.sparse_attention;
+        total += 2.0 * dsa.index_heads * dsa.index_head_dim * span;
+        span = Math.min(span, dsa.index_topk);
+      }
       total += 2.0 * a.attention_heads * (qk + v) * span;
     }
     return total;
+  }
+
+  /** KV bytes a decode step reads per GPU: a DSA layer reads every indexer key but at most index_topk latents. */
+  _kvReadBytes(batch, context) {
+    const footprint = kvBytes(this.arch, context, this.kvDtypeBits, batch, this.tp).bytesPerGpu;
+    const dsa = this.arch.sparse_attention;
+    if (!dsa || context <= dsa.index_topk) return footprint;
+    const one = kvBytes(this.arch, 1, this.kvDtypeBits, 1, this.tp);
+    const key = indexerKeyBytes(this.arch);
+    const mainPerToken = one.bytesPerGpu - one.layersCached * key;
+    return batch * one.layersCached * key * context + batch * mainPerToken * dsa.index_topk;
   }
 
   _commSeconds(tokens) {
@@ -170,7 +187,7 @@ export class Roofline {
     if (batch < 1 || context < 0) throw new Error("batch must be at least 1 and context not negative");
     const flops = batch * (this._linearFlopsPerToken(true) + this._attentionFlops(context));
     let bytesRead = this.weightBytesPerGpu(this.expertsTouchedFraction(batch));
-    bytesRead += kvBytes(this.arch, context, this.kvDtypeBits, batch, this.tp).bytesPerGpu;
+    bytesRead += this._kvReadBytes(batch, context);
     // a linear layer reads its state and writes it back every step
     bytesRead += 2.0 * batch * stateBytesPerSequence(this.arch, 16.0, this.tp);
     return this._step(flops, bytesRead, batch);
@@ -227,13 +244,7 @@ export class Roofline {
 export function stepModel(r) {
   const a = r.arch;
   const p = countParams(a);
-  const kinds = layerKinds(a);
-  const nFull = kinds.filter((k) => k === "full").length;
-  const nWindow = kinds.filter((k) => k === "sliding" || k === "chunked").length;
-  const window = kinds.includes("sliding") ? a.sliding_window : a.attention_chunk_size;
-  const [qk, v] = attentionWidths(a);
-  const perLayerAttn = 2.0 * a.attention_heads * (qk + v);
-  const perLayerKv = kvBytes(a, 1, r.kvDtypeBits, 1, r.tp).bytesPerGpu / Math.max(nFull + nWindow, 1);
+  const attn = attentionCoefficients(a, kvBytes(a, 1, r.kvDtypeBits, 1, r.tp).bytesPerGpu);
   let routed = 0.0;
   if (a.moe) routed = (p.ffnExperts - r.sharedAndRouterParams()) * r.expertBits() / 8 / r.tp;
   const perDirection = perDirectionBandwidth(r.gpu);
@@ -246,12 +257,12 @@ export function stepModel(r) {
   return {
     linearFlopsPerToken: 2.0 * (p.attention + p.ffnDense + p.ffnExpertsActive),
     headFlops: 2.0 * (p.lmHead || p.embedding),
-    attnFlopsFull: perLayerAttn * nFull, attnFlopsWindow: perLayerAttn * nWindow,
-    kvBytesFull: perLayerKv * nFull, kvBytesWindow: perLayerKv * nWindow,
+    attnFlopsFull: attn.attnFlopsFull, attnFlopsWindow: attn.attnFlopsWindow,
+    kvBytesFull: attn.kvBytesFull, kvBytesWindow: attn.kvBytesWindow,
     weightBytes: weightBytes(a, r.fmt, r.tp, 1, null, r.groups).perGpuBytes, routedExpertBytes: routed,
     expertsPerToken: a.moe ? a.moe.experts_per_token : 0, experts: a.moe ? a.moe.experts : 0,
     computeRate: r.peakFlops * r.efficiency.mfu * r.tp, memoryRate: r.bandwidth * r.efficiency.mbu,
-    commPerTokenS: commToken, commFixedS: commFixed, window: nWindow ? (window ?? null) : null,
+    commPerTokenS: commToken, commFixedS: commFixed, window: attn.window,
     stateBytes: 2.0 * stateBytesPerSequence(a, 16.0, r.tp),
   };
 }
