@@ -360,3 +360,34 @@ def test_dsa_decode_reads_less_attention_but_holds_more_cache():
         call_sparse = (16, 16, 16 * (context + 1.0), 16 * 2049.0, 16 * context, 16 * 2048.0, 16)
         call_dense = (16, 16, 16 * (context + 1.0), 0.0, 16 * context, 0.0, 16)
         assert m_sparse.seconds(*call_sparse) < m_dense.seconds(*call_dense)
+
+
+def test_siglip_and_pixtral_towers():
+    from inferbook.calc.params import vision_params
+    from inferbook.calc.vision import image_tokens
+    from inferbook.schema import VisionEncoder
+
+    # google/gemma-3-4b-it: SigLIP 27 x 1152 (MLP 4304), 14-pixel patches over 896 pixels, 256 tokens an image
+    siglip = VisionEncoder(kind="siglip", layers=27, hidden_size=1152, intermediate_size=4304, heads=16,
+                           patch_size=14, out_hidden_size=2560, image_size=896, tokens_per_image=256)
+    h, i = 1152, 4304
+    block = 2 * 2 * h + 4 * (h * h + h) + h * i + i + i * h + h
+    tower = 3 * 14 * 14 * h + h + 64 * 64 * h + 27 * block + 2 * h  # conv, positions, blocks, post LayerNorm
+    assert tower == 416_866_032 and vision_params(siglip) == tower + h + h * 2560 == 419_816_304
+    assert image_tokens(siglip, 1920, 1080) == image_tokens(siglip, 1, 1) == 256
+    # mistralai/Ministral-3-3B: Pixtral 24 x 1024 (gated MLP 4096), 2 x 2 patch merger, projector to 3072
+    pixtral = VisionEncoder(kind="pixtral", layers=24, hidden_size=1024, intermediate_size=4096, heads=16,
+                            patch_size=14, spatial_merge_size=2, out_hidden_size=3072, image_size=1540)
+    h, i = 1024, 4096
+    tower = 3 * 14 * 14 * h + h + 24 * (2 * h + 4 * h * h + 3 * h * i)
+    assert vision_params(pixtral) == tower + h + 4 * h * h + h * 3072 + 3072 * 3072 == 420_083_712
+    # 28-pixel cells, a partial cell counts, one break token per row but the last
+    assert image_tokens(pixtral, 1024, 768) == 28 * 37 + 27
+    assert image_tokens(pixtral, 1, 1) == 1
+    assert image_tokens(pixtral, 3080, 1540) == 28 * 55 + 27  # scaled down to 1540 x 770
+    with pytest.raises(ValueError, match="needs image_size"):
+        VisionEncoder(kind="pixtral", layers=1, hidden_size=64, intermediate_size=64, heads=1, patch_size=14,
+                      spatial_merge_size=2, out_hidden_size=64)
+    with pytest.raises(ValueError, match="does not apply"):
+        VisionEncoder(kind="siglip", layers=1, hidden_size=64, intermediate_size=64, heads=1, patch_size=14,
+                      out_hidden_size=64, image_size=896, tokens_per_image=256, spatial_merge_size=2)

@@ -28,6 +28,7 @@ ROUND_TRIP = {
     "deepseek-v3": ("deepseek-v3", {}),
     "gpt-oss-20b": ("gpt-oss-20b", {}),
     "gemma-3-4b-it": ("gemma-3-4b-it", {}),
+    "ministral-3-3b-instruct-2512": ("ministral-3-3b-reasoning-2512", {}),  # the BF16 config; same shape
     "qwen3-next-80b-a3b-thinking": ("qwen3-next-80b-a3b-thinking", {}),
     "llama-4-scout-17b-16e-instruct": ("llama-4-scout-17b-16e-instruct", {}),
     "llama-4-maverick-17b-128e-instruct": ("llama-4-maverick-17b-128e-instruct", {}),
@@ -103,7 +104,17 @@ def test_parameter_count_of_llama_3_1_8b_is_exact():
 def test_defaults_and_designs_are_reported():
     gemma = import_config(CONFIGS / "gemma-3-4b-it.json")
     assert any("text_config.num_attention_heads = 8 (Gemma3TextConfig default)" in d for d in gemma.report.defaults)
-    assert any("vision encoders" in line and "siglip_vision_model" in line for line in gemma.report.cannot_express)
+    assert not any("vision" in line for line in gemma.report.cannot_express)  # read into the siglip block
+    tower = gemma.architecture.vision
+    assert tower is not None and (tower.kind, tower.image_size, tower.tokens_per_image) == ("siglip", 896, 256)
+    assert gemma.origins["vision.in_channels"] == "absent from vision_config; SiglipVisionConfig default"
+    pixtral = import_config(CONFIGS / "ministral-3-3b-instruct-2512.json").architecture.vision
+    assert pixtral is not None and (pixtral.kind, pixtral.spatial_merge_size, pixtral.out_hidden_size) == \
+        ("pixtral", 2, 3072)
+    biased = json.loads((CONFIGS / "ministral-3-3b-instruct-2512.json").read_text())
+    biased["multimodal_projector_bias"] = True
+    with pytest.raises(ConfigError, match="multimodal_projector_bias"):
+        import_data(biased)
     v3 = import_config(CONFIGS / "deepseek-v3.json")
     assert v3.report.cannot_express == [] and v3.architecture.mtp_layers == 1
     assert v3.origins["mtp_layers"] == "num_nextn_predict_layers"

@@ -20,7 +20,7 @@ PARAM_EXCEPTIONS = {
     "deepseek-r1-distill-qwen-7b": "named after the 7B class; the Qwen2.5-Math-7B base has 7.6B",
     "deepseek-r1-distill-qwen-32b": "named 32B; the Qwen2.5-32B base has 32.8B",
     "gemma-2-9b-it": "card says 9B; weights hold 9.24B",
-    "gemma-3-4b-it": "card total includes the 0.4B SigLIP vision tower, not modelled",
+    "gemma-3-4b-it": "card's 4B class includes the 0.42B SigLIP tower (counted apart); the language model holds 3.88B",
     "llama-2-7b-chat": "card says 7B; weights hold 6.74B",
     "mistral-7b-instruct-v0.1": "card says 7B; weights hold 7.24B",
     "mistral-7b-instruct-v0.3": "card says 7B; weights hold 7.25B",

@@ -9,8 +9,10 @@ gated RMS norm over the inner width; out_proj), one block per layer with one nor
 DeepSeek Sparse Attention's lightning indexer as class Indexer in DeepSeek-V3.2-Exp's inference/model.py
 (source deepseek-v32-exp-code-indexer; the MTP layer carries one too, as its decoder layer is a main one);
 MTP as vLLM's DeepSeekMultiTokenPredictorLayer (enorm, hnorm, eh_proj 2h -> h, one decoder layer,
-the shared head's norm); the vision tower as Qwen3VLVisionModel (Conv3d patch embedding, learned
-positions, LayerNorm ViT blocks with biased qkv/proj and a two-matrix MLP, patch mergers)."""
+the shared head's norm); the vision towers as Qwen3VLVisionModel (Conv3d patch embedding, learned
+positions, LayerNorm ViT blocks with biased qkv/proj and a two-matrix MLP, patch mergers), as
+SiglipVisionModel with Gemma3MultiModalProjector, and as PixtralVisionModel with
+Mistral3MultiModalProjector (`vision_params`)."""
 
 from __future__ import annotations
 
@@ -222,20 +224,38 @@ def mtp_params(arch: ModelArchitecture) -> MtpParams:
 
 
 def vision_params(vision: VisionEncoder) -> int:
-    """Weights of a Qwen3-VL / Qwen3.5 vision tower (Qwen3VLVisionModel in transformers): the Conv3d
-    patch embedding with bias, the learned position table, `layers` blocks of two LayerNorms (weight and
-    bias), a biased qkv and output projection and a biased two-matrix MLP, the merger (LayerNorm over one
-    patch, fc1 over the merged width, fc2 to out_hidden_size, both biased), and the DeepStack mergers,
-    whose LayerNorm spans the merged width (none in Qwen3.5)."""
+    """Weights of a vision tower with its projector into the language model, by `vision.kind`.
+
+    qwen3-vl (Qwen3VLVisionModel in transformers): the Conv3d patch embedding with bias, the learned
+    position table, `layers` blocks of two LayerNorms (weight and bias), a biased qkv and output projection
+    and a biased two-matrix MLP, the merger (LayerNorm over one patch, fc1 over the merged width, fc2 to
+    out_hidden_size, both biased), and the DeepStack mergers, whose LayerNorm spans the merged width (none
+    in Qwen3.5). siglip (SiglipVisionModel without its head, as Gemma 3 loads it): a biased Conv2d patch
+    embedding, a position table of (image_size / patch_size)^2 rows, blocks of two LayerNorms, biased q, k, v
+    and output projections and a biased fc1/fc2 MLP, the post LayerNorm, then Gemma3MultiModalProjector's
+    RMSNorm and bias-free projection to out_hidden_size. pixtral (PixtralVisionModel): a bias-free Conv2d
+    patch embedding, an RMSNorm, blocks of two RMSNorms, bias-free q, k, v, o and a gated three-matrix MLP
+    (rotary positions, no table), then Mistral3MultiModalProjector: RMSNorm, the bias-free patch merger over
+    spatial_merge_size^2 patches and two bias-free linears to out_hidden_size."""
     h = vision.hidden_size
     i = vision.intermediate_size
-    patch = vision.in_channels * vision.temporal_patch_size * vision.patch_size ** 2 * h + h
+    out = vision.out_hidden_size
+    merge = vision.spatial_merge_size or 1
+    conv = vision.in_channels * vision.patch_size ** 2 * h
+    if vision.kind == "siglip":
+        rows = ((vision.image_size or 0) // vision.patch_size) ** 2
+        block = 4 * h + 4 * (h * h + h) + (h * i + i) + (i * h + h)
+        return conv + h + rows * h + vision.layers * block + 2 * h + h + h * out
+    if vision.kind == "pixtral":
+        block = 2 * h + 4 * h * h + 3 * h * i
+        return conv + h + vision.layers * block + h + merge ** 2 * h * h + h * out + out * out
+    patch = vision.temporal_patch_size * conv + h
     positions = vision.position_embeddings * h
     block = 4 * h + (3 * h * h + 3 * h) + (h * h + h) + (h * i + i) + (i * h + h)
-    merged = h * vision.spatial_merge_size ** 2
+    merged = h * merge ** 2
 
     def merger(norm_width: int) -> int:
-        return 2 * norm_width + merged * merged + merged + merged * vision.out_hidden_size + vision.out_hidden_size
+        return 2 * norm_width + merged * merged + merged + merged * out + out
 
     return patch + positions + vision.layers * block + merger(h) + vision.deepstack_mergers * merger(merged)
 

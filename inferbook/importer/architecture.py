@@ -2,8 +2,8 @@
 each value with its origin, class defaults reported, errors collected under the config's key names.
 The layer layout, linear attention and Mamba-2 are read in `layers`, the mixture of experts in `moe`;
 the multi-token-prediction modules (num_nextn_predict_layers, mtp_num_hidden_layers) and the vision
-encoder of Qwen3-VL and Qwen3.5 configs (vision_config) here. Other vision and audio towers are
-reported as designs the entry leaves out."""
+encoder of Qwen3-VL, Qwen3.5, Gemma 3 (SigLIP) and Mistral 3 (Pixtral) configs (vision_config) here.
+Other vision and audio towers are reported as designs the entry leaves out."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from .layers import layer_pattern, linear_attention, mamba
 from .moe import read_moe
-from .reading import ConfigError, Keys, non_finite, shown, value_at
+from .reading import ConfigError, Keys, is_whole, non_finite, shown, value_at
 from .result import Report
 from .tables import (
     CLASS_DEFAULTS,
@@ -31,6 +31,8 @@ from .tables import (
     VISION_IGNORED_KEYS,
     VISION_KEYS,
     VISION_TYPES,
+    VIT_DEFAULTS,
+    VIT_KEYS,
 )
 
 TOLERATED_NON_FINITE = ("time_step_limit", "text_config.time_step_limit")
@@ -224,13 +226,16 @@ class Builder:
                                                                       "num_experts", "moe_num_experts"))
 
     def _vision(self) -> dict[str, Any] | None:
-        """The vision block of a Qwen3-VL or Qwen3.5 config (None for other towers, reported in `_unsupported`)."""
-        outer = self.top.text("model_type")
+        """The vision block of a Qwen3-VL / Qwen3.5, Gemma 3 or Mistral 3 config (None for other towers,
+        reported in `_unsupported`)."""
+        kind = VISION_TYPES.get(self.top.text("model_type") or "")
         sub = self.top.data.get("vision_config")
-        if outer not in VISION_TYPES or not isinstance(sub, dict):
+        if kind is None or not isinstance(sub, dict):
             return None
         keys = Keys(sub, "vision_config.", self.errors)
-        block: dict[str, Any] = {"kind": "qwen3-vl"}
+        block: dict[str, Any] = {"kind": kind}
+        if kind != "qwen3-vl":
+            return self._vit(kind, keys, block)
         for name, key in VISION_KEYS.items():
             value = keys.whole(key)
             if value is None and name not in ("temporal_patch_size", "in_channels", "position_embeddings"):
@@ -241,6 +246,37 @@ class Builder:
         deepstack = keys.array("deepstack_visual_indexes")
         block["deepstack_mergers"] = len(deepstack) if deepstack else 0
         self.origins["vision.deepstack_mergers"] = f"{keys.name('deepstack_visual_indexes')} (its length)"
+        self.report.not_used += keys.unused(VISION_IGNORED_KEYS)
+        return block
+
+    def _vit(self, kind: str, keys: Keys, block: dict[str, Any]) -> dict[str, Any]:
+        """The vision block of Gemma 3 (SigLIP and its projector) or Mistral 3 (Pixtral and its patch merger)."""
+        for name, key in VIT_KEYS.items():
+            value = keys.whole(key)
+            block[name] = VIT_DEFAULTS[kind][name] if value is None else value
+            config = "SiglipVisionConfig" if kind == "siglip" else "PixtralVisionConfig"
+            self.origins[f"vision.{name}"] = keys.name(key) if value is not None else \
+                f"absent from vision_config; {config} default"
+        block["out_hidden_size"] = self.text.whole("hidden_size")
+        self.origins["vision.out_hidden_size"] = f"{self.text.name('hidden_size')} (the projector's output)"
+        if kind == "siglip":
+            if keys.flag("vision_use_head"):
+                self.errors.append("vision_config.vision_use_head: the SigLIP pooling head is not modelled")
+            tokens = self.top.whole("mm_tokens_per_image")
+            block["tokens_per_image"] = 256 if tokens is None else tokens
+            self.origins["vision.tokens_per_image"] = "mm_tokens_per_image" if tokens is not None else \
+                "absent; Gemma3Config default mm_tokens_per_image"
+        else:
+            merge = self.top.whole("spatial_merge_size")
+            block["spatial_merge_size"] = 2 if merge is None else merge
+            self.origins["vision.spatial_merge_size"] = "spatial_merge_size" if merge is not None else \
+                "absent; Mistral3Config default"
+            if self.top.flag("multimodal_projector_bias"):
+                self.errors.append("multimodal_projector_bias: a biased Mistral 3 projector is not modelled")
+            layer = self.top.raw("vision_feature_layer")
+            if layer is not None and not is_whole(layer):
+                self.errors.append(f"vision_feature_layer = {shown(layer)}: only one feature layer is modelled")
+            self.top.raw("projector_hidden_act")
         self.report.not_used += keys.unused(VISION_IGNORED_KEYS)
         return block
 

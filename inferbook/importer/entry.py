@@ -16,7 +16,7 @@ from typing import Any
 from ..schema import ModelArchitecture
 from ..schema.base import slug_ok
 from .result import Imported
-from .tables import LINEAR_ATTENTION_KEYS, MAMBA_FLAGS, MAMBA_KEYS, SPARSE_ATTENTION_KEYS, VISION_KEYS
+from .tables import LINEAR_ATTENTION_KEYS, MAMBA_FLAGS, MAMBA_KEYS, SPARSE_ATTENTION_KEYS, VISION_FIELDS, VISION_KEYS
 
 
 def derive_id(imported: Imported, path: Path) -> str | None:
@@ -194,7 +194,9 @@ def _arch_lines(arch: ModelArchitecture, origins: dict[str, str]) -> list[str]:
     if arch.vision is not None:
         out.append("  vision:")
         out.append(f"    kind: {arch.vision.kind}")
-        out += [line(4, k, getattr(arch.vision, k), f"vision.{k}") for k in (*VISION_KEYS, "deepstack_mergers")]
+        qwen = arch.vision.kind == "qwen3-vl"
+        out += [line(4, k, getattr(arch.vision, k), f"vision.{k}") for k in VISION_FIELDS
+                if (k in VISION_KEYS or k == "deepstack_mergers" if qwen else k in arch.vision.model_fields_set)]
     return out
 
 

@@ -54,8 +54,8 @@ class Imported:
     """Parameters computed from the architecture (language model only: no MTP modules, no vision encoder)."""
     params_active: int
     vision: str | None = None
-    """A description of the config's vision encoder (read into `architecture.vision` for Qwen3-VL and Qwen3.5,
-    left out otherwise)."""
+    """A description of the config's vision encoder (read into `architecture.vision` for Qwen3-VL, Qwen3.5,
+    Gemma 3 and Mistral 3, left out otherwise)."""
 
     @property
     def short_name(self) -> str | None:

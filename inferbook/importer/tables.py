@@ -146,15 +146,30 @@ SHARED_WIDTH_KEYS = ("shared_expert_intermediate_size", "moe_shared_expert_inter
                      "shared_intermediate_size")
 """Keys giving the width of the shared expert block (Qwen MoE, Nemotron-H, Granite 4.0-H)."""
 
-VISION_TYPES = frozenset({"qwen3_vl", "qwen3_vl_moe", "qwen3_5", "qwen3_5_moe"})
-"""Multimodal model types whose vision_config is the Qwen3-VL vision model the schema counts."""
+VISION_TYPES = {"qwen3_vl": "qwen3-vl", "qwen3_vl_moe": "qwen3-vl", "qwen3_5": "qwen3-vl", "qwen3_5_moe": "qwen3-vl",
+                "gemma3": "siglip", "mistral3": "pixtral"}
+"""Multimodal model types whose vision_config the schema counts -> the vision block's kind."""
 VISION_KEYS = {"layers": "depth", "hidden_size": "hidden_size", "intermediate_size": "intermediate_size",
                "heads": "num_heads", "patch_size": "patch_size", "temporal_patch_size": "temporal_patch_size",
                "spatial_merge_size": "spatial_merge_size", "out_hidden_size": "out_hidden_size",
                "in_channels": "in_channels", "position_embeddings": "num_position_embeddings"}
-"""Fields of the schema's vision block -> their vision_config keys."""
-VISION_IGNORED_KEYS = frozenset({"model_type", "hidden_act", "initializer_range"})
+"""Fields of the schema's qwen3-vl vision block -> their vision_config keys."""
+VIT_KEYS = {"layers": "num_hidden_layers", "hidden_size": "hidden_size", "intermediate_size": "intermediate_size",
+            "heads": "num_attention_heads", "patch_size": "patch_size", "image_size": "image_size",
+            "in_channels": "num_channels"}
+"""Fields of a siglip or pixtral vision block -> their vision_config keys."""
+VIT_DEFAULTS = {"siglip": {"layers": 12, "hidden_size": 768, "intermediate_size": 3072, "heads": 12, "patch_size": 16,
+                           "image_size": 224, "in_channels": 3},
+                "pixtral": {"layers": 24, "hidden_size": 1024, "intermediate_size": 4096, "heads": 16,
+                            "patch_size": 16, "image_size": 1024, "in_channels": 3}}
+"""SiglipVisionConfig's and PixtralVisionConfig's defaults, used where vision_config is silent."""
+VISION_IGNORED_KEYS = frozenset({"model_type", "hidden_act", "initializer_range", "attention_dropout",
+                                 "layer_norm_eps", "head_dim", "rope_theta", "rope_parameters"})
 """vision_config keys that change no parameter count."""
+VISION_FIELDS = ("layers", "hidden_size", "intermediate_size", "heads", "patch_size", "temporal_patch_size",
+                 "spatial_merge_size", "out_hidden_size", "in_channels", "position_embeddings", "deepstack_mergers",
+                 "image_size", "tokens_per_image")
+"""The vision block's fields in the order an entry writes them."""
 
 TORCH_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32", "half": "fp16", "float": "fp32",
                 "float8_e4m3fn": "fp8-e4m3", "float8_e5m2": "fp8-e5m2"}

@@ -146,37 +146,60 @@ class Mamba(Strict):
 
 
 class VisionEncoder(Strict):
-    """The vision tower of a vision-language model (Qwen3-VL / Qwen3.5 layout): a ViT over
-    patch_size x patch_size patches (temporal_patch_size frames deep), then a merger that
-    concatenates spatial_merge_size^2 neighbouring patches into one token of the language model."""
+    """The vision tower of a vision-language model and its projector into the language model. `kind`
+    picks the layout: qwen3-vl (Qwen3-VL / Qwen3.5: a ViT over patch_size x patch_size patches,
+    temporal_patch_size frames deep, then a merger that concatenates spatial_merge_size^2 neighbouring
+    patches into one token), siglip (Gemma 3: a SigLIP ViT over image_size x image_size images, pooled
+    to tokens_per_image tokens and projected) or pixtral (Mistral 3: a Pixtral ViT over images up to
+    image_size pixels a side, a patch merger of spatial_merge_size^2 patches and a two-layer projector)."""
 
-    kind: Literal["qwen3-vl"] = "qwen3-vl"
-    """Layout: decides how parameters are counted (Qwen3-VL's and Qwen3.5's vision model)."""
+    kind: Literal["qwen3-vl", "siglip", "pixtral"] = "qwen3-vl"
+    """Layout: decides how parameters and image tokens are counted (qwen3-vl, siglip or pixtral)."""
     layers: LayerCount
-    """depth: ViT blocks."""
+    """depth / num_hidden_layers: ViT blocks."""
     hidden_size: Width
     intermediate_size: Width
-    """Width of each block's two-matrix MLP."""
+    """Width of each block's MLP."""
     heads: Count
-    """num_heads."""
+    """num_heads / num_attention_heads."""
     patch_size: Width
     temporal_patch_size: int = Field(default=2, ge=1, le=1000)
-    """Frames one patch spans (an image is repeated to fill it)."""
-    spatial_merge_size: int = Field(ge=1, le=1000)
-    """Patches merged per side into one language-model token."""
+    """Frames one patch spans (an image is repeated to fill it; qwen3-vl only)."""
+    spatial_merge_size: int | None = Field(default=None, ge=1, le=1000)
+    """Patches merged per side into one language-model token (qwen3-vl and pixtral)."""
     out_hidden_size: Width
-    """Width of the merged tokens (the language model's hidden size)."""
+    """Width of the tokens handed to the language model (its hidden size)."""
     in_channels: int = Field(default=3, ge=1, le=1000)
     position_embeddings: int = Field(default=0, ge=0, le=10_000_000)
-    """num_position_embeddings: learned position table rows (0 when none)."""
+    """num_position_embeddings: learned position table rows (0 when none; qwen3-vl only)."""
     deepstack_mergers: int = Field(default=0, ge=0, le=1000)
     """len(deepstack_visual_indexes): extra mergers feeding intermediate ViT features to the
     language model (Qwen3-VL; none in Qwen3.5)."""
+    image_size: int | None = Field(default=None, ge=1, le=100_000)
+    """siglip: the side every image is resized to (its position table holds (image_size /
+    patch_size)^2 rows); pixtral: the longest side an image is scaled down to."""
+    tokens_per_image: int | None = Field(default=None, ge=1, le=1_000_000)
+    """mm_tokens_per_image: language-model tokens of every image (siglip)."""
 
     @model_validator(mode="after")
     def _heads(self) -> VisionEncoder:
         if self.hidden_size % self.heads:
             raise ValueError("the vision hidden_size must be a multiple of its heads")
+        needs = {"qwen3-vl": ("spatial_merge_size",), "siglip": ("image_size", "tokens_per_image"),
+                 "pixtral": ("spatial_merge_size", "image_size")}[self.kind]
+        for name in needs:
+            if getattr(self, name) is None:
+                raise ValueError(f"a {self.kind} vision encoder needs {name}")
+        other = {"spatial_merge_size", "image_size", "tokens_per_image"} - set(needs)
+        if self.kind != "qwen3-vl":
+            other |= {n for n in ("position_embeddings", "deepstack_mergers") if getattr(self, n)}
+            if self.temporal_patch_size != 2:
+                other.add("temporal_patch_size")
+        for name in sorted(other):
+            if getattr(self, name) is not None and name in self.model_fields_set:
+                raise ValueError(f"{name} does not apply to a {self.kind} vision encoder")
+        if self.kind == "siglip" and self.image_size is not None and self.image_size % self.patch_size:
+            raise ValueError("a siglip image_size must be a multiple of its patch_size")
         return self
 
 

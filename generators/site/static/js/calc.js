@@ -270,31 +270,27 @@ export function mtpParams(arch) {
   return out;
 }
 
-/**
- * Weights of a Qwen3-VL / Qwen3.5 vision tower: Conv3d patch embedding, position table, ViT blocks
- * (two LayerNorms, biased qkv and projection, biased two-matrix MLP), the merger and the DeepStack mergers.
- * @param {object} vision VisionEncoder JSON.
- */
+/** Weights of a vision tower and projector, by kind (params.py). */
 export function visionParams(vision) {
   const v = { temporal_patch_size: 2, in_channels: 3, position_embeddings: 0, deepstack_mergers: 0, ...vision };
-  const h = v.hidden_size;
-  const i = v.intermediate_size;
-  const patch = v.in_channels * v.temporal_patch_size * v.patch_size ** 2 * h + h;
-  const positions = v.position_embeddings * h;
-  const block = 4 * h + (3 * h * h + 3 * h) + (h * h + h) + (h * i + i) + (i * h + h);
-  const merged = h * v.spatial_merge_size ** 2;
-  const merger = (normWidth) => 2 * normWidth + merged * merged + merged + merged * v.out_hidden_size + v.out_hidden_size;
-  return patch + positions + v.layers * block + merger(h) + v.deepstack_mergers * merger(merged);
+  const h = v.hidden_size, i = v.intermediate_size, o = v.out_hidden_size, m = v.spatial_merge_size || 1, L = v.layers;
+  const conv = v.in_channels * v.patch_size ** 2 * h, vit = L * (9 * h + 4 * h * h + 2 * h * i + i), g = h * m * m;
+  if (v.kind === "siglip") return conv + 4 * h + Math.floor(v.image_size / v.patch_size) ** 2 * h + h * o + vit;
+  if (v.kind === "pixtral") return conv + 2 * h + L * (2 * h + 4 * h * h + 3 * h * i) + g * h + h * o + o * o;
+  const merger = (n) => 2 * n + g * g + g + g * o + o;
+  return v.temporal_patch_size * conv + h + v.position_embeddings * h + vit + merger(h) + v.deepstack_mergers * merger(g);
 }
 
-/**
- * Language-model tokens of one image of `width` x `height` pixels (Qwen2-VL's smart_resize to
- * multiples of patch x merge, halves rounded to even, optional pixel bounds).
- * @param {object} vision VisionEncoder JSON.
- */
+/** Tokens of one `width` x `height` image, by kind (vision.py). */
 export function imageTokens(vision, width, height, minPixels = null, maxPixels = null) {
   if (width < 1 || height < 1) throw new Error("an image's width and height must each be at least 1 pixel");
-  const factor = vision.patch_size * vision.spatial_merge_size;
+  if (vision.kind === "siglip") return vision.tokens_per_image;
+  const factor = vision.patch_size * (vision.spatial_merge_size || 1);
+  if (vision.kind === "pixtral") {
+    const r = Math.max(1, Math.max(width, height) / vision.image_size), f = (x) => Math.max(1, Math.floor(x / r)) - 1;
+    const rows = Math.floor(f(height) / factor) + 1;
+    return rows * (Math.floor(f(width) / factor) + 2) - 1;
+  }
   let hBar = Math.max(factor, roundHalfEven(height / factor) * factor);
   let wBar = Math.max(factor, roundHalfEven(width / factor) * factor);
   if (maxPixels != null && hBar * wBar > maxPixels) {
