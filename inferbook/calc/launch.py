@@ -11,9 +11,10 @@ arguments, SGLang's server arguments page, and `trtllm-serve`'s options."""
 
 from __future__ import annotations
 
-import json
 import shlex
 from typing import Any
+
+import yaml
 
 from ..kb import KnowledgeBase
 from .engines import engine_defaults
@@ -166,36 +167,7 @@ def deployment(kb: KnowledgeBase, c: Candidate, workload: Workload, targets: Tar
     return block
 
 
-def to_yaml(data: Any, indent: int = 0) -> str:
-    """Plain data as block YAML (strings JSON-quoted, so any YAML 1.2 reader reads them back)."""
-    pad = "  " * indent
-    lines: list[str] = []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if isinstance(value, (dict, list)) and value:
-                lines.append(f"{pad}{key}:")
-                lines.append(to_yaml(value, indent + 1))
-            else:
-                lines.append(f"{pad}{key}: {_scalar(value)}")
-    elif isinstance(data, list):
-        for value in data:
-            if isinstance(value, (dict, list)) and value:
-                inner = to_yaml(value, indent + 1).lstrip()
-                lines.append(f"{pad}- {inner}")
-            else:
-                lines.append(f"{pad}- {_scalar(value)}")
-    else:
-        lines.append(pad + _scalar(data))
-    return "\n".join(lines)
-
-
-def _scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return json.dumps(value)
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return json.dumps(str(value), ensure_ascii=False)
+def to_yaml(data: Any) -> str:
+    """Plain data as block YAML (PyYAML's safe dumper: ambiguous strings are quoted, so a YAML 1.2
+    reader reads the same values back), keys in the order given."""
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False).rstrip()
