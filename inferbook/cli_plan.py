@@ -19,6 +19,7 @@ import json
 import sys
 
 from . import cli_args as opt
+from .calc.pricing import PRICINGS
 from .kb import KnowledgeBase
 
 ENGINE_CHOICES = ("vllm", "sglang", "trtllm", "tensorrt-llm")
@@ -63,7 +64,7 @@ def add_plan_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentPa
                    help="weight formats to allow (default: the native checkpoint and its published quantisations)")
     p.add_argument("--kv-dtype", nargs="+", default=["auto", "fp8-e4m3"], metavar="DTYPE",
                    help="KV-cache choices: auto (the engine's rule) and format ids (default: auto fp8-e4m3)")
-    p.add_argument("--pricing", choices=("on_demand", "reserved", "spot"), default="on_demand",
+    p.add_argument("--pricing", choices=PRICINGS, default="on_demand",
                    help="which published price to rank by (default: %(default)s)")
     p.add_argument("--no-disagg", action="store_true", help="do not try prefill-decode disaggregation")
     p.add_argument("--show-rejected", action="store_true", help="print every rejected configuration and why")

@@ -670,10 +670,5 @@ def _disaggregated(kb: KnowledgeBase, c: Candidate, workload: Workload, targets:
     return found
 
 
-def frontier_rows(p: Plan) -> list[dict[str, Any]]:
-    """The frontier as table rows (for the CLI, the notebook and the site)."""
-    return [c.to_json(p.workload, p.targets) for c in p.frontier]
-
-
 __all__ = ["DEFAULT_MAX_GPUS", "KV_DTYPES", "PERCENTILES", "Candidate", "Plan", "PlanError", "Rejection", "Shape",
-           "Space", "Targets", "Workload", "frontier_rows", "plan", "weight_options"]
+           "Space", "Targets", "Workload", "plan", "weight_options"]

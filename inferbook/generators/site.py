@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from ..calc import count_params, kv_bytes, kv_bytes_per_token, kv_dtype_bits, weight_bytes
 from ..calc.capacity import GIB
 from ..calc.kv import state_bytes_per_sequence
+from ..calc.pricing import PRICINGS
 from ..calc.weights import native_groups
 from ..expressions import Evaluator
 from ..jsonschema import schema_text
@@ -483,7 +484,7 @@ class SiteBuilder:
                   for mid, m in sorted(kb.models.items())}
         # the deployment planner (plan.js) prices machines from the offers and skips engines a vendor lacks
         offers = {oid: {**o.model_dump(mode="json", exclude={"notes", "locator", "aliases", "last_reviewed"}),
-                        "gpu_hour_usd": {p: o.gpu_hour_usd(p) for p in ("on_demand", "reserved", "spot")}}
+                        "gpu_hour_usd": {p: o.gpu_hour_usd(p) for p in PRICINGS}}
                   for oid, o in sorted(kb.offers.items())}
         engines = {fid: {"title": f.title, "hardware": list(f.hardware),
                          "accelerator_vendors": list(f.accelerator_vendors)}

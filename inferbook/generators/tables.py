@@ -202,13 +202,14 @@ def offer_table(kb: KnowledgeBase) -> list[Row]:
     today = _data_day(kb)
     rows = []
     for oid, o in sorted(kb.offers.items()):
+        per_gpu = o.gpu_hour_usd()
         rows.append({
             "id": oid, "title": o.title, "provider": o.provider, "provider_kind": o.provider_kind,
             "instance": o.instance, "gpu": o.gpu, "gpu_count": o.gpu_count,
             "rentable_counts": "/".join(str(n) for n in o.rentable_counts), "quoted_per": o.quoted_per,
             "on_demand_usd_per_hour": o.on_demand_usd_per_hour, "reserved_usd_per_hour": o.reserved_usd_per_hour,
             "reserved_term": o.reserved_term, "spot_usd_per_hour": o.spot_usd_per_hour,
-            "usd_per_gpu_hour": _num(o.gpu_hour_usd()) if o.gpu_hour_usd() is not None else None,
+            "usd_per_gpu_hour": _num(per_gpu) if per_gpu is not None else None,
             "region": o.region, "checked": o.checked.isoformat(),
             "stale": None if today is None else price_age_days(o, today) > STALE_AFTER_DAYS, "source": o.source,
         })
