@@ -45,6 +45,7 @@ from .schema import KINDS
 from .version import __version__
 
 if TYPE_CHECKING:  # the loader and graph checks are imported on first use
+    from .graph import Edge
     from .loader import LayerLoad, LoadResult
 
 BUNDLE_PATH = PACKAGE_DIR / "_data" / "kb.json"
@@ -225,13 +226,13 @@ def validate(kb: KbArg = None, files: Sequence[Path] = (), *, builtin: bool | No
     parts, _ = _layer_parts(folders, _Cache.open() if below else None, cached={0} if below else set())
     result = merge_layers(parts)
     add_extra_files(result, extra, len(folders))
-    graph, graph_diags = check_graph(result.entries)
+    edges, graph_diags = check_graph(result.entries)
     diags = result.diagnostics + graph_diags
     kb_obj = None
     if not any(d.severity == "error" for d in diags):
         from .prose import check_expressions
 
-        kb_obj = _knowledge_base(result, graph.graph["edges"])
+        kb_obj = _knowledge_base(result, edges)
         diags += check_expressions(kb_obj, result.entries)
     if below:
         inside = builtin_files(result, folders[0])
@@ -259,14 +260,14 @@ def knowledge_base_from(result: LoadResult) -> KnowledgeBase:
     """Build the query object from a load that passed validation."""
     from .graph import check_graph
 
-    graph, diags = check_graph(result.entries)
+    edges, diags = check_graph(result.entries)
     errors = [d for d in result.diagnostics + diags if d.severity == "error"]
     if errors:
         raise KnowledgeBaseError(sorted(errors, key=Diagnostic.sort_key))
-    return _knowledge_base(result, graph.graph["edges"])
+    return _knowledge_base(result, edges)
 
 
-def _knowledge_base(result: LoadResult, edges: list) -> KnowledgeBase:
+def _knowledge_base(result: LoadResult, edges: list[Edge]) -> KnowledgeBase:
     base = result.layers[0] if result.layers else None
     version = (base.data_version if base else None) or "unversioned"
     names = [layer.name for layer in result.layers[1:]]

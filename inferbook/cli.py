@@ -541,6 +541,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "notebook": ("notebook",),
     "serve": ("serve",),
     "import": ("import-config",),
+    "mcp": ("mcp",),
 }
 """Subcommands other modules declare, by the module that declares them: `main` builds only the
 group a command needs (importing a group's module costs time), or all for help and completion."""
@@ -640,6 +641,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     if only is None or group == "import":
         from .importer import add_import_parser  # import-config
         add_import_parser(sub, common)
+    if only is None or group == "mcp":
+        from .mcp_server import add_mcp_parser
+        add_mcp_parser(sub, common)
 
     p = sub.add_parser("provenance", parents=[common],
                        help="which source vouches for each number of GPUs, models, formats and frameworks")

@@ -40,12 +40,19 @@ class Diagnostic:
     IB2xx graph, IB3xx and up lint rules."""
 
     file: str
+    """The file's path as displayed: usually relative to the working directory, unprintable characters escaped."""
     line: int
+    """Line number, counted from 1."""
     col: int
+    """Column number, counted from 1."""
     code: str
+    """The diagnostic code, such as `IB101`, or a lint rule's code."""
     message: str
+    """What is wrong, in one line."""
     severity: Severity = "error"
+    """`"error"` (`inferbook.load()` raises) or `"warning"` (reported, but loading goes on)."""
     hint: str | None = None
+    """How to fix it, when known; printed in parentheses after the message."""
 
     def format(self) -> str:
         """`file:line:col: CODE message (hint)` for people and editors."""
@@ -62,6 +69,7 @@ class Diagnostic:
                 f"title={escape_property(self.code)}::{msg}")
 
     def sort_key(self) -> tuple[str, int, int, str]:
+        """The key findings are sorted by: file, line, column, then code."""
         return (self.file, self.line, self.col, self.code)
 
 

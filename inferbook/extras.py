@@ -1,7 +1,7 @@
 """What an installed package may lack, said in one line: an optional extra (`inferbook[site]`)
 or the knowledge base's YAML files (a wheel carries the compiled bundle only).
 
-`pip install inferbook` gives lookups and calculators (pydantic, PyYAML and networkx).
+`pip install inferbook` gives lookups and calculators (pydantic and PyYAML).
 Commands that render, print, write notebooks or rewrite YAML call `require()` first;
 when a module of their extra is missing it raises `MissingExtra`, which names the extra
 and the pip command. Both errors here are usage errors of the command line (exit 2, one
@@ -14,11 +14,13 @@ import importlib.util
 from .cli import UsageError
 
 EXTRAS: dict[str, tuple[str, ...]] = {
+    "graph": ("networkx",),
     "site": ("jinja2", "markdown_it", "mdit_py_plugins", "latex2mathml", "nh3"),
     "pdf": ("jinja2", "markdown_it", "mdit_py_plugins", "latex2mathml", "nh3", "playwright", "pypdf"),
-    "notebooks": ("nbformat",),
+    "notebooks": ("networkx", "nbformat"),
     "contrib": ("ruamel.yaml",),
     "calibrate": ("numpy", "scipy"),
+    "mcp": ("mcp", "anyio"),
 }
 """Extra -> the modules inferbook imports from it (import names; pyproject.toml lists the
 distributions). `notebooks` also installs matplotlib and numpy, which only the generated

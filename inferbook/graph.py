@@ -1,18 +1,24 @@
 """The knowledge graph: entries as nodes, typed references as edges, and the
 checks that need more than one file (dangling and wrong-kind references,
-self-links, prerequisite cycles, alias collisions, orphans, redirects)."""
+self-links, prerequisite cycles, alias collisions, orphans, redirects).
+
+Plain Python, so that the core install needs no graph library: the edges are a list,
+and the three graph algorithms the checks and the reading order need (strongly connected
+groups, one cycle, an ordered topological sort) are here. `KnowledgeBase.graph` offers
+the same edges as a networkx graph when the `graph` extra is installed."""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+import heapq
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-
-import networkx as nx
+from typing import Any
 
 from .diagnostics import Diagnostic
 from .loader import LoadedEntry
 from .refs import Reference, iter_references
+from .schema.base import ARTICLE_KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,39 +74,113 @@ def _check_reference(eid: str, ref: Reference, entries: Mapping[str, LoadedEntry
     return None
 
 
-def build_graph(entries: Mapping[str, LoadedEntry], edges: list[Edge]) -> nx.MultiDiGraph:
-    """A MultiDiGraph with one node per entry (attribute `kind`) and keyed, typed edges."""
-    graph = nx.MultiDiGraph()
-    for eid, loaded in entries.items():
-        graph.add_node(eid, kind=loaded.kind)
+def prerequisite_successors(kinds: Mapping[str, str], edges: Iterable[Edge | tuple[str, str, str]]
+                            ) -> dict[str, list[str]]:
+    """For each article (concept, metric, technique), the articles that require it, in
+    edge order: the reading graph, with every arrow from what to read first to what needs it."""
+    after: dict[str, list[str]] = {eid: [] for eid, kind in kinds.items() if kind in ARTICLE_KINDS}
     for edge in edges:
-        graph.add_edge(edge.source, edge.target, key=f"{edge.type}:{'.'.join(map(str, edge.path))}",
-                       type=edge.type)
-    return graph
+        src, dst, etype = (edge.source, edge.target, edge.type) if isinstance(edge, Edge) else edge
+        if etype == "requires" and src in after and dst in after and src not in after[dst]:
+            after[dst].append(src)
+    return after
 
 
-def prerequisite_graph(graph: nx.MultiDiGraph) -> nx.DiGraph:
-    """Edges from each prerequisite to the entries that require it."""
-    req = nx.DiGraph()
-    req.add_nodes_from(n for n, k in graph.nodes(data="kind") if k in ("concepts", "metrics", "techniques"))
-    for src, dst, etype in graph.edges(data="type"):
-        if etype == "requires":
-            req.add_edge(dst, src)
-    return req
+def cyclic_groups(successors: Mapping[str, Sequence[str]]) -> list[list[str]]:
+    """The strongly connected groups of two or more nodes (Tarjan's algorithm, iterative
+    so that a long chain cannot exhaust the stack), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    groups: list[list[str]] = []
+    for root in successors:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            nexts = successors.get(node, ())
+            if i < len(nexts):
+                work.append((node, i + 1))
+                child = nexts[i]
+                if child not in index:
+                    work.append((child, 0))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            if work:  # node is finished: hand its low-link to the node that reached it
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    groups.append(sorted(group))
+    return groups
 
 
-def check_cycles(graph: nx.MultiDiGraph, entries: Mapping[str, LoadedEntry]) -> list[Diagnostic]:
+def cycle_in(group: Sequence[str], successors: Mapping[str, Sequence[str]]) -> list[str]:
+    """One cycle through the first node of a strongly connected group, as the nodes in order
+    (breadth-first, so the shortest such cycle)."""
+    members = set(group)
+    start = group[0]
+    came_from: dict[str, str] = {}
+    frontier = [start]
+    while frontier:
+        following = []
+        for node in frontier:
+            for child in successors.get(node, ()):
+                if child == start:
+                    path = [node]
+                    while path[-1] != start:
+                        path.append(came_from[path[-1]])
+                    return path[::-1]
+                if child in members and child not in came_from:
+                    came_from[child] = node
+                    following.append(child)
+        frontier = following
+    raise ValueError("not a strongly connected group")  # cyclic_groups never yields one
+
+
+def reading_order(successors: Mapping[str, Sequence[str]], key: Callable[[str], Any]) -> list[str]:
+    """Every node after all of its predecessors; among the nodes that are free at each step,
+    the smallest ``key`` first (Kahn's algorithm with a heap). Nodes on a cycle are left out."""
+    waiting = dict.fromkeys(successors, 0)
+    for nexts in successors.values():
+        for child in nexts:
+            waiting[child] += 1
+    rank = {node: i for i, node in enumerate(successors)}
+    free = [(key(node), rank[node], node) for node, count in waiting.items() if count == 0]
+    heapq.heapify(free)
+    order = []
+    while free:
+        node = heapq.heappop(free)[2]
+        order.append(node)
+        for child in successors[node]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(free, (key(child), rank[child], child))
+    return order
+
+
+def check_cycles(edges: list[Edge], entries: Mapping[str, LoadedEntry]) -> list[Diagnostic]:
     """One error per group of entries whose prerequisites form a cycle."""
     diags = []
-    req = prerequisite_graph(graph)
-    for component in nx.strongly_connected_components(req):
-        if len(component) < 2:
-            continue
-        members = sorted(component)
-        cycle = nx.find_cycle(req.subgraph(members))  # edge u -> v: v requires u
-        nodes = [u for u, _ in cycle]
+    successors = prerequisite_successors({eid: le.kind for eid, le in entries.items()}, edges)
+    for group in cyclic_groups(successors):
+        nodes = cycle_in(group, successors)  # each node is required by the next
         chain = " requires ".join(reversed([*nodes, nodes[0]]))
-        first = entries[members[0]]
+        first = entries[group[0]]
         mark = first.doc.locate(("prerequisites",), prefer_key=True)
         diags.append(Diagnostic(first.display_path, mark.line, mark.col, "IB204",
                                 f"prerequisite cycle: {chain}",
@@ -131,19 +211,16 @@ def check_aliases(entries: Mapping[str, LoadedEntry]) -> list[Diagnostic]:
     return diags
 
 
-def check_orphans(graph: nx.MultiDiGraph, entries: Mapping[str, LoadedEntry]) -> list[Diagnostic]:
+def check_orphans(edges: list[Edge], entries: Mapping[str, LoadedEntry]) -> list[Diagnostic]:
     """Warn about entries nothing links to and that link to nothing (chapters and
     citations do not count as links for articles; uncited sources are orphans)."""
+    incoming = {e.target for e in edges if e.type != "redirects_to"}
+    outgoing = {e.source for e in edges if e.type not in ("in_chapter", "cites")}
     diags = []
     for eid, loaded in entries.items():
         if loaded.kind in ("chapters", "redirects"):
             continue
-        incoming = any(d.get("type") != "redirects_to" for _, _, d in graph.in_edges(eid, data=True))
-        if loaded.kind == "sources":
-            linked = incoming
-        else:
-            linked = any(d.get("type") not in ("in_chapter", "cites")
-                         for _, _, d in graph.out_edges(eid, data=True)) or incoming
+        linked = eid in incoming or (loaded.kind != "sources" and eid in outgoing)
         if not linked:
             what = "no entry cites this source" if loaded.kind == "sources" else "no links to or from other entries"
             diags.append(Diagnostic(loaded.display_path, 1, 1, "IB206", f"orphan: {what}", severity="warning",
@@ -172,13 +249,12 @@ def check_redirects(entries: Mapping[str, LoadedEntry]) -> list[Diagnostic]:
     return diags
 
 
-def check_graph(entries: Mapping[str, LoadedEntry]) -> tuple[nx.MultiDiGraph, list[Diagnostic]]:
-    """Build the graph and run every cross-entry check."""
+def check_graph(entries: Mapping[str, LoadedEntry]) -> tuple[list[Edge], list[Diagnostic]]:
+    """Resolve the references and run every cross-entry check: the edges (in entry and
+    field order) and the findings."""
     edges, diags = collect_edges(entries)
-    graph = build_graph(entries, edges)
-    graph.graph["edges"] = edges  # the resolved references in entry and field order
-    diags += check_cycles(graph, entries)
+    diags += check_cycles(edges, entries)
     diags += check_aliases(entries)
-    diags += check_orphans(graph, entries)
+    diags += check_orphans(edges, entries)
     diags += check_redirects(entries)
-    return graph, diags
+    return edges, diags

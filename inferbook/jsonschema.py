@@ -8,10 +8,12 @@ from pathlib import Path
 
 from .paths import schema_dir, schema_export_dir
 from .schema import KINDS
+from .schema.docs import with_field_docs
 
 
 def schema_text(kind: str) -> str:
     """The JSON Schema of one kind, as the exported file holds it."""
+    with_field_docs()
     schema = KINDS[kind].model_json_schema(mode="validation")
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
               "$id": f"https://inferbook.dev/schema/{kind}.schema.json", **schema}

@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from .search import SearchHit, SearchIndex
 
 E = TypeVar("E", bound=EntryBase)
-ARTICLE_KINDS = ("concepts", "metrics", "techniques")
 
 
 class Entries(Mapping[str, E], Generic[E]):
@@ -408,34 +407,42 @@ class KnowledgeBase:
     # kinds ---------------------------------------------------------------
     @property
     def chapters(self) -> Entries[Chapter]:
+        """Chapters of the handbook, by id (kb/chapters/)."""
         return self._by_kind["chapters"]  # type: ignore[return-value]
 
     @property
     def concepts(self) -> Entries[Concept]:
+        """Concept articles: ideas and mechanisms of inference, by id (kb/concepts/)."""
         return self._by_kind["concepts"]  # type: ignore[return-value]
 
     @property
     def metrics(self) -> Entries[Metric]:
+        """Metric articles: quantities that measure inference speed, cost or quality (kb/metrics/)."""
         return self._by_kind["metrics"]  # type: ignore[return-value]
 
     @property
     def techniques(self) -> Entries[Technique]:
+        """Technique articles: methods that change how inference is done (kb/techniques/)."""
         return self._by_kind["techniques"]  # type: ignore[return-value]
 
     @property
     def gpus(self) -> Entries[Gpu]:
+        """Accelerators with their per-chip specifications (kb/gpus/)."""
         return self._by_kind["gpus"]  # type: ignore[return-value]
 
     @property
     def models(self) -> Entries[LlmModel]:
+        """Open-weight language models with their architectures (kb/models/)."""
         return self._by_kind["models"]  # type: ignore[return-value]
 
     @property
     def formats(self) -> Entries[Format]:
+        """Number formats: floating, integer, microscaling and weight-quantization schemes (kb/formats/)."""
         return self._by_kind["formats"]  # type: ignore[return-value]
 
     @property
     def frameworks(self) -> Entries[Framework]:
+        """Inference engines, servers and orchestration layers (kb/frameworks/)."""
         return self._by_kind["frameworks"]  # type: ignore[return-value]
 
     @property
@@ -445,6 +452,7 @@ class KnowledgeBase:
 
     @property
     def sources(self) -> Entries[Source]:
+        """Documents that entries cite: datasheets, papers, model configs, documentation (kb/sources/)."""
         return self._by_kind["sources"]  # type: ignore[return-value]
 
     @property
@@ -582,7 +590,13 @@ class KnowledgeBase:
     # graph ---------------------------------------------------------------
     @functools.cached_property
     def graph(self) -> nx.MultiDiGraph:
-        """A frozen networkx MultiDiGraph: nodes are ids (attribute `kind`), edges carry `type`."""
+        """The entries and links as a frozen networkx MultiDiGraph: nodes are ids (attribute
+        `kind`), edges carry `type`. Needs the `graph` extra (networkx); the other graph
+        queries here (`prerequisites`, `related`, `backlinks`, `neighbourhood`,
+        `learning_order`) do not."""
+        from .extras import require
+
+        require("graph", "KnowledgeBase.graph")
         import networkx as nx
 
         graph = nx.MultiDiGraph()
@@ -591,6 +605,10 @@ class KnowledgeBase:
         for i, (src, dst, etype) in enumerate(self._edges):
             graph.add_edge(src, dst, key=i, type=etype)
         return nx.freeze(graph)
+
+    def links(self) -> list[tuple[str, str, str]]:
+        """Every link as (from id, to id, type), in entry and field order."""
+        return list(self._edges)
 
     @functools.cached_property
     def _adjacency(self) -> tuple[dict[str, list[tuple[str, str]]], dict[str, list[tuple[str, str]]]]:
@@ -633,12 +651,20 @@ class KnowledgeBase:
         return self._linked(self.get(key).id, None, outgoing=False)
 
     def neighbourhood(self, key: str, radius: int = 1) -> list[EntryBase]:
-        """Entries within ``radius`` links, ignoring direction."""
-        import networkx as nx
-
+        """Entries within ``radius`` links, ignoring direction, sorted by id."""
         eid = self.get(key).id
-        near = nx.ego_graph(self.graph.to_undirected(as_view=True), eid, radius=radius)
-        return [self._entries[n] for n in sorted(near.nodes) if n != eid]
+        out, inc = self._adjacency
+        seen = {eid}
+        frontier = [eid]
+        for _ in range(radius):
+            reached = []
+            for node in frontier:
+                for other, _ in (*out.get(node, ()), *inc.get(node, ())):
+                    if other not in seen:
+                        seen.add(other)
+                        reached.append(other)
+            frontier = reached
+        return [self._entries[n] for n in sorted(seen - {eid})]
 
     def learning_order(self) -> tuple[EntryBase, ...]:
         """Concepts, metrics and techniques in reading order: chapters in sequence,
@@ -647,21 +673,16 @@ class KnowledgeBase:
 
     @functools.cached_property
     def _learning_order(self) -> tuple[EntryBase, ...]:
-        import networkx as nx
+        from .graph import prerequisite_successors, reading_order
 
-        articles = {i: e for i, e in self._entries.items() if self._kinds[i] in ARTICLE_KINDS}
-        req = nx.DiGraph()
-        req.add_nodes_from(articles)
-        for src, dst, etype in self._edges:
-            if etype == "requires" and src in articles and dst in articles:
-                req.add_edge(dst, src)
+        successors = prerequisite_successors(self._kinds, self._edges)
         chapter_no = {cid: c.number for cid, c in self.chapters.items()}
 
         def key(eid: str) -> tuple:
-            entry = articles[eid]
+            entry = self._entries[eid]
             return (chapter_no.get(entry.chapter, 99), entry.order, entry.title.lower())  # type: ignore[attr-defined]
 
-        return tuple(articles[i] for i in nx.lexicographical_topological_sort(req, key=key))
+        return tuple(self._entries[i] for i in reading_order(successors, key))
 
     def chapter_entries(self, chapter_id: str) -> list[EntryBase]:
         """Articles of one chapter in reading order."""

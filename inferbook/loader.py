@@ -181,10 +181,12 @@ def _field_doc(model: type[BaseModel], loc: tuple) -> str | None:
     parent = _model_at(model, loc[:-1])
     if parent is None or not loc:
         return None
-    info = parent.model_fields.get(str(loc[-1]))
-    if info is None or not info.description:
+    from .schema.docs import field_doc
+
+    doc = field_doc(parent, str(loc[-1]))
+    if not doc:
         return None
-    first = info.description.strip().split("\n")[0]
+    first = doc.strip().split("\n")[0]
     return first if len(first) < 160 else first[:157] + "..."
 
 

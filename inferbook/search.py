@@ -44,10 +44,16 @@ class SearchHit:
     """One search result."""
 
     id: str
+    """The entry's id."""
     kind: str
+    """The entry's kind, named like its kb/ folder (e.g. "gpus")."""
     title: str
+    """The entry's title."""
     score: float
+    """Relevance: a BM25-style sum over the query words, rounded to 4 decimals; higher is better.
+    0.0 for an exact id, title or alias match that no query word matched as a token."""
     summary: str
+    """The entry's summary, or an empty string when it has none."""
 
 
 @dataclass(frozen=True, slots=True)

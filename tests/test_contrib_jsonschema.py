@@ -91,3 +91,30 @@ def read_back(data: dict[str, Any]) -> dict[str, Any]:
     out = dict(data)
     out["last_reviewed"] = dt.date.fromisoformat(out["last_reviewed"])
     return out
+
+
+def test_field_docstrings_reach_the_schemas_whatever_was_built_first():
+    """Field docstrings are read on demand (schema/docs.py); models built before that, outer
+    ones first, must still export descriptions identical to the committed schemas."""
+    import subprocess
+    import sys
+
+    code = ("from inferbook.schema.base import Strict\n"
+            "from inferbook.schema.docs import _models\n"
+            "for model in _models(Strict):\n"
+            "    model.model_rebuild(force=True)\n"
+            "from inferbook.jsonschema import stale_schemas\n"
+            "from inferbook.schema import Gpu\n"
+            "assert Gpu.model_fields['memory_gib'].description is None\n"
+            "print(stale_schemas())\n")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_field_doc_reads_the_docstring_under_a_field():
+    from inferbook.schema import Gpu
+    from inferbook.schema.docs import field_doc
+
+    assert "GiB" in (field_doc(Gpu, "memory_gib") or "")
+    assert field_doc(Gpu, "title")  # declared on the base class
+    assert field_doc(Gpu, "no_such_field") is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import pytest
 from conftest import concept
 
@@ -135,3 +137,60 @@ def test_layer_file_is_checked(make_kb):
     (private / "_layer.yaml").write_text("name: acme\noverrides: [a]\n")
     [diag] = validate([public, private]).errors
     assert diag.code == "IB101" and "overrides" in diag.message
+
+
+# the plain-Python graph algorithms, checked against networkx (the `graph` extra) ---------------
+def _random_graph(seed: int, nodes: int, edges: int) -> dict[str, list[str]]:
+    import random
+
+    rng = random.Random(seed)
+    names = [f"n{i:02d}" for i in range(nodes)]
+    successors: dict[str, list[str]] = {n: [] for n in names}
+    for _ in range(edges):
+        a, b = rng.sample(names, 2)
+        if b not in successors[a]:
+            successors[a].append(b)
+    return successors
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_cyclic_groups_and_cycles_match_networkx(seed):
+    import networkx as nx  # the graph extra, part of [dev]
+
+    from inferbook.graph import cycle_in, cyclic_groups
+
+    successors = _random_graph(seed, nodes=12 + seed % 7, edges=6 + seed)
+    digraph = nx.DiGraph([(a, b) for a, nexts in successors.items() for b in nexts])
+    digraph.add_nodes_from(successors)
+    expected = sorted(sorted(c) for c in nx.strongly_connected_components(digraph) if len(c) > 1)
+    groups = cyclic_groups(successors)
+    assert sorted(groups) == expected
+    for group in groups:
+        cycle = cycle_in(group, successors)
+        assert cycle[0] == group[0] and len(set(cycle)) == len(cycle) and set(cycle) <= set(group)
+        assert all(b in successors[a] for a, b in zip(cycle, [*cycle[1:], cycle[0]], strict=True))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_reading_order_matches_networkx_lexicographic_sort(seed):
+    import networkx as nx  # the graph extra, part of [dev]
+
+    from inferbook.graph import reading_order
+
+    successors = _random_graph(seed, nodes=15, edges=25)
+    acyclic = {a: [b for b in nexts if a < b] for a, nexts in successors.items()}  # only forward edges
+    weight = {n: (zlib.crc32(f"{seed}{n}".encode()) % 5, n[::-1]) for n in acyclic}
+    digraph = nx.DiGraph([(a, b) for a, nexts in acyclic.items() for b in nexts])
+    digraph.add_nodes_from(acyclic)
+    expected = list(nx.lexicographical_topological_sort(digraph, key=weight.__getitem__))
+    assert reading_order(acyclic, weight.__getitem__) == expected
+
+
+def test_a_long_prerequisite_chain_does_not_exhaust_the_stack():
+    from inferbook.graph import cyclic_groups, reading_order
+
+    chain = {f"n{i}": [f"n{i + 1}"] for i in range(50_000)} | {"n50000": ["n0"]}
+    [group] = cyclic_groups(chain)
+    assert len(group) == 50_001
+    line = {f"n{i}": [f"n{i + 1}"] for i in range(50_000)} | {"n50000": []}
+    assert reading_order(line, lambda n: 0)[-1] == "n50000"

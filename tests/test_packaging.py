@@ -1,7 +1,7 @@
 """Packaging: what `pip install inferbook` brings and what the wheel carries.
 
-The core install is pydantic, PyYAML and networkx; everything else is an extra
-(`inferbook[site]`, `[pdf]`, `[notebooks]`, `[contrib]`, `[all]`, `[dev]`), and a command
+The core install is pydantic and PyYAML; everything else is an extra
+(`inferbook[graph]`, `[site]`, `[pdf]`, `[notebooks]`, `[contrib]`, `[mcp]`, `[all]`, `[dev]`), and a command
 whose extra is missing says which one to install and exits 2. The wheel carries the
 knowledge base once, compiled (`_data/kb.json`), and never its YAML files; commands that
 read or write YAML ask for --kb there instead of touching site-packages.
@@ -29,16 +29,17 @@ from inferbook.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-CORE = {"pydantic", "pyyaml", "networkx"}
-"""The core dependencies (pyproject.toml says why networkx is one of them)."""
+CORE = {"pydantic", "pyyaml"}
+"""The core dependencies: a strict schema library and one small YAML reader."""
 DISTRIBUTION = {
     "jinja2": "jinja2", "markdown_it": "markdown-it-py", "mdit_py_plugins": "mdit-py-plugins",
     "latex2mathml": "latex2mathml", "nh3": "nh3", "playwright": "playwright", "pypdf": "pypdf",
-    "nbformat": "nbformat", "ruamel.yaml": "ruamel.yaml", "numpy": "numpy", "scipy": "scipy",
+    "nbformat": "nbformat", "networkx": "networkx", "ruamel.yaml": "ruamel.yaml", "numpy": "numpy", "scipy": "scipy",
+    "mcp": "mcp", "anyio": "anyio",
 }
 """Import name -> distribution name, for the modules `extras.EXTRAS` checks."""
-NOT_CORE = ("jinja2", "markdown_it", "mdit_py_plugins", "latex2mathml", "nh3", "nbformat", "matplotlib", "numpy",
-            "ruamel", "playwright", "pypdf", "scipy")
+NOT_CORE = ("networkx", "jinja2", "markdown_it", "mdit_py_plugins", "latex2mathml", "nh3", "nbformat", "matplotlib",
+            "numpy", "ruamel", "playwright", "pypdf", "scipy", "mcp", "anyio")
 
 
 def _name(requirement: str) -> str:
@@ -62,18 +63,18 @@ def _extra_names(extra: str) -> set[str]:
 
 
 # the declared layout --------------------------------------------------------------------------
-def test_core_dependencies_are_pydantic_pyyaml_and_networkx():
+def test_core_dependencies_are_pydantic_and_pyyaml():
     assert {_name(r) for r in PYPROJECT["project"]["dependencies"]} == CORE
 
 
 def test_every_extra_brings_the_modules_its_commands_check():
     optional = PYPROJECT["project"]["optional-dependencies"]
-    assert set(optional) == {"site", "pdf", "notebooks", "contrib", "calibrate", "all", "dev"}
+    assert set(optional) == {"graph", "site", "pdf", "notebooks", "contrib", "calibrate", "mcp", "all", "dev"}
     for extra, modules in extras.EXTRAS.items():
         assert {_name(DISTRIBUTION[m]) for m in modules} <= _extra_names(extra), extra
     assert _extra_names("pdf") >= _extra_names("site")
-    assert _extra_names("all") == set().union(*(_extra_names(e) for e in ("site", "pdf", "notebooks", "contrib",
-                                                                          "calibrate")))
+    assert _extra_names("all") == set().union(*(_extra_names(e) for e in ("graph", "site", "pdf", "notebooks",
+                                                                          "contrib", "calibrate", "mcp")))
     assert _extra_names("dev") >= _extra_names("all") | {"pytest", "ruff", "build"}
     assert not (_extra_names("all") & CORE)
 
@@ -149,6 +150,7 @@ def no_server(monkeypatch):
     (["diff", "HEAD"], "contrib"),
     (["rename", "a", "b", "--kb", "{tmp}/kb"], "contrib"),  # writers name their folder (cli.py)
     (["import-config", "config.json", "--stdout"], "contrib"),
+    (["mcp"], "mcp"),
 ])
 def test_a_missing_extra_is_named_and_exits_2(argv, extra, monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(extras.EXTRAS, extra, ("inferbook_no_such_module",))
@@ -322,3 +324,16 @@ def test_core_install_reads_its_bundle_and_asks_for_kb_to_touch_yaml(core_env, t
         assert built.returncode == 0, built.stderr[-2000:]
         assert (out / "tables" / "manifest.json").is_file()
     assert sorted(p for p in package.rglob("*") if "__pycache__" not in p.parts) == before
+
+
+def test_the_networkx_view_names_the_graph_extra(monkeypatch):
+    """kb.graph is the one query that needs networkx; without it, the error names the extra."""
+    import inferbook
+
+    kb = inferbook.load()
+    fresh = inferbook.api.knowledge_base_from(inferbook.validate().result)
+    monkeypatch.setitem(extras.EXTRAS, "graph", ("inferbook_no_such_module",))
+    with pytest.raises(ImportError, match=r"KnowledgeBase.graph needs the 'graph' extra.*inferbook\[graph\]"):
+        fresh.graph  # noqa: B018
+    assert [e.id for e in fresh.learning_order()] == [e.id for e in kb.learning_order()]
+    assert fresh.neighbourhood("kv-cache") and fresh.prerequisites("kv-cache", recursive=True)

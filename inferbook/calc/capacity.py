@@ -39,9 +39,13 @@ class EngineConfig:
     """Engine memory settings; the defaults model vLLM V1 on a large GPU."""
 
     gpu_memory_utilization: float = 0.9
+    """Share of GPU memory the engine may use, above 0 and at most 1 (of what, `fraction_of` says)."""
     max_num_batched_tokens: int = 8192
+    """Tokens one engine step may process; the profiling forward pass runs over this many."""
     max_num_seqs: int = 1024
+    """Sequences one step may hold; the sampler's profiling run covers this many rows of logits."""
     block_size: int = 16
+    """Tokens per KV-cache block; the cache's token count is rounded down to whole blocks."""
     usable_fraction: float = 0.9889
     """Share of the nominal memory the driver lets a process use (an 80 GiB H100 reports 79.11 GiB)."""
     non_torch_gib: float | None = None
@@ -101,11 +105,17 @@ class Capacity:
     """Memory budget of one GPU of the group and what it leaves for the KV cache (bytes)."""
 
     usable_bytes: float
+    """Memory the driver lets a process use: `total_memory_gib`, else nominal memory x `usable_fraction`."""
     budget_bytes: float
+    """What the engine may use: usable x `gpu_memory_utilization` (all of usable when `fraction_of` is "free")."""
     weights_bytes: float
+    """Weights this GPU holds: the largest share under the TP x PP split."""
     activation_bytes: float
+    """Peak activation memory of the engine's profiling runs (forward pass or sampler, the larger)."""
     other_bytes: float
+    """Memory outside PyTorch's allocator plus CUDA graphs."""
     kv_space_bytes: float
+    """What is left for the KV cache; negative when the rest does not fit."""
     kv_bytes_per_token: float
     """Per GPU, for a token of a sequence shorter than every window."""
     kv_tokens: int
@@ -113,6 +123,7 @@ class Capacity:
 
     @property
     def fits(self) -> bool:
+        """True when some memory is left for the KV cache and it holds at least one block of tokens."""
         return self.kv_space_bytes > 0 and self.kv_tokens > 0
 
 

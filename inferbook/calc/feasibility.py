@@ -68,6 +68,7 @@ class Finding:
     check: str
     """Which rule: parallelism, interconnect, formats, context, memory or kv-capacity."""
     severity: Severity
+    """"fail" (the setup cannot run), "warn" (it runs at a stated cost) or "note" (an assumption)."""
     message: str
     """Plain words with the numbers, e.g. "needs 131.4 GiB of weights per GPU; ..."."""
 
@@ -77,7 +78,9 @@ class Feasibility:
     """Whether a setup can run, why, and the memory figures behind the answer."""
 
     feasible: bool
+    """True when no finding has severity "fail"."""
     findings: tuple[Finding, ...]
+    """The outcome of every rule checked, in the order the rules ran."""
     engine: str
     """The engine profile assumed, in words."""
     capacity: Capacity | None = None
@@ -244,20 +247,32 @@ class Setup:
     the scheduler may queue (``mode="concurrency"``)."""
 
     model: LlmModel
+    """The model served; its `architecture` drives every check."""
     gpu: Gpu
+    """The GPU type; all GPUs of the setup are of this one type."""
     weights: Format
+    """The format the weights are stored in (groups in `groups` excepted)."""
     kv: Format | None = None
     """The KV-cache format; None keeps 16 bits (``kv_bits``)."""
     kv_bits: float = 16.0
+    """Bits per KV-cache value, used only when `kv` is None."""
     tp: int = 1
+    """Tensor-parallel size: GPUs each layer is split over."""
     pp: int = 1
+    """Pipeline-parallel size: stages the layers are split into."""
     ep: int = 1
+    """Expert-parallel size; checked against the routed experts and the GPU count, not used in the memory figures."""
     gpus: int | None = None
     """GPUs in all; None means TP x PP (one replica)."""
     context: int = 8192
+    """Tokens per sequence, at most the model's maximum context."""
     sequences: int = 1
+    """Sequences served at once: the batch size or the concurrency, as `mode` says."""
     mode: Mode = "batch"
+    """"batch": all sequences run in lockstep, so the KV cache must hold them all (else a fail);
+    "concurrency": those that do not fit wait in the queue (a warning)."""
     engine: EngineProfile = VLLM_V1
+    """The engine's memory settings and limits assumed; vLLM V1 defaults unless given."""
     groups: Mapping[str, Format] | None = None
     """Tensor groups stored in other formats (a native mixed checkpoint)."""
     mtp: bool = False

@@ -30,15 +30,26 @@ class FitOption:
     """One GPU configuration for a model, and whether it serves the requested load."""
 
     gpu: str
+    """The GPU entry's id."""
     count: int
+    """GPUs in the configuration (TP x PP)."""
     tp: int
+    """Tensor-parallel size chosen by `parallel_layout`."""
     pp: int
+    """Pipeline-parallel size chosen by `parallel_layout`."""
     fits: bool
+    """True when the feasibility check passes with the whole concurrency in the KV cache at once."""
     weights_gib_per_gpu: float
+    """Weights on the most loaded GPU, in GiB."""
     kv_needed_gib_per_gpu: float
+    """KV cache (and recurrent state) the whole concurrency at the full context needs per GPU, in GiB."""
     kv_space_gib_per_gpu: float
+    """Memory left for the KV cache on each GPU, in GiB (0 when nothing is left)."""
     max_concurrency: float
+    """Sequences of the context that fit in the KV cache at once (may be fractional; 0 when the memory check fails)."""
     cost_per_hour: float | None
+    """Price of all `count` GPUs per hour, in the currency of the given per-GPU-hour prices (USD from the CLI);
+    None when no price was given for this GPU."""
     reason: str
     """"fits", or why not, in plain words with the numbers."""
 

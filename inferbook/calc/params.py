@@ -40,6 +40,8 @@ class ParamCount:
     ffn_experts_active: int
     """Expert weights one token passes through (routed top-k plus shared) plus routers."""
     norms: int
+    """Norm weights: one or two per layer (one when each layer is a single block) plus the final norm,
+    each of hidden size."""
     approximate: bool
     """True when linear-attention layers without a `linear_attention` shape are counted
     with the attention formula."""
@@ -51,6 +53,7 @@ class ParamCount:
 
     @property
     def total(self) -> int:
+        """All weights of the language model, every expert included; without `mtp` and `vision`."""
         return self.embedding + self.lm_head + self.attention + self.ffn_dense + self.ffn_experts + self.norms
 
     @property

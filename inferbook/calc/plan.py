@@ -78,10 +78,15 @@ class Workload:
     number of users, each sending a request ``think_time_s`` after the last one ended."""
 
     isl: int
+    """Prompt tokens per request (the mean when `stream` is given)."""
     osl: int
+    """Output tokens per request (the mean when `stream` is given)."""
     rate: float | None = None
+    """Arrival rate in requests per second, above 0 and at most 10^6; give this or `users`, not both."""
     users: int | None = None
+    """Users sending requests in a closed loop, from 1 to 10^7; give this or `rate`, not both."""
     think_time_s: float = 0.0
+    """Seconds a user waits after a response before sending the next request (0 to 86,400)."""
     stream: tuple[Request, ...] = ()
     """The requests themselves, when their lengths vary (a trace, or lengths drawn from a
     distribution): the screen uses the mean lengths and the feasibility check the longest
@@ -151,8 +156,11 @@ class Targets:
     """Latency targets at a percentile, in seconds."""
 
     ttft_s: float
+    """Most time to first token, in seconds (above 0, at most 3,600)."""
     tpot_s: float
+    """Most time per output token, in seconds (above 0, at most 60)."""
     percentile: float = 95.0
+    """The percentile both targets apply at: 50, 90, 95 or 99."""
 
     def __post_init__(self) -> None:
         if not (0 < self.ttft_s <= 3600 and 0 < self.tpot_s <= 60):
@@ -166,13 +174,20 @@ class Space:
     """Where to search. Empty tuples mean every choice the knowledge base offers."""
 
     gpus: tuple[str, ...] = ()
+    """GPU ids (or names the knowledge base resolves) to search; empty: every GPU, those without an offer
+    being rejected."""
     max_gpus: int = DEFAULT_MAX_GPUS
+    """Most GPUs one deployment may rent, from 1 to 1,024."""
     engines: tuple[str, ...] = ("vllm",)
+    """Inference engines to try, by id or alias."""
     weights: tuple[str, ...] = ()
     """Weight formats to allow; empty: the native checkpoint and its published quantisations."""
     kv_dtypes: tuple[str, ...] = KV_DTYPES
+    """KV-cache formats to try: "auto" (the engine's default for the checkpoint) or format ids."""
     pricing: Pricing = "on_demand"
+    """Which price of each offer to use: "on_demand", "reserved" or "spot"."""
     disaggregation: bool = True
+    """Also try the cheapest frontier configurations as separate prefill and decode pools."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_gpus <= 1024:
@@ -211,32 +226,43 @@ class Candidate:
     """A priced deployment: a shape, its machines and what it is predicted to do."""
 
     shape: Shape
+    """One replica's configuration: model, GPU, engine, formats and parallelism."""
     machines: Machines
+    """The machines rented from one offer, and the replicas they hold."""
     rate: float
     """Requests per second it serves."""
     estimate: OperatingPoint
     """The closed-form steady state of one stream (screening figures)."""
     prediction: Prediction | None = None
+    """The simulated prediction; None until the candidate is simulated."""
     disaggregation: Disaggregation | None = None
+    """The prefill and decode split of the GPUs; None for colocated serving."""
     stale_price: bool = False
+    """True when the offer's price was checked more than `pricing.STALE_AFTER_DAYS` days ago."""
 
     @property
     def replicas(self) -> int:
+        """Replicas (TP x PP groups) the rented machines hold."""
         return self.machines.replicas
 
     @property
     def gpus(self) -> int:
+        """GPUs rented, over all machines."""
         return self.machines.gpus
 
     @property
     def usd_per_hour(self) -> float:
+        """Price of all rented GPUs, in USD per hour, under the search's pricing."""
         return self.machines.usd_per_hour
 
     def ttft_s(self, q: float) -> float | None:
+        """Simulated time to first token at percentile ``q``, in seconds; None when not simulated, the
+        setup cannot run, or ``q`` is not one of 50, 90, 95 and 99."""
         p = self.prediction
         return None if p is None or p.ttft_s is None else p.ttft_s.at(q)
 
     def tpot_s(self, q: float) -> float | None:
+        """Simulated time per output token at percentile ``q``, in seconds; None as for `ttft_s`."""
         p = self.prediction
         return None if p is None or p.tpot_s is None else p.tpot_s.at(q)
 
@@ -248,6 +274,8 @@ class Candidate:
         return ttft + (osl - 1) * tpot
 
     def meets(self, targets: Targets) -> bool:
+        """Whether the simulation ran, found the setup feasible, and its TTFT and TPOT at the targets'
+        percentile are within the targets."""
         ttft, tpot = self.ttft_s(targets.percentile), self.tpot_s(targets.percentile)
         return (self.prediction is not None and self.prediction.feasible and ttft is not None and tpot is not None
                 and ttft <= targets.ttft_s and tpot <= targets.tpot_s)
@@ -266,13 +294,17 @@ class Candidate:
 
     @property
     def band(self) -> Band | None:
+        """The prediction's error band; None when not simulated or the setup cannot run."""
         return None if self.prediction is None else self.prediction.error_band
 
     @property
     def basis(self) -> str:
+        """The prediction's basis: "measured", "calibrated" or "estimated"; "none" when not simulated or the
+        setup cannot run."""
         return "none" if self.prediction is None else self.prediction.basis
 
     def describe(self) -> str:
+        """One line: the shape, the replicas, the machines, and the prefill and decode split when disaggregated."""
         disagg = ""
         if self.disaggregation is not None:
             prefill = self.disaggregation.prefill_gpus
@@ -280,6 +312,8 @@ class Candidate:
         return f"{self.shape.describe()}, {self.replicas} replica(s) on {self.machines.describe()}{disagg}"
 
     def to_json(self, workload: Workload, targets: Targets) -> dict[str, Any]:
+        """Plain JSON values: the configuration, machines, prices (USD per hour and per million input and
+        output tokens), latencies at the targets' percentile, the screening estimate, error band and basis."""
         q = targets.percentile
         usd_in, usd_out = self.usd_per_million(workload.isl, workload.osl)
         s = self.shape
@@ -322,24 +356,33 @@ class Plan:
     """The answer: the Pareto frontier, what else was simulated, and what was ruled out."""
 
     workload: Workload
+    """The workload searched for."""
     targets: Targets
+    """The latency targets searched for."""
     space: Space
+    """Where the search looked."""
     frontier: list[Candidate]
     """Configurations that meet the targets and that no other beats on both cost and latency, cheapest first."""
     simulated: list[Candidate]
     """Every configuration the simulator ran, the frontier included."""
     rejected: list[Rejection]
+    """What was ruled out, with why: a GPU without an offer, a shape that cannot run or is too slow by estimate,
+    no machine to hold it, or a finalist missing the targets in simulation."""
     unpriced: list[str]
     """GPUs in the search with no offer (add one in a private layer, `--kb`)."""
     stale_offers: list[str]
+    """Ids of the searched GPUs' offers whose price was checked more than `pricing.STALE_AFTER_DAYS` days ago."""
     shapes: int
     """Shapes screened."""
 
     @property
     def best(self) -> Candidate | None:
+        """The cheapest configuration that meets the targets; None when none does."""
         return self.frontier[0] if self.frontier else None
 
     def to_json(self) -> dict[str, Any]:
+        """Plain JSON values: the question asked, whether anything meets it, the frontier in full, counts of
+        what was simulated and screened, and what was rejected, unpriced or stale."""
         w, t = self.workload, self.targets
         return {
             "workload": {"isl": w.isl, "osl": w.osl, "rate": w.rate, "users": w.users,

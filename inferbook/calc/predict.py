@@ -63,16 +63,25 @@ class Load:
     """The workload: request shape and how it arrives."""
 
     isl: int
+    """Prompt (input) tokens per request."""
     osl: int
+    """Output tokens per request."""
     mode: LoadMode = "offline"
+    """How requests arrive: offline, concurrency, rate, batch or max-rate (see the module docstring)."""
     batch: int | None = None
+    """Sequences run in lockstep; required in ``batch`` mode."""
     concurrency: int | None = None
+    """Clients in a closed loop, each sending its next request when one ends; required in ``concurrency`` mode."""
     rate: float | None = None
+    """Poisson arrival rate in requests per second, for all replicas together; required in ``rate`` mode."""
     requests: int | None = None
     """Requests to simulate; None for `DEFAULT_REQUESTS`, or offline enough for the steady state."""
     slo_ttft_s: float | None = None
+    """Time-to-first-token target in seconds, for ``max-rate`` and SLO attainment; None for none."""
     slo_tpot_s: float | None = None
+    """Time-per-output-token target in seconds, for ``max-rate`` and SLO attainment; None for none."""
     percentile: float = 99.0
+    """Percentile (between 0 and 100) at which ``max-rate`` checks the TTFT and TPOT targets."""
     image_tokens: int = 0
     """Tokens of the images each request carries (`vision.image_tokens`), prefilled with the prompt."""
 
@@ -96,7 +105,9 @@ class Disaggregation:
     rest decode; each request's KV cache crosses the interconnect in between."""
 
     prefill_gpus: int
+    """GPUs in the prefill pool; the deployment's other GPUs decode."""
     prefill_tp: int = 1
+    """Tensor-parallel size of each prefill replica; 1 takes the decode replicas' TP."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +115,15 @@ class Stats:
     """A latency distribution in seconds."""
 
     mean: float
+    """Mean over requests, in seconds."""
     p50: float
+    """Median, in seconds."""
     p90: float
+    """90th percentile, in seconds."""
     p95: float
+    """95th percentile, in seconds."""
     p99: float
+    """99th percentile, in seconds."""
 
     @classmethod
     def of(cls, d: Distribution, shift: float = 0.0) -> Stats:
@@ -119,6 +135,7 @@ class Stats:
         return {50.0: self.p50, 90.0: self.p90, 95.0: self.p95, 99.0: self.p99}.get(float(q))
 
     def to_json(self) -> dict[str, float]:
+        """The five figures as a plain dict keyed mean, p50, p90, p95 and p99 (seconds)."""
         return {"mean": self.mean, "p50": self.p50, "p90": self.p90, "p95": self.p95, "p99": self.p99}
 
 
@@ -127,27 +144,43 @@ class Prediction:
     """The answer: feasible or not and why; speeds; error band and basis."""
 
     feasible: bool
+    """True when the setup runs and the speeds below were predicted."""
     reasons: list[str]
+    """Why the setup cannot run, and the warnings of its feasibility check (a feasible one may have some)."""
     setup: dict[str, Any]
+    """The deployment as predicted, in plain values: model, GPU, counts, parallelism, formats, engine, load."""
     ttft_s: Stats | None = None
+    """Time to first token in seconds, with the engine's per-request time outside the GPU."""
     tpot_s: Stats | None = None
+    """Time per output token after the first, in seconds."""
     output_tokens_per_s: float | None = None
+    """Output tokens per second, all replicas together."""
     input_tokens_per_s: float | None = None
+    """Prompt tokens per second, all replicas together."""
     requests_per_s: float | None = None
+    """Completed requests per second, all replicas together."""
     rate: float | None = None
+    """In ``max-rate`` mode, the highest Poisson rate (requests per second, all replicas) that meets the SLOs;
+    None in other modes."""
     error_band: Band | None = None
+    """The cross-validated error of the nearest fitted group (GPU, model family or engine); None when infeasible."""
     basis: str = "none"
     """measured, calibrated or estimated; "none" when the setup cannot run (no figures)."""
     basis_detail: str = "the setup cannot run"
+    """The basis explained in words: which measurements match, or what was extrapolated from."""
     measured: list[dict[str, Any]] = field(default_factory=list)
+    """Published measurements of this exact setup (with basis "measured"); empty otherwise."""
     kv_cache_tokens: int | None = None
+    """Tokens the KV cache of one replica holds (of one decode replica when disaggregated)."""
     notes: list[str] = field(default_factory=list)
+    """Remarks on the answer: preemptions, speculative decoding, KV transfer time, what was not fitted."""
     slo_attainment: float | None = None
     """Share of the simulated requests meeting every SLO given (None without SLOs)."""
     goodput_rps: float | None = None
     """Requests per second meeting every SLO given, all replicas together."""
 
     def to_json(self) -> dict[str, Any]:
+        """Every field as plain JSON values, as `inferbook predict --json` prints them."""
         def stats(s: Stats | None) -> dict[str, float] | None:
             return None if s is None else s.to_json()
         return {

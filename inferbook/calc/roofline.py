@@ -79,11 +79,17 @@ class Roofline:
     """A model x GPU x format setup that answers latency questions."""
 
     arch: ModelArchitecture
+    """The model's architecture."""
     gpu: Gpu
+    """The GPU type; its dense peak throughput, memory bandwidth and interconnect are used."""
     fmt: Format
+    """The weight format: it sets the bytes read per weight and which peak throughput applies."""
     kv_dtype_bits: float = 16.0
+    """Bits per KV-cache value."""
     tp: int = 1
+    """Tensor-parallel size: GPUs each layer is split over (at least 1)."""
     efficiency: Efficiency = Efficiency()
+    """Shares of the peak compute (MFU) and peak bandwidth (MBU) the engine reaches."""
     groups: dict[str, Format] | None = None
     """Tensor groups stored in another format than ``fmt`` (see `weights.native_groups`)."""
 
@@ -94,10 +100,12 @@ class Roofline:
     # building blocks --------------------------------------------------------
     @property
     def peak_flops(self) -> float:
+        """Dense peak throughput of one GPU's matrix units for the weight format, in FLOP/s (see `compute_tflops`)."""
         return compute_tflops(self.gpu, self.fmt) * 1e12
 
     @property
     def bandwidth(self) -> float:
+        """Peak memory bandwidth of one GPU, in bytes per second."""
         return self.gpu.memory_bandwidth_gb_s.value * 1e9
 
     def _linear_flops_per_token(self, with_head: bool) -> float:
@@ -152,6 +160,8 @@ class Roofline:
         return blocks(self.arch) * (ring + ALLREDUCE_LATENCY_S)
 
     def weight_bytes_per_gpu(self, touched_experts_fraction: float = 1.0) -> float:
+        """Weight bytes one GPU reads in a step: its whole share under TP, less the routed experts a step
+        does not touch when ``touched_experts_fraction`` (0 to 1) is below 1 on an MoE model."""
         w = weight_bytes(self.arch, self.fmt, tp=self.tp, groups=self.groups)
         if self.arch.moe is None or touched_experts_fraction >= 1:
             return w.per_gpu_bytes

@@ -53,9 +53,13 @@ class Request:
     """A request of the workload."""
 
     id: int
+    """Identifies the request; results are listed by it."""
     arrival: float
+    """When the request arrives, in seconds from the start of the run."""
     input_tokens: int
+    """Prompt tokens."""
     output_tokens: int
+    """Tokens to generate, the first included."""
     prefilled: bool = False
     """The prompt's KV cache arrives with the request (a disaggregated decode server): only
     the last prompt token is processed, attending to the rest."""
@@ -67,12 +71,18 @@ class Lengths:
     """A token-length distribution: fixed, uniform between bounds, or lognormal around a mean."""
 
     kind: Literal["fixed", "uniform", "lognormal"] = "fixed"
+    """The distribution: "fixed", "uniform" or "lognormal"."""
     mean: int = 512
+    """Tokens: the length itself when fixed, the mean when lognormal; unused when uniform."""
     low: int = 1
+    """Smallest length in tokens when uniform; unused otherwise."""
     high: int = 1024
+    """Largest length in tokens when uniform, the cap when lognormal; unused when fixed."""
     sigma: float = 0.5
+    """Standard deviation of the logarithm of the length when lognormal; unused otherwise."""
 
     def draw(self, rng: random.Random) -> int:
+        """One length in tokens (at least 1), drawn with ``rng``."""
         if self.kind == "fixed":
             return max(1, self.mean)
         if self.kind == "uniform":
@@ -305,11 +315,14 @@ class SimConfig:
     """Scheduler settings (names follow vLLM's where they exist)."""
 
     policy: Policy = "continuous"
+    """How requests are batched: "static", "dynamic" or "continuous" (see the module docstring)."""
     max_batch: int = 256
     """Most sequences in a batch (vLLM --max-num-seqs)."""
     max_batched_tokens: int = 8192
     """Token budget of one step (vLLM --max-num-batched-tokens)."""
     chunked_prefill: bool = True
+    """Continuous policy: split prompts into chunks that fit the step's token budget; when off, a prompt
+    runs whole in one step."""
     kv_capacity_tokens: int = 1 << 40
     """KV-cache capacity in full-context tokens per sequence-token (from the capacity calculator)."""
     batch_window_s: float = 0.05
@@ -353,9 +366,14 @@ class SimResult:
     """Per-request outcomes and step statistics of a run."""
 
     records: list[RequestRecord]
+    """One record per completed request (times in seconds), ordered by request id."""
     step_durations: list[float] = field(default_factory=list)
+    """Seconds each scheduler step (forward pass) took, in order."""
     step_decode_tokens: list[int] = field(default_factory=list)
+    """Per step, the tokens decoding sequences emitted in it (0 for a prefill-only step; the first
+    token of a prompt that finishes prefilling is not counted)."""
     preemptions: int = 0
+    """Times a sequence was evicted because the KV cache was full, to be recomputed later."""
     rejected: list[int] = field(default_factory=list)
     """Ids of requests that can never fit (prompt + output above the KV capacity)."""
     steps: list[tuple[int, int, float, float, float, float, int]] = field(default_factory=list)
@@ -367,6 +385,8 @@ class SimResult:
     emitted its first token, step that finished it), steps counted from 1."""
 
     def summary(self, slo: Slo | None = None) -> Summary:
+        """Aggregate metrics of the completed requests (`metrics.summarize`, with ``slo`` for goodput),
+        with inter-token latencies taken from the step durations (`itl`)."""
         base = summarize(self.records, slo=slo)
         return Summary(**{**{f: getattr(base, f) for f in base.__dataclass_fields__}, "itl": self.itl()})
 

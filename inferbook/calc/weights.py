@@ -24,9 +24,13 @@ class WeightBreakdown:
     """Bytes of weights by group, whole model and per GPU."""
 
     linear_bytes: float
+    """Attention, dense feed-forward and expert matrices of the whole model, each group in its format."""
     embedding_bytes: float
+    """The input token embedding (16-bit by default for quantized formats other than GGUF)."""
     lm_head_bytes: float
+    """The output head, at the embedding's bits (0 when tied to the embedding)."""
     norm_bytes: float
+    """Norm weights, at 16 bits or the format's bits when wider."""
     per_gpu_bytes: float
     """Largest share one GPU holds under the given TP and PP."""
     vision_bytes: float = 0.0
@@ -36,6 +40,7 @@ class WeightBreakdown:
 
     @property
     def total_bytes(self) -> float:
+        """Bytes of the whole model: every group above summed, before any sharding."""
         return (self.linear_bytes + self.embedding_bytes + self.lm_head_bytes + self.norm_bytes + self.vision_bytes
                 + self.mtp_bytes)
 

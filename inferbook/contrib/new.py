@@ -23,6 +23,7 @@ from pydantic_core import PydanticUndefined
 
 from ..schema import KINDS, Redirect
 from ..schema.base import slug_ok
+from ..schema.docs import field_doc
 from ..yamlio import disallowed_character
 from .fmt import PRAGMA, format_text, literal_order, string_style, submodel
 
@@ -67,7 +68,8 @@ def _comment(text: str, indent: int) -> list[str]:
 
 
 def _describe(name: str, info: FieldInfo, model: type[BaseModel], key: str) -> str:
-    parts = [info.description.strip()] if info.description else []
+    doc = field_doc(model, key)
+    parts = [doc.strip()] if doc else []
     order = literal_order(model, key)
     choice = _literal(info.annotation)
     if choice:

@@ -35,11 +35,11 @@ from ..provenance import all_number_sources, fallback_source
 from ..render import inline_markdown, latex_to_mathml, markdown_to_html, resolve_entry_links
 from ..schema import KINDS, Quantity
 from ..schema.articles import ArticleBase
+from ..schema.docs import field_doc
 from ..schema.gpus import VENDOR_NAMES
 from ..version import __version__
 from .output import DirOutput, Output
 
-ARTICLE_KINDS = ("concepts", "metrics", "techniques")
 KIND_LABEL = {"chapters": "Chapter", "concepts": "Concept", "metrics": "Metric", "techniques": "Technique",
               "gpus": "Accelerator", "models": "Model", "formats": "Format", "frameworks": "Framework",
               "offers": "Offer", "sources": "Source", "redirects": "Redirect"}
@@ -185,6 +185,7 @@ class SiteBuilder:
         pages.append(Page("learning-path.html", "learning_path.html", self._learning_path()))
         pages.append(Page("bibliography.html", "bibliography.html", self._bibliography()))
         pages.append(Page("accuracy.html", "accuracy.html", self._accuracy()))
+        pages.append(Page("api/python.html", "python_api.html", self._python_api()))
         pages.append(Page("search.html", "search.html", {"title": "Search"}))
         pages.append(Page("tools/index.html", "tools_index.html", {"title": "Tools", "tools": self._tool_list()}))
         for name in TOOLS:
@@ -368,6 +369,22 @@ class SiteBuilder:
         sections = data_changelog(CHANGELOG)
         return {"title": "Data changelog", "sections": [
             {"heading": heading, "body": markdown_to_html(text)} for heading, text in sections]}
+
+    def _python_api(self) -> dict[str, Any]:
+        """The Python API reference (`api_reference`): signatures and docstrings rendered."""
+        from ..api_reference import kind_fields, sections
+
+        def item(d: Any) -> dict[str, Any]:
+            return {"name": d.name, "anchor": d.qualname.replace(".", "-"), "kind": d.kind,
+                    "signature": d.signature, "doc": markdown_to_html(d.doc) if d.doc else "",
+                    "members": [item(m) for m in d.members]}
+
+        return {"title": "Python API reference",
+                "sections": [{"title": s.title, "module": s.module, "anchor": s.title.lower().replace(" ", "-")
+                              .replace("?", ""), "objects": [item(d) for d in s.items]} for s in sections()],
+                "kinds": [{"kind": k.kind, "model": k.model, "doc": inline_markdown(k.doc.split("\n\n")[0]),
+                           "fields": [{"name": n, "type": t, "doc": inline_markdown(d)} for n, t, d in k.fields]}
+                          for k in kind_fields()]}
 
     def _glossary(self) -> dict[str, Any]:
         terms: list[dict[str, Any]] = []
@@ -588,14 +605,14 @@ def _spec_rows(model: BaseModel, builder: SiteBuilder, prefix: str = "",
     by ``config_source`` under ``architecture``, else by the entry's primary ``source``."""
     root = root if root is not None else model
     skip = {"id", "title", "aliases", "last_reviewed", "summary", "body", "sources", "field_sources", "notes"}
-    for name, info in type(model).model_fields.items():
+    for name in type(model).model_fields:
         if not prefix and name in skip:
             continue
         value = getattr(model, name)
         if value is None or value == () or value == "":
             continue
         label = _label(prefix, name)
-        desc = (info.description or "").split("\n")[0]
+        desc = (field_doc(type(model), name) or "").split("\n")[0]
         if isinstance(value, Quantity):
             cite = value.source or fallback_source(root, prefix + name)
             yield {"label": label, "help": desc, "value": _num(value.value), "note": value.note, "links": None,

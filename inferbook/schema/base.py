@@ -97,10 +97,11 @@ class Strict(BaseModel):
     and no type coercion happens (a quoted "5" is not a number)."""
 
     model_config = ConfigDict(
+        defer_build=True,
         extra="forbid",
         frozen=True,
         strict=True,
-        use_attribute_docstrings=True,
+        use_attribute_docstrings=False,  # field docstrings are read on demand: schema/docs.py
         regex_engine="python-re",
         allow_inf_nan=False,
     )
