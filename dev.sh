@@ -3,13 +3,15 @@
 # `./dev.sh test` runs ruff, mypy, the schema check and the whole test suite (what CI runs);
 # `./dev.sh test --fast` leaves out the slow tier: the tests marked slow, i.e. browser,
 # PDF, notebook-execution and wheel tests (pytest -m "not slow"). Other arguments go to
-# pytest. Both commands bootstrap .venv first and, when run as root on Debian/Ubuntu,
-# install the system packages they need.
+# pytest. Both commands bootstrap .venv first (from the pinned versions in requirements/dev.lock)
+# and, when run as root on Debian/Ubuntu, install the system packages they need.
+# `./dev.sh lock` refreshes requirements/dev.lock after a dependency change in pyproject.toml.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 VENV=.venv
 PY="$VENV/bin/python"
+LOCK=requirements/dev.lock
 APT_PACKAGES=(chromium poppler-utils fonts-dejavu-core)
 
 log() { printf '[dev.sh] %s\n' "$*" >&2; }
@@ -48,13 +50,31 @@ bootstrap() {
     log "creating $VENV"
     python3 -m venv "$VENV"
   fi
-  local stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+  local stamp="$VENV/.installed-$(cat pyproject.toml "$LOCK" | sha256sum | cut -c1-16)"
   if [ ! -f "$stamp" ]; then
-    log "installing inferbook (editable) with dev dependencies"
+    log "installing the locked dev dependencies ($LOCK), then inferbook (editable)"
     "$PY" -m pip install -q --upgrade pip >/dev/null
-    "$PY" -m pip install -q -e ".[dev]"
+    "$PY" -m pip install -q -r "$LOCK"
+    "$PY" -m pip install -q --no-deps -e .
     rm -f "$VENV"/.installed-* && touch "$stamp"
   fi
+}
+
+lock() {
+  # Resolve pyproject.toml's [dev] extra again for every platform and Python 3.11+, keeping the
+  # versions .venv has where they still satisfy it (so a refresh changes only what must change).
+  "$PY" -m pip install -q uv
+  local have
+  have="$(mktemp)"
+  "$PY" -m pip freeze --exclude-editable | grep -v '^inferbook' > "$have"
+  {
+    sed -n '1,4p' "$LOCK"
+    "$VENV/bin/uv" pip compile pyproject.toml --extra dev --universal --python-version 3.11 -c "$have" \
+      --no-header --no-annotate -q
+  } > "$LOCK.new"
+  mv "$LOCK.new" "$LOCK"
+  rm -f "$have"
+  log "wrote $LOCK"
 }
 
 cmd="${1:-}"
@@ -84,8 +104,12 @@ case "$cmd" in
     bootstrap
     "$PY" bench/run.py "$@"
     ;;
+  lock)
+    bootstrap
+    lock
+    ;;
   *)
-    echo "usage: ./dev.sh build [args] | test [--fast] [pytest args] | bench [args]" >&2
+    echo "usage: ./dev.sh build [args] | test [--fast] [pytest args] | bench [args] | lock" >&2
     exit 2
     ;;
 esac

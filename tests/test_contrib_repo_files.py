@@ -20,15 +20,24 @@ def test_ci_workflow_runs_every_check():
                     "inferbook diff \"origin/"):
         assert command in runs, command
     assert "pull_request" in workflow[True]  # the `on:` key reads as a boolean in YAML 1.1
+    import tomllib
+
+    classifiers = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["classifiers"]
+    supported = sorted(c.rsplit(" ", 1)[1] for c in classifiers if re.fullmatch(r".*:: Python :: 3\.\d+", c))
+    assert workflow["jobs"]["check"]["strategy"]["matrix"]["python-version"] == supported == ["3.11", "3.12", "3.13"]
 
 
 def test_pre_commit_hooks_call_the_project():
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
-    entries = [hook["entry"] for repo in config["repos"] for hook in repo["hooks"]]
+    entries = [hook["entry"] for repo in config["repos"] if repo["repo"] == "local" for hook in repo["hooks"]]
     assert any("inferbook fmt --check" in e for e in entries)
     assert any("inferbook validate" in e for e in entries)
     assert any("inferbook lint" in e for e in entries)
     assert any("ruff" in e for e in entries)
+    assert any(e.endswith("mypy") for e in entries)
+    standard = {hook["id"] for repo in config["repos"] if repo["repo"].endswith("pre-commit-hooks")
+                for hook in repo["hooks"]}
+    assert {"trailing-whitespace", "end-of-file-fixer", "check-yaml", "check-merge-conflict"} <= standard
 
 
 def test_issue_forms_and_pr_template():

@@ -337,3 +337,26 @@ def test_the_networkx_view_names_the_graph_extra(monkeypatch):
         fresh.graph  # noqa: B018
     assert [e.id for e in fresh.learning_order()] == [e.id for e in kb.learning_order()]
     assert fresh.neighbourhood("kv-cache") and fresh.prerequisites("kv-cache", recursive=True)
+
+
+def test_the_lock_pins_every_declared_dependency_within_its_range():
+    """requirements/dev.lock (what ./dev.sh and CI install) must hold every package pyproject.toml
+    names, at a version its range allows; `./dev.sh lock` refreshes it."""
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    pinned: dict[str, Version] = {}
+    for line in (ROOT / "requirements" / "dev.lock").read_text(encoding="utf-8").splitlines():
+        line = line.split(";")[0].strip()
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pinned[_name(name)] = Version(version)
+    declared = list(PYPROJECT["project"]["dependencies"])
+    for requirements in PYPROJECT["project"]["optional-dependencies"].values():
+        declared += [r for r in requirements if not r.startswith("inferbook[")]
+    assert declared
+    for text in declared:
+        requirement = Requirement(text)
+        name = _name(requirement.name)
+        assert name in pinned, f"{name} is declared in pyproject.toml but not locked: run ./dev.sh lock"
+        assert requirement.specifier.contains(pinned[name], prereleases=True), (name, str(pinned[name]))
