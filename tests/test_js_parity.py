@@ -825,3 +825,38 @@ def test_js_workload_generator(tmp_path: Path) -> None:
         assert 1 <= min(inputs) and max(inputs) <= 8192 and sum(inputs) / n == pytest.approx(512, rel=0.05)
         assert 10 <= min(outputs) and max(outputs) <= 100 and sum(outputs) / n == pytest.approx(55, rel=0.05)
         assert all(isinstance(x, int) for x in inputs + outputs)
+
+
+# the committed golden sample (tests/js_parity/golden.py) ----------------------------------------
+def test_golden_vectors_are_fresh(parity: tuple[Vectors, dict[int, dict[str, Any]]]) -> None:
+    from js_parity.golden import GOLDEN, REFRESH, golden_data, golden_text
+
+    vectors, _ = parity
+    text = golden_text(golden_data(vectors.items, vectors.expected))
+    assert GOLDEN.read_text(encoding="utf-8") == text, f"tests/js_parity/golden.json is stale: run {REFRESH}"
+
+
+def test_js_gives_the_golden_answers(tmp_path: Path) -> None:
+    """The JS port, run on the committed vectors alone, gives the committed answers."""
+    from js_parity.golden import GOLDEN
+
+    node = shutil.which("node")
+    assert node, "Node.js (`node` on PATH) is required to check the JS calculator; install Node 20 or later"
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))["vectors"]
+    assert {v["fn"] for v in golden} == set(FUNCTIONS)
+    kb = inferbook.load()
+    data = {"models": {i: m.model_dump(mode="json") for i, m in kb.models.items()},
+            "gpus": {i: g.model_dump(mode="json") for i, g in kb.gpus.items()},
+            "formats": {i: f.model_dump(mode="json") for i, f in kb.formats.items()},
+            "vectors": [{"id": i, "fn": v["fn"], "args": v["args"]} for i, v in enumerate(golden)]}
+    path = tmp_path / "golden-vectors.json"
+    path.write_text(json.dumps(data, allow_nan=False), encoding="utf-8")
+    proc = subprocess.run([node, str(RUNNER), str(path)], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    results = {item["id"]: item for item in json.loads(proc.stdout)}
+    problems: list[str] = []
+    for i, vector in enumerate(golden):
+        expected = {k: v for k, v in vector.items() if k in ("result", "error")}
+        compare(expected, {k: v for k, v in results[i].items() if k != "id"}, f"golden #{i} {vector['fn']}", problems)
+    assert not problems, "\n".join(problems[:40])
