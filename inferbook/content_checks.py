@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel
 
-from .schema.articles import Exercise, Faq, Formula, ToolDefinition
+from .schema.articles import Exercise, Faq, Figure, Formula, ToolDefinition
 
 _BACKTICKS = re.compile(r"`+")
 _FENCE_OPEN = re.compile(r" {0,3}(`{3,}(?=[^`]*$)|~{3,})")  # a backtick fence's info string has no backtick
@@ -188,6 +188,10 @@ def text_fields(entry: BaseModel) -> Iterator[tuple[tuple[str | int, ...], str, 
         if isinstance(item, Exercise):
             yield ("exercises", i, "question"), item.question, True
             yield ("exercises", i, "solution"), item.solution, True
+    for i, item in enumerate(getattr(entry, "figures", ())):
+        if isinstance(item, Figure):
+            yield ("figures", i, "alt"), item.alt, True
+            yield ("figures", i, "caption"), item.caption, True
     for i, item in enumerate(getattr(entry, "formulas", ())):
         if isinstance(item, Formula):
             yield ("formulas", i, "latex"), item.latex, False

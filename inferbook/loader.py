@@ -34,8 +34,11 @@ from pydantic import BaseModel, ValidationError
 
 from .diagnostics import Diagnostic
 from .schema import KINDS, EntryBase
-from .schema.base import slug_ok
+from .schema.base import ARTICLE_KINDS, slug_ok
 from .yamlio import Document, YamlError, disallowed_character, parse_bytes, read_bytes, read_file, text_position
+
+FIGURE_FILE = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*\.[a-z0-9]+(?:-[a-z0-9]+)*\.svg")
+"""A figure drawing beside its entry: `<entry-id>.<figure-id>.svg` (see figures.py)."""
 
 LAYER_FILE = "_layer.yaml"
 
@@ -205,13 +208,30 @@ def load_file(path: Path, kind: str, layer: int = 0) -> tuple[LoadedEntry | None
         raw = read_bytes(path, follow_symlinks=False)
     except (YamlError, OSError) as exc:  # too large, replaced by a special file, unreadable
         return _load_file(path, kind, layer, exc)
-    key = (display_path(path), str(path.resolve()), kind, layer, hashlib.blake2b(raw, digest_size=16).digest())
+    key = (display_path(path), str(path.resolve()), kind, layer, hashlib.blake2b(raw, digest_size=16).digest(),
+           _drawings_key(path) if kind in ARTICLE_KINDS else b"")
     if key not in _FILE_CACHE:
         if len(_FILE_CACHE) > 50_000:
             _FILE_CACHE.clear()
         _FILE_CACHE[key] = _load_file(path, kind, layer, raw)
     loaded, diags = _FILE_CACHE[key]
     return loaded, list(diags)
+
+
+def _drawings_key(path: Path) -> bytes:
+    """A digest of the figure drawings beside an entry file (names, sizes and times), so that an
+    edited drawing is read again."""
+    import glob
+
+    stem = path.name[: -len(".yaml")]
+    digest = hashlib.blake2b(digest_size=16)
+    for drawing in sorted(path.parent.glob(f"{glob.escape(stem)}.*.svg")):
+        try:
+            info = drawing.lstat()
+        except OSError:
+            continue
+        digest.update(f"{drawing.name}:{info.st_size}:{info.st_mtime_ns}:{info.st_ino}\n".encode())
+    return digest.digest()
 
 
 def _read_problem(shown: str, exc: YamlError | OSError) -> Diagnostic:
@@ -236,10 +256,13 @@ def _load_file(path: Path, kind: str, layer: int,
     except (YamlError, OSError) as exc:
         return None, [_read_problem(shown, exc)]
     model = KINDS[kind]
+    data, figure_problems = _with_figures(doc, path, shown) if kind in ARTICLE_KINDS else (doc.data, [])
     try:
-        entry = model.model_validate(doc.data)
+        entry = model.model_validate(data)
     except ValidationError as exc:
-        return None, _schema_diagnostics(exc, doc, shown, model)
+        return None, _schema_diagnostics(exc, doc, shown, model) + figure_problems
+    if figure_problems:
+        return None, figure_problems
     problems = _content_diagnostics(entry, doc, shown)
     if entry.id != stem:
         mark = doc.locate(("id",))
@@ -247,6 +270,53 @@ def _load_file(path: Path, kind: str, layer: int,
                                  f"id '{entry.id}' does not match the file name '{path.name}'",
                                  hint=f"rename the file to {entry.id}.yaml or set id: {stem}")]
     return LoadedEntry(kind, entry, path, shown, doc, layer), problems
+
+
+def _with_figures(doc: Document, path: Path, shown: str) -> tuple[Any, list[Diagnostic]]:
+    """The entry's data with each drawing's checked SVG in its figure's `svg` field, and the
+    problems: a drawing missing, unsafe or too large, an `svg:` written in the YAML, or a
+    `[[figure:ID]]` in the body naming no figure."""
+    from .figures import SOURCE_PLACEHOLDER, figure_path, read_figure
+
+    data = doc.data
+    figures = data.get("figures") if isinstance(data, dict) else None
+    problems: list[Diagnostic] = []
+    declared: set[str] = set()
+    if isinstance(figures, (list, tuple)):
+        filled = []
+        for i, figure in enumerate(figures):
+            if not isinstance(figure, dict):
+                filled.append(figure)
+                continue
+            figure = dict(figure)
+            fid = figure.get("id")
+            if isinstance(fid, str):
+                declared.add(fid)
+            if "svg" in figure:
+                mark = doc.locate(("figures", i, "svg"), prefer_key=True)
+                problems.append(Diagnostic(shown, mark.line, mark.col, "IB105",
+                                           "svg is read from the drawing file beside the entry, not written here",
+                                           hint="remove the svg key"))
+            elif figure.get("chart") is None and isinstance(fid, str) and slug_ok(fid) and "." not in fid:
+                text, problem = read_figure(figure_path(path, fid))
+                if problem is not None:
+                    mark = doc.locate(("figures", i, "id"))
+                    problems.append(Diagnostic(shown, mark.line, mark.col, "IB105", problem,
+                                               hint=f"draw it as {figure_path(path, fid).name}: plain SVG shapes "
+                                                    "and text, with a viewBox"))
+                else:
+                    figure["svg"] = text
+            filled.append(figure)
+        data = {**data, "figures": tuple(filled)}
+    body = data.get("body") if isinstance(data, dict) else None
+    if isinstance(body, str):
+        for match in SOURCE_PLACEHOLDER.finditer(body):
+            if match.group(1) not in declared:
+                mark = text_position(doc, ("body",), body, match.start())
+                problems.append(Diagnostic(shown, mark.line, mark.col, "IB105",
+                                           f"[[figure:{match.group(1)}]] names no figure of this entry",
+                                           hint="declare it under figures: or fix the id"))
+    return data, problems
 
 
 def _content_diagnostics(entry: EntryBase, doc: Document, shown: str) -> list[Diagnostic]:
@@ -396,6 +466,8 @@ def discover(folder: Path) -> tuple[list[tuple[str, Path]], list[Diagnostic]]:
                     continue
                 if item.is_file() and item.name.endswith(".yaml"):
                     files.append((name, item))
+                elif item.is_file() and name in ARTICLE_KINDS and FIGURE_FILE.fullmatch(item.name):
+                    continue  # a figure drawing, read with its entry (figures.py)
                 else:
                     diags.append(Diagnostic(display_path(item), 1, 1, "IB005",
                                             "not an entry file: expected <id>.yaml",
@@ -430,7 +502,27 @@ def load_layer(folder: Path, layer: int = 0) -> LayerLoad:
         part.diagnostics.extend(file_diags)
         if loaded is not None:
             part.entries.append(loaded)
+    part.diagnostics.extend(_unused_drawings(folder, part.entries))
     return part
+
+
+def _unused_drawings(folder: Path, entries: Sequence[LoadedEntry]) -> list[Diagnostic]:
+    """A warning for each drawing in the folder that no loaded entry declares as a figure."""
+    from .figures import figure_path
+
+    wanted = {figure_path(loaded.path, figure.id) for loaded in entries if loaded.kind in ARTICLE_KINDS
+              for figure in getattr(loaded.entry, "figures", ())}
+    diags = []
+    for kind in ARTICLE_KINDS:
+        kind_dir = folder / kind
+        if not kind_dir.is_dir():
+            continue
+        for drawing in sorted(kind_dir.glob("*.svg")):
+            if FIGURE_FILE.fullmatch(drawing.name) and drawing not in wanted:
+                diags.append(Diagnostic(display_path(drawing), 1, 1, "IB009",
+                                        "figure drawing that no entry declares under figures:", severity="warning",
+                                        hint="declare it in its entry's figures: list, or delete it"))
+    return diags
 
 
 def merge_layers(parts: Sequence[LayerLoad]) -> LoadResult:

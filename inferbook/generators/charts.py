@@ -54,6 +54,10 @@ def _fmt(v: float) -> str:
     return f"{v:g}"
 
 
+GRID = 'stroke="currentColor" opacity="0.2"'
+"""Grid lines: the text colour, faint (charts follow the page's theme)."""
+
+
 def line_chart(series: Sequence[Series], x_label: str, y_label: str, title: str, log_x: bool = True,
                log_y: bool = True, width: int = 640, height: int = 380) -> str:
     """A log-log (or linear) line chart with a legend."""
@@ -73,21 +77,20 @@ def line_chart(series: Sequence[Series], x_label: str, y_label: str, title: str,
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}" class="chart">',
-             f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
-             f'<text x="{left}" y="18" font-size="14" font-weight="bold" fill="#1b1f24">{escape(title)}</text>']
+             f'<text x="{left}" y="18" font-size="14" font-weight="bold" fill="currentColor">{escape(title)}</text>']
     for t in (_log_ticks(x0, x1) if log_x else [x0, (x0 + x1) / 2, x1]):
-        parts.append(f'<line x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top}" y2="{height - bottom}" stroke="#d0d7de"/>')
+        parts.append(f'<line x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top}" y2="{height - bottom}" {GRID}/>')
         parts.append(f'<text x="{px(t):.1f}" y="{height - bottom + 16}" font-size="11" text-anchor="middle" '
-                     f'fill="#1b1f24">{_fmt(t)}</text>')
+                     f'fill="currentColor">{_fmt(t)}</text>')
     for t in (_log_ticks(y0, y1) if log_y else [y0, (y0 + y1) / 2, y1]):
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(t):.1f}" y2="{py(t):.1f}" stroke="#d0d7de"/>')
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(t):.1f}" y2="{py(t):.1f}" {GRID}/>')
         parts.append(f'<text x="{left - 6}" y="{py(t) + 4:.1f}" font-size="11" text-anchor="end" '
-                     f'fill="#1b1f24">{_fmt(t)}</text>')
+                     f'fill="currentColor">{_fmt(t)}</text>')
     parts.append(f'<text x="{(left + width - right) / 2:.0f}" y="{height - 12}" font-size="12" text-anchor="middle" '
-                 f'fill="#1b1f24">{escape(x_label)}</text>')
+                 f'fill="currentColor">{escape(x_label)}</text>')
     mid = (top + height - bottom) / 2
     parts.append(f'<text x="16" y="{mid:.0f}" font-size="12" text-anchor="middle" '
-                 f'fill="#1b1f24" transform="rotate(-90 16 {mid:.0f})">{escape(y_label)}</text>')
+                 f'fill="currentColor" transform="rotate(-90 16 {mid:.0f})">{escape(y_label)}</text>')
     for i, s in enumerate(series):
         color = PALETTE[i % len(PALETTE)]
         pts = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in s.points if y > 0)
@@ -95,7 +98,8 @@ def line_chart(series: Sequence[Series], x_label: str, y_label: str, title: str,
         ly = top + 14 + i * 18
         parts.append(f'<line x1="{width - right + 10}" x2="{width - right + 28}" y1="{ly - 4}" y2="{ly - 4}" '
                      f'stroke="{color}" stroke-width="3"/>')
-        parts.append(f'<text x="{width - right + 32}" y="{ly}" font-size="11" fill="#1b1f24">{escape(s.label)}</text>')
+        parts.append(f'<text x="{width - right + 32}" y="{ly}" font-size="11" fill="currentColor">'
+                     f'{escape(s.label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -107,15 +111,14 @@ def bar_chart(bars: Sequence[tuple[str, float]], unit: str, title: str, width: i
     vmax = max(v for _, v in bars) or 1
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}" class="chart">',
-             f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
-             f'<text x="4" y="18" font-size="14" font-weight="bold" fill="#1b1f24">{escape(title)}</text>']
+             f'<text x="4" y="18" font-size="14" font-weight="bold" fill="currentColor">{escape(title)}</text>']
     for i, (label, value) in enumerate(bars):
         y = top + i * row
         w = (width - left - 90) * value / vmax
-        parts.append(f'<text x="{left - 6}" y="{y + 15}" font-size="12" text-anchor="end" fill="#1b1f24">'
+        parts.append(f'<text x="{left - 6}" y="{y + 15}" font-size="12" text-anchor="end" fill="currentColor">'
                      f'{escape(label)}</text>')
         parts.append(f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="{PALETTE[0]}"/>')
-        parts.append(f'<text x="{left + w + 6:.1f}" y="{y + 15}" font-size="12" fill="#1b1f24">'
+        parts.append(f'<text x="{left + w + 6:.1f}" y="{y + 15}" font-size="12" fill="currentColor">'
                      f'{value:,.1f} {escape(unit)}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -171,6 +174,16 @@ def memory_chart(kb: KnowledgeBase) -> Chart | None:
     return Chart("chart-memory", f"Weight memory of {model.title} by format",
                  "Weights in GB (10^9 bytes) per format, including block scales; embeddings and the output head "
                  "stay 16-bit except in GGUF files.", svg)
+
+
+CHART_MAKERS = {"kv-growth": kv_chart, "roofline": roofline_chart, "weights-by-format": memory_chart}
+"""The charts a figure may name (`schema.articles.CHARTS`), each drawn from the data."""
+
+
+def chart_svg(kb: KnowledgeBase, name: str) -> str:
+    """One named chart, sanitized, or "" when the data cannot draw it."""
+    chart = CHART_MAKERS[name](kb)
+    return sanitize(chart.svg) if chart is not None else ""
 
 
 def charts(kb: KnowledgeBase) -> dict[str, Chart]:

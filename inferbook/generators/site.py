@@ -147,6 +147,17 @@ class SiteBuilder:
         """Markdown with expressions evaluated and `[text](entry-id)` links resolved from ``root``."""
         return resolve_entry_links(markdown_to_html(self.evaluator.render(text)), lambda eid: self._href(eid, root))
 
+    def article_body(self, entry: Any) -> str:
+        """An article's body as HTML with its figures placed (`figures.place_figures`)."""
+        from ..figures import place_figures
+        from .charts import chart_svg
+
+        def draw(figure: Any) -> str:
+            return chart_svg(self.kb, figure.chart) if figure.chart else figure.svg
+
+        return place_figures(self.md(entry.body), entry.figures, draw,
+                             lambda text: inline_markdown(self.evaluator.render(text)))
+
     def _href(self, eid: str, root: str) -> str | None:
         if eid not in self.kb:
             return None
@@ -235,7 +246,7 @@ class SiteBuilder:
         backlinks = [self.link(b.id) for b in kb.backlinks(entry.id) if kb.kind_of(b.id) not in ("chapters",)]
         return {
             "title": entry.title, "entry": entry, "kind": kind, "label": KIND_LABEL[kind],
-            "summary": inline_markdown(entry.summary), "body": self.md(entry.body), "formulas": formulas,
+            "summary": inline_markdown(entry.summary), "body": self.article_body(entry), "formulas": formulas,
             "faq": [{"q": inline_markdown(f.q), "a": self.md(f.a)} for f in entry.faq],
             "exercises": [{"n": i + 1, "question": self.md(x.question), "answer": self.evaluator.evaluate(x.answer),
                            "label": x.answer_label, "solution": self.md(x.solution)}

@@ -24,6 +24,28 @@ class Formula(Strict):
     """One line per symbol: what it stands for and its unit."""
 
 
+FIGURE_ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+CHARTS = ("kv-growth", "roofline", "weights-by-format")
+"""Charts a figure may ask for by name; `generators/charts.py` draws each from the data."""
+
+
+class Figure(Strict):
+    """A figure of the article: a drawing kept beside the entry as `<entry-id>.<id>.svg`, or a
+    chart drawn from the data when the page is built. `[[figure:ID]]` on a line of its own in
+    the body places it; otherwise it follows the text."""
+
+    id: Annotated[str, StringConstraints(pattern=f"^{FIGURE_ID}$", min_length=1, max_length=60)]
+    """Names the figure within the entry, and its file: `kv-cache.decode-loop.svg` for id `decode-loop`."""
+    alt: Annotated[str, StringConstraints(min_length=10, max_length=600)]
+    """What the figure shows, in words, for readers who cannot see it (screen readers, text browsers)."""
+    caption: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    """The caption under the figure, in Markdown (one paragraph)."""
+    chart: Literal["kv-growth", "roofline", "weights-by-format"] | None = None
+    """A chart drawn from the data instead of a drawing file (the same names as `CHARTS`)."""
+    svg: Annotated[str, StringConstraints(max_length=300_000), MULTILINE] = ""
+    """Filled in by the loader from the drawing file, checked and sanitized; never written in YAML."""
+
+
 class Faq(Strict):
     """A question readers ask, and its answer (Markdown)."""
 
@@ -76,6 +98,8 @@ class ArticleBase(EntryBase):
     exercises: tuple[Exercise, ...] = ()
     """Worked problems whose answers are computed from the data (revealed on click on the site,
     collected in an appendix of the PDF)."""
+    figures: tuple[Figure, ...] = ()
+    """Figures: drawings beside the entry (`<id>.<figure-id>.svg`) or charts drawn from the data."""
     prerequisites: tuple[Annotated[EntryId, Ref(ARTICLE_KINDS, "requires")], ...] = ()
     """Entries a reader should know first (concepts, metrics or techniques)."""
     related: tuple[Annotated[EntryId, Ref(ANY_KIND, "related")], ...] = ()

@@ -1,0 +1,130 @@
+"""Figures inside articles: conceptual SVG drawings kept beside their entry, and charts
+drawn from the data at build time.
+
+An article lists its figures under `figures:`; a drawing is the file
+`<entry-id>.<figure-id>.svg` in the entry's own folder (the name is made from the two ids,
+so a figure can never point at another path). The loader reads it (`read_figure`), refuses
+anything beyond plain vector shapes and text (`svg_problems`: no script, no links, no
+images, no styles, no entities), and stores it, passed through the one sanitizer, in the
+figure's `svg` field, so figures travel with the entry into the cache and the wheel's
+bundle. A chart figure (`chart: roofline`) is drawn from the knowledge base when the page is
+built (`generators/charts.py`).
+
+In the body, a paragraph that is only `[[figure:ID]]` places a figure; figures the body does
+not place follow the text. `place_figures` does that for the site and the PDF alike; the
+drawing inherits the page's text colour (`currentColor`), so it follows the dark theme.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .schema.articles import Figure
+
+MAX_SVG_BYTES = 256 * 1024
+"""Largest drawing file read."""
+PLACEHOLDER = re.compile(r"<p>\[\[figure:([a-z0-9]+(?:-[a-z0-9]+)*)\]\]</p>")
+"""A body paragraph that places a figure (as Markdown renders `[[figure:ID]]`)."""
+SOURCE_PLACEHOLDER = re.compile(r"\[\[figure:([^\]\n]{0,80})\]\]")
+"""The same marker in the Markdown source (checked at load: the id must be declared)."""
+_SVG_NS = "{http://www.w3.org/2000/svg}"
+_LABEL_ATTRS = re.compile(r'\s(?:role|aria-label)="[^"]*"')
+
+
+def figure_path(entry_file: Path, figure_id: str) -> Path:
+    """Where a drawing lives: beside the entry file, named after the entry and figure ids."""
+    return entry_file.with_name(f"{entry_file.name[: -len('.yaml')]}.{figure_id}.svg")
+
+
+def svg_problems(text: str) -> list[str]:
+    """What makes a drawing unacceptable: not one well-formed `<svg>` element with a viewBox,
+    or any element or attribute outside the sanitizer's SVG allow-list (nothing is silently
+    dropped: the author hears about it)."""
+    from .render import SVG_ATTRS, SVG_TAGS
+
+    if "<!" in text:
+        return ["a DOCTYPE, entity, CDATA section or comment (<!...) is not allowed in a figure"]
+    if "<?" in text.replace('<?xml version="1.0" encoding="UTF-8"?>', "", 1):
+        return ["processing instructions (<?...?>) are not allowed in a figure"]
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        return [f"not well-formed XML: {exc}"]
+    problems: list[str] = []
+    if root.tag not in ("svg", f"{_SVG_NS}svg"):
+        return [f"the root element must be <svg>, not <{root.tag}>"]
+    if "viewBox" not in root.attrib:
+        problems.append("the <svg> element needs a viewBox, so the figure scales with the page")
+    for element in root.iter():
+        tag = element.tag.removeprefix(_SVG_NS)
+        if tag not in SVG_TAGS:
+            problems.append(f"element <{tag}> is not allowed (allowed: {', '.join(sorted(SVG_TAGS))})")
+            continue
+        for name in element.attrib:
+            if name not in SVG_ATTRS:
+                problems.append(f"attribute '{name}' on <{tag}> is not allowed")
+    return sorted(set(problems))[:10]
+
+
+def read_figure(path: Path) -> tuple[str | None, str | None]:
+    """(sanitized SVG text, None) or (None, the problem): the file is read only if it is a
+    regular file inside the folder (links are not followed) and not too large."""
+    from .render import sanitize
+
+    try:
+        info = path.lstat()
+    except OSError:
+        return None, f"figure file {path.name} not found beside the entry"
+    import stat
+
+    if not stat.S_ISREG(info.st_mode):
+        return None, f"figure file {path.name} is not a regular file (links are not followed)"
+    if info.st_size > MAX_SVG_BYTES:
+        return None, f"figure file {path.name} is {info.st_size:,} bytes; the limit is {MAX_SVG_BYTES:,}"
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"cannot read figure file {path.name}: {exc}"
+    problems = svg_problems(text)
+    if problems:
+        return None, f"{path.name}: " + "; ".join(problems)
+    return sanitize(text.strip()), None
+
+
+def figure_html(figure: Figure, number: int, svg: str, caption_html: str) -> str:
+    """One figure as the page shows it: the drawing labelled by its alt text, and a numbered caption."""
+    alt = html.escape(figure.alt, quote=True)
+    opening, _, rest = svg.partition(">")
+    opening = _LABEL_ATTRS.sub("", opening)
+    labelled = opening.replace("<svg", f'<svg role="img" aria-label="{alt}"', 1) + ">" + rest if svg else ""
+    return (f'<figure class="figure" id="figure-{figure.id}">{labelled}'
+            f"<figcaption><span class=\"figure-number\">Figure {number}.</span> {caption_html}</figcaption></figure>")
+
+
+def place_figures(body_html: str, figures: Sequence[Figure], draw: Callable[[Figure], str],
+                  caption: Callable[[str], str]) -> str:
+    """The body with each `[[figure:ID]]` paragraph replaced by its figure, and the figures
+    it does not place appended, numbered in reading order. ``draw`` gives a figure's SVG (its
+    stored drawing, or a chart drawn now); ``caption`` renders caption Markdown."""
+    by_id = {f.id: f for f in figures}
+    order: list[str] = []
+
+    def swap(match: re.Match[str]) -> str:
+        figure = by_id.get(match.group(1))
+        if figure is None or figure.id in order:
+            return ""  # validation reports unknown or repeated ids
+        order.append(figure.id)
+        return figure_html(figure, len(order), draw(figure), caption(figure.caption))
+
+    out = PLACEHOLDER.sub(swap, body_html)
+    for figure in figures:
+        if figure.id not in order:
+            order.append(figure.id)
+            out += figure_html(figure, len(order), draw(figure), caption(figure.caption))
+    return out
