@@ -8,7 +8,7 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel
 
 from .kb import KnowledgeBase
-from .schema.base import Quantity
+from .schema.base import REFERENCE_KINDS, Quantity
 
 
 def _submodel(annotation: Any) -> type[BaseModel] | None:
@@ -55,7 +55,7 @@ def missing_by_field(kb: KnowledgeBase, kind: str) -> dict[str, list[str]]:
     return missing
 
 
-def coverage_report(kb: KnowledgeBase, kinds: tuple[str, ...] = ("gpus", "models", "formats", "frameworks"),
+def coverage_report(kb: KnowledgeBase, kinds: tuple[str, ...] = REFERENCE_KINDS,
                     list_up_to: int = 8) -> str:
     """A plain-text table of fields that some entries leave empty; when few entries miss a
     field (at most ``list_up_to``), their ids are listed."""

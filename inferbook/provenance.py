@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from .kb import KnowledgeBase
-from .schema.base import Citation, Quantity
+from .schema.base import REFERENCE_KINDS, Citation, Quantity
 from .schema.sources import Source
-
-REFERENCE_KINDS = ("gpus", "models", "formats", "frameworks")
 
 
 @dataclass(frozen=True, slots=True)

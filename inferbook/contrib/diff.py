@@ -26,6 +26,7 @@ from typing import Any
 from ..diagnostics import no_workflow_commands
 from ..loader import LoadedEntry, LoadResult, load_folders
 from ..refs import iter_references
+from ..schema.base import ARTICLE_KINDS
 
 PAGE = "entries/{kind}/{id}.html"
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
@@ -287,7 +288,7 @@ def affected_pages(changes: list[EntryChange], base: Mapping[str, LoadedEntry],
                     for chapter in (f.old, f.new):
                         if chapter:
                             add("chapters", chapter, "updated", f"{change.id} moved chapter")
-        if change.kind in ("concepts", "metrics", "techniques") and change.status != "changed":
+        if change.kind in ARTICLE_KINDS and change.status != "changed":
             entry = (head.get(change.id) or base.get(change.id))
             chapter = getattr(entry.entry, "chapter", None) if entry else None
             if chapter:

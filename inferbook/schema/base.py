@@ -166,6 +166,9 @@ class Ref:
 
 
 ARTICLE_KINDS = ("concepts", "metrics", "techniques")
+"""The article kinds: the handbook's prose, read in `KnowledgeBase.learning_order`."""
+REFERENCE_KINDS = ("gpus", "models", "formats", "frameworks")
+"""The reference-data kinds whose numbers cite sources (provenance, coverage, lint IB306)."""
 ANY_KIND = ("chapters", "concepts", "metrics", "techniques", "gpus", "models", "formats", "frameworks", "sources")
 
 

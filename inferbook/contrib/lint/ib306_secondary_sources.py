@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...diagnostics import Diagnostic, Severity
-from ...provenance import REFERENCE_KINDS, entry_number_sources
+from ...provenance import entry_number_sources
 from ...schema import Source
+from ...schema.base import REFERENCE_KINDS
 from .base import LintContext, at
 
 CODE = "IB306"
