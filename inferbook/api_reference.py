@@ -32,6 +32,7 @@ PUBLIC: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Planning", "inferbook.calc.plan", ("plan", "Workload", "Targets", "Space", "Plan", "Candidate",
                                          "PlanError")),
     ("Planning", "inferbook.calc.launch", ("server_commands", "bench_commands", "deployment")),
+    ("Notebooks", "inferbook.notebook_support", ("load_case", "NotebookCase", "show")),
 )
 """(section, module, names) in the order the reference shows them."""
 

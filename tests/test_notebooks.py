@@ -1,6 +1,6 @@
-"""Generated notebooks: built, executed headless with nbclient, checked against the
-calculators; deterministic; the single pre-filled notebook from the CLI; and one
-notebook run in a fresh virtualenv that has only the wheel installed."""
+"""Generated notebooks: assembled from their source files, built, executed headless with
+nbclient, checked against the calculators; deterministic; the single pre-filled notebook
+from the CLI; and one notebook run in a fresh virtualenv that has only the wheel installed."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
 import nbformat
@@ -34,6 +35,9 @@ from inferbook.generators import notebooks as gen
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = list(gen.TOOLS)
 GIB = 2**30
+# The defaults the built notebooks run with, read from their source files.
+KV, FIT, ROOF = (gen.parameter_defaults(t) for t in ("kv-cache", "memory-and-fit", "roofline"))
+SIM, GPUS = gen.parameter_defaults("batching-simulator"), gen.parameter_defaults("gpu-comparison")
 # Extra pre-filled cases executed alongside the built notebooks: a sliding-window model,
 # an MoE model with a mixed native checkpoint, and MLA in a quantized format on two GPUs.
 EXTRA_CASES = [("kv-cache", "gemma-3-27b-it", "h200-sxm", None),
@@ -143,10 +147,10 @@ def test_notebook_structure(built, tool):
     assert [c.id for c in nb.cells] == [f"{tool}-{i:02d}" for i in range(len(nb.cells))]
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.outputs == [] and c.execution_count is None for c in code)
-    assert 'matplotlib.use("Agg")' in code[0].source
+    assert 'matplotlib.use("Agg")' in code[0].source or tool == "api-tour"  # the tour draws nothing
     assert code[1].metadata.tags == ["parameters"] and 'MODEL = "llama-3.1-8b-instruct"' in code[1].source
     sources = "\n".join(c.source for c in code)
-    assert "inferbook.load(KB)" in sources
+    assert "inferbook.load(KB)" in sources or "load_case(MODEL, GPU, FORMAT, KV_DTYPE, TP, KB)" in sources
     # public API only: no private modules or names
     for line in sources.splitlines():
         if "inferbook" in line and "import" in line:
@@ -158,6 +162,78 @@ def test_notebook_structure(built, tool):
     # numbers a reader sees come from code: no multi-digit figures typed into the prose
     prose = "\n".join(line for text in markdown for line in text.splitlines() if not line.startswith("- ["))
     assert not re.search(r"\d{3,}|\d[.,]\d", prose), prose
+
+
+# source files --------------------------------------------------------------------------------
+def test_every_source_file_is_a_tool():
+    names = {p.name for p in resources.files(gen.SOURCES).iterdir() if p.name.endswith(".py")}
+    assert names - {"__init__.py"} == set(gen.TOOLS.values())
+    assert all(gen.TOOLS[tool] == tool.replace("-", "_") + ".py" for tool in TOOLS)
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_notebook_cells_come_from_the_source_file(kb, tool):
+    """The source file parses into cells, and the notebook has the same cells: code cells copied
+    unchanged but for the parameters cell, Markdown unchanged but for the links it fills in."""
+    text = gen.source_text(tool)
+    compile(text, gen.TOOLS[tool], "exec")
+    cells = gen.source_cells(tool)
+    assert cells[0].kind == "markdown" and cells[0].source.startswith("# ")
+    assert [c.tags for c in cells if c.tags] == [("parameters",)]
+    assert all(c.source and c.source == c.source.strip("\n") for c in cells)
+    assert not any(line.startswith("# %%") for c in cells for line in c.source.splitlines())
+    nb = gen.notebook(tool, model="qwen3-8b", gpu="l40s", fmt="fp8-e4m3", kb=kb)
+    assert len(nb.cells) == len(cells)  # every entry a links cell names is in the handbook
+    for made, cell in zip(nb.cells, cells, strict=True):
+        assert made.cell_type == cell.kind
+        if cell.directive == "links":
+            assert re.fullmatch(r"[^\n]+:\n\n(- \[[^\n]+\]\(\.\./site/entries/[^)]+\)\n?)+", made.source)
+        elif "parameters" in cell.tags:
+            assert made.metadata.tags == ["parameters"]
+            assert 'MODEL = "qwen3-8b"' in made.source and made.source != cell.source
+        else:
+            assert made.source == cell.source
+    links = "\n".join(c.source for c in nb.cells)
+    assert "../site/entries/models/qwen3-8b.html" in links or tool == "api-tour"
+
+
+def test_parameters_cell_takes_the_case(kb):
+    source = gen.parameters_cell(gen.source_cells("quantization-impact")).source
+    case = gen.Case("qwen3-8b", "l40s", "fp8-e4m3", "int4", ("/data/kb",))
+    text, values = gen.parameters_for(kb, case, source)
+    defaults = gen.parameter_defaults("quantization-impact")
+    assert values == {**defaults, "MODEL": "qwen3-8b", "GPU": "l40s", "FORMAT": "fp8-e4m3", "KV_DTYPE": "int4",
+                      "KB": ["/data/kb"], "FORMATS": [f for f in defaults["FORMATS"] if f in kb.formats]}
+    lines = text.splitlines()
+    assert lines[0] == source.splitlines()[0] and len(lines) == len(source.splitlines())
+    assert 'KV_DTYPE = "int4"' in text and 'KB = ["/data/kb"]' in text and "TP = None" in text
+    columns = {line.index("  # ") for line in lines if "  # " in line and not line.startswith("#")}
+    assert len(columns) == 1  # the comments stay aligned
+    tour = gen.parameters_for(kb, case, gen.parameters_cell(gen.source_cells("api-tour")).source)[1]
+    assert tour["ENTRY"] == kb.resolve("kv-cache") and set(tour) == {"MODEL", "GPU", "ENTRY", "KB"}
+
+
+def test_parse_cells_reads_the_percent_format():
+    text = ('"""What it shows."""\n\n# %% [markdown]\n# # Title\n#\n# Text.\n\n# %% [markdown] links\n# Read:\n'
+            '# - concepts/{X}\n\n# %% tags=["parameters", "x"]\nX = 1\n\n# %%\ndef f():\n\n    return X\n\n\n')
+    cells = gen.parse_cells(text)
+    assert cells == [gen.SourceCell("markdown", "# Title\n\nText."),
+                     gen.SourceCell("markdown", "Read:\n- concepts/{X}", directive="links"),
+                     gen.SourceCell("code", "X = 1", ("parameters", "x")),
+                     gen.SourceCell("code", "def f():\n\n    return X")]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("x = 1\n# %%\ny = 2\n", "code before the first"),
+    ("# %% [markdown]\n# fine\nnot a comment\n", "s.py:3: a Markdown cell holds only"),
+    ("# %% [markdown] linkz\n# - a\n", "s.py:1: unknown cell directive 'linkz'"),
+    ("# %% links\n# - a\n", "unknown cell directive 'links'"),
+    ("# %% tags=[parameters]\nX = 1\n", "s.py:1: tags must be a JSON list"),
+    ("# %% [markdown] two words\n", "s.py:1: cannot read the cell marker"),
+])
+def test_parse_cells_rejects_malformed_sources(text, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        gen.parse_cells(text, "s.py")
 
 
 def test_links_point_at_existing_entries(built, kb):
@@ -218,8 +294,8 @@ def test_kv_cache_numbers(executed, kb):
     model, gpu, fmt, groups = _case(kb)
     arch = model.architecture
     assert f"KV bytes per token (bf16): {kv_bytes_per_token(arch, 16):,.0f}" in text
-    batch = kv_bytes(arch, gen.KV_CONTEXT, 16, batch=gen.KV_BATCH)
-    assert f"{gen.KV_BATCH} sequences x {gen.KV_CONTEXT:,} tokens in bf16: {batch.bytes_unique / GIB:,.2f} GiB" in text
+    batch = kv_bytes(arch, KV["CONTEXT"], 16, batch=KV["BATCH"])
+    assert f"{KV['BATCH']} sequences x {KV['CONTEXT']:,} tokens in bf16: {batch.bytes_unique / GIB:,.2f} GiB" in text
     cap = capacity(arch, gpu, fmt, 16, tp=1, groups=groups)
     assert f"= {cap.kv_tokens:,} tokens" in text
     gemma = kb.models["gemma-3-27b-it"].architecture
@@ -235,7 +311,7 @@ def test_memory_and_fit_numbers(executed, kb):
     assert f"holds {cap.kv_tokens:,} tokens" in text
     w = weight_bytes(model.architecture, fmt, groups=groups)
     assert f"weights in bf16: {w.total_bytes / GIB:,.2f} GiB in total" in text
-    options = fit_options(model, fmt, kb.gpus.values(), gen.FIT_CONTEXT, gen.FIT_CONCURRENCY, 16, groups=groups)
+    options = fit_options(model, fmt, kb.gpus.values(), FIT["CONTEXT"], FIT["CONCURRENCY"], 16, groups=groups)
     assert f"{sum(o.fits for o in options)} of {len(options)} configurations serve" in text
     lite = kb.models["deepseek-v2-lite"]
     cap = capacity(lite.architecture, kb.gpus["l40s"], kb.formats["fp8-e4m3"], 16, tp=1)
@@ -247,20 +323,21 @@ def test_roofline_numbers(executed, kb):
     text = text_of(executed["roofline"][0])
     model, gpu, fmt, groups = _case(kb)
     roof = Roofline(model.architecture, gpu, fmt, 16, 1, groups=groups)
-    step = roof.decode_step(1, gen.ROOF_INPUT + gen.ROOF_OUTPUT // 2).seconds
+    step = roof.decode_step(1, ROOF["INPUT_TOKENS"] + ROOF["OUTPUT_TOKENS"] // 2).seconds
     assert f"decode at batch 1: {step * 1e3:.3f} ms per step, {1 / step:,.1f} tokens/s" in text
-    assert f"prefill of {gen.ROOF_INPUT:,} tokens: {roof.prefill(gen.ROOF_INPUT).seconds * 1e3:,.2f} ms" in text
+    prefill = roof.prefill(ROOF["INPUT_TOKENS"]).seconds
+    assert f"prefill of {ROOF['INPUT_TOKENS']:,} tokens: {prefill * 1e3:,.2f} ms" in text
 
 
 def _simulated(kb):
     model, gpu, fmt, groups = _case(kb)
     arch = model.architecture
     cap = capacity(arch, gpu, fmt, 16, tp=1, groups=groups)
-    inputs = Lengths("lognormal", mean=gen.SIM_INPUT, high=gen.SIM_INPUT * 8)
-    outputs = Lengths("lognormal", mean=gen.SIM_OUTPUT, high=gen.SIM_OUTPUT * 8)
-    requests = workload(gen.SIM_REQUESTS, gen.SIM_RATE, inputs, outputs, seed=gen.SIM_SEED)
+    inputs = Lengths("lognormal", mean=SIM["INPUT_MEAN"], high=SIM["INPUT_MEAN"] * 8)
+    outputs = Lengths("lognormal", mean=SIM["OUTPUT_MEAN"], high=SIM["OUTPUT_MEAN"] * 8)
+    requests = workload(SIM["REQUESTS"], SIM["RATE"], inputs, outputs, seed=SIM["SEED"])
     steps = step_model(Roofline(arch, gpu, fmt, 16, 1, groups=groups))
-    return simulate(requests, steps, SimConfig(max_batch=gen.SIM_MAX_BATCH, kv_capacity_tokens=cap.kv_tokens))
+    return simulate(requests, steps, SimConfig(max_batch=SIM["MAX_BATCH"], kv_capacity_tokens=cap.kv_tokens))
 
 
 @pytest.mark.notebook
@@ -301,7 +378,7 @@ def test_gpu_comparison_numbers(executed, kb):
     text = text_of(executed["gpu-comparison"][0])
     model, gpu, fmt, groups = _case(kb)
     roof = Roofline(model.architecture, gpu, fmt, 16, 1, groups=groups)
-    assert f"h100-sxm: 1 GPU(s), {roof.decode_throughput(1, gen.GPU_CONTEXT):,.1f} tokens/s at batch 1" in text
+    assert f"h100-sxm: 1 GPU(s), {roof.decode_throughput(1, GPUS['CONTEXT']):,.1f} tokens/s at batch 1" in text
 
 
 @pytest.mark.notebook
@@ -317,7 +394,7 @@ def test_moe_roofline_case(executed, kb):
     fmt = kb.formats[model.native_dtype]
     roof = Roofline(model.architecture, kb.gpus["h100-sxm"], fmt, 16, 1,
                     groups=native_groups(model, dict(kb.formats)) or None)
-    step = roof.decode_step(1, gen.ROOF_INPUT + gen.ROOF_OUTPUT // 2).seconds
+    step = roof.decode_step(1, ROOF["INPUT_TOKENS"] + ROOF["OUTPUT_TOKENS"] // 2).seconds
     assert f"decode at batch 1: {step * 1e3:.3f} ms per step" in text_of(executed["roofline-gpt-oss-20b"][0])
 
 
