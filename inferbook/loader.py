@@ -193,7 +193,7 @@ def _field_doc(model: type[BaseModel], loc: tuple) -> str | None:
     return first if len(first) < 160 else first[:157] + "..."
 
 
-_FILE_CACHE: dict[tuple[str, str, str, int, bytes], tuple[LoadedEntry | None, list[Diagnostic]]] = {}
+_FILE_CACHE: dict[tuple[str, str, str, int, bytes, bytes], tuple[LoadedEntry | None, list[Diagnostic]]] = {}
 """Results of `load_file` keyed by path, kind, layer and a hash of the file's bytes, so a
 long-running process (`inferbook serve`) parses and validates only the files that changed."""
 
