@@ -16,7 +16,8 @@ What a config cannot tell (licence, release date, organisation, family, sources,
 title when there is no `_name_or_path`) is left as a TODO that `inferbook validate`
 refuses until it is filled: null in a required text field, a `todo` id, an unknown source id.
 
-Besides attention layouts and mixtures of experts it reads Mamba-2 hybrids (Nemotron-H's
+Besides attention layouts (layer_types, sliding-window keys, MiniMax's attn_type_list of softmax layers) and
+mixtures of experts it reads Mamba-2 hybrids (Nemotron-H's
 hybrid_override_pattern or layers_block_type, one block per layer, and Granite 4.0-H's layer_types, each written
 as a full per-layer layer_pattern with the mamba block), the multi-token-prediction modules
 (num_nextn_predict_layers, mtp_num_hidden_layers) and the vision encoder of Qwen3-VL, Qwen3.5, Gemma 3 and

@@ -20,6 +20,7 @@ from .tables import (
     MAMBA2_TYPES,
     MAMBA_HINT_KEYS,
     MAX_LAYERS,
+    MINIMAX_MTP_KEYS,
     MTP_KEYS,
     MTP_PATTERN_KEYS,
     OUTPUT_GATE_TYPES,
@@ -200,6 +201,11 @@ class Builder:
         if value is None:
             for k in MTP_KEYS:
                 self.text.raw(k)
+            given = {k: self.text.raw(k) for k in MINIMAX_MTP_KEYS if self.text.has(k)}
+            if given.get("use_mtp") and given.get("num_mtp_modules"):
+                found = ", ".join(f"{self.text.name(k)} = {shown(v)}" for k, v in given.items())
+                self.report.checks.append(f"{found}: MiniMax's MTP modules are not counted (mtp_layers 0): "
+                                          "transformers' MiniMaxM2 model builds none")
             return 0
         if value < 0:
             self.errors.append(f"{self.origins.get('mtp_layers', 'num_nextn_predict_layers')} = {value}: the number "
@@ -281,8 +287,16 @@ class Builder:
         return block
 
     def _tie(self) -> bool | None:
-        """tie_word_embeddings: from the text config, the outer config, the class default, or PretrainedConfig's."""
+        """tie_word_embeddings: from the text config, the outer config, the class default, or PretrainedConfig's.
+        When both the outer and the text config give it, the text config's decides and a disagreement is reported
+        for checking."""
         value = self.text.flag("tie_word_embeddings")
+        if value is not None and self.text is not self.top and self.top.has("tie_word_embeddings"):
+            outer = self.top.flag("tie_word_embeddings")
+            if outer is not None and outer != value:
+                self.report.checks.append(f"tie_word_embeddings = {shown(outer)} but "
+                                          f"{self.text.name('tie_word_embeddings')} = {shown(value)}: the text "
+                                          "config's value is used; check it")
         if value is None and self.text is not self.top and self.top.has("tie_word_embeddings"):
             value = self.top.flag("tie_word_embeddings")
             if value is not None:
@@ -341,6 +355,10 @@ class Builder:
             if given is not None and given != nope + rope:
                 self.report.checks.append(f"{self.text.name('head_dim')} = {given} differs from qk_nope_head_dim + "
                                           f"qk_rope_head_dim = {nope + rope}, which the entry uses for MLA")
+            total = self.text.whole("qk_head_dim")
+            if total is not None and total != nope + rope:
+                self.errors.append(f"{self.text.name('qk_head_dim')} = {total} differs from qk_nope_head_dim + "
+                                   f"qk_rope_head_dim = {nope + rope}")
             self.origins["head_dim"] = (f"MLA query/key head = qk_nope_head_dim {nope} + qk_rope_head_dim {rope} "
                                         "(value heads are v_head_dim)")
             return nope + rope

@@ -18,14 +18,18 @@ def _group_of(pattern: str) -> str | None:
     text = pattern.lower()
     if "lm_head" in text or "embed" in text:
         return "embeddings"
-    if "router" in text or re.search(r"mlp\.gate(\b|$|\W)", text):
+    if "router" in text or "e_score_correction" in text or re.search(r"(^|\.)gate$|mlp\.gate(\b|$|\W)", text):
         return "router"
     if "vision" in text or "visual" in text or "mm_projector" in text or "multi_modal" in text:
         return "vision"
     if "attn" in text or "attention" in text:
         return "attention"
-    if "shared_expert" in text or "experts" in text:
+    if "shared_expert" in text:
+        return "shared"  # the experts group holds routed and shared experts together
+    if "experts" in text:
         return "experts"
+    if re.search(r"mlp.*(gate|up|down)\)?_proj", text):
+        return "dense_ffn"
     return None
 
 
@@ -61,6 +65,10 @@ def native_format(builder: Builder) -> tuple[str | None, dict[str, str | None], 
         group = _group_of(name)
         if group in ("router", "vision"):
             continue
+        if group == "shared":
+            report.checks.append(f"quantization_config leaves {shown(name)} unquantised: the shared experts are "
+                                 "counted in the experts group, in the main format")
+            continue
         if group is None:
             report.checks.append(f"quantization_config: cannot place {shown(name)} (left unquantised) in a tensor "
                                  "group; check native_groups")
@@ -85,7 +93,9 @@ def _quantized(quant: dict[str, Any], builder: Builder) -> tuple[str | None, str
     detail = f"quantization_config.quant_method {word(method) if method else 'missing'}"
     if method in ("fp8", "fbgemm_fp8"):
         element = q.text("fmt") or "e4m3"
-        fmt = {"e4m3": "fp8-e4m3", "e5m2": "fp8-e5m2"}.get(element)
+        fmt = {"e4m3": "fp8-e4m3", "e5m2": "fp8-e5m2"}.get(element) or TORCH_DTYPES.get(element)  # float8_e4m3fn
+        if fmt not in ("fp8-e4m3", "fp8-e5m2"):
+            fmt = None
         block = q.array("weight_block_size")
         detail += f", fmt {word(element)}"
         if block and len(block) == 2:
@@ -153,6 +163,10 @@ def _compressed_tensors(q: Keys, builder: Builder) -> tuple[str | None, str]:
             found.add("gptq-int4")
             builder.report.checks.append("compressed-tensors int4 weights in groups of 128 are counted as gptq-int4 "
                                          "(4-bit integers with 16-bit group scales)")
+        elif kind == "int" and bits == 4 and isinstance(size, int) and not isinstance(size, bool) and size > 0:
+            found.add("int4")
+            builder.report.checks.append(f"compressed-tensors int4 weights in groups of {size} are counted as int4 "
+                                         "(4 bits a weight; the group scales are not counted)")
         else:
             found.add(f"?{kind}{bits}")
     detail = "quantization_config compressed-tensors " + ", ".join(sorted(found))

@@ -51,6 +51,9 @@ def _layer_kinds(b: Builder, layers: int | None) -> list[str] | None:
     types = b.text.array("layer_types")
     if types is not None:
         return _from_layer_types(b, types, layers)
+    listed = b.text.array("attn_type_list") if b.text.has("attn_type_list") else None
+    if listed is not None:
+        return _from_attn_type_list(b, listed, layers)
     if layers is None:
         return None
     if mt in DELTANET_TYPES and b.text.has("full_attention_interval"):
@@ -68,6 +71,11 @@ def _layer_kinds(b: Builder, layers: int | None) -> list[str] | None:
         b.origins["layer_pattern"] = f"sliding_window_pattern {every}: every {every}th layer is global"
         return ["full" if (i + 1) % every == 0 else "sliding" for i in range(layers)]
     if mt == "gemma2":
+        alias = b.text.raw("sliding_window_size")  # early Gemma 2 configs repeat the window under this name
+        if alias is not None and alias != b.text.data.get("sliding_window"):
+            b.errors.append(f"{b.text.name('sliding_window_size')} = {shown(alias)}, {b.text.name('sliding_window')} = "
+                            f"{shown(b.text.data.get('sliding_window'))}: the config gives different windows")
+            return None
         b.origins["layer_pattern"] = "Gemma 2 alternates: even-indexed layers slide, odd ones are global"
         return ["sliding" if i % 2 == 0 else "full" for i in range(layers)]
     if mt == "llama4_text":
@@ -107,6 +115,23 @@ def _from_layer_types(b: Builder, types: list[Any], layers: int | None) -> list[
     b.origins["layer_pattern"] = (f"{name}, one entry per layer" if "mamba" in kinds
                                   else f"{name}, repeating from the first layer")
     return kinds
+
+
+def _from_attn_type_list(b: Builder, listed: list[Any], layers: int | None) -> list[str] | None:
+    """MiniMax's attn_type_list: 1 marks a softmax-attention layer, 0 a lightning (linear) attention layer,
+    which the schema cannot express yet."""
+    name = b.text.name("attn_type_list")
+    if layers is not None and len(listed) != layers:
+        b.errors.append(f"{name}: {len(listed)} entries for {layers} layers")
+        return None
+    if any(not is_whole(v) or v not in (0, 1) for v in listed):
+        b.errors.append(f"{name}: expected entries of 0 (lightning attention) or 1 (softmax attention)")
+        return None
+    if 0 in listed:
+        b.errors.append(f"{name}: the schema cannot express MiniMax's lightning-attention layers (entries 0) yet")
+        return None
+    b.origins["layer_pattern"] = f"{name}: every entry 1, softmax attention in every layer"
+    return None
 
 
 def _hybrid_kinds(b: Builder, layers: int | None) -> list[str] | None:

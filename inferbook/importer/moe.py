@@ -28,6 +28,10 @@ def read_moe(b: Builder, layers: int | None) -> tuple[dict[str, Any] | None, int
     if (b.model_type or "") == "granitemoehybrid" and (experts is None or experts < 2):
         return _granite_dense(b, experts, width)
     if experts is None or experts < 2 or layers is None:
+        dense_list = b.text.array("mlp_only_layers")  # Qwen's dense-layer list, empty in a dense config
+        if dense_list:
+            b.report.checks.append(f"{b.text.name('mlp_only_layers')} lists layers of a model without experts: "
+                                   "every layer is dense anyway")
         if experts is not None and experts < 2:
             b.origins.pop("moe.experts", None)
             b.report.checks.append(f"{experts} expert(s) per layer: read as a dense model")
@@ -59,6 +63,13 @@ def read_moe(b: Builder, layers: int | None) -> tuple[dict[str, Any] | None, int
         return None, None
     dense_layers, interval = placed
     has_dense = not all(moe_layers)
+    unused_width = b.text.whole("mlp_intermediate_size")  # MiniMax-M2: a dense width its modeling code never reads
+    if unused_width is not None and not has_dense:
+        b.report.checks.append(f"{b.text.name('mlp_intermediate_size')} = {unused_width} sizes no layer: every layer "
+                               "is MoE")
+    elif unused_width is not None and unused_width != dense_width:
+        b.errors.append(f"{b.text.name('mlp_intermediate_size')} = {unused_width}: the schema cannot express a "
+                        "second dense FFN width")
     shared = _shared(b, moe_width)
     moe = {"experts": experts, "experts_per_token": per_token, "shared_experts": shared,
            "expert_intermediate_size": moe_width, "dense_layers": dense_layers, "layer_interval": interval}

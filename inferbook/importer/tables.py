@@ -20,19 +20,32 @@ IGNORED_KEYS = frozenset({
     "hidden_activation", "mlp_hidden_act", "pretraining_tp", "tokenizer_class", "torchscript",
     "output_attentions", "output_hidden_states", "return_dict", "use_return_dict", "is_encoder_decoder",
     "id2label", "label2id", "problem_type", "tie_encoder_decoder", "chunk_size_feed_forward", "cache_implementation",
+    "_name_or_path", "unsloth_version", "embedding_dropout", "output_dropout", "qkv_bias", "use_qkv_bias", "use_bias",
+    # generation and training defaults that PretrainedConfig.to_dict() of older transformers writes into every config
+    "add_cross_attention", "bad_words_ids", "begin_suppress_tokens", "cross_attention_hidden_size",
+    "diversity_penalty", "do_sample", "early_stopping", "encoder_no_repeat_ngram_size",
+    "exponential_decay_length_penalty", "finetuning_task", "forced_bos_token_id", "forced_eos_token_id", "is_decoder",
+    "length_penalty", "max_length", "min_length", "no_repeat_ngram_size", "num_beam_groups", "num_beams",
+    "num_return_sequences", "output_scores", "prefix", "pruned_heads", "remove_invalid_values", "repetition_penalty",
+    "return_dict_in_generate", "suppress_tokens", "task_specific_params", "temperature", "tf_legacy_loss", "top_k",
+    "top_p", "typical_p", "use_bfloat16",
     # positions: context_length comes from max_position_embeddings alone
     "rope_theta", "rope_scaling", "rope_parameters", "rope_local_base_freq", "partial_rotary_factor",
-    "rotary_pct", "rotary_emb_base", "initial_context_length", "original_max_position_embeddings",
+    "rotary_pct", "rotary_emb_base", "initial_context_length", "original_max_position_embeddings", "rotary_dim",
+    "rope_interleave", "indexer_rope_interleave",
     # attention and logit numerics
     "query_pre_attn_scalar", "attn_logit_softcapping", "final_logit_softcapping", "use_qk_norm", "qk_layernorm",
-    "attn_temperature_tuning", "floor_scale", "attn_scale", "swiglu_limit",
+    "attn_temperature_tuning", "floor_scale", "attn_scale", "swiglu_limit", "qk_norm", "qk_norm_type", "post_norm",
+    "use_rmsnorm", "layernorm_full_attention_beta", "layernorm_linear_attention_beta", "layernorm_mlp_beta",
     # routing numerics (the expert counts are read elsewhere)
     "output_router_logits", "router_aux_loss_coef", "router_z_loss_coef", "router_jitter_noise", "norm_topk_prob",
     "routed_scaling_factor", "scoring_func", "topk_method", "n_group", "topk_group", "ep_size", "aux_loss_alpha",
-    "seq_aux",
+    "seq_aux", "use_routing_bias", "moe_router_enable_expert_bias", "router_dtype", "score_function", "shared_moe_mode",
     # multimodal token ids
     "boi_token_index", "eoi_token_index", "image_token_index", "image_token_id", "video_token_id",
-    "vision_start_token_id", "vision_end_token_id", "mm_tokens_per_image",
+    "vision_start_token_id", "vision_end_token_id", "mm_tokens_per_image", "image_start_token_id",
+    "image_end_token_id", "video_start_token_id", "video_end_token_id", "media_placeholder_token_id",
+    "video_placeholder", "ignore_index", "use_unified_vision_chunk",
     # Mamba-2 numerics and switches (the shape is read into the mamba block)
     "time_step_min", "time_step_max", "time_step_floor", "time_step_limit", "time_step_rank", "mamba_hidden_act",
     "rescale_prenorm_residual", "residual_in_fp32", "use_mamba_kernels", "num_logits_to_keep",
@@ -50,7 +63,7 @@ QUANT_IGNORED_KEYS = frozenset({
     "use_exllama", "modules_in_block_to_quantize", "lm_head", "model_name_or_path", "model_file_base_name",
     "bnb_4bit_compute_dtype", "bnb_4bit_use_double_quant", "bnb_4bit_quant_storage", "llm_int8_threshold",
     "llm_int8_has_fp16_weight", "llm_int8_enable_fp32_cpu_offload", "kv_cache_quant_algo", "producer",
-    "exclude_modules",
+    "exclude_modules", "dequantize",
 })
 """Keys of quantization_config that do not change the weights' format id."""
 
@@ -94,14 +107,14 @@ GATED_MLP_TYPES = frozenset({
     "qwen3_next", "qwen3_5", "qwen3_5_moe", "deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_k2", "gemma",
     "gemma2", "gemma3_text", "gpt_oss", "phi3", "olmo", "olmo2", "olmoe", "granite", "granitemoe", "cohere",
     "cohere2", "smollm3", "glm", "glm4", "glm4_moe", "minimax_m2", "exaone4", "internlm2", "baichuan", "yi",
-    "hunyuan_v1_dense", "hunyuan_v1_moe", "ernie4_5", "ernie4_5_moe", "seed_oss", "apertus", "arcee",
+    "hunyuan_v1_dense", "hunyuan_v1_moe", "ernie4_5", "ernie4_5_moe", "seed_oss", "arcee",
     "dots1", "bailing_moe", "granitemoehybrid", "mimo", "glm4v", "glm4v_moe", "glm4v_text", "glm4v_moe_text",
     "qwen3_vl_text", "qwen3_vl_moe_text", "qwen3_5_text", "qwen3_5_moe_text", "glm_moe_dsa",
 })
 """Model types whose feed-forward blocks have three matrices (SwiGLU or GeGLU)."""
 PLAIN_MLP_TYPES = frozenset({"gpt2", "gpt_neox", "gptj", "phi", "falcon", "starcoder2", "opt", "bloom",
-                             "gpt_bigcode", "nemotron", "mpt", "nemotron_h"})
-"""Model types whose feed-forward blocks have two matrices."""
+                             "gpt_bigcode", "nemotron", "mpt", "nemotron_h", "apertus"})
+"""Model types whose feed-forward blocks have two matrices (Apertus: up and down projections around xIELU)."""
 
 OUTPUT_GATE_TYPES = frozenset({"qwen3_next"})
 """Model types whose attention always gates its output (no attn_output_gate key in their configs)."""
@@ -112,7 +125,7 @@ DELTANET_TYPES = frozenset({"qwen3_next", "qwen3_5", "qwen3_5_moe", "qwen3_5_tex
 
 PATTERN_KEYS = ("layer_types", "sliding_window_pattern", "full_attention_interval", "use_sliding_window",
                 "max_window_layers", "no_rope_layers", "no_rope_layer_interval", "attention_chunk_size",
-                "sliding_window", "hybrid_override_pattern", "layers_block_type")
+                "sliding_window", "hybrid_override_pattern", "layers_block_type", "attn_type_list")
 """Keys that lay out the attention kind of each layer."""
 
 LAYER_TYPES = {"full_attention": "full", "sliding_attention": "sliding", "chunked_attention": "chunked",
@@ -139,6 +152,9 @@ SSM_CACHE_DTYPE_KEY = "mamba_ssm_cache_dtype"
 
 MTP_KEYS = ("num_nextn_predict_layers", "mtp_num_hidden_layers", "num_mtp_layers", "mtp_num_layers")
 """Keys counting the multi-token-prediction modules."""
+MINIMAX_MTP_KEYS = ("use_mtp", "num_mtp_modules", "mtp_transformer_layers")
+"""MiniMax's description of its MTP modules, which transformers' MiniMaxM2 model does not build: reported,
+not counted (mtp_layers stays 0)."""
 MTP_PATTERN_KEYS = ("mtp_hybrid_override_pattern", "mtp_layers_block_type")
 """Nemotron-H's layout of one MTP module (read as an attention block and a feed-forward block)."""
 
