@@ -25,6 +25,37 @@ Calls (ids are KB ids):
                                                         usd_per_hour, usd_per_million_input,
                                                         usd_per_million_output, gpus, tp, replicas,
                                                         ttft_s, tpot_s, shapes (configurations screened)
+Roofline and communication calls (derivations in the roofline and parallelism entries; every
+rate is a datasheet peak, with no efficiency factor, so each result is a bound):
+    ridge_point("gpu-id", format="bf16", over="memory", link_gb_s=...)
+                                                        dense peak FLOP/s for the format / memory bandwidth
+                                                        (FLOP per byte); the format picks the peak as `inferbook
+                                                        predict` does (FP8/FP4 checkpoints run their own type,
+                                                        weight-only formats run 16-bit); over="link" divides by one
+                                                        direction of the scale-up link instead (half the GPU's
+                                                        interconnect figure, or link_gb_s GB/s one way)
+    critical_batch("gpu-id", format="bf16")           decode batch at which the weight matmuls reach the ridge:
+                                                        ridge x bytes per weight / 2 (2 FLOPs per weight per token)
+    step_ms("model-id", "gpu-id", "figure", phase="decode", format=..., tp=1, batch=1, tokens=1, dtype="bf16",
+            link_gb_s=...)                              one term of a forward pass at peak rates, per GPU:
+                                                        "compute" (FLOPs / tp x peak), "memory" (weight share plus
+                                                        KV cache read / bandwidth), "comm" (the TP all-reduces,
+                                                        ring bandwidth term plus 10 us each, over the GPU's link or
+                                                        link_gb_s GB/s one way) or "step" (the larger of compute and
+                                                        memory, plus comm); decode: batch sequences at a context of
+                                                        tokens; prefill: batch prompts of tokens
+    hidden_bytes("model-id", tokens=1, dtype="bf16")  hidden-state bytes of tokens tokens: one TP all-reduce
+                                                        message, or one pipeline hand-off
+    allreduce_us("model-id", "gpu-id", tp=8, batch=1, link_gb_s=...)
+                                                        bandwidth term of one ring all-reduce of batch hidden
+                                                        states: 2(tp-1)/tp x message / one direction of the link
+                                                        (half the GPU's interconnect figure; link_gb_s, GB/s one
+                                                        way, overrides it, e.g. for a PCIe path); no latency term
+    alltoall_bytes("model-id", tokens=1, dispatch="fp8-e4m3", combine="bf16", scope="step")
+                                                        MoE expert-parallel traffic of tokens tokens, every copy
+                                                        counted as leaving its GPU (an upper bound): top-k x hidden
+                                                        x (dispatch + combine bytes), for one MoE layer
+                                                        (scope="layer") or all of them (scope="step")
 Filters:
     gib(d) gb(d) mib(d) kib(d)   bytes shown in that unit with d decimals and the unit name
     round(d)                      a number with d decimals (thousands separated)
@@ -56,6 +87,8 @@ MAX_EXPRESSION_CHARS = 500
 """Longest expression between the braces."""
 COUNT_LIMITS = {"tokens": 1e9, "batch": 1e6, "tp": 1024, "pp": 1024}
 """Upper bounds of the count arguments (all at least 1)."""
+MAX_LINK_GB_S = 1e5
+"""Largest link bandwidth (GB/s one way) an expression may pass as link_gb_s."""
 _TOKEN = re.compile(r'\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]{0,63})|(?P<num>-?[0-9]{1,40}(?:\.[0-9]{1,40})?)|'
                     r'(?P<str>"[^"\\\n]{0,200}")|(?P<op>[(),=|]))')
 
@@ -230,6 +263,12 @@ class Evaluator:
             "state_bytes": self._state_bytes,
             "gpu_hour_usd": self._gpu_hour_usd,
             "plan": self._plan,
+            "ridge_point": self._ridge_point,
+            "critical_batch": self._critical_batch,
+            "step_ms": self._step_ms,
+            "hidden_bytes": self._hidden_bytes,
+            "allreduce_us": self._allreduce_us,
+            "alltoall_bytes": self._alltoall_bytes,
         }
         self._plans: dict[tuple[Any, ...], Any] = {}
 
@@ -310,6 +349,107 @@ class Evaluator:
         if price is None:
             raise ExpressionError(f"offer {offer_id!r} publishes no on-demand price")
         return price
+
+    # roofline and communication ---------------------------------------------------------------
+    def _gpu(self, gpu_id: str):
+        gpu_id = _text("the GPU id", gpu_id)
+        if gpu_id not in self.kb.gpus:
+            raise ExpressionError(f"unknown GPU {gpu_id!r}")
+        return self.kb.gpus[gpu_id]
+
+    def _format(self, fmt_id: str):
+        fmt_id = _text("format", fmt_id)
+        if fmt_id not in self.kb.formats:
+            raise ExpressionError(f"unknown format {fmt_id!r}")
+        return self.kb.formats[fmt_id]
+
+    def _link_one_way(self, gpu, link_gb_s: float | None) -> float:
+        """Bytes per second one direction of the scale-up link carries: half the GPU's interconnect
+        figure, or ``link_gb_s`` GB/s when given."""
+        if link_gb_s is None:
+            link = gpu.interconnect.bandwidth_gb_s
+            if link is None:
+                raise ExpressionError(f"{gpu.id} records no interconnect bandwidth; pass link_gb_s")
+            return link.value / 2 * 1e9
+        if isinstance(link_gb_s, bool) or not isinstance(link_gb_s, (int, float)) or not 0 < link_gb_s <= MAX_LINK_GB_S:
+            raise ExpressionError(f"link_gb_s must be a number above 0 and at most {MAX_LINK_GB_S:,.0f}, "
+                                  f"got {link_gb_s!r}")
+        return float(link_gb_s) * 1e9
+
+    def _ridge_point(self, gpu_id: str, format: str = "bf16", over: str = "memory",
+                     link_gb_s: float | None = None) -> float:
+        from .calc.roofline import compute_tflops
+
+        gpu, fmt = self._gpu(gpu_id), self._format(format)
+        over = _text("over", over)
+        if over not in ("memory", "link"):
+            raise ExpressionError(f"over must be \"memory\" or \"link\", got {over!r}")
+        if over == "memory":
+            if link_gb_s is not None:
+                raise ExpressionError("link_gb_s applies only with over=\"link\"")
+            bandwidth = gpu.memory_bandwidth_gb_s.value * 1e9
+        else:
+            bandwidth = self._link_one_way(gpu, link_gb_s)
+        return compute_tflops(gpu, fmt) * 1e12 / bandwidth
+
+    def _critical_batch(self, gpu_id: str, format: str = "bf16") -> float:
+        bytes_per_weight = self._format(format).effective_bits_per_weight / 8
+        return self._ridge_point(gpu_id, format) * bytes_per_weight / 2
+
+    STEP_FIGURES = ("compute", "memory", "comm", "step")
+
+    def _step_ms(self, model_id: str, gpu_id: str, figure: str, phase: str = "decode", format: str | None = None,
+                 tp: int = 1, batch: int = 1, tokens: int = 1, dtype: str = "bf16",
+                 link_gb_s: float | None = None) -> float:
+        from .calc.params import blocks
+        from .calc.roofline import ALLREDUCE_LATENCY_S, Efficiency, Roofline
+        from .calc.weights import native_groups
+
+        model, gpu = self._model(model_id), self._gpu(gpu_id)
+        figure, phase = _text("the figure", figure), _text("phase", phase)
+        if figure not in self.STEP_FIGURES:
+            raise ExpressionError(f"unknown step figure {figure!r}; known: {', '.join(self.STEP_FIGURES)}")
+        if phase not in ("decode", "prefill"):
+            raise ExpressionError(f"phase must be \"decode\" or \"prefill\", got {phase!r}")
+        fmt = self._format(format if format is not None else model.native_dtype)
+        groups = native_groups(model, dict(self.kb.formats)) if fmt.id == model.native_dtype else None
+        roof = Roofline(model.architecture, gpu, fmt, self._bits(dtype), _count("tp", tp), Efficiency(1.0, 1.0),
+                        groups or None)
+        batch, tokens = _count("batch", batch), _count("tokens", tokens)
+        step = roof.decode_step(batch, tokens) if phase == "decode" else roof.prefill(tokens, batch)
+        comm = step.comm_s
+        if link_gb_s is not None:  # the same ring all-reduces over a link of this speed (GB/s one way)
+            one_way = self._link_one_way(gpu, link_gb_s)
+            moved = batch if phase == "decode" else batch * tokens
+            ring = 2 * (roof.tp - 1) / roof.tp * moved * model.architecture.hidden_size * 2 / one_way
+            comm = blocks(model.architecture) * (ring + ALLREDUCE_LATENCY_S) if roof.tp > 1 else 0.0
+        seconds = {"compute": step.compute_s, "memory": step.memory_s, "comm": comm,
+                   "step": max(step.compute_s, step.memory_s) + comm}
+        return seconds[figure] * 1e3
+
+    def _hidden_bytes(self, model_id: str, tokens: int = 1, dtype: str = "bf16") -> float:
+        return _count("tokens", tokens) * self._model(model_id).architecture.hidden_size * self._bits(dtype) / 8
+
+    def _allreduce_us(self, model_id: str, gpu_id: str, tp: int = 8, batch: int = 1,
+                      link_gb_s: float | None = None) -> float:
+        tp = _count("tp", tp)
+        message = self._hidden_bytes(model_id, _count("batch", batch))
+        return 2 * (tp - 1) / tp * message / self._link_one_way(self._gpu(gpu_id), link_gb_s) * 1e6
+
+    def _alltoall_bytes(self, model_id: str, tokens: int = 1, dispatch: str = "fp8-e4m3", combine: str = "bf16",
+                        scope: str = "step") -> float:
+        from .calc.params import is_moe_layer
+
+        arch = self._model(model_id).architecture
+        if arch.moe is None:
+            raise ExpressionError(f"{model_id} is not a mixture-of-experts model")
+        scope = _text("scope", scope)
+        if scope not in ("step", "layer"):
+            raise ExpressionError(f"scope must be \"step\" or \"layer\", got {scope!r}")
+        per_layer = (_count("tokens", tokens) * arch.moe.experts_per_token * arch.hidden_size
+                     * (self._bits(dispatch) + self._bits(combine)) / 8)
+        layers = sum(1 for i in range(arch.layers) if is_moe_layer(arch, i)) if scope == "step" else 1
+        return per_layer * layers
 
     PLAN_FIGURES = ("usd_per_hour", "usd_per_million_input", "usd_per_million_output", "gpus", "tp", "replicas",
                     "ttft_s", "tpot_s", "shapes")
