@@ -19,6 +19,10 @@ Calls (ids are KB ids):
     weight_bytes("model-id", format="bf16", tp=1, pp=1) weight bytes (per GPU when tp/pp > 1);
                                                         no format: the released checkpoint
     gpu_hour_usd("offer-id")                            an offer's on-demand price of one GPU-hour
+    quoted("3,958 TFLOPS")                              the text as written: marks a figure quoted from a
+                                                        source (a datasheet's with-sparsity rate, a measured
+                                                        result), so lint IB340 knows it was not typed in
+                                                        where an expression belongs
     plan("model-id", "figure", isl=N, osl=N, rate=R, ttft=S, tpot=S, gpu="gpu-id")
                                                         a figure of `inferbook plan`'s cheapest answer
                                                         (p95 targets, on-demand prices, the data's date):
@@ -57,6 +61,10 @@ rate is a datasheet peak, with no efficiency factor, so each result is a bound):
                                                         x (dispatch + combine bytes), for one MoE layer
                                                         (scope="layer") or all of them (scope="step")
 Filters:
+    times(k) div(k) plus(k) minus(k)   arithmetic with a number written here (k); the result goes on to
+                                  the next filter: weight_bytes("m") | times(2) | gib(1)
+    per_s(n=1)                    n events per step of the value's milliseconds, per second (n x 1000 / v):
+                                  step_ms("m", "gpu", "step", batch=32) | per_s(32) | round(0)  tokens/s
     gib(d) gb(d) mib(d) kib(d)   bytes shown in that unit with d decimals and the unit name
     round(d)                      a number with d decimals (thousands separated)
     comma                         an integer with thousands separators
@@ -220,7 +228,33 @@ def _bytes_in(unit: float, name: str) -> Callable[..., str]:
     return fmt
 
 
-FILTERS: dict[str, Callable[..., str]] = {
+def _operand(k: Any) -> float:
+    """An arithmetic filter's argument: a finite number written in the expression."""
+    if isinstance(k, bool) or not isinstance(k, (int, float)) or not math.isfinite(k):
+        raise ExpressionError(f"expected a number, got {k!r}")
+    return float(k)
+
+
+def _divide(v: float, k: Any) -> float:
+    k = _operand(k)
+    if k == 0:
+        raise ExpressionError("division by zero")
+    return v / k
+
+
+def _per_second(v: float, n: Any = 1) -> float:
+    if v <= 0:
+        raise ExpressionError("per_s needs a positive time in milliseconds")
+    return _operand(n) * 1000.0 / v
+
+
+FILTERS: dict[str, Callable[..., str | float]] = {
+    # arithmetic with a number written in the expression; each gives a number for the next filter
+    "times": lambda v, k: v * _operand(k),
+    "div": _divide,
+    "plus": lambda v, k: v + _operand(k),
+    "minus": lambda v, k: v - _operand(k),
+    "per_s": _per_second,
     "gib": _bytes_in(2**30, "GiB"),
     "mib": _bytes_in(2**20, "MiB"),
     "kib": _bytes_in(2**10, "KiB"),
@@ -253,7 +287,7 @@ class Evaluator:
 
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
-        self.functions: dict[str, Callable[..., float]] = {
+        self.functions: dict[str, Callable[..., float | str]] = {
             "value": self._value,
             "params_b": lambda m: self._params(m).total / 1e9,
             "active_params_b": lambda m: self._params(m).active / 1e9,
@@ -263,6 +297,7 @@ class Evaluator:
             "state_bytes": self._state_bytes,
             "gpu_hour_usd": self._gpu_hour_usd,
             "plan": self._plan,
+            "quoted": self._quoted,
             "ridge_point": self._ridge_point,
             "critical_batch": self._critical_batch,
             "step_ms": self._step_ms,
@@ -490,6 +525,13 @@ class Evaluator:
                   "replicas": best.replicas, "ttft_s": best.ttft_s(95), "tpot_s": best.tpot_s(95)}
         return float(values[figure])
 
+    @staticmethod
+    def _quoted(text: str) -> str:
+        """A figure quoted from a source, shown as written (at most 80 characters, with a digit)."""
+        if not isinstance(text, str) or not 1 <= len(text) <= 80 or not any(c.isdigit() for c in text):
+            raise ExpressionError("quoted() takes one quoted text of 1 to 80 characters that holds a number")
+        return text
+
     def evaluate(self, text: str) -> str:
         """Evaluate one expression (without the braces) to display text."""
         first, *filters = parse(text)
@@ -508,13 +550,16 @@ class Evaluator:
             if fn is None:
                 raise ExpressionError(f"unknown filter {flt.name!r}; known: {', '.join(FILTERS)}")
             if not isinstance(value, (int, float)):
-                raise ExpressionError(f"filter {flt.name!r} must come last")
+                raise ExpressionError(f"filter {flt.name!r} needs a number, but the value is already text: "
+                                      "formatting filters (gib, round, comma, pct, ...) come last")
             try:
                 value = fn(value, *flt.args, **dict(flt.kwargs))
             except ExpressionError as exc:
                 raise ExpressionError(f"{flt.name}: {exc}") from None
             except (TypeError, ValueError, ArithmeticError) as exc:
                 raise ExpressionError(f"{flt.name}: {exc}") from None
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ExpressionError(f"{flt.name} gives {value}, not a finite number")
         if isinstance(value, float):
             value = f"{value:,.6g}"
         return str(value)

@@ -121,3 +121,39 @@ def test_bad_arguments_are_findings(ev, expression, message):
     with pytest.raises(ExpressionError) as info:
         ev.evaluate(expression)
     assert str(info.value) == message
+
+
+# arithmetic filters and quoted() ----------------------------------------------------------------
+def test_arithmetic_filters_chain_into_a_format():
+    import inferbook
+    from inferbook.expressions import Evaluator
+
+    ev = Evaluator(inferbook.load())
+    one = float(ev.evaluate('weight_bytes("llama-3.1-8b-instruct")'.replace(")", ") | div(1)")).replace(",", ""))
+    assert ev.evaluate('weight_bytes("llama-3.1-8b-instruct") | times(2) | gib(2)') == f"{2 * one / 2**30:,.2f} GiB"
+    assert ev.evaluate('value("gpus/h100-sxm", "memory_gib") | minus(16) | plus(1) | round(0)') == "65"
+    ms = float(ev.evaluate('step_ms("llama-3.1-8b-instruct", "h100-sxm", "step", batch=32)').replace(",", ""))
+    assert ev.evaluate('step_ms("llama-3.1-8b-instruct", "h100-sxm", "step", batch=32) | per_s(32) | round(0)') == (
+        f"{32 * 1000 / ms:,.0f}")
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ('value("gpus/h100-sxm", "memory_gib") | div(0)', "division by zero"),
+    ('value("gpus/h100-sxm", "memory_gib") | times("x")', "expected a number"),
+    ('value("gpus/h100-sxm", "memory_gib") | gib(1) | times(2)', "formatting filters"),
+    ('quoted("no digits")', "holds a number"),
+    ('quoted("12 GB") | round(1)', "formatting filters"),
+])
+def test_bad_arithmetic_and_quotes_are_findings(text, says):
+    import inferbook
+    from inferbook.expressions import Evaluator, ExpressionError
+
+    with pytest.raises(ExpressionError, match=says):
+        Evaluator(inferbook.load()).evaluate(text)
+
+
+def test_quoted_keeps_a_sourced_figure_as_written():
+    import inferbook
+    from inferbook.expressions import Evaluator
+
+    assert Evaluator(inferbook.load()).render('peak {{ quoted("3,958 TFLOPS") }} sparse') == "peak 3,958 TFLOPS sparse"
