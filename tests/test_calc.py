@@ -391,3 +391,45 @@ def test_siglip_and_pixtral_towers():
     with pytest.raises(ValueError, match="does not apply"):
         VisionEncoder(kind="siglip", layers=1, hidden_size=64, intermediate_size=64, heads=1, patch_size=14,
                       out_hidden_size=64, image_size=896, tokens_per_image=256, spatial_merge_size=2)
+
+
+def test_glm4v_and_moonvit_towers():
+    from inferbook.calc.params import vision_params
+    from inferbook.calc.vision import image_tokens
+    from inferbook.schema import VisionEncoder
+
+    # zai-org/GLM-4.5V (and GLM-4.6V): 24 x 1536, blocks' gated MLP 4096 wide, Conv2d downsample, merger 10944 wide
+    glm = VisionEncoder(kind="glm4v", layers=24, hidden_size=1536, intermediate_size=10944, heads=12, patch_size=14,
+                        temporal_patch_size=2, spatial_merge_size=2, out_hidden_size=4096, image_size=336)
+    h, o, i = 1536, 4096, 10944
+    patch = 3 * 2 * 14 * 14 * h + h + h  # Conv3d with bias, post_conv_layernorm
+    positions = 24 * 24 * h
+    blocks = 24 * (2 * h + 3 * h * h + h * h + 3 * h * o)  # two RMSNorms, bias-free qkv and proj, gated MLP to o
+    downsample = h * o * 2 * 2 + o
+    merger = o * o + 2 * o + 3 * o * i  # proj, LayerNorm, gated MLP
+    assert vision_params(glm) == patch + positions + blocks + h + downsample + merger == 858_681_856
+    # smart_resize: sides rounded to 28, two frames of pixels held within the checkpoints' [12544, 9633792]
+    assert image_tokens(glm, 1024, 768) == 27 * 37
+    assert image_tokens(glm, 1, 1) == 3 * 3  # scaled up to 28 x 28, then to the 12,544-pixel floor (84 x 84)
+    assert image_tokens(glm, 8000, 6000) == 67 * 90  # scaled down: 2 x 1876 x 2520 <= 9,633,792
+    assert image_tokens(glm, 8000, 6000, max_pixels=2 * 1120 * 1120) == 34 * 46  # a caller's tighter bound
+    with pytest.raises(ValueError, match="aspect ratio"):
+        image_tokens(glm, 10_000, 40)
+    # moonshotai/Kimi-K2.5: MoonViT 27 x 1152 (MLP 4304), 64 x 64 position grid, 2 x 2 merger, projector to 7168
+    moon = VisionEncoder(kind="moonvit", layers=27, hidden_size=1152, intermediate_size=4304, heads=16, patch_size=14,
+                         spatial_merge_size=2, out_hidden_size=7168, position_embeddings=64 * 64)
+    h, i, g = 1152, 4304, 4 * 1152
+    tower = 3 * 14 * 14 * h + h + 4096 * h + 27 * (4 * h + 4 * (h * h + h) + h * i + i + i * h + h) + 2 * h
+    assert tower == 416_866_032  # the SigLIP-so400m shape
+    assert vision_params(moon) == tower + 2 * h + g * g + g + g * 7168 + 7168 == 471_143_920
+    # navit_resize_image: no upscaling, at most 16,384 patches and 512 a side, padded to 28-pixel cells
+    assert image_tokens(moon, 1024, 768) == 28 * 37
+    assert image_tokens(moon, 1, 1) == 1
+    assert image_tokens(moon, 4000, 3000) == 56 * 75  # scaled by sqrt(16384 / (285 x 214)) to 2073 x 1555
+    assert image_tokens(moon, 20_000, 100) == 2 * 256  # 512 patches a side: 7168 x 35, padded to 7168 x 56
+    with pytest.raises(ValueError, match="does not apply"):
+        VisionEncoder(kind="glm4v", layers=1, hidden_size=64, intermediate_size=64, heads=1, patch_size=14,
+                      spatial_merge_size=2, out_hidden_size=64, image_size=336, position_embeddings=576)
+    with pytest.raises(ValueError, match="needs spatial_merge_size"):
+        VisionEncoder(kind="moonvit", layers=1, hidden_size=64, intermediate_size=64, heads=1, patch_size=14,
+                      out_hidden_size=64)

@@ -298,6 +298,40 @@ def test_pixtral_towers_of_the_mistral_3_family(kb):
         assert vision.out_hidden_size == kb.models[name].architecture.hidden_size, name
 
 
+def test_glm4v_and_moonvit_towers(kb):
+    """GLM-4.5V and GLM-4.6V read into a glm4v vision block and Kimi-K2.5 into a moonvit one, as their KB entries
+    carry them; layouts the blocks do not count are refused by name."""
+    for name in ("glm-4.5v", "glm-4.6v", "kimi-k2.5"):
+        imported = import_config(CONFIGS / f"{name}.json")
+        vision = imported.architecture.vision
+        assert vision is not None and vision == kb.models[name].architecture.vision, name
+        assert not any("vision" in line for line in imported.report.cannot_express), name
+        assert "vision tower in vision" in render_entry(imported, name)
+    glm = import_config(CONFIGS / "glm-4.5v.json")
+    assert glm.architecture.vision is not None and glm.architecture.vision.kind == "glm4v"
+    assert (glm.origins["vision.layers"], glm.origins["vision.image_size"]) == ("vision_config.depth",
+                                                                                "vision_config.image_size")
+    kimi = import_config(CONFIGS / "kimi-k2.5.json")
+    assert kimi.architecture.vision is not None and kimi.architecture.vision.position_embeddings == 64 * 64
+    assert kimi.origins["vision.spatial_merge_size"] == "vision_config.merge_kernel_size (one side)"
+    assert kimi.origins["vision.out_hidden_size"] == "vision_config.text_hidden_size"
+    for change, message in (({"attention_bias": True}, "a biased GLM-4V vision qkv is not modelled"),
+                            ({"out_hidden_size": 2048}, "out_hidden_size = 2048 differs from text_config.hidden_size")):
+        data = fixture("glm-4.5v")
+        data["vision_config"] |= change
+        with pytest.raises(ConfigError, match=message):
+            import_data(data)
+    for change, message in (({"mm_projector_type": "mlp"}, "mm_projector_type = \"mlp\": only patchmerger"),
+                            ({"merge_kernel_size": [2, 4]}, "expected a square kernel"),
+                            ({"mm_hidden_size": 7168}, "mm_hidden_size = 7168 differs from vision_config.vt_hidden"),
+                            ({"text_hidden_size": 4096}, "text_hidden_size = 4096 differs"),
+                            ({"vt_hidden_size": None}, "vt_hidden_size: missing")):
+        data = fixture("kimi-k2.5")
+        data["vision_config"] |= change
+        with pytest.raises(ConfigError, match=message):
+            import_data(data)
+
+
 # the command ---------------------------------------------------------------------------------
 def test_writes_an_entry_that_validate_refuses_until_filled(capsys, tmp_path):
     code, out, err = run(capsys, "import-config", CONFIGS / "qwen3-32b.json", "--id", "qwen3-32b-copy",

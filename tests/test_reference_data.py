@@ -34,7 +34,7 @@ PARAM_EXCEPTIONS = {
     "granite-3.1-8b-instruct": "card says 8B; weights hold 8.17B",
     "smollm3-3b": "card says 3B; the 3.075B computed matches the 3.08B of the release blog (alternative recorded)",
     "mistral-nemo-instruct-2407": "card says 12B; the architecture holds 12.25B",
-    "kimi-k2.5": "card says 1T; the K2 language model holds 1.026T (the vision tower is not modelled)",
+    "kimi-k2.5": "card says 1T; the K2 language model holds 1.026T (the 0.47B MoonViT tower is counted apart)",
     "ministral-3-14b-instruct-2512": "named after the 14B class; the language model holds 13.5B",
     "ministral-3-8b-instruct-2512": "named after the 8B class; the language model holds 8.5B",
     "mistral-medium-3.5-128b": "catalogue says 128B with the vision encoder; the language model holds 125.0B",

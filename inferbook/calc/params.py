@@ -11,8 +11,9 @@ DeepSeek Sparse Attention's lightning indexer as class Indexer in DeepSeek-V3.2-
 MTP as vLLM's DeepSeekMultiTokenPredictorLayer (enorm, hnorm, eh_proj 2h -> h, one decoder layer,
 the shared head's norm); the vision towers as Qwen3VLVisionModel (Conv3d patch embedding, learned
 positions, LayerNorm ViT blocks with biased qkv/proj and a two-matrix MLP, patch mergers), as
-SiglipVisionModel with Gemma3MultiModalProjector, and as PixtralVisionModel with
-Mistral3MultiModalProjector (`vision_params`)."""
+SiglipVisionModel with Gemma3MultiModalProjector, as PixtralVisionModel with
+Mistral3MultiModalProjector, as Glm4vMoeVisionModel (GLM-4.5V and GLM-4.6V) and as Kimi-K2.5's
+MoonViT3dPretrainedModel with its PatchMergerMLP (`vision_params`)."""
 
 from __future__ import annotations
 
@@ -239,7 +240,19 @@ def vision_params(vision: VisionEncoder) -> int:
     RMSNorm and bias-free projection to out_hidden_size. pixtral (PixtralVisionModel): a bias-free Conv2d
     patch embedding, an RMSNorm, blocks of two RMSNorms, bias-free q, k, v, o and a gated three-matrix MLP
     (rotary positions, no table), then Mistral3MultiModalProjector: RMSNorm, the bias-free patch merger over
-    spatial_merge_size^2 patches and two bias-free linears to out_hidden_size."""
+    spatial_merge_size^2 patches and two bias-free linears to out_hidden_size.
+
+    glm4v (Glm4vMoeVisionModel in transformers, as vLLM's Glm4vVisionTransformer builds it too): a biased Conv3d
+    patch embedding temporal_patch_size frames deep, an RMSNorm after it (post_conv_layernorm), a learned position
+    table of (image_size // patch_size)^2 rows, `layers` blocks of two RMSNorms, a bias-free qkv and output
+    projection (attention_bias false, which the importer checks) and a bias-free gated MLP whose width is
+    out_hidden_size, the post RMSNorm, a biased Conv2d downsample of spatial_merge_size^2 patches to
+    out_hidden_size, then the merger: a bias-free out x out projection, a LayerNorm (weight and bias) and a bias-free
+    gated MLP intermediate_size wide. moonvit (MoonViT3dPretrainedModel in Kimi-K2.5's modeling_kimi_k25.py): a
+    biased Conv2d patch embedding, a learned position grid of position_embeddings rows (its temporal table is a
+    fixed sin-cos buffer), blocks of two LayerNorms, a biased wqkv and wo and a biased fc0/fc1 MLP, the final
+    LayerNorm, then PatchMergerMLP: a LayerNorm over one patch, a biased linear over the spatial_merge_size^2
+    merged patches and a biased linear to out_hidden_size."""
     h = vision.hidden_size
     i = vision.intermediate_size
     out = vision.out_hidden_size
@@ -252,6 +265,18 @@ def vision_params(vision: VisionEncoder) -> int:
     if vision.kind == "pixtral":
         block = 2 * h + 4 * h * h + 3 * h * i
         return conv + h + vision.layers * block + h + merge ** 2 * h * h + h * out + out * out
+    if vision.kind == "glm4v":
+        rows = ((vision.image_size or 0) // vision.patch_size) ** 2
+        block = 2 * h + 4 * h * h + 3 * h * out
+        downsample = merge ** 2 * h * out + out
+        gated_merger = out * out + 2 * out + 3 * out * i
+        return (vision.temporal_patch_size * conv + h + h + rows * h + vision.layers * block + h + downsample
+                + gated_merger)
+    if vision.kind == "moonvit":
+        block = 4 * h + 4 * (h * h + h) + (h * i + i) + (i * h + h)
+        merged = h * merge ** 2
+        projector = 2 * h + merged * merged + merged + merged * out + out
+        return conv + h + vision.position_embeddings * h + vision.layers * block + 2 * h + projector
     patch = vision.temporal_patch_size * conv + h
     positions = vision.position_embeddings * h
     block = 4 * h + (3 * h * h + 3 * h) + (h * h + h) + (h * i + i) + (i * h + h)

@@ -20,8 +20,8 @@ Besides attention layouts (layer_types, sliding-window keys, MiniMax's attn_type
 mixtures of experts it reads Mamba-2 hybrids (Nemotron-H's
 hybrid_override_pattern or layers_block_type, one block per layer, and Granite 4.0-H's layer_types, each written
 as a full per-layer layer_pattern with the mamba block), the multi-token-prediction modules
-(num_nextn_predict_layers, mtp_num_hidden_layers) and the vision encoder of Qwen3-VL, Qwen3.5, Gemma 3 and
-Mistral 3 configs.
+(num_nextn_predict_layers, mtp_num_hidden_layers) and the vision encoder of Qwen3-VL, Qwen3.5, Gemma 3,
+Mistral 3, GLM-4V (GLM-4.1V, 4.5V, 4.6V) and Kimi-K2.5 configs.
 
 Modules: `reading` (bounded, strict JSON; key-by-key reading), `tables` (keys and facts),
 `architecture` (the builder: MTP modules, vision encoder), `layers` (layer layout, Gated DeltaNet, Mamba-2)

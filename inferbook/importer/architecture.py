@@ -2,8 +2,8 @@
 each value with its origin, class defaults reported, errors collected under the config's key names.
 The layer layout, linear attention and Mamba-2 are read in `layers`, the mixture of experts in `moe`;
 the multi-token-prediction modules (num_nextn_predict_layers, mtp_num_hidden_layers) and the vision
-encoder of Qwen3-VL, Qwen3.5, Gemma 3 (SigLIP) and Mistral 3 (Pixtral) configs (vision_config) here.
-Other vision and audio towers are reported as designs the entry leaves out."""
+encoder of Qwen3-VL, Qwen3.5, Gemma 3 (SigLIP), Mistral 3 (Pixtral), GLM-4.1V/4.5V/4.6V and Kimi-K2.5 (MoonViT)
+configs (vision_config) here. Other vision and audio towers are reported as designs the entry leaves out."""
 
 from __future__ import annotations
 
@@ -17,10 +17,14 @@ from .tables import (
     CLASS_DEFAULTS,
     CLASS_NAMES,
     GATED_MLP_TYPES,
+    GLM4V_DEFAULTS,
+    GLM4V_KEYS,
     MAMBA2_TYPES,
     MAMBA_HINT_KEYS,
     MAX_LAYERS,
     MINIMAX_MTP_KEYS,
+    MOONVIT_DESIGN,
+    MOONVIT_KEYS,
     MTP_KEYS,
     MTP_PATTERN_KEYS,
     OUTPUT_GATE_TYPES,
@@ -232,14 +236,18 @@ class Builder:
                                                                       "num_experts", "moe_num_experts"))
 
     def _vision(self) -> dict[str, Any] | None:
-        """The vision block of a Qwen3-VL / Qwen3.5, Gemma 3 or Mistral 3 config (None for other towers,
-        reported in `_unsupported`)."""
+        """The vision block of a Qwen3-VL / Qwen3.5, Gemma 3, Mistral 3, GLM-4V or Kimi-K2.5 config (None for other
+        towers, reported in `_unsupported`)."""
         kind = VISION_TYPES.get(self.top.text("model_type") or "")
         sub = self.top.data.get("vision_config")
         if kind is None or not isinstance(sub, dict):
             return None
         keys = Keys(sub, "vision_config.", self.errors)
         block: dict[str, Any] = {"kind": kind}
+        if kind == "glm4v":
+            return self._glm4v(keys, block)
+        if kind == "moonvit":
+            return self._moonvit(keys, block)
         if kind != "qwen3-vl":
             return self._vit(kind, keys, block)
         for name, key in VISION_KEYS.items():
@@ -283,6 +291,63 @@ class Builder:
             if layer is not None and not is_whole(layer):
                 self.errors.append(f"vision_feature_layer = {shown(layer)}: only one feature layer is modelled")
             self.top.raw("projector_hidden_act")
+        self.report.not_used += keys.unused(VISION_IGNORED_KEYS)
+        return block
+
+    def _glm4v(self, keys: Keys, block: dict[str, Any]) -> dict[str, Any]:
+        """The vision block of GLM-4.1V, GLM-4.5V or GLM-4.6V (Glm4vMoeVisionModel: its ViT, downsample and merger)."""
+        for name, key in GLM4V_KEYS.items():
+            value = keys.whole(key)
+            block[name] = GLM4V_DEFAULTS[name] if value is None else value
+            self.origins[f"vision.{name}"] = keys.name(key) if value is not None else \
+                "absent from vision_config; Glm4vMoeVisionConfig default"
+        if keys.flag("attention_bias"):
+            self.errors.append(f"{keys.name('attention_bias')}: a biased GLM-4V vision qkv is not modelled")
+        text_width = self.text.whole("hidden_size")
+        if text_width is not None and block["out_hidden_size"] != text_width:
+            self.errors.append(f"{keys.name('out_hidden_size')} = {block['out_hidden_size']} differs from "
+                               f"{self.text.name('hidden_size')} = {text_width}: the merger feeds the language model")
+        self.report.not_used += keys.unused(VISION_IGNORED_KEYS)
+        return block
+
+    def _moonvit(self, keys: Keys, block: dict[str, Any]) -> dict[str, Any]:
+        """The vision block of Kimi-K2.5 (MoonViT3dPretrainedModel and its PatchMergerMLP projector)."""
+        for name, key in MOONVIT_KEYS.items():
+            value = keys.whole(key)
+            if value is None:
+                self.errors.append(f"{keys.name(key)}: missing for the vision encoder")
+            else:
+                block[name] = value
+                self.origins[f"vision.{name}"] = keys.name(key)
+        for key, expected in MOONVIT_DESIGN.items():
+            design = keys.text(key)
+            if design is not None and design != expected:
+                self.errors.append(f"{keys.name(key)} = {shown(design)}: only {expected} is modelled")
+        kernel = keys.array("merge_kernel_size")
+        if kernel is None or len(kernel) != 2 or not all(is_whole(k) and k >= 1 for k in kernel) \
+                or kernel[0] != kernel[1]:
+            self.errors.append(f"{keys.name('merge_kernel_size')} = {shown(kernel)}: expected a square kernel "
+                               "such as [2, 2]")
+        else:
+            block["spatial_merge_size"] = kernel[0]
+            self.origins["vision.spatial_merge_size"] = f"{keys.name('merge_kernel_size')} (one side)"
+        rows, cols = keys.whole("init_pos_emb_height"), keys.whole("init_pos_emb_width")
+        if rows is None or cols is None:
+            self.errors.append(f"{keys.name('init_pos_emb_height')} and {keys.name('init_pos_emb_width')}: "
+                               "missing for the vision encoder's position grid")
+        else:
+            block["position_embeddings"] = rows * cols
+            self.origins["vision.position_embeddings"] = \
+                f"{keys.name('init_pos_emb_height')} x {keys.name('init_pos_emb_width')}"
+        projected = keys.whole("mm_hidden_size")
+        if projected is not None and projected != block.get("hidden_size"):
+            self.errors.append(f"{keys.name('mm_hidden_size')} = {projected} differs from "
+                               f"{keys.name('vt_hidden_size')}: the patch merger's norm would not fit the tower")
+        text_width = self.text.whole("hidden_size")
+        if text_width is not None and block.get("out_hidden_size") not in (None, text_width):
+            self.errors.append(f"{keys.name('text_hidden_size')} = {block['out_hidden_size']} differs from "
+                               f"{self.text.name('hidden_size')} = {text_width}: the projector feeds the language "
+                               "model")
         self.report.not_used += keys.unused(VISION_IGNORED_KEYS)
         return block
 

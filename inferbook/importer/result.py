@@ -55,7 +55,7 @@ class Imported:
     params_active: int
     vision: str | None = None
     """A description of the config's vision encoder (read into `architecture.vision` for Qwen3-VL, Qwen3.5,
-    Gemma 3 and Mistral 3, left out otherwise)."""
+    Gemma 3, Mistral 3, GLM-4V and Kimi-K2.5, left out otherwise)."""
 
     @property
     def short_name(self) -> str | None:

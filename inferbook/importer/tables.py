@@ -163,7 +163,8 @@ SHARED_WIDTH_KEYS = ("shared_expert_intermediate_size", "moe_shared_expert_inter
 """Keys giving the width of the shared expert block (Qwen MoE, Nemotron-H, Granite 4.0-H)."""
 
 VISION_TYPES = {"qwen3_vl": "qwen3-vl", "qwen3_vl_moe": "qwen3-vl", "qwen3_5": "qwen3-vl", "qwen3_5_moe": "qwen3-vl",
-                "gemma3": "siglip", "mistral3": "pixtral"}
+                "gemma3": "siglip", "mistral3": "pixtral", "glm4v": "glm4v", "glm4v_moe": "glm4v",
+                "kimi_k25": "moonvit"}
 """Multimodal model types whose vision_config the schema counts -> the vision block's kind."""
 VISION_KEYS = {"layers": "depth", "hidden_size": "hidden_size", "intermediate_size": "intermediate_size",
                "heads": "num_heads", "patch_size": "patch_size", "temporal_patch_size": "temporal_patch_size",
@@ -179,8 +180,27 @@ VIT_DEFAULTS = {"siglip": {"layers": 12, "hidden_size": 768, "intermediate_size"
                 "pixtral": {"layers": 24, "hidden_size": 1024, "intermediate_size": 4096, "heads": 16,
                             "patch_size": 16, "image_size": 1024, "in_channels": 3}}
 """SiglipVisionConfig's and PixtralVisionConfig's defaults, used where vision_config is silent."""
+GLM4V_KEYS = {"layers": "depth", "hidden_size": "hidden_size", "intermediate_size": "intermediate_size",
+              "heads": "num_heads", "patch_size": "patch_size", "temporal_patch_size": "temporal_patch_size",
+              "spatial_merge_size": "spatial_merge_size", "out_hidden_size": "out_hidden_size",
+              "in_channels": "in_channels", "image_size": "image_size"}
+"""Fields of a glm4v vision block -> their vision_config keys (GLM-4.1V, GLM-4.5V, GLM-4.6V)."""
+GLM4V_DEFAULTS = {"layers": 24, "hidden_size": 1536, "intermediate_size": 13696, "heads": 12, "patch_size": 14,
+                  "temporal_patch_size": 2, "spatial_merge_size": 2, "out_hidden_size": 4096, "in_channels": 3,
+                  "image_size": 336}
+"""Glm4vMoeVisionConfig's defaults, used where vision_config is silent."""
+MOONVIT_KEYS = {"layers": "vt_num_hidden_layers", "hidden_size": "vt_hidden_size",
+                "intermediate_size": "vt_intermediate_size", "heads": "vt_num_attention_heads",
+                "patch_size": "patch_size", "out_hidden_size": "text_hidden_size"}
+"""Fields of a moonvit vision block -> their vision_config keys (Kimi-K2.5); spatial_merge_size comes from
+merge_kernel_size and position_embeddings from init_pos_emb_height x init_pos_emb_width."""
+MOONVIT_DESIGN = {"mm_projector_type": "patchmerger", "merge_type": "sd2_tpool", "pos_emb_type": "divided_fixed",
+                  "video_attn_type": "spatial_temporal"}
+"""The MoonViT design choices the moonvit block counts (vision_config key -> the value it must have, or be absent)."""
 VISION_IGNORED_KEYS = frozenset({"model_type", "hidden_act", "initializer_range", "attention_dropout",
-                                 "layer_norm_eps", "head_dim", "rope_theta", "rope_parameters"})
+                                 "layer_norm_eps", "head_dim", "rope_theta", "rope_parameters", "rms_norm_eps",
+                                 "hidden_dropout_prob", "_attn_implementation", "init_pos_emb_time",
+                                 "projector_hidden_act", "projector_ln_eps"})
 """vision_config keys that change no parameter count."""
 VISION_FIELDS = ("layers", "hidden_size", "intermediate_size", "heads", "patch_size", "temporal_patch_size",
                  "spatial_merge_size", "out_hidden_size", "in_channels", "position_embeddings", "deepstack_mergers",

@@ -150,34 +150,44 @@ class VisionEncoder(Strict):
     picks the layout: qwen3-vl (Qwen3-VL / Qwen3.5: a ViT over patch_size x patch_size patches,
     temporal_patch_size frames deep, then a merger that concatenates spatial_merge_size^2 neighbouring
     patches into one token), siglip (Gemma 3: a SigLIP ViT over image_size x image_size images, pooled
-    to tokens_per_image tokens and projected) or pixtral (Mistral 3: a Pixtral ViT over images up to
-    image_size pixels a side, a patch merger of spatial_merge_size^2 patches and a two-layer projector)."""
+    to tokens_per_image tokens and projected), pixtral (Mistral 3: a Pixtral ViT over images up to
+    image_size pixels a side, a patch merger of spatial_merge_size^2 patches and a two-layer projector),
+    glm4v (GLM-4.5V / GLM-4.6V: a Conv3d patch embedding, a learned position table interpolated to the
+    image, RMSNorm ViT blocks whose gated MLP is out_hidden_size wide, a Conv2d downsample of
+    spatial_merge_size^2 patches and a gated merger intermediate_size wide) or moonvit (Kimi-K2.5's
+    MoonViT: a Conv2d patch embedding, a learned position grid of position_embeddings rows, LayerNorm ViT
+    blocks, then a patch merger of spatial_merge_size^2 patches and a two-layer projector)."""
 
-    kind: Literal["qwen3-vl", "siglip", "pixtral"] = "qwen3-vl"
-    """Layout: decides how parameters and image tokens are counted (qwen3-vl, siglip or pixtral)."""
+    kind: Literal["qwen3-vl", "siglip", "pixtral", "glm4v", "moonvit"] = "qwen3-vl"
+    """Layout: decides how parameters and image tokens are counted (qwen3-vl, siglip, pixtral, glm4v or moonvit)."""
     layers: LayerCount
-    """depth / num_hidden_layers: ViT blocks."""
+    """depth / num_hidden_layers / vt_num_hidden_layers: ViT blocks."""
     hidden_size: Width
     intermediate_size: Width
-    """Width of each block's MLP."""
+    """Width of each block's MLP; glm4v: the width of the merger's gated MLP (context_dim), its blocks' MLP
+    being out_hidden_size wide as Glm4vVisionMlp builds it."""
     heads: Count
-    """num_heads / num_attention_heads."""
+    """num_heads / num_attention_heads / vt_num_attention_heads."""
     patch_size: Width
     temporal_patch_size: int = Field(default=2, ge=1, le=1000)
-    """Frames one patch spans (an image is repeated to fill it; qwen3-vl only)."""
+    """Frames one patch spans (an image is repeated to fill it; qwen3-vl and glm4v, whose Conv3d kernel is
+    this deep)."""
     spatial_merge_size: int | None = Field(default=None, ge=1, le=1000)
-    """Patches merged per side into one language-model token (qwen3-vl and pixtral)."""
+    """Patches merged per side into one language-model token (qwen3-vl, pixtral, glm4v and moonvit, whose
+    merge_kernel_size is square)."""
     out_hidden_size: Width
     """Width of the tokens handed to the language model (its hidden size)."""
     in_channels: int = Field(default=3, ge=1, le=1000)
     position_embeddings: int = Field(default=0, ge=0, le=10_000_000)
-    """num_position_embeddings: learned position table rows (0 when none; qwen3-vl only)."""
+    """Learned position table rows (0 when none): num_position_embeddings (qwen3-vl) or
+    init_pos_emb_height x init_pos_emb_width (moonvit)."""
     deepstack_mergers: int = Field(default=0, ge=0, le=1000)
     """len(deepstack_visual_indexes): extra mergers feeding intermediate ViT features to the
     language model (Qwen3-VL; none in Qwen3.5)."""
     image_size: int | None = Field(default=None, ge=1, le=100_000)
     """siglip: the side every image is resized to (its position table holds (image_size /
-    patch_size)^2 rows); pixtral: the longest side an image is scaled down to."""
+    patch_size)^2 rows); pixtral: the longest side an image is scaled down to; glm4v: the side of the
+    pretraining image, whose (image_size // patch_size)^2 learned positions are interpolated to each image."""
     tokens_per_image: int | None = Field(default=None, ge=1, le=1_000_000)
     """mm_tokens_per_image: language-model tokens of every image (siglip)."""
 
@@ -186,15 +196,18 @@ class VisionEncoder(Strict):
         if self.hidden_size % self.heads:
             raise ValueError("the vision hidden_size must be a multiple of its heads")
         needs = {"qwen3-vl": ("spatial_merge_size",), "siglip": ("image_size", "tokens_per_image"),
-                 "pixtral": ("spatial_merge_size", "image_size")}[self.kind]
+                 "pixtral": ("spatial_merge_size", "image_size"), "glm4v": ("spatial_merge_size", "image_size"),
+                 "moonvit": ("spatial_merge_size",)}[self.kind]
         for name in needs:
             if getattr(self, name) is None:
                 raise ValueError(f"a {self.kind} vision encoder needs {name}")
         other = {"spatial_merge_size", "image_size", "tokens_per_image"} - set(needs)
-        if self.kind != "qwen3-vl":
-            other |= {n for n in ("position_embeddings", "deepstack_mergers") if getattr(self, n)}
-            if self.temporal_patch_size != 2:
-                other.add("temporal_patch_size")
+        if self.kind not in ("qwen3-vl", "moonvit") and self.position_embeddings:
+            other.add("position_embeddings")
+        if self.kind != "qwen3-vl" and self.deepstack_mergers:
+            other.add("deepstack_mergers")
+        if self.kind not in ("qwen3-vl", "glm4v") and self.temporal_patch_size != 2:
+            other.add("temporal_patch_size")
         for name in sorted(other):
             if getattr(self, name) is not None and name in self.model_fields_set:
                 raise ValueError(f"{name} does not apply to a {self.kind} vision encoder")
