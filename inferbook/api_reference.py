@@ -8,6 +8,9 @@ import dataclasses
 import functools
 import importlib
 import inspect
+import re
+import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +39,8 @@ PUBLIC: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 """(section, module, names) in the order the reference shows them."""
 
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+"""The memory address in a default repr (it differs between runs)."""
 _MAX_DEFAULT = 48
 """Characters of a default value's repr shown in a signature."""
 
@@ -74,12 +79,33 @@ class KindFields:
 def _annotation(value: Any) -> str:
     if value is inspect.Parameter.empty:
         return ""
-    text = value if isinstance(value, str) else inspect.formatannotation(value)
-    return text.replace("typing.", "")
+    return value if isinstance(value, str) else type_text(value)
+
+
+def type_text(annotation: Any) -> str:
+    """A type as a reader writes it: `Annotated` constraints dropped (they hold validator
+    functions whose reprs carry memory addresses), unions with `|`, classes by name."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return type_text(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(type_text(a) for a in args)
+    if origin is typing.Literal:
+        return "Literal[" + ", ".join(repr(a) for a in args) + "]"
+    if annotation is Ellipsis:
+        return "..."
+    if annotation is type(None):
+        return "None"
+    if origin is not None:
+        name = getattr(origin, "__name__", str(origin))
+        return f"{name}[{', '.join(type_text(a) for a in args)}]" if args else name
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return _ADDRESS.sub("", str(annotation).replace("typing.", ""))
 
 
 def _default(value: Any) -> str:
-    text = repr(value)
+    text = _ADDRESS.sub("", repr(value))
     return text if len(text) <= _MAX_DEFAULT else text[:_MAX_DEFAULT - 3] + "..."
 
 

@@ -306,6 +306,7 @@ class Evaluator:
             "alltoall_bytes": self._alltoall_bytes,
         }
         self._plans: dict[tuple[Any, ...], Any] = {}
+        self._rendered: dict[str, str] = {}
 
     def _model(self, model_id: str):
         model_id = _text("the model id", model_id)
@@ -565,8 +566,13 @@ class Evaluator:
         return str(value)
 
     def render(self, text: str) -> str:
-        """Replace every `{{ ... }}` in ``text`` with its value."""
-        return replace_expressions(text, lambda span: self.evaluate(span[2:-2]))
+        """Replace every `{{ ... }}` in ``text`` with its value (each text rendered once per
+        evaluator: the site, the PDF and the Markdown copies render the same bodies)."""
+        rendered = self._rendered.get(text)
+        if rendered is None:
+            rendered = replace_expressions(text, lambda span: self.evaluate(span[2:-2]))
+            self._rendered[text] = rendered
+        return rendered
 
     def check(self, text: str) -> list[tuple[int, str]]:
         """Problems in ``text``: (character offset, message) for each failing expression."""

@@ -836,8 +836,8 @@ def test_golden_vectors_are_fresh(parity: tuple[Vectors, dict[int, dict[str, Any
     assert GOLDEN.read_text(encoding="utf-8") == text, f"tests/js_parity/golden.json is stale: run {REFRESH}"
 
 
-def test_js_gives_the_golden_answers(tmp_path: Path) -> None:
-    """The JS port, run on the committed vectors alone, gives the committed answers."""
+def _golden_problems(runner: Path, tmp_path: Path) -> list[str]:
+    """Run the committed golden vectors through the JS modules ``runner`` imports; the mismatches."""
     from js_parity.golden import GOLDEN
 
     node = shutil.which("node")
@@ -851,7 +851,7 @@ def test_js_gives_the_golden_answers(tmp_path: Path) -> None:
             "vectors": [{"id": i, "fn": v["fn"], "args": v["args"]} for i, v in enumerate(golden)]}
     path = tmp_path / "golden-vectors.json"
     path.write_text(json.dumps(data, allow_nan=False), encoding="utf-8")
-    proc = subprocess.run([node, str(RUNNER), str(path)], capture_output=True, text=True, cwd=ROOT, timeout=60,
+    proc = subprocess.run([node, str(runner), str(path)], capture_output=True, text=True, cwd=ROOT, timeout=60,
                           check=False)
     assert proc.returncode == 0, proc.stderr[-4000:]
     results = {item["id"]: item for item in json.loads(proc.stdout)}
@@ -859,4 +859,26 @@ def test_js_gives_the_golden_answers(tmp_path: Path) -> None:
     for i, vector in enumerate(golden):
         expected = {k: v for k, v in vector.items() if k in ("result", "error")}
         compare(expected, {k: v for k, v in results[i].items() if k != "id"}, f"golden #{i} {vector['fn']}", problems)
+    return problems
+
+
+def test_js_gives_the_golden_answers(tmp_path: Path) -> None:
+    """The JS port, run on the committed vectors alone, gives the committed answers."""
+    problems = _golden_problems(RUNNER, tmp_path)
+    assert not problems, "\n".join(problems[:40])
+
+
+def test_served_js_gives_the_golden_answers(tmp_path: Path) -> None:
+    """The copies the site serves (comment lines left out, generators/assets.py) give the same answers."""
+    from inferbook.generators.assets import served_js
+
+    mirror = tmp_path / "mirror"
+    js = mirror / "generators" / "site" / "static" / "js"
+    js.mkdir(parents=True)
+    for source in (ROOT / "generators" / "site" / "static" / "js").glob("*.js"):
+        (js / source.name).write_text(served_js(source.read_text(encoding="utf-8")), encoding="utf-8")
+    runner = mirror / "tests" / "js_parity" / "run.mjs"
+    runner.parent.mkdir(parents=True)
+    shutil.copy(RUNNER, runner)
+    problems = _golden_problems(runner, tmp_path)
     assert not problems, "\n".join(problems[:40])

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
@@ -93,6 +94,8 @@ PAGE_TYPES = {
     "source": lambda s: _first(s, "entries/sources", "vllm-docs"),
     "catalog-gpus": lambda s: "catalog/gpus.html",
     "catalog-models": lambda s: "catalog/models.html",
+    "catalog-formats": lambda s: "catalog/formats.html",
+    "catalog-frameworks": lambda s: "catalog/frameworks.html",
     "glossary": lambda s: "glossary.html",
     "learning-path": lambda s: "learning-path.html",
     "bibliography": lambda s: "bibliography.html",
@@ -539,3 +542,443 @@ def test_screenshots(base_url: str, browser) -> None:
                 assert target.stat().st_size > 1000
         finally:
             ctx.close()
+
+
+# book navigation, catalogues and search (issue #22) ------------------------------------
+def _html(site: Path, rel: str) -> str:
+    return (site / rel).read_text(encoding="utf-8")
+
+
+def _region(html: str, start: str, end: str) -> str:
+    """The text from the first ``start`` to the next ``end`` after it."""
+    i = html.index(start)
+    return html[i:html.index(end, i)]
+
+
+def _hrefs(html: str) -> list[str]:
+    return re.findall(r'<a[^>]* href="([^"#]*)"', html)
+
+
+def _rel_link(html: str, rel: str) -> str | None:
+    found = re.search(rf'<a rel="{rel}" href="([^"]+)"', html)
+    return found.group(1) if found else None
+
+
+@pytest.fixture(scope="module")
+def kb():
+    import inferbook
+
+    return inferbook.load()
+
+
+def test_sidebar_lists_the_book_and_marks_the_page(site: Path, kb) -> None:
+    from inferbook.generators.site import entry_path
+
+    chapters = sorted(kb.chapters.values(), key=lambda c: c.number)
+    expected = [[f"../../{entry_path('chapters', ch.id)}"] +
+                [f"../../{entry_path(kb.kind_of(e.id), e.id)}" for e in kb.chapter_entries(ch.id)] for ch in chapters]
+    for rel in ("entries/concepts/kv-cache.html", "entries/metrics/ttft.html", "chapters/foundations.html"):
+        html = _html(site, rel)
+        toc = _region(html, '<details class="book-toc"', "<main")
+        assert '<nav aria-label="Chapters">' in toc and "<summary>Chapters</summary>" in toc
+        blocks = re.findall(r"<li><details( open)?><summary>([^<]*)</summary>(.*?)</details></li>", toc, re.S)
+        assert [title for _, title, _ in blocks] == [f"{ch.number}. {ch.title}" for ch in chapters]
+        prefix = "../" * rel.count("/")
+        links = [[h.replace(prefix, "../../", 1) for h in _hrefs(body)] for _, _, body in blocks]
+        assert links == expected, rel
+        current = re.findall(r'<a href="([^"]+)" aria-current="page">', toc)
+        assert [c.replace(prefix, "", 1) for c in current] == [rel]
+        opened = [title for is_open, title, body in blocks if is_open]
+        assert len(opened) == 1 and 'aria-current="page"' in dict((t, b) for _, t, b in blocks)[opened[0]]
+    # reference pages and other pages have no sidebar
+    for rel in ("entries/gpus/h100-sxm.html", "index.html", "search.html", "tools/kv-cache.html"):
+        assert "book-toc" not in _html(site, rel), rel
+
+
+def test_reading_chain_runs_through_chapter_pages(site: Path, kb) -> None:
+    from inferbook.generators.site import entry_path
+
+    chain = []
+    for ch in sorted(kb.chapters.values(), key=lambda c: c.number):
+        chain += [entry_path("chapters", ch.id)] + [entry_path(kb.kind_of(e.id), e.id)
+                                                    for e in kb.chapter_entries(ch.id)]
+    for i, rel in enumerate(chain):
+        html = _html(site, rel)
+        prefix = "../" * rel.count("/")
+        nxt, prev = _rel_link(html, "next"), _rel_link(html, "prev")
+        assert (nxt and nxt.removeprefix(prefix)) == (chain[i + 1] if i + 1 < len(chain) else None), rel
+        assert (prev and prev.removeprefix(prefix)) == (chain[i - 1] if i else None), rel
+        assert '<nav class="pager" aria-label="Reading order">' in html
+    # the last article of a chapter leads to the next chapter's page, labelled as a chapter
+    first_chapter = sorted(kb.chapters.values(), key=lambda c: c.number)[0]
+    last = kb.chapter_entries(first_chapter.id)[-1]
+    html = _html(site, entry_path(kb.kind_of(last.id), last.id))
+    assert "Next chapter" in _region(html, '<a rel="next"', "</a>")
+
+
+def test_reference_pages_step_through_their_catalogue(site: Path, kb) -> None:
+    from inferbook.generators.site import SiteBuilder, entry_path
+
+    orders = {kind: sorted(kb.kind(kind)) for kind in ("gpus", "models", "formats", "frameworks", "offers")}
+    bib = SiteBuilder(kb).bib_number
+    orders["sources"] = sorted(bib, key=bib.__getitem__)
+    for kind, ids in orders.items():
+        for i in (0, len(ids) // 2, len(ids) - 1):
+            html = _html(site, entry_path(kind, ids[i]))
+            assert '<nav class="pager" aria-label="Catalogue order">' in html
+            nxt, prev = _rel_link(html, "next"), _rel_link(html, "prev")
+            assert nxt == (f"../../{entry_path(kind, ids[i + 1])}" if i + 1 < len(ids) else None), (kind, i)
+            assert prev == (f"../../{entry_path(kind, ids[i - 1])}" if i else None), (kind, i)
+
+
+BREADCRUMBS = {
+    "chapter": ["index.html"], "concept": ["index.html", "chapters/foundations.html"],
+    "metric": ["index.html", "chapters/measuring-performance.html"],
+    "gpu": ["index.html", "catalog/gpus.html"], "model": ["index.html", "catalog/models.html"],
+    "format": ["index.html", "catalog/formats.html"], "framework": ["index.html", "catalog/frameworks.html"],
+    "source": ["index.html", "bibliography.html"], "catalog-gpus": ["index.html"],
+    "catalog-formats": ["index.html"], "glossary": ["index.html"], "search": ["index.html"],
+    "tools-index": ["index.html"], "tool": ["index.html", "tools/index.html"],
+}
+
+
+@pytest.mark.parametrize("kind", [k for k in PAGE_TYPES if k != "home"])
+def test_breadcrumbs_on_every_page_type(kind: str, site: Path) -> None:
+    rel = PAGE_TYPES[kind](site).split("?")[0]
+    html = _html(site, rel)
+    trail = _region(html, '<nav class="breadcrumbs" aria-label="Breadcrumb">', "</nav>")
+    assert html.index(trail) > html.index('<main id="main">'), "the breadcrumbs open the main content"
+    assert 'itemtype="https://schema.org/BreadcrumbList"' in trail
+    prefix = "../" * rel.count("/")
+    links = [h.removeprefix(prefix) for h in _hrefs(trail)]
+    if kind in BREADCRUMBS:
+        assert links == BREADCRUMBS[kind], (kind, links)
+    assert links[0] == "index.html"
+    title = re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
+    current = re.search(r'<span itemprop="name" aria-current="page">(.*?)</span>', trail).group(1)
+    assert current in title or title in current or kind.startswith(("chapter", "catalog")), (current, title)
+    assert len(re.findall(r'itemprop="position" content="(\d+)"', trail)) == len(links) + 1
+
+
+def test_outline_and_heading_anchors(site: Path) -> None:
+    html = _html(site, "entries/concepts/kv-cache.html")
+    main = _region(html, '<main id="main">', "</main>")
+    headings = re.findall(r'<h([23]) id="([^"]+)">(.*?)</h\1>', main, re.S)
+    assert len(headings) >= 5 and not re.search(r"<h[23]>", main), "every h2/h3 has an id"
+    ids = [hid for _, hid, _ in headings]
+    every_id = re.findall(r'\sid="([^"]+)"', html)
+    assert len(every_id) == len(set(every_id)), "ids are unique on the page"
+    assert "how-big-is-it" in ids and "sources" in ids and "key-formulas" in ids
+    for hid in ids:
+        assert f'<a class="heading-anchor" href="#{hid}" aria-label="Link to this section: ' in main
+        assert f'<button type="button" class="copy-link" data-copy-fragment="{hid}" hidden' in main
+    outline = _region(html, '<details class="outline"', "</details>")
+    assert '<nav aria-label="On this page">' in outline
+    assert re.findall(r'href="#([^"]+)"', outline) == ids
+    # chapter pages get one too; reference pages get neither
+    assert '<details class="outline"' in _html(site, "chapters/foundations.html")
+    assert "heading-anchor" not in _html(site, "entries/gpus/h100-sxm.html")
+
+
+def test_heading_ids_are_readable_stable_and_unique() -> None:
+    from inferbook.generators.outline import add_outline, slug
+
+    assert slug("Worked example: three architectures") == "worked-example-three-architectures"
+    assert slug("Prefill vs. décodage (TP × 2)") == "prefill-vs-decodage-tp-2"
+    assert slug("×") == "section"
+    page = ('<body><h2>Outside</h2><main id="main"><!-- outline --><p id="notes">x</p><h2>Notes</h2>'
+            '<h3>A <code>b</code></h3><h2>Notes</h2><h2 id="kept">Kept</h2></main></body>')
+    out = add_outline(page)
+    assert "<h2>Outside</h2>" in out, "only headings inside <main> are anchored"
+    assert re.findall(r'<h[23] id="([^"]+)"', out) == ["notes-2", "a-b", "notes-3", "kept"]
+    outline = _region(out, '<details class="outline"', "</details>")
+    assert re.sub(r"\s+", " ", outline).count("<ol>") == 2  # the h3 nests under its h2
+    assert add_outline(page) == out
+    assert "On this page" not in add_outline('<main id="main"><!-- outline --><h2>Only one</h2></main>')
+
+
+def test_catalogues_for_every_kind(site: Path, kb) -> None:
+    from inferbook.generators.site import CATALOGUES, entry_path
+
+    header = _region(_html(site, "index.html"), '<nav aria-label="Main">', "</nav>")
+    intros, hints = set(), set()
+    for kind in ("gpus", "models", "formats", "frameworks", "offers"):
+        rel = f"catalog/{kind}.html"
+        assert f'href="{rel}"' in header, kind
+        html = _html(site, rel)
+        rows = re.findall(r'<th scope="row"><a href="\.\./([^"]+)">', html)
+        assert rows == [entry_path(kind, eid) for eid in sorted(kb.kind(kind))], kind
+        intro = re.search(r'<p class="lead-in">(.*?)</p>', html, re.S).group(1)
+        hint = re.search(r'data-filter-for="catalog" placeholder="([^"]+)"', html).group(1)
+        assert intro.startswith(CATALOGUES[kind][1][:40]), kind
+        intros.add(intro)
+        hints.add(hint)
+    assert len(intros) == len(hints) == 5, "each catalogue has its own introduction and filter example"
+    frameworks = _html(site, "catalog/frameworks.html")
+    assert "<button type=\"button\" data-sort=\"4\">Continuous batching</button>" in frameworks
+    assert re.search(r'<td data-value="yes">yes</td>', frameworks)
+
+
+def test_spec_pages_show_display_names(site: Path) -> None:
+    html = _html(site, "entries/gpus/mi300x.html")
+    cells = dict(re.findall(r'<tr><th scope="row"><abbr title="[^"]*">([^<]+)</abbr></th>\s*<td>([^<]*)</td>', html))
+    assert cells["Vendor"] == "AMD" and cells["Architecture"] == "CDNA 3" and cells["Form factor"] == "OAM"
+    assert cells["Market"] == "Data center"
+    catalog = _html(site, "catalog/gpus.html")
+    assert '<td data-value="AMD">AMD</td><td data-value="CDNA 3">CDNA 3</td>' in catalog
+    framework = _html(site, "entries/frameworks/vllm.html")
+    assert "NVIDIA, AMD, Intel, Google, AWS" in framework
+
+
+def test_theme_button_names_what_it_shows(site: Path) -> None:
+    """Its accessible name is its visible text ("Theme: auto"), which site.js keeps current."""
+    for rel in ("index.html", "entries/concepts/kv-cache.html"):
+        button = re.search(r'<button type="button" class="theme-toggle"([^>]*)>([^<]*)</button>', _html(site, rel))
+        assert button and "aria-label" not in button.group(1) and button.group(2) == "Theme: auto"
+    assert "`Theme: ${theme}`" in (site / "assets/js/site.js").read_text(encoding="utf-8")
+
+
+def test_forms_may_submit_to_the_site_only(site: Path) -> None:
+    from inferbook.generators.site import CSP
+
+    directives = dict(d.strip().split(" ", 1) for d in CSP.split(";"))
+    assert directives["form-action"] == "'self'" and directives["script-src"] == "'self'"
+    assert all(v in ("'self'", "'none'", "'self' data:") for v in directives.values()), directives
+    for page in _pages(site):
+        assert _parse(page).csp == CSP, page
+    header_form = re.search(r'<form class="quick-search" role="search" action="([^"]+)">',
+                            _html(site, "entries/gpus/h100-sxm.html"))
+    assert header_form and header_form.group(1) == "../../search.html"
+
+
+def test_site_navigation_stays_out_of_the_pdf(kb) -> None:
+    """The PDF renders the same page contexts into book.html: no sidebar, breadcrumbs, outline or anchors."""
+    from inferbook.generators.pdf import BookBuilder, PdfOptions
+
+    book = BookBuilder(kb, PdfOptions(chapter="foundations")).html(None)
+    for mark in ("book-toc", 'aria-label="Breadcrumb"', 'class="outline"', "heading-anchor", "copy-link",
+                 'class="pager"'):
+        assert mark not in book, mark
+
+
+def _search_index(site: Path) -> dict:
+    import json
+
+    return json.loads((site / "assets/data/search-index.json").read_text(encoding="utf-8"))
+
+
+def test_search_index_holds_tools_gpus_and_models(site: Path, kb) -> None:
+    from inferbook.generators.site import TOOLS, entry_path
+
+    paths = {d["path"] for d in _search_index(site)["docs"]}
+    assert {f"tools/{name}.html" for name in TOOLS} <= paths
+    assert {entry_path("gpus", g) for g in kb.gpus} <= paths
+    assert {entry_path("models", m) for m in kb.models} <= paths
+    assert {f"catalog/{k}.html" for k in ("gpus", "models", "formats", "frameworks", "offers")} <= paths
+    assert not any(p.startswith("entries/redirects/") for p in paths)
+
+
+SEARCH_CASES = {
+    # query: (page expected first)
+    "paged attention": "entries/techniques/paged-attention.html",
+    "pagd atention": "entries/techniques/paged-attention.html",
+    "speculativ decodng": "entries/techniques/speculative-decoding.html",
+    "KV cache": "entries/concepts/kv-cache.html",
+    "TTFT": "entries/metrics/ttft.html",
+    "time to first token": "entries/metrics/ttft.html",
+    "H100": "entries/gpus/h100-sxm.html",
+    "llama 3.1 8b": "entries/models/llama-3.1-8b-instruct.html",
+    "continuous batching": "entries/techniques/continuous-batching.html",
+    "vllm": "entries/frameworks/vllm.html",
+    "gpu prices": "catalog/offers.html",
+    "batching simulator": "tools/batching-simulator.html",
+}
+
+
+def _node(site: Path, script: str) -> Any:
+    """Runs ``script`` (an ES module that may import search.js from ``SEARCH_JS``) in Node and
+    returns the JSON it prints: search.js's ranking is tested without a browser."""
+    import json
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node not installed")
+    script = script.replace("SEARCH_JS", json.dumps((site / "assets/js/search.js").as_uri()))
+    done = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _node_search(site: Path, queries: list[str]) -> dict[str, dict]:
+    import json
+
+    index = json.dumps(str(site / "assets/data/search-index.json"))
+    return _node(site, "import { SearchIndex } from SEARCH_JS;\nimport { readFileSync } from 'node:fs';\n"
+                       f"const index = new SearchIndex(JSON.parse(readFileSync({index}, 'utf8')));\n"
+                       f"const out = {{}};\nfor (const q of {json.dumps(queries)}) {{\n"
+                       "  const r = index.search(q);\n"
+                       "  out[q] = { hits: r.hits.map((d) => d.path), kinds: r.hits.map((d) => d.kind),"
+                       " total: r.total, corrected: r.corrected };\n}\nconsole.log(JSON.stringify(out));\n")
+
+
+def test_search_ranking_and_typos(site: Path) -> None:
+    results = _node_search(site, [*SEARCH_CASES, "speculative decoding", "atention", "gpu"])
+    wrong = {q: r["hits"][:3] for q, r in results.items()
+             if q in SEARCH_CASES and r["hits"][:1] != [SEARCH_CASES[q]]}
+    assert not wrong, wrong
+    assert results["pagd atention"]["corrected"] == "paged attention"
+    assert results["speculativ decodng"]["corrected"] == "speculative decoding"
+    assert results["paged attention"]["corrected"] is None
+    # entries above sources: every source comes after every other hit
+    for q in ("speculative decoding", "paged attention", "vllm"):
+        kinds = results[q]["kinds"]
+        first_source = kinds.index("sources") if "sources" in kinds else len(kinds)
+        assert set(kinds[first_source:]) <= {"sources"}, q
+    assert results["atention"]["hits"], "one typo in a word of 8 letters still finds it"
+    assert results["gpu"]["total"] > len(results["gpu"]["hits"]) == 30
+
+
+def test_search_status_text(site: Path) -> None:
+    out = _node(site, "import { statusText, editDistance } from SEARCH_JS;\nconsole.log(JSON.stringify(["
+                      "statusText(1, 1, null), statusText(12, 12, null), statusText(61, 30, null),"
+                      " statusText(61, 30, 'paged attention'), editDistance('atention', 'attention', 2),"
+                      " editDistance('decodng', 'decoding', 1), editDistance('teh', 'the', 1),"
+                      " editDistance('abc', 'xyz', 1)]));")
+    assert out == ["1 result", "12 results", "Showing 30 of 61 results",
+                   "Showing 30 of 61 results for “paged attention”", 1, 1, 1, 2]
+
+
+@pytest.mark.browser
+def test_header_search_works_from_every_page(site: Path, base_url: str, context) -> None:
+    """Enter in the header's search box opens search.html with the query on any page (the CSP allows
+    forms to the site itself), and the results come up."""
+    page = context.new_page()
+    problems = Problems(page)
+    for rel, query, first in (
+            ("index.html", "KV cache", "entries/concepts/kv-cache.html"),
+            ("entries/concepts/kv-cache.html", "TTFT", "entries/metrics/ttft.html"),
+            ("entries/gpus/h100-sxm.html", "pagd atention", "entries/techniques/paged-attention.html"),
+            ("tools/kv-cache.html", "vllm", "entries/frameworks/vllm.html"),
+            ("catalog/gpus.html", "H100", "entries/gpus/h100-sxm.html")):
+        _open(page, base_url + rel, quiet_ms=50)
+        page.fill("#q", query)
+        with page.expect_navigation():
+            page.press("#q", "Enter")
+        assert urlsplit(page.url).path.endswith("/search.html"), (rel, page.url)
+        hits = _results(page)
+        assert hits and hits[0].endswith(first), (rel, query, hits[:3])
+        assert page.input_value("#search-input") == query
+    assert not problems.items, "\n".join(problems.items)
+
+
+@pytest.mark.browser
+def test_search_says_when_the_list_is_capped(base_url: str, context) -> None:
+    page = context.new_page()
+    _open(page, base_url + "search.html?q=gpu")
+    assert len(_results(page)) == 30
+    assert re.fullmatch(r"Showing 30 of \d+ results", page.inner_text(".search-status"))
+    page.fill("#search-input", "speculativ decodng")
+    page.wait_for_function(
+        "() => document.querySelector('.search-results li > a')?.href.includes('speculative-decoding')")
+    assert page.inner_text(".search-status").endswith("for “speculative decoding”")
+
+
+@pytest.mark.browser
+def test_sidebar_and_outline_by_screen_width(base_url: str, browser) -> None:
+    """Wide screens show the chapter sidebar and the outline open; at 390 px both sit closed behind
+    their toggles, open from the keyboard, and nothing scrolls sideways."""
+    url = base_url + "entries/concepts/kv-cache.html"
+    wide = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = wide.new_page()
+        _open(page, url, quiet_ms=50)
+        assert page.locator(".book-toc").get_attribute("open") is not None
+        assert page.locator(".book-toc a[aria-current='page']").is_visible()
+        assert page.locator("details.outline nav").is_visible()
+        box, main = page.locator(".book-toc").bounding_box(), page.locator("main h1").bounding_box()
+        assert box["x"] + box["width"] <= main["x"], "the sidebar sits beside the text"
+    finally:
+        wide.close()
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        page = phone.new_page()
+        for rel in ("entries/concepts/kv-cache.html", "chapters/foundations.html"):
+            _open(page, base_url + rel, quiet_ms=50)
+            assert page.locator(".book-toc > summary").is_visible()
+            assert not page.locator(".book-toc nav").is_visible()
+            assert not page.locator("details.outline nav").is_visible()
+            width, client = page.evaluate(
+                "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            assert width <= client + 1, (rel, width, client)
+        page.focus(".book-toc > summary")
+        page.keyboard.press("Enter")
+        current = page.locator(".book-toc a[aria-current='page']")
+        assert current.is_visible() and current.inner_text() == "About this chapter"
+        page.keyboard.press("Tab")  # into the first chapter's toggle
+        assert page.evaluate("() => document.activeElement.tagName") == "SUMMARY"
+        width, client = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert width <= client + 1
+    finally:
+        phone.close()
+
+
+@pytest.mark.browser
+def test_copy_link_buttons(base_url: str, browser) -> None:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url.rstrip("/"))
+        page = ctx.new_page()
+        _open(page, base_url + "entries/concepts/kv-cache.html", quiet_ms=50)
+        button = page.locator("button.copy-link[data-copy-fragment='how-big-is-it']")
+        assert button.is_visible(), "the script shows the buttons"
+        button.click()
+        page.wait_for_function("() => document.querySelector(\"[data-copy-fragment='how-big-is-it']\")"
+                               ".textContent === 'Copied'")
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        assert copied == base_url + "entries/concepts/kv-cache.html#how-big-is-it"
+        assert page.locator("p[role='status']").inner_text() == "Link copied"
+        # the heading's own link works without any script
+        page.click("a.heading-anchor[href='#how-big-is-it']")
+        assert page.url.endswith("#how-big-is-it")
+    finally:
+        ctx.close()
+
+
+def test_served_javascript_leaves_out_only_comment_lines():
+    from inferbook.generators.assets import served_js
+
+    source = ("// a comment\nconst a = 1; // kept with its code\n/**\n * JSDoc\n */\nexport function f() {\n"
+              "  /* short */ return a\n    * 2;\n}\n/* one line */\n")
+    kept = "const a = 1; // kept with its code\nexport function f() {\n  /* short */ return a\n    * 2;\n}\n"
+    assert served_js(source) == kept
+    with pytest.raises(ValueError, match="never closed"):
+        served_js("/* open\nconst a = 1;\n")
+
+
+def test_llms_txt_and_markdown_copies(site: Path) -> None:
+    """For assistants: llms.txt maps the handbook onto Markdown copies of its pages, every link
+    resolves, expressions are evaluated, and llms-full.txt holds every article in reading order."""
+    import inferbook
+
+    kb = inferbook.load()
+    llms = (site / "llms.txt").read_text(encoding="utf-8")
+    assert llms.startswith("# inferbook\n\n> ") and "## Optional" in llms
+    links = re.findall(r"\]\(([^)]+)\)", llms)
+    assert len(links) >= len(kb.learning_order()) + len(kb.chapters)
+    for link in links:
+        assert (site / link).is_file(), link
+    copy = (site / "entries" / "concepts" / "kv-cache.md").read_text(encoding="utf-8")
+    assert copy.startswith("# KV cache\n\n> ") and "{{" not in copy and "## Sources" in copy
+    assert "*Figure: " in copy and "[[figure:" not in copy
+    for target in re.findall(r"\]\((\.\./[^)]+\.md)\)", copy):
+        assert (site / "entries" / "concepts" / target).resolve().is_file(), target
+    gpu = (site / "entries" / "gpus" / "h100-sxm.md").read_text(encoding="utf-8")
+    assert "- `memory_bandwidth_gb_s`: " in gpu
+    full = (site / "llms-full.txt").read_text(encoding="utf-8")
+    order = [e for cid, _ in sorted(kb.chapters.items(), key=lambda c: c[1].number) for e in kb.chapter_entries(cid)]
+    assert len(order) == len(kb.learning_order())
+    positions = [full.index(f"\n---\n\n# {e.title}\n") for e in order]
+    assert positions == sorted(positions) and "{{" not in full

@@ -37,7 +37,11 @@ from ..schema import KINDS, Quantity
 from ..schema.articles import ArticleBase
 from ..schema.docs import field_doc
 from ..schema.gpus import VENDOR_NAMES
+from ..schema.sources import Source
 from ..version import __version__
+from .markdown_copies import write_markdown_copies
+from .navigation import INDEXES, Navigation, trail
+from .outline import add_outline
 from .output import DirOutput, Output
 
 KIND_LABEL = {"chapters": "Chapter", "concepts": "Concept", "metrics": "Metric", "techniques": "Technique",
@@ -96,7 +100,9 @@ LINKED_TOOLS = frozenset({"deployment-planner"})
 """Tools a chapter page links to instead of embedding: each carries a large search (plan.js), and with the
 chapter's other tools the page would pass the 150 KB JavaScript budget."""
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-src 'none'")
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-src 'none'")
+"""Scripts, styles and data from the site itself only. Forms may submit to the site itself: the header's
+search box is a plain GET form to search.html, so it works on every page without a script."""
 
 
 def entry_path(kind: str, eid: str) -> str:
@@ -113,6 +119,8 @@ class Page:
     path: str
     template: str
     context: dict[str, Any] = field(default_factory=dict)
+    outline: bool = False
+    """Anchor the page's h2/h3 headings and fill its "On this page" outline (`outline.add_outline`)."""
 
 
 class SiteBuilder:
@@ -124,14 +132,11 @@ class SiteBuilder:
         self.edit_url_base = edit_url_base
         templates = generators_dir() / "site" / "templates"
         self.env = _environment(str(templates))
-        self.bib_number = {sid: i + 1 for i, sid in enumerate(sorted(kb.sources, key=self._source_sort))}
+        source_order = sorted(kb.sources, key=self._source_sort)
+        self.bib_number = {sid: i + 1 for i, sid in enumerate(source_order)}
+        self.nav = Navigation(kb, self.link, source_order)
 
     # helpers -------------------------------------------------------------
-    @functools.cached_property
-    def _reading_order(self) -> tuple[list[str], dict[str, int]]:
-        """Article ids in reading order and each one's position (one pass, not one per page)."""
-        order = [e.id for e in self.kb.learning_order()]
-        return order, {eid: i for i, eid in enumerate(order)}
 
     def _source_sort(self, sid: str) -> tuple:
         s = self.kb.sources[sid]
@@ -176,31 +181,38 @@ class SiteBuilder:
     # pages ---------------------------------------------------------------
     def pages(self) -> list[Page]:
         kb = self.kb
+        nav = self.nav
         pages = [Page("index.html", "home.html", self._home())]
         for cid in sorted(kb.chapters, key=lambda c: kb.chapters[c].number):
-            pages.append(Page(entry_path("chapters", cid), "chapter.html", self._chapter(cid)))
+            pages.append(Page(entry_path("chapters", cid), "chapter.html", {**self._chapter(cid), **nav.chapter(cid)},
+                              outline=True))
         for entry in kb.learning_order():
             kind = kb.kind_of(entry.id)
-            pages.append(Page(entry_path(kind, entry.id), "article.html", self._article(entry)))
+            pages.append(Page(entry_path(kind, entry.id), "article.html",
+                              {**self._article(entry), **nav.article(entry.id)}, outline=True))
         for kind in ("gpus", "models", "formats", "frameworks", "offers", "sources"):
             for eid in sorted(kb.kind(kind)):
-                pages.append(Page(entry_path(kind, eid), "spec.html", self._spec(kind, eid)))
+                pages.append(Page(entry_path(kind, eid), "spec.html", {**self._spec(kind, eid), **nav.spec(kind, eid)}))
         for eid, target in sorted(self._redirects().items()):
             pages.append(Page(f"entries/redirects/{eid}.html", "redirect.html", target))
-        pages.append(Page("catalog/gpus.html", "catalog.html", self._catalog("gpus")))
-        pages.append(Page("catalog/models.html", "catalog.html", self._catalog("models")))
-        pages.append(Page("catalog/offers.html", "catalog.html", self._catalog("offers")))
-        pages.append(Page("glossary.html", "glossary.html", self._glossary()))
-        pages.append(Page("whats-new.html", "whats_new.html", self._whats_new()))
-        pages.append(Page("changelog.html", "changelog.html", self._changelog()))
-        pages.append(Page("learning-path.html", "learning_path.html", self._learning_path()))
-        pages.append(Page("bibliography.html", "bibliography.html", self._bibliography()))
-        pages.append(Page("accuracy.html", "accuracy.html", self._accuracy()))
-        pages.append(Page("api/python.html", "python_api.html", self._python_api()))
-        pages.append(Page("search.html", "search.html", {"title": "Search"}))
-        pages.append(Page("tools/index.html", "tools_index.html", {"title": "Tools", "tools": self._tool_list()}))
+        for kind in CATALOGUES:
+            pages.append(Page(INDEXES[kind]["path"], "catalog.html",
+                              {**self._catalog(kind), "breadcrumbs": trail(INDEXES[kind]["title"])}))
+        singles: tuple[tuple[str, str, dict[str, Any]], ...] = (
+            ("glossary.html", "glossary.html", self._glossary()),
+            ("whats-new.html", "whats_new.html", self._whats_new()),
+            ("changelog.html", "changelog.html", self._changelog()),
+            ("learning-path.html", "learning_path.html", self._learning_path()),
+            ("bibliography.html", "bibliography.html", self._bibliography()),
+            ("accuracy.html", "accuracy.html", self._accuracy()),
+            ("api/python.html", "python_api.html", self._python_api()),
+            ("search.html", "search.html", {"title": "Search"}),
+            ("tools/index.html", "tools_index.html", {"title": "Tools", "tools": self._tool_list()}))
+        for path, template, context in singles:
+            pages.append(Page(path, template, {**context, "breadcrumbs": trail(context["title"])}))
         for name in TOOLS:
-            pages.append(Page(f"tools/{name}.html", "tool.html", self._tool(name)))
+            pages.append(Page(f"tools/{name}.html", "tool.html",
+                              {**self._tool(name), "breadcrumbs": trail(TOOLS[name][0], INDEXES["tools"])}))
         return pages
 
     def _tool_list(self) -> list[dict[str, str]]:
@@ -217,21 +229,14 @@ class SiteBuilder:
     def _chapter(self, cid: str) -> dict[str, Any]:
         ch = self.kb.chapters[cid]
         entries = [self.link(e.id) for e in self.kb.chapter_entries(cid)]
-        ordered = sorted(self.kb.chapters.values(), key=lambda c: c.number)
-        index = [c.id for c in ordered].index(cid)
-        prev_ch = self.link(ordered[index - 1].id) if index > 0 else None
-        next_ch = self.link(ordered[index + 1].id) if index + 1 < len(ordered) else None
         tools = [{"name": n, "title": TOOLS[n][0], "summary": TOOLS[n][1], "embedded": n not in LINKED_TOOLS}
                  for n in CHAPTER_TOOLS.get(cid, ())]
         return {"title": ch.title, "chapter": ch, "number": ch.number, "summary": inline_markdown(ch.summary),
-                "body": self.md(ch.body, "../") if ch.body else "", "entries": entries, "prev": prev_ch,
-                "next": next_ch, "tools": tools}
+                "body": self.md(ch.body, "../") if ch.body else "", "entries": entries, "tools": tools}
 
     def _article(self, entry: Any) -> dict[str, Any]:
         kb = self.kb
         kind = kb.kind_of(entry.id)
-        order, position = self._reading_order
-        i = position[entry.id]
         formulas = [{"name": f.name, "math": latex_to_mathml(f.latex, True),
                      "where": [inline_markdown(w) for w in f.where]} for f in entry.formulas]
         extra: dict[str, Any] = {}
@@ -255,8 +260,6 @@ class SiteBuilder:
             "prerequisites": [self.link(p) for p in entry.prerequisites],
             "related": [self.link(r) for r in entry.related], "backlinks": backlinks,
             "sources": self.citations(entry.sources), "last_reviewed": entry.last_reviewed.isoformat(),
-            "prev": self.link(order[i - 1]) if i > 0 else None,
-            "next": self.link(order[i + 1]) if i + 1 < len(order) else None,
             "edit": self._edit(kind, entry.id), "tools": [
                 {"name": n, "title": TOOLS[n][0]} for n in CHAPTER_TOOLS.get(entry.chapter, ())], **extra,
         }
@@ -331,23 +334,21 @@ class SiteBuilder:
         return out
 
     def _catalog(self, kind: str) -> dict[str, Any]:
+        """A catalogue page: one row per entry of ``kind`` (in id order), sortable and filterable."""
         from ..calc.pricing import STALE_AFTER_DAYS
         from .tables import gpu_table, model_table, offer_table
 
-        rows = {"gpus": gpu_table, "models": model_table, "offers": offer_table}[kind](self.kb)
+        tables = {"gpus": gpu_table, "models": model_table, "offers": offer_table,
+                  "formats": _format_rows, "frameworks": _framework_rows}
+        rows = tables[kind](self.kb)
         columns = _CATALOG_COLUMNS[kind]
         secondary = {r.entry_id for r in all_number_sources(self.kb, (kind,)) if r.secondary}
-        items = [{"path": entry_path(kind, r["id"]), "cells": [r.get(c) for c, _ in columns], "row": r,
+        items = [{"path": entry_path(kind, r["id"]), "cells": [_display(c, r.get(c)) for c, _ in columns], "row": r,
                   "secondary": r["id"] in secondary} for r in rows]
-        title = {"gpus": "Accelerators", "models": "Models", "offers": "GPU prices (rental offers)"}[kind]
-        intro = {"gpus": "Throughput is dense (no structured sparsity); memory in GiB, bandwidth in GB/s.",
-                 "models": "Parameters in billions as the model card states them; KV bytes per token in BF16.",
-                 "offers": "Prices in US dollars as each source printed them, for the whole machine or per GPU; "
-                           f"USD per GPU-hour is the on-demand price of one GPU. Stale: checked more than "
-                           f"{STALE_AFTER_DAYS} days before the data date ({self.kb.data_date}). "
-                           "The deployment planner (inferbook plan) ranks configurations by these prices."}[kind]
+        title, intro, hint = CATALOGUES[kind]
+        intro = intro.format(stale_days=STALE_AFTER_DAYS, data_date=self.kb.data_date)
         return {"title": title, "kind": kind, "columns": columns, "rows": items,
-                "any_secondary": bool(secondary), "intro": intro}
+                "any_secondary": bool(secondary), "intro": intro, "filter_hint": hint}
 
     def _whats_new(self) -> dict[str, Any]:
         """Models and accelerators by release date, newest first, for the months before the data date."""
@@ -468,19 +469,25 @@ class SiteBuilder:
         for page in self.pages():
             depth = page.path.count("/")
             root = "../" * depth
+            context = {"breadcrumbs": None, "sidebar": None, **page.context}
             html = self.env.get_template(page.template).render(
-                **page.context, root=root, page_path=page.path, csp=CSP, version=__version__,
+                **context, root=root, page_path=page.path, csp=CSP, version=__version__,
                 data_version=self.kb.data_version, data_date=self.kb.data_date, nav_tools=self._tool_list())
+            if page.outline:
+                html = add_outline(html)
             sink.text(page.path, html)
             written.append(page.path)
         self._write_assets(sink)
         self._write_api(sink)
         self._write_search(sink)
         self._write_sources(sink)
+        write_markdown_copies(self.kb, sink, self.evaluator)
         return written
 
     def _write_assets(self, out: Output) -> None:
-        out.tree("assets", generators_dir() / "site" / "static")
+        from .assets import write_static
+
+        write_static(out, generators_dir() / "site" / "static")
 
     def _write_api(self, out: Output) -> None:
         everything: dict[str, Any] = {"package_version": __version__, "data_version": self.kb.data_version,
@@ -541,17 +548,31 @@ class SiteBuilder:
                 "formats": formats, "kv_dtype_bits": kv_bits, "perf": perf, "offers": offers, "frameworks": engines}
 
     def _write_search(self, out: Output) -> None:
+        """assets/data/search-index.json for search.html: every entry (not redirects), tool and
+        index page, with its title, aliases, summary and the distinct words of its text."""
         docs = []
         for entry in self.kb:
             kind = self.kb.kind_of(entry.id)
             if kind == "redirects":
                 continue
-            body = " ".join(filter(None, [getattr(entry, "body", ""), getattr(entry, "notes", "") or ""]))
-            words = sorted({w for w in re.findall(r"[a-z0-9][a-z0-9.]*[a-z0-9]", body.lower()) if len(w) > 3})
-            docs.append({"id": entry.id, "kind": kind, "label": KIND_LABEL[kind], "title": entry.title,
-                         "aliases": list(entry.aliases), "summary": getattr(entry, "summary", None) or "",
-                         "path": entry_path(kind, entry.id), "words": " ".join(words[:400])})
-        out.text("assets/data/search-index.json", _json_text(docs))
+            summary = getattr(entry, "summary", None) or ""
+            if isinstance(entry, Source):  # a source's summary line: who published it, and when
+                summary = ", ".join(filter(None, [entry.publisher, *entry.authors[:3], str(entry.published or "")]))
+            docs.append({"id": entry.id, "kind": kind, "title": entry.title, "aliases": list(entry.aliases),
+                         "summary": summary, "path": entry_path(kind, entry.id), "words": _search_words(entry)})
+        for name, title, summary, path in [(t["name"], t["title"], t["summary"], t["path"]) for t in self._tool_list()]:
+            docs.append({"id": name, "kind": "tools", "title": title, "aliases": [], "summary": summary,
+                         "path": path, "words": ""})
+        for kind in CATALOGUES:
+            title, intro, _ = CATALOGUES[kind]
+            docs.append({"id": kind, "kind": "pages", "title": title, "aliases": [INDEXES[kind]["title"]],
+                         "summary": intro.split(". ")[0] + ".", "path": INDEXES[kind]["path"], "words": ""})
+        for path, title, summary in SEARCHABLE_PAGES:
+            docs.append({"id": path.removesuffix(".html").replace("/", "-"), "kind": "pages", "title": title,
+                         "aliases": [], "summary": summary, "path": path, "words": ""})
+        labels = {**KIND_LABEL, "tools": "Tool", "pages": "Page"}
+        index = {"labels": labels, "stop": sorted(_STOP_WORDS), "docs": docs}
+        out.text("assets/data/search-index.json", _json_text(index))
 
     def _write_sources(self, out: Output) -> None:
         for entry in self.kb:
@@ -564,12 +585,76 @@ class SiteBuilder:
                 out.text(f"source/{kind}/{entry.id}.yaml", SOURCE_GUARD + src.read_text(encoding="utf-8"))
 
 
+SEARCHABLE_PAGES = (
+    ("tools/index.html", "Tools", "Every interactive tool: calculators, simulators and the deployment planner."),
+    ("glossary.html", "Glossary", "Every term and abbreviation of the handbook, A to Z, with a one-line meaning."),
+    ("learning-path.html", "Learning path", "The handbook's articles in reading order, each with what to read first."),
+    ("bibliography.html", "Bibliography", "Every source the handbook cites, numbered, with what cites it."),
+    ("accuracy.html", "Calculator accuracy", "The calculators' figures against published measurements."),
+    ("whats-new.html", "What's new", "Models and accelerators released recently, newest first."),
+    ("changelog.html", "Data changelog", "What changed in each version of the data."),
+    ("api/python.html", "Python API reference", "The inferbook Python package: functions, classes and fields."),
+)
+"""Site pages other than entries, tools and catalogues that search finds by title: (path, title, summary)."""
+_STOP_WORDS = frozenset("""a an as at be by do if in is it of on or so to we
+the and are for but not its was has had can you our all any how who why may out
+also been being both does each even from have here into just more most much must only
+other over same some such than that their them then there these they this those through very were what when where
+which while will with would your about after again against because before between could during further should under
+until using used uses""".split())
+"""Words the index leaves out of the entries' text; search.js reads them (the index carries the list) as
+optional query words, which add to a score but exclude nothing."""
+_MARKUP = re.compile(r"\{\{.*?\}\}|\$\$.*?\$\$|\$[^$\n]*\$|\]\([^)]*\)", re.S)
+
+
+def _search_words(entry: Any) -> str:
+    """The distinct words (three letters or more, no stop words) of an entry's text: body, questions and
+    answers, exercises and notes, without expressions, formulas and link targets."""
+    parts = [getattr(entry, "body", ""), getattr(entry, "notes", "") or ""]
+    parts += [f"{f.q} {f.a}" for f in getattr(entry, "faq", ())]
+    parts += [x.question for x in getattr(entry, "exercises", ())]
+    text = _MARKUP.sub(" ", " ".join(filter(None, parts))).lower()
+    words = dict.fromkeys(w for w in re.findall(r"[a-z0-9]+(?:\.[a-z0-9]+)*", text)
+                          if len(w) >= 3 and w not in _STOP_WORDS)
+    return " ".join(sorted(words))
+
+
 SOURCE_GUARD = "# inferbook entry source, published as plain text (this line stops it from running as a script)\n"
 """First line of every published entry source. YAML can also be valid JavaScript
 (`a: 1` is a labelled statement), and a page or misconfigured server could load a
 contributor's file as a script; a leading `# ` line is a syntax error in JavaScript
 and a comment in YAML."""
 
+
+CATALOGUES: dict[str, tuple[str, str, str]] = {
+    "gpus": ("Accelerators",
+             "Every accelerator in the knowledge base, one chip each (a superchip counts per GPU). Throughput is "
+             "dense (no structured sparsity); memory in GiB, bandwidth in GB/s. Each name opens the chip's page "
+             "with the source of every figure.",
+             "e.g. hopper, amd, pcie"),
+    "models": ("Models",
+               "Every model in the knowledge base with the architecture its config.json gives. Parameters in "
+               "billions as the model card states them; KV bytes per token in BF16 across all layers, the cost "
+               "of each token a conversation keeps in memory.",
+               "e.g. llama, mla, 2025"),
+    "formats": ("Numeric formats",
+                "The number formats weights, activations and the KV cache are stored and computed in. Bits per "
+                "value counts one element; effective bits per weight adds the scales a block format stores; "
+                "native on lists the GPU generations whose matrix units compute the format directly.",
+                "e.g. fp8, block-scaled, hopper"),
+    "frameworks": ("Inference frameworks",
+                   "Inference engines, servers and runtimes, with the serving features each documents (blank: "
+                   "not recorded) and the accelerator makers it supports. Each name opens the framework's page "
+                   "with its command-line flags.",
+                   "e.g. engine, apache, amd"),
+    "offers": ("GPU prices (rental offers)",
+               "Prices in US dollars as each source printed them, for the whole machine or per GPU; USD per "
+               "GPU-hour is the on-demand price of one GPU. Stale: checked more than {stale_days} days before "
+               "the data date ({data_date}). The deployment planner (inferbook plan) ranks configurations by "
+               "these prices.",
+               "e.g. h100, lambda, 8"),
+}
+"""Each catalogue page's title, introduction and filter example, in the header menu's order."""
 
 _CATALOG_COLUMNS: dict[str, list[tuple[str, str]]] = {
     "gpus": [("title", "Accelerator"), ("vendor", "Vendor"), ("architecture", "Architecture"),
@@ -586,7 +671,64 @@ _CATALOG_COLUMNS: dict[str, list[tuple[str, str]]] = {
                ("quoted_per", "Quoted per"), ("on_demand_usd_per_hour", "On-demand USD/h"),
                ("spot_usd_per_hour", "Spot USD/h"), ("usd_per_gpu_hour", "USD per GPU-hour"),
                ("region", "Region"), ("checked", "Checked"), ("stale", "Stale")],
+    "formats": [("title", "Format"), ("category", "Category"), ("bits_per_value", "Bits per value"),
+                ("effective_bits_per_weight", "Effective bits per weight"), ("block_size", "Block size"),
+                ("used_for", "Used for"), ("native_tensor_core", "Native on")],
+    "frameworks": [("title", "Framework"), ("role", "Role"), ("license", "Licence"),
+                   ("accelerator_vendors", "Accelerators"), ("continuous_batching", "Continuous batching"),
+                   ("paged_kv_cache", "Paged KV cache"), ("prefix_caching", "Prefix caching"),
+                   ("speculative_decoding", "Speculative decoding"),
+                   ("prefill_decode_disaggregation", "Prefill/decode disaggregation"),
+                   ("quantization_formats", "Quantization formats")],
 }
+
+ARCHITECTURE_NAMES = {
+    "volta": "Volta", "turing": "Turing", "ampere": "Ampere", "ada": "Ada Lovelace", "hopper": "Hopper",
+    "blackwell": "Blackwell", "blackwell-ultra": "Blackwell Ultra", "rubin": "Rubin", "cdna2": "CDNA 2",
+    "cdna3": "CDNA 3", "cdna4": "CDNA 4", "gaudi2": "Gaudi 2", "gaudi3": "Gaudi 3", "tpu": "TPU",
+    "neuron": "Neuron", "apple-m": "Apple M-series", "cpu": "CPU", "rdna3": "RDNA 3", "rdna3.5": "RDNA 3.5",
+    "xe2": "Xe2", "qualcomm-ai100": "Qualcomm Cloud AI 100",
+}
+"""How each `formats.Architecture` value is written on the site."""
+DISPLAY_NAMES: dict[str, dict[str, str]] = {
+    "vendor": VENDOR_NAMES, "accelerator_vendors": VENDOR_NAMES, "architecture": ARCHITECTURE_NAMES,
+    "native_tensor_core": ARCHITECTURE_NAMES, "converted_on": ARCHITECTURE_NAMES,
+    "form_factor": {"sxm": "SXM", "pcie": "PCIe", "oam": "OAM", "superchip": "Superchip", "board": "Board",
+                    "chip": "Chip", "soc": "SoC"},
+    "market": {"datacenter": "Data center", "workstation": "Workstation", "consumer": "Consumer", "edge": "Edge"},
+    "role": {"engine": "Engine", "server": "Server", "orchestrator": "Orchestrator",
+             "local-runtime": "Local runtime", "library": "Library"},
+}
+"""Fields whose stored values (ids such as "amd", "cdna3") have a name to show instead."""
+
+
+def _display(field_name: str, value: Any) -> Any:
+    """``value`` of the field ``field_name`` as the site shows it: display names for coded values
+    (one or a tuple of them), other values unchanged."""
+    names = DISPLAY_NAMES.get(field_name)
+    if names is None:
+        return value
+    if isinstance(value, tuple):
+        return ", ".join(names.get(v, str(v)) for v in value)
+    return names.get(value, value) if isinstance(value, str) else value
+
+
+def _format_rows(kb: KnowledgeBase) -> list[dict[str, Any]]:
+    return [{"id": fid, "title": f.title, "category": f.category, "bits_per_value": f.bits_per_value,
+             "effective_bits_per_weight": f.effective_bits_per_weight, "block_size": f.block_size,
+             "used_for": ", ".join(f.used_for), "native_tensor_core": f.native_tensor_core}
+            for fid, f in sorted(kb.formats.items())]
+
+
+def _framework_rows(kb: KnowledgeBase) -> list[dict[str, Any]]:
+    rows = []
+    for fid, f in sorted(kb.frameworks.items()):
+        features = {name: None if value is None else ("yes" if value else "no")
+                    for name, value in f.features.model_dump().items()}
+        rows.append({"id": fid, "title": f.title, "role": f.role, "license": f.license,
+                     "accelerator_vendors": f.accelerator_vendors, **features,
+                     "quantization_formats": len(f.quantization_formats) or None})
+    return rows
 
 
 def _num(value: Any, digits: int = 2) -> str:
@@ -644,6 +786,7 @@ def _spec_rows(model: BaseModel, builder: SiteBuilder, prefix: str = "",
                 ids = value if isinstance(value, tuple) else (value,)
                 if all(isinstance(i, str) and i in builder.kb for i in ids):
                     links = [builder.link(i) for i in ids]
+            value = _display(name, value)
             shown = ", ".join(map(str, value)) if isinstance(value, tuple) else _num(value)
             cite = None
             if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -1,0 +1,48 @@
+"""The site's static assets as served.
+
+The JavaScript under `generators/site/static/js/` is written for readers: about a quarter of
+calc.js is comments. A page's JavaScript must stay under 150 KB, so the copies the site serves
+leave out whole-line comments (`// ...` lines and `/* ... */` blocks that start a line). Code
+lines are never touched, so the served file runs exactly as the source does; the tests run the
+parity vectors on the served copies too (tests/test_site.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .output import Output
+
+
+def served_js(source: str) -> str:
+    """``source`` without its whole-line comments (lines that are only a comment, and comment
+    blocks whose first line starts with `/*`). A line with code and a trailing comment is kept."""
+    out: list[str] = []
+    in_block = False
+    for line in source.splitlines(keepends=True):
+        stripped = line.strip()
+        if in_block:
+            if "*/" in stripped:
+                in_block = False
+                if stripped.split("*/", 1)[1].strip():
+                    raise ValueError(f"code after a comment block closes: {line!r}")
+            continue
+        if stripped.startswith("//"):
+            continue
+        if stripped.startswith("/*"):
+            if "*/" in stripped:
+                if stripped.split("*/", 1)[1].strip():
+                    out.append(line)  # a short comment followed by code: keep the line whole
+                continue
+            in_block = True
+            continue
+        out.append(line)
+    if in_block:
+        raise ValueError("a comment block is never closed")
+    return "".join(out)
+
+
+def write_static(out: Output, static: Path) -> None:
+    """Copy the static folder to `assets/`, JavaScript as `served_js` gives it."""
+    out.tree("assets", static)
+    for path in sorted((static / "js").glob("*.js")):
+        out.text(f"assets/js/{path.name}", served_js(path.read_text(encoding="utf-8")))
