@@ -72,10 +72,13 @@ def test_the_site_hides_each_answer_behind_a_click(kb):
     builder = SiteBuilder(kb)
     page = builder._article(entry)
     assert page["exercises"] and page["exercises"][0]["answer"] == Evaluator(kb).evaluate(exercise.answer)
-    from inferbook.generators.site import CSP
+    from inferbook.generators.site import CSP, entry_path
 
-    html = builder.env.get_template("article.html").render(**page, root="../../", page_path="x.html", csp=CSP,
-                                                           version="x", data_version="x", data_date="x", nav_tools=[])
+    path = entry_path(kb.kind_of(entry.id), entry.id)
+    context = next(p.context for p in builder.pages() if p.path == path)  # with its navigation, as the site has it
+    html = builder.env.get_template("article.html").render(**{"breadcrumbs": None, "sidebar": None, **context},
+                                                           root="../../", page_path=path, csp=CSP, version="x",
+                                                           data_version="x", data_date="x", nav_tools=[])
     section = html[html.index('<section class="exercises">'):]
     assert "<details><summary>Show the answer</summary>" in section
     assert section.index("Show the answer") < section.index(page["exercises"][0]["answer"])
