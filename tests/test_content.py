@@ -125,3 +125,27 @@ def test_quality_bar_phrases(kb):
     assert any("- 1" in f.latex or "-1" in f.latex for f in tpot.formulas)
     assert "sparse" in kb.get("dense-vs-sparse-throughput").body.lower()
     assert "requests" in kb.get("goodput").summary.lower() or "request" in kb.get("goodput").body.lower()
+
+
+def test_length_depth_and_worked_problems(kb):
+    """Issue #23's floors: at least 110,000 words of body prose, every chapter substantial, every
+    core topic at least 800 words, and at least 80 worked problems spread over the chapters."""
+    articles = kb.learning_order()
+    words = {e.id: len(e.body.split()) for e in articles}
+    assert sum(words.values()) >= 110_000, sum(words.values())
+    by_chapter: dict[str, int] = {}
+    for e in articles:
+        by_chapter[e.chapter] = by_chapter.get(e.chapter, 0) + words[e.id]
+    assert set(by_chapter) == set(kb.chapters) and min(by_chapter.values()) >= 5_000, by_chapter
+    thin_core = [(tid, words[tid]) for _, tid, core in _topics() if core and words[tid] < 800]
+    assert not thin_core, thin_core
+    exercises = {e.chapter: len(e.exercises) for e in articles if e.exercises}
+    assert sum(len(e.exercises) for e in articles) >= 80
+    assert all(sum(len(e.exercises) for e in articles if e.chapter == c) >= 3 for c in kb.chapters), exercises
+
+
+def test_at_least_25_figures_inside_articles(kb):
+    figures = [(e.id, f) for e in kb.learning_order() for f in e.figures]
+    assert len(figures) >= 25, len(figures)
+    assert all(f.svg.startswith("<svg") or f.chart for _, f in figures)
+    assert sum(1 for _, f in figures if f.chart) >= 3  # charts drawn from the data, not only drawings
