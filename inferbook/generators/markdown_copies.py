@@ -84,13 +84,15 @@ class MarkdownCopies:
             self._articles[key] = self._article(kind, eid)
         return self._articles[key]
 
+    def _heading(self, entry: Any, here: str) -> list[str]:
+        """The title, and the summary as a quote when the entry has one."""
+        summary = getattr(entry, "summary", "")
+        return [f"# {entry.title}", *([f"> {self.text(summary, here)}"] if summary else [])]
+
     def _article(self, kind: str, eid: str) -> str:
         entry = self.kb.kind(kind)[eid]
         here = md_path(kind, eid)
-        parts = [f"# {entry.title}"]
-        summary = getattr(entry, "summary", "")
-        if summary:
-            parts.append(f"> {self.text(summary, here)}")
+        parts = self._heading(entry, here)
         meta = []
         if kind in ARTICLE_KINDS:
             chapter = self.kb.chapters.get(entry.chapter)  # type: ignore[attr-defined]
@@ -133,10 +135,7 @@ class MarkdownCopies:
         """The Markdown copy of a spec page: its fields, one line each, with units in their names."""
         entry = self.kb.kind(kind)[eid]
         here = md_path(kind, eid)
-        parts = [f"# {entry.title}"]
-        summary = getattr(entry, "summary", "")
-        if summary:
-            parts.append(f"> {self.text(summary, here)}")
+        parts = self._heading(entry, here)
         skip = {"id", "title", "summary", "body", "sources", "field_sources", "notes", "last_reviewed"}
         lines = [f"- `{name}`: {value}" for name, value in _fields(entry, skip)]
         if lines:
