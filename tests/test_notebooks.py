@@ -183,8 +183,9 @@ def test_notebook_cells_come_from_the_source_file(kb, tool):
     assert all(c.source and c.source == c.source.strip("\n") for c in cells)
     assert not any(line.startswith("# %%") for c in cells for line in c.source.splitlines())
     nb = gen.notebook(tool, model="qwen3-8b", gpu="l40s", fmt="fp8-e4m3", kb=kb)
-    assert len(nb.cells) == len(cells)  # every entry a links cell names is in the handbook
-    for made, cell in zip(nb.cells, cells, strict=True):
+    closing = nb.cells[len(cells):]  # the exercises the generator adds after the source's cells
+    assert not closing or closing[0].source.startswith("## Exercises from the handbook")
+    for made, cell in zip(nb.cells[:len(cells)], cells, strict=True):
         assert made.cell_type == cell.kind
         if cell.directive == "links":
             assert re.fullmatch(r"[^\n]+:\n\n(- \[[^\n]+\]\(\.\./site/entries/[^)]+\)\n?)+", made.source)
@@ -470,3 +471,27 @@ def test_notebook_runs_from_the_wheel_alone(built, tmp_path, wheel):
     assert result["errors"] == []
     arch = inferbook.load().models["llama-3.1-8b-instruct"].architecture
     assert f"KV bytes per token (bf16): {kv_bytes_per_token(arch, 16):,.0f}" in result["text"]
+
+
+def test_notebooks_close_with_the_handbook_exercises():
+    """Each notebook ends with worked problems from the entries it links: a code cell that prints
+    the question with the loaded data, and one that computes the answer with the handbook's own
+    expression (so every number a reader sees still comes from code)."""
+    import inferbook
+    from inferbook.expressions import Evaluator
+
+    kb = inferbook.load()
+    nb = gen.notebook("kv-cache", kb=kb)
+    heading = next(i for i, c in enumerate(nb.cells) if c.source.startswith("## Exercises from the handbook"))
+    rest = nb.cells[heading + 1:]
+    assert len(rest) % 3 == 0 and 3 <= len(rest) <= 3 * gen.MAX_EXERCISES
+    first = kb.get("kv-cache").exercises[0]
+    assert rest[0].cell_type == "markdown" and "](../site/entries/concepts/kv-cache.html)" in rest[0].source
+    namespace: dict = {"kb": kb}
+    printed: list = []
+    namespace["print"] = printed.append
+    for cell in rest[1:3]:
+        assert cell.cell_type == "code"
+        exec(compile(cell.source, "<cell>", "exec"), namespace)  # our own generated cells
+    evaluator = Evaluator(kb)
+    assert printed == [evaluator.render(first.question.strip()), evaluator.evaluate(first.answer)]

@@ -284,9 +284,9 @@ def parameters_for(kb: KnowledgeBase, case: Case, source: str) -> tuple[str, dic
 _PLACEHOLDER = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 
 
-def _links(cells: Cells, source: str, values: Mapping[str, Any]) -> None:
+def _links(cells: Cells, source: str, values: Mapping[str, Any]) -> list[str]:
     """A `links` directive: its `- kind/id` lines become links, its other lines the lead;
-    `{NAME}` stands for the value of the parameter NAME."""
+    `{NAME}` stands for the value of the parameter NAME. Returns the `kind/id` keys."""
     ids, lead = [], []
     for line in source.splitlines():
         if line.startswith("- "):
@@ -294,6 +294,37 @@ def _links(cells: Cells, source: str, values: Mapping[str, Any]) -> None:
         elif line.strip():
             lead.append(line.strip())
     cells.links(ids, " ".join(lead) or DEFAULT_LEAD)
+    return ids
+
+
+MAX_EXERCISES = 3
+"""Worked problems a notebook closes with."""
+
+
+def _exercises(cells: Cells, keys: Sequence[str]) -> None:
+    """The notebook's closing problems: the first worked problems of the handbook entries it
+    links, each question as the handbook states it (values filled in) and a code cell that
+    computes the answer with the same expression the handbook uses. The worked solution stays
+    on the entry's page, linked, so the reader can try first."""
+    kb = cells.kb
+    found = []
+    for key in keys:
+        eid = kb.resolve(key.rpartition("/")[2])
+        if eid is not None:
+            entry = kb.get(eid)
+            found += [(entry, exercise) for exercise in getattr(entry, "exercises", ())]
+    if not found:
+        return
+    cells.md("## Exercises from the handbook\n\nEach problem comes from a handbook entry, whose page holds the "
+             "worked solution. The first cell of each prints the question with the data this notebook loaded; try "
+             "it before you run the second, which computes the answer with the handbook's own expression.")
+    for number, (entry, exercise) in enumerate(found[:MAX_EXERCISES], 1):
+        kind = kb.kind_of(entry.id)
+        target = f"{SITE_ENTRIES}/{quote(kind)}/{quote(entry.id)}.html"
+        cells.md(f"**Problem {number}**, from [{md_text(entry.title)}]({target})")
+        setup = "from inferbook.expressions import Evaluator\n\nevaluator = Evaluator(kb)\n" if number == 1 else ""
+        cells.code(f"{setup}print(evaluator.render({exercise.question.strip()!r}))")
+        cells.code(f"print(evaluator.evaluate({exercise.answer!r}))  # the answer")
 
 
 # assembly -------------------------------------------------------------------------
@@ -342,13 +373,15 @@ def _assemble(tool: str, kb: KnowledgeBase, case: Case) -> NotebookNode:
     cells = Cells(kb, case)
     parsed = source_cells(tool)
     parameters, values = parameters_for(kb, case, parameters_cell(parsed).source)
+    linked: list[str] = []
     for cell in parsed:
         if cell.directive == "links":
-            _links(cells, cell.source, values)
+            linked += _links(cells, cell.source, values)
         elif cell.kind == "markdown":
             cells.md(cell.source)
         else:
             cells.code(parameters if "parameters" in cell.tags else cell.source, cell.tags)
+    _exercises(cells, linked)
     nb = nbformat.v4.new_notebook()
     nb.nbformat, nb.nbformat_minor = 4, 5
     for index, (kind, source, tags) in enumerate(cells.items):
