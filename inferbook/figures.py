@@ -5,10 +5,12 @@ An article lists its figures under `figures:`; a drawing is the file
 `<entry-id>.<figure-id>.svg` in the entry's own folder (the name is made from the two ids,
 so a figure can never point at another path). The loader reads it (`read_figure`), refuses
 anything beyond plain vector shapes and text (`svg_problems`: no script, no links, no
-images, no styles, no entities), and stores it, passed through the one sanitizer, in the
-figure's `svg` field, so figures travel with the entry into the cache and the wheel's
-bundle. A chart figure (`chart: roofline`) is drawn from the knowledge base when the page is
-built (`generators/charts.py`).
+images, no styles, no entities, no values outside `svg_rules`; nothing needs the site's
+libraries, so the core install checks figures too), and stores it in the figure's `svg` field,
+so figures travel with the entry into the cache and the wheel's bundle. The pages pass every
+drawing through the one sanitizer (`render.sanitize`) as they place it. A chart figure
+(`chart: roofline`) is drawn from the knowledge base when the page is built
+(`generators/charts.py`).
 
 In the body, a paragraph that is only `[[figure:ID]]` places a figure; figures the body does
 not place follow the text. `place_figures` does that for the site and the PDF alike; the
@@ -46,7 +48,7 @@ def svg_problems(text: str) -> list[str]:
     """What makes a drawing unacceptable: not one well-formed `<svg>` element with a viewBox,
     or any element or attribute outside the sanitizer's SVG allow-list (nothing is silently
     dropped: the author hears about it)."""
-    from .render import SVG_ATTRS, SVG_TAGS
+    from .svg_rules import SVG_ATTRS, SVG_TAGS, value_problem
 
     if "<!" in text:
         return ["a DOCTYPE, entity, CDATA section or comment (<!...) is not allowed in a figure"]
@@ -66,17 +68,18 @@ def svg_problems(text: str) -> list[str]:
         if tag not in SVG_TAGS:
             problems.append(f"element <{tag}> is not allowed (allowed: {', '.join(sorted(SVG_TAGS))})")
             continue
-        for name in element.attrib:
+        for name, value in element.attrib.items():
             if name not in SVG_ATTRS:
                 problems.append(f"attribute '{name}' on <{tag}> is not allowed")
+            elif (problem := value_problem(name, value)) is not None:
+                problems.append(f"<{tag}> {problem}")
     return sorted(set(problems))[:10]
 
 
 def read_figure(path: Path) -> tuple[str | None, str | None]:
-    """(sanitized SVG text, None) or (None, the problem): the file is read only if it is a
-    regular file inside the folder (links are not followed) and not too large."""
-    from .render import sanitize
-
+    """(SVG text, None) or (None, the problem): the file is read only if it is a regular file
+    inside the folder (links are not followed) and not too large, and kept only when
+    `svg_problems` finds nothing. (The pages pass it through the sanitizer once more.)"""
     try:
         info = path.lstat()
     except OSError:
@@ -94,7 +97,7 @@ def read_figure(path: Path) -> tuple[str | None, str | None]:
     problems = svg_problems(text)
     if problems:
         return None, f"{path.name}: " + "; ".join(problems)
-    return sanitize(text.strip()), None
+    return text.strip(), None
 
 
 def figure_html(figure: Figure, number: int, svg: str, caption_html: str) -> str:

@@ -19,6 +19,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from .content_checks import SAFE_SCHEMES, unsafe_link_target
+from .svg_rules import SVG_ATTRS, SVG_PAINT, SVG_TAGS
 
 MATHML_TAGS = {
     "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup", "mfrac", "msqrt",
@@ -34,15 +35,6 @@ MATH_ATTRS = {"xmlns", "display", "mathvariant", "stretchy", "fence", "separator
               "columnspacing", "rowspacing", "width", "height", "depth", "minsize", "maxsize", "movablelimits",
               "symmetric", "largeop", "form", "notation", "encoding", "open", "close", "separators", "columnlines",
               "rowlines", "frame", "voffset"}
-SVG_TAGS = {"svg", "g", "rect", "line", "polyline", "polygon", "path", "circle", "ellipse", "text", "tspan",
-            "title", "desc", "defs", "marker"}
-"""SVG for figures: shapes and text only (no script, foreignObject, use, image or animation)."""
-SVG_ATTRS = {"viewBox", "width", "height", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "rx", "ry", "d",
-             "points", "fill", "fill-opacity", "stroke", "stroke-width", "stroke-dasharray", "stroke-linecap",
-             "stroke-linejoin", "opacity", "transform", "font-size", "font-weight", "font-family", "font-style",
-             "text-anchor", "dominant-baseline", "dx", "dy", "role", "aria-label", "aria-hidden", "class", "id",
-             "marker-end", "marker-start", "markerWidth", "markerHeight", "refX", "refY", "orient",
-             "preserveAspectRatio", "xmlns"}
 ATTRIBUTES: dict[str, set[str]] = {
     **{tag: set(MATH_ATTRS) for tag in MATHML_TAGS},
     **{tag: set(SVG_ATTRS) for tag in SVG_TAGS},
@@ -56,7 +48,6 @@ ATTRIBUTES: dict[str, set[str]] = {
 }
 _ALIGN = re.compile(r' style="text-align:(left|right|center)"')
 _EXTERNAL = re.compile(r'<a href="(https?://[^"]*)"', re.IGNORECASE)
-_SVG_PAINT = re.compile(r"#[0-9A-Fa-f]{3,8}|none|currentColor|[a-z]{3,20}|url\(#[a-z][a-z0-9-]{0,40}\)")
 
 
 def _safe_href(url: str) -> bool:
@@ -99,7 +90,7 @@ def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
         return " ".join(c for c in value.split() if re.fullmatch(r"[a-z][a-z0-9-]*", c)) or None
     if attr in {"fill", "stroke", "marker-end", "marker-start"}:
         # paint may only be a colour or a reference inside the same figure (never an outside URL)
-        return value if _SVG_PAINT.fullmatch(value) else None
+        return value if SVG_PAINT.fullmatch(value) else None
     if attr == "id":
         return value if re.fullmatch(r"[a-z][a-z0-9-]{0,60}", value) else None
     return value

@@ -106,3 +106,31 @@ def test_a_chart_figure_is_drawn_from_the_data():
     figure = Figure(id="roof", alt="The roofline of several GPUs.", caption="Rooflines.", chart="roofline")
     html = place_figures("<p>x</p>", (figure,), lambda f: chart_svg(kb, f.chart or ""), lambda c: c)
     assert "<polyline" in html and html.count('role="img"') == 1 and 'aria-label="The roofline' in html
+
+
+def test_figures_are_checked_without_the_site_extra(make_kb):
+    """The core install validates a knowledge base with figures: the check needs none of the
+    rendering libraries (the wheel build itself validates kb/ with pydantic and PyYAML only)."""
+    import subprocess
+    import sys
+
+    kb_dir = make_kb({"concepts/a.yaml": with_figure(), "concepts/a.loop.svg": DRAWING})
+    code = ("import sys\n"
+            "for name in ('nh3', 'latex2mathml', 'markdown_it', 'jinja2'):\n"
+            "    sys.modules[name] = None\n"
+            "from inferbook.loader import load_folders\n"
+            f"result = load_folders([__import__('pathlib').Path({str(kb_dir)!r})])\n"
+            "assert not [d for d in result.diagnostics if d.severity == 'error'], result.diagnostics\n"
+            "print(result.entries['a'].entry.figures[0].svg[:4])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "<svg"
+
+
+@pytest.mark.parametrize(("svg", "says"), [
+    ('<svg viewBox="0 0 1 1"><rect fill="url(https://example.com/x)"/></svg>', "fill"),
+    ('<svg viewBox="0 0 1 1"><rect class="Bad_Class"/></svg>', "class"),
+    ('<svg viewBox="0 0 1 1"><path id="X1" d="M0 0"/></svg>', "id"),
+])
+def test_attribute_values_outside_the_rules_are_refused(svg, says):
+    problems = svg_problems(svg)
+    assert problems and says in problems[0]

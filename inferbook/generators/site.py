@@ -32,7 +32,7 @@ from ..jsonschema import schema_text
 from ..kb import KnowledgeBase
 from ..paths import generators_dir
 from ..provenance import all_number_sources, fallback_source
-from ..render import inline_markdown, latex_to_mathml, markdown_to_html, resolve_entry_links
+from ..render import inline_markdown, latex_to_mathml, markdown_to_html, resolve_entry_links, sanitize
 from ..schema import KINDS, Quantity
 from ..schema.articles import ArticleBase
 from ..schema.docs import field_doc
@@ -158,7 +158,7 @@ class SiteBuilder:
         from .charts import chart_svg
 
         def draw(figure: Any) -> str:
-            return chart_svg(self.kb, figure.chart) if figure.chart else figure.svg
+            return chart_svg(self.kb, figure.chart) if figure.chart else sanitize(figure.svg)
 
         return place_figures(self.md(entry.body), entry.figures, draw,
                              lambda text: inline_markdown(self.evaluator.render(text)))
