@@ -148,22 +148,31 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         _json({"kind": kind, **data, "backlinks": backlinks})
         return 0
-    expand = _expander(kb) if "body" in data or "faq" in data else str
+    expand = _expander(kb) if {"body", "faq", "exercises"} & set(data) else str
     _out(f"{entry.title}  [{kind}/{entry.id}]")
     for key, value in data.items():
         if key in ("id", "title"):
             continue
         if key == "body" and isinstance(value, str):
             _out("\n".join(_body_lines(expand(value), args.full)))
-        elif key == "faq" and isinstance(value, list):
-            answers = [{**item, "a": expand(item["a"])} if isinstance(item, dict) and "a" in item else item
-                       for item in value]
-            _out("\n".join(_field_lines(key, answers, 2)))
+        elif key in PROSE_ITEMS and isinstance(value, list):
+            shown = [{k: expand(v) if k in PROSE_ITEMS[key] and isinstance(v, str) else v for k, v in item.items()}
+                     if isinstance(item, dict) else item for item in value]
+            if key == "exercises":  # the answer is an expression without braces: show its value
+                shown = [{**item, "answer": expand("{{ " + item["answer"] + " }}")} if "answer" in item else item
+                         for item in shown]
+            if key == "figures":  # the drawing itself is SVG text, not for a terminal
+                shown = [{k: v for k, v in item.items() if k != "svg"} for item in shown]
+            _out("\n".join(_field_lines(key, shown, 2)))
         else:
             _out("\n".join(_field_lines(key, value, 2)))
     if backlinks:
         _out(f"  backlinks: {', '.join(backlinks)}")
     return 0
+
+
+PROSE_ITEMS = {"faq": ("q", "a"), "exercises": ("question", "solution"), "figures": ("caption",)}
+"""List fields whose items hold prose with expressions: `show` prints those parts evaluated."""
 
 
 def _expander(kb: KnowledgeBase) -> Callable[[str], str]:

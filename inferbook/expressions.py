@@ -79,8 +79,10 @@ the `{{ ... }}` spans is a single linear scan. Every failure is an
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -280,6 +282,28 @@ def _count(name: str, value: Any) -> int:
     if value != int(value) or not 1 <= value <= limit:
         raise ExpressionError(f"{name} must be a whole number from 1 to {limit:,.0f}, got {value!r}")
     return int(value)
+
+
+PLAN_INPUTS = ("models", "gpus", "formats", "frameworks", "offers")
+"""The kinds a plan reads: while their entries are unchanged, a plan found before is still right."""
+_PLANS: dict[tuple[Any, ...], Any] = {}
+"""Plans already searched in this process, keyed by the digest of `PLAN_INPUTS`, the data date and
+the question: `inferbook serve` rebuilds the site after every edit, and an edit to an article
+must not search every plan in the prose again (each takes about a second)."""
+_DIGESTS: weakref.WeakKeyDictionary[KnowledgeBase, str] = weakref.WeakKeyDictionary()
+
+
+def _reference_digest(kb: KnowledgeBase) -> str:
+    """A digest of the entries a plan reads (computed once per knowledge base)."""
+    digest = _DIGESTS.get(kb)
+    if digest is None:
+        h = hashlib.blake2b(digest_size=16)
+        for kind in PLAN_INPUTS:
+            for eid, entry in sorted(kb.kind(kind).items()):
+                h.update(f"{kind}/{eid}\n".encode())
+                h.update(entry.model_dump_json().encode())
+        digest = _DIGESTS[kb] = h.hexdigest()
+    return digest
 
 
 class Evaluator:
@@ -507,6 +531,9 @@ class Evaluator:
                 raise ExpressionError(f"{name} must be a number above 0, got {number!r}")
         gpus = (_text("gpu", gpu),) if gpu is not None else ()
         key = (model, _count("tokens", isl), _count("tokens", osl), float(rate), float(ttft), float(tpot), gpus)
+        shared = (_reference_digest(self.kb), self.kb.data_date, key)
+        if key not in self._plans and shared in _PLANS:
+            self._plans[key] = _PLANS[shared]
         if key not in self._plans:
             try:
                 self._plans[key] = plan(self.kb, [model], Workload(key[1], key[2], rate=key[3]),
@@ -514,6 +541,9 @@ class Evaluator:
                                         today=dt.date.fromisoformat(self.kb.data_date))
             except (PlanError, ValueError) as exc:
                 raise ExpressionError(str(exc)) from None
+            if len(_PLANS) > 512:
+                _PLANS.clear()
+            _PLANS[shared] = self._plans[key]
         found = self._plans[key]
         if figure == "shapes":
             return float(found.shapes)

@@ -157,3 +157,28 @@ def test_quoted_keeps_a_sourced_figure_as_written():
     from inferbook.expressions import Evaluator
 
     assert Evaluator(inferbook.load()).render('peak {{ quoted("3,958 TFLOPS") }} sparse') == "peak 3,958 TFLOPS sparse"
+
+
+def test_a_plan_is_searched_once_per_process_while_its_inputs_stay_the_same(monkeypatch):
+    """`inferbook serve` rebuilds with a freshly loaded knowledge base after every edit: plans in
+    the prose are reused while the models, GPUs, formats, frameworks and offers are unchanged."""
+    import inferbook
+    from inferbook import expressions
+    from inferbook.calc import plan as plan_module
+
+    first = inferbook.load()
+    again = inferbook.api.knowledge_base_from(inferbook.validate().result)  # same content, new object
+    calls = []
+    real = plan_module.plan
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(plan_module, "plan", counting)
+    monkeypatch.setattr(expressions, "_PLANS", {})
+    text = 'plan("llama-3.1-8b-instruct", "gpus", isl=1000, osl=200, rate=1)'
+    assert first is not again
+    assert Evaluator(first).evaluate(text) == Evaluator(again).evaluate(text)
+    assert len(calls) == 1
+    assert expressions._reference_digest(first) == expressions._reference_digest(again)
