@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import re
+import stat
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -84,8 +85,6 @@ def read_figure(path: Path) -> tuple[str | None, str | None]:
         info = path.lstat()
     except OSError:
         return None, f"figure file {path.name} not found beside the entry"
-    import stat
-
     if not stat.S_ISREG(info.st_mode):
         return None, f"figure file {path.name} is not a regular file (links are not followed)"
     if info.st_size > MAX_SVG_BYTES:

@@ -71,13 +71,17 @@ class ToolInputError(ValueError):
     """Arguments that do not fit the tool's schema (said before anything runs)."""
 
 
-def _subparsers() -> dict[str, argparse.ArgumentParser]:
+def _subparsers() -> tuple[dict[str, argparse.ArgumentParser], dict[str, str]]:
+    """Every command's parser, and what each is for (its description, else its one-line help),
+    from one build of the command line."""
     from .cli import build_parser
 
     parser = build_parser()
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
+            helps = {choice.dest: choice.help or choice.dest for choice in action._choices_actions}
+            parsers = dict(action.choices)
+            return parsers, {name: (p.description or helps.get(name, name)).strip() for name, p in parsers.items()}
     raise RuntimeError("the command line has no subcommands")  # pragma: no cover
 
 
@@ -195,10 +199,10 @@ def build_server(kb: Sequence[str] = (), no_builtin: bool = False) -> Server:
     from mcp import types
     from mcp.server.lowlevel import Server
 
-    parsers = _subparsers()
+    parsers, about = _subparsers()
     specs = {spec.command: spec for spec in TOOLS}
     tools = [types.Tool(name=spec.command,
-                        description=(parsers[spec.command].description or _help(spec.command)).strip(),
+                        description=about[spec.command],
                         input_schema=input_schema(spec, parsers[spec.command]),
                         annotations=types.ToolAnnotations(read_only_hint=spec.read_only, open_world_hint=False))
              for spec in TOOLS]
@@ -222,18 +226,6 @@ def build_server(kb: Sequence[str] = (), no_builtin: bool = False) -> Server:
                                "(kv, fit, roofline, simulate, predict, plan). Every calculator answer says whether "
                                "the setup can run and why; predictions carry an error band and a basis.",
                   on_list_tools=list_tools, on_call_tool=call_tool)
-
-
-def _help(command: str) -> str:
-    from .cli import build_parser
-
-    parser = build_parser()
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for choice in action._choices_actions:
-                if choice.dest == command and choice.help:
-                    return choice.help
-    return command
 
 
 def _error(message: str) -> Any:
