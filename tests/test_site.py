@@ -361,7 +361,7 @@ def test_javascript_budget(site: Path, capsys: pytest.CaptureFixture) -> None:
 
 
 def test_heavy_tools_are_linked_from_chapters_not_embedded(site: Path) -> None:
-    from inferbook.generators.site import CHAPTER_TOOLS, LINKED_TOOLS
+    from inferbook.generators.site_tools import CHAPTER_TOOLS, LINKED_TOOLS
 
     for chapter, tools in CHAPTER_TOOLS.items():
         html = (site / "chapters" / f"{chapter}.html").read_text(encoding="utf-8")
@@ -768,7 +768,8 @@ def _search_index(site: Path) -> dict:
 
 
 def test_search_index_holds_tools_gpus_and_models(site: Path, kb) -> None:
-    from inferbook.generators.site import TOOLS, entry_path
+    from inferbook.generators.site import entry_path
+    from inferbook.generators.site_tools import TOOLS
 
     paths = {d["path"] for d in _search_index(site)["docs"]}
     assert {f"tools/{name}.html" for name in TOOLS} <= paths

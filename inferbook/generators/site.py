@@ -43,39 +43,11 @@ from .markdown_copies import write_markdown_copies
 from .navigation import INDEXES, Navigation, trail
 from .outline import add_outline
 from .output import DirOutput, Output
+from .site_tools import CHAPTER_TOOLS, LINKED_TOOLS, TOOLS, entry_tools
 
 KIND_LABEL = {"chapters": "Chapter", "concepts": "Concept", "metrics": "Metric", "techniques": "Technique",
               "gpus": "Accelerator", "models": "Model", "formats": "Format", "frameworks": "Framework",
               "offers": "Offer", "sources": "Source", "redirects": "Redirect"}
-TOOLS = {
-    "request-lifecycle": ("Request lifecycle", "Tokenize, queue, prefill, decode and detokenize one request "
-                          "on a chosen model and GPU, with TTFT, ITL and E2E latency from the roofline model."),
-    "latency-metrics": ("Latency metrics playground", "Edit request timestamps and SLOs; see TTFT, TPOT, ITL, "
-                        "E2E latency, percentiles and goodput."),
-    "batching-simulator": ("Batching strategy simulator", "Static, dynamic and continuous batching (with chunked "
-                           "prefill) on a model and GPU: a timeline and the resulting metrics."),
-    "kv-cache": ("KV-cache calculator", "KV-cache size of any model or a custom architecture (GQA, MLA, sliding "
-                 "windows) for a KV data type, context, batch and tensor parallelism."),
-    "memory-fit": ("GPU memory and fit", "Memory breakdown of a model, format, context and concurrency, and the "
-                   "GPU configurations that serve it."),
-    "quantization": ("Quantization impact", "Weight and KV-cache memory per format, with published quality notes."),
-    "gpu-comparison": ("GPU comparison", "Filterable accelerator specs and the model x GPU matching matrix."),
-    "speed-prediction": ("Speed prediction", "TTFT, TPOT and throughput of a model on GPUs under an engine and a "
-                         "load, with the setup checked first, the held-out error band and the basis of the answer."),
-    "roofline": ("Roofline, speculation, caching and cost", "Roofline explorer, speculative-decoding speedup, "
-                 "prefix-caching savings and cost per million tokens."),
-    "deployment-planner": ("Deployment planner", "The cheapest GPUs, counts, splits and formats that serve a "
-                           "workload within TTFT and TPOT targets: a cost-latency frontier from the KB's prices, "
-                           "with error bands and the commands to launch and benchmark the cheapest."),
-}
-CHAPTER_TOOLS = {
-    "foundations": ("kv-cache", "request-lifecycle"),
-    "measuring-performance": ("latency-metrics",),
-    "planning-deployment": ("memory-fit", "gpu-comparison", "speed-prediction", "deployment-planner"),
-    "model-preparation": ("quantization",),
-    "inference-optimization": ("batching-simulator", "roofline"),
-    "gpus-and-kernels": ("roofline",),
-}
 WHATS_NEW_YEARS = 2
 """The what's-new page lists releases of the last two years before the data date."""
 CHANGELOG = Path(__file__).resolve().parents[2] / "CHANGELOG.md"
@@ -96,9 +68,6 @@ def data_changelog(path: Path) -> list[tuple[str, str]]:
     return [(heading, "\n".join(lines).strip()) for heading, lines in sections if heading.startswith("Data ")]
 
 
-LINKED_TOOLS = frozenset({"deployment-planner"})
-"""Tools a chapter page links to instead of embedding: each carries a large search (plan.js), and with the
-chapter's other tools the page would pass the 150 KB JavaScript budget."""
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-src 'none'")
 """Scripts, styles and data from the site itself only. Forms may submit to the site itself: the header's
@@ -212,7 +181,7 @@ class SiteBuilder:
             pages.append(Page(path, template, {**context, "breadcrumbs": trail(context["title"])}))
         for name in TOOLS:
             pages.append(Page(f"tools/{name}.html", "tool.html",
-                              {**self._tool(name), "breadcrumbs": trail(TOOLS[name][0], INDEXES["tools"])}))
+                              {**self._tool(name), "breadcrumbs": trail(TOOLS[name].title, INDEXES["tools"])}))
         return pages
 
     def _tool_list(self) -> list[dict[str, str]]:
@@ -229,7 +198,7 @@ class SiteBuilder:
     def _chapter(self, cid: str) -> dict[str, Any]:
         ch = self.kb.chapters[cid]
         entries = [self.link(e.id) for e in self.kb.chapter_entries(cid)]
-        tools = [{"name": n, "title": TOOLS[n][0], "summary": TOOLS[n][1], "embedded": n not in LINKED_TOOLS}
+        tools = [{"name": n, "title": TOOLS[n].title, "summary": TOOLS[n].summary, "embedded": n not in LINKED_TOOLS}
                  for n in CHAPTER_TOOLS.get(cid, ())]
         return {"title": ch.title, "chapter": ch, "number": ch.number, "summary": inline_markdown(ch.summary),
                 "body": self.md(ch.body, "../") if ch.body else "", "entries": entries, "tools": tools}
@@ -261,7 +230,9 @@ class SiteBuilder:
             "related": [self.link(r) for r in entry.related], "backlinks": backlinks,
             "sources": self.citations(entry.sources), "last_reviewed": entry.last_reviewed.isoformat(),
             "edit": self._edit(kind, entry.id), "tools": [
-                {"name": n, "title": TOOLS[n][0]} for n in CHAPTER_TOOLS.get(entry.chapter, ())], **extra,
+                {"name": n, "title": TOOLS[n].title} for n in CHAPTER_TOOLS.get(entry.chapter, ())],
+            "embedded_tools": [{"name": n, "title": TOOLS[n].title, "summary": TOOLS[n].summary}
+                               for n in entry_tools(entry.id)], **extra,
         }
 
     def _edit(self, kind: str, eid: str) -> dict[str, str]:
@@ -527,7 +498,7 @@ class SiteBuilder:
         gpus = {gid: g.model_dump(mode="json", include={"id", "title", "vendor", "architecture", "form_factor",
                                                          "market", "memory_gib", "memory_type",
                                                          "memory_bandwidth_gb_s", "dense", "tdp_w", "interconnect",
-                                                         "release_date", "supported_formats"})
+                                                         "release_date", "supported_formats", "compute_units"})
                 for gid, g in sorted(kb.gpus.items())}
         # the feasibility check (calc.js checkSetup) reads supported_formats, interconnect.domain_gpus,
         # native_tensor_core, converted_on, used_for and category

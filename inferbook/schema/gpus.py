@@ -65,6 +65,37 @@ class Interconnect(Strict):
     Tensor parallelism stays inside one domain."""
 
 
+class ComputeUnits(Strict):
+    """The chip's parallel building blocks, from the vendor's architecture whitepaper or programming
+    guide: NVIDIA streaming multiprocessors (SMs), AMD compute units (CUs), Apple GPU cores. Sizes
+    are per unit unless a field says otherwise; cite the source of each in `field_sources`."""
+
+    count: int = Field(ge=1, le=100_000)
+    """Units enabled on this product (not on the full die)."""
+    unit_name: Literal["SM", "CU", "core", "Xe-core", "other"]
+    """What the vendor calls one unit."""
+    matrix_units_per_unit: int | None = Field(default=None, ge=1, le=64)
+    """Tensor cores (NVIDIA) or matrix cores (AMD) in one unit."""
+    warp_size: int | None = Field(default=None, ge=1, le=256)
+    """Threads a scheduler issues together: a warp (32 on NVIDIA) or a wavefront (64 on AMD CDNA)."""
+    max_warps_per_unit: int | None = Field(default=None, ge=1, le=1024)
+    """Warps (wavefronts) resident on one unit at once: the ceiling of occupancy."""
+    schedulers_per_unit: int | None = Field(default=None, ge=1, le=64)
+    """Warp schedulers (SM sub-partitions, or SIMDs on an AMD CU), each issuing one warp per cycle."""
+    register_file_kib: float | None = Field(default=None, gt=0, le=65_536)
+    """Register file of one unit, in KiB."""
+    shared_memory_kib: float | None = Field(default=None, gt=0, le=65_536)
+    """Largest shared memory (LDS on AMD) one unit can give its blocks, in KiB."""
+    l1_shared_kib: float | None = Field(default=None, gt=0, le=65_536)
+    """Combined L1 data cache and shared memory of one unit, in KiB, where they share one array."""
+    l2_cache_mib: float | None = Field(default=None, gt=0, le=1_048_576)
+    """L2 cache of the whole chip, in MiB."""
+    last_level_cache_mib: float | None = Field(default=None, gt=0, le=1_048_576)
+    """A further chip-wide cache behind L2 (AMD Infinity Cache), in MiB."""
+    boost_clock_mhz: float | None = Field(default=None, gt=0, le=10_000)
+    """Peak (boost) clock of the units, in MHz."""
+
+
 class Gpu(EntryBase):
     """One accelerator, per chip (a GB200 superchip is described per GPU).
     Every number is dense unless its field says sparse."""
@@ -96,6 +127,8 @@ class Gpu(EntryBase):
     tdp_w: Watts | None = None
     """Maximum board or module power in watts."""
     interconnect: Interconnect = Interconnect()
+    compute_units: ComputeUnits | None = None
+    """Its SMs, CUs or cores and the memories inside them, where the vendor documents them."""
     variant_of: Annotated[EntryId, Ref(("gpus",), "variant_of")] | None = None
     """The flagship variant this one derives from (e.g. a PCIe card of an SXM part)."""
     supported_formats: tuple[Annotated[EntryId, Ref(("formats",), "supports")], ...] = ()
