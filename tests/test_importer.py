@@ -88,7 +88,7 @@ def test_every_fixture_is_cited_and_has_an_entry(kb):
         assert entry_id in kb.models, name
         assert set(differences) <= set(ModelArchitecture.model_fields), name
     assert set(ENTRY_OF) | set(DIFFERENCES) | set(NATIVE_DIFFERENCES) <= set(ROUND_TRIP)
-    assert len(ROUND_TRIP) >= 85
+    assert len(ROUND_TRIP) >= 94
 
 
 @pytest.mark.parametrize("name", sorted(ROUND_TRIP))
@@ -284,6 +284,43 @@ def test_fixes_found_by_the_round_trip():
     dense["text_config"]["mlp_only_layers"] = [0, 1]
     assert any("mlp_only_layers lists layers of a model without experts" in line
                for line in import_data(dense).report.checks)
+
+
+def test_hunyuan_per_layer_moe_lists(kb):
+    """Hunyuan-A13B's config (model_type hunyuan) gives moe_topk, moe_intermediate_size and num_shared_expert
+    as per-layer lists and adds a shared MLP of intermediate_size x num_shared_expert with use_mixed_mlp_moe;
+    a list the schema cannot hold as one value, and designs the entry would get wrong, are refused by name."""
+    hunyuan = import_config(CONFIGS / "hunyuan-a13b-instruct.json")
+    moe = hunyuan.architecture.moe
+    assert moe is not None and (moe.experts, moe.experts_per_token, moe.shared_experts,
+                                moe.expert_intermediate_size) == (64, 8, 1, 3072)
+    assert hunyuan.architecture.intermediate_size is None and hunyuan.architecture.head_dim == 128
+    assert hunyuan.origins["moe.experts_per_token"] == "moe_topk: 8 in every layer (a per-layer list)"
+    assert hunyuan.origins["moe.shared_experts"].startswith("use_mixed_mlp_moe: one shared MLP of intermediate_size")
+    assert hunyuan.report.not_used == [] and hunyuan.report.cannot_express == []
+    assert hunyuan.architecture == kb.models["hunyuan-a13b-instruct"].architecture
+    data = fixture("hunyuan-a13b-instruct")
+    assert import_data(data | {"moe_topk": 8}).architecture == hunyuan.architecture  # a single number reads the same
+    twice = data | {"num_shared_expert": [2] * 32}
+    assert import_data(twice).architecture.moe.shared_experts == 2  # type: ignore[union-attr]
+    assert import_data(data | {"use_mixed_mlp_moe": False}).architecture.moe.shared_experts == 0  # type: ignore[union-attr]
+    for change, message in (({"moe_topk": [8] * 31 + [2]}, "moe_topk = .*changes from layer to layer"),
+                            ({"moe_intermediate_size": [3072] * 31}, "moe_intermediate_size: 31 entries for 32 layers"),
+                            ({"moe_topk": [8, "8"] * 16}, "moe_topk: expected a whole number or a list"),
+                            ({"num_experts_per_tok": 8}, "gives the routed experts per token in moe_topk"),
+                            ({"moe_intermediate_size": [1536] * 32}, "the config gives two widths"),
+                            ({"use_cla": True}, "use_cla = true: the importer does not read cross-layer attention"),
+                            ({"use_mla": True}, "use_mla = true"),
+                            ({"moe_layer_num_skipped": 2}, "moe_layer_num_skipped = 2")):
+        with pytest.raises(ConfigError, match=message):
+            import_data(data | change)
+    tower = import_data(data | {"vit_type": "siglip"})
+    assert any("Hunyuan's vision tower" in line for line in tower.report.cannot_express)
+    assert any("org_vocab_size = 128000 differs" in line
+               for line in import_data(data | {"org_vocab_size": 128000}).report.checks)
+    smol = import_config(CONFIGS / "smollm3-3b.json")  # no tie_word_embeddings: SmolLM3Config's default
+    assert smol.architecture.tie_word_embeddings is True
+    assert "tie_word_embeddings = true (SmolLM3Config default)" in smol.report.defaults
 
 
 def test_pixtral_towers_of_the_mistral_3_family(kb):

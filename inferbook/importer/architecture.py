@@ -11,7 +11,7 @@ from typing import Any
 
 from .layers import layer_pattern, linear_attention, mamba
 from .moe import read_moe
-from .reading import ConfigError, Keys, is_whole, non_finite, shown, value_at
+from .reading import ConfigError, Keys, is_whole, json_type, non_finite, shown, value_at
 from .result import Report
 from .tables import (
     CLASS_DEFAULTS,
@@ -19,6 +19,8 @@ from .tables import (
     GATED_MLP_TYPES,
     GLM4V_DEFAULTS,
     GLM4V_KEYS,
+    HUNYUAN_IGNORED_KEYS,
+    HUNYUAN_TYPES,
     MAMBA2_TYPES,
     MAMBA_HINT_KEYS,
     MAX_LAYERS,
@@ -126,6 +128,30 @@ class Builder:
         self.origins[target] = " / ".join(self.text.name(k) for k, _ in found)
         return values.pop()
 
+    def per_layer(self, key: str, layers: int | None, target: str) -> int | None:
+        """A whole number that the config gives once or as a list with one entry per layer (Hunyuan's MoE
+        keys). The schema records one value for every layer, so a list whose entries differ is refused."""
+        value = self.text.raw(key)
+        name = self.text.name(key)
+        if value is None:
+            return None
+        if is_whole(value):
+            self.origins[target] = name
+            return int(value)
+        if not isinstance(value, list) or not value or not all(is_whole(v) for v in value):
+            self.errors.append(f"{name}: expected a whole number or a list of them, one per layer; got "
+                               f"{json_type(value)} {shown(value)}")
+            return None
+        if layers is not None and len(value) != layers:
+            self.errors.append(f"{name}: {len(value)} entries for {layers} layers")
+            return None
+        if len(set(value)) > 1:
+            self.errors.append(f"{name} = {shown(value)}: the schema cannot express a value that changes from "
+                               "layer to layer")
+            return None
+        self.origins[target] = f"{name}: {value[0]} in every layer (a per-layer list)"
+        return int(value[0])
+
     def at_least_one(self, key: str) -> None:
         """Report ``key`` as missing or below 1 where a positive interval is needed."""
         self.errors.append(f"{self.text.name(key)}: expected a whole number of at least 1")
@@ -134,6 +160,8 @@ class Builder:
     def build(self) -> dict[str, Any]:
         """The architecture as a dict for `ModelArchitecture` (not yet validated)."""
         self._unsupported()
+        if (self.model_type or "") in HUNYUAN_TYPES:
+            self._hunyuan_design()
         layers = self.whole("num_hidden_layers", "layers", required=True)
         hidden = self.whole("hidden_size", "hidden_size", required=True)
         heads = self.whole("num_attention_heads", "attention_heads", required=True)
@@ -455,6 +483,32 @@ class Builder:
                                   "assumed three feed-forward matrices (SwiGLU/GeGLU)")
         self.origins["gated_mlp"] = f"TODO: check; model_type {mt or '(none)'} is not known to the importer"
         return True
+
+    def _hunyuan_design(self) -> None:
+        """Hunyuan's switches for designs the schema does not count: cross-layer attention (use_cla), MLA
+        (use_mla), layers left without experts (moe_layer_num_skipped) and an attached vision tower (vit_type,
+        vit_path); the keys that change no counted weight are marked read."""
+        for key, design in (("use_cla", "cross-layer attention (use_cla: layers sharing one KV cache)"),
+                            ("use_mla", "Hunyuan's MLA attention (use_mla)")):
+            if self.text.flag(key):
+                self.errors.append(f"{self.text.name(key)} = true: the importer does not read {design}")
+        self.text.raw("cla_share_factor")  # used only with use_cla
+        skipped = self.text.whole("moe_layer_num_skipped")
+        if skipped:
+            self.errors.append(f"{self.text.name('moe_layer_num_skipped')} = {skipped}: layers without experts are "
+                               "not read for Hunyuan configs")
+        tower = {k: v for k in ("vit_type", "vit_path") if (v := self.text.raw(k)) is not None}
+        if tower:
+            found = ", ".join(f"{self.text.name(k)} = {shown(v)}" for k, v in tower.items())
+            self.report.cannot_express.append(f"the schema cannot express Hunyuan's vision tower yet ({found}); the "
+                                              "entry describes the language model only")
+        original = self.text.whole("org_vocab_size")
+        vocab = self.text.data.get("vocab_size")
+        if original is not None and original != vocab:
+            self.report.checks.append(f"{self.text.name('org_vocab_size')} = {original} differs from vocab_size "
+                                      f"{shown(vocab)}: the entry uses vocab_size")
+        for key in HUNYUAN_IGNORED_KEYS:
+            self.text.raw(key)
 
     def _unsupported(self) -> None:
         """Report the designs the schema cannot express: errors where the entry would be wrong, else notes."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .reading import is_whole
-from .tables import SHARED_EXPERT_TYPES, SHARED_WIDTH_KEYS
+from .tables import HUNYUAN_TYPES, SHARED_EXPERT_TYPES, SHARED_WIDTH_KEYS
 
 if TYPE_CHECKING:
     from .architecture import Builder
@@ -39,6 +39,9 @@ def read_moe(b: Builder, layers: int | None) -> tuple[dict[str, Any] | None, int
         if width is None and not b.text.has("intermediate_size"):
             b.errors.append(f"{b.text.name('intermediate_size')}: missing")
         return None, width
+    hunyuan = (b.model_type or "") in HUNYUAN_TYPES
+    if hunyuan:
+        return _hunyuan_moe(b, experts, width, layers)
     per_token = b.first_whole(("num_experts_per_tok", "experts_per_token", "moe_topk", "num_experts_per_token"),
                               "moe.experts_per_token")
     if per_token is None:
@@ -113,6 +116,57 @@ def _one_block_moe(b: Builder, experts: int | None, width: int | None) -> tuple[
     moe = {"experts": experts, "experts_per_token": per_token, "shared_experts": _shared(b, moe_width),
            "expert_intermediate_size": moe_width, "dense_layers": 0, "layer_interval": 1}
     return moe, dense_width
+
+
+def _hunyuan_moe(b: Builder, experts: int, width: int | None, layers: int) -> tuple[dict[str, Any] | None, None]:
+    """Hunyuan MoE (HunYuanMoEV1ForCausalLM): experts in every layer, moe_topk, moe_intermediate_size and
+    num_shared_expert once or per layer, and with use_mixed_mlp_moe one shared MLP of intermediate_size x
+    num_shared_expert beside the routed experts."""
+    per_token = b.per_layer("moe_topk", layers, "moe.experts_per_token")
+    others = [k for k in ("num_experts_per_tok", "experts_per_token", "num_experts_per_token") if b.text.has(k)]
+    if others:
+        b.errors.append(f"{', '.join(b.text.name(k) for k in others)}: a Hunyuan config gives the routed experts "
+                        f"per token in {b.text.name('moe_topk')}")
+    if per_token is None:
+        b.errors.append(f"{b.text.name('moe_topk')}: missing for a model with {experts} experts")
+    moe_width = b.per_layer("moe_intermediate_size", layers, "moe.expert_intermediate_size")
+    if moe_width is None:
+        moe_width = width
+        b.origins["moe.expert_intermediate_size"] = f"{b.text.name('intermediate_size')} (no moe_intermediate_size)"
+    elif width is not None and width != moe_width:
+        b.errors.append(f"{b.text.name('moe_intermediate_size')} = {moe_width}, {b.text.name('intermediate_size')} = "
+                        f"{width}: Hunyuan's modeling code sizes the experts with intermediate_size; the config "
+                        "gives two widths")
+    if moe_width is None:
+        b.errors.append(f"{b.text.name('intermediate_size')}: missing (the width of the experts)")
+    count = b.per_layer("num_shared_expert", layers, "moe.shared_experts")
+    mixed = b.text.flag("use_mixed_mlp_moe")
+    if not mixed:
+        shared = 0
+        b.origins["moe.shared_experts"] = f"{b.text.name('use_mixed_mlp_moe')} false: no shared MLP"
+        if count:
+            b.report.checks.append(f"{b.text.name('num_shared_expert')} = {count} is not used: "
+                                   f"{b.text.name('use_mixed_mlp_moe')} is false")
+    elif count is None or width is None or not moe_width:
+        b.errors.append(f"{b.text.name('num_shared_expert')} and {b.text.name('intermediate_size')}: needed for the "
+                        f"shared MLP that {b.text.name('use_mixed_mlp_moe')} adds")
+        shared = None
+    elif (width * count) % moe_width:
+        b.errors.append(f"the shared MLP of {b.text.name('intermediate_size')} {width} x "
+                        f"{b.text.name('num_shared_expert')} {count}: the schema cannot express a shared expert "
+                        f"whose width is not a multiple of the expert width {moe_width}")
+        shared = None
+    else:
+        shared = width * count // moe_width
+        b.origins["moe.shared_experts"] = (f"{b.text.name('use_mixed_mlp_moe')}: one shared MLP of "
+                                           f"intermediate_size {width} x num_shared_expert {count} = {shared} x the "
+                                           "expert width")
+    for field in ("dense_layers", "layer_interval"):
+        b.origins[f"moe.{field}"] = "Hunyuan builds experts in every layer (num_experts > 1)"
+    b.origins["intermediate_size"] = "every layer is MoE; intermediate_size sizes the experts and the shared MLP"
+    moe = {"experts": experts, "experts_per_token": per_token, "shared_experts": shared,
+           "expert_intermediate_size": moe_width, "dense_layers": 0, "layer_interval": 1}
+    return moe, None
 
 
 def _granite_dense(b: Builder, experts: int | None, width: int | None) -> tuple[None, int | None]:

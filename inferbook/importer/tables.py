@@ -90,6 +90,7 @@ CLASS_DEFAULTS: dict[str, dict[str, Any]] = {
     "gpt_oss": {"tie_word_embeddings": False},
     "phi3": {"tie_word_embeddings": False},
     "nemotron_h": {"tie_word_embeddings": False},
+    "smollm3": {"tie_word_embeddings": True},
 }
 """Defaults of the transformers config classes (by model_type) used where a config omits the key.
 A key absent from the config and from this table falls back to PretrainedConfig's default
@@ -100,14 +101,14 @@ CLASS_NAMES = {"gemma3_text": "Gemma3TextConfig", "gemma2": "Gemma2Config", "gem
                "mixtral": "MixtralConfig", "qwen2": "Qwen2Config", "qwen2_moe": "Qwen2MoeConfig",
                "qwen3": "Qwen3Config", "qwen3_moe": "Qwen3MoeConfig", "qwen3_next": "Qwen3NextConfig",
                "deepseek_v2": "DeepseekV2Config", "deepseek_v3": "DeepseekV3Config", "gpt_oss": "GptOssConfig",
-               "phi3": "Phi3Config", "nemotron_h": "NemotronHConfig"}
+               "phi3": "Phi3Config", "nemotron_h": "NemotronHConfig", "smollm3": "SmolLM3Config"}
 
 GATED_MLP_TYPES = frozenset({
     "llama", "llama4_text", "mistral", "mixtral", "ministral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe",
     "qwen3_next", "qwen3_5", "qwen3_5_moe", "deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_k2", "gemma",
     "gemma2", "gemma3_text", "gpt_oss", "phi3", "olmo", "olmo2", "olmoe", "granite", "granitemoe", "cohere",
     "cohere2", "smollm3", "glm", "glm4", "glm4_moe", "minimax_m2", "exaone4", "internlm2", "baichuan", "yi",
-    "hunyuan_v1_dense", "hunyuan_v1_moe", "ernie4_5", "ernie4_5_moe", "seed_oss", "arcee",
+    "hunyuan", "hunyuan_v1_dense", "hunyuan_v1_moe", "ernie4_5", "ernie4_5_moe", "seed_oss", "arcee",
     "dots1", "bailing_moe", "granitemoehybrid", "mimo", "glm4v", "glm4v_moe", "glm4v_text", "glm4v_moe_text",
     "qwen3_vl_text", "qwen3_vl_moe_text", "qwen3_5_text", "qwen3_5_moe_text", "glm_moe_dsa",
 })
@@ -157,6 +158,28 @@ MINIMAX_MTP_KEYS = ("use_mtp", "num_mtp_modules", "mtp_transformer_layers")
 not counted (mtp_layers stays 0)."""
 MTP_PATTERN_KEYS = ("mtp_hybrid_override_pattern", "mtp_layers_block_type")
 """Nemotron-H's layout of one MTP module (read as an attention block and a feed-forward block)."""
+
+HUNYUAN_TYPES = frozenset({"hunyuan", "hunyuan_v1_moe"})
+"""Hunyuan MoE model types (Hunyuan-A13B): moe_topk, moe_intermediate_size and num_shared_expert may be
+lists with one entry per layer, and with use_mixed_mlp_moe every MoE layer adds one shared MLP of
+intermediate_size x num_shared_expert (HunYuanMLP with is_shared_mlp)."""
+HUNYUAN_PER_LAYER_KEYS = ("moe_topk", "moe_intermediate_size", "num_shared_expert")
+"""Hunyuan keys given once or per layer; the schema records one value for every layer."""
+HUNYUAN_IGNORED_KEYS = frozenset({
+    # the settings of a vision tower, media tokens and a classification head that HunYuanMoEV1ForCausalLM never
+    # builds (vit_type / vit_path name a tower when one is attached: checked apart)
+    "anyres_pooling_size", "anyres_vit_max_image_size", "anyres_vit_two_views", "vit_add_patchemb_bias",
+    "vit_input_resolution", "vit_mapping_type", "vit_norm_type", "vit_patch", "vit_remove_prenorm", "vit_token",
+    "vit_used_rms_norm", "num_media_embeds", "im_start_id", "im_end_id", "im_newline_id", "text_start_id",
+    "text_end_id", "video_start_id", "video_end_id", "mask_init_id", "eod_token_id", "pad_id",
+    "add_classification_head", "class_num", "pool_type", "skip_cls_token",
+    # routing and position numerics, the norm's name, and the unused dense_list
+    "moe_drop_tokens", "moe_random_routing_dropped_token", "group_limited_greedy", "use_rotary_pos_emb",
+    "position_embedding_xdrope", "xdrope_section", "norm_type", "dense_list",
+    # the MLA shape, null while use_mla is false (checked apart)
+    "q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
+})
+"""Keys of Hunyuan configs that change no weight the entry counts; ignored for `HUNYUAN_TYPES` only."""
 
 SHARED_WIDTH_KEYS = ("shared_expert_intermediate_size", "moe_shared_expert_intermediate_size",
                      "shared_intermediate_size")
