@@ -25,7 +25,7 @@ def bundle_json(kb_dir: Path) -> str:
         "data_version": kb.data_version,
         "data_date": kb.data_date,
         "entries": entries,
-        "edges": [list(edge) for edge in kb._edges],  # resolved once, by the validation
+        "edges": [list(edge) for edge in kb.links()],  # resolved once, by the validation
     }
     return json.dumps(payload, separators=(",", ":"), sort_keys=True)
 

@@ -466,6 +466,10 @@ class KnowledgeBase:
             raise KeyError(f"unknown kind {name!r}; kinds: {', '.join(self._by_kind)}")
         return self._by_kind[name]
 
+    def has_kind(self, name: str) -> bool:
+        """Whether this knowledge base has a folder of the kind ``name`` (a private layer may lack some)."""
+        return name in self._by_kind
+
     # lookup --------------------------------------------------------------
     def __len__(self) -> int:
         return len(self._entries)
