@@ -41,7 +41,7 @@ PARTIAL_DATE_PATTERN = r"^[0-9]{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12][0-9]|3
 
 URL_PATTERN = r"^https?://[^\s<>\"']+$"
 
-FIELD_PATH_PATTERN = r"^[a-z_]+(?:\.[a-z_]+)*$"
+FIELD_PATH_PATTERN = r"^[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*$"
 
 
 def full_match(pattern: str) -> AfterValidator:
