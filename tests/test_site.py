@@ -26,6 +26,7 @@ import pytest
 from conftest import concept, write_kb
 
 from inferbook.generators import build
+from inferbook.generators.site_tools import ENTRY_TOOLS
 from inferbook.serve import SiteServer
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -104,6 +105,10 @@ PAGE_TYPES = {
     "tools-index": lambda s: "tools/index.html",
     "tool": lambda s: "tools/kv-cache.html",
 }
+WIDGETS = tuple(name for names in ENTRY_TOOLS.values() for name in names)
+"""The teaching widgets embedded in entries (tests/test_site_widgets_*.py test each one's behaviour):
+each tool page is in the accessibility, 390-px and dark-contrast checks."""
+PAGE_TYPES.update({f"tool-{name}": (lambda s, name=name: f"tools/{name}.html") for name in WIDGETS})
 
 
 class Problems:
@@ -502,6 +507,7 @@ def test_accessibility(kind: str, site: Path, base_url: str, axe_context) -> Non
 
 
 DARK_PAGES = ("home", "concept", "catalog-gpus", "accuracy", "tool")
+DARK_PAGES += tuple(f"tool-{name}" for name in WIDGETS)
 
 
 @pytest.mark.browser

@@ -256,6 +256,8 @@ class SiteBuilder:
             ctx["derived"] = self._model_derived(entry)
         if kind == "gpus":
             ctx["derived"] = self._gpu_derived(entry)
+        ctx["tool_links"] = [{"title": TOOLS[name].title, "path": f"tools/{name}.html?{query}"}
+                             for name, query in _spec_tool_links(kind, entry)]
         return ctx
 
     def _model_derived(self, model: Any) -> list[dict[str, Any]]:
@@ -295,7 +297,7 @@ class SiteBuilder:
         return rows
 
     def _redirects(self) -> dict[str, dict[str, Any]]:
-        if "redirects" not in self.kb._by_kind:  # redirects may not exist in every knowledge base
+        if not self.kb.has_kind("redirects"):  # redirects may not exist in every knowledge base
             return {}
         out = {}
         for rid, red in self.kb.redirects.items():
@@ -370,21 +372,29 @@ class SiteBuilder:
                           for k in kind_fields()]}
 
     def _glossary(self) -> dict[str, Any]:
+        """Every term with a definition (an entry's summary) and each of its other names once; the
+        accelerators, models and prices, which have no summary, are in their catalogues instead."""
         terms: list[dict[str, Any]] = []
         for entry in self.kb:
             kind = self.kb.kind_of(entry.id)
-            if kind in ("sources", "redirects"):
+            summary = getattr(entry, "summary", None) or ""
+            if kind in ("sources", "redirects", "chapters") or not summary:
                 continue
-            summary = inline_markdown(getattr(entry, "summary", None) or "")
+            summary = inline_markdown(summary)
             terms.append({"term": entry.title, "link": self.link(entry.id), "summary": summary, "alias": None})
+            names = {entry.title.casefold()}
             for alias in entry.aliases:
-                terms.append({"term": alias, "link": self.link(entry.id), "summary": summary, "alias": entry.title})
+                if alias.casefold() not in names:  # an alias that only changes case is the same term
+                    names.add(alias.casefold())
+                    terms.append({"term": alias, "link": self.link(entry.id), "summary": summary,
+                                  "alias": entry.title})
         terms.sort(key=lambda t: (t["term"].lower(), t["link"]["id"]))
         letters: dict[str, list] = {}
         for t in terms:
             first = t["term"][0].upper()
             letters.setdefault(first if first.isalpha() else "#", []).append(t)
-        return {"title": "Glossary", "letters": sorted(letters.items())}
+        return {"title": "Glossary", "letters": sorted(letters.items()),
+                "catalogues": [INDEXES[k] for k in ("gpus", "models", "offers")]}
 
     def _learning_path(self) -> dict[str, Any]:
         chapters = []
@@ -406,7 +416,7 @@ class SiteBuilder:
 
     def _accuracy(self) -> dict[str, Any]:
         from ..calc.accuracy import compare_cached, peer_figures, summary
-        from ..calc.bands import calibration
+        from ..calc.bands import calibration, family_group
 
         comparisons = compare_cached(self.kb)  # shared with the tables, kept across preview rebuilds
         rows = []
@@ -415,18 +425,33 @@ class SiteBuilder:
             m = p.m
             rows.append({"m": m, "url": p.source.url, "predicted": c.predicted, "error": c.error,
                          "ok": c.within_target, "calibration": c.calibration_point, "reason": c.reason,
-                         "held_out": c.held_out,
+                         "held_out": c.held_out, "quantity": metric_label(m.metric),
+                         "predicted_text": _sig(c.predicted) if c.predicted is not None else "",
+                         "engine": self._engine_name(m.engine),
                          "model": self.link(m.model) if m.model in self.kb else None,
                          "gpu": self.link(m.gpu) if m.gpu and m.gpu in self.kb else None})
         cal = calibration()
         groups = []
-        for partition in ("gpu", "family", "engine"):
+        families = {family_group(m): m.family for m in self.kb.models.values()}
+        for partition, heading in (("gpu", "GPU"), ("family", "Model family"), ("engine", "Engine")):
             for key, kinds in sorted(cal.get("cv", {}).get(f"by_{partition}", {}).items()):
-                groups.append({"partition": partition, "key": key, "throughput": kinds.get("throughput"),
-                               "latency": kinds.get("latency")})
-        return {"title": "Calculator accuracy", "rows": rows, "summary": summary(comparisons), "groups": groups,
+                name = (self.kb.get(key).title if partition == "gpu" and key in self.kb
+                        else families[key][:len(key)] if partition == "family" and key in families
+                        else self._engine_name(key) if partition == "engine" else key)
+                groups.append({"partition": heading, "key": key, "name": name,
+                               "throughput": kinds.get("throughput"), "latency": kinds.get("latency")})
+        by_metric: list[dict[str, Any]] = [{"quantity": metric_label(metric), **s}
+                                           for metric, s in summary(comparisons).items()]
+        by_metric.sort(key=lambda r: str(r["quantity"]).lower())
+        return {"title": "Calculator accuracy", "rows": rows, "summary": by_metric, "groups": groups,
                 "overall": cal.get("cv", {}).get("overall", {}), "fitted_on": cal.get("fitted_on", {}),
                 "peers": peer_figures()}
+
+    def _engine_name(self, engine: str) -> str:
+        """A measurement's engine as its framework entry names it ("vLLM"); "other" in words."""
+        if engine == "other":
+            return "other"
+        return self.kb.frameworks[engine].title if engine in self.kb.frameworks else engine
 
     def _tool(self, name: str) -> dict[str, Any]:
         title, summary = TOOLS[name]
@@ -500,6 +525,8 @@ class SiteBuilder:
                                                          "memory_bandwidth_gb_s", "dense", "tdp_w", "interconnect",
                                                          "release_date", "supported_formats", "compute_units"})
                 for gid, g in sorted(kb.gpus.items())}
+        for gid, g in kb.gpus.items():  # the tools' GPU menus say the memory once
+            gpus[gid]["label"] = gpu_option_label(g.title, g.memory_gib.value)
         # the feasibility check (calc.js checkSetup) reads supported_formats, interconnect.domain_gpus,
         # native_tensor_core, converted_on, used_for and category
         formats = {fid: f.model_dump(mode="json", include={"id", "title", "category", "bits_per_value",
@@ -684,6 +711,68 @@ def _display(field_name: str, value: Any) -> Any:
     return names.get(value, value) if isinstance(value, str) else value
 
 
+METRIC_LABELS = {
+    "output_tokens_per_s": "Output tokens/s", "total_tokens_per_s": "Total tokens/s",
+    "output_tokens_per_s_per_gpu": "Output tokens/s per GPU", "requests_per_s": "Requests/s",
+    "ttft_ms": "TTFT (ms)", "tpot_ms": "TPOT (ms)", "itl_ms": "ITL (ms)", "e2e_latency_s": "E2E latency (s)",
+    "prefill_tokens_per_s": "Prefill tokens/s (one stream)", "decode_tokens_per_s": "Decode tokens/s (one stream)",
+    "kv_cache_tokens": "KV-cache capacity (tokens)", "max_concurrency": "Maximum concurrency",
+    "available_kv_memory_gib": "KV-cache memory (GiB)", "weights_memory_gib": "Weights memory (GiB)",
+    "activation_peak_gib": "Activation peak (GiB)", "cuda_graph_memory_gib": "CUDA-graph memory (GiB)",
+    "non_torch_memory_gib": "Non-torch memory (GiB)", "kv_gib_per_1000_tokens": "KV cache per 1,000 tokens (GiB)",
+}
+"""Each published metric's name on the accuracy page."""
+
+
+def metric_label(metric: str) -> str:
+    """A published metric in words with its unit ("ttft_ms" -> "TTFT (ms)")."""
+    return METRIC_LABELS.get(metric, metric.replace("_", " "))
+
+
+def _sig(value: float, digits: int = 3) -> str:
+    """``value`` to ``digits`` significant digits (never fewer than its whole part), with thousands
+    separators: 2166.846 -> "2,167", 14.958 -> "15.0", 0.7812 -> "0.781"."""
+    if value == 0 or not math.isfinite(value):
+        return _num(value)
+    decimals = max(digits - 1 - math.floor(math.log10(abs(value))), 0)
+    return f"{value:,.{decimals}f}"
+
+
+_MODEL_TOOLS = ("kv-cache", "memory-fit", "quantization", "speed-prediction", "deployment-planner")
+"""The tools a model's page opens with the model selected (each has a `model` menu of every model)."""
+
+
+def _spec_tool_links(kind: str, entry: Any) -> list[tuple[str, str]]:
+    """(tool, query) for each tool that a model's or GPU's page opens with that entry chosen: the
+    query names the tool's own field (`model`, `gpu`, or the GPU comparison's filter `q`). A GPU
+    goes only to the tools whose menu holds it: the roofline needs a dense 16-bit figure, the speed
+    prediction that or an FP32 one."""
+    if kind == "models":
+        return [(name, f"model={entry.id}") for name in _MODEL_TOOLS if name in TOOLS]
+    if kind != "gpus":
+        return []
+    sixteen = (entry.dense.bf16_tflops or entry.dense.fp16_tflops) is not None
+    links = [("memory-fit", f"gpu={entry.id}")]
+    if sixteen:
+        links.append(("roofline", f"gpu={entry.id}"))
+    if sixteen or entry.dense.fp32_tflops is not None:
+        links.append(("speed-prediction", f"gpu={entry.id}"))
+    links.append(("gpu-comparison", f"q={entry.id}"))
+    return [(name, query) for name, query in links if name in TOOLS]
+
+
+_TITLE_MEMORY = re.compile(r",?\s*\b\d+(?:\.\d+)?\s?GB\b")
+
+
+def gpu_option_label(title: str, memory_gib: float) -> str:
+    """A GPU's name in the tools' menus: its title without the memory its maker writes into
+    the name ("80GB"), then the memory once, in GiB ("NVIDIA H100 SXM, 80 GiB")."""
+    name = _TITLE_MEMORY.sub("", title)
+    name = re.sub(r"\(\s*\)", "", name)
+    name = re.sub(r"\(\s*,\s*", "(", re.sub(r"\s+", " ", name)).strip()
+    return f"{name}, {memory_gib:g} GiB"
+
+
 def _format_rows(kb: KnowledgeBase) -> list[dict[str, Any]]:
     return [{"id": fid, "title": f.title, "category": f.category, "bits_per_value": f.bits_per_value,
              "effective_bits_per_weight": f.effective_bits_per_weight, "block_size": f.block_size,
@@ -736,7 +825,7 @@ def _spec_rows(model: BaseModel, builder: SiteBuilder, prefix: str = "",
         if value is None or value == () or value == "":
             continue
         label = _label(prefix, name)
-        desc = (field_doc(type(model), name) or "").split("\n")[0]
+        desc = _help(field_doc(type(model), name) or "")
         if isinstance(value, Quantity):
             cite = value.source or fallback_source(root, prefix + name)
             yield {"label": label, "help": desc, "value": _num(value.value), "note": value.note, "links": None,
@@ -748,9 +837,8 @@ def _spec_rows(model: BaseModel, builder: SiteBuilder, prefix: str = "",
             yield from _spec_rows(value, builder, prefix + name + ".", root)
         elif isinstance(value, tuple) and value and isinstance(value[0], BaseModel):
             for i, item in enumerate(value):
-                text = ", ".join(f"{k}: {v}" for k, v in item.model_dump(exclude_none=True).items())
-                yield {"label": f"{label} {i + 1}", "help": desc, "value": text, "note": None, "source": None,
-                       "alternatives": [], "links": None}
+                yield {"help": desc, "note": None, "source": None, "alternatives": [], "links": None,
+                       **_item_row(f"{label} {i + 1}", item, builder)}
         else:
             links = None
             if name in _REF_FIELDS:
@@ -769,6 +857,10 @@ def _spec_rows(model: BaseModel, builder: SiteBuilder, prefix: str = "",
 _UNITS = (("_gb_s", " (GB/s)"), ("_gib", " (GiB)"), ("_tflops", " (TFLOPS)"), ("_tops", " (TOPS)"),
           ("_b", " (billions)"), ("_w", " (W)"), ("_bits", " (bits)"))
 _WORDS = {"params": "parameters", "hf": "Hugging Face", "tdp": "TDP", "kv": "KV", "fp": "FP", "bf16": "BF16",
+          "fp64": "FP64", "fp32": "FP32", "tf32": "TF32", "fp16": "FP16", "fp8": "FP8", "fp6": "FP6", "fp4": "FP4",
+          "int8": "INT8", "int4": "INT4", "usd": "USD", "gpu": "GPU", "gpus": "GPUs", "mtp": "MTP", "lora": "LoRA",
+          "qk": "QK", "q": "Q", "v": "V", "mlp": "MLP", "ssm": "SSM", "openai": "OpenAI", "api": "API", "url": "URL",
+          "dtype": "data type",
           "mla": "MLA", "moe": "MoE", "tp": "TP", "id": "id"}
 
 
@@ -786,6 +878,33 @@ def _label(prefix: str, name: str) -> str:
 
 _REF_FIELDS = {"supported_formats", "native_dtype", "quantization_formats", "variant_of", "base_model",
                "config_source", "source", "element_format", "embeddings", "attention", "dense_ffn", "experts"}
+
+
+def _help(doc: str) -> str:
+    """A field's docstring as a reader's tooltip: its first paragraph on one line, without the
+    hints meant for whoever writes the YAML and without reStructuredText code marks."""
+    text = " ".join(doc.split("\n\n")[0].split())
+    text = re.sub(r"\s*\(quote it in YAML\)", "", text)
+    return re.sub(r"``([^`]+)``", lambda m: _label("", m.group(1)).lower(), text)
+
+
+def _item_row(label: str, item: BaseModel, builder: SiteBuilder) -> dict[str, Any]:
+    """The label, value, note and source of one item of a list of records on a spec page: a
+    framework's flag under the feature it controls, a published checkpoint under its format,
+    anything else as its fields in words."""
+    fields = item.model_dump(exclude_none=True)
+    if {"feature", "flag"} <= fields.keys():
+        return {"label": fields["feature"], "value": fields["flag"], "note": fields.get("note")}
+    if {"format", "hf_repo"} <= fields.keys():
+        fmt = builder.kb.formats.get(fields["format"])
+        note = " ".join(filter(None, [f"Published by {fields['publisher']}." if "publisher" in fields else "",
+                                      fields.get("notes")]))
+        cite = builder.citations([_Cite(fields["source"], None)])[0] if fields.get("source") else None
+        return {"label": f"Quantized checkpoint ({fmt.title if fmt else fields['format']})", "value": fields["hf_repo"],
+                "note": note or None, "source": cite}
+    text = "; ".join(f"{_label('', k)}: {_display(k, v) if not isinstance(v, dict) else v}"
+                     for k, v in fields.items())
+    return {"label": label, "value": text}
 
 
 @dataclass

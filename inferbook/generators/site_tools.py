@@ -41,6 +41,32 @@ TOOLS: dict[str, Tool] = {
     "deployment-planner": Tool("Deployment planner", "The cheapest GPUs, counts, splits and formats that serve a "
                                "workload within TTFT and TPOT targets: a cost-latency frontier from the KB's prices, "
                                "with error bands and the commands to launch and benchmark the cheapest."),
+    "decode-stepper": Tool("Decode stepper", "Step one request through prefill and decode, token by token, on a real "
+                           "model's shapes: the KV cache growing, the bytes each step reads and its roofline time."),
+    "context-window": Tool("Context-window simulator", "Fill a model's real context window turn by turn: what is "
+                           "kept, what is truncated, and the KV cache it costs on a chosen GPU."),
+    "sampling-filter": Tool("Top-p, top-k and min-p filter", "Apply temperature, top-k, top-p and min-p, in vLLM's "
+                            "or transformers' order, to an illustrative next-token distribution: which tokens "
+                            "survive, and with what probability."),
+    "chunked-prefill-scheduler": Tool("Chunked-prefill scheduler", "Schedule long prompts and running decodes under "
+                                      "a token budget per step, with and without chunking: step by step on a model "
+                                      "and GPU, with the decode stalls and first-token times each choice gives."),
+    "latency-timeline": Tool("Animated latency timeline", "Play requests arriving, queueing, prefilling and "
+                             "decoding on one GPU, and watch TTFT, ITL and E2E latency form."),
+    "lifecycle-map": Tool("LLM lifecycle map", "From pre-training to serving and monitoring: each stage, what it "
+                          "produces, and the handbook entries that cover it."),
+    "gpu-execution-map": Tool("GPU execution and memory map", "Follow one GEMM of a model's decode step from the "
+                              "CPU to the SMs: its grid of blocks, the waves they run in, the idle tail wave and "
+                              "the memory each step touches."),
+    "memory-hierarchy": Tool("Memory-hierarchy explorer", "Registers, shared memory, L2, HBM, the host bus and "
+                             "peer GPUs: the size of each level on a chosen GPU, its bandwidth where the data has "
+                             "it, and what a decode step reads from each."),
+    "sm-explorer": Tool("SM explorer", "Inside one streaming multiprocessor of a chosen GPU: its tensor cores, "
+                        "register file, shared memory and warp slots, and how they add up across the chip."),
+    "warp-scheduler": Tool("Warp-scheduler visualiser", "Warps stalling on memory and the scheduler switching "
+                           "between them: how occupancy hides latency, cycle by cycle."),
+    "where-to-start": Tool("Where do I start?", "Five questions about what you need to do, and the reading path "
+                           "and tools that answer it."),
 }
 """Every tool, in the order of the tools index."""
 
@@ -55,6 +81,14 @@ CHAPTER_TOOLS: dict[str, tuple[str, ...]] = {
 """The tools each chapter page embeds (or links to, for `LINKED_TOOLS`)."""
 
 ENTRY_TOOLS: dict[str, tuple[str, ...]] = {
+    "decode": ("decode-stepper",),
+    "context-window": ("context-window",),
+    "top-p-top-k-min-p": ("sampling-filter",),
+    "chunked-prefill": ("chunked-prefill-scheduler",),
+    "e2el": ("latency-timeline",),
+    "llm-inference": ("lifecycle-map", "where-to-start"),
+    "gpu-architecture": ("sm-explorer", "warp-scheduler"),
+    "memory-hierarchy": ("memory-hierarchy", "gpu-execution-map"),
 }
 """The tools each entry page embeds, below its body."""
 

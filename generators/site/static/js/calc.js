@@ -1437,8 +1437,8 @@ function byArrival(a, b) {
   return a.arrival - b.arrival || a.id - b.id;
 }
 
-/** Attention spans [full, windowed] of `fresh` tokens appended after `ctxBefore`. */
-function spans(model, ctxBefore, fresh) {
+/** Attention spans [full, windowed] of `fresh` tokens appended after `ctxBefore` (Python `_spans`). */
+export function spans(model, ctxBefore, fresh) {
   const full = fresh * ctxBefore + fresh * (fresh + 1) / 2;
   const w = model.window;
   if (w == null) return [full, 0.0];

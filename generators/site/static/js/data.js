@@ -1,4 +1,6 @@
 // Loads the site's JSON data files once, relative to the page's root.
+import { urlState } from "./urlstate.js";
+
 const cache = new Map();
 
 /** The relative path from this page to the site root (set on <body data-root>). */
@@ -77,12 +79,27 @@ export function mountTool(name, init) {
   });
 }
 
-/** Call `update` on every edit of the form (never submitting it), and once now. */
+/**
+ * Call `update` on every edit of the form (never submitting it), and once now. The settings live in
+ * the page's address (urlstate.js): the fields are first restored from it (a value for an option that
+ * the first update adds is applied after that update, which then runs again), and every edit writes
+ * them back. With `runNow: false` the tool runs its first update itself, after this call.
+ */
 export function wireForm(form, update, { runNow = true } = {}) {
-  form.addEventListener("input", update);
-  form.addEventListener("change", update);
+  const state = urlState(form);
+  state.restore();
+  const edited = (e) => {
+    update(e);
+    state.save();
+  };
+  form.addEventListener("input", edited);
+  form.addEventListener("change", edited);
   form.addEventListener("submit", (e) => e.preventDefault());
-  if (runNow) update();
+  if (!runNow) return;
+  update();
+  if (state.retry()) update();
+  state.settle();
+  state.saveNow();
 }
 
 /**

@@ -1,15 +1,14 @@
 // Deployment planner: `inferbook plan` in the browser (plan.js): the cheapest configurations that serve a
 // workload within latency targets, as a cost-latency frontier with each row's error band and basis, and the
-// commands that launch and benchmark the cheapest. The settings live in the URL, so a plan can be shared.
+// commands that launch and benchmark the cheapest. The settings live in the URL (wireForm), so a plan can be
+// shared; the ticked GPUs are the field `gpus` (left out while every GPU is ticked).
 import { pyPercent } from "../calc.js";
 import {
   deployment, describeCandidate, describeShape, kbOrder, localToday, plan, tpotAt, ttftAt,
   usdPerMillion,
 } from "../plan.js";
-import { fillSelect, fmt, headed, mountTool, replaceable, siteRoot, startTool } from "../data.js";
+import { fillSelect, fmt, headed, mountTool, replaceable, siteRoot, startTool, wireForm } from "../data.js";
 
-const FIELDS = ["model", "isl", "osl", "load", "rate", "users", "think", "ttft", "tpot", "percentile", "maxgpus",
-  "engine", "pricing"];
 const SHOWN_REJECTIONS = 12;
 const SETTLE_MS = 200; // a search takes a fraction of a second: wait for the typing to pause
 
@@ -76,21 +75,17 @@ async function init(root) {
   if (!tool) return;
   const { form, out, guard, data } = tool;
   const f = form.elements;
-  const params = new URLSearchParams(location.search);
   const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
-  fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })), data.models[params.get("model")]
-    ? params.get("model") : "llama-3.1-70b-instruct");
-  for (const name of FIELDS.slice(1)) if (params.get(name) !== null) f[name].value = params.get(name);
+  fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })), "llama-3.1-70b-instruct");
 
   // one checkbox per GPU that has an offer (under any pricing), every one ticked unless the URL names some
   const offered = new Set(Object.values(data.offers).map((o) => o.gpu));
   const gpus = Object.values(data.gpus).filter((g) => offered.has(g.id)).sort((a, b) => a.title.localeCompare(b.title));
-  const named = params.get("gpus") ? new Set(params.get("gpus").split(",")) : null;
   form.querySelector("[data-gpus]").replaceChildren(...gpus.map((g) => {
     const label = document.createElement("label");
     label.className = "check";
-    const input = Object.assign(document.createElement("input"), { type: "checkbox", name: `gpu-${g.id}`,
-      checked: named === null || named.has(g.id) });
+    const input = Object.assign(document.createElement("input"), { type: "checkbox", name: "gpus", value: g.id,
+      checked: true });
     input.dataset.gpu = g.id;
     label.append(input, g.title);
     return label;
@@ -114,12 +109,6 @@ async function init(root) {
     const targets = { ttft_s: num("ttft"), tpot_s: num("tpot"), percentile: num("percentile") };
     const space = { gpus: all ? [] : kbOrder(chosen), max_gpus: Math.round(num("maxgpus")), engines: [f.engine.value],
       pricing: f.pricing.value };
-    if (location.pathname.endsWith("/deployment-planner.html")) {  // on its own page the URL shares the plan
-      const settings = FIELDS.filter((k) => !(byUsers ? k === "rate" : k === "users" || k === "think"))
-        .map((k) => [k, f[k].value]);
-      if (!all) settings.push(["gpus", chosen.join(",")]);
-      history.replaceState(null, "", `?${new URLSearchParams(settings)}`);
-    }
     const result = plan(data, [f.model.value], workload, targets, space, localToday());
     const pricing = f.pricing.value.replace("_", "-");
     out("counts").textContent = `${fmt(result.shapes, 0)} configurations screened, ${result.simulated.length} `
@@ -175,9 +164,7 @@ async function init(root) {
     clearTimeout(timer);
     timer = setTimeout(update, SETTLE_MS);
   };
-  form.addEventListener("input", schedule);
-  form.addEventListener("change", schedule);
-  form.addEventListener("submit", (e) => e.preventDefault());
+  wireForm(form, schedule, { runNow: false });
   update();
 }
 

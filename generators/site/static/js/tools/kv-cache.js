@@ -71,9 +71,7 @@ async function init(root) {
   if (!tool) return;
   const { form, out, guard, data } = tool;
   const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
-  const params = new URLSearchParams(location.search);
-  const start = data.models[params.get("model")] ? params.get("model")
-    : data.models["llama-3.1-8b-instruct"] ? "llama-3.1-8b-instruct" : models[0].id;
+  const start = data.models["llama-3.1-8b-instruct"] ? "llama-3.1-8b-instruct" : models[0].id;
   fillSelect(form.elements.model, [...models.map((m) => ({ value: m.id, label: m.title })),
     { value: CUSTOM, label: "Custom architecture…" }], start);
   fillSelect(form.elements.dtype, Object.keys(data.kv_dtype_bits).map((d) => ({ value: d, label: d })), "bf16");

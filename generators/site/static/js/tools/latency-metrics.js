@@ -126,8 +126,9 @@ function init(root) {
   if (!form) return;
   const { out, guard } = toolShell(root, form);
   const f = form.elements;
-  f.requests.value = SAMPLES[f.mode.value];
-  let mode = f.mode.value;
+  const first = f.mode.value;
+  f.requests.value = SAMPLES[first];
+  let mode = null; // the input format of the last update
   const render = guard(() => {
     const records = parseRequests(f.requests.value, f.mode.value);
     const limit = (name, scale) => (f[name].value.trim() === "" ? null : Number(f[name].value) * scale);
@@ -160,15 +161,17 @@ function init(root) {
     out("per-request").replaceChildren(requestTable(records, anySlo ? slo : null, average, includeFirst));
   });
   const update = () => {
-    if (f.mode.value !== mode) { // a new input format starts from its sample
-      mode = f.mode.value;
-      f.requests.value = SAMPLES[mode];
+    // a new input format starts from its sample; on the first update (after the address restored the
+    // settings) only when the requests are still the first format's sample
+    if (mode === null ? f.requests.value === SAMPLES[first] : f.mode.value !== mode) {
+      f.requests.value = SAMPLES[f.mode.value];
     }
+    mode = f.mode.value;
     render();
   };
   form.querySelector("[data-action='sample']").addEventListener("click", () => {
     f.requests.value = SAMPLES[f.mode.value];
-    update();
+    f.requests.dispatchEvent(new Event("input", { bubbles: true })); // an edit: update and address
   });
   wireForm(form, update);
 }

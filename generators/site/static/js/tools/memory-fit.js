@@ -62,13 +62,11 @@ async function init(root) {
   const f = form.elements;
   const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
   const gpus = Object.values(data.gpus).sort((a, b) => a.title.localeCompare(b.title));
-  const params = new URLSearchParams(location.search);
-  const start = data.models[params.get("model")] ? params.get("model")
-    : data.models["llama-3.1-70b-instruct"] ? "llama-3.1-70b-instruct" : models[0].id;
+  const start = data.models["llama-3.1-70b-instruct"] ? "llama-3.1-70b-instruct" : models[0].id;
   fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })), start);
   fillSelect(f.format, formatOptions(data), "native");
   fillSelect(f.kv, Object.keys(data.kv_dtype_bits).map((d) => ({ value: d, label: d })), "bf16");
-  fillSelect(f.gpu, gpus.map((g) => ({ value: g.id, label: `${g.title} (${fmt(g.memory_gib.value, 0)} GiB)` })),
+  fillSelect(f.gpu, gpus.map((g) => ({ value: g.id, label: g.label })),
     data.gpus["h100-sxm"] ? "h100-sxm" : gpus[0].id);
   f.tp.value = "4";
   const priceBox = form.querySelector("[data-prices]");

@@ -7,7 +7,8 @@ import { fillSelect, fmt, GIB, headed, mountTool, replaceable, showNotes, siteRo
 function sizeCell(tr, bytes, max, out) {
   const td = tr.insertCell();
   const value = document.createElement("span");
-  value.textContent = `${fmt(bytes / 1e9, 2)} GB · ${fmt(bytes / GIB, 2)} GiB`;
+  // one break opportunity, between the two figures, so a narrow column wraps as GB over GiB
+  value.textContent = `${fmt(bytes / 1e9, 2)}\u00a0GB\u00a0· ${fmt(bytes / GIB, 2)}\u00a0GiB`;
   value.dataset.out = out;
   value.dataset.value = String(bytes);
   const bar = document.createElement("div");
@@ -50,9 +51,8 @@ async function init(root) {
   const { form, out, guard, data } = tool;
   const f = form.elements;
   const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
-  const params = new URLSearchParams(location.search);
-  fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })), data.models[params.get("model")]
-    ? params.get("model") : data.models["llama-3.1-8b-instruct"] ? "llama-3.1-8b-instruct" : models[0].id);
+  fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })),
+    data.models["llama-3.1-8b-instruct"] ? "llama-3.1-8b-instruct" : models[0].id);
   const weightFormats = Object.values(data.formats).filter((x) => x.used_for.includes("weights"))
     .sort((a, b) => b.effective_bits_per_weight - a.effective_bits_per_weight || a.id.localeCompare(b.id));
 

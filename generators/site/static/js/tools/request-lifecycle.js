@@ -6,7 +6,8 @@ import {
   fillSelect, fmt, formatOptions, mountTool, replaceable, rooflineGpus, showNotes, startTool, svgEl, wireForm,
 } from "../data.js";
 
-const WIDTH = 800;
+const WIDTH = 800; // the widest drawing; a narrower container gets a drawing of its own width
+const NARROWEST = 300;
 
 /** Seconds as "12.3 ms" or "1.234 s". */
 function dur(s) {
@@ -15,11 +16,11 @@ function dur(s) {
 }
 
 /** One lane of the timeline: `phases` laid end to end over `total` seconds, starting at y. */
-function lane(svg, phases, total, y, title, endLabel, outputTokens) {
+function lane(svg, width, phases, total, y, title, endLabel, outputTokens) {
   const h = 30;
   const marker = 5;
   const markers = phases.filter((p) => p.marker).length;
-  const scale = total > 0 ? (WIDTH - 20 - markers * marker) / total : 0;
+  const scale = total > 0 ? (width - 20 - markers * marker) / total : 0;
   const label = (x, ty, text, anchor) => {
     const t = svgEl("text", { x, y: ty, "text-anchor": anchor, class: "chart-text" });
     t.textContent = text;
@@ -49,11 +50,13 @@ function lane(svg, phases, total, y, title, endLabel, outputTokens) {
 }
 
 function timeline(container, phases, ttft, total, outputTokens) {
-  const svg = svgEl("svg", { viewBox: `0 0 ${WIDTH} 160`, class: "timeline", role: "img",
+  // drawn at the container's width (text at its natural size on a phone), then scaled with the page
+  const width = Math.round(Math.min(WIDTH, Math.max(NARROWEST, container.clientWidth || WIDTH)));
+  const svg = svgEl("svg", { viewBox: `0 0 ${width} 160`, class: "timeline fit-width", role: "img",
     "aria-label": `Timeline of one request: ${phases.map((p) => `${p.name} ${dur(p.seconds)}`).join(", ")}` });
-  lane(svg, phases, total, 24, "Whole request", `E2E ${dur(total)}`, outputTokens);
+  lane(svg, width, phases, total, 24, "Whole request", `E2E ${dur(total)}`, outputTokens);
   const early = phases.filter((p) => ["tokenize", "queue", "prefill"].includes(p.key));
-  lane(svg, early, ttft, 104, "Zoom: arrival to first token", `TTFT ${dur(ttft)}`, 0);
+  lane(svg, width, early, ttft, 104, "Zoom: arrival to first token", `TTFT ${dur(ttft)}`, 0);
   const legend = document.createElement("ul");
   legend.className = "legend";
   for (const p of phases) {
@@ -99,13 +102,11 @@ async function init(root) {
   if (!tool) return;
   const { form, out, guard, data } = tool;
   const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
-  const params = new URLSearchParams(location.search);
-  const pick = (key, fallback, pool) => (pool[params.get(key)] ? params.get(key) : pool[fallback] ? fallback
-    : Object.keys(pool)[0]);
+  const pick = (fallback, pool) => (pool[fallback] ? fallback : Object.keys(pool)[0]);
   fillSelect(form.elements.model, models.map((m) => ({ value: m.id, label: m.title })),
-    pick("model", "llama-3.1-8b-instruct", data.models));
-  fillSelect(form.elements.gpu, rooflineGpus(data).map((g) => ({ value: g.id, label: g.title })),
-    pick("gpu", "h100-sxm", data.gpus));
+    pick("llama-3.1-8b-instruct", data.models));
+  fillSelect(form.elements.gpu, rooflineGpus(data).map((g) => ({ value: g.id, label: g.label })),
+    pick("h100-sxm", data.gpus));
   fillSelect(form.elements.format, formatOptions(data), "native");
   fillSelect(form.elements.kv, Object.keys(data.kv_dtype_bits).map((d) => ({ value: d, label: d })), "bf16");
 

@@ -140,11 +140,9 @@ async function init(root) {
   const f = form.elements;
   const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
   const gpus = rooflineGpus(data);
-  const params = new URLSearchParams(location.search);
-  fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })), data.models[params.get("model")]
-    ? params.get("model") : data.models["llama-3.1-8b-instruct"] ? "llama-3.1-8b-instruct" : models[0].id);
-  fillSelect(f.gpu, gpus.map((g) => ({ value: g.id, label: g.title })), gpus.some((g) => g.id === params.get("gpu"))
-    ? params.get("gpu") : data.gpus["h100-sxm"] ? "h100-sxm" : gpus[0].id);
+  fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })),
+    data.models["llama-3.1-8b-instruct"] ? "llama-3.1-8b-instruct" : models[0].id);
+  fillSelect(f.gpu, gpus.map((g) => ({ value: g.id, label: g.label })), data.gpus["h100-sxm"] ? "h100-sxm" : gpus[0].id);
   fillSelect(f.format, formatOptions(data), "native");
   fillSelect(f.kv, Object.keys(data.kv_dtype_bits).map((d) => ({ value: d, label: d })), "bf16");
 

@@ -1,12 +1,10 @@
 // Speed prediction: `inferbook predict` in the browser (predict.js), with the feasibility check first, the
-// error band of the nearest held-out groups and the basis of every answer. The settings live in the URL,
-// so an answer can be shared.
+// error band of the nearest held-out groups and the basis of every answer. The settings live in the URL
+// (wireForm), so an answer can be shared.
 import { pyComma, workload } from "../calc.js";
 import { predict } from "../predict.js";
 import { fillSelect, fmt, formatOptions, mountTool, replaceable, rooflineGpus, siteRoot, startTool, wireForm }
   from "../data.js";
-
-const FIELDS = ["model", "gpu", "gpus", "tp", "format", "engine", "isl", "osl", "mode", "load", "n"];
 
 function dur(s) {
   return s < 1 ? `${fmt(s * 1e3, 1)} ms` : `${fmt(s, 2)} s`;
@@ -22,18 +20,12 @@ async function init(root) {
   if (!tool) return;
   const { form, out, guard, data } = tool;
   const f = form.elements;
-  const params = new URLSearchParams(location.search);
   const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
   const gpus = rooflineGpus(data).concat(Object.values(data.gpus).filter((g) => g.dense && g.dense.fp32_tflops
     && !g.dense.bf16_tflops && !g.dense.fp16_tflops));
-  fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })), data.models[params.get("model")]
-    ? params.get("model") : "llama-3.1-8b-instruct");
-  fillSelect(f.gpu, gpus.map((g) => ({ value: g.id, label: g.title })), data.gpus[params.get("gpu")]
-    ? params.get("gpu") : "h100-sxm");
-  fillSelect(f.format, formatOptions(data), params.get("format") ?? "native");
-  for (const name of ["gpus", "tp", "engine", "isl", "osl", "mode", "load", "n"]) {
-    if (params.get(name) !== null) f[name].value = params.get(name);
-  }
+  fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })), "llama-3.1-8b-instruct");
+  fillSelect(f.gpu, gpus.map((g) => ({ value: g.id, label: g.label })), "h100-sxm");
+  fillSelect(f.format, formatOptions(data), "native");
   out("accuracy-link").href = `${siteRoot()}accuracy.html`;
   const whole = replaceable(root, "setup");
   const update = guard(() => {
@@ -57,9 +49,6 @@ async function init(root) {
       const lengths = (mean) => ({ kind: "fixed", mean });
       q.workload = workload(Math.ceil(n / replicas), load / replicas, lengths(q.isl), lengths(q.osl), "poisson",
         4.0, 0);
-    }
-    if (location.pathname.endsWith("/speed-prediction.html")) {  // on its own page the URL shares the answer
-      history.replaceState(null, "", `?${new URLSearchParams(FIELDS.map((k) => [k, f[k].value]))}`);
     }
     const p = predict(data, q);
     out("engine").textContent = `Assumes ${p.setup.engine_profile}.`;
