@@ -13,7 +13,10 @@ drawing through the one sanitizer (`render.sanitize`) as they place it. A chart 
 (`generators/charts.py`).
 
 In the body, a paragraph that is only `[[figure:ID]]` places a figure; figures the body does
-not place follow the text. `place_figures` does that for the site and the PDF alike; the
+not place follow the text. The same marker inside a sentence is a reference to the figure,
+written "Figure N" and linked to it. `place_figures` does that for the site and the PDF alike,
+numbering the figures of each entry from 1 (each entry is a page of the site); the PDF numbers
+them by chapter instead ("Figure 3.2") with `renumber_figures`, references included. The
 drawing inherits the page's text colour (`currentColor`), so it follows the dark theme.
 """
 
@@ -36,6 +39,13 @@ PLACEHOLDER = re.compile(r"<p>\[\[figure:([a-z0-9]+(?:-[a-z0-9]+)*)\]\]</p>")
 """A body paragraph that places a figure (as Markdown renders `[[figure:ID]]`)."""
 SOURCE_PLACEHOLDER = re.compile(r"\[\[figure:([^\]\n]{0,80})\]\]")
 """The same marker in the Markdown source (checked at load: the id must be declared)."""
+REFERENCE = re.compile(r"(<code[^>]*>.*?</code>)|\[\[figure:([a-z0-9]+(?:-[a-z0-9]+)*)\]\]", re.DOTALL)
+"""The marker inside a paragraph (a reference to the figure), or a code element, left as it is."""
+_NUMBERED = re.compile(r'(<figure class="figure" id=")([a-z0-9-]+)(">.*?<span class="figure-number">Figure )'
+                       r'[0-9.]+\.</span>', re.DOTALL)
+"""A placed figure (`figure_html`): its element id and, after its drawing, the number in its caption."""
+_REFERENCED = re.compile(r'<a class="figure-ref" href="#([a-z0-9-]+)">Figure [0-9.]+</a>')
+"""A reference to a figure (`reference_html`)."""
 _SVG_NS = "{http://www.w3.org/2000/svg}"
 _LABEL_ATTRS = re.compile(r'\s(?:role|aria-label)="[^"]*"')
 
@@ -99,21 +109,32 @@ def read_figure(path: Path) -> tuple[str | None, str | None]:
     return text.strip(), None
 
 
-def figure_html(figure: Figure, number: int, svg: str, caption_html: str) -> str:
+def figure_anchor(figure_id: str) -> str:
+    """The element id of a placed figure on its entry's page."""
+    return f"figure-{figure_id}"
+
+
+def figure_html(figure: Figure, number: int | str, svg: str, caption_html: str) -> str:
     """One figure as the page shows it: the drawing labelled by its alt text, and a numbered caption."""
     alt = html.escape(figure.alt, quote=True)
     opening, _, rest = svg.partition(">")
     opening = _LABEL_ATTRS.sub("", opening)
     labelled = opening.replace("<svg", f'<svg role="img" aria-label="{alt}"', 1) + ">" + rest if svg else ""
-    return (f'<figure class="figure" id="figure-{figure.id}">{labelled}'
+    return (f'<figure class="figure" id="{figure_anchor(figure.id)}">{labelled}'
             f"<figcaption><span class=\"figure-number\">Figure {number}.</span> {caption_html}</figcaption></figure>")
+
+
+def reference_html(anchor: str, number: int | str) -> str:
+    """A reference in the text to the figure whose element id is ``anchor``."""
+    return f'<a class="figure-ref" href="#{anchor}">Figure {number}</a>'
 
 
 def place_figures(body_html: str, figures: Sequence[Figure], draw: Callable[[Figure], str],
                   caption: Callable[[str], str]) -> str:
     """The body with each `[[figure:ID]]` paragraph replaced by its figure, and the figures
-    it does not place appended, numbered in reading order. ``draw`` gives a figure's SVG (its
-    stored drawing, or a chart drawn now); ``caption`` renders caption Markdown."""
+    it does not place appended, numbered in reading order; a `[[figure:ID]]` inside a sentence
+    (not in code) becomes a linked "Figure N". ``draw`` gives a figure's SVG (its stored
+    drawing, or a chart drawn now); ``caption`` renders caption Markdown."""
     by_id = {f.id: f for f in figures}
     order: list[str] = []
 
@@ -129,4 +150,34 @@ def place_figures(body_html: str, figures: Sequence[Figure], draw: Callable[[Fig
         if figure.id not in order:
             order.append(figure.id)
             out += figure_html(figure, len(order), draw(figure), caption(figure.caption))
-    return out
+    numbers = {fid: n for n, fid in enumerate(order, 1)}
+
+    def refer(match: re.Match[str]) -> str:
+        fid = match.group(2)
+        if fid is None or fid not in numbers:
+            return match.group(0)  # code, or an id validation reports
+        return reference_html(figure_anchor(fid), numbers[fid])
+
+    return REFERENCE.sub(refer, out)
+
+
+def renumber_figures(body_html: str, label: Callable[[int], str],
+                     anchor: Callable[[str], str]) -> tuple[str, int]:
+    """A body from `place_figures` with its figures numbered ``label(1)``, ``label(2)``, ... in
+    reading order and their element ids ``anchor(figure id)``, the references to them changed
+    alike; and how many figures it holds. The PDF numbers by chapter this way ("Figure 3.2")
+    and keeps figure ids unique across the book."""
+    found: dict[str, tuple[str, str]] = {}  # element id on the page -> (new id, new number)
+
+    def number(match: re.Match[str]) -> str:
+        fid = match.group(2).removeprefix("figure-")
+        new = found[match.group(2)] = (anchor(fid), label(len(found) + 1))
+        return f"{match.group(1)}{new[0]}{match.group(3)}{new[1]}.</span>"
+
+    out = _NUMBERED.sub(number, body_html)
+
+    def refer(match: re.Match[str]) -> str:
+        new = found.get(match.group(1))
+        return reference_html(*new) if new else match.group(0)
+
+    return _REFERENCED.sub(refer, out), len(found)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from conftest import concept
@@ -134,3 +135,100 @@ def test_figures_are_checked_without_the_site_extra(make_kb):
 def test_attribute_values_outside_the_rules_are_refused(svg, says):
     problems = svg_problems(svg)
     assert problems and says in problems[0]
+
+
+TWO_FIGURES = FIGURES + """\
+  - id: grid
+    alt: A grid of blocks, some shaded, in rows of four.
+    caption: "The grid the body leaves to the end."
+"""
+
+
+def reading_order(entry) -> list[str]:
+    """The ids of an entry's figures as a reader meets them: each paragraph that is only
+    `[[figure:ID]]` in the body's order, then the figures the body does not place."""
+    declared = [f.id for f in entry.figures]
+    placed = [fid for fid in dict.fromkeys(re.findall(r"^\s*\[\[figure:([a-z0-9-]+)\]\]\s*$", entry.body, re.M))
+              if fid in declared]
+    return placed + [fid for fid in declared if fid not in placed]
+
+
+def test_a_marker_inside_a_sentence_refers_to_the_figure_by_its_number(make_kb):
+    from inferbook.generators.site import SiteBuilder
+
+    body = "As [[figure:grid]] shows, and unlike `[[figure:grid]]` in code.\\n\\n[[figure:loop]]\\n\\nMore."
+    kb_dir = make_kb({"concepts/a.yaml": with_figure(body=body, figures=TWO_FIGURES),
+                      "concepts/a.loop.svg": DRAWING, "concepts/a.grid.svg": DRAWING})
+    result = validate(kb_dir)
+    assert result.ok, result.diagnostics
+    kb = load(kb_dir)
+    html = SiteBuilder(kb).article_body(kb.get("a"))
+    # grid is met second (the body does not place it), so it is Figure 2 wherever the text names it
+    assert '<p>As <a class="figure-ref" href="#figure-grid">Figure 2</a> shows' in html
+    assert "<code>[[figure:grid]]</code>" in html
+    assert html.index('id="figure-loop"') < html.index("Figure 1.") < html.index('id="figure-grid"') \
+        < html.index("Figure 2.")
+    # the Markdown copy (and llms-full.txt) numbers them the same way
+    from inferbook.generators.markdown_copies import MarkdownCopies
+
+    copy = MarkdownCopies(kb).article("concepts", "a")
+    assert "As Figure 2 shows" in copy and "[[figure:" not in copy.replace("`[[figure:grid]]`", "")
+    assert copy.index("*Figure 1: ") < copy.index("*Figure 2: ")
+
+
+def test_the_pdf_numbers_figures_by_chapter_with_the_references(make_kb):
+    """Chapter 2's figures run 2.1, 2.2 across its entries, each text's references follow its
+    figures' numbers, and two entries' figures of the same id keep apart; the site still
+    numbers each entry's figures from 1."""
+    pytest.importorskip("jinja2")
+    from inferbook.generators.pdf import BookBuilder, PdfOptions
+    from inferbook.generators.site import SiteBuilder
+
+    second = concept("c", chapter="ch2", prerequisites="[b]").replace(
+        "body: Text.", 'body: "Before [[figure:loop]].\\n\\n[[figure:loop]]"') + FIGURES
+    kb_dir = make_kb({"concepts/b.yaml": with_figure(figures=TWO_FIGURES).replace("id: a", "id: b", 1)
+                      .replace("chapter: ch1", "chapter: ch2"),
+                      "concepts/b.loop.svg": DRAWING, "concepts/b.grid.svg": DRAWING,
+                      "concepts/c.yaml": second, "concepts/c.loop.svg": DRAWING})
+    kb = load(kb_dir)
+    [chapter] = [ch for ch in BookBuilder(kb, PdfOptions()).chapters() if ch["id"] == "ch2"]
+    b, c = (e["body"] for e in chapter["entries"])
+    assert re.findall(r'<figure class="figure" id="([a-z0-9-]+)">', b + c) == [
+        "figure-b-loop", "figure-b-grid", "figure-c-loop"]
+    assert re.findall(r'class="figure-number">Figure ([0-9.]+)\.<', b + c) == ["2.1", "2.2", "2.3"]
+    assert '<p>Before <a class="figure-ref" href="#figure-c-loop">Figure 2.3</a>.</p>' in c
+    site = SiteBuilder(kb).article_body(kb.get("c"))
+    assert 'href="#figure-loop">Figure 1</a>' in site and 'class="figure-number">Figure 1.</span>' in site
+
+
+def test_every_figure_is_on_its_entry_page_once_in_reading_order(built_site):
+    """Every figure an article declares (placed by `[[figure:ID]]` or following the text) is on
+    the built page of its entry once, numbered in reading order, its drawing labelled by its
+    alt text, its caption under it. (tests/test_pdf.py checks the PDF.)"""
+    import html
+
+    import inferbook
+    from inferbook.generators.site import entry_path
+
+    kb = inferbook.load()
+    with_figures = [e for e in kb.learning_order() if e.figures]
+    assert with_figures
+    for entry in with_figures:
+        page = (built_site / entry_path(kb.kind_of(entry.id), entry.id)).read_text(encoding="utf-8")
+        found = re.findall(r'<figure class="figure" id="figure-([a-z0-9-]+)">(.*?)</figure>', page, re.S)
+        assert [fid for fid, _ in found] == reading_order(entry), entry.id
+        by_id = {f.id: f for f in entry.figures}
+        for n, (fid, inner) in enumerate(found, 1):
+            figure = by_id[fid]
+            drawing, _, caption = inner.partition("<figcaption>")
+            assert drawing.startswith(f'<svg role="img" aria-label="{html.escape(figure.alt, quote=True)}"'), fid
+            assert re.search(r"<(path|rect|line|polyline|polygon|circle|text)\b", drawing), f"{fid} draws nothing"
+            text = html.unescape(re.sub(r"<[^>]+>", "", caption))
+            assert text.startswith(f"Figure {n}. {caption_head(figure.caption)}"), (fid, text[:120])
+
+
+def caption_head(caption: str) -> str:
+    """The first words of a caption, up to its first Markdown or LaTeX mark: the same text
+    however the page or the PDF renders the rest."""
+    head = re.split(r"[$*`_\[\\{<]", caption, maxsplit=1)[0]
+    return " ".join(head.split()[:6])

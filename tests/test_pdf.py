@@ -142,3 +142,30 @@ def test_handbook_is_byte_identical_and_well_formed(handbook, tmp_path):  # 15-2
     expected = (dt.datetime.fromtimestamp(epoch, dt.UTC) if epoch else dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     assert reader.metadata["/CreationDate"] == expected.strftime("D:%Y%m%d%H%M%S+00'00'")
     assert len(reader.trailer["/ID"][0]) == 16
+
+
+def test_every_figure_is_printed_once_numbered_by_chapter(handbook, kb):
+    """Each figure of every article is in the book once, as "Figure <chapter>.<n>." followed by
+    its caption, numbered in reading order within its chapter; a chart drawn from the data is
+    printed once (its drawn title appears once), not again at chapter level."""
+    from test_figures import caption_head, reading_order
+
+    from inferbook.generators.charts import CHART_MAKERS
+
+    text = _text(handbook)
+    expected: list[str] = []
+    for chapter in sorted(kb.chapters.values(), key=lambda c: c.number):
+        placed = [(entry, fid) for entry in kb.chapter_entries(chapter.id) for fid in reading_order(entry)]
+        for n, (entry, fid) in enumerate(placed, 1):
+            figure = next(f for f in entry.figures if f.id == fid)
+            label = f"{chapter.number}.{n}"
+            printed = f"Figure {label}. {caption_head(figure.caption)}"
+            assert text.count(printed) == 1, (printed, text.count(printed))
+            expected.append(label)
+            if figure.chart:
+                title = CHART_MAKERS[figure.chart](kb).title
+                assert text.count(title) == 1, (title, text.count(title))
+    assert len(expected) >= 25
+    # every numbered caption in the book, in page order, is one of those, each once and in order
+    assert re.findall(r"Figure (\d+\.\d+)\. ", text) == expected
+    assert not re.search(r"Figure \d+\. ", text), "a figure numbered by entry, not by chapter"

@@ -1,12 +1,12 @@
 """Charts drawn from the knowledge base as standalone SVG (no plotting library,
 deterministic output): KV cache against context, GPU rooflines, weight memory by
-format. The PDF handbook and the site embed them."""
+format. An article places one as a figure (`chart: roofline`), on the site and in the PDF."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from html import escape
 
 from ..calc import kv_bytes, weight_bytes
@@ -184,14 +184,3 @@ def chart_svg(kb: KnowledgeBase, name: str) -> str:
     """One named chart, sanitized, or "" when the data cannot draw it."""
     chart = CHART_MAKERS[name](kb)
     return sanitize(chart.svg) if chart is not None else ""
-
-
-def charts(kb: KnowledgeBase) -> dict[str, Chart]:
-    """Every chart the knowledge base can draw, keyed by the chapter it illustrates."""
-    out: dict[str, Chart] = {}
-    for chapter, make in (("foundations", kv_chart), ("gpus-and-kernels", roofline_chart),
-                          ("model-preparation", memory_chart)):
-        chart = make(kb)
-        if chart is not None:  # labels come from entry titles: the figure goes through the one sanitizer
-            out[chapter] = replace(chart, svg=sanitize(chart.svg))
-    return out

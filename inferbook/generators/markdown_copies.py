@@ -29,6 +29,8 @@ SPEC_KINDS = ("gpus", "models", "formats", "frameworks", "offers", "sources")
 """Kinds whose pages are field tables rather than articles."""
 _ENTRY_LINK = re.compile(r"\]\(([a-z0-9]+(?:[.-][a-z0-9]+)*)\)")
 _FIGURE = re.compile(r"^\[\[figure:([a-z0-9-]+)\]\]$", re.MULTILINE)
+_FIGURE_REFERENCE = re.compile(r"\[\[figure:([a-z0-9-]+)\]\]")
+"""A figure named inside a sentence (after the placed ones are replaced, every one left)."""
 
 
 def md_path(kind: str, eid: str) -> str:
@@ -64,16 +66,23 @@ class MarkdownCopies:
         return _ENTRY_LINK.sub(link, rendered).strip()
 
     def _figures(self, body: str, entry: Any) -> str:
+        """The body with each `[[figure:ID]]` line replaced by the figure's number, caption and alt
+        text, the figures it does not place appended, and each `[[figure:ID]]` inside a sentence
+        written as "Figure N", numbered in reading order as on the site."""
         figures = {f.id: f for f in getattr(entry, "figures", ())}
         placed: list[str] = []
 
         def describe(fid: str) -> str:
             figure = figures[fid]
             placed.append(fid)
-            return f"*Figure: {figure.caption.strip()}* ({figure.alt.strip()})"
+            return f"*Figure {len(placed)}: {figure.caption.strip()}* ({figure.alt.strip()})"
 
-        out = _FIGURE.sub(lambda m: describe(m.group(1)) if m.group(1) in figures else "", body)
+        out = _FIGURE.sub(lambda m: describe(m.group(1)) if m.group(1) in figures and m.group(1) not in placed
+                          else "", body)
         rest = [describe(fid) for fid in figures if fid not in placed]
+        numbers = {fid: n for n, fid in enumerate(placed, 1)}
+        out = _FIGURE_REFERENCE.sub(lambda m: f"Figure {numbers[m.group(1)]}" if m.group(1) in numbers
+                                    else m.group(0), out)
         return "\n\n".join([out, *rest]) if rest else out
 
     # pages -------------------------------------------------------------------------------

@@ -78,6 +78,19 @@ def _cross_links(html: str, known: set[str], kinds: dict[str, str] | None = None
     return re.sub(r'href="(?:\.\./)*(entries/[a-z]+|chapters)/([a-z0-9.-]+)\.html"', swap, html)
 
 
+def _chapter_figures(body: str, chapter: int, before: int, entry_id: str) -> tuple[str, int]:
+    """An entry's body with its figures numbered within its chapter, after the ``before``
+    figures of the chapter's earlier entries ("Figure 3.2": chapter 3, second figure), the
+    references in its text alike, and figure ids prefixed with the entry's (two entries may
+    name a figure alike); and the chapter's figure count so far. The site numbers each entry's
+    figures from 1 (`figures.place_figures`)."""
+    from ..figures import renumber_figures
+
+    body, count = renumber_figures(body, lambda n: f"{chapter}.{before + n}",
+                                   lambda fid: f"figure-{entry_id}-{fid}")
+    return body, before + count
+
+
 class BookBuilder:
     """Collects the book's content from the site builder."""
 
@@ -95,27 +108,27 @@ class BookBuilder:
         self.env.filters["num"] = self.site.env.filters["num"]
 
     def chapters(self) -> list[dict[str, Any]]:
+        """Each chapter's page context and its entries' page contexts, their figures numbered
+        by chapter (`_chapter_figures`) and their links pointing inside the book."""
         known = set(self.kb.chapters) | {e.id for e in self.kb.learning_order()}
-        from .charts import charts
-
         kinds = {e.id: self.kb.kind_of(e.id) for e in self.kb}
-        figures = charts(self.kb)
         out = []
         for cid in sorted(self.kb.chapters, key=lambda c: self.kb.chapters[c].number):
             if self.options.chapter and cid != self.options.chapter:
                 continue
             ctx = self.site._chapter(cid)
             entries = []
+            placed = 0
             for e in self.kb.chapter_entries(cid):
                 a = self.site._article(e)
-                a["body"] = _cross_links(_shift_headings(a["body"], 1), known, kinds)
+                body, placed = _chapter_figures(a["body"], ctx["number"], placed, e.id)
+                a["body"] = _cross_links(_shift_headings(body, 1), known, kinds)
                 a["faq"] = [{"q": f["q"], "a": _cross_links(f["a"], known, kinds)} for f in a["faq"]]
                 a["exercises"] = [{**x, "question": _cross_links(x["question"], known, kinds),
                                    "solution": _cross_links(x["solution"], known, kinds)} for x in a["exercises"]]
                 entries.append(a)
             out.append({"id": cid, "number": ctx["number"], "title": ctx["title"], "summary": ctx["summary"],
-                        "body": _cross_links(_shift_headings(ctx["body"], 1), known, kinds), "entries": entries,
-                        "figure": figures.get(cid)})
+                        "body": _cross_links(_shift_headings(ctx["body"], 1), known, kinds), "entries": entries})
         return out
 
     def context(self, pages: dict[str, int] | None) -> dict[str, Any]:

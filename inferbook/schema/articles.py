@@ -32,7 +32,9 @@ CHARTS = ("kv-growth", "roofline", "weights-by-format")
 class Figure(Strict):
     """A figure of the article: a drawing kept beside the entry as `<entry-id>.<id>.svg`, or a
     chart drawn from the data when the page is built. `[[figure:ID]]` on a line of its own in
-    the body places it; otherwise it follows the text."""
+    the body places it; otherwise it follows the text. Inside a sentence, `[[figure:ID]]` refers
+    to it: "Figure N" on the site (figures numbered per entry), "Figure C.N" in the PDF (per
+    chapter)."""
 
     id: Annotated[str, StringConstraints(pattern=f"^{FIGURE_ID}$", min_length=1, max_length=60)]
     """Names the figure within the entry, and its file: `kv-cache.decode-loop.svg` for id `decode-loop`."""
