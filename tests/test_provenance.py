@@ -86,9 +86,9 @@ def test_provenance_table_matches(kb):
 
 
 def test_field_sources_cite_single_plain_numbers(kb):
-    rows = by_field(kb, "mistral-nemo-instruct-2407")
-    model = kb.models["mistral-nemo-instruct-2407"]
-    assert rows["architecture.context_length"].source_id == "hf-card-mistral-nemo-instruct-2407"
+    rows = by_field(kb, "deepseek-r1")
+    model = kb.models["deepseek-r1"]
+    assert rows["architecture.mla.v_head_dim"].source_id == "hf-config-deepseek-v3"
     assert rows["architecture.layers"].source_id == model.config_source  # the rest stays with the config
     assert by_field(kb, "gemma-3-4b-it")["architecture.kv_heads"].source_id == "transformers-gemma3-code"
 
