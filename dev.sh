@@ -86,7 +86,9 @@ case "$cmd" in
     "$VENV/bin/inferbook" build all --out build "$@"
     ;;
   test)
-    args=()
+    # one pytest-xdist worker per core (TEST_WORKERS=0 runs in one process); tests that share
+    # the session's site or wheel build go to one worker (tests/conftest.py, --dist loadgroup)
+    args=(-n "${TEST_WORKERS:-auto}" --dist loadgroup)
     for arg in "$@"; do
       if [ "$arg" = --fast ]; then
         args+=(-m "not slow")

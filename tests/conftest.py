@@ -33,6 +33,11 @@ SLOW_KINDS = ("browser", "pdf", "notebook", "wheel")
 """Markers of the tests `./dev.sh test --fast` leaves out; each implies `slow`."""
 FIXTURE_KINDS = {"browser": "browser", "executed": "notebook", "wheel": "wheel"}
 """Fixture -> marker given to every test that uses the fixture (directly or through another one)."""
+SHARED_BUILDS = ("built_site", "wheel")
+"""Session fixtures that build something large once. Under pytest-xdist (`./dev.sh test` runs one
+worker per core with `--dist loadgroup`) every test that uses one goes to the same worker, so each
+is built once per run rather than once per worker; other tests go with the rest of their module,
+so module fixtures are built once too."""
 SOURCE_DATE_EPOCH = "1764201600"
 """The build time of the session's site build (test_reproducible.py builds again with it)."""
 
@@ -46,6 +51,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(kind)
         if item.get_closest_marker("slow") is None and any(item.get_closest_marker(k) for k in SLOW_KINDS):
             item.add_marker("slow")
+        if item.get_closest_marker("xdist_group") is None:
+            shared = [f for f in SHARED_BUILDS if f in names]
+            item.add_marker(pytest.mark.xdist_group(shared[0] if shared else item.nodeid.split("::")[0]))
 
 
 def tree_digest(root: Path) -> str:

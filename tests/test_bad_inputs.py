@@ -63,19 +63,22 @@ def test_fifty_megabyte_file(tmp_path, capsys):
     assert time.perf_counter() - start < 5  # refused from its size, never parsed
 
 
-def test_ten_thousand_entries_with_one_broken(tmp_path, capsys):
+def test_thousands_of_entries_with_one_broken(tmp_path, capsys):
+    """One broken link among 2,000 entries is the one error reported. (Validation time at scale, up to
+    10,000 entries and more, is measured by bench/scale.py rather than here: with 10,000 entries this test
+    took 74 s on a busy two-core machine.)"""
     case = tmp_path / "big"
     shutil.copytree(BASE, case)
     folder = case / "concepts"
     template = (BASE / "concepts" / "base-concept.yaml").read_text()
-    for i in range(10_000):
+    for i in range(2_000):
         text = template.replace("base-concept", f"c{i}").replace("related: [ch1]", "related: [base-concept]")
         text = text.replace("title: Base concept", f"title: Concept {i}")
         (folder / f"c{i}.yaml").write_text(text)
-    broken = template.replace("base-concept", "c5000").replace("[ch1]", "[c99999]")
-    (folder / "c5000.yaml").write_text(broken.replace("title: Base concept", "title: Concept 5000"))
+    broken = template.replace("base-concept", "c1000").replace("[ch1]", "[c99999]")
+    (folder / "c1000.yaml").write_text(broken.replace("title: Base concept", "title: Concept 1000"))
     code = main(["validate", str(case)])
     out = capsys.readouterr().out.splitlines()
     errors = [line for line in out if " warning: " not in line]
     assert code == 1
-    assert len(errors) == 1 and "c5000.yaml:6:11: IB201 related.0: unknown id 'c99999'" in errors[0]
+    assert len(errors) == 1 and "c1000.yaml:6:11: IB201 related.0: unknown id 'c99999'" in errors[0]
