@@ -106,11 +106,17 @@ def sanitize(fragment: str) -> str:
     return _EXTERNAL.sub(r'<a href="\1" rel="noopener noreferrer" class="external"', cleaned)
 
 
+_TABLE_OPEN = re.compile(r"<table(?=[\s>])")
+
+
 @functools.lru_cache(maxsize=4096)
 def markdown_to_html(text: str) -> str:
-    """Render trusted-structure, untrusted-content Markdown to sanitized HTML."""
+    """Render trusted-structure, untrusted-content Markdown to sanitized HTML. Each table sits in
+    a box that scrolls sideways on its own, so a wide table never widens a phone's page."""
     # table alignment becomes a class: the site's CSP allows no inline styles
-    return sanitize(_ALIGN.sub(r' class="align-\1"', _MD.render(text)))
+    html = sanitize(_ALIGN.sub(r' class="align-\1"', _MD.render(text)))
+    # after sanitizing, every "<table" left is a real element (text was escaped), so wrapping is safe
+    return _TABLE_OPEN.sub('<div class="table-scroll"><table', html).replace("</table>", "</table></div>")
 
 
 _ENTRY_HREF = re.compile(r'href="([a-z0-9]+(?:[.-][a-z0-9]+)*)"')

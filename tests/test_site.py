@@ -111,6 +111,16 @@ each tool page is in the accessibility, 390-px and dark-contrast checks."""
 PAGE_TYPES.update({f"tool-{name}": (lambda s, name=name: f"tools/{name}.html") for name in WIDGETS})
 
 
+def _entry_page(site: Path, eid: str) -> str:
+    """The page of the entry ``eid``, whatever its kind."""
+    [page] = site.glob(f"entries/*/{eid}.html")
+    return page.relative_to(site).as_posix()
+
+
+PAGE_TYPES.update({f"entry-{eid}": (lambda s, eid=eid: _entry_page(s, eid)) for eid in ENTRY_TOOLS})
+"""The entry pages that embed widgets, with their own articles' tables beside them."""
+
+
 class Problems:
     """Console errors, page errors, failed requests and HTTP errors seen by a page."""
 
@@ -284,7 +294,7 @@ def test_secondary_sources_are_marked(site: Path) -> None:
     """Numbers resting on press or catalogue sources carry a visible mark on the spec page,
     the catalogue and the bibliography; numbers from datasheets do not."""
     import inferbook
-    from inferbook.generators.site import entry_path
+    from inferbook.generators.page_contexts import entry_path
     from inferbook.provenance import all_number_sources
 
     kb = inferbook.load()
@@ -578,7 +588,7 @@ def kb():
 
 
 def test_sidebar_lists_the_book_and_marks_the_page(site: Path, kb) -> None:
-    from inferbook.generators.site import entry_path
+    from inferbook.generators.page_contexts import entry_path
 
     chapters = sorted(kb.chapters.values(), key=lambda c: c.number)
     expected = [[f"../../{entry_path('chapters', ch.id)}"] +
@@ -602,7 +612,7 @@ def test_sidebar_lists_the_book_and_marks_the_page(site: Path, kb) -> None:
 
 
 def test_reading_chain_runs_through_chapter_pages(site: Path, kb) -> None:
-    from inferbook.generators.site import entry_path
+    from inferbook.generators.page_contexts import entry_path
 
     chain = []
     for ch in sorted(kb.chapters.values(), key=lambda c: c.number):
@@ -623,10 +633,10 @@ def test_reading_chain_runs_through_chapter_pages(site: Path, kb) -> None:
 
 
 def test_reference_pages_step_through_their_catalogue(site: Path, kb) -> None:
-    from inferbook.generators.site import SiteBuilder, entry_path
+    from inferbook.generators.page_contexts import PageContexts, entry_path
 
     orders = {kind: sorted(kb.kind(kind)) for kind in ("gpus", "models", "formats", "frameworks", "offers")}
-    bib = SiteBuilder(kb).bib_number
+    bib = PageContexts(kb).bib_number
     orders["sources"] = sorted(bib, key=bib.__getitem__)
     for kind, ids in orders.items():
         for i in (0, len(ids) // 2, len(ids) - 1):
@@ -704,7 +714,7 @@ def test_heading_ids_are_readable_stable_and_unique() -> None:
 
 
 def test_catalogues_for_every_kind(site: Path, kb) -> None:
-    from inferbook.generators.site import CATALOGUES, entry_path
+    from inferbook.generators.page_contexts import CATALOGUES, entry_path
 
     header = _region(_html(site, "index.html"), '<nav aria-label="Main">', "</nav>")
     intros, hints = set(), set()
@@ -774,7 +784,7 @@ def _search_index(site: Path) -> dict:
 
 
 def test_search_index_holds_tools_gpus_and_models(site: Path, kb) -> None:
-    from inferbook.generators.site import entry_path
+    from inferbook.generators.page_contexts import entry_path
     from inferbook.generators.site_tools import TOOLS
 
     paths = {d["path"] for d in _search_index(site)["docs"]}

@@ -29,7 +29,7 @@ const SCROLLERS = ".math-display, figure.formula, pre, .table-scroll, .prose p, 
 const FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
 
 function markScrollable() {
-  for (const box of document.querySelectorAll(SCROLLERS)) {
+  for (const box of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll(SCROLLERS))) {
     const scrolls = box.scrollWidth > box.clientWidth + 1;
     if (scrolls && !box.hasAttribute("tabindex") && !box.querySelector(FOCUSABLE)) {
       box.tabIndex = 0;
@@ -42,8 +42,16 @@ function markScrollable() {
 }
 
 let resizeTimer;
-document.addEventListener("DOMContentLoaded", markScrollable);
-window.addEventListener("resize", () => {
+/** Look again once the page settles: after a resize, or after a tool draws its tables. */
+function markSoon() {
   clearTimeout(resizeTimer);
   resizeTimer = setTimeout(markScrollable, 150);
+}
+document.addEventListener("DOMContentLoaded", () => {
+  markScrollable();
+  // tools fill their output after their data loads, and again on every edit
+  for (const output of document.querySelectorAll(".tool-output")) {
+    new MutationObserver(markSoon).observe(output, { childList: true, subtree: true });
+  }
 });
+window.addEventListener("resize", markSoon);

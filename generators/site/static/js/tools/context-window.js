@@ -58,7 +58,7 @@ async function init(root) {
   const pick = (id, pool) => (pool[id] ? id : Object.keys(pool)[0]);
   fillSelect(form.elements.model, models.map((m) => ({ value: m.id, label: m.title })),
     pick("llama-3-8b-instruct", data.models));
-  fillSelect(form.elements.gpu, rooflineGpus(data).map((g) => ({ value: g.id, label: g.title })),
+  fillSelect(form.elements.gpu, rooflineGpus(data).map((g) => ({ value: g.id, label: g.label })),
     pick("h100-sxm", data.gpus));
   fillSelect(form.elements.kv, Object.keys(data.kv_dtype_bits).map((d) => ({ value: d, label: d })), "bf16");
   turnRows(form.querySelector("[data-turns]"));

@@ -229,7 +229,7 @@ async function init(root) {
   fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })),
     data.models["llama-3.1-8b-instruct"] ? "llama-3.1-8b-instruct" : models[0].id);
   const gpus = rooflineGpus(data);
-  fillSelect(f.gpu, gpus.map((g) => ({ value: g.id, label: g.title })), data.gpus["h100-sxm"] ? "h100-sxm" : gpus[0].id);
+  fillSelect(f.gpu, gpus.map((g) => ({ value: g.id, label: g.label })), data.gpus["h100-sxm"] ? "h100-sxm" : gpus[0].id);
   fillSelect(f.format, formatOptions(data), "native");
   fillSelect(f.kv, Object.keys(data.kv_dtype_bits).map((d) => ({ value: d, label: d })), "bf16");
 
