@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Developer entry point. `./dev.sh build` builds everything into build/;
-# `./dev.sh test` runs ruff, mypy, the schema check and the whole test suite (what CI runs);
+# `./dev.sh test` runs ruff, mypy, tsc (the site's JavaScript against its JSDoc types, tsconfig.json),
+# the schema check and the whole test suite (what CI runs);
 # `./dev.sh test --fast` leaves out the slow tier: the tests marked slow, i.e. browser,
 # PDF, notebook-execution and wheel tests (pytest -m "not slow"). Other arguments go to
-# pytest. Both commands bootstrap .venv first (from the pinned versions in requirements/dev.lock)
-# and, when run as root on Debian/Ubuntu, install the system packages they need.
+# pytest. Both commands bootstrap .venv first (from the pinned versions in requirements/dev.lock) and
+# node_modules (TypeScript, from package-lock.json) and, when run as root on Debian/Ubuntu, install the
+# system packages they need.
 # `./dev.sh lock` refreshes requirements/dev.lock after a dependency change in pyproject.toml.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -32,15 +34,44 @@ need_apt() {
 }
 
 need_node() {
-  # the JS calculator's parity tests run the site's calc.js under Node
-  command -v node >/dev/null && return 0
+  # the JS calculator's parity tests run the site's calc.js under Node; npm installs TypeScript for tsc
+  local missing=()
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    log "installing Node.js (Debian package nodejs)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null
+    log "installing Node.js and npm (Debian packages: ${missing[*]})"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    log "missing Node.js (node on PATH): install Node 18 or later"
+    log "missing Node.js or npm (node and npm on PATH): install Node 18 or later with npm"
     [ "${CI:-}" = true ] && exit 1
+    return 0  # outside CI: go on without them (the JS checks and tests that need them do not run)
   fi
+}
+
+node_deps() {
+  # the npm dev dependencies (TypeScript, no runtime packages) at the versions package-lock.json pins
+  if ! command -v npm >/dev/null; then
+    log "no npm: skipping node_modules, so the JS type check will not run"
+    [ "${CI:-}" = true ] && exit 1
+    return 0
+  fi
+  local stamp="node_modules/.installed-$(cat package.json package-lock.json | sha256sum | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    log "installing the locked npm dev dependencies (package-lock.json)"
+    npm ci --no-audit --no-fund --loglevel=error
+    touch "$stamp"
+  fi
+}
+
+js_types() {
+  # the site's JavaScript against its JSDoc types (tsconfig.json says which files)
+  if [ ! -x node_modules/.bin/tsc ]; then
+    log "no node_modules/.bin/tsc: the JS type check did not run (needs npm)"
+    [ "${CI:-}" = true ] && exit 1
+    return 0
+  fi
+  node_modules/.bin/tsc -p tsconfig.json || { log "tsc: type errors in the site's JavaScript (above)"; exit 1; }
 }
 
 bootstrap() {
@@ -58,6 +89,7 @@ bootstrap() {
     "$PY" -m pip install -q --no-deps -e .
     rm -f "$VENV"/.installed-* && touch "$stamp"
   fi
+  node_deps
 }
 
 lock() {
@@ -99,6 +131,7 @@ case "$cmd" in
     bootstrap
     "$VENV/bin/ruff" check inferbook tests bench hatch_build.py
     "$VENV/bin/mypy"  # the type checker, configured in pyproject.toml ([tool.mypy])
+    js_types
     "$VENV/bin/inferbook" schema --check
     "$PY" -m pytest ${args[@]+"${args[@]}"}
     ;;

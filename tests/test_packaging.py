@@ -220,6 +220,7 @@ def test_wheel_carries_the_data_once(wheel):
         metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     assert "inferbook/_data/kb.json" in names and "inferbook/py.typed" in names
     assert not [n for n in names if n.startswith("inferbook/_data/kb/")]
+    assert not [n for n in names if "node_modules/" in n]  # the JS type checker (./dev.sh) stays in the checkout
     yaml_files = {n for n in names if n.endswith((".yaml", ".yml"))}  # the calculators' data, not the KB
     assert {"inferbook/calc/engine_profiles.yaml", "inferbook/calc/peer_accuracy.yaml"} <= yaml_files
     assert all(n.startswith("inferbook/calc/") for n in yaml_files)

@@ -381,7 +381,9 @@ def test_speed_prediction(page: Any, kb: Any) -> None:
     assert close(value(page, "speed-prediction", "throughput"), want.output_tokens_per_s)
     assert text(page, "speed-prediction", "basis") == want.basis
     assert want.error_band and want.error_band.group in text(page, "speed-prediction", "band")
-    assert "tensorrt-llm" in page.url and "load=24" in page.url  # the URL shares the answer
+    # the URL shares the answer (written a moment after the last edit, urlstate.js)
+    page.wait_for_function("() => location.search.includes('tensorrt-llm') && location.search.includes('load=24')",
+                           timeout=WAIT_MS)
     set_fields(page, "speed-prediction", model="llama-3.1-405b-instruct", gpu="rtx-4090", gpus=1, tp=1,
                format="native")
     refusal = page.locator("#tool-speed-prediction [data-infeasible='setup']")

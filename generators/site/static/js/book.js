@@ -35,7 +35,8 @@ async function copyLink(button, say) {
 function start() {
   document.querySelectorAll("details[data-open-from]").forEach(openWhenWide);
   const say = announcer();
-  for (const button of document.querySelectorAll("button[data-copy-fragment]")) {
+  for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (
+    document.querySelectorAll("button[data-copy-fragment]"))) {
     button.hidden = false;
     button.addEventListener("click", () => copyLink(button, say));
   }

@@ -70,7 +70,7 @@ export function rooflineGpus(data) {
 export function mountTool(name, init) {
   document.querySelectorAll(`#tool-${name}`).forEach((root) => {
     Promise.resolve().then(() => init(root)).catch((err) => {
-      const el = root.querySelector("[data-out='error']");
+      const el = /** @type {HTMLElement | null} */ (root.querySelector("[data-out='error']"));
       if (el) {
         el.textContent = `Cannot start: ${err.message || err}`;
         el.hidden = false;
@@ -105,6 +105,7 @@ export function wireForm(form, update, { runNow = true } = {}) {
 /**
  * The few calc.js messages (Python's wording) that still name fields, in the words of the tools'
  * forms. Each entry: [pattern, plain words].
+ * @type {[RegExp, string][]}
  */
 const PLAIN_MESSAGES = [
   [/^times must satisfy arrival <= first_token <= finish$/, "times must satisfy arrival ≤ first token ≤ finish"],
@@ -169,7 +170,7 @@ export function replaceable(root, name) {
  * @param {string} [engine] Overrides the engine line (tools that assume no engine).
  */
 export function showNotes(root, result, engine = null) {
-  const list = root.querySelector("[data-out='warnings']");
+  const list = /** @type {HTMLElement | null} */ (root.querySelector("[data-out='warnings']"));
   const line = root.querySelector("[data-out='engine']");
   const items = result ? [...result.warnings.map((w) => ["warn", w]),
     ...result.notes.filter((n) => !n.startsWith("assumes ")).map((n) => ["note", n])] : [];

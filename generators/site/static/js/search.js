@@ -53,7 +53,7 @@ function holdsInOrder(term, word) {
 }
 
 export class SearchIndex {
-  /** @param {{labels: Object<string, string>, docs: Array<Object>}} data the search-index.json */
+  /** @param {{labels: Object<string, string>, stop: string[], docs: Array<Object>}} data the search-index.json */
   constructor(data) {
     this.labels = data.labels;
     this.stop = new Set(data.stop);
@@ -114,6 +114,7 @@ export class SearchIndex {
       }
       return { word, terms, best, idf: Math.log(1 + this.docs.length / Math.max(best.size, 1)) };
     });
+    /** @type {Map<number, number> | null} */
     let scores = null;
     for (const { word, best, idf } of matches) {
       if (optional(word)) continue;
@@ -165,7 +166,7 @@ export function statusText(total, shown, corrected) {
 }
 
 async function run() {
-  const input = document.getElementById("search-input");
+  const input = /** @type {HTMLInputElement | null} */ (document.getElementById("search-input"));
   const list = document.querySelector(".search-results");
   const status = document.querySelector(".search-status");
   if (!input || !list) return;

@@ -26,7 +26,8 @@ function setup(tableEl) {
       body.append(...rows);
     });
   });
-  const filter = document.querySelector(`[data-filter-for="${tableEl.id}"]`);
+  const filter = /** @type {HTMLInputElement | null} */ (
+    document.querySelector(`[data-filter-for="${tableEl.id}"]`));
   const count = document.querySelector(`[data-count-for="${tableEl.id}"]`);
   const apply = () => {
     const words = (filter?.value || "").toLowerCase().split(/\s+/).filter(Boolean);

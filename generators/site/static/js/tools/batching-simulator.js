@@ -93,6 +93,10 @@ function chart(container, runs, single) {
   container.replaceChildren(svg, legend);
 }
 
+/**
+ * Each row: [key, label, value from (summary, result), value in words].
+ * @type {[string, string, (s: any, r?: any) => number, (v: number) => string][]}
+ */
 const ROWS = [
   ["completed", "Completed requests", (s, r) => r.records.length, (v) => fmt(v, 0)],
   ["rejected", "Rejected (never fit the KV cache)", (s, r) => r.rejected.length, (v) => fmt(v, 0)],

@@ -10,6 +10,10 @@ const POPULAR = ["llama-3.1-8b-instruct", "qwen3-8b", "gemma-3-27b-it", "qwen3-3
   "gpt-oss-120b", "qwen3-235b-a22b-thinking-2507", "deepseek-v3"];
 
 const value = (q) => (q ? q.value : null);
+/**
+ * Each column: [key, heading, value of a GPU (null when unknown), digits].
+ * @type {[string, string, (g: any) => number | null, number][]}
+ */
 const COLUMNS = [
   ["memory", "Memory (GiB)", (g) => value(g.memory_gib), 0],
   ["bandwidth", "Bandwidth (GB/s)", (g) => value(g.memory_bandwidth_gb_s), 0],

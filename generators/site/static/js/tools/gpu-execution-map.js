@@ -108,7 +108,7 @@ async function init(root) {
   const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
   fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })),
     data.models["llama-3.1-8b-instruct"] ? "llama-3.1-8b-instruct" : models[0].id);
-  const gpus = Object.values(data.gpus).sort((a, b) => (!a.compute_units - !b.compute_units)
+  const gpus = Object.values(data.gpus).sort((a, b) => (Number(!a.compute_units) - Number(!b.compute_units))
     || a.title.localeCompare(b.title));
   fillSelect(f.gpu, gpus.map((g) => ({ value: g.id, label: g.compute_units ? g.title : `${g.title} (no SM data)` })),
     data.gpus["h100-sxm"] ? "h100-sxm" : gpus[0].id);

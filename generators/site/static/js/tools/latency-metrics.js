@@ -31,7 +31,16 @@ function ms(seconds) {
   return Number.isFinite(seconds) ? fmt(seconds * 1e3, 1) : "–";
 }
 
-/** Request records (Python field names) from the textarea; errors name the line. */
+/**
+ * One request as calc.js `summarize` reads it (Python's RequestRecord field names), and its input line.
+ * @typedef {{arrival: number, first_token: number, finish: number, input_tokens: number, output_tokens: number,
+ *   token_times?: number[], line?: number}} RequestRecord
+ */
+
+/**
+ * Request records (Python field names) from the textarea; errors name the line.
+ * @returns {RequestRecord[]}
+ */
 export function parseRequests(text, mode) {
   const records = [];
   text.split("\n").forEach((raw, index) => {
@@ -40,6 +49,7 @@ export function parseRequests(text, mode) {
     const values = line.split(/[\s,;]+/).filter(Boolean).map(Number);
     const where = `line ${index + 1}`;
     if (values.some((v) => !Number.isFinite(v))) throw new Error(`${where}: every field must be a number`);
+    /** @type {RequestRecord} */
     let rec;
     if (mode === "tokens") {
       if (values.length < 3) throw new Error(`${where}: need arrival, input tokens and at least one token time`);

@@ -365,6 +365,7 @@ async function init(root) {
       return;
     }
     setup.show();
+    /** @type {import("../calc.js").SimConfig} */
     const cfg = { policy: "continuous", max_batch: maxBatch, max_batched_tokens: engine.config.max_num_batched_tokens,
       chunked_prefill: true, kv_capacity_tokens: result.capacity.kvTokens };
     const steps = stepModel(new Roofline(model.architecture, gpu, wfmt, kvBits, tp, {}, groups));

@@ -177,6 +177,7 @@ async function init(root) {
     const kvId = f.kv.value;
     const kvBits = data.kv_dtype_bits[kvId];
     const kv = data.formats[kvId] ?? null;
+    /** @type {import("../calc.js").Setup} */
     const base = { model, gpu, weights: wfmt, kv, kv_bits: kvBits, tp, engine: VLLM_V1, groups, mode: "batch" };
     // one sequence of the context must run; larger batches are checked against what the KV cache holds
     const result = checkSetup({ ...base, context, sequences: 1 });

@@ -194,7 +194,7 @@ async function init(root) {
   if (!tool) return;
   const { form, out, guard, data } = tool;
   const f = form.elements;
-  const gpus = Object.values(data.gpus).sort((a, b) => (!a.compute_units - !b.compute_units)
+  const gpus = Object.values(data.gpus).sort((a, b) => (Number(!a.compute_units) - Number(!b.compute_units))
     || a.title.localeCompare(b.title));
   const options = gpus.map((g) => ({ value: g.id, label: g.compute_units ? g.title : `${g.title} (no SM data)` }));
   fillSelect(f.gpu, options, data.gpus["h100-sxm"] ? "h100-sxm" : gpus[0].id);

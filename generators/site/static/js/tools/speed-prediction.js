@@ -6,6 +6,26 @@ import { predict } from "../predict.js";
 import { fillSelect, fmt, formatOptions, mountTool, replaceable, rooflineGpus, siteRoot, startTool, wireForm }
   from "../data.js";
 
+/**
+ * The fields of a `predict` answer (predict.js, Python `Prediction`) that the tool shows. An infeasible
+ * answer has `feasible`, `reasons`, `setup` and the basis; the figures come with a feasible one.
+ * @typedef {{mean: number, p50: number, p99: number}} Spread
+ * @typedef {{median_abs_error: number, p90_abs_error: number, n: number}} HeldOutError
+ * @typedef {object} Prediction
+ * @property {boolean} feasible
+ * @property {string[]} reasons Why it cannot run, or warnings when it can.
+ * @property {{engine_profile: string, replicas?: number, tp: number}} setup
+ * @property {Spread} [ttft_s]
+ * @property {Spread} [tpot_s]
+ * @property {number} [output_tokens_per_s]
+ * @property {number} [requests_per_s]
+ * @property {number} [kv_cache_tokens] Per replica.
+ * @property {{throughput: HeldOutError|null, latency: HeldOutError|null, group: string}} [error_band]
+ * @property {string} basis
+ * @property {string} basis_detail
+ * @property {{metric: string, value: number, url: string}[]} measured
+ */
+
 function dur(s) {
   return s < 1 ? `${fmt(s * 1e3, 1)} ms` : `${fmt(s, 2)} s`;
 }
@@ -50,14 +70,14 @@ async function init(root) {
       q.workload = workload(Math.ceil(n / replicas), load / replicas, lengths(q.isl), lengths(q.osl), "poisson",
         4.0, 0);
     }
-    const p = predict(data, q);
+    const p = /** @type {Prediction} */ (predict(data, q));
     out("engine").textContent = `Assumes ${p.setup.engine_profile}.`;
     if (!p.feasible) {
       whole.refuse("This setup cannot run:", p.reasons);
       return;
     }
     whole.show();
-    const warnings = root.querySelector("[data-out='warnings']");
+    const warnings = /** @type {HTMLElement} */ (root.querySelector("[data-out='warnings']"));
     warnings.replaceChildren(...p.reasons.map((r) => Object.assign(document.createElement("li"),
       { className: "finding-warn", textContent: r })));
     warnings.hidden = !p.reasons.length;
