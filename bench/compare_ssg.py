@@ -103,7 +103,8 @@ def inferbook_articles(out: Path) -> int:
     article pages, chapter pages and home page (with the site's assets). Returns pages written."""
     import inferbook
     from inferbook.generators.output import DirOutput
-    from inferbook.generators.site import CSP, Page, SiteBuilder, entry_path
+    from inferbook.generators.page_contexts import entry_path
+    from inferbook.generators.site import CSP, Page, SiteBuilder
     from inferbook.version import __version__
 
     checked = inferbook.validate()
@@ -111,14 +112,14 @@ def inferbook_articles(out: Path) -> int:
         raise SystemExit("kb/ does not validate")
     kb = checked.kb
     builder = SiteBuilder(kb)
-    pages = [Page("index.html", "home.html", builder._home())]
-    pages += [Page(entry_path("chapters", cid), "chapter.html", builder._chapter(cid)) for cid in kb.chapters]
-    pages += [Page(entry_path(kb.kind_of(e.id), e.id), "article.html", builder._article(e))
+    pages = [Page("index.html", "home.html", builder.contexts.home())]
+    pages += [Page(entry_path("chapters", cid), "chapter.html", builder.contexts.chapter(cid)) for cid in kb.chapters]
+    pages += [Page(entry_path(kb.kind_of(e.id), e.id), "article.html", builder.contexts.article(e))
               for e in kb.learning_order()]
     for page in pages:
         html = builder.env.get_template(page.template).render(
             **page.context, root="../" * page.path.count("/"), page_path=page.path, csp=CSP, version=__version__,
-            data_version=kb.data_version, data_date=kb.data_date, nav_tools=builder._tool_list())
+            data_version=kb.data_version, data_date=kb.data_date, nav_tools=builder.contexts.tool_list())
         target = out / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from .diagnostics import Diagnostic, KnowledgeBaseError
-from .kb import KnowledgeBase
+from .kb import KnowledgeBase, entry_records
 from .paths import PACKAGE_DIR, default_kb_dir, in_checkout
 from .schema import KINDS
 from .version import __version__
@@ -668,13 +668,12 @@ def _payload(kb: KnowledgeBase, folders: Sequence[Path]) -> dict[str, Any] | Non
     the versions. None when an entry's file is not `FOLDER/KIND/ID.yaml` of one of ``folders``."""
     index = {str(f): i for i, f in enumerate(folders)}
     items = []
-    for eid, entry in [*kb._entries.items(), *kb._redirects.items()]:
-        kind, path = kb._kinds[eid], kb._paths[eid]
+    for eid, kind, path, entry in entry_records(kb):
         layer = index.get(str(path.parent.parent))
         if layer is None or path.name != f"{eid}.yaml" or path.parent.name != kind:
             return None
         items.append((eid, kind, layer, entry))
-    return {"entries": items, "edges": [tuple(e) for e in kb._edges], "version": kb.data_version,
+    return {"entries": items, "edges": [tuple(e) for e in kb.links()], "version": kb.data_version,
             "date": kb.data_date}
 
 

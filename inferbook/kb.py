@@ -691,3 +691,12 @@ class KnowledgeBase:
     def chapter_entries(self, chapter_id: str) -> list[EntryBase]:
         """Articles of one chapter in reading order."""
         return [e for e in self.learning_order() if e.chapter == chapter_id]  # type: ignore[attr-defined]
+
+
+def entry_records(kb: KnowledgeBase) -> Iterator[tuple[str, str, Path, EntryBase]]:
+    """(id, kind, YAML file, entry) of every entry of ``kb`` in load order, then of every redirect
+    (retired id): what ``kb`` was built from apart from its links (`KnowledgeBase.links`) and
+    versions. The loader's cache (`api._payload`) stores it. A function rather than a method so
+    that the Python API reference, which lists every public method, does not grow for it."""
+    for eid, entry in (*kb._entries.items(), *kb._redirects.items()):
+        yield eid, kb._kinds[eid], kb._paths[eid], entry

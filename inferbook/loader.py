@@ -119,7 +119,8 @@ def refused_item(path: Path, root: Path | None = None) -> Diagnostic | None:
                       hint="entries are plain YAML files")
 
 
-def _schema_diagnostics(exc: ValidationError, doc: Document, file: str, model: type[EntryBase]) -> list[Diagnostic]:
+def schema_diagnostics(exc: ValidationError, doc: Document, file: str, model: type[EntryBase]) -> list[Diagnostic]:
+    """Each error of a schema validation as a finding at the line and column of the value at fault."""
     out = []
     for err in exc.errors(include_url=False):
         loc = tuple(p for p in err["loc"] if isinstance(p, int) or not str(p).startswith(("function-", "tagged-")))
@@ -260,7 +261,7 @@ def _load_file(path: Path, kind: str, layer: int,
     try:
         entry = model.model_validate(data)
     except ValidationError as exc:
-        return None, _schema_diagnostics(exc, doc, shown, model) + figure_problems
+        return None, schema_diagnostics(exc, doc, shown, model) + figure_problems
     if figure_problems:
         return None, figure_problems
     problems = _content_diagnostics(entry, doc, shown)

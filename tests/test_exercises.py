@@ -70,9 +70,10 @@ def test_braces_in_an_answer_are_refused(make_kb, capsys):
 def test_the_site_hides_each_answer_behind_a_click(kb):
     entry, _, exercise = next(_exercises(kb))
     builder = SiteBuilder(kb)
-    page = builder._article(entry)
+    page = builder.contexts.article(entry)
     assert page["exercises"] and page["exercises"][0]["answer"] == Evaluator(kb).evaluate(exercise.answer)
-    from inferbook.generators.site import CSP, entry_path
+    from inferbook.generators.page_contexts import entry_path
+    from inferbook.generators.site import CSP
 
     path = entry_path(kb.kind_of(entry.id), entry.id)
     context = next(p.context for p in builder.pages() if p.path == path)  # with its navigation, as the site has it

@@ -154,7 +154,7 @@ def reading_order(entry) -> list[str]:
 
 
 def test_a_marker_inside_a_sentence_refers_to_the_figure_by_its_number(make_kb):
-    from inferbook.generators.site import SiteBuilder
+    from inferbook.generators.page_contexts import PageContexts
 
     body = "As [[figure:grid]] shows, and unlike `[[figure:grid]]` in code.\\n\\n[[figure:loop]]\\n\\nMore."
     kb_dir = make_kb({"concepts/a.yaml": with_figure(body=body, figures=TWO_FIGURES),
@@ -162,7 +162,7 @@ def test_a_marker_inside_a_sentence_refers_to_the_figure_by_its_number(make_kb):
     result = validate(kb_dir)
     assert result.ok, result.diagnostics
     kb = load(kb_dir)
-    html = SiteBuilder(kb).article_body(kb.get("a"))
+    html = PageContexts(kb).article_body(kb.get("a"))
     # grid is met second (the body does not place it), so it is Figure 2 wherever the text names it
     assert '<p>As <a class="figure-ref" href="#figure-grid">Figure 2</a> shows' in html
     assert "<code>[[figure:grid]]</code>" in html
@@ -181,8 +181,8 @@ def test_the_pdf_numbers_figures_by_chapter_with_the_references(make_kb):
     figures' numbers, and two entries' figures of the same id keep apart; the site still
     numbers each entry's figures from 1."""
     pytest.importorskip("jinja2")
+    from inferbook.generators.page_contexts import PageContexts
     from inferbook.generators.pdf import BookBuilder, PdfOptions
-    from inferbook.generators.site import SiteBuilder
 
     second = concept("c", chapter="ch2", prerequisites="[b]").replace(
         "body: Text.", 'body: "Before [[figure:loop]].\\n\\n[[figure:loop]]"') + FIGURES
@@ -197,7 +197,7 @@ def test_the_pdf_numbers_figures_by_chapter_with_the_references(make_kb):
         "figure-b-loop", "figure-b-grid", "figure-c-loop"]
     assert re.findall(r'class="figure-number">Figure ([0-9.]+)\.<', b + c) == ["2.1", "2.2", "2.3"]
     assert '<p>Before <a class="figure-ref" href="#figure-c-loop">Figure 2.3</a>.</p>' in c
-    site = SiteBuilder(kb).article_body(kb.get("c"))
+    site = PageContexts(kb).article_body(kb.get("c"))
     assert 'href="#figure-loop">Figure 1</a>' in site and 'class="figure-number">Figure 1.</span>' in site
 
 
@@ -208,7 +208,7 @@ def test_every_figure_is_on_its_entry_page_once_in_reading_order(built_site):
     import html
 
     import inferbook
-    from inferbook.generators.site import entry_path
+    from inferbook.generators.page_contexts import entry_path
 
     kb = inferbook.load()
     with_figures = [e for e in kb.learning_order() if e.figures]

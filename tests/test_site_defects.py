@@ -19,7 +19,8 @@ from urllib.parse import parse_qsl
 import pytest
 import test_site_tools as tools
 
-from inferbook.generators.site import entry_path, gpu_option_label, metric_label
+from inferbook.generators.page_contexts import entry_path, metric_label
+from inferbook.generators.site import gpu_option_label
 from inferbook.generators.site_tools import TOOLS
 
 MODEL_TOOLS = ("kv-cache", "memory-fit", "quantization", "speed-prediction", "deployment-planner")

@@ -28,7 +28,7 @@ import pytest
 import test_site_tools as tools
 from test_site_tools import WAIT_MS, ready
 
-from inferbook.generators.site import entry_path
+from inferbook.generators.page_contexts import entry_path
 from inferbook.generators.site_tools import CHAPTER_TOOLS, ENTRY_TOOLS, LINKED_TOOLS, TOOLS
 
 pytestmark = pytest.mark.browser

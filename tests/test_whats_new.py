@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import inferbook
-from inferbook.generators.site import CHANGELOG, SiteBuilder, data_changelog
+from inferbook.generators.page_contexts import CHANGELOG, PageContexts, data_changelog
 
 
 def test_whats_new_lists_recent_releases_newest_first():
     kb = inferbook.load()
-    page = SiteBuilder(kb)._whats_new()
+    page = PageContexts(kb).whats_new()
     released = [row["released"] for _, rows in page["months"] for row in rows]
     assert released == sorted(released, reverse=True) and page["count"] == len(released)
     assert all(r >= page["since"] for r in released)
@@ -24,5 +24,5 @@ def test_the_changelog_page_holds_every_data_version(tmp_path):
     assert headings and headings[0].startswith(f"Data {kb.data_version}")
     assert all(h.startswith("Data ") and body for h, body in sections)
     assert data_changelog(tmp_path / "missing.md") == []
-    page = SiteBuilder(kb)._changelog()
+    page = PageContexts(kb).changelog()
     assert page["sections"][0]["heading"] == headings[0] and "<li>" in page["sections"][0]["body"]

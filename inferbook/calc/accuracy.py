@@ -272,7 +272,7 @@ def fit_efficiency(kb: KnowledgeBase, published: Sequence[Published] | None = No
 def _single_stream_predictor(p: Published, kb: KnowledgeBase) -> Callable[[Efficiency], float | None]:
     """For a single-stream TTFT or TPOT row: the textbook roofline's value under any
     efficiency. The FLOPs and bytes of every step do not depend on the factors, so they are
-    computed once and only re-timed (`Roofline._step`)."""
+    computed once and only re-timed (`Roofline.step_time`)."""
     m = p.m
     if m.model not in kb.models or m.gpu is None or m.gpu not in kb.gpus or m.isl is None or m.osl is None:
         return lambda eff: None
@@ -288,7 +288,7 @@ def _single_stream_predictor(p: Published, kb: KnowledgeBase) -> Callable[[Effic
 
     def predicted(eff: Efficiency) -> float:
         r = replace(roof, efficiency=eff)
-        seconds = [r._step(*step).seconds for step in steps]
+        seconds = [r.step_time(*step).seconds for step in steps]
         if m.metric == "ttft_ms":
             return seconds[0] * 1e3
         return (sum(seconds) / len(seconds) if seconds else 0.0) * 1e3

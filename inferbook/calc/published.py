@@ -195,7 +195,7 @@ def read_folder(folder: Path = FOLDER, known: dict[str, Iterable[str]] | None = 
     """Every measurement in ``folder`` (sorted by file name), and the problems found.
     ``known`` maps "models", "gpus" and "formats" to the ids that exist; an id
     outside them is reported."""
-    from ..loader import _schema_diagnostics, display_path, refused_item
+    from ..loader import display_path, refused_item, schema_diagnostics
 
     out: list[Published] = []
     problems: list[Diagnostic] = []
@@ -214,7 +214,7 @@ def read_folder(folder: Path = FOLDER, known: dict[str, Iterable[str]] | None = 
             problems.append(Diagnostic(shown, line, col, "IB001", getattr(exc, "message", str(exc))))
             continue
         except ValidationError as exc:
-            found = _schema_diagnostics(exc, doc, shown, MeasurementFile)  # type: ignore[arg-type]
+            found = schema_diagnostics(exc, doc, shown, MeasurementFile)  # type: ignore[arg-type]
             # an invalid item also empties the list; say only what is wrong with the item
             specific = [d for d in found if "should have at least 1 item" not in d.message]
             problems.extend(specific or found)

@@ -190,7 +190,9 @@ class Roofline:
         return 1.0 - (1.0 - moe.experts_per_token / moe.experts) ** max(tokens, 0)
 
     # latency ------------------------------------------------------------
-    def _step(self, flops: float, bytes_read: float, tokens: int) -> StepTime:
+    def step_time(self, flops: float, bytes_read: float, tokens: int) -> StepTime:
+        """A step of ``flops`` and ``bytes_read`` over ``tokens`` tokens: the slower of its compute
+        and memory time at this roofline's efficiencies, plus the tensor-parallel all-reduces."""
         compute = flops / (self.peak_flops * self.efficiency.mfu * self.tp)
         memory = bytes_read / (self.bandwidth * self.efficiency.mbu)
         comm = self._comm_seconds(tokens)
@@ -211,7 +213,7 @@ class Roofline:
         frac = self.experts_touched_fraction(n)
         bytes_read = self.weight_bytes_per_gpu(frac)
         bytes_read += kv_bytes(self.arch, prompt_tokens, self.kv_dtype_bits, batch, self.tp, state=True).bytes_per_gpu
-        return self._step(flops, bytes_read, n)
+        return self.step_time(flops, bytes_read, n)
 
     def decode_step(self, batch: int, context: int) -> StepTime:
         """One decode step: ``batch`` sequences each add one token after ``context`` tokens."""
@@ -222,7 +224,7 @@ class Roofline:
         bytes_read += self._kv_read_bytes(batch, context)
         # a linear-attention or Mamba layer reads its state and writes it back every step
         bytes_read += 2.0 * batch * state_bytes_per_sequence(self.arch, tp=self.tp)
-        return self._step(flops, bytes_read, batch)
+        return self.step_time(flops, bytes_read, batch)
 
     def decode_throughput(self, batch: int, context: int) -> float:
         """Output tokens per second of the whole group at this batch size."""

@@ -92,20 +92,22 @@ def _chapter_figures(body: str, chapter: int, before: int, entry_id: str) -> tup
 
 
 class BookBuilder:
-    """Collects the book's content from the site builder."""
+    """Collects the book's content from the page contexts the site also renders."""
 
     def __init__(self, kb: KnowledgeBase, options: PdfOptions):
         import jinja2
 
-        from .site import SiteBuilder
+        from .page_contexts import PageContexts
+        from .spec_tables import num
 
         self.kb = kb
         self.options = options
-        self.site = SiteBuilder(kb)
+        self.contexts = PageContexts(kb)
+        """The site's page contexts (chapters, articles, spec pages, catalogues, glossary, bibliography)."""
         templates = generators_dir() / "site" / "templates"
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=True,
                                       undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-        self.env.filters["num"] = self.site.env.filters["num"]
+        self.env.filters["num"] = num
 
     def chapters(self) -> list[dict[str, Any]]:
         """Each chapter's page context and its entries' page contexts, their figures numbered
@@ -116,11 +118,11 @@ class BookBuilder:
         for cid in sorted(self.kb.chapters, key=lambda c: self.kb.chapters[c].number):
             if self.options.chapter and cid != self.options.chapter:
                 continue
-            ctx = self.site._chapter(cid)
+            ctx = self.contexts.chapter(cid)
             entries = []
             placed = 0
             for e in self.kb.chapter_entries(cid):
-                a = self.site._article(e)
+                a = self.contexts.article(e)
                 body, placed = _chapter_figures(a["body"], ctx["number"], placed, e.id)
                 a["body"] = _cross_links(_shift_headings(body, 1), known, kinds)
                 a["faq"] = [{"q": f["q"], "a": _cross_links(f["a"], known, kinds)} for f in a["faq"]]
@@ -132,18 +134,18 @@ class BookBuilder:
         return out
 
     def context(self, pages: dict[str, int] | None) -> dict[str, Any]:
-        from .site import KIND_LABEL, entry_path
+        from .page_contexts import KIND_LABEL, entry_path
 
         chapters = self.chapters()
         cited = {s["id"] for ch in chapters for e in ch["entries"] for s in e["sources"]}
-        bibliography = [b for b in self.site._bibliography()["entries"]
+        bibliography = [b for b in self.contexts.bibliography()["entries"]
                         if not self.options.chapter or b["source"].id in cited]
-        gpus = self.site._catalog("gpus")
-        models = self.site._catalog("models")
+        gpus = self.contexts.catalog("gpus")
+        models = self.contexts.catalog("models")
         whole = self.options.chapter is None
-        glossary = self.site._glossary()["letters"] if whole else []
-        formats = [self.site._spec("formats", fid) for fid in sorted(self.kb.formats)] if whole else []
-        frameworks = [self.site._spec("frameworks", fid) for fid in sorted(self.kb.frameworks)] if whole else []
+        glossary = self.contexts.glossary()["letters"] if whole else []
+        formats = [self.contexts.spec("formats", fid) for fid in sorted(self.kb.formats)] if whole else []
+        frameworks = [self.contexts.spec("frameworks", fid) for fid in sorted(self.kb.frameworks)] if whole else []
         title = "The inferbook handbook"
         if self.options.chapter:
             title = f"inferbook: {self.kb.chapters[self.options.chapter].title}"
