@@ -78,6 +78,9 @@ def wheel_python(tmp: Path) -> tuple[Path, Path]:
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
                    check=True, capture_output=True)
     wheel = next(dist.glob("*.whl"))
+    # from here on the wheel's venv runs: a PYTHONPATH naming a source tree (as when an older commit is
+    # benchmarked, see docs/performance.md) would shadow the installed wheel, so it is left out
+    os.environ.pop("PYTHONPATH", None)
     env = tmp / "venv"
     venv.EnvBuilder(with_pip=False).create(env)
     python = env / "bin" / "python"
@@ -141,6 +144,19 @@ def private_layer(folder: Path) -> Path:
 
 def wheel_rows() -> list[Row]:
     rows: list[Row] = []
+    pythonpath = os.environ.get("PYTHONPATH")
+    try:
+        rows += installed_rows()
+    finally:
+        if pythonpath is not None:  # the checkout rows below run the tree it names
+            os.environ["PYTHONPATH"] = pythonpath
+    rows += checkout_rows()
+    return rows
+
+
+def installed_rows() -> list[Row]:
+    """Rows of the wheel installed alone into a fresh venv."""
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         python, wheel = wheel_python(tmp)
@@ -161,9 +177,22 @@ def wheel_rows() -> list[Row]:
         wall, _ = wall_and_rss([str(python.parent / "inferbook"), "show", "h100-sxm", "--kb", str(private)], cwd=tmp)
         rows.append(("wheel: `inferbook show h100-sxm --kb PRIVATE` (a one-entry private layer over the bundle, "
                      "median of 5: cached after the first)", fmt_s(wall)))
-        wall, _ = wall_and_rss([str(python.parent / "inferbook"), "validate", "--kb", str(ROOT / "kb")], repeat=3,
-                               cwd=tmp)
-        rows.append(("wheel: `inferbook validate --kb kb/` (the checkout's YAML, all checks)", fmt_s(wall)))
+        validate = [str(python.parent / "inferbook"), "validate", "--kb", str(ROOT / "kb")]
+        cold, warm = validate_cold_and_warm(validate, tmp, tmp / "wheel-cache")
+        rows.append(("wheel: `inferbook validate --kb kb/` (the checkout's YAML, all checks), cold: empty cache "
+                     "folder", fmt_s(cold)))
+        rows.append(("wheel: `inferbook validate --kb kb/`, warm: files and plan answers unchanged since the "
+                     "last run (median of 3)", fmt_s(warm)))
+    return rows
+
+
+def checkout_rows() -> list[Row]:
+    """Rows of the checkout (the tree PYTHONPATH names, else the editable install)."""
+    rows: list[Row] = []
+    # this environment may set PYTHONDONTWRITEBYTECODE, and then a module changed since its last .pyc would be
+    # compiled again by every command: compile once, as an install (and a first run) does
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "inferbook")], check=True,
+                   capture_output=True)
     wall, rss = wall_and_rss([sys.executable, "-c", "import inferbook"], cwd=ROOT)
     rows.append(("checkout: cold `import inferbook`", f"{fmt_s(wall)}, {rss:.0f} MiB peak RSS"))
     rows.append(("checkout: `python -X importtime -c 'import inferbook'`, inferbook's cumulative time",
@@ -180,7 +209,27 @@ def wheel_rows() -> list[Row]:
                                cwd=ROOT)
         rows.append(("checkout: `inferbook kv llama-3.1-8b-instruct --context 8192` command (median of 5)",
                      fmt_s(wall)))
+        wall, _ = wall_and_rss([str(VENV_BIN / "inferbook"), "fit", "llama-3.1-8b-instruct"], cwd=ROOT)
+        rows.append(("checkout: `inferbook fit llama-3.1-8b-instruct` command (median of 5)", fmt_s(wall)))
+        wall, _ = wall_and_rss([str(VENV_BIN / "inferbook"), "list", "gpus"], cwd=ROOT)
+        rows.append(("checkout: `inferbook list gpus` command (median of 5)", fmt_s(wall)))
+        cold, warm = validate_cold_and_warm([str(VENV_BIN / "inferbook"), "validate"], ROOT,
+                                            Path(tmp_name) / "checkout-cache")
+        rows.append(("checkout: `inferbook validate` cold: empty cache folder (every file parsed, every plan in "
+                     "the prose searched)", fmt_s(cold)))
+        rows.append(("checkout: `inferbook validate` warm: files and plan answers unchanged since the last run "
+                     "(median of 3)", fmt_s(warm)))
     return rows
+
+
+def validate_cold_and_warm(cmd: list[str], cwd: Path, cache: Path) -> tuple[float, float]:
+    """Seconds of a validate command with ``cache`` as its cache folder: once while it is empty,
+    then the median of 3 runs that find what the first one stored."""
+    env = {**os.environ, "INFERBOOK_CACHE_DIR": str(cache)}
+    env.pop("INFERBOOK_NO_CACHE", None)
+    cold, _ = wall_and_rss(cmd, repeat=1, cwd=cwd, env=env)
+    warm, _ = wall_and_rss(cmd, repeat=3, cwd=cwd, env=env)
+    return cold, warm
 
 
 # query API ---------------------------------------------------------------------------
@@ -269,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc(file=sys.stderr)
             got = [(f"{name} section", f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")]
         rows += [(f"[{name}] {what}", figure) for what, figure in got]
+        rows.append((f"[{name}] load average (1, 5, 15 min) when the section ended: other work on the machine",
+                     ", ".join(f"{x:.2f}" for x in os.getloadavg())))
         _say(f"{name} done in {time.perf_counter() - t0:.0f} s")
     rows.append(("[bench] whole run", f"{time.perf_counter() - started:.0f} s"
                  + (" (--quick)" if args.quick else "") + (f" (--only {args.only})" if args.only else "")))

@@ -19,7 +19,9 @@ is the current user's, not writable by others, starts with the format header, ha
 the expected key and a matching digest, and unpickles (with only the schema's
 classes and `datetime.date` allowed) into exactly what the loader produces: entries
 of the schema's classes, their kinds and the edges between them. Anything else is
-ignored and rebuilt."""
+ignored and rebuilt. `inferbook validate` (``validate(cached=True)``) takes unchanged folders
+from the same cache, with the warnings their reading gave; results computed from the data, such
+as the plans in the prose, are kept beside it by `result_cache`."""
 
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ from .kb import KnowledgeBase, entry_records
 from .paths import PACKAGE_DIR, default_kb_dir, in_checkout
 from .schema import KINDS
 from .version import __version__
+from .yamlio import Document, Mark, Path_, YamlError
 
 if TYPE_CHECKING:  # the loader and graph checks are imported on first use
     from .graph import Edge
@@ -98,11 +101,50 @@ def is_builtin(folder: Path) -> bool:
 
 
 def _complete(folder: Path) -> bool:
+    """`loader.is_complete`, with what a `_layer.yaml` says under `base` kept in the result cache by
+    the file's bytes: a command that layers a private folder need not import the YAML parser."""
     if is_builtin(folder):
         return True
-    from .loader import is_complete
+    layer_file = folder / _LAYER_FILE
+    if not os.path.lexists(layer_file):
+        return (folder / "chapters").is_dir()
+    try:
+        base = _layer_base(layer_file)
+    except (OSError, YamlError):  # a link, a special or unreadable file: the loader says what it makes of it
+        from .loader import is_complete
 
-    return is_complete(folder)
+        return is_complete(folder)
+    return base if base is not None else (folder / "chapters").is_dir()
+
+
+_LAYER_FILE = "_layer.yaml"
+"""`loader.LAYER_FILE` (the loader is imported only when a folder is read)."""
+
+
+def _layer_base(path: Path) -> bool | None:
+    """What the `_layer.yaml` at ``path`` says under `base` (None: nothing, or not a boolean, as
+    `loader.read_layer` takes it), read from the result cache by the file's bytes when it holds
+    them, else parsed from those same bytes and stored. OSError or YamlError for a file the loader
+    would refuse (a link, a special file, one too large)."""
+    from . import result_cache
+    from .yamlio import parse_bytes, read_bytes
+
+    raw = read_bytes(path, follow_symlinks=False)
+    code = result_cache.package_code_digest((), ("api.py", "loader.py", "yamlio.py"))
+    key = result_cache.digest("layer-base", code, raw) if code is not None else None
+    if key is not None:
+        found = result_cache.read("layer-base", key, lambda v: isinstance(v, dict) and set(v) == {"base"}
+                                  and (v["base"] is None or type(v["base"]) is bool))
+        if found is not None:
+            return found["base"]
+    try:
+        said = parse_bytes(raw).data.get("base")
+    except YamlError:
+        said = None  # the loader reports it; the folder is judged by its chapters/
+    base = said if isinstance(said, bool) else None
+    if key is not None:
+        result_cache.write("layer-base", key, {"base": base})
+    return base
 
 
 def kb_folders(kb: KbArg = None, builtin: bool | None = False) -> list[Path]:
@@ -211,11 +253,21 @@ class Validation:
 
 
 @_gc_paused
-def validate(kb: KbArg = None, files: Sequence[Path] = (), *, builtin: bool | None = False) -> Validation:
+def validate(kb: KbArg = None, files: Sequence[Path] = (), *, builtin: bool | None = False,
+             cached: bool = False) -> Validation:
     """Load folders (and extra single files), run schema and graph checks, return every finding.
     With ``files``, only findings located in those files are kept. ``builtin`` as in `kb_folders`;
     when the built-in KB lies under other folders, its own warnings are left out (validate it
-    alone to see them) and it may come from the cache, since nothing of it is reported."""
+    alone to see them) and it may come from the cache, since nothing of it is reported.
+
+    With ``cached`` (what `inferbook validate` asks for), every folder whose files are unchanged
+    since it was last read comes from the cache with the findings its reading gave then, instead
+    of being parsed again; its entries then carry no YAML positions (``result.entries[i].doc`` is
+    empty, so callers that locate their own findings, such as lint, leave it off). When the merge,
+    graph or prose checks ask for a position in such a file (to place a finding), the validation
+    runs again without the cache, so the findings are always exactly those of an uncached run. When
+    every folder is cacheable, that the prose of exactly these files checked clean is noted in the
+    result cache (`_clean_prose_key`), and a later run with the same files and code skips it."""
     folders = kb_folders(kb, builtin=builtin)
     resolved_folders = [f.resolve() for f in folders]
     from .graph import check_graph
@@ -223,17 +275,31 @@ def validate(kb: KbArg = None, files: Sequence[Path] = (), *, builtin: bool | No
 
     below = _builtin_below(folders)
     extra = [f for f in files if not any(_inside(f.resolve(), r) for r in resolved_folders)]
-    parts, _ = _layer_parts(folders, _Cache.open() if below else None, cached={0} if below else set())
+    reuse = set(range(len(folders))) if cached else {0} if below else set()
+    stat_keys: dict[int, str] = {}
+    parts, from_cache = _layer_parts(folders, _Cache.open() if reuse else None, cached=reuse, findings=cached,
+                                     stat_keys=stat_keys)
     result = merge_layers(parts)
     add_extra_files(result, extra, len(folders))
     edges, graph_diags = check_graph(result.entries)
     diags = result.diagnostics + graph_diags
     kb_obj = None
+    clean_key = _clean_prose_key(stat_keys, len(folders)) if cached and not extra else None
     if not any(d.severity == "error" for d in diags):
-        from .prose import check_expressions
+        from . import result_cache
 
         kb_obj = _knowledge_base(result, edges)
-        diags += check_expressions(kb_obj, result.entries)
+        if clean_key is None or not result_cache.read("prose", clean_key, lambda v: v == {"clean": True}):
+            from .prose import check_expressions
+
+            found = check_expressions(kb_obj, result.entries)
+            diags += found
+            if clean_key is not None and not found:
+                result_cache.write("prose", clean_key, {"clean": True})
+    if any(isinstance(le.doc, _Unparsed) and le.doc.asked for i in from_cache for le in parts[i].entries[:1]):
+        # the merge, graph or prose checks wanted the position of something in a file read from the
+        # cache, whose YAML was not parsed: find everything again from the files
+        return validate(kb, files, builtin=builtin)
     if below:
         inside = builtin_files(result, folders[0])
         diags = [d for d in diags if d.severity == "error" or d.file not in inside]
@@ -241,6 +307,25 @@ def validate(kb: KbArg = None, files: Sequence[Path] = (), *, builtin: bool | No
         wanted = {display_path(f) for f in files}
         diags = [d for d in diags if d.file in wanted]
     return Validation(result, sorted(diags, key=Diagnostic.sort_key), kb_obj)
+
+
+PROSE_CODE = (("calc", "schema"), ("content_checks.py", "expressions.py", "kb.py", "prose.py", "version.py"))
+"""What the prose checks' verdict depends on besides the files (whose stat keys already cover the
+loading code): every expression function and calculator, and the checks themselves."""
+
+
+def _clean_prose_key(stat_keys: dict[int, str], folders: int) -> str | None:
+    """The result-cache key under which `validate(cached=True)` notes that the prose of exactly these
+    files (every folder's stat key: names, sizes, times and the loading code) checked clean; None when
+    a folder has no key (too small to cache, or changed while it was read)."""
+    from . import result_cache
+
+    if len(stat_keys) != folders:
+        return None
+    code = result_cache.package_code_digest(*PROSE_CODE)
+    if code is None:
+        return None
+    return result_cache.digest("prose", code, *(stat_keys[i] for i in range(folders)))
 
 
 def builtin_files(result: LoadResult, folder: Path) -> set[str]:
@@ -348,26 +433,33 @@ def _bundle_layer(folder: Path, index: int) -> LayerLoad:
     return part
 
 
-def _layer_parts(folders: Sequence[Path], cache: _Cache | None,
-                 cached: Iterable[int]) -> tuple[list[LayerLoad], bool]:
+def _layer_parts(folders: Sequence[Path], cache: _Cache | None, cached: Iterable[int],
+                 findings: bool = False, stat_keys: dict[int, str] | None = None) -> tuple[list[LayerLoad], set[int]]:
     """Each folder as a `LayerLoad`: the installed package's built-in KB from its bundle; a
     folder whose number is in ``cached`` from the cache when it holds it (files are not
     parsed then, and positions in them are unknown), else read and, when it has no errors
-    and enough files, stored. Also whether any part came from the cache."""
+    and enough files, stored. With ``findings`` a cached folder brings the warnings its
+    reading gave (and is read again when they were worded in another working directory).
+    Also the numbers of the parts that came from the cache; ``stat_keys`` receives, by number, the
+    stat key of each part whose data is that of its files as they stand (from the cache, or read
+    and unchanged since)."""
     from .loader import load_layer
 
     allowed = set(cached)
-    parts, from_cache = [], False
+    parts: list[LayerLoad] = []
+    from_cache: set[int] = set()
     for index, folder in enumerate(folders):
         if _bundled(folder):
             parts.append(_bundle_layer(folder, index))
             continue
         key = _layer_key(folder) if cache is not None and index in allowed else None
         if cache is not None and key is not None:
-            part = _layer_from_payload(cache.read(key), folder, index)
+            part = _layer_from_payload(cache.read(key), folder, index, findings)
             if part is not None:
                 parts.append(part)
-                from_cache = True
+                from_cache.add(index)
+                if stat_keys is not None:
+                    stat_keys[index] = key.stat_key
                 continue
         if key is not None:
             key.content_key()
@@ -375,6 +467,8 @@ def _layer_parts(folders: Sequence[Path], cache: _Cache | None,
         if (cache is not None and key is not None and not any(d.severity == "error" for d in part.diagnostics)
                 and key.unchanged([folder])):
             cache.write(key, _layer_payload(part))
+            if stat_keys is not None:
+                stat_keys[index] = key.stat_key
         parts.append(part)
     return parts, from_cache
 
@@ -688,6 +782,7 @@ def _kb_from_payload(payload: Any, folders: Sequence[Path]) -> KnowledgeBase | N
     paths: dict[str, Path] = {}
     if not isinstance(payload["entries"], list) or not isinstance(payload["edges"], list):
         return None
+    places: dict[tuple[int, str], Path] = {}  # (layer, kind) -> its folder, joined once
     for item in payload["entries"]:
         if not (isinstance(item, tuple) and len(item) == 4):
             return None
@@ -695,31 +790,80 @@ def _kb_from_payload(payload: Any, folders: Sequence[Path]) -> KnowledgeBase | N
         if (not isinstance(kind, str) or type(entry) is not KINDS.get(kind) or entry.id != eid or eid in entries
                 or type(layer) is not int or not 0 <= layer < len(folders)):
             return None
-        entries[eid], kinds[eid], paths[eid] = entry, kind, folders[layer] / kind / f"{eid}.yaml"
+        place = places.get((layer, kind))
+        if place is None:
+            place = places[layer, kind] = folders[layer] / kind
+        entries[eid], kinds[eid], paths[eid] = entry, kind, place / f"{eid}.yaml"
     for edge in payload["edges"]:
-        if not (isinstance(edge, tuple) and len(edge) == 3 and all(isinstance(e, str) for e in edge)
-                and edge[0] in entries and edge[1] in entries):
+        if not (type(edge) is tuple and len(edge) == 3 and type(edge[0]) is str and type(edge[1]) is str
+                and type(edge[2]) is str and edge[0] in entries and edge[1] in entries):
             return None
     return KnowledgeBase(entries, kinds, paths, payload["edges"], payload["version"], payload["date"])
 
 
 def _layer_payload(part: LayerLoad) -> dict[str, Any]:
-    """What the cache stores of one folder read without errors."""
+    """What the cache stores of one folder read without errors: its `_layer.yaml`, entries and
+    warnings, and the working directory the warnings' paths are relative to."""
     layer = part.layer
     return {"layer": (layer.name, layer.data_version, layer.data_date, tuple(sorted(layer.replaces)), layer.base,
                       layer.lint.ignore, layer.lint.allowed_hosts),
-            "entries": [(le.kind, le.entry) for le in part.entries], "files_read": part.files_read}
+            "entries": [(le.kind, le.entry) for le in part.entries], "files_read": part.files_read,
+            "findings": [(d.file, d.line, d.col, d.code, d.message, d.severity, d.hint) for d in part.diagnostics],
+            "cwd": _cwd()}
 
 
-def _layer_from_payload(payload: Any, folder: Path, index: int) -> LayerLoad | None:
-    """The `LayerLoad` a cached layer payload describes, when it has exactly the expected shape."""
+def _cwd() -> str:
+    """The working directory ("" when it was removed), which displayed paths are relative to."""
+    try:
+        return os.getcwd()
+    except OSError:
+        return ""
+
+
+class _Unparsed(Document):
+    """The document of entries read from the cache: it knows no positions (every `locate` gives
+    line 1, column 1) and remembers whether a check asked it for one."""
+
+    __slots__ = ("asked",)
+
+    def __init__(self) -> None:
+        super().__init__(data={})
+        self.asked = False
+
+    def locate(self, path: Path_, prefer_key: bool = False) -> Mark:
+        self.asked = True
+        return super().locate(path, prefer_key)
+
+
+def _findings_from(items: Any) -> list[Diagnostic] | None:
+    """The warnings a cached layer payload holds, when each has exactly the expected shape."""
+    if not isinstance(items, list):
+        return None
+    found = []
+    for item in items:
+        if not (isinstance(item, tuple) and len(item) == 7):
+            return None
+        file, line, col, code, message, severity, hint = item
+        if (not all(isinstance(t, str) for t in (file, code, message)) or type(line) is not int
+                or type(col) is not int or severity != "warning" or not (hint is None or isinstance(hint, str))):
+            return None
+        found.append(Diagnostic(file, line, col, code, message, severity, hint))
+    return found
+
+
+def _layer_from_payload(payload: Any, folder: Path, index: int, findings: bool = False) -> LayerLoad | None:
+    """The `LayerLoad` a cached layer payload describes, when it has exactly the expected shape;
+    with ``findings`` also its warnings, which must then have been worded in this working directory."""
     from .loader import Layer, LayerLint, LayerLoad, LoadedEntry, display_path
-    from .yamlio import Document
+    from .schema.base import slug_ok
 
-    if not isinstance(payload, dict) or set(payload) != {"layer", "entries", "files_read"}:
+    if not isinstance(payload, dict) or set(payload) != {"layer", "entries", "files_read", "findings", "cwd"}:
         return None
     info, items, files_read = payload["layer"], payload["entries"], payload["files_read"]
     if not (isinstance(info, tuple) and len(info) == 7 and isinstance(items, list) and type(files_read) is int):
+        return None
+    diagnostics = _findings_from(payload["findings"])
+    if diagnostics is None or (findings and diagnostics and payload["cwd"] != _cwd()):
         return None
     name, version, date, replaces, base, ignore, hosts = info
     texts = (version, date)
@@ -729,14 +873,19 @@ def _layer_from_payload(payload: Any, folder: Path, index: int) -> LayerLoad | N
                        for group in (replaces, ignore, hosts))):
         return None
     part = LayerLoad(folder, Layer(name, version, date, frozenset(replaces), base, LayerLint(ignore, hosts)),
-                     files_read=files_read)
-    empty = Document(data={})
+                     diagnostics=diagnostics if findings else [], files_read=files_read)
+    empty = _Unparsed()  # one for the folder: whether any check asked it for a position
+    places: dict[str, tuple[Path, str]] = {}  # kind -> its folder and how that is displayed, found once
     for item in items:
         if not (isinstance(item, tuple) and len(item) == 2):
             return None
         kind, entry = item
-        if not isinstance(kind, str) or type(entry) is not KINDS.get(kind):
+        if not isinstance(kind, str) or type(entry) is not KINDS.get(kind) or not slug_ok(entry.id):
             return None
-        path = folder / kind / f"{entry.id}.yaml"
-        part.entries.append(LoadedEntry(kind, entry, path, display_path(path), empty, index))
+        place = places.get(kind)
+        if place is None:
+            place = places[kind] = (folder / kind, display_path(folder / kind))
+        file_name = f"{entry.id}.yaml"  # an id is a slug: printable and without separators, nothing to escape
+        shown = file_name if place[1] == "." else f"{place[1]}{os.sep}{file_name}"
+        part.entries.append(LoadedEntry(kind, entry, place[0] / file_name, shown, empty, index))
     return part

@@ -122,7 +122,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     folders, files = split_paths(args.kb, args.paths)
     if files and not folders:
         folders = kb_folders(None)
-    result = validate(folders or None, files=files)
+    result = validate(folders or None, files=files, cached=True)
     if args.format == "json":
         _out(render(result.diagnostics, "json"))
     elif result.diagnostics:
@@ -144,7 +144,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     entry = kb.get(args.id)
     kind = kb.kind_of(entry.id)
     data = entry.model_dump(mode="json", exclude_defaults=True)
-    backlinks = [e.id for e in kb.backlinks(entry.id)]
+    # kb.backlinks(entry.id), without indexing every link of the knowledge base for one entry
+    backlinks = list(dict.fromkeys(source for source, target, _ in kb.links() if target == entry.id))
     if args.json:
         _json({"kind": kind, **data, "backlinks": backlinks})
         return 0
@@ -634,9 +635,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     if only is None or group == "calc":
         from .cli_calc import COMMANDS, add_parsers
 
-        add_parsers(sub, common)
+        add_parsers(sub, common, only)  # with a calculator named, its parser alone
         for name in COMMANDS:
-            sub.choices[name].set_defaults(func=cmd_calc)
+            if name in sub.choices:
+                sub.choices[name].set_defaults(func=cmd_calc)
     if only is None or group == "contrib":
         from .contrib.cli import add_contrib_parsers  # new, fmt, lint, diff
 

@@ -23,17 +23,6 @@ from .calc.feasibility import (
 )
 from .calc.fit import fit_options
 from .calc.kv import KV_DTYPE_ALIASES, kv_bytes, kv_bytes_per_token, kv_dtype_bits
-from .calc.roofline import Efficiency, Roofline, cost_per_million_tokens, step_model
-from .calc.simulator import (
-    MAX_TRACE_BYTES,
-    MAX_TRACE_ROWS,
-    Lengths,
-    SimConfig,
-    TraceError,
-    load_trace,
-    simulate,
-    workload,
-)
 from .kb import KnowledgeBase
 from .schema import Format, Gpu, LlmModel
 
@@ -157,12 +146,20 @@ def _emit(args: argparse.Namespace, data: dict[str, Any], lines: list[str]) -> i
     return 0
 
 
-def cmd_kv(kb: KnowledgeBase, args: argparse.Namespace) -> int:
+def _config_errors(args: argparse.Namespace) -> tuple[type[Exception], ...]:
+    """The importer's ConfigError when --config names a config.json to read, else nothing to catch
+    (the importer is imported only when a config is read)."""
+    if args.config is None:
+        return ()
     from .importer import ConfigError
 
+    return (ConfigError,)
+
+
+def cmd_kv(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     try:
         model, _ = _model_or_config(kb, args)
-    except ConfigError as exc:
+    except _config_errors(args) as exc:
         return _fail(args, str(exc))
     bits = _bits(kb, args.dtype)
     arch = model.architecture
@@ -192,11 +189,9 @@ def cmd_kv(kb: KnowledgeBase, args: argparse.Namespace) -> int:
 
 
 def cmd_fit(kb: KnowledgeBase, args: argparse.Namespace) -> int:
-    from .importer import ConfigError
-
     try:
         model, native_known = _model_or_config(kb, args)
-    except ConfigError as exc:
+    except _config_errors(args) as exc:
         return _fail(args, str(exc))
     if not native_known and args.format is None:
         raise CalcError("the config does not name a weight format the knowledge base has; give --format")
@@ -229,6 +224,8 @@ def cmd_fit(kb: KnowledgeBase, args: argparse.Namespace) -> int:
 
 
 def cmd_roofline(kb: KnowledgeBase, args: argparse.Namespace) -> int:
+    from .calc.roofline import Efficiency, Roofline, cost_per_million_tokens
+
     model = _model(kb, args.model)
     gpu = _gpu(kb, args.gpu)
     fmt = _format(kb, args.format, model)
@@ -289,6 +286,9 @@ def cmd_roofline(kb: KnowledgeBase, args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(kb: KnowledgeBase, args: argparse.Namespace) -> int:
+    from .calc.roofline import Efficiency, Roofline, step_model
+    from .calc.simulator import Lengths, SimConfig, TraceError, load_trace, simulate, workload
+
     model = _model(kb, args.model)
     gpu = _gpu(kb, args.gpu)
     fmt = _format(kb, args.format, model)
@@ -363,14 +363,28 @@ COMMANDS = {"kv": cmd_kv, "fit": cmd_fit, "roofline": cmd_roofline, "simulate": 
             "predict": cmd_predict, "plan": cmd_plan}
 
 
-def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    """Register the calculator subcommands; every numeric option is range-checked by argparse."""
-    from .cli_plan import add_plan_parser
-    from .cli_predict import add_predict_parser
+def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser, only: str | None = None) -> None:
+    """Register the calculator subcommands, or with ``only`` (a name in `COMMANDS`) that one alone, which
+    spares a command the modules the others' options import; every numeric option is range-checked by
+    argparse."""
+    if only in (None, "predict"):
+        from .cli_predict import add_predict_parser
 
-    add_predict_parser(sub, common)
-    add_plan_parser(sub, common)
+        add_predict_parser(sub, common)
+    if only in (None, "plan"):
+        from .cli_plan import add_plan_parser
+
+        add_plan_parser(sub, common)
     config_help = "a Hugging Face config.json describing the model instead of a KB entry (not added to the KB)"
+    if only in (None, "kv"):
+        _add_kv_parser(sub, common, config_help)
+    if only in (None, "fit"):
+        _add_fit_parser(sub, common, config_help)
+    if only in (None, "roofline", "simulate"):
+        _add_roofline_parsers(sub, common, only)
+
+
+def _add_kv_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser, config_help: str) -> None:
     p = sub.add_parser("kv", parents=[common], help="KV-cache size of a model")
     p.add_argument("model", nargs="?", help="model id or alias (omit with --config)")
     p.add_argument("--config", metavar="PATH", help=config_help)
@@ -382,6 +396,8 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     p.add_argument("--pp", type=opt.GPUS, default=1, help=opt.helptext("pipeline-parallel stages", opt.GPUS))
     p.add_argument("--json", action="store_true", help="print JSON")
 
+
+def _add_fit_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser, config_help: str) -> None:
     p = sub.add_parser("fit", parents=[common], help="which GPU configurations serve a model")
     p.add_argument("model", nargs="?", help="model id or alias (omit with --config)")
     p.add_argument("--config", metavar="PATH", help=config_help)
@@ -399,8 +415,17 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     p.add_argument("--limit", type=opt.ROWS, default=25, help=opt.helptext("rows shown", opt.ROWS))
     p.add_argument("--json", action="store_true", help="print JSON")
 
+
+def _add_roofline_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
+                          only: str | None) -> None:
+    """`roofline` and `simulate` (or the one of them that ``only`` names), which share their first options."""
+    from .calc.roofline import Efficiency
+    from .calc.simulator import MAX_TRACE_BYTES, MAX_TRACE_ROWS
+
     for name, helptext in (("roofline", "latency and throughput from the roofline model"),
                            ("simulate", "simulate a batching policy on a workload")):
+        if only not in (None, name):
+            continue
         simulating = name == "simulate"
         p = sub.add_parser(name, parents=[common], help=helptext)
         p.add_argument("model", help="model id or alias")

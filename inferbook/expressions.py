@@ -80,6 +80,7 @@ the `{{ ... }}` spans is a single linear scan. Every failure is an
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 import weakref
@@ -286,10 +287,17 @@ def _count(name: str, value: Any) -> int:
 
 PLAN_INPUTS = ("models", "gpus", "formats", "frameworks", "offers")
 """The kinds a plan reads: while their entries are unchanged, a plan found before is still right."""
-_PLANS: dict[tuple[Any, ...], Any] = {}
-"""Plans already searched in this process, keyed by the digest of `PLAN_INPUTS`, the data date and
-the question: `inferbook serve` rebuilds the site after every edit, and an edit to an article
-must not search every plan in the prose again (each takes about a second)."""
+PLAN_FIGURES = ("usd_per_hour", "usd_per_million_input", "usd_per_million_output", "gpus", "tp", "replicas",
+                "ttft_s", "tpot_s")
+"""The figures of a plan's cheapest answer that `plan(...)` can show (besides "shapes")."""
+PLAN_CODE = (("calc", "schema"), ("expressions.py", "kb.py", "version.py"))
+"""What computes a plan's figures: every file (code, calibration, engine profiles) under these
+package folders, and these modules. Their bytes are part of the disk cache's key."""
+_PLANS: dict[tuple[Any, ...], dict[str, Any]] = {}
+"""Plan answers (`_plan_answer`) already found in this process, keyed by the digest of
+`PLAN_INPUTS`, the data date and the question: `inferbook serve` rebuilds the site after every
+edit, and an edit to an article must not search every plan in the prose again (each takes
+about half a second). Across processes the answers are kept on disk (`result_cache`)."""
 _DIGESTS: weakref.WeakKeyDictionary[KnowledgeBase, str] = weakref.WeakKeyDictionary()
 
 
@@ -304,6 +312,79 @@ def _reference_digest(kb: KnowledgeBase) -> str:
                 h.update(entry.model_dump_json().encode())
         digest = _DIGESTS[kb] = h.hexdigest()
     return digest
+
+
+def _plan_key(kb: KnowledgeBase, key: tuple[Any, ...]) -> str | None:
+    """The disk cache key of a plan question: the plan code's digest, the digest of the entries a
+    plan reads, the data date and the question; None when the code cannot be read."""
+    from . import result_cache
+
+    code = result_cache.package_code_digest(*PLAN_CODE)
+    if code is None:
+        return None
+    return result_cache.digest("plan", code, _reference_digest(kb), kb.data_date, json.dumps(list(key)))
+
+
+def _is_plan_answer(value: Any) -> bool:
+    """Whether ``value`` has exactly the layout `_search_plan` gives (read back from disk)."""
+    def number(x: Any) -> bool:
+        return type(x) is float and math.isfinite(x)
+
+    if not isinstance(value, dict):
+        return False
+    if set(value) == {"error"}:
+        return isinstance(value["error"], str)
+    if set(value) != {"shapes", "best"} or not number(value["shapes"]):
+        return False
+    best = value["best"]
+    return best is None or (isinstance(best, dict) and set(best) == set(PLAN_FIGURES)
+                            and all(v is None or number(v) for v in best.values()))
+
+
+def _search_plan(kb: KnowledgeBase, key: tuple[Any, ...]) -> dict[str, Any]:
+    """Search the plan for ``key`` (model, isl, osl, rate, ttft, tpot, gpus) and keep what
+    `plan(...)` shows: {"shapes": n, "best": {figure: value or None} or None}, or {"error": message}."""
+    import datetime as dt
+
+    from .calc.plan import PlanError, Space, Targets, Workload, plan
+
+    model, isl, osl, rate, ttft, tpot, gpus = key
+    try:
+        found = plan(kb, [model], Workload(isl, osl, rate=rate), Targets(ttft, tpot), Space(gpus=gpus),
+                     today=dt.date.fromisoformat(kb.data_date))
+    except (PlanError, ValueError) as exc:
+        return {"error": str(exc)}
+    best = found.best
+    figures = None
+    if best is not None:
+        usd_in, usd_out = best.usd_per_million(isl, osl)
+        values: dict[str, float | None] = {
+            "usd_per_hour": best.usd_per_hour, "usd_per_million_input": usd_in, "usd_per_million_output": usd_out,
+            "gpus": best.gpus, "tp": best.shape.tp, "replicas": best.replicas, "ttft_s": best.ttft_s(95),
+            "tpot_s": best.tpot_s(95)}
+        figures = {name: None if (v := values[name]) is None else float(v) for name in PLAN_FIGURES}
+    return {"shapes": float(found.shapes), "best": figures}
+
+
+def _plan_answer(kb: KnowledgeBase, key: tuple[Any, ...]) -> dict[str, Any]:
+    """The answer to a plan question: from this process's memory, else from the disk cache,
+    else searched (and kept in both)."""
+    from . import result_cache
+
+    shared = (_reference_digest(kb), kb.data_date, key)
+    found = _PLANS.get(shared)
+    if found is not None:
+        return found
+    disk_key = _plan_key(kb, key)
+    found = result_cache.read("plan", disk_key, _is_plan_answer) if disk_key is not None else None
+    if found is None:
+        found = _search_plan(kb, key)
+        if disk_key is not None:
+            result_cache.write("plan", disk_key, found)
+    if len(_PLANS) > 512:
+        _PLANS.clear()
+    _PLANS[shared] = found
+    return found
 
 
 class Evaluator:
@@ -511,16 +592,12 @@ class Evaluator:
         layers = sum(1 for i in range(arch.layers) if is_moe_layer(arch, i)) if scope == "step" else 1
         return per_layer * layers
 
-    PLAN_FIGURES = ("usd_per_hour", "usd_per_million_input", "usd_per_million_output", "gpus", "tp", "replicas",
-                    "ttft_s", "tpot_s", "shapes")
+    PLAN_FIGURES = (*PLAN_FIGURES, "shapes")
 
     def _plan(self, model_id: str, figure: str, isl: int = 1000, osl: int = 200, rate: float = 1.0,
               ttft: float = 2.0, tpot: float = 0.05, gpu: str | None = None) -> float:
-        """A figure of the cheapest plan; each distinct question is searched once per evaluator."""
-        import datetime as dt
-
-        from .calc.plan import PlanError, Space, Targets, Workload, plan
-
+        """A figure of the cheapest plan; each distinct question is searched once per evaluator,
+        once per process while the entries it reads are unchanged, and kept on disk (`_plan_answer`)."""
         model = self._model(model_id).id
         figure = _text("the figure", figure)
         if figure not in self.PLAN_FIGURES:
@@ -531,30 +608,17 @@ class Evaluator:
                 raise ExpressionError(f"{name} must be a number above 0, got {number!r}")
         gpus = (_text("gpu", gpu),) if gpu is not None else ()
         key = (model, _count("tokens", isl), _count("tokens", osl), float(rate), float(ttft), float(tpot), gpus)
-        shared = (_reference_digest(self.kb), self.kb.data_date, key)
-        if key not in self._plans and shared in _PLANS:
-            self._plans[key] = _PLANS[shared]
         if key not in self._plans:
-            try:
-                self._plans[key] = plan(self.kb, [model], Workload(key[1], key[2], rate=key[3]),
-                                        Targets(key[4], key[5]), Space(gpus=gpus),
-                                        today=dt.date.fromisoformat(self.kb.data_date))
-            except (PlanError, ValueError) as exc:
-                raise ExpressionError(str(exc)) from None
-            if len(_PLANS) > 512:
-                _PLANS.clear()
-            _PLANS[shared] = self._plans[key]
+            self._plans[key] = _plan_answer(self.kb, key)
         found = self._plans[key]
+        if "error" in found:
+            raise ExpressionError(found["error"])
         if figure == "shapes":
-            return float(found.shapes)
-        best = found.best
+            return float(found["shapes"])
+        best = found["best"]
         if best is None:
             raise ExpressionError(f"no configuration of {model} meets those targets")
-        usd_in, usd_out = best.usd_per_million(key[1], key[2])
-        values = {"usd_per_hour": best.usd_per_hour, "usd_per_million_input": usd_in,
-                  "usd_per_million_output": usd_out, "gpus": best.gpus, "tp": best.shape.tp,
-                  "replicas": best.replicas, "ttft_s": best.ttft_s(95), "tpot_s": best.tpot_s(95)}
-        return float(values[figure])
+        return float(best[figure])
 
     @staticmethod
     def _quoted(text: str) -> str:

@@ -27,9 +27,10 @@ import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:  # PyYAML is imported when a file is parsed: commands served from the cache never need it
+    import yaml
 
 MAX_FILE_BYTES = 1_000_000
 """Largest accepted entry file (10^6 bytes); real entries are a few kB."""
@@ -63,7 +64,12 @@ _DISALLOWED_RANGES = (
 or change how the text around them is displayed, so two strings that look equal differ."""
 
 
-_BaseLoader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+@functools.cache
+def _base_loader() -> type[yaml.BaseLoader]:
+    """PyYAML's loader that resolves nothing (its C version when built with libyaml)."""
+    import yaml
+
+    return getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL)\Z")
 _BOOL_TRUE = re.compile(r"^(?:true|True|TRUE)\Z")
@@ -256,8 +262,11 @@ class _Builder:
     """Turns a composed node tree into plain values, recording positions."""
 
     def __init__(self, doc: Document):
+        import yaml
+
         self.doc = doc
         self.seen: set[int] = set()
+        self.scalar, self.sequence, self.mapping = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
 
     def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
         if id(node) in self.seen:  # a composed alias is the anchored node itself
@@ -268,18 +277,18 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise YamlError(f"nesting deeper than {MAX_DEPTH} levels", *_pos(node))
         self.doc.value_marks[path] = _mark(node)
-        if isinstance(node, yaml.ScalarNode):
+        if isinstance(node, self.scalar):
             return _scalar(node)
-        if isinstance(node, yaml.SequenceNode):
+        if isinstance(node, self.sequence):
             if node.tag != _SEQ_TAG:
                 raise YamlError(f"explicit tag {node.tag!r} is not allowed", *_pos(node))
             return tuple(self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value))
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, self.mapping):
             if node.tag != _MAP_TAG:
                 raise YamlError(f"explicit tag {node.tag!r} is not allowed", *_pos(node))
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR_TAG:
+                if not isinstance(key_node, self.scalar) or key_node.tag != _STR_TAG:
                     raise YamlError("mapping keys must be plain text", *_pos(key_node))
                 key = key_node.value
                 problem = disallowed_character(key, "")  # field names: one line, no tab
@@ -325,7 +334,9 @@ def parse_text(text: str) -> Document:
             if stripped.startswith("\t"):
                 raise YamlError("tab character in indentation", lineno, len(line) - len(stripped) + 1,
                                 hint="indent with spaces")
-    loader = _BaseLoader(text)
+    import yaml
+
+    loader = _base_loader()(text)
     try:
         node = loader.get_single_node()
     except yaml.composer.ComposerError as exc:

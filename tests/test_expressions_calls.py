@@ -159,7 +159,7 @@ def test_quoted_keeps_a_sourced_figure_as_written():
     assert Evaluator(inferbook.load()).render('peak {{ quoted("3,958 TFLOPS") }} sparse') == "peak 3,958 TFLOPS sparse"
 
 
-def test_a_plan_is_searched_once_per_process_while_its_inputs_stay_the_same(monkeypatch):
+def test_a_plan_is_searched_once_per_process_while_its_inputs_stay_the_same(monkeypatch, tmp_path):
     """`inferbook serve` rebuilds with a freshly loaded knowledge base after every edit: plans in
     the prose are reused while the models, GPUs, formats, frameworks and offers are unchanged."""
     import inferbook
@@ -177,6 +177,7 @@ def test_a_plan_is_searched_once_per_process_while_its_inputs_stay_the_same(monk
 
     monkeypatch.setattr(plan_module, "plan", counting)
     monkeypatch.setattr(expressions, "_PLANS", {})
+    monkeypatch.setenv("INFERBOOK_CACHE_DIR", str(tmp_path))  # nor on disk (test_expression_cache.py)
     text = 'plan("llama-3.1-8b-instruct", "gpus", isl=1000, osl=200, rate=1)'
     assert first is not again
     assert Evaluator(first).evaluate(text) == Evaluator(again).evaluate(text)

@@ -60,7 +60,7 @@ class Framework(EntryBase):
     accelerator_vendors: tuple[Vendor, ...] = ()
     """The `hardware` list as accelerator vendors (the GPU entries' `vendor` values): the chips
     `predict` and `plan` may run it on. Empty: not checked."""
-    features: Features = Features()
+    features: Features = Features.model_construct()  # = Features(), no validator built on import
     quantization_formats: tuple[Annotated[EntryId, Ref(("formats",), "supports")], ...] = ()
     """Formats it can load and run."""
     flags: tuple[Flag, ...] = ()

@@ -126,7 +126,7 @@ class Gpu(EntryBase):
     """The vendor's 2:4-sparsity figures, kept for reference only."""
     tdp_w: Watts | None = None
     """Maximum board or module power in watts."""
-    interconnect: Interconnect = Interconnect()
+    interconnect: Interconnect = Interconnect.model_construct()  # = Interconnect(), no validator built on import
     compute_units: ComputeUnits | None = None
     """Its SMs, CUs or cores and the memories inside them, where the vendor documents them."""
     variant_of: Annotated[EntryId, Ref(("gpus",), "variant_of")] | None = None
