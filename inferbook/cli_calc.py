@@ -35,7 +35,7 @@ class CalcError(Exception):
     """Bad calculator input; printed as one line, exit code 2."""
 
 
-def _fail(args: argparse.Namespace, message: str) -> int:
+def fail(args: argparse.Namespace, message: str) -> int:
     """Report input that cannot be served (exit code 1): infeasible or invalid data."""
     print(f"inferbook {args.command}: {message}", file=sys.stderr)
     return 1
@@ -75,7 +75,7 @@ def _model(kb: KnowledgeBase, key: str):
     return _entry(kb, key, "models", "model")
 
 
-def _model_or_config(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[LlmModel, bool]:
+def model_or_config(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[LlmModel, bool]:
     """The model of `kv` or `fit`: a KB entry, or with --config an ad-hoc model read from a config.json
     (not added to the KB); the flag says whether the weights' format is known. An invalid config
     raises the importer's ConfigError (exit code 1)."""
@@ -96,7 +96,8 @@ def _model_or_config(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[LlmMo
     return adhoc.model, adhoc.native_known
 
 
-def _gpu(kb: KnowledgeBase, key: str):
+def gpu_entry(kb: KnowledgeBase, key: str):
+    """The GPU entry named ``key`` (an id or alias); KeyError for anything else."""
     return _entry(kb, key, "gpus", "GPU")
 
 
@@ -158,9 +159,9 @@ def _config_errors(args: argparse.Namespace) -> tuple[type[Exception], ...]:
 
 def cmd_kv(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     try:
-        model, _ = _model_or_config(kb, args)
+        model, _ = model_or_config(kb, args)
     except _config_errors(args) as exc:
-        return _fail(args, str(exc))
+        return fail(args, str(exc))
     bits = _bits(kb, args.dtype)
     arch = model.architecture
     findings = parallel_findings(arch, args.tp, args.pp, 1, args.tp * args.pp)
@@ -190,14 +191,14 @@ def cmd_kv(kb: KnowledgeBase, args: argparse.Namespace) -> int:
 
 def cmd_fit(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     try:
-        model, native_known = _model_or_config(kb, args)
+        model, native_known = model_or_config(kb, args)
     except _config_errors(args) as exc:
-        return _fail(args, str(exc))
+        return fail(args, str(exc))
     if not native_known and args.format is None:
         raise CalcError("the config does not name a weight format the knowledge base has; give --format")
     fmt = _format(kb, args.format, model)
-    gpus = [_gpu(kb, g) for g in args.gpu] if args.gpu else list(kb.gpus.values())
-    prices = {_gpu(kb, gid).id: float(usd) for gid, usd in args.price}
+    gpus = [gpu_entry(kb, g) for g in args.gpu] if args.gpu else list(kb.gpus.values())
+    prices = {gpu_entry(kb, gid).id: float(usd) for gid, usd in args.price}
     cfg = EngineConfig(gpu_memory_utilization=args.gpu_memory_utilization)
     try:
         options = fit_options(model, fmt, gpus, args.context, args.concurrency, _bits(kb, args.kv_dtype),
@@ -227,7 +228,7 @@ def cmd_roofline(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     from .calc.roofline import Efficiency, Roofline, cost_per_million_tokens
 
     model = _model(kb, args.model)
-    gpu = _gpu(kb, args.gpu)
+    gpu = gpu_entry(kb, args.gpu)
     fmt = _format(kb, args.format, model)
     context = args.input + args.output
     what = f"{model.title} in {fmt.id} on {args.tp} x {gpu.title}"
@@ -290,7 +291,7 @@ def cmd_simulate(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     from .calc.simulator import Lengths, SimConfig, TraceError, load_trace, simulate, workload
 
     model = _model(kb, args.model)
-    gpu = _gpu(kb, args.gpu)
+    gpu = gpu_entry(kb, args.gpu)
     fmt = _format(kb, args.format, model)
     bits = _bits(kb, args.kv_dtype)
     context = args.input + args.output  # the mean request; longer than the model's maximum cannot run
@@ -307,7 +308,7 @@ def cmd_simulate(kb: KnowledgeBase, args: argparse.Namespace) -> int:
         try:
             requests = load_trace(Path(args.trace))
         except TraceError as exc:
-            return _fail(args, str(exc))
+            return fail(args, str(exc))
     else:
         requests = workload(args.requests, args.rate, Lengths("lognormal", mean=args.input, high=args.input * 8),
                             Lengths("lognormal", mean=args.output, high=args.output * 8), args.arrivals,
@@ -324,7 +325,7 @@ def cmd_simulate(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     slo = Slo(ttft=args.slo_ttft, tpot=args.slo_tpot) if (args.slo_ttft or args.slo_tpot) else None
     if not result.records:
         smallest = min(r.input_tokens + r.output_tokens for r in requests)
-        return _fail(args, f"no request completed: the KV cache of {args.tp} x {gpu.title} holds "
+        return fail(args, f"no request completed: the KV cache of {args.tp} x {gpu.title} holds "
                            f"{cap.kv_tokens:,} tokens and every request needs more (the smallest needs "
                            f"{smallest:,} prompt and output tokens); try more GPUs (--tp), a smaller --format or "
                            f"--kv-dtype, or shorter requests")

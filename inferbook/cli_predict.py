@@ -92,7 +92,7 @@ def _ms(stats: Any) -> str:
 def cmd_predict(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     from .calc.predict import Disaggregation, Load, LoadMode, PredictError, predict
     from .calc.speculation import Speculation
-    from .cli_calc import CalcError, _fail, _gpu, _model_or_config
+    from .cli_calc import CalcError, fail, gpu_entry, model_or_config
     from .importer import ConfigError
 
     if args.config is not None and args.model is not None and args.gpu is None:
@@ -100,10 +100,10 @@ def cmd_predict(kb: KnowledgeBase, args: argparse.Namespace) -> int:
     if args.gpu is None:
         raise CalcError("give a model and a GPU (or --config PATH and a GPU)")
     try:
-        model, _ = _model_or_config(kb, args)
+        model, _ = model_or_config(kb, args)
     except ConfigError as exc:
-        return _fail(args, str(exc))
-    gpu = _gpu(kb, args.gpu)
+        return fail(args, str(exc))
+    gpu = gpu_entry(kb, args.gpu)
     mode: LoadMode = ("batch" if args.batch else "concurrency" if args.concurrency else "offline" if args.offline
                       else "max-rate" if args.rate == "max" else "rate")
     if mode != "max-rate" and (args.slo_ttft or args.slo_tpot):

@@ -31,13 +31,6 @@ LIBRARY_NAMES: dict[str, str] = {
 """Private names of other libraries that inferbook needs and that have no public equivalent,
 accepted in any module (name -> library)."""
 
-TO_FIX: set[tuple[str, str]] = {
-    ("cli_predict.py", "_fail"), ("cli_predict.py", "_gpu"), ("cli_predict.py", "_model_or_config"),  # cli_calc
-}
-"""Known violations, not exceptions: each goes once the name it uses is made public. The test
-fails when one is fixed and still listed, so the list only shrinks."""
-
-
 def _is_dunder(name: str) -> bool:
     return name.startswith("__") and name.endswith("__")
 
@@ -94,16 +87,13 @@ def test_the_check_sees_private_access_across_modules():
 
 
 def test_no_module_uses_another_modules_private_names():
-    found, listed, library = [], set(), set()
+    found, library = [], set()
     for path in sorted(PACKAGE.rglob("*.py")):
         module = path.relative_to(PACKAGE).as_posix()
         for line, name in private_accesses(path.read_text(encoding="utf-8")):
             if name in LIBRARY_NAMES:
                 library.add(name)
-            elif (module, name) in TO_FIX:
-                listed.add((module, name))
             else:
                 found.append(f"inferbook/{module}:{line}: {name}")
     assert found == [], "private names of other modules used (make them public there):\n" + "\n".join(found)
-    assert listed == TO_FIX, f"fixed, so remove from TO_FIX: {sorted(TO_FIX - listed)}"
     assert library == set(LIBRARY_NAMES), f"no longer used, so remove: {sorted(set(LIBRARY_NAMES) - library)}"
