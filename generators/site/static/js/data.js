@@ -59,6 +59,11 @@ export function formatOptions(data) {
   return [{ value: "native", label: "Released checkpoint" }, ...fmts.map((f) => ({ value: f.id, label: f.title }))];
 }
 
+/** Every model of the tools' data, by title (the order of the tools' model menus). */
+export function modelsByTitle(data) {
+  return Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+}
+
 /** GPUs with a dense 16-bit throughput (the roofline needs one), by title. */
 export function rooflineGpus(data) {
   return Object.values(data.gpus).filter((g) => g.dense && (g.dense.bf16_tflops || g.dense.fp16_tflops))

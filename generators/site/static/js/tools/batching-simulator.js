@@ -3,8 +3,8 @@
 import { checkSetup, chosenWeights, engineProfile, simSummary, simulate, workload } from "../calc.js";
 import { Roofline, stepModel } from "../roofline.js";
 import {
-  fillSelect, fmt, formatOptions, loadData, mountTool, replaceable, rooflineGpus, showNotes, svgEl, toolShell,
-  wireForm,
+  fillSelect, fmt, formatOptions, loadData, modelsByTitle, mountTool, replaceable, rooflineGpus, showNotes, svgEl,
+  toolShell, wireForm
 } from "../data.js";
 
 const POLICIES = ["continuous", "dynamic", "static"];
@@ -157,7 +157,7 @@ async function init(root) {
     fail(err);
     return;
   }
-  const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+  const models = modelsByTitle(data);
   fillSelect(form.elements.model, models.map((m) => ({ value: m.id, label: m.title })),
     data.models["llama-3.1-8b-instruct"] ? "llama-3.1-8b-instruct" : models[0].id);
   const gpus = rooflineGpus(data);

@@ -4,8 +4,10 @@
 // step is timed by the roofline step model (roofline.js `stepModel`, calc.js `stepSeconds`).
 import { checkSetup, chosenWeights, spans, stepSeconds, VLLM_V1 } from "../calc.js";
 import { Roofline, stepModel } from "../roofline.js";
-import { fillSelect, fmt, headed, mountTool, replaceable, rooflineGpus, showNotes, startTool, svgEl, wireForm }
-  from "../data.js";
+import {
+  fillSelect, fmt, headed, modelsByTitle, mountTool, replaceable, rooflineGpus, showNotes, startTool, svgEl,
+  wireForm,
+} from "../data.js";
 
 const MAX_PROMPTS = 6;
 const MAX_DECODES = 4096;
@@ -149,7 +151,7 @@ async function init(root) {
   const tool = await startTool(root, "chunked-prefill-scheduler");
   if (!tool) return;
   const { form, out, guard, data } = tool;
-  const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+  const models = modelsByTitle(data);
   const pick = (id, pool) => (pool[id] ? id : Object.keys(pool)[0]);
   fillSelect(form.elements.model, models.map((m) => ({ value: m.id, label: m.title })),
     pick("llama-3.1-8b-instruct", data.models));

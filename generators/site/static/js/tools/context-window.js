@@ -3,8 +3,9 @@
 // request is refused; the context kept costs KV cache (calc.js kvBytes), checked against what one GPU has
 // left after weights and overheads (checkSetup).
 import { checkSetup, chosenWeights, kvBytes, VLLM_V1 } from "../calc.js";
-import { fillSelect, fmt, GIB, headed, mountTool, replaceable, rooflineGpus, showNotes, startTool, wireForm }
-  from "../data.js";
+import {
+  fillSelect, fmt, GIB, headed, modelsByTitle, mountTool, replaceable, rooflineGpus, showNotes, startTool, wireForm,
+} from "../data.js";
 
 const MAX_TURNS = 12;
 const USER = [1200, 2500, 1800, 900, 700, 1500, 400, 2200, 800, 1000, 600, 1300];
@@ -54,7 +55,7 @@ async function init(root) {
   const tool = await startTool(root, "context-window");
   if (!tool) return;
   const { form, out, guard, data } = tool;
-  const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+  const models = modelsByTitle(data);
   const pick = (id, pool) => (pool[id] ? id : Object.keys(pool)[0]);
   fillSelect(form.elements.model, models.map((m) => ({ value: m.id, label: m.title })),
     pick("llama-3-8b-instruct", data.models));

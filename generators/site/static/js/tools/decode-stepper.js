@@ -4,7 +4,9 @@
 // after the feasibility check (checkSetup) of the whole request.
 import { checkSetup, chosenWeights, DEFAULT_MBU, kvBytes, kvBytesPerToken, VLLM_V1 } from "../calc.js";
 import { Roofline } from "../roofline.js";
-import { fillSelect, fmt, mountTool, replaceable, rooflineGpus, showNotes, startTool, wireForm } from "../data.js";
+import {
+  fillSelect, fmt, modelsByTitle, mountTool, replaceable, rooflineGpus, showNotes, startTool, wireForm,
+} from "../data.js";
 
 /** Illustrative token texts (the page runs no model). */
 const WORDS = [" Each", " new", " token", " reads", " every", " weight", " and", " the", " whole", " cache", ",",
@@ -64,7 +66,7 @@ async function init(root) {
   const tool = await startTool(root, "decode-stepper");
   if (!tool) return;
   const { form, out, guard, data } = tool;
-  const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+  const models = modelsByTitle(data);
   const pick = (id, pool) => (pool[id] ? id : Object.keys(pool)[0]);
   fillSelect(form.elements.model, models.map((m) => ({ value: m.id, label: m.title })),
     pick("llama-3.1-8b-instruct", data.models));

@@ -7,7 +7,9 @@ import {
   deployment, describeCandidate, describeShape, kbOrder, localToday, plan, tpotAt, ttftAt,
   usdPerMillion,
 } from "../plan.js";
-import { fillSelect, fmt, headed, mountTool, replaceable, siteRoot, startTool, wireForm } from "../data.js";
+import {
+  fillSelect, fmt, headed, modelsByTitle, mountTool, replaceable, siteRoot, startTool, wireForm,
+} from "../data.js";
 
 const SHOWN_REJECTIONS = 12;
 const SETTLE_MS = 200; // a search takes a fraction of a second: wait for the typing to pause
@@ -75,7 +77,7 @@ async function init(root) {
   if (!tool) return;
   const { form, out, guard, data } = tool;
   const f = form.elements;
-  const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+  const models = modelsByTitle(data);
   fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })), "llama-3.1-70b-instruct");
 
   // one checkbox per GPU that has an offer (under any pricing), every one ticked unless the URL names some

@@ -2,7 +2,7 @@
 // (the fit search: every count through the feasibility check; a cell that nothing serves carries the reason).
 import { chosenWeights, describeEngine, VLLM_V1 } from "../calc.js";
 import { FIT_COUNTS, fitOptions } from "../fit.js";
-import { fillSelect, fmt, headed, mountTool, siteRoot, startTool, wireForm } from "../data.js";
+import { fillSelect, fmt, headed, modelsByTitle, mountTool, siteRoot, startTool, wireForm } from "../data.js";
 
 const MOST = FIT_COUNTS[FIT_COUNTS.length - 1];
 
@@ -120,7 +120,7 @@ async function init(root) {
   fillSelect(f.format, [{ value: "native", label: "Released checkpoint of each model" },
     ...fmts.map((x) => ({ value: x.id, label: x.title }))], "native");
   fillSelect(f.kv, Object.keys(data.kv_dtype_bits).map((d) => ({ value: d, label: d })), "bf16");
-  const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+  const models = modelsByTitle(data);
   const popular = POPULAR.filter((id) => data.models[id]);
   const box = form.querySelector("[data-models]");
   box.replaceChildren(...models.map((m) => {

@@ -3,7 +3,7 @@
 // SMs x blocks-per-SM, and the last wave may leave SMs idle (wave quantization). Shapes come from the model's
 // architecture, SM counts and register files from the GPU's compute_units block.
 import { chosenWeights } from "../calc.js";
-import { fillSelect, fmt, mountTool, replaceable, startTool, svgEl, wireForm } from "../data.js";
+import { fillSelect, fmt, modelsByTitle, mountTool, replaceable, startTool, svgEl, wireForm } from "../data.js";
 
 const LAYER_NAMES = { q: "q projection", k: "k projection", v: "v projection", o: "o projection",
   up: "up projection", down: "down projection" };
@@ -105,7 +105,7 @@ async function init(root) {
   if (!tool) return;
   const { form, out, guard, data } = tool;
   const f = form.elements;
-  const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+  const models = modelsByTitle(data);
   fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })),
     data.models["llama-3.1-8b-instruct"] ? "llama-3.1-8b-instruct" : models[0].id);
   const gpus = Object.values(data.gpus).sort((a, b) => (Number(!a.compute_units) - Number(!b.compute_units))

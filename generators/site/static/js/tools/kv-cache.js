@@ -2,7 +2,9 @@
 // `inferbook kv`, it checks the split (tensor parallelism against the heads) and the context against the model's
 // maximum first, and shows the reasons instead of sizes when either fails.
 import { contextFindings, kvBytes, kvBytesPerToken, parallelFindings, stateBytesPerSequence } from "../calc.js";
-import { fillSelect, fmt, GIB, mountTool, replaceable, showNotes, startTool, wireForm } from "../data.js";
+import {
+  fillSelect, fmt, GIB, modelsByTitle, mountTool, replaceable, showNotes, startTool, wireForm,
+} from "../data.js";
 
 const CUSTOM = "__custom__";
 /** What the CLI's `kv` answer assumes (no engine: only the cache's arithmetic). */
@@ -70,7 +72,7 @@ async function init(root) {
   const tool = await startTool(root, "kv-cache");
   if (!tool) return;
   const { form, out, guard, data } = tool;
-  const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+  const models = modelsByTitle(data);
   const start = data.models["llama-3.1-8b-instruct"] ? "llama-3.1-8b-instruct" : models[0].id;
   fillSelect(form.elements.model, [...models.map((m) => ({ value: m.id, label: m.title })),
     { value: CUSTOM, label: "Custom architecture…" }], start);

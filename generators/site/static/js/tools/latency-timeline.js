@@ -4,8 +4,8 @@
 import { checkSetup, chosenWeights, engineProfile, simItl, simulate, workload } from "../calc.js";
 import { Roofline, stepModel } from "../roofline.js";
 import {
-  fillSelect, fmt, formatOptions, headed, mountTool, replaceable, rooflineGpus, showNotes, startTool, svgEl,
-  wireForm,
+  fillSelect, fmt, formatOptions, headed, modelsByTitle, mountTool, replaceable, rooflineGpus, showNotes, startTool,
+  svgEl, wireForm,
 } from "../data.js";
 
 const NAME = "latency-timeline";
@@ -225,7 +225,7 @@ async function init(root) {
   if (!tool) return;
   const { form, out, guard, data } = tool;
   const f = form.elements;
-  const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+  const models = modelsByTitle(data);
   fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })),
     data.models["llama-3.1-8b-instruct"] ? "llama-3.1-8b-instruct" : models[0].id);
   const gpus = rooflineGpus(data);

@@ -3,7 +3,8 @@
 import { checkSetup, chosenWeights, engineProfile, kvBytes } from "../calc.js";
 import { FIT_COUNTS, fitOptions } from "../fit.js";
 import {
-  fillSelect, fmt, formatOptions, GIB, headed, mountTool, replaceable, showNotes, siteRoot, startTool, wireForm,
+  fillSelect, fmt, formatOptions, GIB, headed, modelsByTitle, mountTool, replaceable, showNotes, siteRoot, startTool,
+  wireForm,
 } from "../data.js";
 
 const TOP = 15;
@@ -60,7 +61,7 @@ async function init(root) {
   if (!tool) return;
   const { form, out, guard, data } = tool;
   const f = form.elements;
-  const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+  const models = modelsByTitle(data);
   const gpus = Object.values(data.gpus).sort((a, b) => a.title.localeCompare(b.title));
   const start = data.models["llama-3.1-70b-instruct"] ? "llama-3.1-70b-instruct" : models[0].id;
   fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })), start);

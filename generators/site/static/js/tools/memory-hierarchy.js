@@ -4,7 +4,9 @@
 // roofline.js `decodeStep`) against the L2. The setup is checked first (calc.js `checkSetup`).
 import { checkSetup, chosenWeights, VLLM_V1 } from "../calc.js";
 import { Roofline } from "../roofline.js";
-import { fillSelect, fmt, GIB, headed, mountTool, replaceable, showNotes, startTool, wireForm } from "../data.js";
+import {
+  fillSelect, fmt, GIB, headed, modelsByTitle, mountTool, replaceable, showNotes, startTool, wireForm,
+} from "../data.js";
 
 const MIB = 2 ** 20;
 const NOT_IN_DATA = "not in the data";
@@ -114,7 +116,7 @@ async function init(root) {
     || a.title.localeCompare(b.title));
   fillSelect(f.gpu, gpus.map((g) => ({ value: g.id, label: g.compute_units ? g.title : `${g.title} (no SM data)` })),
     data.gpus["h100-sxm"] ? "h100-sxm" : gpus[0].id);
-  const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+  const models = modelsByTitle(data);
   fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })),
     data.models["llama-3.1-8b-instruct"] ? "llama-3.1-8b-instruct" : models[0].id);
   fillSelect(f.kv, Object.keys(data.kv_dtype_bits).map((d) => ({ value: d, label: d })), "bf16");

@@ -1,7 +1,9 @@
 // Quantization impact: weight memory per format and KV-cache memory per data type, with each format's handbook entry.
 // Sizes only (no GPU, no engine); a context beyond the model's maximum gets the reason instead of KV sizes.
 import { contextFindings, kvBytes, kvBytesPerToken, nativeWeightBytes, weightBytes } from "../calc.js";
-import { fillSelect, fmt, GIB, headed, mountTool, replaceable, showNotes, siteRoot, startTool, wireForm } from "../data.js";
+import {
+  fillSelect, fmt, GIB, headed, modelsByTitle, mountTool, replaceable, showNotes, siteRoot, startTool, wireForm,
+} from "../data.js";
 
 /** A cell with a number, a bar below it and the raw value for tests. */
 function sizeCell(tr, bytes, max, out) {
@@ -50,7 +52,7 @@ async function init(root) {
   if (!tool) return;
   const { form, out, guard, data } = tool;
   const f = form.elements;
-  const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+  const models = modelsByTitle(data);
   fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })),
     data.models["llama-3.1-8b-instruct"] ? "llama-3.1-8b-instruct" : models[0].id);
   const weightFormats = Object.values(data.formats).filter((x) => x.used_for.includes("weights"))

@@ -3,7 +3,8 @@
 import { checkSetup, chosenWeights, VLLM_V1 } from "../calc.js";
 import { Roofline } from "../roofline.js";
 import {
-  fillSelect, fmt, formatOptions, mountTool, replaceable, rooflineGpus, showNotes, startTool, svgEl, wireForm,
+  fillSelect, fmt, formatOptions, modelsByTitle, mountTool, replaceable, rooflineGpus, showNotes, startTool, svgEl,
+  wireForm,
 } from "../data.js";
 
 const WIDTH = 800; // the widest drawing; a narrower container gets a drawing of its own width
@@ -101,7 +102,7 @@ async function init(root) {
   const tool = await startTool(root, "request-lifecycle");
   if (!tool) return;
   const { form, out, guard, data } = tool;
-  const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+  const models = modelsByTitle(data);
   const pick = (fallback, pool) => (pool[fallback] ? fallback : Object.keys(pool)[0]);
   fillSelect(form.elements.model, models.map((m) => ({ value: m.id, label: m.title })),
     pick("llama-3.1-8b-instruct", data.models));

@@ -5,7 +5,8 @@
 import { checkSetup, chosenWeights, pyComma, VLLM_V1 } from "../calc.js";
 import { costPerMillionTokens, prefixCacheSavings, ridgePoint, Roofline, speculativeSpeedup } from "../roofline.js";
 import {
-  fillSelect, fmt, formatOptions, mountTool, replaceable, rooflineGpus, showNotes, startTool, svgEl, wireForm,
+  fillSelect, fmt, formatOptions, modelsByTitle, mountTool, replaceable, rooflineGpus, showNotes, startTool, svgEl,
+  wireForm,
 } from "../data.js";
 
 const MAX_BATCH = 512;
@@ -138,7 +139,7 @@ async function init(root) {
   if (!tool) return;
   const { form, out, guard, data } = tool;
   const f = form.elements;
-  const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+  const models = modelsByTitle(data);
   const gpus = rooflineGpus(data);
   fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })),
     data.models["llama-3.1-8b-instruct"] ? "llama-3.1-8b-instruct" : models[0].id);

@@ -3,8 +3,9 @@
 // (wireForm), so an answer can be shared.
 import { pyComma, workload } from "../calc.js";
 import { predict } from "../predict.js";
-import { fillSelect, fmt, formatOptions, mountTool, replaceable, rooflineGpus, siteRoot, startTool, wireForm }
-  from "../data.js";
+import {
+  fillSelect, fmt, formatOptions, modelsByTitle, mountTool, replaceable, rooflineGpus, siteRoot, startTool, wireForm,
+} from "../data.js";
 
 /**
  * The fields of a `predict` answer (predict.js, Python `Prediction`) that the tool shows. An infeasible
@@ -40,7 +41,7 @@ async function init(root) {
   if (!tool) return;
   const { form, out, guard, data } = tool;
   const f = form.elements;
-  const models = Object.values(data.models).sort((a, b) => a.title.localeCompare(b.title));
+  const models = modelsByTitle(data);
   const gpus = rooflineGpus(data).concat(Object.values(data.gpus).filter((g) => g.dense && g.dense.fp32_tflops
     && !g.dense.bf16_tflops && !g.dense.fp16_tflops));
   fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })), "llama-3.1-8b-instruct");
