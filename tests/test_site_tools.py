@@ -99,7 +99,10 @@ def page(browser: Any, site: str) -> Iterator[Any]:
     problems: list[str] = []
     pg.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
     pg.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
-    pg.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} {r.failure}"))
+    # net::ERR_ABORTED: the page was left (a reload, a link) while the request was in flight, which
+    # cancels it; any other failure is a problem
+    pg.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} {r.failure}")
+          if "ERR_ABORTED" not in (r.failure or "") else None)
     pg.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
     pg.base = site
     pg.problems = problems
