@@ -46,6 +46,23 @@ def test_fit_set_equals_the_simulator(replays, params):
         assert b == pytest.approx(simulated, rel=1e-9), replay.case.id
 
 
+def test_poisson_runs_are_re_timed_around_their_arrivals():
+    """A Poisson run's replay waits for arrivals: equal to the simulator under the parameters it was
+    recorded with; with faster steps its requests still cannot start before they arrive, so its
+    TTFT stays near the simulator's (not the wild values of a clock re-timed without arrivals)."""
+    kb = inferbook.load()
+    pubs = {p.m.id: p for p in load_published()}
+    case = calibrate.build_case(kb, pubs["trtllm-0.14-serve-l31-8b-h100-tp1-202-214-qps4-ttft-ms"])
+    assert not isinstance(case, str)
+    result, value = calibrate.simulate_case(case, calibrate.PRIOR)
+    replay = calibrate.Replay(case, result)
+    assert replay.arrives_over_time and not calibrate.fits_on(replay)
+    assert calibrate.ReplaySet([replay]).values(calibrate.PRIOR)[0] == pytest.approx(value, rel=1e-9)
+    faster = PerfParams(gemm_eff={"*": 0.9}, mbu={"*": 0.95}, attn_eff={"*": 0.6})
+    retimed = calibrate.ReplaySet([replay]).values(faster)[0]
+    assert 0 < retimed <= value and retimed == pytest.approx(calibrate.simulate_case(case, faster)[1], rel=0.25)
+
+
 def test_fit_moves_towards_the_data(replays):
     """Fitting on cases made from a known parameter set recovers a closer fit than the prior."""
     fitted = calibrate.fit(replays, halves=(64.0,), max_evaluations=20)

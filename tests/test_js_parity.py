@@ -669,6 +669,11 @@ def add_simulations(v: Vectors, decode_gpus: list[str], decode_formats: list[str
         check=lambda r: r.preemptions > 0)
     add(long, dense, {"kv_capacity_tokens": 8000, "chunked_prefill": False, "max_batched_tokens": 1024},
         check=lambda r: r.preemptions > 0)
+    # TensorRT-LLM's admission: whole requests reserved, so the same pressure preempts nothing
+    add(long, dense, {"kv_capacity_tokens": 8000, "max_batch": 64, "reserve_full_length": True},
+        check=lambda r: r.preemptions == 0 and len(r.records) == len(long))
+    # attention-DP ranks in lockstep: decodes shared out, every prompt chunk whole
+    add(chat, dense, {"lockstep_ranks": 4, "max_batch": 64, "max_batched_tokens": 4096})
     add(long, dense, {"policy": "static", "max_batch": 8, "kv_capacity_tokens": 2200},
         check=lambda r: bool(r.rejected))
     add(long, dense, {"policy": "dynamic", "max_batch": 8, "kv_capacity_tokens": 4000, "batch_window_s": 0.1})

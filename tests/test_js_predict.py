@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "tests" / "js_parity" / "predict.mjs"
 OTHER = PerfParams(gemm_eff={"*": 0.45, "hopper": 0.7}, mbu={"*": 0.8}, attn_eff={"*": 0.3}, step_s={"*": 0.003},
                    seq_s={"*": 4e-5}, request_s={"*": 0.02}, link_latency_s={"*": 2e-5, "pcie": 5e-5},
-                   gemm_half_tokens=32.0, link_eff=0.6)
+                   gemm_half_tokens=32.0, link_eff={"*": 0.6, "pcie": 0.4})
 CALLS = ((1, 1, 1000.0, 0.0, 1000.0, 0.0, 1), (8192, 1, 8192 * 8193 / 2, 0.0, 0.0, 0.0, 1),
          (256, 256, 256 * 3000.0, 256 * 1024.0, 256 * 3000.0, 256 * 1024.0, 256), (0, 0, 0.0, 0.0, 0.0, 0.0, 0),
          (16, 16, 16 * 90001.0, 16 * 2049.0, 16 * 90000.0, 16 * 2048.0, 16))
@@ -37,7 +37,10 @@ DEPLOYMENTS = (("llama-3.1-8b-instruct", "h100-sxm", "bf16", 16.0, 1, 1, 1, "vll
                ("gemma-3-27b-it", "rtx-4090", "gguf-q4-k-m", 16.0, 1, 1, 1, "llama-cpp", None),
                ("qwen3-next-80b-a3b-thinking", "b200", "bf16", 16.0, 2, 1, 1, "vllm", None),
                ("nvidia-nemotron-3-nano-30b-a3b", "h100-sxm", "bf16", 16.0, 2, 1, 1, "vllm", None),
-               ("nemotron-h-56b-base-8k", "h200-sxm", "fp8-e4m3", 8.0, 4, 1, 1, "sglang", None))
+               ("nemotron-h-56b-base-8k", "h200-sxm", "fp8-e4m3", 8.0, 4, 1, 1, "sglang", None),
+               # attention DP: every GPU its own batch, and groups of two GPUs with TP inside
+               ("qwen3-235b-a22b-instruct-2507", "b200", "nvfp4", 8.0, 8, 1, 8, "tensorrt-llm", None, 8),
+               ("deepseek-v3", "h200-sxm", "fp8-e4m3", 8.0, 8, 1, 8, "sglang", None, 4))
 LOADS = ((Load(1000, 200, "offline", requests=300), {}),
          (Load(512, 128, "concurrency", concurrency=16, requests=64), {}),
          (Load(2048, 64, "batch", batch=4), {}),
@@ -63,15 +66,18 @@ def _vectors(kb: Any) -> tuple[list[dict[str, Any]], list[Any]]:
         items.append({"id": len(items), "fn": fn, "args": args})
         expected.append(value)
 
-    for model, gpu, fmt, bits, tp, pp, ep, engine, groups in DEPLOYMENTS:
+    for model, gpu, fmt, bits, tp, pp, ep, engine, groups, *dp in DEPLOYMENTS:
         if model not in kb.models or gpu not in kb.gpus or fmt not in kb.formats:
             continue
-        d = Deployment(kb.models[model].architecture, kb.gpus[gpu], kb.formats[fmt], bits, tp, pp, ep, engine, groups)
+        attention_dp = dp[0] if dp else 1
+        d = Deployment(kb.models[model].architecture, kb.gpus[gpu], kb.formats[fmt], bits, tp, pp, ep, engine, groups,
+                       attention_dp)
         for params, given in ((None, None), (OTHER, OTHER.to_json())):
             cost = step_cost(d, params)
             for call in CALLS:
                 args = {"model": model, "gpu": gpu, "format": fmt, "kv_bits": bits, "tp": tp, "pp": pp, "ep": ep,
-                        "engine": engine, "groups": groups, "call": list(call), "params": given}
+                        "engine": engine, "groups": groups, "call": list(call), "params": given,
+                        "attention_dp": attention_dp}
                 add("stepSeconds", args, {"result": cost.seconds(*call)})
     for engine in ENGINES:
         for gpu in (None, "h100-sxm", "a100-sxm-80gb", "b200", "l4", "rtx-4090", "mi300x"):
@@ -81,7 +87,7 @@ def _vectors(kb: Any) -> tuple[list[dict[str, Any]], list[Any]]:
                     "describe": e.describe(), "fraction_of": e.fraction_of, "memory_fraction": e.memory_fraction,
                     "block_tokens": e.block_tokens, "max_num_seqs": e.max_num_seqs,
                     "max_num_batched_tokens": e.max_num_batched_tokens, "chunked_prefill": e.chunked_prefill,
-                    "fp8_checkpoint_kv": e.fp8_checkpoint_kv}})
+                    "fp8_checkpoint_kv": e.fp8_checkpoint_kv, "reserve_full_length": e.reserve_full_length}})
     for model, gpu, weights, engine in PREDICT_SETUPS:
         for load, extra in LOADS:
             p = predict(kb, model, gpu, load, weights=weights, engine=engine, **extra).to_json()

@@ -176,7 +176,9 @@ def test_a_trace_or_drawn_lengths_are_the_workload(kb, tmp_path):
 
 
 def test_disaggregated_pools_stay_inside_one_machine(kb):
-    p = plan(kb, ["llama-3.1-70b-instruct"], Workload(4000, 300, rate=3.0), Targets(3.0, 0.05),
+    # 6 requests/s: enough that some of the cheapest rows run two or more replicas (the recalibrated
+    # model serves 3 requests/s with single replicas)
+    p = plan(kb, ["llama-3.1-70b-instruct"], Workload(4000, 300, rate=6.0), Targets(3.0, 0.05),
              Space(gpus=("h100-sxm",)), today=TODAY)
     split = [c for c in p.simulated if c.disaggregation is not None]
     assert split, "the cheapest frontier rows with two or more replicas are tried disaggregated"

@@ -84,6 +84,33 @@ def test_kv_pressure_preempts_and_still_finishes_everything():
     assert all(r.arrival <= r.first_token <= r.finish for r in result.records)
 
 
+def test_reserving_whole_lengths_never_preempts():
+    """TensorRT-LLM's GUARANTEED_NO_EVICT: a request is admitted only when its prompt and all its
+    output fit beside the full lengths of those already running, so nothing is ever preempted."""
+    reqs = [Request(i, 0.0, 100, 300) for i in range(20)]
+    grow = simulate(reqs, unit_model(fixed=0.01), SimConfig(kv_capacity_tokens=2000, max_batch=64))
+    reserve = simulate(reqs, unit_model(fixed=0.01), SimConfig(kv_capacity_tokens=2000, max_batch=64,
+                                                               reserve_full_length=True))
+    assert grow.preemptions > 0 and reserve.preemptions == 0
+    assert len(reserve.records) == 20 and not reserve.rejected
+    # five requests of 400 tokens fit 2000: the sixth starts only when one of the first five ends
+    firsts = sorted(r.first_token for r in reserve.records)
+    finishes = sorted(r.finish for r in reserve.records)
+    assert firsts[4] < finishes[0] <= firsts[5]
+
+
+def test_lockstep_ranks_share_decodes_but_not_prompts():
+    """Attention-DP ranks stepping together: a step is timed as one rank's share of the decodes beside
+    the whole of every prompt chunk (one rank's prompt holds all of them)."""
+    reqs = [Request(i, 0.0, 100, 3) for i in range(4)]
+    result = simulate(reqs, unit_model(per_token=0.01, fixed=0.0),
+                      SimConfig(lockstep_ranks=4, record_steps=True, chunked_prefill=False))
+    first, *rest = result.steps
+    assert first[0] == 400 and first[6] == 4  # four whole prompts, four sequences
+    assert rest and all(step[0] == 1.0 and step[6] == 1.0 for step in rest)  # 4 decodes over 4 ranks
+    assert result.step_durations[1] == pytest.approx(0.01)
+
+
 def test_requests_that_can_never_fit_are_rejected():
     result = simulate([Request(0, 0.0, 900, 200), Request(1, 0.0, 10, 10)], unit_model(),
                       SimConfig(kv_capacity_tokens=1000))

@@ -22,6 +22,10 @@ NOT_MODELLED = (
     "source states a setting.",
     "Disaggregated serving is simulated (two pools and the KV transfer) but was never measured here, so its "
     "answers are labelled estimated.",
+    "Attention data parallelism (TensorRT-LLM's enable_attention_dp, SGLang's DP attention) is modelled for the "
+    "measurements that used it, but `predict` has no option for it yet.",
+    "Cold starts (a first request waiting on compilation), llama.cpp's old row split over several GPUs and "
+    "decode context parallelism: such rows are skipped with the reason.",
 )
 
 

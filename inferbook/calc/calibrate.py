@@ -38,8 +38,10 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..kb import KnowledgeBase
+from ..schema import Format, Gpu, LlmModel, ModelArchitecture
 from .bands import family_group, model_class
-from .engines import ENGINES, engine_defaults
+from .capacity import EngineConfig, capacity
+from .engines import ENGINES, checkpoint_kv_bits, engine_defaults, trtllm_bench_limits
 from .kv import kv_dtype_bits
 from .metrics import percentile
 from .perf import (
@@ -47,9 +49,10 @@ from .perf import (
     Deployment,
     PerfParams,
     arch_key,
+    attention_tflops,
     dtype_class,
     link_class,
-    sixteen_bit_tflops,
+    routed_expert_params,
     step_cost,
 )
 from .predict import offline_requests
@@ -65,6 +68,9 @@ if TYPE_CHECKING:  # numpy is imported where it is used: the calibration extra i
 MAX_REQUESTS_PER_REPLICA = 256
 """Requests simulated per replica and case: enough for the steady state; published runs
 of tens of thousands of requests are simulated as their first 256."""
+MAX_POISSON_REQUESTS_PER_REPLICA = 1024
+"""The same for a Poisson run: its queue, and so its TTFT, grows with every request that
+arrives faster than the server finishes them, so more of the run is simulated."""
 PRIOR = PerfParams()
 BOUNDS: dict[str, tuple[float, float]] = {
     "gemm_eff": (0.15, 0.95), "dtype_eff": (0.3, 1.0), "gemm_half_tokens": (1.0, 1024.0),
@@ -75,6 +81,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
 between tens of microseconds and tens of milliseconds."""
 PER_STRATUM = 3
 """Cases per stratum that enter a fit (`fit_sample`)."""
+RERECORD_ROUNDS = 1
+"""Times `run` records the Poisson runs again under the latest fit and refits."""
 PRIOR_WEIGHT = 0.05
 """Weight of each parameter's pull towards its prior (in log units), against each case's log error."""
 
@@ -128,6 +136,39 @@ def length_draws(pub: Published, isl: int, osl: int) -> tuple[Lengths, Lengths]:
     return Lengths("fixed", mean=isl), Lengths("fixed", mean=osl)
 
 
+def attention_dp_of(pub: Published, model: LlmModel, tp: int) -> int:
+    """The attention data-parallel degree a MoE run used: the stated ``dp`` (SGLang's --dp with
+    --enable-dp-attention), else all of TP (TensorRT-LLM's enable_attention_dp); 1 without it."""
+    s = pub.m.settings
+    if model.architecture.moe is None or not (s.get("enable_attention_dp") is True
+                                              or s.get("enable_dp_attention") is True):
+        return 1
+    dp = pub.m.dp or tp
+    return dp if tp % dp == 0 else 1
+
+
+def attention_dp_kv_tokens(arch: ModelArchitecture, gpu: Gpu, fmt: Format, kv_bits: float, tp: int, pp: int,
+                           dp: int, cfg: EngineConfig, groups: dict[str, Format] | None) -> int:
+    """KV-cache tokens of one attention-DP group of tp / dp GPUs (per pipeline of pp stages, like
+    `capacity.Capacity.kv_tokens`): each GPU holds the group's share of attention and dense weights
+    but only 1/tp of the routed experts, and caches its group's sequences with the group's KV heads."""
+    group = tp // dp
+    cap = capacity(arch, gpu, fmt, kv_bits, group, pp, cfg, groups)
+    expert_fmt = (groups or {}).get("experts", fmt)
+    stage_share = math.ceil(arch.layers / pp) / arch.layers
+    saved = routed_expert_params(arch) * expert_fmt.effective_bits_per_weight / 8 * stage_share * (1 / group - 1 / tp)
+    space = cap.kv_space_bytes + saved * (cfg.gpu_memory_utilization if cfg.fraction_of == "free" else 1.0)
+    if space <= 0 or cap.kv_bytes_per_token <= 0:
+        return 0
+    return math.floor(space / cap.kv_bytes_per_token / cfg.block_size) * cfg.block_size
+
+
+def bench_format(fmt: Format, gpu: Gpu) -> str:
+    """The weight format as trtllm-bench's tuning names it: "16-bit", "fp8", "nvfp4", or "other"."""
+    kind = dtype_class(fmt, gpu)
+    return {"16-bit": "16-bit", "fp8": "fp8"}.get(kind, "nvfp4" if fmt.id == "nvfp4" else "other")
+
+
 def build_case(kb: KnowledgeBase, pub: Published) -> Case | str:
     """The case of a speed measurement, or why it cannot be predicted."""
     from .feasibility import EngineProfile, Setup, check_setup
@@ -145,6 +186,14 @@ def build_case(kb: KnowledgeBase, pub: Published) -> Case | str:
         return "output length not stated"
     if m.speculative is not None:
         return "speculative decoding is not modelled yet"
+    if m.settings.get("decode_context_parallel_size", 1) != 1:
+        return "decode context parallelism (the KV cache split over the TP ranks) is not modelled"
+    if m.settings.get("enforce_eager") is True or m.settings.get("cuda_graphs") is False:
+        return "eager execution (no CUDA graphs) is not modelled: every engine profile captures its decode steps"
+    if m.engine == "llama-cpp" and m.settings.get("split_mode") == "row":
+        return "llama.cpp's row split (weights split by rows, results gathered through the host) is not modelled"
+    if m.settings.get("includes_cold_start") is True:
+        return "the run includes a cold start (a request waiting on warm-up), which the model does not time"
     fmt = kb.formats[m.weights or model.native_dtype]
     gpus = m.gpus or 1
     pp = m.pp or 1
@@ -152,12 +201,16 @@ def build_case(kb: KnowledgeBase, pub: Published) -> Case | str:
     if gpus % (tp * pp):
         return f"{gpus} GPUs do not split into TP {tp} x PP {pp} replicas"
     replicas = gpus // (tp * pp)
-    streams = replicas * pp  # pipeline micro-batches in flight, as predict simulates them
+    dp = attention_dp_of(pub, model, tp)
+    # attention-DP ranks that balance their prompts run as independent streams; unbalanced ones step in
+    # lockstep, simulated as one stream whose every prompt holds all ranks (`SimConfig.lockstep_ranks`)
+    ranks = 1 if dp == 1 or m.settings.get("attention_dp_enable_balance") is True else dp
+    # pipeline micro-batches in flight (as predict simulates them) and attention-DP groups each run a batch
+    streams = replicas * pp * dp // ranks
     engine = m.engine if m.engine in ENGINES else "vllm"
     defaults = engine_defaults(engine, gpu, tp, pp)
     kv_bits = (kv_dtype_bits(m.kv_dtype, dict(kb.formats)) if m.kv_dtype not in (None, "auto", "fp8-ds-mla")
-               else 8.0 if m.kv_dtype == "fp8-ds-mla" or (defaults.fp8_checkpoint_kv and fmt.id.startswith("fp8"))
-               else 16.0)
+               else 8.0 if m.kv_dtype == "fp8-ds-mla" else checkpoint_kv_bits(defaults, fmt.id))
     groups = native_groups(model, dict(kb.formats)) if fmt.id == model.native_dtype else {}
     cfg = defaults.config()
     fraction = pub.setting("gpu_memory_utilization", "kv_cache_free_gpu_mem_fraction", "mem_fraction_static")
@@ -175,12 +228,20 @@ def build_case(kb: KnowledgeBase, pub: Published) -> Case | str:
     if not check.feasible or check.capacity is None:
         return "infeasible by the feasibility check: " + "; ".join(
             f.message for f in check.findings if f.severity == "fail")
-    max_batch = int(seqs_limit) if seqs_limit else defaults.max_num_seqs
+    if m.settings.get("benchmark") == "trtllm-bench" and not (seqs_limit and budget):
+        # trtllm-bench throughput sizes the batch and step budget itself from the dataset and memory
+        bench_batch, bench_budget = trtllm_bench_limits(
+            model.architecture, bench_format(fmt, gpu), kv_bits, tp, pp, isl, osl, gpu.memory_gib.value,
+            fraction if fraction is not None and 0 < fraction <= 1 else 0.9)
+        seqs_limit, budget = seqs_limit or bench_batch, budget or bench_budget
+    max_batch = (int(seqs_limit) if seqs_limit else defaults.max_num_seqs) * ranks
     closed = m.mode in ("concurrency", "batch")
     if closed:
         max_batch = min(max_batch, sequences)
-    kv_tokens = check.capacity.kv_tokens // pp
-    n = max(1, min(MAX_REQUESTS_PER_REPLICA, math.ceil((m.requests or MAX_REQUESTS_PER_REPLICA * streams) / streams)))
+    kv_tokens = (check.capacity.kv_tokens if dp == 1 else ranks * attention_dp_kv_tokens(
+        model.architecture, gpu, fmt, kv_bits, tp, pp, dp, cfg, groups or None)) // pp
+    most = MAX_POISSON_REQUESTS_PER_REPLICA if m.mode == "rate" else MAX_REQUESTS_PER_REPLICA
+    n = max(1, min(most, math.ceil((m.requests or MAX_REQUESTS_PER_REPLICA * streams) / streams)))
     if m.mode == "offline":  # enough waves of the largest batch the engine holds to reach the steady state
         slots = min(max_batch, kv_tokens // max(isl + osl, 1))
         steady = offline_requests(None, slots)
@@ -196,11 +257,12 @@ def build_case(kb: KnowledgeBase, pub: Published) -> Case | str:
     else:
         rng = random.Random(0)
         requests = [Request(i, 0.0, inputs.draw(rng), outputs.draw(rng)) for i in range(n)]
-    step_budget = int(budget) if budget else defaults.max_num_batched_tokens
-    config = SimConfig(max_batch=max_batch, max_batched_tokens=step_budget,
+    step_budget = (int(budget) if budget else defaults.max_num_batched_tokens) * ranks
+    config = SimConfig(max_batch=max_batch, max_batched_tokens=step_budget, lockstep_ranks=ranks,
                        chunked_prefill=defaults.chunked_prefill, kv_capacity_tokens=max(kv_tokens, 1),
-                       closed_loop=closed, record_steps=True, max_steps=3_000_000)
-    deployment = Deployment(model.architecture, gpu, fmt, kv_bits, tp, pp, m.ep or 1, m.engine, groups or None)
+                       closed_loop=closed, record_steps=True, max_steps=3_000_000,
+                       reserve_full_length=defaults.reserve_full_length)
+    deployment = Deployment(model.architecture, gpu, fmt, kv_bits, tp, pp, m.ep or 1, m.engine, groups or None, dp)
     group_keys = {"gpu": gpu.id, "family": family_group(model), "engine": m.engine}
     return Case(pub, deployment, requests, config, streams, kv_tokens, group_keys)
 
@@ -270,22 +332,31 @@ class Replay:
         steps = np.array(result.steps, dtype=float).reshape(-1, 7)
         tokens, logits, span_f, span_w, kv_f, kv_w, seqs = steps.T
         self.tokens, self.seqs = tokens, seqs
-        self.gemm_flops = base.linear_flops_per_token * tokens + base.head_flops * logits
-        weights = np.full_like(tokens, base.weight_bytes)
-        if base.experts:
-            weights -= base.routed_expert_bytes * (1.0 - base.experts_per_token / base.experts) ** tokens
-        self.weights = weights
+        # GEMM work in three parts, as `perf.StepCost.gemm_work` adds them: dense FLOPs (scaled by
+        # (T + T_half) / T), routed-expert FLOPs, and the routed experts touched (each T_half tokens' worth)
+        self.gemm_dense = ((base.linear_flops_per_token - base.routed_flops_per_token) * tokens
+                           + base.head_flops * logits)
+        self.gemm_routed = base.routed_flops_per_token * tokens
+        untouched = ((1.0 - base.experts_per_token / base.experts) ** (tokens * base.expert_token_share)
+                     if base.experts else np.zeros_like(tokens))
+        # the experts' tile overhead min(T_half x touched, routed tokens), in units of one token through one expert
+        unit = (base.routed_flops_per_token / base.experts_per_token / base.expert_token_share
+                if base.experts else 0.0)
+        self.expert_touched = unit * base.experts * (1.0 - untouched)
+        self.expert_routed = unit * tokens * base.expert_token_share * base.experts_per_token
+        self.weights = base.weight_bytes - base.routed_expert_bytes * untouched
         self.attn_flops = base.attn_flops_full * span_f + base.attn_flops_window * span_w
         self.attn_bytes = base.kv_bytes_full * kv_f + base.kv_bytes_window * kv_w + base.state_bytes * seqs
         gpu, fmt = d.gpu, d.fmt
         from .roofline import compute_tflops
-        self.peak = compute_tflops(gpu, fmt) * 1e12 * d.tp
-        self.peak16 = sixteen_bit_tflops(gpu, fmt) * 1e12 * d.tp
+        self.peak = compute_tflops(gpu, fmt) * 1e12 * d.group_gpus
+        self.peak16 = attention_tflops(gpu, fmt, d.kv_bits) * 1e12 * d.group_gpus
         self.bandwidth = gpu.memory_bandwidth_gb_s.value * 1e9
         self.keys = {"arch": arch_key(gpu), "dtype": dtype_class(fmt, gpu), "engine": d.engine,
                      "link": link_class(gpu)}
         lat = PRIOR.lookup(PRIOR.link_latency_s, self.keys["link"])
-        self.comm_token_full = base.comm_per_token_s * PRIOR.link_eff  # seconds per token at full link speed
+        # seconds per token at full link speed
+        self.comm_token_full = base.comm_per_token_s * PRIOR.lookup(PRIOR.link_eff, self.keys["link"])
         self.collectives = base.comm_fixed_s / lat if lat else 0.0
         starts = np.array(result.step_starts, dtype=float)
         durations = np.array(result.step_durations, dtype=float)
@@ -294,11 +365,19 @@ class Replay:
         ids = sorted(result.request_steps)
         req = {r.id: r for r in case.requests}
         self.admit = np.array([result.request_steps[i][0] for i in ids], dtype=np.int64)
+        # an open-loop step cannot start before the first request it admits has arrived: re-timed,
+        # its start is the later of the previous step's end and that arrival (`ReplaySet`)
+        gate = np.full(len(self.tokens), np.inf)
+        np.minimum.at(gate, np.clip(self.admit, 0, len(self.tokens) - 1),
+                      np.array([req[i].arrival for i in ids], dtype=float))
+        self.gate = np.where(np.isfinite(gate), gate, -np.inf)
         self.first = np.array([result.request_steps[i][1] for i in ids], dtype=np.int64)
         self.finish = np.array([result.request_steps[i][2] for i in ids], dtype=np.int64)
         self.arrival = np.array([req[i].arrival for i in ids], dtype=float)
         self.osl = np.array([req[i].output_tokens for i in ids], dtype=float)
         self.closed = case.config.closed_loop
+        self.arrives_over_time = not self.closed and bool(np.any(self.arrival > 0))
+        """An open-loop (Poisson) run: its steps wait for arrivals, so re-timing it needs `gate`."""
 
     def rates(self, p: PerfParams) -> Rates:
         """The case's rates under ``p`` (the lookups `perf.step_cost` makes, for re-timing)."""
@@ -307,7 +386,8 @@ class Replay:
                      memory=self.bandwidth * look(p.mbu, k["arch"]),
                      attention=self.peak16 * look(p.attn_eff, k["arch"]),
                      fixed=self.collectives * look(p.link_latency_s, k["link"]) + look(p.step_s, k["engine"]),
-                     per_sequence=look(p.seq_s, k["engine"]), per_request=look(p.request_s, k["engine"]))
+                     per_sequence=look(p.seq_s, k["engine"]), per_request=look(p.request_s, k["engine"]),
+                     link=look(p.link_eff, k["link"]))
 
 
 class Rates(NamedTuple):
@@ -323,6 +403,16 @@ class Rates(NamedTuple):
     """Seconds of collective latency and engine overhead per step."""
     per_sequence: float
     per_request: float
+    link: float
+    """Share of the link bandwidth collectives reach."""
+
+
+def gemm_work(dense: Any, routed: Any, touched: Any, routed_tokens: Any, tokens: Any, half_tokens: float) -> Any:
+    """`perf.StepCost.gemm_work` over arrays of steps: GEMM FLOPs as if at full efficiency."""
+    import numpy as np
+
+    scale = np.where(tokens > 0, (tokens + np.minimum(tokens, half_tokens)) / np.maximum(tokens, 1e-9), 1.0)
+    return dense * scale + routed + np.minimum(half_tokens * touched, routed_tokens)
 
 
 _STAT_Q = {"median": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0}
@@ -336,11 +426,15 @@ class ReplaySet:
     # Every replay's per-step and per-request arrays, concatenated (`__init__` sets them by name).
     tokens: NDArray[np.float64]
     seqs: NDArray[np.float64]
-    gemm_flops: NDArray[np.float64]
+    gemm_dense: NDArray[np.float64]
+    gemm_routed: NDArray[np.float64]
+    expert_touched: NDArray[np.float64]
+    expert_routed: NDArray[np.float64]
     weights: NDArray[np.float64]
     attn_flops: NDArray[np.float64]
     attn_bytes: NDArray[np.float64]
     idle: NDArray[np.float64]
+    gate: NDArray[np.float64]
     admit: NDArray[np.int64]
     first: NDArray[np.int64]
     finish: NDArray[np.int64]
@@ -360,8 +454,10 @@ class ReplaySet:
         self.step_offset = np.concatenate(([0], np.cumsum(n_steps)[:-1]))
         self.req_offset = np.concatenate(([0], np.cumsum(n_reqs)[:-1]))
         self.n_reqs = n_reqs
-        for name in ("tokens", "seqs", "gemm_flops", "weights", "attn_flops", "attn_bytes", "idle"):
+        for name in ("tokens", "seqs", "gemm_dense", "gemm_routed", "expert_touched", "expert_routed", "weights",
+                     "attn_flops", "attn_bytes", "idle", "gate"):
             setattr(self, name, cat([getattr(x, name) for x in r]))
+        self.open = [i for i, x in enumerate(r) if x.arrives_over_time]
         for name in ("admit", "first", "finish", "arrival", "osl"):
             setattr(self, name, cat([getattr(x, name) for x in r]))
         self.comm_token = np.repeat([x.comm_token_full for x in r], n_steps)
@@ -376,15 +472,25 @@ class ReplaySet:
         import numpy as np
 
         r = self.replays
-        gemm, mem, attn, fixed, per_seq, per_request = np.array([x.rates(p) for x in r]).T
+        gemm, mem, attn, fixed, per_seq, per_request, link = np.array([x.rates(p) for x in r]).T
         c = self.step_case
         t = self.tokens
-        rate = gemm[c] * t / (t + p.gemm_half_tokens)
-        dt = (np.maximum(self.gemm_flops / rate, self.weights / mem[c])
+        work = gemm_work(self.gemm_dense, self.gemm_routed, self.expert_touched, self.expert_routed, t,
+                         p.gemm_half_tokens)
+        dt = (np.maximum(work / gemm[c], self.weights / mem[c])
               + np.maximum(self.attn_flops / attn[c], self.attn_bytes / mem[c])
-              + t * self.comm_token / p.link_eff + fixed[c] + per_seq[c] * self.seqs)
+              + t * self.comm_token / link[c] + fixed[c] + per_seq[c] * self.seqs)
         cum = np.cumsum(dt + self.idle)
         base = np.where(self.step_offset > 0, cum[np.maximum(self.step_offset - 1, 0)], 0.0)
+        if self.open:  # open loop: a step starts at the previous one's end or its first admission's arrival
+            cum = cum - base[c]
+            ends = np.concatenate((self.step_offset[1:], [len(t)]))
+            for i in self.open:
+                s, e = self.step_offset[i], ends[i]
+                before = np.concatenate(([0.0], np.cumsum(dt[s:e])[:-1]))  # busy time before each step
+                start = before + np.maximum.accumulate(np.maximum(self.gate[s:e] - before, 0.0))
+                cum[s:e] = start + dt[s:e]
+            base = np.zeros_like(base)
 
         def clock(step: Any) -> Any:  # the clock at the end of 1-based step `step` of each request's case
             rc = self.req_case
@@ -482,7 +588,7 @@ class FitSet:
         import numpy as np
 
         w, constant, kind = cls._weights(r)
-        g = r.gemm_flops * (r.tokens + half_tokens) / np.maximum(r.tokens, 1e-9)
+        g = gemm_work(r.gemm_dense, r.gemm_routed, r.expert_touched, r.expert_routed, r.tokens, half_tokens)
         with np.errstate(divide="ignore", invalid="ignore"):
             x = np.where(g > 0, r.weights / g, np.inf)
             y = np.where(r.attn_flops > 0, r.attn_bytes / r.attn_flops, np.inf)
@@ -503,12 +609,12 @@ class FitSet:
 
         out = np.empty(len(self.replays))
         for i, (r, q) in enumerate(zip(self.replays, self.parts, strict=True)):
-            gemm, mem, attn, fixed, per_seq, extra = r.rates(p)
+            gemm, mem, attn, fixed, per_seq, extra, link = r.rates(p)
             a = int(np.searchsorted(q["x"], mem / gemm, side="right"))
             b = int(np.searchsorted(q["y"], mem / attn, side="right"))
             total = (q["pg"][a] / gemm + (q["pw"][-1] - q["pw"][a]) / mem
                      + q["pa"][b] / attn + (q["pb"][-1] - q["pb"][b]) / mem
-                     + q["linear"] / p.link_eff + fixed * q["count"] + per_seq * q["seqs"] + q["constant"])
+                     + q["linear"] / link + fixed * q["count"] + per_seq * q["seqs"] + q["constant"])
             n = q["n"]
             ttft = total / n + extra if q["kind"] == "ttft" else 0.0
             e2e = total / n + extra if q["kind"] == "e2e" else 0.0
@@ -544,10 +650,8 @@ class Space:
             keys["request_s"].add(r.keys["engine"])
             if r.collectives:
                 keys["link_latency_s"].add(r.keys["link"])
-        entries: list[tuple[str, str | None]] = [(f, k) for f in sorted(keys) for k in sorted(keys[f])]
-        if any(r.collectives for r in replays):
-            entries.append(("link_eff", None))
-        return cls(entries)
+                keys["link_eff"].add(r.keys["link"])
+        return cls([(f, k) for f in sorted(keys) for k in sorted(keys[f])])
 
     def prior(self, name: str, key: str | None) -> float:
         value = getattr(PRIOR, name)
@@ -608,29 +712,56 @@ def fit_sample(replays: Sequence[Replay]) -> list[Replay]:
     return out
 
 
+QUEUEING_METRICS = ("ttft_ms", "e2e_latency_s", "prefill_tokens_per_s")
+"""Metrics that include the wait for a free slot: in a Poisson run that wait grows with every step
+of a recorded schedule made slower, so they are not fitted on re-timed Poisson runs."""
+
+
+def fits_on(r: Replay, queueing: bool = False) -> bool:
+    """Whether a case enters the fit: mean latencies only (percentiles are predicted, not fitted), and the
+    queueing latency of a Poisson run only with ``queueing``: its recorded schedule holds only near the
+    parameters it was recorded under, so `run` fits on it once the runs are recorded under a first fit."""
+    m = r.case.pub.m
+    if m.metric in LATENCY_METRICS and m.statistic != "mean":
+        return False
+    return queueing or not (r.arrives_over_time and m.metric in QUEUEING_METRICS)
+
+
 def fit(replays: Sequence[Replay], start: PerfParams = PRIOR, max_evaluations: int = 40,
-        halves: Sequence[float] = HALF_TOKENS_GRID) -> PerfParams:
+        halves: Sequence[float] = HALF_TOKENS_GRID, queueing: bool = False) -> PerfParams:
     """Least squares of the log errors within `BOUNDS`, with a weak pull to the prior, for each
     `gemm_half_tokens` of `HALF_TOKENS_GRID`; the best fit wins. ``max_evaluations`` bounds
-    each search (in Jacobians' worth of evaluations)."""
+    each search (in Jacobians' worth of evaluations); ``queueing`` fits on the TTFT of Poisson runs too
+    (`fits_on`), for replays recorded near ``start``."""
     import numpy as np
     from scipy.optimize import least_squares
 
-    replays = [r for r in fit_sample(replays)
-               if r.case.pub.m.statistic == "mean" or r.case.pub.m.metric not in LATENCY_METRICS]
+    replays = [r for r in fit_sample(replays) if fits_on(r, queueing)]
     space = Space.for_cases(replays)
     prior = np.array([math.log(space.prior(n, k)) for n, k in space.entries])
     lo, hi = space.bounds()
     x0 = np.clip(np.array(space.vector(start)), np.array(lo) + 1e-9, np.array(hi) - 1e-9)
     best: tuple[float, PerfParams] | None = None
+    # Poisson runs wait for arrivals: their clock is not a weighted sum of step times, so they are
+    # re-timed step by step (`ReplaySet`); every other case through the prefix sums of `FitSet`
+    waiting = [r for r in replays if r.arrives_over_time]
+    others = [r for r in replays if not r.arrives_over_time]
+    open_set = ReplaySet(waiting) if waiting else None
     for half in halves:
-        batch = FitSet(replays, half)
-        keep = np.isfinite(batch.values(space.params(x0))) & (batch.targets > 0)
-        targets = np.log(batch.targets)
+        batch = FitSet(others, half)
 
-        def residuals(x: Any, batch: FitSet = batch, targets: Any = targets, keep: Any = keep,
-                      half: float = half) -> Any:
-            predicted = np.log(np.maximum(batch.values(replace(space.params(x), gemm_half_tokens=half)), 1e-30))
+        def values(p: PerfParams, batch: FitSet = batch) -> Any:
+            parts = [batch.values(p)] + ([open_set.values(p)] if open_set is not None else [])
+            return np.concatenate(parts)
+
+        all_targets = np.concatenate([batch.targets] + ([open_set.targets] if open_set is not None else []))
+        start_params = replace(space.params(x0), gemm_half_tokens=half)
+        keep = np.isfinite(values(start_params)) & (all_targets > 0)
+        targets = np.log(all_targets)
+
+        def residuals(x: Any, values: Callable[[PerfParams], Any] = values, targets: Any = targets,
+                      keep: Any = keep, half: float = half) -> Any:
+            predicted = np.log(np.maximum(values(replace(space.params(x), gemm_half_tokens=half)), 1e-30))
             return np.concatenate(((predicted - targets)[keep], PRIOR_WEIGHT * (x - prior)))
 
         solution = least_squares(residuals, x0, bounds=(lo, hi), loss="soft_l1", f_scale=0.1,
@@ -679,7 +810,9 @@ def cross_validate(cases: Sequence[Case], replays: dict[str, Replay], partition:
     for key in sorted({c.groups[partition] for c in cases}):
         train = [replays[c.id] for c in cases if c.groups[partition] != key]
         held = [c for c in cases if c.groups[partition] == key]
-        params = fit(train, start, max_evaluations=15, halves=(start.gemm_half_tokens,)) if train else PRIOR
+        # the Poisson runs were recorded under ``start`` (the fit on everything), so their TTFT is fitted on
+        params = (fit(train, start, max_evaluations=15, halves=(start.gemm_half_tokens,), queueing=True)
+                  if train else PRIOR)
         for cid, value in held_out_values(held, replays, params).items():
             errors[cid] = value / replays[cid].case.pub.m.value - 1
         log(f"  {partition} {key}: {len(held)} held out")
@@ -713,6 +846,14 @@ def run(kb: KnowledgeBase, write: bool = False, partitions: Sequence[str] = ("gp
     cases = usable
     log(f"{len(cases)} speed cases, {len(skipped)} skipped ({time.perf_counter() - started:.0f} s)")
     params = fit([replays[c.id] for c in cases])
+    # a Poisson run's schedule depends on step times: record those again under the fitted parameters
+    # and refit from there, so they are re-timed near the parameters they were recorded under
+    for _ in range(RERECORD_ROUNDS):
+        for c in cases:
+            if replays[c.id].arrives_over_time:
+                replays[c.id] = Replay(c, simulate_case(c, params)[0])
+        params = fit([replays[c.id] for c in cases], start=params, halves=(params.gemm_half_tokens,), queueing=True)
+        log(f"Poisson runs recorded again under the fit ({time.perf_counter() - started:.0f} s)")
     in_sample = {cid: v / replays[cid].case.pub.m.value - 1
                  for cid, v in held_out_values(cases, replays, params).items()}
     log(f"fitted on all cases: in-sample median |error| "

@@ -56,7 +56,7 @@ def _pool(model: LlmModel, gpu: Any, fmt: Format, kv_bits: float, tp: int, pp: i
 def transfer_seconds(model: LlmModel, gpu: Any, kv_bits: float, tokens: int, params: PerfParams) -> float:
     """Time to move one request's KV cache of ``tokens`` tokens from a prefill to a decode replica."""
     size = kv_bytes(model.architecture, tokens, kv_bits, 1, 1, state=True).bytes_per_gpu
-    per_direction = link_gb_s_per_direction(gpu) * 1e9 * params.link_eff
+    per_direction = link_gb_s_per_direction(gpu) * 1e9 * params.lookup(params.link_eff, link_class(gpu))
     return size / per_direction + params.lookup(params.link_latency_s, link_class(gpu))
 
 
@@ -123,9 +123,11 @@ def run_disaggregated(kb: KnowledgeBase, model: LlmModel, gpu_id: str, load: Loa
     cost_p = step_cost(Deployment(model.architecture, gpu, fmt, kv_bits, prefill_tp, pp, ep, engine, groups or None), p)
     cost_d = step_cost(Deployment(model.architecture, gpu, fmt, kv_bits, tp, pp, ep, engine, groups or None), p)
     cfg_p = SimConfig(max_batch=defaults_p.max_num_seqs, max_batched_tokens=defaults_p.max_num_batched_tokens,
-                      kv_capacity_tokens=tokens_p, max_steps=2_000_000)
+                      kv_capacity_tokens=tokens_p, max_steps=2_000_000,
+                      reserve_full_length=defaults_p.reserve_full_length)
     cfg_d = SimConfig(max_batch=defaults_d.max_num_seqs, max_batched_tokens=defaults_d.max_num_batched_tokens,
-                      kv_capacity_tokens=tokens_d, max_steps=2_000_000)
+                      kv_capacity_tokens=tokens_d, max_steps=2_000_000,
+                      reserve_full_length=defaults_d.reserve_full_length)
     rp, rd = dis.prefill_gpus // (prefill_tp * pp), decode_gpus // (tp * pp)
     transfer = transfer_seconds(model, gpu, kv_bits, load.isl, p)
 

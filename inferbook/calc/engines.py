@@ -8,6 +8,7 @@ calculator's `EngineConfig`."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -15,10 +16,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ..schema import Gpu
+from ..schema import Gpu, ModelArchitecture
 from ..schema.base import NoteText, ShortText, Strict, Url
 from ..yamlio import parse_bytes, read_bytes
 from .capacity import EngineConfig
+from .params import attention_layers, count_params
 
 PROFILES = Path(__file__).with_name("engine_profiles.yaml")
 ENGINES = ("vllm", "sglang", "tensorrt-llm", "llama-cpp")
@@ -28,7 +30,7 @@ ENGINE_ALIASES = {"trtllm": "tensorrt-llm", "llamacpp": "llama-cpp", "llama.cpp"
 FieldName = Literal[
     "memory_fraction", "memory_fraction_of", "kv_block_tokens", "max_num_seqs", "max_num_batched_tokens",
     "chunked_prefill", "cuda_graphs", "cuda_graph_max_batch", "kv_dtype_default", "kv_dtype_fp8_checkpoint",
-    "mla_kv_layout", "reserve", "prefix_caching", "n_ubatch",
+    "mla_kv_layout", "reserve", "prefix_caching", "n_ubatch", "capacity_policy",
 ]
 
 
@@ -72,6 +74,10 @@ class EngineDefaults:
     max_num_batched_tokens: int
     chunked_prefill: bool
     fp8_checkpoint_kv: bool
+    reserve_full_length: bool = False
+    """Admission reserves a request's whole prompt and output in the KV cache (TensorRT-LLM's
+    GUARANTEED_NO_EVICT capacity policy); False where the cache grows a token at a time and the
+    engine preempts when it runs out (vLLM, SGLang)."""
     sources: tuple[tuple[str, str, str], ...] = ()
     """(field, url, quote) of every value."""
 
@@ -91,6 +97,21 @@ class EngineDefaults:
         of = "of GPU memory" if self.fraction_of == "total" else "of the memory free after loading"
         return (f"{self.name} {self.version} defaults: {self.memory_fraction:.0%} {of}, {self.block_tokens}-token KV "
                 f"blocks, at most {self.max_num_seqs:,} sequences and {self.max_num_batched_tokens:,} tokens per step")
+
+
+MODELOPT_KV_DEFAULT = ("https://github.com/NVIDIA/TensorRT-Model-Optimizer/blob/05ab948420d840fbcaa4b32cb5948d99408ed7a6/"
+                      "examples/llm_ptq/hf_ptq.py")
+"""ModelOpt's quantization script, whose --kv_cache_qformat defaults to fp8: the FP8 and NVFP4
+checkpoints it exports (NVIDIA's own among them) declare an FP8 KV cache."""
+
+
+def checkpoint_kv_bits(defaults: EngineDefaults, weight_format: str) -> float:
+    """Bits per KV element when the KV dtype is left on "auto": 8 for an FP8 or NVFP4 checkpoint
+    on an engine that takes the KV quantization the checkpoint declares (`fp8_checkpoint_kv`;
+    ModelOpt exports FP8 KV scales by default, `MODELOPT_KV_DEFAULT`), else 16."""
+    if defaults.fp8_checkpoint_kv and (weight_format.startswith("fp8") or weight_format == "nvfp4"):
+        return 8.0
+    return 16.0
 
 
 def read_profiles(path: Path = PROFILES) -> ProfileFile:
@@ -196,12 +217,14 @@ def engine_defaults(engine: str, gpu: Gpu | None = None, tp: int = 1, pp: int = 
     assert fraction is not None and seqs is not None and budget is not None and block is not None
     chunked = values.get("chunked_prefill")
     fp8 = values.get("kv_dtype_fp8_checkpoint")
+    policy = values.get("capacity_policy")
     return EngineDefaults(
         id=entry.id, name=entry.name, version=entry.version, memory_fraction=fraction,
         fraction_of="free" if of.startswith("free") else "total", block_tokens=int(block),
         max_num_seqs=int(seqs), max_num_batched_tokens=int(budget),
         chunked_prefill=bool(chunked.value) if chunked is not None else True,
         fp8_checkpoint_kv=fp8 is not None and fp8.value is True,
+        reserve_full_length=policy is not None and policy.value == "guaranteed_no_evict",
         sources=tuple((v.field, v.url, v.quote) for v in entry.values))
 
 
@@ -223,5 +246,54 @@ def raw_profiles() -> dict[str, dict[str, object]]:
             "max_num_batched_tokens": number("max_num_batched_tokens"),
             "chunked_prefill": values.get("chunked_prefill"),
             "kv_dtype_fp8_checkpoint": values.get("kv_dtype_fp8_checkpoint"),
+            "capacity_policy": values.get("capacity_policy"),
         }
     return out
+
+
+TRTLLM_BENCH_TUNING = ("https://github.com/NVIDIA/TensorRT-LLM/blob/a7e572fb20c694e7711f0c09f21eeaedeb45ccaa/"
+                       "tensorrt_llm/bench/build/tuning.py")
+"""Where `trtllm_bench_limits` is stated: trtllm-bench's `calc_engine_setting` and `finetune_setting`."""
+TRTLLM_BENCH_SETTINGS = ("https://github.com/NVIDIA/TensorRT-LLM/blob/c0b2ee6edd6b86235350271d2c99b4e5f6c1222d/"
+                         "tensorrt_llm/bench/benchmark/utils/general.py")
+"""`get_settings`: the heuristic runs when the user gives no max_batch_size and max_num_tokens, and
+without chunked prefill max_num_tokens is raised to the longest prompt plus the batch size."""
+_TRTLLM_BENCH_BYTES = {"16-bit": 2.0, "fp8": 1.0, "nvfp4": 0.5}
+
+
+def trtllm_bench_limits(arch: ModelArchitecture, weight_format: str, kv_bits: float, tp: int, pp: int, isl: int,
+                        osl: int, gpu_memory_gib: float, kv_fraction: float = 0.95,
+                        chunked_prefill: bool = False) -> tuple[int, int]:
+    """The max_batch_size and max_num_tokens that `trtllm-bench throughput` picks when none are
+    given (`TRTLLM_BENCH_TUNING`): the requests of ``isl + osl`` tokens that fit the KV cache
+    left after the weights on all TP x PP GPUs (capped at 4096, divided by PP), rounded up
+    optimistically, and tokens for that batch's prompts and decodes (capped at 32768).
+    ``weight_format`` is "16-bit", "fp8" or "nvfp4" (the formats it tunes); any other gets
+    TensorRT-LLM's defaults (2048 and 8192)."""
+    per_elem = _TRTLLM_BENCH_BYTES.get(weight_format)
+    if per_elem is None:
+        return 2048, 8192
+    # its estimate: every attention layer holds K and V of max(TP, KV heads) heads of head_size
+    # (hidden / heads where a config names no head_dim, as DeepSeek's MLA config does)
+    head = arch.hidden_size // arch.attention_heads if arch.attention == "mla" else arch.head_dim
+    per_token_gib = 2 * attention_layers(arch) * max(tp, arch.kv_heads) * head * kv_bits / 8 / 2**30
+    engine_gib = count_params(arch).total * per_elem / 2**30
+    cache_gib = (gpu_memory_gib * tp * pp - engine_gib) * kv_fraction
+    requests = cache_gib / (per_token_gib * (isl + osl)) if per_token_gib > 0 else 4096.0
+    raw_bs = min(requests, 4096.0) / pp
+    raw_tokens = min(raw_bs * (1 + isl / osl), 32768.0)
+    if raw_bs < 256:
+        max_bs = max(64, 32 * math.ceil(raw_bs / 32))
+    elif raw_bs < 1024:
+        max_bs = 128 * math.ceil(raw_bs / 128)
+    else:
+        max_bs = 256 * math.ceil(raw_bs / 256)
+    if raw_tokens < 4096:
+        max_tokens = max(2048, 256 * math.ceil(raw_tokens / 256))
+    elif raw_tokens < 8192:
+        max_tokens = 512 * math.ceil(raw_tokens / 512)
+    else:
+        max_tokens = 1024 * math.ceil(raw_tokens / 1024)
+    if not chunked_prefill:  # get_settings: a whole prompt must fit one step beside the batch
+        max_tokens = max(max_tokens, isl + max_bs)
+    return max_bs, max_tokens

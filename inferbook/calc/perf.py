@@ -5,10 +5,15 @@ A step is timed kernel by kernel, each at its own roofline, then summed:
 - the linear layers (GEMMs) take the slower of their FLOPs at the weight format's
   peak and the weights they read at the memory bandwidth. Their compute efficiency
   depends on the GPU architecture and the data type, and grows with the number of
-  tokens in the step (the GEMM's M dimension): ``eff(T) = eff_max * T / (T + T_half)``,
-  so small batches never reach the efficiency of large GEMMs;
-- attention takes the slower of its score and value FLOPs at the 16-bit peak (its
-  own efficiency) and the KV cache and linear-attention state it reads;
+  tokens a GEMM multiplies (its M dimension): ``eff(M) = eff_max * M / (M + min(M, T_half))``,
+  so small batches never reach the efficiency of large GEMMs (and one token, a GEMV,
+  runs at half of it). A dense layer's M is the step's tokens; a routed expert's is only
+  the tokens routed to it, so the experts of a small batch run far from their peak
+  (experts no token routes to are neither computed nor read: ``E (1 - (1 - k/E)^tokens)``
+  of them are touched);
+- attention takes the slower of its score and value FLOPs at the peak of the KV cache's
+  precision (FP8 for an 8-bit cache on a GPU with FP8 units, else 16-bit; its own
+  efficiency) and the KV cache and linear-attention state it reads;
 - tensor parallelism adds two all-reduces per layer, expert parallelism a dispatch
   and a combine all-to-all per MoE layer, each timed from the interconnect's
   bandwidth, its latency and the message size;
@@ -58,14 +63,27 @@ def link_gb_s_per_direction(gpu: Gpu) -> float:
 
 def arch_key(gpu: Gpu) -> str:
     """The key of the per-architecture efficiencies: the GPU architecture, with "-gddr" for
-    GDDR memory (a Blackwell workstation card does not reach a B200's HBM efficiency)."""
-    return f"{gpu.architecture}-gddr" if "gddr" in gpu.memory_type.lower() else gpu.architecture
+    GDDR memory (a Blackwell workstation card does not reach a B200's HBM efficiency) and
+    "-consumer" for a consumer GDDR card (GeForce parts halve the tensor rate with FP32
+    accumulation, the peak their datasheets list, and run consumer engines such as llama.cpp)."""
+    if "gddr" not in gpu.memory_type.lower():
+        return gpu.architecture
+    return f"{gpu.architecture}-consumer" if gpu.market == "consumer" else f"{gpu.architecture}-gddr"
 
 
 def sixteen_bit_tflops(gpu: Gpu, fmt: Format) -> float:
     """The dense 16-bit peak (FP32 where a GPU lists only that); the format's own peak if none."""
     sixteen = gpu.dense.bf16_tflops or gpu.dense.fp16_tflops or gpu.dense.fp32_tflops
     return sixteen.value if sixteen is not None else compute_tflops(gpu, fmt)
+
+
+def attention_tflops(gpu: Gpu, fmt: Format, kv_bits: float) -> float:
+    """The peak attention runs at: FP8 when the KV cache is 8-bit and the GPU multiplies FP8 natively
+    (FP8 attention kernels take the cached keys and values as they are stored), else 16-bit."""
+    fp8 = gpu.dense.fp8_tflops
+    if kv_bits <= 8 and fp8 is not None:
+        return fp8.value
+    return sixteen_bit_tflops(gpu, fmt)
 
 
 def dtype_class(fmt: Format, gpu: Gpu) -> str:
@@ -86,8 +104,11 @@ def dtype_class(fmt: Format, gpu: Gpu) -> str:
 
 
 def link_class(gpu: Gpu) -> str:
-    """The interconnect family whose latency applies: "nvlink" (any scale-up link) or "pcie"."""
-    return "nvlink" if gpu.interconnect.bandwidth_gb_s is not None else "pcie"
+    """The interconnect family whose latency applies: "nvlink" (an NVIDIA scale-up link, with NCCL),
+    "infinity-fabric" (an AMD one, with RCCL) or "pcie"."""
+    if gpu.interconnect.bandwidth_gb_s is None:
+        return "pcie"
+    return "infinity-fabric" if gpu.vendor == "amd" else "nvlink"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +123,7 @@ class PerfParams:
     gemm_half_tokens: float = 64.0
     """Tokens in a step at which a GEMM reaches half its large-shape efficiency."""
     attn_eff: Mapping[str, float] = field(default_factory=lambda: {"*": 0.4})
-    """Share of the 16-bit peak that prefill attention reaches, by GPU architecture."""
+    """Share of the attention peak (`attention_tflops`) that prefill attention reaches, by GPU architecture."""
     mbu: Mapping[str, float] = field(default_factory=lambda: {"*": 0.7})
     """Share of the memory bandwidth that weight and KV reads reach, by GPU architecture."""
     step_s: Mapping[str, float] = field(default_factory=lambda: {"*": 0.002})
@@ -112,10 +133,12 @@ class PerfParams:
     request_s: Mapping[str, float] = field(default_factory=lambda: {"*": 0.01})
     """Time every request spends outside the GPU before its first token, by engine (seconds):
     the API server, tokenization, admission. Added to TTFT and end-to-end latency."""
-    link_latency_s: Mapping[str, float] = field(default_factory=lambda: {"nvlink": 1e-5, "pcie": 3e-5, "*": 1e-5})
+    link_latency_s: Mapping[str, float] = field(default_factory=lambda: {"nvlink": 1e-5, "infinity-fabric": 1e-5,
+                                                                         "pcie": 3e-5, "*": 1e-5})
     """Fixed time of one collective, by link class (seconds)."""
-    link_eff: float = 0.7
-    """Share of the link bandwidth a collective reaches."""
+    link_eff: Mapping[str, float] = field(default_factory=lambda: {"*": 0.7})
+    """Share of the link bandwidth a collective reaches, by link class (an all-reduce over PCIe,
+    through the host's switches, gets a smaller share than one over NVLink)."""
 
     @staticmethod
     def lookup(table: Mapping[str, float], key: str) -> float:
@@ -130,6 +153,8 @@ class PerfParams:
     def from_json(cls, data: Mapping[str, Any]) -> PerfParams:
         fields: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else float(v)) for k, v in data.items()
                                   if k in cls.__dataclass_fields__}
+        if isinstance(fields.get("link_eff"), float):  # one share for every link (calibrations before 2026-12)
+            fields["link_eff"] = {"*": fields["link_eff"]}
         return cls(**fields)
 
 
@@ -160,6 +185,18 @@ class Deployment:
     ep: int = 1
     engine: str = "vllm"
     groups: Mapping[str, Format] | None = None
+    attention_dp: int = 1
+    """Attention data parallelism inside the TP group (TensorRT-LLM's enable_attention_dp, SGLang's
+    --enable-dp-attention): the ``tp`` GPUs form ``attention_dp`` groups of tp / attention_dp GPUs,
+    each running its own batch through attention and the dense layers with its own KV cache, while
+    the routed experts are spread over all ``tp`` GPUs and see every group's tokens. 1 is plain TP."""
+
+    @property
+    def group_gpus(self) -> int:
+        """GPUs that share one batch: tp / attention_dp (all of TP without attention DP)."""
+        if self.attention_dp < 1 or self.tp % self.attention_dp:
+            raise ValueError(f"attention data parallelism {self.attention_dp} must divide tensor parallelism {self.tp}")
+        return self.tp // self.attention_dp
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,15 +224,38 @@ class StepCost:
     seq_s: float
     window: int | None
     state_bytes: float = 0.0
+    expert_token_share: int = 1
+    """Tokens the routed experts on one GPU see per token of this batch: the attention-DP degree,
+    as every group's tokens reach every GPU's experts."""
+    routed_flops_per_token: float = 0.0
+    """The part of `linear_flops_per_token` spent in routed experts (the top k of them)."""
+
+    def untouched(self, tokens: float) -> float:
+        """Share of the routed experts no token of a step of ``tokens`` routes to (0 for a dense model)."""
+        if not self.experts:
+            return 0.0
+        return (1.0 - self.experts_per_token / self.experts) ** (tokens * self.expert_token_share)
+
+    def gemm_work(self, tokens: float, logits: float) -> float:
+        """The step's GEMM FLOPs as if at full efficiency. A GEMM of M rows costs as if it had
+        M + min(M, T_half): beyond T_half the tile overhead fades, below it kernels pick tiles that
+        fit and run at half efficiency. Dense layers have M = the step's tokens; each routed expert
+        the step touches has M = the tokens routed to it (spread evenly over the touched experts)."""
+        if not tokens:
+            return self.head_flops * logits
+        dense = (self.linear_flops_per_token - self.routed_flops_per_token) * tokens + self.head_flops * logits
+        work = dense * (tokens + min(tokens, self.half_tokens)) / tokens + self.routed_flops_per_token * tokens
+        if self.experts:  # per touched expert min(T_half, its tokens), in FLOPs of one token through one expert
+            touched = self.experts * (1.0 - self.untouched(tokens))
+            routed_tokens = tokens * self.expert_token_share * self.experts_per_token
+            work += (self.routed_flops_per_token / self.experts_per_token / self.expert_token_share
+                     * min(self.half_tokens * touched, routed_tokens))
+        return work
 
     def seconds(self, tokens: int, logits: int, span_full: float, span_window: float, kv_full: float,
                 kv_window: float, sequences: int = 0) -> float:
-        gemm_flops = self.linear_flops_per_token * tokens + self.head_flops * logits
-        weights = self.weight_bytes
-        if self.experts:
-            weights -= self.routed_expert_bytes * (1.0 - self.experts_per_token / self.experts) ** tokens
-        rate = self.gemm_rate * tokens / (tokens + self.half_tokens) if tokens else self.gemm_rate
-        gemm = max(gemm_flops / rate, weights / self.memory_rate)
+        weights = self.weight_bytes - self.routed_expert_bytes * self.untouched(tokens)
+        gemm = max(self.gemm_work(tokens, logits) / self.gemm_rate, weights / self.memory_rate)
         attn_flops = self.attn_flops_full * span_full + self.attn_flops_window * span_window
         attn_bytes = self.kv_bytes_full * kv_full + self.kv_bytes_window * kv_window + self.state_bytes * sequences
         attn = max(attn_flops / self.attn_rate, attn_bytes / self.memory_rate)
@@ -203,7 +263,8 @@ class StepCost:
         return gemm + attn + comm + self.step_s + self.seq_s * sequences
 
 
-def _routed_expert_params(arch: ModelArchitecture) -> float:
+def routed_expert_params(arch: ModelArchitecture) -> float:
+    """Weights of all routed experts (shared experts and routers excluded); 0 for a dense model."""
     moe = arch.moe
     if moe is None:
         return 0.0
@@ -220,26 +281,35 @@ def step_cost(d: Deployment, params: PerfParams | None = None) -> StepCost:
     counts = count_params(a)
     layout = attention_layout(a)
     n_window, window = layout.n_window, layout.window
-    attn_full, attn_window, kv_full, kv_window = layout.coefficients(kv_bytes(a, 1, d.kv_bits, 1, d.tp).bytes_per_gpu)
+    attn_full, attn_window, kv_full, kv_window = layout.coefficients(
+        kv_bytes(a, 1, d.kv_bits, 1, d.group_gpus).bytes_per_gpu)
     groups = dict(d.groups) if d.groups else None
     expert_fmt = (groups or {}).get("experts", d.fmt)
     # a step is one pass through every pipeline stage in turn (the latency view; the overlap of
-    # micro-batches across stages is not modelled), so the stages' work adds up
-    shards = d.tp
-    routed = _routed_expert_params(a) * expert_fmt.effective_bits_per_weight / 8 / shards
+    # micro-batches across stages is not modelled), so the stages' work adds up. With attention DP
+    # a batch runs on tp / attention_dp GPUs; the routed experts stay spread over all tp GPUs.
+    shards = d.group_gpus
+    dp = d.attention_dp
+    routed_all = routed_expert_params(a) * expert_fmt.effective_bits_per_weight / 8
+    routed = routed_all / d.tp
     arch = arch_key(gpu)
     peak = compute_tflops(gpu, d.fmt) * 1e12
-    peak16 = sixteen_bit_tflops(gpu, d.fmt) * 1e12
+    peak16 = attention_tflops(gpu, d.fmt, d.kv_bits) * 1e12
     gemm_rate = peak * p.lookup(p.gemm_eff, arch) * p.lookup(p.dtype_eff, dtype_class(d.fmt, gpu)) * shards
     attn_rate = peak16 * p.lookup(p.attn_eff, arch) * shards
     memory_rate = gpu.memory_bandwidth_gb_s.value * 1e9 * p.lookup(p.mbu, arch)
-    per_direction = link_gb_s_per_direction(gpu) * 1e9 * p.link_eff
+    per_direction = link_gb_s_per_direction(gpu) * 1e9 * p.lookup(p.link_eff, link_class(gpu))
     latency = p.lookup(p.link_latency_s, link_class(gpu))
     comm_token = comm_fixed = 0.0
-    if d.tp > 1:  # an all-reduce of the hidden state per block, two per layer (ring: 2 (n-1)/n of the message)
-        comm_token += blocks(a) * 2 * (d.tp - 1) / d.tp * a.hidden_size * 2 / per_direction
+    if shards > 1:  # an all-reduce of the hidden state per block, two per layer (ring: 2 (n-1)/n of the message)
+        comm_token += blocks(a) * 2 * (shards - 1) / shards * a.hidden_size * 2 / per_direction
         comm_fixed += blocks(a) * latency
-    if d.ep > 1 and a.moe is not None:  # dispatch and combine: each token's hidden state to its k experts
+    if dp > 1 and a.moe is not None:  # the batch's tokens to the experts on all tp GPUs and back
+        moe_layers = sum(1 for i in range(a.layers) if is_moe_layer(a, i))
+        comm_token += (2 * moe_layers * a.moe.experts_per_token * a.hidden_size * 2 * (d.tp - 1) / d.tp
+                       / per_direction / shards)
+        comm_fixed += 2 * moe_layers * latency
+    elif d.ep > 1 and a.moe is not None:  # dispatch and combine: each token's hidden state to its k experts
         moe_layers = sum(1 for i in range(a.layers) if is_moe_layer(a, i))
         share = (d.ep - 1) / d.ep
         comm_token += 2 * moe_layers * a.moe.experts_per_token * a.hidden_size * 2 * share / per_direction / d.ep
@@ -249,14 +319,18 @@ def step_cost(d: Deployment, params: PerfParams | None = None) -> StepCost:
         comm_fixed += (d.pp - 1) * latency
     return StepCost(
         linear_flops_per_token=2.0 * (counts.attention + counts.ffn_dense + counts.ffn_experts_active),
+        routed_flops_per_token=(2.0 * routed_expert_params(a) * a.moe.experts_per_token / a.moe.experts
+                                if a.moe else 0.0),
         head_flops=2.0 * (counts.lm_head or counts.embedding),
         attn_flops_full=attn_full, attn_flops_window=attn_window, kv_bytes_full=kv_full, kv_bytes_window=kv_window,
-        weight_bytes=weight_bytes(a, d.fmt, tp=d.tp, groups=groups).per_gpu_bytes,
+        weight_bytes=(weight_bytes(a, d.fmt, tp=shards, groups=groups).per_gpu_bytes
+                      - routed_all * (1 / shards - 1 / d.tp)),
         routed_expert_bytes=routed,
         experts_per_token=a.moe.experts_per_token if a.moe else 0, experts=a.moe.experts if a.moe else 0,
         gemm_rate=gemm_rate, half_tokens=p.gemm_half_tokens, attn_rate=attn_rate,
         memory_rate=memory_rate, comm_per_token_s=comm_token, comm_fixed_s=comm_fixed,
         step_s=p.lookup(p.step_s, d.engine), seq_s=p.lookup(p.seq_s, d.engine),
         window=window if n_window else None,
-        state_bytes=2.0 * state_bytes_per_sequence(a, tp=d.tp),
+        state_bytes=2.0 * state_bytes_per_sequence(a, tp=shards),
+        expert_token_share=dp,
     )

@@ -27,7 +27,7 @@ from ..kb import KnowledgeBase
 from ..schema import Format, Gpu, LlmModel
 from ..schema.gpus import VENDOR_NAMES
 from .bands import Band, basis_for, error_band
-from .engines import ENGINES, engine_defaults
+from .engines import ENGINES, checkpoint_kv_bits, engine_defaults
 from .feasibility import EngineProfile, Setup, check_setup
 from .kv import kv_dtype_bits
 from .metrics import Distribution, RequestRecord, summarize
@@ -213,15 +213,13 @@ def engine_unsupported(kb: KnowledgeBase, engine: str, gpu: Gpu) -> str | None:
 
 def kv_bits_for(kb: KnowledgeBase, model: LlmModel, fmt: Format, kv_dtype: str | None, engine: str) -> float:
     """Bits per KV element: as asked, else the engine's rule for "auto" (the model's
-    activation dtype; FP8 for an FP8 checkpoint on engines that read its KV scales)."""
+    activation dtype; FP8 for an FP8 or NVFP4 checkpoint on engines that read its KV scales)."""
     if kv_dtype not in (None, "auto"):
         try:
             return kv_dtype_bits(str(kv_dtype), dict(kb.formats))
         except ValueError as exc:
             raise PredictError(str(exc)) from None
-    if engine_defaults(engine).fp8_checkpoint_kv and fmt.id.startswith("fp8"):
-        return 8.0
-    return 16.0
+    return checkpoint_kv_bits(engine_defaults(engine), fmt.id)
 
 
 def predict(kb: KnowledgeBase, model_id: str | LlmModel, gpu_id: str, load: Load, *, gpus: int = 1,
@@ -299,7 +297,8 @@ def predict(kb: KnowledgeBase, model_id: str | LlmModel, gpu_id: str, load: Load
     stream_sequences = per_replica.batch or per_replica.concurrency or 1
     config = SimConfig(max_batch=min(defaults.max_num_seqs, stream_sequences) if closed else defaults.max_num_seqs,
                        max_batched_tokens=defaults.max_num_batched_tokens, chunked_prefill=defaults.chunked_prefill,
-                       kv_capacity_tokens=kv_tokens, closed_loop=closed, max_steps=2_000_000)
+                       kv_capacity_tokens=kv_tokens, closed_loop=closed, max_steps=2_000_000,
+                       reserve_full_length=defaults.reserve_full_length)
     result = Prediction(True, reasons, setup_json, kv_cache_tokens=check.capacity.kv_tokens)
     if load.mode == "max-rate":
         found = _max_rate(per_replica, cost, config, seed, request_s)

@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from .metrics import Distribution, RequestRecord, Slo, Summary, percentile, summarize
 
@@ -334,6 +334,16 @@ class SimConfig:
     """A closed loop of clients (continuous policy): a request counts as arriving when it
     is admitted, as when a client sends its next request the moment a slot frees; set
     ``max_batch`` to the number of clients and queue every request at time 0."""
+    lockstep_ranks: int = 1
+    """Continuous policy: the stream stands for this many attention-DP ranks that step together (their
+    MoE layers exchange tokens every step) without balancing their prompts: the decoding sequences
+    spread evenly over the ranks, while each prompt holds every rank until it is done. The step model
+    times one rank: decode work divided by the ranks, prefill work whole. 1 is a single stream."""
+    reserve_full_length: bool = False
+    """Continuous policy: admission reserves the KV cache of the whole prompt and every output
+    token up front (TensorRT-LLM's default GUARANTEED_NO_EVICT capacity policy), so no sequence
+    is ever preempted; when off, a sequence's cache grows a token at a time and the newest
+    sequence is preempted (and later recomputed) when the cache runs out (vLLM, SGLang)."""
     record_steps: bool = False
     """Keep every step's inputs (`SimResult.steps`) and each request's admission, first-token
     and finish steps (`SimResult.request_steps`), so a run can be re-timed under other
@@ -342,7 +352,7 @@ class SimConfig:
     def __post_init__(self) -> None:
         if self.policy not in ("static", "dynamic", "continuous"):
             raise ValueError(f"unknown policy {self.policy!r}")
-        if self.max_batch < 1 or self.max_batched_tokens < 1 or self.kv_capacity_tokens < 1:
+        if self.max_batch < 1 or self.max_batched_tokens < 1 or self.kv_capacity_tokens < 1 or self.lockstep_ranks < 1:
             raise ValueError("the batch limit, the step's token budget and the KV-cache capacity must each be "
                              "at least 1")
         if self.batch_window_s < 0:
@@ -376,8 +386,9 @@ class SimResult:
     """Times a sequence was evicted because the KV cache was full, to be recomputed later."""
     rejected: list[int] = field(default_factory=list)
     """Ids of requests that can never fit (prompt + output above the KV capacity)."""
-    steps: list[tuple[int, int, float, float, float, float, int]] = field(default_factory=list)
-    """With `SimConfig.record_steps`: the arguments of every step's `StepModel.seconds` call."""
+    steps: list[tuple[Any, ...]] = field(default_factory=list)
+    """With `SimConfig.record_steps`: the arguments of every step's `StepModel.seconds` call (fractions of a
+    token and a sequence with `SimConfig.lockstep_ranks`)."""
     step_starts: list[float] = field(default_factory=list)
     """With `SimConfig.record_steps`: the clock when each step began (idle gaps show between them)."""
     request_steps: dict[int, tuple[int, int, int]] = field(default_factory=dict)
@@ -460,6 +471,7 @@ class _Continuous:
         self.n_below = 0  # decoding sequences whose context is still under the window
         self.base_below = 0
         self.kv_used = 0  # tokens held by prefilling sequences (decoding ones are in the aggregates)
+        self.reserved = 0  # full lengths of the admitted sequences, with `SimConfig.reserve_full_length`
         self.step = 0
         self.clock = 0.0
         self.records: dict[int, RequestRecord] = {}
@@ -502,7 +514,9 @@ class _Continuous:
             seq = self.waiting[0]
             need = seq.prefill_left
             held = seq.req.input_tokens + seq.done_tokens  # a prefilled request brings its cache along
-            if self.kv_tokens() + held > cfg.kv_capacity_tokens:
+            full = seq.req.input_tokens + seq.req.output_tokens
+            if self.kv_tokens() + held > cfg.kv_capacity_tokens or (
+                    cfg.reserve_full_length and self.reserved + full > cfg.kv_capacity_tokens):
                 break
             # unchunked, a prompt over the budget runs whole beside the decodes, with no other prompt
             if not cfg.chunked_prefill and need > budget and self.prefilling:
@@ -512,6 +526,8 @@ class _Continuous:
                 seq.admitted, seq.admitted_step = self.clock, self.step
             self.prefilling.append(seq)
             self.kv_used += held
+            if cfg.reserve_full_length:
+                self.reserved += full
             seqs += 1
         # schedule prefill chunks within the budget
         tokens = self.n_dec
@@ -534,14 +550,21 @@ class _Continuous:
         below_sum = self.base_below + self.n_below * self.step
         above = self.n_dec - self.n_below
         win_ctx = below_sum + above * (self.window or 0) if self.window else 0
-        span_full += ctx_sum + self.n_dec
-        span_win += win_ctx + self.n_dec if self.window else 0.0
-        logits = self.n_dec + sum(1 for s, t in chunks if t == s.prefill_left)
-        dt = model.seconds(tokens, logits, span_full, span_win, ctx_sum, win_ctx, self.n_dec + len(chunks))
+        finished = sum(1 for s, t in chunks if t == s.prefill_left)
+        if cfg.lockstep_ranks == 1:
+            step: tuple[Any, ...] = (tokens, self.n_dec + finished, span_full + (ctx_sum + self.n_dec),
+                                     span_win + (win_ctx + self.n_dec) if self.window else 0.0, ctx_sum, win_ctx,
+                                     self.n_dec + len(chunks))
+        else:  # one rank's share of the decodes beside the whole of every prompt chunk
+            r = cfg.lockstep_ranks
+            dec = self.n_dec / r
+            step = (tokens - self.n_dec + dec, dec + finished, span_full + (ctx_sum + self.n_dec) / r,
+                    span_win + (win_ctx + self.n_dec) / r if self.window else 0.0, ctx_sum / r, win_ctx / r,
+                    dec + len(chunks))
+        dt = model.seconds(*step)
         if cfg.record_steps:
             self.result.step_starts.append(self.clock)
-            self.result.steps.append((tokens, logits, span_full, span_win, ctx_sum, win_ctx,
-                                      self.n_dec + len(chunks)))
+            self.result.steps.append(step)
         self.clock += dt
         self.step += 1
         if cfg.max_steps is not None and self.step > cfg.max_steps:
@@ -628,6 +651,8 @@ class _Continuous:
         self.waiting.appendleft(seq)
 
     def _finish(self, seq: _Seq) -> None:
+        if self.cfg.reserve_full_length:
+            self.reserved -= seq.req.input_tokens + seq.req.output_tokens
         first = seq.first_token if seq.first_token is not None else self.clock
         arrival = seq.req.arrival
         if self.cfg.closed_loop and seq.admitted is not None:

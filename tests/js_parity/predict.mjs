@@ -12,14 +12,16 @@ const groupsOf = (groups) => (groups ? Object.fromEntries(Object.entries(groups)
 const handlers = {
   stepSeconds: (a) => {
     const d = { arch: data.models[a.model].architecture, gpu: data.gpus[a.gpu], fmt: data.formats[a.format],
-      kvBits: a.kv_bits, tp: a.tp, pp: a.pp, ep: a.ep, engine: a.engine, groups: groupsOf(a.groups) };
+      kvBits: a.kv_bits, tp: a.tp, pp: a.pp, ep: a.ep, engine: a.engine, groups: groupsOf(a.groups),
+      attentionDp: a.attention_dp ?? 1 };
     return predict.stepCost(d, a.params ?? data.perf.params).seconds(...a.call);
   },
   engineDefaults: (a) => {
     const d = predict.engineDefaults(data.perf.engines[a.engine], a.gpu ? data.gpus[a.gpu] : null, a.tp, a.pp);
     return { describe: d.describe, fraction_of: d.fraction_of, memory_fraction: d.memory_fraction,
       block_tokens: d.block_tokens, max_num_seqs: d.max_num_seqs, max_num_batched_tokens: d.max_num_batched_tokens,
-      chunked_prefill: d.chunked_prefill, fp8_checkpoint_kv: d.fp8_checkpoint_kv };
+      chunked_prefill: d.chunked_prefill, fp8_checkpoint_kv: d.fp8_checkpoint_kv,
+      reserve_full_length: d.reserve_full_length };
   },
   predict: (a) => predict.predict(data, a),
 };

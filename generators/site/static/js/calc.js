@@ -74,7 +74,8 @@ export const DEFAULT_ENGINE_CONFIG = Object.freeze({
  */
 export const DEFAULT_SIM_CONFIG = Object.freeze({
   policy: "continuous", max_batch: 256, max_batched_tokens: 8192, chunked_prefill: true,
-  kv_capacity_tokens: 2 ** 40, batch_window_s: 0.05, closed_loop: false,
+  kv_capacity_tokens: 2 ** 40, batch_window_s: 0.05, closed_loop: false, reserve_full_length: false,
+  lockstep_ranks: 1,
 });
 
 // === small helpers ===
@@ -1418,7 +1419,7 @@ export function workload(n, rate, inputs, outputs, arrivals = "poisson", burstin
 function simConfig(config) {
   const c = { ...DEFAULT_SIM_CONFIG, ...(config ?? {}) };
   if (!["static", "dynamic", "continuous"].includes(c.policy)) throw new Error(`unknown policy '${c.policy}'`);
-  if (c.max_batch < 1 || c.max_batched_tokens < 1 || c.kv_capacity_tokens < 1) {
+  if (c.max_batch < 1 || c.max_batched_tokens < 1 || c.kv_capacity_tokens < 1 || c.lockstep_ranks < 1) {
     throw new Error("the batch limit, the step's token budget and the KV-cache capacity must each be at least 1");
   }
   if (c.batch_window_s < 0) throw new Error("the batching window cannot be negative");
@@ -1531,6 +1532,7 @@ class Continuous {
     this.window = model.window ?? null;
     // aggregates over decoding sequences: ctx_i(k) = ctxStart_i + (k - start_i)
     [this.nDec, this.baseSum, this.nBelow, this.baseBelow, this.kvUsed, this.step] = [0, 0, 0, 0, 0, 0];
+    this.reserved = 0; // full lengths of the admitted sequences, with cfg.reserve_full_length
     this.clock = 0.0;
     this.records = new Map();
     this.result = { records: [], stepDurations: [], stepDecodeTokens: [], preemptions: 0, rejected: [] };
@@ -1586,13 +1588,17 @@ class Continuous {
     while (this.waiting.length && seqs < cfg.max_batch && budget > this.prefilling.length) {
       const seq = this.waiting.first();
       const need = seq.prefillLeft;
+      const full = seq.req.inputTokens + seq.req.outputTokens;
       if (this.kvTokens() + need > cfg.kv_capacity_tokens) break;
+      // TensorRT-LLM's GUARANTEED_NO_EVICT: the whole prompt and output are reserved on admission
+      if (cfg.reserve_full_length && this.reserved + full > cfg.kv_capacity_tokens) break;
       // unchunked, a prompt over the budget runs whole beside the decodes, with no other prompt
       if (!cfg.chunked_prefill && need > budget && this.prefilling.length) break;
       this.waiting.shift();
       if (seq.admitted === undefined) seq.admitted = this.clock;
       this.prefilling.push(seq);
       this.kvUsed += need;
+      if (cfg.reserve_full_length) this.reserved += full;
       seqs += 1;
     }
     // schedule prefill chunks within the budget
@@ -1616,11 +1622,13 @@ class Continuous {
     const belowSum = this.baseBelow + this.nBelow * this.step;
     const above = this.nDec - this.nBelow;
     const winCtx = this.window ? belowSum + above * this.window : 0;
-    spanFull += ctxSum + this.nDec;
-    spanWin += this.window ? winCtx + this.nDec : 0.0;
-    let logits = this.nDec;
-    for (const [s, t] of chunks) if (t === s.prefillLeft) logits += 1;
-    const dt = stepSeconds(model, tokens, logits, spanFull, spanWin, ctxSum, winCtx, this.nDec + chunks.length);
+    let finished = 0;
+    for (const [s, t] of chunks) if (t === s.prefillLeft) finished += 1;
+    // attention-DP ranks in lockstep: one rank's share of the decodes beside the whole of every prompt chunk
+    const r = cfg.lockstep_ranks;
+    const dec = this.nDec / r;
+    const dt = stepSeconds(model, tokens - this.nDec + dec, dec + finished, spanFull + (ctxSum + this.nDec) / r,
+      this.window ? spanWin + (winCtx + this.nDec) / r : 0.0, ctxSum / r, winCtx / r, dec + chunks.length);
     this.clock += dt;
     this.step += 1;
     this.updateWindowCrossings();
@@ -1711,6 +1719,7 @@ class Continuous {
   }
 
   finish(seq) {
+    if (this.cfg.reserve_full_length) this.reserved -= seq.req.inputTokens + seq.req.outputTokens;
     const first = seq.firstToken !== null ? seq.firstToken : this.clock;
     const record = makeRecord(seq.req, first, this.clock);
     // a closed loop of clients: the request arrives when it is admitted (Python `closed_loop`)

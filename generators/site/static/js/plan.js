@@ -266,7 +266,8 @@ const lookup = (table, key) => (key in table ? table[key] : table["*"]);
 /** Bits per KV element: as asked, else the engine's rule for "auto" (Python `predict.kv_bits_for`). */
 export function kvBitsFor(data, fmt, kvDtype, engine) {
   if (kvDtype !== null && kvDtype !== undefined && kvDtype !== "auto") return kvDtypeBits(kvDtype, data.formats);
-  if (data.perf.engines[engine].kv_dtype_fp8_checkpoint === true && fmt.id.startsWith("fp8")) return 8.0;
+  const checkpointKv = fmt.id.startsWith("fp8") || fmt.id === "nvfp4"; // ModelOpt exports FP8 KV scales with both
+  if (data.perf.engines[engine].kv_dtype_fp8_checkpoint === true && checkpointKv) return 8.0;
   return 16.0;
 }
 

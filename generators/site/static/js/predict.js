@@ -25,6 +25,13 @@ export function sixteenBitTflops(gpu, fmt) {
   return s ? s.value : computeTflops(gpu, fmt);
 }
 
+/** The peak attention runs at: FP8 for an 8-bit KV cache on a GPU with FP8 units, else 16-bit. */
+export function attentionTflops(gpu, fmt, kvBits) {
+  const fp8 = gpu.dense.fp8_tflops;
+  if (kvBits <= 8 && fp8) return fp8.value;
+  return sixteenBitTflops(gpu, fmt);
+}
+
 /** Which compute efficiency applies to a weight format (Python `dtype_class`). */
 export function dtypeClass(fmt, gpu) {
   const native = computeTflops(gpu, fmt) !== sixteenBitTflops(gpu, fmt);
@@ -36,8 +43,11 @@ export function dtypeClass(fmt, gpu) {
   return "16-bit";
 }
 
-/** "nvlink" (any scale-up link) or "pcie". */
-export const linkClass = (gpu) => (gpu.interconnect?.bandwidth_gb_s != null ? "nvlink" : "pcie");
+/** "nvlink" (an NVIDIA scale-up link), "infinity-fabric" (an AMD one) or "pcie". */
+export function linkClass(gpu) {
+  if (gpu.interconnect?.bandwidth_gb_s == null) return "pcie";
+  return gpu.vendor === "amd" ? "infinity-fabric" : "nvlink";
+}
 
 /** One direction of a GPU-to-GPU transfer: half the scale-up link, else the x16 PCIe link named. */
 export function linkGbSPerDirection(gpu) {
@@ -47,9 +57,11 @@ export function linkGbSPerDirection(gpu) {
   return found ? PCIE_X16_GB_S[Number(found[1])] : PCIE_GB_S_PER_DIRECTION;
 }
 
-/** The efficiencies' key: the architecture, with "-gddr" for GDDR memory. */
-export const archKey = (gpu) => (gpu.memory_type.toLowerCase().includes("gddr")
-  ? `${gpu.architecture}-gddr` : gpu.architecture);
+/** The efficiencies' key: the architecture, with "-gddr" for GDDR memory ("-consumer" on a GeForce-class card). */
+export function archKey(gpu) {
+  if (!gpu.memory_type.toLowerCase().includes("gddr")) return gpu.architecture;
+  return gpu.market === "consumer" ? `${gpu.architecture}-consumer` : `${gpu.architecture}-gddr`;
+}
 
 function routedExpertParams(a) {
   if (!a.moe) return 0.0;
@@ -69,27 +81,38 @@ export function stepCost(d, p) {
   const tp = d.tp ?? 1;
   const pp = d.pp ?? 1;
   const ep = d.ep ?? 1;
+  // attention DP: groups of tp / dp GPUs each run a batch; the routed experts stay spread over all tp GPUs
+  const dp = d.attentionDp ?? 1;
+  if (dp < 1 || tp % dp) throw new Error(`attention data parallelism ${dp} must divide tensor parallelism ${tp}`);
+  const shards = tp / dp;
   const counts = countParams(a);
-  const attn = attentionCoefficients(a, kvBytes(a, 1, d.kvBits, 1, tp).bytesPerGpu);
+  const attn = attentionCoefficients(a, kvBytes(a, 1, d.kvBits, 1, shards).bytesPerGpu);
   const groups = d.groups && Object.keys(d.groups).length ? d.groups : null;
   const expertFmt = (groups && groups.experts) || d.fmt;
-  const shards = tp;
-  const routed = routedExpertParams(a) * expertFmt.effective_bits_per_weight / 8 / shards;
+  const routedAll = routedExpertParams(a) * expertFmt.effective_bits_per_weight / 8;
+  const routed = routedAll / tp;
   const arch = archKey(gpu);
   const peak = computeTflops(gpu, d.fmt) * 1e12;
-  const peak16 = sixteenBitTflops(gpu, d.fmt) * 1e12;
+  const peak16 = attentionTflops(gpu, d.fmt, d.kvBits) * 1e12;
   const gemmRate = peak * lookup(p.gemm_eff, arch) * lookup(p.dtype_eff, dtypeClass(d.fmt, gpu)) * shards;
   const attnRate = peak16 * lookup(p.attn_eff, arch) * shards;
   const memoryRate = gpu.memory_bandwidth_gb_s.value * 1e9 * lookup(p.mbu, arch);
-  const perDirection = linkGbSPerDirection(gpu) * 1e9 * p.link_eff;
+  // one share for every link in calibrations before 2026-12, a table by link class since
+  const linkEff = typeof p.link_eff === "number" ? p.link_eff : lookup(p.link_eff, linkClass(gpu));
+  const perDirection = linkGbSPerDirection(gpu) * 1e9 * linkEff;
   const latency = lookup(p.link_latency_s, linkClass(gpu));
   let commToken = 0.0;
   let commFixed = 0.0;
-  if (tp > 1) {
-    commToken += blocks(a) * 2 * (tp - 1) / tp * a.hidden_size * 2 / perDirection;
+  if (shards > 1) {
+    commToken += blocks(a) * 2 * (shards - 1) / shards * a.hidden_size * 2 / perDirection;
     commFixed += blocks(a) * latency;
   }
-  if (ep > 1 && a.moe) {
+  if (dp > 1 && a.moe) {
+    let moeLayers = 0;
+    for (let i = 0; i < a.layers; i++) if (isMoeLayer(a, i)) moeLayers += 1;
+    commToken += 2 * moeLayers * a.moe.experts_per_token * a.hidden_size * 2 * (tp - 1) / tp / perDirection / shards;
+    commFixed += 2 * moeLayers * latency;
+  } else if (ep > 1 && a.moe) {
     let moeLayers = 0;
     for (let i = 0; i < a.layers; i++) if (isMoeLayer(a, i)) moeLayers += 1;
     const share = (ep - 1) / ep;
@@ -105,18 +128,35 @@ export function stepCost(d, p) {
     headFlops: 2.0 * (counts.lmHead || counts.embedding),
     attnFlopsFull: attn.attnFlopsFull, attnFlopsWindow: attn.attnFlopsWindow,
     kvBytesFull: attn.kvBytesFull, kvBytesWindow: attn.kvBytesWindow,
-    weightBytes: weightBytes(a, d.fmt, tp, 1, null, groups).perGpuBytes, routedExpertBytes: routed,
+    weightBytes: weightBytes(a, d.fmt, shards, 1, null, groups).perGpuBytes - routedAll * (1 / shards - 1 / tp),
+    routedExpertBytes: routed, expertTokenShare: dp,
+    routedFlopsPerToken: a.moe ? 2.0 * routedExpertParams(a) * a.moe.experts_per_token / a.moe.experts : 0.0,
     expertsPerToken: a.moe ? a.moe.experts_per_token : 0, experts: a.moe ? a.moe.experts : 0,
     gemmRate, halfTokens: p.gemm_half_tokens, attnRate, memoryRate, commPerTokenS: commToken,
     commFixedS: commFixed, stepS: lookup(p.step_s, d.engine), seqS: lookup(p.seq_s, d.engine),
-    window: attn.window, stateBytes: 2.0 * stateBytesPerSequence(a, 16.0, tp),
+    window: attn.window, stateBytes: 2.0 * stateBytesPerSequence(a, 16.0, shards),
+  };
+  // share of the routed experts no token of a step routes to (every attention-DP group's tokens reach them)
+  const untouched = (tokens) => (c.experts ? (1.0 - c.expertsPerToken / c.experts) ** (tokens * c.expertTokenShare)
+    : 0.0);
+  // GEMM FLOPs as if at full efficiency: a GEMM of M rows costs as if it had M + min(M, T_half); dense
+  // layers have M = the step's tokens, each touched routed expert the tokens routed to it
+  // (Python `StepCost.gemm_work`)
+  c.gemmWork = (tokens, logits) => {
+    if (!tokens) return c.headFlops * logits;
+    const dense = (c.linearFlopsPerToken - c.routedFlopsPerToken) * tokens + c.headFlops * logits;
+    let work = dense * (tokens + Math.min(tokens, c.halfTokens)) / tokens + c.routedFlopsPerToken * tokens;
+    if (c.experts) {
+      const touched = c.experts * (1.0 - untouched(tokens));
+      const routedTokens = tokens * c.expertTokenShare * c.expertsPerToken;
+      work += c.routedFlopsPerToken / c.expertsPerToken / c.expertTokenShare
+        * Math.min(c.halfTokens * touched, routedTokens);
+    }
+    return work;
   };
   c.seconds = (tokens, logits, spanFull, spanWindow, kvFull, kvWindow, sequences = 0) => {
-    const gemmFlops = c.linearFlopsPerToken * tokens + c.headFlops * logits;
-    let weights = c.weightBytes;
-    if (c.experts) weights -= c.routedExpertBytes * (1.0 - c.expertsPerToken / c.experts) ** tokens;
-    const rate = tokens ? c.gemmRate * tokens / (tokens + c.halfTokens) : c.gemmRate;
-    const gemm = Math.max(gemmFlops / rate, weights / c.memoryRate);
+    const weights = c.weightBytes - c.routedExpertBytes * untouched(tokens);
+    const gemm = Math.max(c.gemmWork(tokens, logits) / c.gemmRate, weights / c.memoryRate);
     const attnFlops = c.attnFlopsFull * spanFull + c.attnFlopsWindow * spanWindow;
     const attnBytes = c.kvBytesFull * kvFull + c.kvBytesWindow * kvWindow + c.stateBytes * sequences;
     const attn = Math.max(attnFlops / c.attnRate, attnBytes / c.memoryRate);
@@ -178,6 +218,7 @@ export function engineDefaults(raw, gpu = null, tp = 1, pp = 1) {
     id: raw.id, name: raw.name, version: raw.version, memory_fraction: fraction, fraction_of: of,
     block_tokens: block, max_num_seqs: seqs, max_num_batched_tokens: budget,
     chunked_prefill: raw.chunked_prefill ?? true, fp8_checkpoint_kv: raw.kv_dtype_fp8_checkpoint === true,
+    reserve_full_length: raw.capacity_policy === "guaranteed_no_evict",
   };
   d.config = {
     gpu_memory_utilization: fraction, fraction_of: of, block_size: block, max_num_seqs: seqs,
@@ -305,7 +346,7 @@ export function predict(data, q) {
   const groups = fmt.id === model.native_dtype ? nativeGroups(model, data.formats) : {};
   let kvBits = 16.0;
   if (q.kv_dtype != null && q.kv_dtype !== "auto") kvBits = kvDtypeBits(q.kv_dtype, data.formats);
-  else if (raw.kv_dtype_fp8_checkpoint === true && fmt.id.startsWith("fp8")) kvBits = 8.0;
+  else if (raw.kv_dtype_fp8_checkpoint === true && (fmt.id.startsWith("fp8") || fmt.id === "nvfp4")) kvBits = 8.0;
   const defaults = engineDefaults(raw, gpu, tp, pp);
   const setup = { model: model.id, gpu: gpu.id, gpus, tp, pp, ep, weights: fmt.id, kv_bits: kvBits,
     engine: q.engine, engine_profile: defaults.describe, isl: q.isl, osl: q.osl, mode: q.mode };
@@ -341,7 +382,7 @@ export function predict(data, q) {
   const streamSequences = per.batch || per.concurrency || 1;
   const config = { max_batch: closed ? Math.min(defaults.max_num_seqs, streamSequences) : defaults.max_num_seqs,
     max_batched_tokens: defaults.max_num_batched_tokens, chunked_prefill: defaults.chunked_prefill,
-    kv_capacity_tokens: kvTokens, closed_loop: closed };
+    kv_capacity_tokens: kvTokens, closed_loop: closed, reserve_full_length: defaults.reserve_full_length };
   let requests;
   if (q.mode === "rate") requests = q.workload;
   else {
