@@ -113,12 +113,17 @@ function totalsTable(gpu, prefix) {
   const tot = chipTotals(cu);
   const t = headed(["Resource", `Per ${UNIT_WORDS[cu.unit_name]}`, `× ${fmt(cu.count, 0)} = chip`]);
   const body = t.createTBody();
-  const row = (name, per, total, key, show) => {
+  /** A new body row that starts with its row header. */
+  const headedRow = (name) => {
     const tr = body.insertRow();
     const th = document.createElement("th");
     th.scope = "row";
     th.textContent = name;
     tr.append(th);
+    return tr;
+  };
+  const row = (name, per, total, key, show) => {
+    const tr = headedRow(name);
     const a = tr.insertCell();
     a.className = "num";
     a.textContent = per == null ? missing : show(per);
@@ -139,11 +144,7 @@ function totalsTable(gpu, prefix) {
   row("Resident threads", cu.max_warps_per_unit != null && cu.warp_size != null
     ? cu.max_warps_per_unit * cu.warp_size : null, tot.threads, "threads", n);
   const chip = (name, value, key) => {
-    const tr = body.insertRow();
-    const th = document.createElement("th");
-    th.scope = "row";
-    th.textContent = name;
-    tr.append(th);
+    const tr = headedRow(name);
     const a = tr.insertCell();
     a.className = "num";
     a.textContent = "chip-wide";
@@ -157,11 +158,7 @@ function totalsTable(gpu, prefix) {
   };
   chip("L2 cache", cu.l2_cache_mib, "l2");
   if (cu.last_level_cache_mib != null) chip("Cache behind L2 (Infinity Cache)", cu.last_level_cache_mib, "llc");
-  const tr = body.insertRow();
-  const th = document.createElement("th");
-  th.scope = "row";
-  th.textContent = "Boost clock";
-  tr.append(th);
+  const tr = headedRow("Boost clock");
   const a = tr.insertCell();
   a.className = "num";
   a.colSpan = 2;
