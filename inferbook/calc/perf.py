@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -261,6 +261,27 @@ class StepCost:
         attn = max(attn_flops / self.attn_rate, attn_bytes / self.memory_rate)
         comm = self.comm_per_token_s * tokens + self.comm_fixed_s
         return gemm + attn + comm + self.step_s + self.seq_s * sequences
+
+    def decode_timer(self, tokens: float, logits: float,
+                     sequences: float) -> Callable[[float, float, float, float], float]:
+        """`seconds` for steps of fixed ``tokens``, ``logits`` and ``sequences`` (a run of decode
+        steps), as a function of the attention spans and cached tokens. The terms that do not
+        change are worked out once; the sum is taken in `seconds`' order, so the times are the
+        same floats."""
+        weights = self.weight_bytes - self.routed_expert_bytes * self.untouched(tokens)
+        gemm = max(self.gemm_work(tokens, logits) / self.gemm_rate, weights / self.memory_rate)
+        comm = self.comm_per_token_s * tokens + self.comm_fixed_s
+        step_s, per_seq = self.step_s, self.seq_s * sequences
+        state = self.state_bytes * sequences
+        flops_full, flops_window, attn_rate = self.attn_flops_full, self.attn_flops_window, self.attn_rate
+        bytes_full, bytes_window, memory_rate = self.kv_bytes_full, self.kv_bytes_window, self.memory_rate
+
+        def timer(span_full: float, span_window: float, kv_full: float, kv_window: float) -> float:
+            attn = max((flops_full * span_full + flops_window * span_window) / attn_rate,
+                       (bytes_full * kv_full + bytes_window * kv_window + state) / memory_rate)
+            return gemm + attn + comm + step_s + per_seq
+
+        return timer
 
 
 def routed_expert_params(arch: ModelArchitecture) -> float:

@@ -27,7 +27,7 @@ import random
 import re
 import stat
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -495,6 +495,9 @@ class _Continuous:
                     break
                 self.clock = self.pending[i].arrival
                 continue
+            if self.decoding and not self.prefilling and self._admission_blocked() and \
+                    self._decode_run(self.pending[i].arrival if i < n else math.inf):
+                continue
             self._one_step()
         self.result.records = [self.records[k] for k in sorted(self.records)]
         return self.result
@@ -596,6 +599,76 @@ class _Continuous:
         while self.kv_tokens() > self.cfg.kv_capacity_tokens and (self.decoding or self.prefilling):
             self._preempt_newest()
 
+    def _admission_blocked(self) -> bool:
+        """Whether `_one_step` would admit nothing now (no prompt is prefilling). Nothing frees
+        up while only decodes run: the batch keeps its size and the cache grows, so a blocked
+        admission stays blocked until a sequence finishes or is preempted."""
+        if not self.waiting:
+            return True
+        cfg = self.cfg
+        if not (self.n_dec < cfg.max_batch and cfg.max_batched_tokens - self.n_dec > 0):
+            return True
+        seq = self.waiting[0]
+        held = seq.req.input_tokens + seq.done_tokens
+        full = seq.req.input_tokens + seq.req.output_tokens
+        return self.kv_tokens() + held > cfg.kv_capacity_tokens or (
+            cfg.reserve_full_length and self.reserved + full > cfg.kv_capacity_tokens)
+
+    def _decode_run(self, next_arrival: float) -> int:
+        """Run the steps that only decode and after which nothing happens, as `_one_step` would, in a
+        tight loop: no arrival before the step, and after it no sequence finishes, none crosses the
+        attention window, the cache does not overflow and the step limit holds. The batch is fixed,
+        so only the context terms change from step to step, each by the same sum as `_one_step`
+        computes (the step times are the same floats). Returns the number of steps run (0 when the
+        next step has an event: `_one_step` takes it)."""
+        cfg, n = self.cfg, self.n_dec
+        last = cfg.max_steps if cfg.max_steps is not None else 1 << 62  # the last step number allowed after a step
+        if self.finish_heap:
+            last = min(last, self.finish_heap[0][0] - 1)
+        if self.cross_heap:
+            last = min(last, self.cross_heap[0][0] - 1)
+        last = min(last, (cfg.kv_capacity_tokens - self.base_sum - self.kv_used) // n)
+        if last <= self.step or self.clock >= next_arrival:
+            return 0
+        window, r = self.window, cfg.lockstep_ranks
+        base_sum, base_below, n_below = self.base_sum, self.base_below, self.n_below
+        above = n - n_below
+        if r == 1:
+            tokens: float = n
+            fixed: tuple[float, float, float] = (n, n, n)  # tokens, logits, sequences
+        else:
+            dec = n / r
+            fixed = (n - n + dec, dec + 0, dec + 0)
+            tokens = fixed[0]
+        timer = _decode_timer(self.model, *fixed)
+        durations, decode_tokens = self.result.step_durations, self.result.step_decode_tokens
+        record = cfg.record_steps
+        step, clock, start = self.step, self.clock, self.step
+        span_full: float
+        span_win: float
+        kv_full: float
+        kv_win: float
+        while step < last and clock < next_arrival:
+            ctx_sum = base_sum + n * step
+            win_ctx = base_below + n_below * step + above * window if window else 0
+            if r == 1:
+                span_full, span_win, kv_full, kv_win = (0.0 + (ctx_sum + n), 0.0 + (win_ctx + n) if window else 0.0,
+                                                        ctx_sum, win_ctx)
+            else:
+                span_full, span_win, kv_full, kv_win = (0.0 + (ctx_sum + n) / r,
+                                                        0.0 + (win_ctx + n) / r if window else 0.0,
+                                                        ctx_sum / r, win_ctx / r)
+            dt = timer(span_full, span_win, kv_full, kv_win)
+            if record:
+                self.result.step_starts.append(clock)
+                self.result.steps.append((tokens, fixed[1], span_full, span_win, kv_full, kv_win, fixed[2]))
+            clock += dt
+            step += 1
+            durations.append(dt)
+            decode_tokens.append(n)
+        self.step, self.clock = step, clock
+        return step - start
+
     def _start_decoding(self, seq: _Seq) -> None:
         seq.stint += 1
         seq.start_step = self.step
@@ -661,6 +734,20 @@ class _Continuous:
                                                  seq.req.output_tokens)
         if self.cfg.record_steps:
             self.result.request_steps[seq.req.id] = (seq.admitted_step, seq.first_step or self.step, self.step)
+
+
+def _decode_timer(model: StepModel, tokens: float, logits: float,
+                  sequences: float) -> Callable[[float, float, float, float], float]:
+    """``model.seconds`` with the step's tokens, logits and sequences fixed: a function of the
+    attention spans and cached tokens alone. A model that has `decode_timer` (`perf.StepCost`)
+    works out its fixed terms once."""
+    own = getattr(model, "decode_timer", None)
+    if own is not None:
+        timer: Callable[[float, float, float, float], float] = own(tokens, logits, sequences)
+        return timer
+    seconds = model.seconds
+    return lambda span_full, span_window, kv_full, kv_window: seconds(
+        tokens, logits, span_full, span_window, kv_full, kv_window, sequences)  # type: ignore[arg-type]
 
 
 def _batched(requests: Sequence[Request], model: StepModel, cfg: SimConfig) -> SimResult:
