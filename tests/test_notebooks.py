@@ -65,7 +65,9 @@ def execute(paths: list[Path], cwd: Path, parallel: int = 4) -> dict[Path, Outco
 
     async def one(path: Path) -> Outcome:
         nb = nbformat.read(path, as_version=4)
-        client = NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
+        # a kernel may take over a minute to start when the other test worker keeps both cores busy
+        client = NotebookClient(nb, timeout=120, startup_timeout=300, kernel_name="python3",
+                                resources={"metadata": {"path": str(cwd)}})
         async with semaphore:
             try:
                 await client.async_execute()
@@ -91,6 +93,13 @@ def text_of(nb: nbformat.NotebookNode) -> str:
     return "".join(parts)
 
 
+def printed(executed: dict[str, Outcome], name: str) -> str:
+    """What notebook ``name`` printed, once it is known to have run to the end."""
+    nb, error = executed[name]
+    assert error is None, f"{name} did not run to the end: {error!r}"
+    return text_of(nb)
+
+
 def parameters_of(nb: nbformat.NotebookNode) -> str:
     """The source of the cell tagged `parameters`."""
     return next(c.source for c in nb.cells if "parameters" in c.metadata.get("tags", []))
@@ -101,7 +110,7 @@ def kb():
     return inferbook.load()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("build")
     [folder] = build(["notebooks"], out=out)
@@ -109,8 +118,10 @@ def built(tmp_path_factory) -> Path:
 
 
 # Over 20 s on a busy 2-core machine (15-26 s here): eleven notebooks, each in its own Jupyter
-# kernel. Only the tests marked `notebook` (slow tier) use it.
-@pytest.fixture(scope="module")
+# kernel. Only the tests marked `notebook` (slow tier) use it. Session-scoped: under pytest-xdist a
+# worker may run other modules' tests between this module's, which would end a module fixture early
+# and run every notebook again.
+@pytest.fixture(scope="session")
 def executed(built, tmp_path_factory):
     """Every built notebook plus the extra cases, executed once for the whole module."""
     work = tmp_path_factory.mktemp("run")
@@ -291,7 +302,7 @@ def _case(kb):
 
 @pytest.mark.notebook
 def test_kv_cache_numbers(executed, kb):
-    text = text_of(executed["kv-cache"][0])
+    text = printed(executed, "kv-cache")
     model, gpu, fmt, groups = _case(kb)
     arch = model.architecture
     assert f"KV bytes per token (bf16): {kv_bytes_per_token(arch, 16):,.0f}" in text
@@ -306,7 +317,7 @@ def test_kv_cache_numbers(executed, kb):
 
 @pytest.mark.notebook
 def test_memory_and_fit_numbers(executed, kb):
-    text = text_of(executed["memory-and-fit"][0])
+    text = printed(executed, "memory-and-fit")
     model, gpu, fmt, groups = _case(kb)
     cap = capacity(model.architecture, gpu, fmt, 16, tp=1, groups=groups)
     assert f"holds {cap.kv_tokens:,} tokens" in text
@@ -316,12 +327,12 @@ def test_memory_and_fit_numbers(executed, kb):
     assert f"{sum(o.fits for o in options)} of {len(options)} configurations serve" in text
     lite = kb.models["deepseek-v2-lite"]
     cap = capacity(lite.architecture, kb.gpus["l40s"], kb.formats["fp8-e4m3"], 16, tp=1)
-    assert f"holds {cap.kv_tokens:,} tokens" in text_of(executed["memory-and-fit-deepseek-v2-lite"][0])
+    assert f"holds {cap.kv_tokens:,} tokens" in printed(executed, "memory-and-fit-deepseek-v2-lite")
 
 
 @pytest.mark.notebook
 def test_roofline_numbers(executed, kb):
-    text = text_of(executed["roofline"][0])
+    text = printed(executed, "roofline")
     model, gpu, fmt, groups = _case(kb)
     roof = Roofline(model.architecture, gpu, fmt, 16, 1, groups=groups)
     step = roof.decode_step(1, ROOF["INPUT_TOKENS"] + ROOF["OUTPUT_TOKENS"] // 2).seconds
@@ -343,7 +354,7 @@ def _simulated(kb):
 
 @pytest.mark.notebook
 def test_batching_simulator_numbers(executed, kb):
-    text = text_of(executed["batching-simulator"][0])
+    text = printed(executed, "batching-simulator")
     s = _simulated(kb).summary()
     assert f"continuous: TTFT p99 {s.ttft.p99:.4f} s, TPOT p50 {s.tpot.p50 * 1e3:.3f} ms" in text
     assert f"{s.output_token_throughput:,.1f} output tokens/s" in text
@@ -351,7 +362,7 @@ def test_batching_simulator_numbers(executed, kb):
 
 @pytest.mark.notebook
 def test_latency_metrics_numbers(executed, kb):
-    text = text_of(executed["latency-metrics"][0])
+    text = printed(executed, "latency-metrics")
     s = _simulated(kb).summary()
     assert f"simulated TTFT p50 {s.ttft.p50:.4f} s, p99 {s.ttft.p99:.4f} s" in text
     records = [RequestRecord(0.0, 0.2, 0.4, 500, 5), RequestRecord(0.1, 0.6, 0.64, 2000, 3),
@@ -362,7 +373,7 @@ def test_latency_metrics_numbers(executed, kb):
 
 @pytest.mark.notebook
 def test_quantization_numbers(executed, kb):
-    text = text_of(executed["quantization-impact"][0])
+    text = printed(executed, "quantization-impact")
     model, gpu, _, _ = _case(kb)
     for fid in ("bf16", "fp8-e4m3", "awq-int4"):
         w = weight_bytes(model.architecture, kb.formats[fid])
@@ -376,7 +387,7 @@ def test_quantization_numbers(executed, kb):
 
 @pytest.mark.notebook
 def test_gpu_comparison_numbers(executed, kb):
-    text = text_of(executed["gpu-comparison"][0])
+    text = printed(executed, "gpu-comparison")
     model, gpu, fmt, groups = _case(kb)
     roof = Roofline(model.architecture, gpu, fmt, 16, 1, groups=groups)
     assert f"h100-sxm: 1 GPU(s), {roof.decode_throughput(1, GPUS['CONTEXT']):,.1f} tokens/s at batch 1" in text
@@ -384,7 +395,7 @@ def test_gpu_comparison_numbers(executed, kb):
 
 @pytest.mark.notebook
 def test_api_tour_numbers(executed, kb):
-    text = text_of(executed["api-tour"][0])
+    text = printed(executed, "api-tour")
     assert f"{len(kb)} entries, data version {kb.data_version}" in text
     assert f"graph: {kb.graph.number_of_nodes()} nodes, {kb.graph.number_of_edges()} edges" in text
 
@@ -396,7 +407,7 @@ def test_moe_roofline_case(executed, kb):
     roof = Roofline(model.architecture, kb.gpus["h100-sxm"], fmt, 16, 1,
                     groups=native_groups(model, dict(kb.formats)) or None)
     step = roof.decode_step(1, ROOF["INPUT_TOKENS"] + ROOF["OUTPUT_TOKENS"] // 2).seconds
-    assert f"decode at batch 1: {step * 1e3:.3f} ms per step" in text_of(executed["roofline-gpt-oss-20b"][0])
+    assert f"decode at batch 1: {step * 1e3:.3f} ms per step" in printed(executed, "roofline-gpt-oss-20b")
 
 
 # the CLI -------------------------------------------------------------------------------
