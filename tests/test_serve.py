@@ -104,7 +104,11 @@ def test_serve_rebuilds_on_change_and_survives_errors(tmp_path: Path, capsys: py
 
         # Ctrl-C stops cleanly
         served.proc.send_signal(signal.SIGINT)
-        assert served.proc.wait(timeout=30) == 0, served.output
+        try:
+            code = served.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the server did not stop within 30 s of Ctrl-C; it printed:\n{served.output}")
+        assert code == 0, served.output
         served.reader.join(timeout=5)
         assert "Traceback" not in served.output, served.output
         assert not list((tmp_path / "build").glob(".site-*")), "a staging folder was left behind"

@@ -266,7 +266,7 @@ export function mtpParams(arch) {
     dense = ((arch.gated_mlp ?? true) ? 3 : 2) * h * arch.intermediate_size;
   }
   const out = { attention: n * (attentionParams(arch) + 2 * h * h), ffnDense: n * dense, ffnExperts: n * experts,
-    norms: n * 5 * h };
+    norms: n * 5 * h, total: 0 };
   out.total = out.attention + out.ffnDense + out.ffnExperts + out.norms;
   return out;
 }
@@ -711,6 +711,12 @@ export function computeTflops(gpu, fmt) {
 }
 
 /**
+ * What the simulator times steps with: the roofline's coefficients (`stepModel`) or the calibrated
+ * step cost (predict.js), which has its own `seconds`; `window` is the attention window, if any.
+ * @typedef {{window?: (number|null), seconds?: Function, [coefficient: string]: any}} StepModel
+ */
+
+/**
  * Seconds of one step that processes `tokens` new tokens, produces `logits`
  * distributions, attends over `spanFull`/`spanWindow` key positions and reads the
  * KV cache of `kvFull`/`kvWindow` tokens.
@@ -1012,6 +1018,7 @@ export function formatStatus(fmt, gpu) {
  */
 export function formatFindings(weights, kv, gpu) {
   const out = [];
+  /** @type {Object<string, string>} */
   const status = {};
   const arch = gpu.architecture;
   const w = formatStatus(weights, gpu);
@@ -1522,7 +1529,8 @@ function makeRecord(req, firstToken, finish) {
 /** Iteration-level (continuous) batching, with aggregates and heaps so a step costs O(log n). */
 class Continuous {
   constructor(requests, model, cfg) {
-    [this.model, this.cfg] = [model, cfg];
+    this.model = model;
+    this.cfg = cfg;
     this.pending = requests.map(normRequest).sort(byArrival);
     this.waiting = new Deque();
     this.prefilling = [];
@@ -1531,7 +1539,12 @@ class Continuous {
     this.crossHeap = new TupleHeap();
     this.window = model.window ?? null;
     // aggregates over decoding sequences: ctx_i(k) = ctxStart_i + (k - start_i)
-    [this.nDec, this.baseSum, this.nBelow, this.baseBelow, this.kvUsed, this.step] = [0, 0, 0, 0, 0, 0];
+    this.nDec = 0;
+    this.baseSum = 0; // sum of ctxStart_i - start_i
+    this.nBelow = 0; // decoding sequences whose context is still under the window
+    this.baseBelow = 0;
+    this.kvUsed = 0; // tokens held by prefilling sequences (decoding ones are in the aggregates)
+    this.step = 0;
     this.reserved = 0; // full lengths of the admitted sequences, with cfg.reserve_full_length
     this.clock = 0.0;
     this.records = new Map();
