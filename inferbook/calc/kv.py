@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..schema import Format, ModelArchitecture
 from ..schema.models import ATTENTION_KINDS, STATE_KINDS
@@ -46,6 +47,19 @@ def layer_kinds(arch: ModelArchitecture) -> list[str]:
     """Attention kind of every layer, expanding the cyclic layer pattern."""
     pattern = arch.layer_pattern
     return [pattern[i % len(pattern)] for i in range(arch.layers)]
+
+
+@lru_cache(maxsize=1024)
+def _layer_groups(arch: ModelArchitecture, pp: int) -> tuple[tuple[int, str, int], ...]:
+    """(pipeline stage, attention kind, layers) for every kind of layer in every stage, stages in
+    order and kinds in order of first appearance: `kv_bytes` sums per group what the layers of a
+    group each add (byte counts are whole or dyadic numbers, so the sums are exact either way)."""
+    stage_layers = math.ceil(arch.layers / pp)
+    counts: dict[tuple[int, str], int] = {}
+    for index, kind in enumerate(layer_kinds(arch)):
+        key = (index // stage_layers, kind)
+        counts[key] = counts.get(key, 0) + 1
+    return tuple((stage, kind, n) for (stage, kind), n in counts.items())
 
 
 def _elements_per_token_per_layer(arch: ModelArchitecture, tp: int) -> tuple[float, float]:
@@ -139,8 +153,6 @@ def kv_bytes(arch: ModelArchitecture, tokens: int, dtype_bits: float = 16.0, bat
         raise ValueError(f"pipeline parallelism {pp} exceeds the model's {arch.layers} layers")
     per_gpu_elems, group_elems = _elements_per_token_per_layer(arch, tp)
     unique_elems, _ = _elements_per_token_per_layer(arch, 1)
-    kinds = layer_kinds(arch)
-    stage_layers = math.ceil(arch.layers / pp)
     bytes_per_elem = dtype_bits / 8
     with_state = state and tokens > 0
     state_gpu = {k: _state_elements(arch, tp, k, state_bits) if with_state else (0.0, 0.0) for k in STATE_KINDS}
@@ -149,22 +161,25 @@ def kv_bytes(arch: ModelArchitecture, tokens: int, dtype_bits: float = 16.0, bat
     indexer = indexer_key_bytes(arch)  # replicated on every TP rank, like the MLA latent
     total = unique = state_total = 0.0
     stages = [0.0] * pp
-    for index, kind in enumerate(kinds):
+    attention_layers = 0
+    for stage, kind, layers in _layer_groups(arch, pp):
         cached = _cached_tokens(kind, arch, tokens) * batch
-        total += cached * group_elems * bytes_per_elem
-        unique += cached * unique_elems * bytes_per_elem
-        stages[index // stage_layers] += cached * per_gpu_elems * bytes_per_elem
-        if indexer and kind in ATTENTION_KINDS:
-            total += cached * indexer * tp
-            unique += cached * indexer
-            stages[index // stage_layers] += cached * indexer
+        total += layers * (cached * group_elems * bytes_per_elem)
+        unique += layers * (cached * unique_elems * bytes_per_elem)
+        stages[stage] += layers * (cached * per_gpu_elems * bytes_per_elem)
+        if kind in ATTENTION_KINDS:
+            attention_layers += layers
+            if indexer:
+                total += layers * (cached * indexer * tp)
+                unique += layers * (cached * indexer)
+                stages[stage] += layers * (cached * indexer)
         if kind in STATE_KINDS and state_gpu[kind][0]:
             gpu_elems, group_state = state_gpu[kind]
-            total += batch * group_state * state_bytes_per_elem
-            unique += batch * state_unique[kind] * state_bytes_per_elem
-            state_total += batch * state_unique[kind] * state_bytes_per_elem
-            stages[index // stage_layers] += batch * gpu_elems * state_bytes_per_elem
-    return KvBreakdown(total, max(stages), unique, sum(1 for k in kinds if k in ATTENTION_KINDS), state_total)
+            total += layers * (batch * group_state * state_bytes_per_elem)
+            unique += layers * (batch * state_unique[kind] * state_bytes_per_elem)
+            state_total += layers * (batch * state_unique[kind] * state_bytes_per_elem)
+            stages[stage] += layers * (batch * gpu_elems * state_bytes_per_elem)
+    return KvBreakdown(total, max(stages), unique, attention_layers, state_total)
 
 
 def state_bytes_per_sequence(arch: ModelArchitecture, state_bits: float = 16.0, tp: int = 1) -> float:
