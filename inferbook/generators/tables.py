@@ -272,13 +272,21 @@ def git_commit() -> str:
     return out.stdout.strip() if out.returncode == 0 else "unknown"
 
 
+def json_rows(rows: list[dict[str, Any]]) -> str:
+    """A JSON array with one row per line: easy to diff and to read a row of, and written by the
+    json module's C encoder (an indented dump goes through its pure-Python one, seconds slower)."""
+    if not rows:
+        return "[]\n"
+    return "[\n" + ",\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n]\n"
+
+
 def build_tables(kb: KnowledgeBase, out: Path) -> None:
     """Write every table as JSON and CSV, then manifest.json."""
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, dict[str, Any]] = {}
     for name, make in TABLES.items():
         rows = make(kb)
-        json_text = json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
+        json_text = json_rows(rows)
         for suffix, text in ((".json", json_text), (".csv", csv_text(rows))):
             path = out / f"{name}{suffix}"
             path.write_text(text, encoding="utf-8")
