@@ -26,8 +26,10 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 # The load cache (inferbook/api.py) goes to a folder of this test run, never the user's ~/.cache;
-# subprocesses inherit it. A test that checks the cache itself sets its own folder.
-os.environ["INFERBOOK_CACHE_DIR"] = tempfile.mkdtemp(prefix="inferbook-test-cache-")
+# subprocesses inherit it, and so do pytest-xdist's workers, which share the controller's folder
+# (its writes are atomic). A test that checks the cache itself sets its own folder.
+if "PYTEST_XDIST_WORKER" not in os.environ:
+    os.environ["INFERBOOK_CACHE_DIR"] = tempfile.mkdtemp(prefix="inferbook-test-cache-")
 
 SLOW_KINDS = ("browser", "pdf", "notebook", "wheel")
 """Markers of the tests `./dev.sh test --fast` leaves out; each implies `slow`."""

@@ -53,12 +53,19 @@ last_reviewed: 2026-11-27
 
 
 @pytest.fixture(autouse=True)
-def environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A cache folder per test (never the user's) and no knowledge-base folders from the environment."""
-    folder = tmp_path_factory.mktemp("cache")
-    monkeypatch.setenv("INFERBOOK_CACHE_DIR", str(folder))
+def no_folders_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No knowledge-base folders from the environment, and the cache on. The cache is the test
+    run's (tests/conftest.py), shared by the tests that do not look into it: warm, as a user's
+    would be, and it must give the same results as a cold one."""
     monkeypatch.delenv("INFERBOOK_NO_CACHE", raising=False)
     monkeypatch.delenv("INFERBOOK_KB", raising=False)
+
+
+@pytest.fixture
+def environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty cache folder of the test's own, for tests that look at what is cached."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("INFERBOOK_CACHE_DIR", str(folder))
     return folder
 
 
