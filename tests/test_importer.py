@@ -549,7 +549,17 @@ def test_import_data_refuses_non_objects():
 
 
 # calculators on a config -----------------------------------------------------------------------
-@pytest.mark.parametrize("name", sorted(ROUND_TRIP))
+KV_BY_LAYER_KIND = ["llama-3.1-8b", "deepseek-v3", "deepseek-v3.2", "gemma-3-27b-it", "gpt-oss-20b",
+                    "llama-4-scout-17b-16e-instruct", "qwen3-next-80b-a3b-thinking", "nemotron-h-47b-reasoning-128k",
+                    "kimi-k2.5", "minimax-m2"]
+"""One config of each kind of attention layer and cache: grouped-query, MLA (with MTP), DeepSeek sparse
+attention's indexer, sliding windows (with a vision tower), alternating windows with sinks, chunked
+attention, linear attention, Mamba, MLA with vision, plain MoE. The KV calculator is a function of
+the architecture, which `test_fixture_imports_to_the_kb_architecture` compares with the entry for every
+config; these check the command's `--config` path."""
+
+
+@pytest.mark.parametrize("name", KV_BY_LAYER_KIND)
 def test_kv_config_equals_the_kb_entry(capsys, name):
     entry_id = ROUND_TRIP[name][0]
     context = min(32768, import_config(CONFIGS / f"{name}.json").architecture.context_length)
