@@ -102,9 +102,9 @@ def _path(where: Path, namespace: str, key: str) -> Path:
     return where / f"{namespace}-{key[:40]}.json"
 
 
-def read(namespace: str, key: str, check: Callable[[Any], bool]) -> Any:
+def read(namespace: str, key: str, check: Callable[[Any], bool], max_bytes: int = MAX_BYTES) -> Any:
     """The value stored under ``namespace`` and ``key`` when the file passes every test of the
-    module doc and ``check(value)`` is true; else None."""
+    module doc (with ``max_bytes`` as its size limit) and ``check(value)`` is true; else None."""
     where = folder()
     if where is None:
         return None
@@ -115,10 +115,10 @@ def read(namespace: str, key: str, check: Callable[[Any], bool]) -> Any:
         return None
     try:
         info = os.fstat(fd)
-        if (not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES or info.st_mode & 0o022
+        if (not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes or info.st_mode & 0o022
                 or (hasattr(os, "getuid") and info.st_uid != os.getuid())):
             return None
-        raw = os.read(fd, MAX_BYTES + 1)
+        raw = os.read(fd, max_bytes + 1)
     except OSError:
         return None
     finally:
@@ -161,9 +161,10 @@ def writable(where: Path) -> bool:
     return True
 
 
-def write(namespace: str, key: str, value: Any) -> bool:
-    """Store ``value`` (JSON without NaN or infinities) under ``namespace`` and ``key``; whether it
-    was stored. Never raises for a folder or a value it cannot write."""
+def write(namespace: str, key: str, value: Any, max_bytes: int = MAX_BYTES) -> bool:
+    """Store ``value`` (JSON without NaN or infinities, at most ``max_bytes`` written) under
+    ``namespace`` and ``key``; whether it was stored. Never raises for a folder or a value it
+    cannot write."""
     where = folder()
     if where is None:
         return False
@@ -172,7 +173,7 @@ def write(namespace: str, key: str, value: Any) -> bool:
                           allow_nan=False, sort_keys=True, separators=(",", ":")).encode()
     except (TypeError, ValueError, RecursionError):
         return False
-    if len(text) > MAX_BYTES:
+    if len(text) > max_bytes:
         return False
     import tempfile
 
