@@ -879,9 +879,11 @@ def test_served_js_gives_the_golden_answers(tmp_path: Path) -> None:
 
     mirror = tmp_path / "mirror"
     js = mirror / "generators" / "site" / "static" / "js"
-    js.mkdir(parents=True)
-    for source in (ROOT / "generators" / "site" / "static" / "js").glob("*.js"):
-        (js / source.name).write_text(served_js(source.read_text(encoding="utf-8")), encoding="utf-8")
+    (js / "calc").mkdir(parents=True)
+    static_js = ROOT / "generators" / "site" / "static" / "js"
+    for source in [*static_js.glob("*.js"), *static_js.glob("calc/*.js")]:
+        target = js / source.relative_to(static_js)
+        target.write_text(served_js(source.read_text(encoding="utf-8")), encoding="utf-8")
     runner = mirror / "tests" / "js_parity" / "run.mjs"
     runner.parent.mkdir(parents=True)
     shutil.copy(RUNNER, runner)

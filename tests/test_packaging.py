@@ -229,6 +229,8 @@ def test_wheel_carries_the_data_once(wheel):
     assert len([n for n in names if n.startswith("inferbook/_data/schema/")]) == 11
     assert "inferbook/_data/generators/site/templates/base.html" in names
     assert "inferbook/_data/generators/site/static/js/calc.js" in names
+    assert {"inferbook/_data/generators/site/static/js/calc/constants.js",  # the split port and its constants
+            "inferbook/_data/generators/site/static/js/calc/simulator.js"} <= set(names)
     required = {_name(line.split(":", 1)[1].strip()) for line in metadata.splitlines()
                 if line.startswith("Requires-Dist:") and "extra ==" not in line}
     assert required == CORE

@@ -29,8 +29,10 @@ from ..schema import Format, ModelArchitecture
 from ..schema.models import ATTENTION_KINDS, STATE_KINDS
 
 KV_DTYPE_ALIASES = {"fp8": "fp8-e4m3", "bfloat16": "bf16", "float16": "fp16", "auto": "bf16"}
-_FALLBACK_BITS = {"fp32": 32.0, "bf16": 16.0, "fp16": 16.0, "fp8-e4m3": 8.0, "fp8-e5m2": 8.0, "int8": 8.0,
-                  "int4": 4.0}
+"""Other names of KV data types (as engines and configs write them) -> format id; "auto" is taken as bf16."""
+KV_FALLBACK_BITS = {"fp32": 32.0, "bf16": 16.0, "fp16": 16.0, "fp8-e4m3": 8.0, "fp8-e5m2": 8.0, "int8": 8.0,
+                    "int4": 4.0}
+"""Bits per KV element of the common types, used when no format entries are given."""
 
 
 def kv_dtype_bits(dtype: str, formats: Mapping[str, Format] | None = None) -> float:
@@ -38,8 +40,8 @@ def kv_dtype_bits(dtype: str, formats: Mapping[str, Format] | None = None) -> fl
     key = KV_DTYPE_ALIASES.get(dtype, dtype)
     if formats is not None and key in formats:
         return float(formats[key].bits_per_value)
-    if key in _FALLBACK_BITS:
-        return _FALLBACK_BITS[key]
+    if key in KV_FALLBACK_BITS:
+        return KV_FALLBACK_BITS[key]
     raise ValueError(f"unknown KV data type {dtype!r}; use e.g. bf16, fp16, fp8, int8, int4")
 
 
@@ -97,7 +99,7 @@ def _state_elements(arch: ModelArchitecture, tp: int, kind: str = "linear",
         groups = max(1, math.ceil(m.groups / tp))
         ssm = heads * m.head_dim * m.state_size
         conv = (m.conv_kernel - 1) * (heads * m.head_dim + 2 * groups * m.state_size)
-        ssm_bits = _DTYPE_BITS[m.ssm_state_dtype] if m.ssm_state_dtype else state_bits
+        ssm_bits = STATE_DTYPE_BITS[m.ssm_state_dtype] if m.ssm_state_dtype else state_bits
         per_gpu = conv + ssm * (ssm_bits / state_bits)
         return per_gpu, per_gpu * tp
     la = arch.linear_attention
@@ -111,7 +113,8 @@ def _state_elements(arch: ModelArchitecture, tp: int, kind: str = "linear",
     return per_gpu, per_gpu * tp
 
 
-_DTYPE_BITS = {"fp32": 32.0, "bf16": 16.0, "fp16": 16.0}
+STATE_DTYPE_BITS = {"fp32": 32.0, "bf16": 16.0, "fp16": 16.0}
+"""Bits per element of the types a Mamba-2 SSM state is recorded in (`ssm_state_dtype`)."""
 
 
 def _cached_tokens(kind: str, arch: ModelArchitecture, tokens: int) -> int:

@@ -1,8 +1,9 @@
 """The site's static assets as served.
 
 The JavaScript under `generators/site/static/js/` is written for readers: about a quarter of
-calc.js is comments. A page's JavaScript must stay under 150 KB, so the copies the site serves
-leave out whole-line comments (`// ...` lines and `/* ... */` blocks that start a line). Code
+the calculator port (calc.js and the modules under js/calc/) is comments. A page's JavaScript
+must stay under 150 KB, so the copies the site serves of js/*.js and js/calc/*.js leave out
+whole-line comments (`// ...` lines and `/* ... */` blocks that start a line). Code
 lines are never touched, so the served file runs exactly as the source does; the tests run the
 parity vectors on the served copies too (tests/test_site.py)."""
 
@@ -42,7 +43,9 @@ def served_js(source: str) -> str:
 
 
 def write_static(out: Output, static: Path) -> None:
-    """Copy the static folder to `assets/`, JavaScript as `served_js` gives it."""
+    """Copy the static folder to `assets/`, the JavaScript of `js/` and of the calculator port
+    `js/calc/` as `served_js` gives it."""
     out.tree("assets", static)
-    for path in sorted((static / "js").glob("*.js")):
-        out.text(f"assets/js/{path.name}", served_js(path.read_text(encoding="utf-8")))
+    js = static / "js"
+    for path in sorted([*js.glob("*.js"), *(js / "calc").glob("*.js")]):
+        out.text(f"assets/{path.relative_to(static).as_posix()}", served_js(path.read_text(encoding="utf-8")))

@@ -1,0 +1,141 @@
+// Generated from the Python constants of inferbook.calc and inferbook.schema.models; do not edit.
+// Refresh: python -m inferbook.generators.js_constants --write  (the sources: inferbook/generators/js_constants.py)
+
+/** Bytes in a GiB. Python: `inferbook.calc.capacity.GIB`. */
+export const GIB = 1073741824;
+/**
+ * Fraction of dense peak FLOP/s a prefill reaches in the textbook roofline (fitted).
+ * Python: `inferbook.calc.roofline.DEFAULT_MFU`.
+ */
+export const DEFAULT_MFU = 0.48;
+/**
+ * Fraction of peak memory bandwidth a decode step reaches in the textbook roofline (fitted).
+ * Python: `inferbook.calc.roofline.DEFAULT_MBU`.
+ */
+export const DEFAULT_MBU = 0.65;
+/**
+ * Fixed cost (seconds) of one all-reduce launch and synchronisation.
+ * Python: `inferbook.calc.roofline.ALLREDUCE_LATENCY_S`.
+ */
+export const ALLREDUCE_LATENCY_S = 1e-05;
+/**
+ * Peak bytes per (sequence x vocabulary entry) of vLLM V1's sampler profiling run (fitted).
+ * Python: `inferbook.calc.capacity.SAMPLER_BYTES_PER_LOGIT`.
+ */
+export const SAMPLER_BYTES_PER_LOGIT = 38.7;
+/** Non-PyTorch memory (GiB) vLLM logs for one GPU. Python: `inferbook.calc.capacity.NON_TORCH_GIB_TP1`. */
+export const NON_TORCH_GIB_TP1 = 0.13;
+/** The same with tensor parallelism (NCCL buffers added). Python: `inferbook.calc.capacity.NON_TORCH_GIB_TP`. */
+export const NON_TORCH_GIB_TP = 0.55;
+/**
+ * Engine memory settings, EngineConfig's defaults (vLLM V1 on a large GPU).
+ * Python: `inferbook.calc.capacity.EngineConfig`.
+ */
+export const DEFAULT_ENGINE_CONFIG = Object.freeze({
+  gpu_memory_utilization: 0.9,
+  max_num_batched_tokens: 8192,
+  max_num_seqs: 1024,
+  block_size: 16,
+  usable_fraction: 0.9889,
+  non_torch_gib: null,
+  cuda_graph_gib: 0.0,
+  sampler_bytes_per_logit: 38.7,
+  activation_scale: 1.0,
+  total_memory_gib: null,
+  fraction_of: "total",
+});
+/**
+ * Scheduler settings, SimConfig's defaults (max_steps and record_steps are not ported).
+ * Python: `inferbook.calc.simulator.SimConfig`.
+ */
+export const DEFAULT_SIM_CONFIG = Object.freeze({
+  policy: "continuous",
+  max_batch: 256,
+  max_batched_tokens: 8192,
+  chunked_prefill: true,
+  kv_capacity_tokens: 1099511627776,
+  batch_window_s: 0.05,
+  closed_loop: false,
+  lockstep_ranks: 1,
+  reserve_full_length: false,
+});
+/** A token-length distribution, Lengths' defaults. Python: `inferbook.calc.simulator.Lengths`. */
+export const DEFAULT_LENGTHS = Object.freeze({ kind: "fixed", mean: 512, low: 1, high: 1024, sigma: 0.5 });
+/**
+ * The name of the engine profile used when none is given (its settings: DEFAULT_ENGINE_CONFIG).
+ * Python: `inferbook.calc.feasibility.VLLM_V1`.
+ */
+export const VLLM_V1_NAME = "vLLM V1 defaults";
+/** Setup's defaults but the engine (VLLM_V1, built in feasibility.js). Python: `inferbook.calc.feasibility.Setup`. */
+export const SETUP_DEFAULTS = Object.freeze({
+  kv: null,
+  kv_bits: 16.0,
+  tp: 1,
+  pp: 1,
+  ep: 1,
+  gpus: null,
+  context: 8192,
+  sequences: 1,
+  mode: "batch",
+  groups: null,
+  mtp: false,
+});
+/**
+ * The formats every accelerator can compute in, natively or through its vector units.
+ * Python: `inferbook.calc.feasibility.SIXTEEN_BIT`.
+ */
+export const SIXTEEN_BIT = Object.freeze(["bf16", "fp16"]);
+/** Other names of KV data types -> format id. Python: `inferbook.calc.kv.KV_DTYPE_ALIASES`. */
+export const KV_DTYPE_ALIASES = Object.freeze({ fp8: "fp8-e4m3", bfloat16: "bf16", float16: "fp16", auto: "bf16" });
+/**
+ * Bits per KV element of the common types, used when no format entries are given.
+ * Python: `inferbook.calc.kv.KV_FALLBACK_BITS`.
+ */
+export const KV_FALLBACK_BITS = Object.freeze({
+  fp32: 32.0,
+  bf16: 16.0,
+  fp16: 16.0,
+  "fp8-e4m3": 8.0,
+  "fp8-e5m2": 8.0,
+  int8: 8.0,
+  int4: 4.0,
+});
+/** Bits per element of the types a Mamba-2 SSM state is recorded in. Python: `inferbook.calc.kv.STATE_DTYPE_BITS`. */
+export const STATE_DTYPE_BITS = Object.freeze({ fp32: 32.0, bf16: 16.0, fp16: 16.0 });
+/**
+ * Values per float32 scale of the FP8 indexer key cache (vLLM's quant_block_size).
+ * Python: `inferbook.calc.kv.INDEXER_SCALE_BLOCK`.
+ */
+export const INDEXER_SCALE_BLOCK = 128;
+/** Layer kinds that keep a per-token KV cache (sorted). Python: `inferbook.schema.models.ATTENTION_KINDS`. */
+export const ATTENTION_KINDS = Object.freeze(["chunked", "full", "sliding"]);
+/**
+ * Layer kinds that hold a feed-forward block alone (Nemotron-H's one-block layers; sorted).
+ * Python: `inferbook.schema.models.FFN_KINDS`.
+ */
+export const FFN_KINDS = Object.freeze(["mlp", "moe"]);
+/**
+ * The schema's defaults of the MoE fields the port fills in when they are missing.
+ * Python: `inferbook.schema.models.Moe`.
+ */
+export const MOE_DEFAULTS = Object.freeze({ shared_experts: 0, dense_layers: 0, layer_interval: 1 });
+/**
+ * The schema's defaults of the vision-encoder fields the port fills in when they are missing.
+ * Python: `inferbook.schema.models.VisionEncoder`.
+ */
+export const VISION_DEFAULTS = Object.freeze({
+  temporal_patch_size: 2,
+  in_channels: 3,
+  position_embeddings: 0,
+  deepstack_mergers: 0,
+});
+/** The fewest pixels (x temporal_patch_size) a GLM-4V image keeps. Python: `inferbook.calc.vision.GLM4V_MIN_PIXELS`. */
+export const GLM4V_MIN_PIXELS = 12544;
+/** The most pixels (x temporal_patch_size) a GLM-4V image keeps. Python: `inferbook.calc.vision.GLM4V_MAX_PIXELS`. */
+export const GLM4V_MAX_PIXELS = 9633792;
+/** The longest aspect ratio the GLM-4V processor accepts. Python: `inferbook.calc.vision.GLM4V_MAX_RATIO`. */
+export const GLM4V_MAX_RATIO = 200;
+/** The most patches a MoonViT image is scaled down to. Python: `inferbook.calc.vision.MOONVIT_PATCH_LIMIT`. */
+export const MOONVIT_PATCH_LIMIT = 16384;
+/** The most patches along either side of a MoonViT image. Python: `inferbook.calc.vision.MOONVIT_SIDE_LIMIT`. */
+export const MOONVIT_SIDE_LIMIT = 512;
