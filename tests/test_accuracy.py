@@ -39,7 +39,6 @@ KV_GAPS = {
     "vllm-recipes-kimik2t-h200-tp8-kvmem": MOE_WORKSPACE,
     "vllm-recipes-kimik2t-h200-tp8-kvtokens": MOE_WORKSPACE,
     "vllm-recipes-kimik2t-h200-tp8dcp8-kvmem": MOE_WORKSPACE,
-    "vllm-recipes-kimik2t-h200-tp8dcp8-kvtokens": "decode context parallelism (DCP 8) is not modelled",
     "vllm-issue10517-l8b-3090-20k-kvmem": CONSUMER_V0,
     "vllm-issue10517-l8b-3090-20k-maxconc": CONSUMER_V0,
     "vllm-issue10517-l8b-3090-29k-kvmem": CONSUMER_V0,
@@ -82,6 +81,19 @@ def test_kv_capacity_misses_are_the_known_gaps(comparisons):
     assert misses == set(KV_GAPS), misses
     within = [c for c in rows if c.measurement.id not in KV_GAPS]
     assert within and all(abs(c.error) <= 0.05 for c in within)
+
+
+def test_decode_context_parallel_rows_are_left_out_where_it_matters(comparisons):
+    """DCP shards the KV cache over the TP ranks: the calculators cannot give its token count or its
+    speeds (left out, with the reason), while the memory the engine sets aside is still compared."""
+    by_id = {c.measurement.id: c for c in comparisons}
+    tokens = by_id["vllm-recipes-kimik2t-h200-tp8dcp8-kvtokens"]
+    memory = by_id["vllm-recipes-kimik2t-h200-tp8dcp8-kvmem"]
+    assert tokens.predicted is None and "decode context parallelism" in tokens.reason
+    assert memory.predicted is not None and memory.error is not None
+    speeds = [c for c in comparisons if c.measurement.settings.get("decode_context_parallel_size", 1) != 1
+              and c.measurement.metric in SPEED_METRICS]
+    assert speeds and all(c.predicted is None and "decode context parallelism" in c.reason for c in speeds)
 
 
 def test_speed_predictions_are_held_out(comparisons):

@@ -120,6 +120,8 @@ def predict_memory(p: Published, kb: KnowledgeBase) -> Comparison:
     m = p.m
     if m.model not in kb.models:
         return Comparison(p, None, f"model {m.model} not in the knowledge base")
+    if (unmodelled := p.not_modelled()) is not None:
+        return Comparison(p, None, unmodelled)
     model = kb.models[m.model]
     arch = model.architecture
     if m.metric == "kv_gib_per_1000_tokens":

@@ -186,8 +186,8 @@ def build_case(kb: KnowledgeBase, pub: Published) -> Case | str:
         return "output length not stated"
     if m.speculative is not None:
         return "speculative decoding is not modelled yet"
-    if m.settings.get("decode_context_parallel_size", 1) != 1:
-        return "decode context parallelism (the KV cache split over the TP ranks) is not modelled"
+    if (unmodelled := pub.not_modelled()) is not None:
+        return unmodelled
     if m.settings.get("enforce_eager") is True or m.settings.get("cuda_graphs") is False:
         return "eager execution (no CUDA graphs) is not modelled: every engine profile captures its decode steps"
     if m.engine == "llama-cpp" and m.settings.get("split_mode") == "row":

@@ -165,6 +165,11 @@ class MeasurementFile(Strict):
     measurements: tuple[Measurement, ...] = Field(min_length=1, max_length=2000)
 
 
+MEMORY_METRICS_WITHOUT_TOKENS = frozenset({"available_kv_memory_gib", "weights_memory_gib", "activation_peak_gib",
+                                           "non_torch_memory_gib", "cuda_graph_memory_gib"})
+"""Memory metrics in GiB, which do not depend on how many tokens the cache's bytes hold."""
+
+
 class Published:
     """A measurement with the source it was read from and where it stands."""
 
@@ -179,6 +184,17 @@ class Published:
             value = self.m.settings.get(name)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 return float(value)
+        return None
+
+
+    def not_modelled(self) -> str | None:
+        """Why the calculators cannot reproduce this measurement, None when they can; the calibration
+        and the accuracy comparison both leave such rows out. Decode context parallelism shards
+        the KV cache over the TP ranks: it changes the tokens a cache holds and every speed, not the
+        memory the engine sets aside."""
+        if (self.m.settings.get("decode_context_parallel_size", 1) != 1
+                and self.m.metric not in MEMORY_METRICS_WITHOUT_TOKENS):
+            return "decode context parallelism (the KV cache split over the TP ranks) is not modelled"
         return None
 
 
