@@ -60,6 +60,12 @@ def render(cal: dict[str, Any], peers: Any) -> str:
         "and then asked to predict that group's measurements. None is an in-sample fit. `predict` attaches to each "
         "answer the worst of its GPU's, family's and engine's rows as its error band.",
         "",
+        "A limit of the method: each held-out refit starts from the parameters fitted on all measurements, with a "
+        "smaller evaluation budget than the full fit, and runs with Poisson arrivals keep the schedules recorded "
+        "under that full fit, so the held-out group still shapes where its refit starts. The errors below are "
+        "therefore somewhat optimistic. Refitting every group from the prior, schedules included, is not done yet "
+        "(each would take about as long as the whole calibration).",
+        "",
         "Errors are absolute relative errors, |predicted / measured - 1|: the median and the 90th percentile over "
         "the group's measurements. Throughput rows are output, total and per-GPU tokens per second and requests "
         "per second; latency rows are TTFT, TPOT, ITL, end-to-end latency and llama-bench prefill and decode "
