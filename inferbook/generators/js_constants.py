@@ -85,7 +85,22 @@ def _schema_defaults(model: Any, names: Iterable[str]) -> dict[str, Any]:
 
 def constants() -> tuple[Constant, ...]:
     """Every constant the JavaScript port shares with Python, with its current Python value."""
-    from ..calc import capacity, feasibility, kv, roofline, simulator, vision
+    from ..calc import (
+        capacity,
+        engines,
+        feasibility,
+        fit,
+        kv,
+        launch,
+        perf,
+        plan,
+        predict,
+        pricing,
+        roofline,
+        simulator,
+        steady_state,
+        vision,
+    )
     from ..schema import models
 
     if feasibility.VLLM_V1.config != capacity.EngineConfig():
@@ -168,6 +183,65 @@ def constants() -> tuple[Constant, ...]:
                  "The most patches a MoonViT image is scaled down to.", vision.MOONVIT_PATCH_LIMIT),
         Constant("MOONVIT_SIDE_LIMIT", f"{calc}.vision.MOONVIT_SIDE_LIMIT",
                  "The most patches along either side of a MoonViT image.", vision.MOONVIT_SIDE_LIMIT),
+        # fit.js
+        Constant("FIT_COUNTS", f"{calc}.fit.FIT_COUNTS", "GPU counts the fit search tries.", fit.FIT_COUNTS),
+        Constant("DEFAULT_DOMAIN", f"{calc}.fit.DEFAULT_DOMAIN",
+                 "Scale-up domain assumed where a GPU entry records none (an 8-GPU server).", fit.DEFAULT_DOMAIN),
+        # predict.js
+        Constant("PCIE_GB_S_PER_DIRECTION", f"{calc}.perf.PCIE_GB_S_PER_DIRECTION",
+                 "Per-direction GB/s assumed when a GPU lists neither a scale-up link nor its PCIe generation "
+                 "(PCIe 4.0 x16).", perf.PCIE_GB_S_PER_DIRECTION),
+        Constant("PCIE_X16_GB_S", f"{calc}.perf.PCIE_X16_GB_S",
+                 "Per-direction GB/s of a x16 PCIe link by generation (the keys as strings, as JavaScript's are).",
+                 {str(gen): gb_s for gen, gb_s in perf.PCIE_X16_GB_S.items()}),
+        Constant("DEFAULT_REQUESTS", f"{calc}.predict.DEFAULT_REQUESTS",
+                 "Requests a prediction simulates when none are asked for (the fewest of an offline run).",
+                 predict.DEFAULT_REQUESTS),
+        Constant("OFFLINE_WAVES", f"{calc}.predict.OFFLINE_WAVES",
+                 "Full batches an offline run simulates at least, so its throughput is the steady state's.",
+                 predict.OFFLINE_WAVES),
+        Constant("MAX_OFFLINE_REQUESTS", f"{calc}.predict.MAX_OFFLINE_REQUESTS",
+                 "The most requests an offline run simulates on one replica.", predict.MAX_OFFLINE_REQUESTS),
+        # plan.js
+        Constant("DEFAULT_MAX_GPUS", f"{calc}.plan.DEFAULT_MAX_GPUS",
+                 "The most GPUs a plan considers when none is given.", plan.DEFAULT_MAX_GPUS),
+        Constant("PERCENTILES", f"{calc}.plan.PERCENTILES",
+                 "Percentiles the targets may be set at (those predict's statistics keep).", plan.PERCENTILES),
+        Constant("KV_DTYPES", f"{calc}.plan.KV_DTYPES",
+                 "KV-cache choices tried: the engine's default for the checkpoint, and FP8.", plan.KV_DTYPES),
+        Constant("TP_SIZES", f"{calc}.plan.TP_SIZES", "Tensor-parallel sizes the planner tries.", plan.TP_SIZES),
+        Constant("PP_SIZES", f"{calc}.plan.PP_SIZES", "Pipeline-parallel sizes the planner tries.", plan.PP_SIZES),
+        Constant("SIM_REQUESTS", f"{calc}.plan.SIM_REQUESTS",
+                 "Requests each finalist's simulation runs (spread over its replicas).", plan.SIM_REQUESTS),
+        Constant("FRONTIER_FINALISTS", f"{calc}.plan.FRONTIER_FINALISTS",
+                 "Points of the estimated frontier simulated (the cheapest ones).", plan.FRONTIER_FINALISTS),
+        Constant("FINALISTS", f"{calc}.plan.FINALISTS",
+                 "Configurations simulated in all: the estimated frontier's cheapest, then the cheapest others.",
+                 plan.FINALISTS),
+        Constant("MAX_EXTRA_REPLICAS", f"{calc}.plan.MAX_EXTRA_REPLICAS",
+                 "Times a finalist that misses a target at the asked percentile gets another replica.",
+                 plan.MAX_EXTRA_REPLICAS),
+        Constant("USERS_BISECTION_STEPS", f"{calc}.plan.USERS_BISECTION_STEPS",
+                 "Bisection steps of the search for the arrival rate a number of users makes.",
+                 plan.USERS_BISECTION_STEPS),
+        Constant("USERS_TOLERANCE", f"{calc}.plan.USERS_TOLERANCE",
+                 "That search stops once its bracket is within this fraction of its top (0.5%).", plan.USERS_TOLERANCE),
+        Constant("IDLE_RATE", f"{calc}.plan.IDLE_RATE",
+                 "Requests per second of an idle engine (its zero-load latency).", plan.IDLE_RATE),
+        Constant("ROOT_STEPS", f"{calc}.steady_state.ROOT_STEPS",
+                 "The most evaluations of the steady-state step equation (regula falsi, Illinois rule).",
+                 steady_state.ROOT_STEPS),
+        Constant("STALE_AFTER_DAYS", f"{calc}.pricing.STALE_AFTER_DAYS",
+                 "A price checked more than this many days ago is flagged as stale.", pricing.STALE_AFTER_DAYS),
+        Constant("PRICINGS", f"{calc}.pricing.PRICINGS", "The kinds of hourly GPU price an offer may list.",
+                 pricing.PRICINGS),
+        Constant("ENGINES", f"{calc}.engines.ENGINES", "Engines predict models, by the ids --engine takes.",
+                 engines.ENGINES),
+        Constant("ENGINE_ALIASES", f"{calc}.engines.ENGINE_ALIASES", "Other names of engines -> engine id.",
+                 engines.ENGINE_ALIASES),
+        Constant("LAUNCH_ENGINES", f"{calc}.launch.LAUNCH_ENGINES",
+                 "Engines the planner writes launch commands for.", launch.LAUNCH_ENGINES),
+        Constant("PORT", f"{calc}.launch.PORT", "The port the launch commands serve on.", launch.PORT),
     )
 
 

@@ -5,11 +5,9 @@ import {
   GIB, checkSetup, compareTuples, engineProfile, feasibility, feasibilitySummary, kvBytes, maxConcurrency,
   parallelFindings,
 } from "./calc.js";
+import { DEFAULT_DOMAIN, FIT_COUNTS } from "./calc/constants.js";
 
-/** GPU counts the fit search tries. */
-export const FIT_COUNTS = Object.freeze([1, 2, 4, 8, 16, 32, 64]);
-/** Scale-up domain assumed where a GPU entry records none (an 8-GPU server). */
-export const DEFAULT_DOMAIN = 8;
+export { DEFAULT_DOMAIN, FIT_COUNTS };
 
 /**
  * [TP, PP] for `count` GPUs: the widest TP that divides `count`, fits the GPU's scale-up domain

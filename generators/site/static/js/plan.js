@@ -10,26 +10,17 @@ import {
   checkSetup, feasibilitySummary, isMoeLayer, kvDtypeBits, nativeGroups, pyFixed, workload as drawWorkload,
 } from "./calc.js";
 import { engineDefaults, predict, stepCost } from "./predict.js";
+import {
+  DEFAULT_MAX_GPUS, ENGINE_ALIASES, ENGINES, FINALISTS, FRONTIER_FINALISTS, IDLE_RATE, KV_DTYPES, LAUNCH_ENGINES,
+  MAX_EXTRA_REPLICAS, PERCENTILES, PORT, PP_SIZES, PRICINGS, ROOT_STEPS, SIM_REQUESTS, STALE_AFTER_DAYS, TP_SIZES,
+  USERS_BISECTION_STEPS, USERS_TOLERANCE,
+} from "./calc/constants.js";
 
-export const DEFAULT_MAX_GPUS = 16;
-export const PERCENTILES = Object.freeze([50, 90, 95, 99]);
-export const KV_DTYPES = Object.freeze(["auto", "fp8-e4m3"]);
-export const TP_SIZES = Object.freeze([1, 2, 4, 8, 16, 32, 64]);
-export const PP_SIZES = Object.freeze([1, 2, 4]);
-export const SIM_REQUESTS = 240;
-export const FRONTIER_FINALISTS = 10;
-export const FINALISTS = 16;
-export const MAX_EXTRA_REPLICAS = 3;
-export const USERS_BISECTION_STEPS = 30;
-export const USERS_TOLERANCE = 0.005;
-export const IDLE_RATE = 1e-9;
-export const ROOT_STEPS = 60;
-export const STALE_AFTER_DAYS = 183;
-export const PRICINGS = Object.freeze(["on_demand", "reserved", "spot"]);
-export const ENGINES = Object.freeze(["vllm", "sglang", "tensorrt-llm", "llama-cpp"]);
-export const ENGINE_ALIASES = Object.freeze({ trtllm: "tensorrt-llm", llamacpp: "llama-cpp", "llama.cpp": "llama-cpp" });
-export const LAUNCH_ENGINES = Object.freeze(["vllm", "sglang", "tensorrt-llm"]);
-export const PORT = 8000;
+export {
+  DEFAULT_MAX_GPUS, ENGINE_ALIASES, ENGINES, FINALISTS, FRONTIER_FINALISTS, IDLE_RATE, KV_DTYPES, LAUNCH_ENGINES,
+  MAX_EXTRA_REPLICAS, PERCENTILES, PORT, PP_SIZES, PRICINGS, ROOT_STEPS, SIM_REQUESTS, STALE_AFTER_DAYS, TP_SIZES,
+  USERS_BISECTION_STEPS, USERS_TOLERANCE,
+};
 
 /**
  * `n` requests with fixed lengths and Poisson arrivals at `rate` per second. With `exponentials`

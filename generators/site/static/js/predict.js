@@ -9,12 +9,11 @@ import {
   nativeGroups,
   pyComma, pyPercent, SAMPLER_BYTES_PER_LOGIT, simulate, stateBytesPerSequence, summarize, weightBytes,
 } from "./calc.js";
+import {
+  DEFAULT_REQUESTS, MAX_OFFLINE_REQUESTS, OFFLINE_WAVES, PCIE_GB_S_PER_DIRECTION, PCIE_X16_GB_S,
+} from "./calc/constants.js";
 
-export const PCIE_GB_S_PER_DIRECTION = 31.5;
-const PCIE_X16_GB_S = { 3: 15.75, 4: 31.5, 5: 63.0, 6: 121.0 };
-export const DEFAULT_REQUESTS = 1000;
-const OFFLINE_WAVES = 6;
-const MAX_OFFLINE_REQUESTS = 20000;
+export { DEFAULT_REQUESTS, PCIE_GB_S_PER_DIRECTION };
 
 const lookup = (table, key) => (key in table ? table[key] : table["*"]);
 

@@ -139,3 +139,98 @@ export const GLM4V_MAX_RATIO = 200;
 export const MOONVIT_PATCH_LIMIT = 16384;
 /** The most patches along either side of a MoonViT image. Python: `inferbook.calc.vision.MOONVIT_SIDE_LIMIT`. */
 export const MOONVIT_SIDE_LIMIT = 512;
+/** GPU counts the fit search tries. Python: `inferbook.calc.fit.FIT_COUNTS`. */
+export const FIT_COUNTS = Object.freeze([1, 2, 4, 8, 16, 32, 64]);
+/**
+ * Scale-up domain assumed where a GPU entry records none (an 8-GPU server).
+ * Python: `inferbook.calc.fit.DEFAULT_DOMAIN`.
+ */
+export const DEFAULT_DOMAIN = 8;
+/**
+ * Per-direction GB/s assumed when a GPU lists neither a scale-up link nor its PCIe generation (PCIe 4.0 x16).
+ * Python: `inferbook.calc.perf.PCIE_GB_S_PER_DIRECTION`.
+ */
+export const PCIE_GB_S_PER_DIRECTION = 31.5;
+/**
+ * Per-direction GB/s of a x16 PCIe link by generation (the keys as strings, as JavaScript's are).
+ * Python: `inferbook.calc.perf.PCIE_X16_GB_S`.
+ */
+export const PCIE_X16_GB_S = Object.freeze({ "3": 15.75, "4": 31.5, "5": 63.0, "6": 121.0 });
+/**
+ * Requests a prediction simulates when none are asked for (the fewest of an offline run).
+ * Python: `inferbook.calc.predict.DEFAULT_REQUESTS`.
+ */
+export const DEFAULT_REQUESTS = 1000;
+/**
+ * Full batches an offline run simulates at least, so its throughput is the steady state's.
+ * Python: `inferbook.calc.predict.OFFLINE_WAVES`.
+ */
+export const OFFLINE_WAVES = 6;
+/** The most requests an offline run simulates on one replica. Python: `inferbook.calc.predict.MAX_OFFLINE_REQUESTS`. */
+export const MAX_OFFLINE_REQUESTS = 20000;
+/** The most GPUs a plan considers when none is given. Python: `inferbook.calc.plan.DEFAULT_MAX_GPUS`. */
+export const DEFAULT_MAX_GPUS = 16;
+/**
+ * Percentiles the targets may be set at (those predict's statistics keep).
+ * Python: `inferbook.calc.plan.PERCENTILES`.
+ */
+export const PERCENTILES = Object.freeze([50.0, 90.0, 95.0, 99.0]);
+/**
+ * KV-cache choices tried: the engine's default for the checkpoint, and FP8.
+ * Python: `inferbook.calc.plan.KV_DTYPES`.
+ */
+export const KV_DTYPES = Object.freeze(["auto", "fp8-e4m3"]);
+/** Tensor-parallel sizes the planner tries. Python: `inferbook.calc.plan.TP_SIZES`. */
+export const TP_SIZES = Object.freeze([1, 2, 4, 8, 16, 32, 64]);
+/** Pipeline-parallel sizes the planner tries. Python: `inferbook.calc.plan.PP_SIZES`. */
+export const PP_SIZES = Object.freeze([1, 2, 4]);
+/** Requests each finalist's simulation runs (spread over its replicas). Python: `inferbook.calc.plan.SIM_REQUESTS`. */
+export const SIM_REQUESTS = 240;
+/** Points of the estimated frontier simulated (the cheapest ones). Python: `inferbook.calc.plan.FRONTIER_FINALISTS`. */
+export const FRONTIER_FINALISTS = 10;
+/**
+ * Configurations simulated in all: the estimated frontier's cheapest, then the cheapest others.
+ * Python: `inferbook.calc.plan.FINALISTS`.
+ */
+export const FINALISTS = 16;
+/**
+ * Times a finalist that misses a target at the asked percentile gets another replica.
+ * Python: `inferbook.calc.plan.MAX_EXTRA_REPLICAS`.
+ */
+export const MAX_EXTRA_REPLICAS = 3;
+/**
+ * Bisection steps of the search for the arrival rate a number of users makes.
+ * Python: `inferbook.calc.plan.USERS_BISECTION_STEPS`.
+ */
+export const USERS_BISECTION_STEPS = 30;
+/**
+ * That search stops once its bracket is within this fraction of its top (0.5%).
+ * Python: `inferbook.calc.plan.USERS_TOLERANCE`.
+ */
+export const USERS_TOLERANCE = 0.005;
+/** Requests per second of an idle engine (its zero-load latency). Python: `inferbook.calc.plan.IDLE_RATE`. */
+export const IDLE_RATE = 1e-09;
+/**
+ * The most evaluations of the steady-state step equation (regula falsi, Illinois rule).
+ * Python: `inferbook.calc.steady_state.ROOT_STEPS`.
+ */
+export const ROOT_STEPS = 60;
+/**
+ * A price checked more than this many days ago is flagged as stale.
+ * Python: `inferbook.calc.pricing.STALE_AFTER_DAYS`.
+ */
+export const STALE_AFTER_DAYS = 183;
+/** The kinds of hourly GPU price an offer may list. Python: `inferbook.calc.pricing.PRICINGS`. */
+export const PRICINGS = Object.freeze(["on_demand", "reserved", "spot"]);
+/** Engines predict models, by the ids --engine takes. Python: `inferbook.calc.engines.ENGINES`. */
+export const ENGINES = Object.freeze(["vllm", "sglang", "tensorrt-llm", "llama-cpp"]);
+/** Other names of engines -> engine id. Python: `inferbook.calc.engines.ENGINE_ALIASES`. */
+export const ENGINE_ALIASES = Object.freeze({
+  trtllm: "tensorrt-llm",
+  llamacpp: "llama-cpp",
+  "llama.cpp": "llama-cpp",
+});
+/** Engines the planner writes launch commands for. Python: `inferbook.calc.launch.LAUNCH_ENGINES`. */
+export const LAUNCH_ENGINES = Object.freeze(["vllm", "sglang", "tensorrt-llm"]);
+/** The port the launch commands serve on. Python: `inferbook.calc.launch.PORT`. */
+export const PORT = 8000;
