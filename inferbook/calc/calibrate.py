@@ -38,9 +38,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..kb import KnowledgeBase
-from ..schema import Format, Gpu, LlmModel, ModelArchitecture
+from ..schema import Format, Gpu, LlmModel
 from .bands import family_group, model_class
-from .capacity import EngineConfig, capacity
+from .capacity import attention_dp_kv_tokens
 from .engines import ENGINES, checkpoint_kv_bits, engine_defaults, trtllm_bench_limits
 from .kv import kv_dtype_bits
 from .metrics import percentile
@@ -52,7 +52,6 @@ from .perf import (
     attention_tflops,
     dtype_class,
     link_class,
-    routed_expert_params,
     step_cost,
 )
 from .predict import offline_requests
@@ -145,22 +144,6 @@ def attention_dp_of(pub: Published, model: LlmModel, tp: int) -> int:
         return 1
     dp = pub.m.dp or tp
     return dp if tp % dp == 0 else 1
-
-
-def attention_dp_kv_tokens(arch: ModelArchitecture, gpu: Gpu, fmt: Format, kv_bits: float, tp: int, pp: int,
-                           dp: int, cfg: EngineConfig, groups: dict[str, Format] | None) -> int:
-    """KV-cache tokens of one attention-DP group of tp / dp GPUs (per pipeline of pp stages, like
-    `capacity.Capacity.kv_tokens`): each GPU holds the group's share of attention and dense weights
-    but only 1/tp of the routed experts, and caches its group's sequences with the group's KV heads."""
-    group = tp // dp
-    cap = capacity(arch, gpu, fmt, kv_bits, group, pp, cfg, groups)
-    expert_fmt = (groups or {}).get("experts", fmt)
-    stage_share = math.ceil(arch.layers / pp) / arch.layers
-    saved = routed_expert_params(arch) * expert_fmt.effective_bits_per_weight / 8 * stage_share * (1 / group - 1 / tp)
-    space = cap.kv_space_bytes + saved * (cfg.gpu_memory_utilization if cfg.fraction_of == "free" else 1.0)
-    if space <= 0 or cap.kv_bytes_per_token <= 0:
-        return 0
-    return math.floor(space / cap.kv_bytes_per_token / cfg.block_size) * cfg.block_size
 
 
 def bench_format(fmt: Format, gpu: Gpu) -> str:

@@ -16,6 +16,7 @@ from typing import Literal
 
 from ..schema import Format, Gpu, ModelArchitecture
 from .kv import kv_bytes
+from .params import routed_expert_params
 from .weights import weight_bytes
 
 GIB = 2**30
@@ -160,3 +161,19 @@ def max_concurrency(arch: ModelArchitecture, cap: Capacity, context: int, kv_bit
     if per_seq <= 0:
         return math.inf
     return max(cap.kv_space_bytes, 0.0) / per_seq
+
+
+def attention_dp_kv_tokens(arch: ModelArchitecture, gpu: Gpu, fmt: Format, kv_bits: float, tp: int, pp: int,
+                           dp: int, cfg: EngineConfig, groups: dict[str, Format] | None) -> int:
+    """KV-cache tokens of one attention-DP group of tp / dp GPUs (per pipeline of pp stages, like
+    `capacity.Capacity.kv_tokens`): each GPU holds the group's share of attention and dense weights
+    but only 1/tp of the routed experts, and caches its group's sequences with the group's KV heads."""
+    group = tp // dp
+    cap = capacity(arch, gpu, fmt, kv_bits, group, pp, cfg, groups)
+    expert_fmt = (groups or {}).get("experts", fmt)
+    stage_share = math.ceil(arch.layers / pp) / arch.layers
+    saved = routed_expert_params(arch) * expert_fmt.effective_bits_per_weight / 8 * stage_share * (1 / group - 1 / tp)
+    space = cap.kv_space_bytes + saved * (cfg.gpu_memory_utilization if cfg.fraction_of == "free" else 1.0)
+    if space <= 0 or cap.kv_bytes_per_token <= 0:
+        return 0
+    return math.floor(space / cap.kv_bytes_per_token / cfg.block_size) * cfg.block_size

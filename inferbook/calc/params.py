@@ -328,3 +328,13 @@ def _count_params(arch: ModelArchitecture) -> ParamCount:
     return ParamCount(embedding, lm_head, attention, dense, experts, experts_active, norms,
                       approximate="linear" in arch.layer_pattern and arch.linear_attention is None,
                       mtp=mtp_params(arch).total, vision=vision_params(arch.vision) if arch.vision else 0)
+
+
+def routed_expert_params(arch: ModelArchitecture) -> float:
+    """Weights of all routed experts (shared experts and routers excluded); 0 for a dense model."""
+    moe = arch.moe
+    if moe is None:
+        return 0.0
+    per_expert = (3 if arch.gated_mlp else 2) * arch.hidden_size * moe.expert_intermediate_size
+    layers = sum(1 for i in range(arch.layers) if is_moe_layer(arch, i))
+    return float(layers * per_expert * moe.experts)

@@ -36,7 +36,7 @@ from typing import Any
 
 from ..schema import Format, Gpu, ModelArchitecture
 from .kv import kv_bytes, state_bytes_per_sequence
-from .params import blocks, count_params, is_moe_layer
+from .params import blocks, count_params, is_moe_layer, routed_expert_params
 from .roofline import attention_layout, compute_tflops
 from .weights import weight_bytes
 
@@ -282,16 +282,6 @@ class StepCost:
             return gemm + attn + comm + step_s + per_seq
 
         return timer
-
-
-def routed_expert_params(arch: ModelArchitecture) -> float:
-    """Weights of all routed experts (shared experts and routers excluded); 0 for a dense model."""
-    moe = arch.moe
-    if moe is None:
-        return 0.0
-    per_expert = (3 if arch.gated_mlp else 2) * arch.hidden_size * moe.expert_intermediate_size
-    layers = sum(1 for i in range(arch.layers) if is_moe_layer(arch, i))
-    return float(layers * per_expert * moe.experts)
 
 
 def step_cost(d: Deployment, params: PerfParams | None = None) -> StepCost:
