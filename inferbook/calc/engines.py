@@ -261,6 +261,13 @@ without chunked prefill max_num_tokens is raised to the longest prompt plus the 
 _TRTLLM_BENCH_BYTES = {"16-bit": 2.0, "fp8": 1.0, "nvfp4": 0.5}
 
 
+def _round_up_in_steps(value: float, bands: tuple[tuple[float, int], ...], last: int) -> int:
+    """``value`` rounded up to a multiple of the step of the first band (below, step) it is below,
+    else of ``last``: the coarser rounding trtllm-bench applies to larger values."""
+    step = next((s for below, s in bands if value < below), last)
+    return step * math.ceil(value / step)
+
+
 def trtllm_bench_limits(arch: ModelArchitecture, weight_format: str, kv_bits: float, tp: int, pp: int, isl: int,
                         osl: int, gpu_memory_gib: float, kv_fraction: float = 0.95,
                         chunked_prefill: bool = False) -> tuple[int, int]:
@@ -282,18 +289,8 @@ def trtllm_bench_limits(arch: ModelArchitecture, weight_format: str, kv_bits: fl
     requests = cache_gib / (per_token_gib * (isl + osl)) if per_token_gib > 0 else 4096.0
     raw_bs = min(requests, 4096.0) / pp
     raw_tokens = min(raw_bs * (1 + isl / osl), 32768.0)
-    if raw_bs < 256:
-        max_bs = max(64, 32 * math.ceil(raw_bs / 32))
-    elif raw_bs < 1024:
-        max_bs = 128 * math.ceil(raw_bs / 128)
-    else:
-        max_bs = 256 * math.ceil(raw_bs / 256)
-    if raw_tokens < 4096:
-        max_tokens = max(2048, 256 * math.ceil(raw_tokens / 256))
-    elif raw_tokens < 8192:
-        max_tokens = 512 * math.ceil(raw_tokens / 512)
-    else:
-        max_tokens = 1024 * math.ceil(raw_tokens / 1024)
+    max_bs = max(64, _round_up_in_steps(raw_bs, ((256, 32), (1024, 128)), 256))
+    max_tokens = max(2048, _round_up_in_steps(raw_tokens, ((4096, 256), (8192, 512)), 1024))
     if not chunked_prefill:  # get_settings: a whole prompt must fit one step beside the batch
         max_tokens = max(max_tokens, isl + max_bs)
     return max_bs, max_tokens
