@@ -132,6 +132,12 @@ class Problems:
         page.on("response", lambda r: r.status >= 400 and self.items.append(f"HTTP {r.status}: {r.url}"))
 
 
+def wait_scroll_marks(page) -> None:
+    """Wait for site.js to mark sideways-scrolling boxes focusable; it looks a moment after a tool
+    draws, and axe's scrollable-region-focusable rule fails a box checked before that."""
+    page.wait_for_function("!document.documentElement.dataset.scrollPending", timeout=15_000)
+
+
 def _open(page, url: str, quiet_ms: int = 100) -> None:
     """Load ``url`` and wait until no request has been in flight for ``quiet_ms`` (the tools fetch
     their data after the load event; Playwright's "networkidle" would wait a fixed 500 ms instead)."""
@@ -146,6 +152,7 @@ def _open(page, url: str, quiet_ms: int = 100) -> None:
         while quiet < quiet_ms and time.monotonic() < deadline:
             page.wait_for_timeout(25)
             quiet = 0 if pending else quiet + 25
+        wait_scroll_marks(page)
     finally:
         for event, handler in handlers.items():
             page.remove_listener(event, handler)

@@ -389,7 +389,7 @@ def test_learning_path_links_to_the_quiz(built_site: Path) -> None:
 def test_widget_states_contrast(browser: Any, site: str, scheme: str) -> None:
     """axe (serious and critical findings) on the states a page load does not show, which tests/test_site.py's
     accessibility and dark-theme checks therefore miss: the quiz answered and the map with stages greyed out."""
-    from test_site import _axe_script
+    from test_site import _axe_script, wait_scroll_marks
 
     ctx = browser.new_context(bypass_csp=True, color_scheme=scheme, viewport={"width": 1280, "height": 900})
     try:
@@ -403,6 +403,7 @@ def test_widget_states_contrast(browser: Any, site: str, scheme: str) -> None:
             pg.locator(f"#tool-{WTS} input[name='{q}']").first.check()
         ready(pg, WTS)
         assert pg.locator(f"#tool-{LM} .lm-off").count() and pg.locator(f"#tool-{WTS} [data-wts='result']").is_visible()
+        wait_scroll_marks(pg)
         pg.add_script_tag(path=str(_axe_script()))
         result = pg.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     finally:

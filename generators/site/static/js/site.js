@@ -29,6 +29,7 @@ const SCROLLERS = ".math-display, figure.formula, pre, .table-scroll, .prose p, 
 const FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
 
 function markScrollable() {
+  delete document.documentElement.dataset.scrollPending;
   for (const box of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll(SCROLLERS))) {
     const scrolls = box.scrollWidth > box.clientWidth + 1;
     if (scrolls && !box.hasAttribute("tabindex") && !box.querySelector(FOCUSABLE)) {
@@ -42,8 +43,10 @@ function markScrollable() {
 }
 
 let resizeTimer;
-/** Look again once the page settles: after a resize, or after a tool draws its tables. */
+/** Look again once the page settles: after a resize, or after a tool draws its tables.
+ * `data-scroll-pending` on the root says a look is due, so tests can wait for it. */
 function markSoon() {
+  document.documentElement.dataset.scrollPending = "true";
   clearTimeout(resizeTimer);
   resizeTimer = setTimeout(markScrollable, 150);
 }
