@@ -134,8 +134,12 @@ class Problems:
 
 def wait_scroll_marks(page) -> None:
     """Wait for site.js to mark sideways-scrolling boxes focusable; it looks a moment after a tool
-    draws, and axe's scrollable-region-focusable rule fails a box checked before that."""
-    page.wait_for_function("!document.documentElement.dataset.scrollPending", timeout=15_000)
+    draws, and axe's scrollable-region-focusable rule fails a box checked before that. Polled from
+    here: `wait_for_function` compiles its predicate in the page, which the site's CSP forbids."""
+    deadline = time.monotonic() + 15
+    while page.evaluate("() => Boolean(document.documentElement.dataset.scrollPending)"):
+        assert time.monotonic() < deadline, "site.js never marked the scrolling boxes"
+        page.wait_for_timeout(25)
 
 
 def _open(page, url: str, quiet_ms: int = 100) -> None:
