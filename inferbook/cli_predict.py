@@ -1,6 +1,7 @@
 """`inferbook predict`: the stable command for speed predictions (see `calc.predict`).
 
-    inferbook predict (MODEL | --config PATH) GPU --gpus N [--tp T] [--pp P] [--ep E] [--weights FORMAT]
+    inferbook predict (MODEL | --config PATH) GPU --gpus N [--tp T] [--pp P] [--ep E] [--attention-dp D]
+        [--weights FORMAT]
         [--kv-dtype DTYPE] [--engine vllm|sglang|trtllm|llamacpp] --isl TOKENS --osl TOKENS
         ( --batch B | --concurrency C | --rate R | --offline | --rate max --slo-ttft S --slo-tpot S
           [--percentile 99] ) [--requests N] [--prefill-gpus N]
@@ -43,6 +44,10 @@ def add_predict_parser(sub: argparse._SubParsersAction, common: argparse.Argumen
     p.add_argument("--tp", type=opt.GPUS, help="tensor-parallel size (default: --gpus / --pp, one replica)")
     p.add_argument("--pp", type=opt.GPUS, default=1, help=opt.helptext("pipeline stages", opt.GPUS))
     p.add_argument("--ep", type=opt.GPUS, default=1, help=opt.helptext("expert-parallel size", opt.GPUS))
+    p.add_argument("--attention-dp", type=opt.GPUS, default=1, metavar="D",
+                   help="attention data parallelism of a MoE model: the TP GPUs form D groups, each with its own "
+                        "sequences and KV cache, the routed experts spread over all of TP (TensorRT-LLM's "
+                        "enable_attention_dp, SGLang's --enable-dp-attention); D divides --tp (default: 1, none)")
     p.add_argument("--weights", help="weight format id (default: the model's released checkpoint)")
     p.add_argument("--kv-dtype", help="KV-cache data type (default: the engine's 'auto' rule)")
     p.add_argument("--engine", choices=ENGINE_CHOICES, default="vllm", help="engine profile (default: %(default)s)")
@@ -127,7 +132,7 @@ def cmd_predict(kb: KnowledgeBase, args: argparse.Namespace) -> int:
                 if args.speculative_tokens else None)
         result = predict(kb, model, gpu.id, load, gpus=args.gpus, tp=args.tp, pp=args.pp, ep=args.ep,
                          weights=args.weights, kv_dtype=args.kv_dtype, engine=args.engine, disaggregation=dis,
-                         speculation=spec)
+                         speculation=spec, attention_dp=args.attention_dp)
     except PredictError as exc:
         raise CalcError(str(exc)) from None
     if args.json:
@@ -139,8 +144,10 @@ def cmd_predict(kb: KnowledgeBase, args: argparse.Namespace) -> int:
         for reason in result.reasons:
             print(f"  - {reason}", file=sys.stderr)
         return 1
-    lines = [what, f"  layout: TP {result.setup['tp']} x PP {result.setup['pp']}, "
-                   f"{result.setup.get('replicas', 1)} replica(s); {result.setup['engine_profile']}"]
+    dp = result.setup["attention_dp"]
+    lines = [what, f"  layout: TP {result.setup['tp']} x PP {result.setup['pp']}"
+                   + (f" with attention DP {dp}" if dp > 1 else "")
+                   + f", {result.setup.get('replicas', 1)} replica(s); {result.setup['engine_profile']}"]
     if result.rate is not None:
         lines.append(f"  highest rate meeting the SLOs: {result.rate:,.2f} requests/s")
     assert result.ttft_s is not None and result.tpot_s is not None

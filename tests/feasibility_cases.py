@@ -29,6 +29,7 @@ class Case:
     tp: int = 1
     pp: int = 1
     ep: int = 1
+    attention_dp: int = 1
     gpus: int | None = None
     context: int = 4096
     sequences: int = 1
@@ -60,7 +61,7 @@ def setup(kb: KnowledgeBase, case: Case, sequences: int | None = None) -> Setup:
     return Setup(model, gpu, weights, kv=kv, kv_bits=float(kv.bits_per_value) if kv else 16.0, tp=case.tp, pp=case.pp,
                  ep=case.ep, gpus=case.gpus, context=case.context,
                  sequences=case.sequences if sequences is None else sequences, mode=case.mode,  # type: ignore[arg-type]
-                 groups=groups)
+                 groups=groups, attention_dp=case.attention_dp)
 
 
 def kv_limit(kb: KnowledgeBase, case: Case) -> int:
@@ -134,6 +135,19 @@ CASES: list[Case] = [
          phrase="expert parallelism 3 does not divide the 8 routed experts"),
     Case("EP on a dense model", L8, H100, ep=2, gpus=2, feasible=False, failing=("parallelism",),
          phrase="needs a mixture-of-experts model"),
+    Case("Mixtral attention DP 4 in TP 4", MIX, H100, tp=4, attention_dp=4, domain=8),
+    Case("Mixtral attention DP 3 in TP 4", MIX, H100, tp=4, attention_dp=3, domain=8, feasible=False,
+         failing=("parallelism",), phrase="attention data parallelism 3 does not divide tensor parallelism 4"),
+    Case("attention DP on a dense model", L8, H100, tp=2, attention_dp=2, domain=8, feasible=False,
+         failing=("parallelism",), phrase="is for mixture-of-experts models"),
+    Case("Mixtral TP 8 replicates 8 KV heads, attention DP 8 does not need to", MIX, H100, tp=8, attention_dp=8,
+         domain=8),
+    Case("Qwen3-Next TP 32 with attention DP 2 splits 16 key heads per group", QNEXT, H100, tp=32, attention_dp=2,
+         domain=32),
+    Case("DeepSeek-V3 attention DP 8 on 8 H200s at the KV limit", DSV3, "h200-sxm", tp=8, attention_dp=8, domain=8,
+         context=65536, sequences=-1),
+    Case("DeepSeek-V3 attention DP 8 on 8 H200s past the KV limit", DSV3, "h200-sxm", tp=8, attention_dp=8, domain=8,
+         context=65536, sequences=-2, feasible=False, failing=("kv-capacity",), phrase="queue or preempt the rest"),
     Case("8 GPUs in groups of TP 4", L8, H100, tp=4, gpus=8, domain=8),
     Case("6 GPUs in groups of TP 4", L8, H100, tp=4, gpus=6, domain=8, feasible=False, failing=("parallelism",),
          phrase="6 GPUs cannot be split into groups of TP 4 x PP 1 = 4"),

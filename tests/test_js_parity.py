@@ -378,6 +378,14 @@ def build_vectors(kb: Any) -> Vectors:
                     "cfg": dataclasses.asdict(cfg), "groups": groups}
             v.add("capacity", args, lambda a=a, g=g, gr=groups, cfg=cfg:
                   capacity(a, kb.gpus[g], kb.formats["fp8-e4m3"], 8.0, 2, 1, cfg, v.groups(gr)))
+        if a.moe is not None:  # attention data parallelism: groups of one GPU, of two with PP, of TP 4 free fraction
+            for tp, pp, dp, cfg in ((8, 1, 8, EngineConfig()), (4, 2, 2, driver),
+                                    (8, 1, 2, EngineConfig(fraction_of="free", gpu_memory_utilization=0.85))):
+                args = {"model": m, "gpu": g, "format": "fp8-e4m3", "kv_bits": 8.0, "tp": tp, "pp": pp,
+                        "cfg": dataclasses.asdict(cfg), "groups": group_sets[0], "attention_dp": dp}
+                v.add("capacity", args, lambda a=a, g=g, tp=tp, pp=pp, dp=dp, cfg=cfg:
+                      capacity(a, kb.gpus[g], kb.formats["fp8-e4m3"], 8.0, tp, pp, cfg, v.groups(group_sets[0]),
+                               attention_dp=dp))
         if a.mtp_layers:
             args = {"model": m, "gpu": g, "format": "fp8-e4m3", "kv_bits": 8.0, "tp": 8, "pp": 2,
                     "cfg": dataclasses.asdict(EngineConfig()), "mtp": True}
@@ -500,7 +508,7 @@ def add_feasibility(v: Vectors) -> None:
                          kv=kv, kv_bits=args["kv_bits"], tp=args["tp"], pp=args["pp"], ep=args["ep"],
                          gpus=args["gpus"], context=args["context"], sequences=args["sequences"],
                          mode=args["mode"], engine=engine_of(args["cfg"]), groups=v.groups(args["groups"]),
-                         mtp=args.get("mtp", False))
+                         mtp=args.get("mtp", False), attention_dp=args.get("attention_dp", 1))
 
         v.add("checkSetup", args, lambda: feasibility_json(check_setup((make or build)())), raw=True)
 
@@ -522,7 +530,8 @@ def add_feasibility(v: Vectors) -> None:
     for case in CASES:
         c = resolve(kb, case)
         args = args_for(c.model, c.gpu, c.weights or "native", domain=c.domain, kv=c.kv, tp=c.tp, pp=c.pp, ep=c.ep,
-                        gpus=c.gpus, context=c.context, sequences=c.sequences, mode=c.mode, case=c.name)
+                        gpus=c.gpus, context=c.context, sequences=c.sequences, mode=c.mode, case=c.name,
+                        attention_dp=c.attention_dp)
         add_setup(args, lambda c=c: setup(kb, c))
 
     # generated setups: every model, rotating GPU, formats, split, domain, context, load and engine

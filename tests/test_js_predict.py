@@ -47,6 +47,13 @@ LOADS = ((Load(1000, 200, "offline", requests=300), {}),
          (Load(1024, 256, "concurrency", concurrency=32, requests=64), {"gpus": 4, "tp": 2}),
          (Load(1024, 256, "offline", requests=96), {"gpus": 4, "tp": 2, "pp": 2}),
          (Load(300, 64, "concurrency", concurrency=8, requests=32, image_tokens=768), {}))
+ATTENTION_DP_PREDICTS = (
+    # (model, gpu, weights, engine, load, GPUs, TP, attention DP): a lockstep MoE run with a KV figure of
+    # four groups, a group of two GPUs, and a dense model the feasibility check refuses
+    ("deepseek-r1", "b200", "nvfp4", "tensorrt-llm", Load(1000, 1000, "offline", requests=64), 4, 4, 4),
+    ("qwen3-30b-a3b-thinking-2507", "h100-sxm", None, "sglang",
+     Load(512, 128, "concurrency", concurrency=32, requests=64), 4, 4, 2),
+    ("llama-3.1-8b-instruct", "h100-sxm", None, "vllm", Load(512, 128, "batch", batch=2), 2, 2, 2))
 PREDICT_SETUPS = (("llama-3.1-8b-instruct", "h100-sxm", None, "vllm"),
                   ("llama-3.1-8b-instruct", "h100-sxm", "fp8-e4m3", "tensorrt-llm"),
                   ("qwen3-30b-a3b-thinking-2507", "l40s", None, "sglang"),
@@ -96,6 +103,12 @@ def _vectors(kb: Any) -> tuple[list[dict[str, Any]], list[Any]]:
                     "rate": load.rate, "requests": load.requests, "gpus": extra.get("gpus", 1), "tp": extra.get("tp"),
                     "pp": extra.get("pp", 1), "image_tokens": load.image_tokens}
             add("predict", args, {"result": {k: p[k] for k in PREDICT_KEYS if k in p and p[k] is not None}})
+    for model, gpu, weights, engine, load, gpus, tp, dp in ATTENTION_DP_PREDICTS:
+        p = predict(kb, model, gpu, load, gpus=gpus, tp=tp, weights=weights, engine=engine, attention_dp=dp).to_json()
+        args = {"model": model, "gpu": gpu, "weights": weights, "engine": engine, "isl": load.isl, "osl": load.osl,
+                "mode": load.mode, "batch": load.batch, "concurrency": load.concurrency, "rate": load.rate,
+                "requests": load.requests, "gpus": gpus, "tp": tp, "pp": 1, "attention_dp": dp}
+        add("predict", args, {"result": {k: p[k] for k in PREDICT_KEYS if k in p and p[k] is not None}})
     return items, expected
 
 

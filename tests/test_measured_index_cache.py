@@ -67,7 +67,7 @@ def test_a_damaged_or_foreign_file_is_rebuilt(kb, cache, damage):
             data["key"] = "0" * 40
         path.write_text(json.dumps(data))
     bands._measured_index.cache_clear()
-    natives = tuple(sorted((mid, m.native_dtype) for mid, m in kb.models.items()))
+    natives = bands.index_inputs(kb)
     key = result_cache.digest("measured-index", result_cache.package_code_digest(*bands.MEASURED_INDEX_CODE) or "",
                               json.dumps(natives))
     assert result_cache.read("measured-index", key, bands._is_index, bands.INDEX_MAX_BYTES) is None
@@ -76,10 +76,14 @@ def test_a_damaged_or_foreign_file_is_rebuilt(kb, cache, damage):
 
 
 def test_the_key_follows_the_models_native_formats(kb, cache, monkeypatch):
-    """The index reads one thing from the knowledge base, each model's native format: another
-    set of formats is another key, never the stored index."""
+    """The index reads from the knowledge base each model's native format and whether it is a MoE:
+    other formats, or a MoE read as dense, are another key, never the stored index."""
     bands.measured_index(kb)
     bands._measured_index.cache_clear()
-    natives = tuple(sorted((mid, "fp8-e4m3") for mid in kb.models))
+    natives = tuple((mid, "fp8-e4m3", moe) for mid, _, moe in bands.index_inputs(kb))
     rebuilt = bands._measured_index(natives)
     assert len(list(cache.glob("measured-index-*.json"))) == 2 and rebuilt != bands.measured_index(kb)
+    dense = tuple((mid, native, False) for mid, native, _ in bands.index_inputs(kb))
+    as_dense = bands._measured_index(dense)
+    assert len(list(cache.glob("measured-index-*.json"))) == 3
+    assert not any("attention-dp" in key for key in as_dense) and any("attention-dp" in key for key in rebuilt)

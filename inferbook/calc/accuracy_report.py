@@ -23,7 +23,9 @@ NOT_MODELLED = (
     "Disaggregated serving is simulated (two pools and the KV transfer) but was never measured here, so its "
     "answers are labelled estimated.",
     "Attention data parallelism (TensorRT-LLM's enable_attention_dp, SGLang's DP attention) is modelled for the "
-    "measurements that used it, but `predict` has no option for it yet.",
+    "measurements that used it and by `predict --attention-dp`, whose groups step together without balancing "
+    "prompts; the balanced scheduling of TensorRT-LLM's attention_dp_enable_balance is modelled only for the "
+    "measurements that set it.",
     "Cold starts (a first request waiting on compilation), llama.cpp's old row split over several GPUs and "
     "decode context parallelism: such rows are skipped with the reason.",
 )

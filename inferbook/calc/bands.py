@@ -129,16 +129,26 @@ def _key_number(value: float | int | None) -> str:
 
 def measured_key(model: str, gpu: str, engine: str, gpus: int | None, tp: int | None, weights: str, isl: int | None,
                  osl: int | None, mode: str | None, concurrency: int | None, rate: float | None,
-                 batch: int | None) -> str:
-    """The key under which `measured_index` files a setup (the JS port builds the same string)."""
-    return "|".join([model, gpu, engine, _key_number(gpus), _key_number(tp), weights, _key_number(isl),
-                     _key_number(osl), mode or "", _key_number(concurrency), _key_number(rate), _key_number(batch)])
+                 batch: int | None, attention_dp: int = 1) -> str:
+    """The key under which `measured_index` files a setup (the JS port builds the same string; it
+    has no attention data parallelism, which adds a last part only when above 1)."""
+    parts = [model, gpu, engine, _key_number(gpus), _key_number(tp), weights, _key_number(isl), _key_number(osl),
+             mode or "", _key_number(concurrency), _key_number(rate), _key_number(batch)]
+    if attention_dp > 1:
+        parts.append(f"attention-dp {attention_dp}")
+    return "|".join(parts)
+
+
+def index_inputs(kb: KnowledgeBase) -> tuple[tuple[str, str, bool], ...]:
+    """What the measured index reads from the knowledge base: each model's id, native format and
+    whether it is a mixture of experts (attention data parallelism applies only to those)."""
+    return tuple(sorted((mid, m.native_dtype, m.architecture.moe is not None) for mid, m in kb.models.items()))
 
 
 def measured_index(kb: KnowledgeBase) -> dict[str, list[dict[str, Any]]]:
     """Every speed measurement filed by its exact setup, as `basis_for` matches them (also exported
-    for the JS port). Built once per set of the models' native formats, the only KB data it reads."""
-    return _measured_index(tuple(sorted((mid, m.native_dtype) for mid, m in kb.models.items())))
+    for the JS port). Built once per `index_inputs`, the only KB data it reads."""
+    return _measured_index(index_inputs(kb))
 
 
 MEASURED_INDEX_CODE = (("calc", "schema"), ("loader.py", "yamlio.py", "diagnostics.py"))
@@ -161,7 +171,7 @@ def _is_index(value: Any) -> bool:
 
 
 @cache
-def _measured_index(natives: tuple[tuple[str, str], ...]) -> dict[str, list[dict[str, Any]]]:
+def _measured_index(natives: tuple[tuple[str, str, bool], ...]) -> dict[str, list[dict[str, Any]]]:
     """The index, from the result cache when the measurement files and the code that reads them are
     unchanged (parsing the 64 files took about 0.75 s of a 0.9 s `inferbook predict`), else built."""
     import json
@@ -180,25 +190,27 @@ def _measured_index(natives: tuple[tuple[str, str], ...]) -> dict[str, list[dict
     return out
 
 
-def _build_measured_index(natives: tuple[tuple[str, str], ...]) -> dict[str, list[dict[str, Any]]]:
-    native = dict(natives)
+def _build_measured_index(natives: tuple[tuple[str, str, bool], ...]) -> dict[str, list[dict[str, Any]]]:
+    native = {mid: (dtype, moe) for mid, dtype, moe in natives}
     out: dict[str, list[dict[str, Any]]] = {}
     for p in _published():
         m = p.m
         if m.model not in native or m.gpu is None or m.gpus is None:
             continue
-        key = measured_key(m.model, m.gpu, m.engine, m.gpus, m.tp or m.gpus, m.weights or native[m.model],
-                           m.isl, m.osl, m.mode, m.concurrency, m.rate, m.batch)
+        dtype, moe = native[m.model]
+        tp = m.tp or m.gpus
+        key = measured_key(m.model, m.gpu, m.engine, m.gpus, tp, m.weights or dtype, m.isl, m.osl, m.mode,
+                           m.concurrency, m.rate, m.batch, p.attention_dp(moe, tp))
         out.setdefault(key, []).append({"id": m.id, "metric": m.metric, "value": m.value, "statistic": m.statistic,
                                         "url": p.source.url, "quote": m.quote})
     return out
 
 
 def basis_for(kb: KnowledgeBase, model: LlmModel, gpu: Gpu, engine: str, fmt: Format, load: Load, gpus: int,
-              tp: int) -> tuple[str, str, list[dict[str, Any]]]:
+              tp: int, attention_dp: int = 1) -> tuple[str, str, list[dict[str, Any]]]:
     """(basis, what it rests on, matching measurements)."""
     key = measured_key(model.id, gpu.id, engine, gpus, tp, fmt.id, load.isl, load.osl, load.mode,
-                       load.concurrency, load.rate, load.batch)
+                       load.concurrency, load.rate, load.batch, attention_dp)
     matches = measured_index(kb).get(key, [])
     fitted = calibration().get("fitted_on", {})
     gaps = []

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..kb import KnowledgeBase
-from ..schema import Format, Gpu, LlmModel
+from ..schema import Format, Gpu
 from .bands import family_group, model_class
 from .capacity import attention_dp_kv_tokens
 from .engines import ENGINES, checkpoint_kv_bits, engine_defaults, trtllm_bench_limits
@@ -135,17 +135,6 @@ def length_draws(pub: Published, isl: int, osl: int) -> tuple[Lengths, Lengths]:
     return Lengths("fixed", mean=isl), Lengths("fixed", mean=osl)
 
 
-def attention_dp_of(pub: Published, model: LlmModel, tp: int) -> int:
-    """The attention data-parallel degree a MoE run used: the stated ``dp`` (SGLang's --dp with
-    --enable-dp-attention), else all of TP (TensorRT-LLM's enable_attention_dp); 1 without it."""
-    s = pub.m.settings
-    if model.architecture.moe is None or not (s.get("enable_attention_dp") is True
-                                              or s.get("enable_dp_attention") is True):
-        return 1
-    dp = pub.m.dp or tp
-    return dp if tp % dp == 0 else 1
-
-
 def bench_format(fmt: Format, gpu: Gpu) -> str:
     """The weight format as trtllm-bench's tuning names it: "16-bit", "fp8", "nvfp4", or "other"."""
     kind = dtype_class(fmt, gpu)
@@ -184,7 +173,7 @@ def build_case(kb: KnowledgeBase, pub: Published) -> Case | str:
     if gpus % (tp * pp):
         return f"{gpus} GPUs do not split into TP {tp} x PP {pp} replicas"
     replicas = gpus // (tp * pp)
-    dp = attention_dp_of(pub, model, tp)
+    dp = pub.attention_dp(model.architecture.moe is not None, tp)
     # attention-DP ranks that balance their prompts run as independent streams; unbalanced ones step in
     # lockstep, simulated as one stream whose every prompt holds all ranks (`SimConfig.lockstep_ranks`)
     ranks = 1 if dp == 1 or m.settings.get("attention_dp_enable_balance") is True else dp

@@ -11,7 +11,7 @@ feasibility check (`calc.feasibility`)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ..schema import Format, Gpu, ModelArchitecture
@@ -130,9 +130,17 @@ class Capacity:
 
 def capacity(arch: ModelArchitecture, gpu: Gpu, fmt: Format, kv_bits: float = 16.0, tp: int = 1, pp: int = 1,
              cfg: EngineConfig = EngineConfig(), groups: dict[str, Format] | None = None,
-             mtp: bool = False) -> Capacity:
+             mtp: bool = False, attention_dp: int = 1) -> Capacity:
     """Capacity of one GPU of a TP x PP group serving ``arch`` in ``fmt`` (with ``mtp``, the
-    multi-token-prediction modules loaded for MTP speculative decoding)."""
+    multi-token-prediction modules loaded for MTP speculative decoding).
+
+    With ``attention_dp`` above 1 (a MoE model's attention data parallelism), the ``tp`` GPUs
+    form that many groups of tp / attention_dp GPUs: each GPU holds its group's share of the
+    attention and dense weights but only 1/tp of the routed experts, and caches its group's
+    sequences with the group's share of the KV heads; `Capacity.kv_tokens` is then one
+    group's cache."""
+    if attention_dp > 1:
+        return _attention_dp_capacity(arch, gpu, fmt, kv_bits, tp, pp, cfg, groups, mtp, attention_dp)
     if arch.attention_heads % tp:
         raise ValueError(f"tensor parallelism {tp} must divide the {arch.attention_heads} attention heads")
     total = cfg.total_memory_gib if cfg.total_memory_gib is not None else gpu.memory_gib.value * cfg.usable_fraction
@@ -163,17 +171,26 @@ def max_concurrency(arch: ModelArchitecture, cap: Capacity, context: int, kv_bit
     return max(cap.kv_space_bytes, 0.0) / per_seq
 
 
-def attention_dp_kv_tokens(arch: ModelArchitecture, gpu: Gpu, fmt: Format, kv_bits: float, tp: int, pp: int,
-                           dp: int, cfg: EngineConfig, groups: dict[str, Format] | None) -> int:
-    """KV-cache tokens of one attention-DP group of tp / dp GPUs (per pipeline of pp stages, like
-    `capacity.Capacity.kv_tokens`): each GPU holds the group's share of attention and dense weights
-    but only 1/tp of the routed experts, and caches its group's sequences with the group's KV heads."""
+def _attention_dp_capacity(arch: ModelArchitecture, gpu: Gpu, fmt: Format, kv_bits: float, tp: int, pp: int,
+                           cfg: EngineConfig, groups: dict[str, Format] | None, mtp: bool, dp: int) -> Capacity:
+    """`capacity` with attention data parallelism: a group of tp / dp GPUs as plain TP, less the
+    routed experts a GPU does not hold because they are spread over all ``tp`` GPUs."""
+    if dp < 1 or tp % dp:
+        raise ValueError(f"attention data parallelism {dp} must divide tensor parallelism {tp}")
     group = tp // dp
-    cap = capacity(arch, gpu, fmt, kv_bits, group, pp, cfg, groups)
+    cap = capacity(arch, gpu, fmt, kv_bits, group, pp, cfg, groups, mtp)
     expert_fmt = (groups or {}).get("experts", fmt)
     stage_share = math.ceil(arch.layers / pp) / arch.layers
     saved = routed_expert_params(arch) * expert_fmt.effective_bits_per_weight / 8 * stage_share * (1 / group - 1 / tp)
     space = cap.kv_space_bytes + saved * (cfg.gpu_memory_utilization if cfg.fraction_of == "free" else 1.0)
-    if space <= 0 or cap.kv_bytes_per_token <= 0:
-        return 0
-    return math.floor(space / cap.kv_bytes_per_token / cfg.block_size) * cfg.block_size
+    tokens = 0
+    if space > 0 and cap.kv_bytes_per_token > 0:
+        tokens = math.floor(space / cap.kv_bytes_per_token / cfg.block_size) * cfg.block_size
+    return replace(cap, weights_bytes=cap.weights_bytes - saved, kv_space_bytes=space, kv_tokens=tokens)
+
+
+def attention_dp_kv_tokens(arch: ModelArchitecture, gpu: Gpu, fmt: Format, kv_bits: float, tp: int, pp: int,
+                           dp: int, cfg: EngineConfig, groups: dict[str, Format] | None) -> int:
+    """KV-cache tokens of one attention-DP group of tp / dp GPUs (per pipeline of pp stages, like
+    `capacity.Capacity.kv_tokens`; see `capacity`'s ``attention_dp``)."""
+    return capacity(arch, gpu, fmt, kv_bits, tp, pp, cfg, groups, attention_dp=dp).kv_tokens

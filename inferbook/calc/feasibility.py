@@ -10,7 +10,9 @@ each in plain words with its numbers:
   (vLLM replicates KV heads beyond their count), linear-attention and Mamba heads divide by TP
   (and Mamba groups, unless there is one, which every rank holds),
   PP is at most the layer count, EP divides the routed experts, and the GPU count is
-  a multiple of TP x PP (the rest are data-parallel replicas);
+  a multiple of TP x PP (the rest are data-parallel replicas); attention data parallelism
+  (a MoE model's attention in groups of TP / DP GPUs, each with its own batch) divides TP,
+  and the head rules then apply to the group;
 - interconnect: TP stays inside one scale-up domain (`interconnect.domain_gpus`);
   TP over PCIe alone works but is slow;
 - formats: each of the weight, activation and KV formats is native on the GPU's
@@ -86,7 +88,8 @@ class Feasibility:
     capacity: Capacity | None = None
     """Memory of one GPU (None when the setup failed before memory was worked out)."""
     max_sequences: float | None = None
-    """Sequences of the context that fit in the KV cache at once."""
+    """Sequences of the context that fit in the KV cache at once (with attention DP, whole ones:
+    each group holds its own)."""
     format_status: Mapping[str, str] = field(default_factory=dict)
     """Role (weights, activations, kv-cache) -> native, converted, cast or unsupported."""
 
@@ -131,19 +134,30 @@ def _tokens(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def parallel_findings(arch: ModelArchitecture, tp: int, pp: int, ep: int, gpus: int) -> list[Finding]:
-    """Whether TP, PP and EP split the model the way engines require, and the GPU count holds them."""
+def parallel_findings(arch: ModelArchitecture, tp: int, pp: int, ep: int, gpus: int,
+                      attention_dp: int = 1) -> list[Finding]:
+    """Whether TP, PP, EP and attention DP split the model the way engines require, and the GPU
+    count holds them. With attention DP the head rules apply to one group of TP / DP GPUs."""
     out: list[Finding] = []
 
     def fail(message: str) -> None:
         out.append(Finding("parallelism", "fail", message))
 
     for name, value in (("tensor parallelism", tp), ("pipeline parallelism", pp), ("expert parallelism", ep),
-                        ("the GPU count", gpus)):
+                        ("the GPU count", gpus), ("attention data parallelism", attention_dp)):
         if value < 1:
             fail(f"{name} must be at least 1, got {value}")
     if out:
         return out
+    if attention_dp > 1:
+        if arch.moe is None:
+            fail(f"attention data parallelism {attention_dp} is for mixture-of-experts models; for a dense model "
+                 f"run {attention_dp} replicas instead")
+        elif tp % attention_dp:
+            fail(f"attention data parallelism {attention_dp} does not divide tensor parallelism {tp}")
+        if out:
+            return out
+        tp //= attention_dp  # attention is split over one group
     if arch.attention_heads % tp:
         fail(f"tensor parallelism {tp} does not divide the {arch.attention_heads} attention heads")
     if arch.mla is None and arch.kv_heads % tp and tp % arch.kv_heads:
@@ -277,6 +291,11 @@ class Setup:
     """Tensor groups stored in other formats (a native mixed checkpoint)."""
     mtp: bool = False
     """The multi-token-prediction modules are loaded too (MTP speculative decoding)."""
+    attention_dp: int = 1
+    """Attention data parallelism of a MoE model (TensorRT-LLM's enable_attention_dp, SGLang's
+    --enable-dp-attention): the TP GPUs form this many groups, each running its own sequences
+    through attention with its own KV cache, while the routed experts spread over all of TP
+    (`capacity.capacity`). 1 is plain TP."""
 
 
 def check_setup(setup: Setup) -> Feasibility:
@@ -285,7 +304,7 @@ def check_setup(setup: Setup) -> Feasibility:
     arch = s.model.architecture
     gpus = s.gpus if s.gpus is not None else s.tp * s.pp
     engine = s.engine.describe()
-    findings = parallel_findings(arch, s.tp, s.pp, s.ep, gpus)
+    findings = parallel_findings(arch, s.tp, s.pp, s.ep, gpus, s.attention_dp)
     if any(f.severity == "fail" for f in findings):  # memory per GPU is meaningless for a split that cannot exist
         return Feasibility(False, tuple(findings), engine)
     findings += interconnect_findings(s.gpu, s.tp, s.pp)
@@ -298,11 +317,15 @@ def check_setup(setup: Setup) -> Feasibility:
                                                    f"{s.model.title}'s maximum of {_tokens(arch.context_length)}"))
     kv_bits = float(s.kv.bits_per_value) if s.kv is not None else s.kv_bits
     cap = capacity(arch, s.gpu, s.weights, kv_bits, tp=s.tp, pp=s.pp, cfg=s.engine.config,
-                   groups=dict(s.groups) if s.groups else None, mtp=s.mtp)
+                   groups=dict(s.groups) if s.groups else None, mtp=s.mtp, attention_dp=s.attention_dp)
     seqs: float | None = None
     fixed = cap.weights_bytes + cap.activation_bytes + cap.other_bytes
+    group = s.tp // s.attention_dp  # GPUs that split one sequence's attention and KV cache
     if not cap.fits:
         split = f" (split over TP {s.tp} x PP {s.pp})" if s.tp * s.pp > 1 else ""
+        if s.attention_dp > 1:
+            split = (f" (attention and dense layers split over groups of {group} GPU{'s' if group > 1 else ''}, "
+                     f"the routed experts over TP {s.tp}, x PP {s.pp})")
         findings.append(Finding(
             "memory", "fail",
             f"needs {_gib(cap.weights_bytes)} of weights plus {_gib(cap.activation_bytes + cap.other_bytes)} of "
@@ -312,14 +335,17 @@ def check_setup(setup: Setup) -> Feasibility:
                f"leaving {cap.kv_space_bytes / 2**20:,.1f} MiB, less than one {s.engine.config.block_size}-token "
                f"KV block")))
     elif s.context >= 1 and s.sequences >= 1:
-        seqs = max_concurrency(arch, cap, min(s.context, arch.context_length), kv_bits, tp=s.tp, pp=s.pp)
-        if seqs < 1:
+        # each attention-DP group caches its own sequences, whole ones
+        per_group = max_concurrency(arch, cap, min(s.context, arch.context_length), kv_bits, tp=group, pp=s.pp)
+        whole = per_group if math.isinf(per_group) else s.attention_dp * math.floor(per_group)
+        seqs = per_group if s.attention_dp == 1 else whole
+        if per_group < 1:
             findings.append(Finding("kv-capacity", "fail",
                                     f"one sequence of {_tokens(s.context)} tokens needs more KV cache than the "
                                     f"{_gib(cap.kv_space_bytes)} left on each GPU after {_gib(fixed)} of weights "
                                     f"and overheads"))
-        elif s.sequences > seqs:
-            fit = math.floor(seqs)
+        elif s.sequences > whole:
+            fit = whole
             if s.mode == "batch":
                 findings.append(Finding("kv-capacity", "fail",
                                         f"a batch of {s.sequences:,} sequences of {_tokens(s.context)} tokens needs "

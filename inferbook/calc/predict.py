@@ -226,14 +226,17 @@ def predict(kb: KnowledgeBase, model_id: str | LlmModel, gpu_id: str, load: Load
             tp: int | None = None, pp: int = 1, ep: int = 1, weights: str | None = None, kv_dtype: str | None = None,
             engine: str = "vllm", disaggregation: Disaggregation | None = None,
             speculation: Speculation | None = None, params: PerfParams | None = None,
-            seed: int = 0, stream: Sequence[Request] | None = None) -> Prediction:
+            seed: int = 0, stream: Sequence[Request] | None = None, attention_dp: int = 1) -> Prediction:
     """Predict one deployment under one load; see the module docstring. ``model_id`` is a model id, or
     a model that is not an entry (`importer.adhoc_model`, for ``--config``). In ``rate`` mode,
     ``stream`` gives the requests themselves (a trace, or lengths drawn from a distribution) for
     all replicas together: each of the ``replicas x pp`` streams serves every n-th request, and
     the setup is checked for the longest request. A load's ``image_tokens`` are prefilled as part of
     every prompt. With ``speculation`` on a model that has MTP modules, they are loaded too (MTP
-    speculative decoding), which takes memory from the KV cache."""
+    speculative decoding), which takes memory from the KV cache. ``attention_dp`` above 1 splits a
+    MoE model's TP GPUs into that many attention groups, each with its own batch and KV cache,
+    stepping together without balancing their prompts (as the calibration models TensorRT-LLM's
+    enable_attention_dp and SGLang's --enable-dp-attention)."""
     model = model_id if isinstance(model_id, LlmModel) else kb.models.get(model_id)  # an entry, or an ad-hoc model
     if model is None:
         raise PredictError(f"unknown model {model_id!r}; see `inferbook list models`")
@@ -244,13 +247,19 @@ def predict(kb: KnowledgeBase, model_id: str | LlmModel, gpu_id: str, load: Load
         raise PredictError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     fmt = _format(kb, model, weights)
     tp = tp if tp is not None else gpus // pp if disaggregation is None else 1
-    if tp < 1 or pp < 1 or ep < 1 or gpus < 1:
-        raise PredictError("--gpus, --tp, --pp and --ep must each be at least 1")
+    if tp < 1 or pp < 1 or ep < 1 or gpus < 1 or attention_dp < 1:
+        raise PredictError("--gpus, --tp, --pp, --ep and --attention-dp must each be at least 1")
+    if attention_dp > 1 and engine == "llama-cpp":
+        raise PredictError("llama.cpp has no attention data parallelism; use vllm, sglang or trtllm")
+    if attention_dp > 1 and disaggregation is not None:
+        raise PredictError("attention data parallelism is modelled for colocated serving only, not with "
+                           "--prefill-gpus")
     groups = native_groups(model, dict(kb.formats)) if fmt.id == model.native_dtype else {}
     kv_bits = kv_bits_for(kb, model, fmt, kv_dtype, engine)
     defaults = engine_defaults(engine, gpu, tp, pp)
     setup_json: dict[str, Any] = {"model": model.id, "gpu": gpu.id, "gpus": gpus, "tp": tp, "pp": pp, "ep": ep,
-                                  "weights": fmt.id, "kv_bits": kv_bits, "engine": engine,
+                                  "attention_dp": attention_dp, "weights": fmt.id, "kv_bits": kv_bits,
+                                  "engine": engine,
                                   "engine_profile": defaults.describe(), "isl": load.isl, "osl": load.osl,
                                   "mode": load.mode}
     if load.image_tokens:  # the images' tokens are prefilled with the prompt
@@ -278,7 +287,7 @@ def predict(kb: KnowledgeBase, model_id: str | LlmModel, gpu_id: str, load: Load
                               context=context, sequences=sequences,
                               mode="batch" if load.mode == "batch" else "concurrency",
                               engine=EngineProfile(defaults.name, defaults.config()), groups=groups or None,
-                              mtp=mtp))
+                              mtp=mtp, attention_dp=attention_dp))
     reasons = [f.message for f in check.findings if f.severity in ("fail", "warn")]
     unsupported = engine_unsupported(kb, engine, gpu)
     if unsupported is not None:
@@ -287,19 +296,29 @@ def predict(kb: KnowledgeBase, model_id: str | LlmModel, gpu_id: str, load: Load
         return Prediction(False, reasons, setup_json)
     setup_json["replicas"] = replicas
     try:
-        cost = step_cost(Deployment(model.architecture, gpu, fmt, kv_bits, tp, pp, ep, engine, groups or None), params)
+        cost = step_cost(Deployment(model.architecture, gpu, fmt, kv_bits, tp, pp, ep, engine, groups or None,
+                                    attention_dp), params)
     except ValueError as exc:  # the GPU entry lacks the throughput a step is timed with
         return Prediction(False, [f"its speed cannot be predicted: {exc}", *reasons], setup_json)
     perf = params or calibrated_params()
     request_s = perf.lookup(perf.request_s, engine)
-    kv_tokens = check.capacity.kv_tokens // pp
+    # attention-DP groups step together as one stream: each holds its own share of the sequences and
+    # its own KV cache and step budget, while every prompt holds all of them (`SimConfig.lockstep_ranks`)
+    ranks = attention_dp
+    replica_kv_tokens = ranks * check.capacity.kv_tokens
+    kv_tokens = replica_kv_tokens // pp
     closed = load.mode in ("batch", "concurrency")  # clients send the next request when one ends
     stream_sequences = per_replica.batch or per_replica.concurrency or 1
-    config = SimConfig(max_batch=min(defaults.max_num_seqs, stream_sequences) if closed else defaults.max_num_seqs,
-                       max_batched_tokens=defaults.max_num_batched_tokens, chunked_prefill=defaults.chunked_prefill,
-                       kv_capacity_tokens=kv_tokens, closed_loop=closed, max_steps=2_000_000,
-                       reserve_full_length=defaults.reserve_full_length)
-    result = Prediction(True, reasons, setup_json, kv_cache_tokens=check.capacity.kv_tokens)
+    max_batch = defaults.max_num_seqs * ranks
+    config = SimConfig(max_batch=min(max_batch, stream_sequences) if closed else max_batch,
+                       max_batched_tokens=defaults.max_num_batched_tokens * ranks, lockstep_ranks=ranks,
+                       chunked_prefill=defaults.chunked_prefill, kv_capacity_tokens=kv_tokens, closed_loop=closed,
+                       max_steps=2_000_000, reserve_full_length=defaults.reserve_full_length)
+    result = Prediction(True, reasons, setup_json, kv_cache_tokens=replica_kv_tokens)
+    if ranks > 1:
+        result.notes.append(f"attention data parallelism {ranks}: {ranks} groups of {tp // ranks} GPU(s) step "
+                            "together, each with its own sequences and KV cache; a prompt holds every group's "
+                            "step (no balancing of prompts across groups)")
     if load.mode == "max-rate":
         found = _max_rate(per_replica, cost, config, seed, request_s)
         if found is None:
@@ -334,7 +353,8 @@ def predict(kb: KnowledgeBase, model_id: str | LlmModel, gpu_id: str, load: Load
             return result
         _fill(result, sim, streams, request_s, load)
     result.error_band = error_band(model, gpu, engine)
-    result.basis, result.basis_detail, result.measured = basis_for(kb, model, gpu, engine, fmt, load, gpus, tp)
+    result.basis, result.basis_detail, result.measured = basis_for(kb, model, gpu, engine, fmt, load, gpus, tp,
+                                                                   attention_dp)
     if speculation is not None:
         result.basis, result.measured = "estimated", []
         result.basis_detail = "speculative decoding extrapolated from measurements without it; " + result.basis_detail

@@ -187,6 +187,16 @@ class Published:
         return None
 
 
+    def attention_dp(self, moe: bool, tp: int) -> int:
+        """The attention data-parallel degree a run of a MoE model (``moe``) on TP ``tp`` used: the
+        stated ``dp`` (SGLang's --dp with --enable-dp-attention), else all of TP (TensorRT-LLM's
+        enable_attention_dp); 1 without it, for a dense model, or when the stated degree does not divide TP."""
+        s = self.m.settings
+        if not moe or not (s.get("enable_attention_dp") is True or s.get("enable_dp_attention") is True):
+            return 1
+        dp = self.m.dp or tp
+        return dp if tp % dp == 0 else 1
+
     def not_modelled(self) -> str | None:
         """Why the calculators cannot reproduce this measurement, None when they can; the calibration
         and the accuracy comparison both leave such rows out. Decode context parallelism shards

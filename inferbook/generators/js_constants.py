@@ -146,7 +146,7 @@ def constants() -> tuple[Constant, ...]:
                  "Setup's defaults but the engine (VLLM_V1, built in feasibility.js).",
                  dataclass_defaults(feasibility.Setup,
                                     ("kv", "kv_bits", "tp", "pp", "ep", "gpus", "context", "sequences", "mode",
-                                     "groups", "mtp"),
+                                     "groups", "mtp", "attention_dp"),
                                     ("model", "gpu", "weights", "engine"))),
         Constant("SIXTEEN_BIT", f"{calc}.feasibility.SIXTEEN_BIT",
                  "The formats every accelerator can compute in, natively or through its vector units.",

@@ -47,7 +47,7 @@ function setupOf(a) {
     model: data.models[a.model], gpu: gpuWith(a.gpu, a.domain), weights: fmt(a.weights),
     kv: a.kv ? fmt(a.kv) : null, kv_bits: a.kv_bits, tp: a.tp, pp: a.pp, ep: a.ep, gpus: a.gpus,
     context: a.context, sequences: a.sequences, mode: a.mode, engine: engineOf(a.cfg), groups: groupsOf(a.groups),
-    mtp: a.mtp ?? false,
+    mtp: a.mtp ?? false, attention_dp: a.attention_dp ?? 1,
   };
 }
 
@@ -80,7 +80,7 @@ const handlers = {
   activationPeakBytes: (a) => calc.activationPeakBytes(arch(a.model), a.cfg, a.tp),
   forwardPeakBytes: (a) => calc.forwardPeakBytes(arch(a.model), a.cfg, a.tp),
   capacity: (a) => calc.capacity(arch(a.model), gpu(a.gpu), fmt(a.format), a.kv_bits, a.tp, a.pp, a.cfg,
-    groupsOf(a.groups), a.mtp ?? false),
+    groupsOf(a.groups), a.mtp ?? false, a.attention_dp ?? 1),
   maxConcurrency: (a) => {
     const cap = calc.capacity(arch(a.model), gpu(a.gpu), fmt(a.format), a.kv_bits, a.tp, a.pp, a.cfg);
     return calc.maxConcurrency(arch(a.model), cap, a.context, a.kv_bits, a.tp, a.pp);

@@ -39,7 +39,7 @@ export {
 export { compareTuples, pyComma, pyFixed, pyPercent, pyRound, sum, truthy } from "./calc/builtins.js";
 export {
   attentionParams, blocks, countParams, indexerParams, isMoeLayer, linearAttentionParams, mambaParams, moeOf,
-  mtpParams, oneBlockLayers, visionParams,
+  mtpParams, oneBlockLayers, routedExpertParams, visionParams,
 } from "./calc/params.js";
 export { imageTokens } from "./calc/vision.js";
 export {

@@ -7,7 +7,8 @@
 import {
   attentionCoefficients, blocks, checkSetup, computeTflops, countParams, isMoeLayer, kvBytes, kvDtypeBits,
   nativeGroups,
-  pyComma, pyPercent, SAMPLER_BYTES_PER_LOGIT, simulate, stateBytesPerSequence, summarize, weightBytes,
+  pyComma, pyPercent, routedExpertParams, SAMPLER_BYTES_PER_LOGIT, simulate, stateBytesPerSequence, summarize,
+  weightBytes,
 } from "./calc.js";
 import {
   DEFAULT_REQUESTS, MAX_OFFLINE_REQUESTS, OFFLINE_WAVES, PCIE_GB_S_PER_DIRECTION, PCIE_X16_GB_S,
@@ -60,14 +61,6 @@ export function linkGbSPerDirection(gpu) {
 export function archKey(gpu) {
   if (!gpu.memory_type.toLowerCase().includes("gddr")) return gpu.architecture;
   return gpu.market === "consumer" ? `${gpu.architecture}-consumer` : `${gpu.architecture}-gddr`;
-}
-
-function routedExpertParams(a) {
-  if (!a.moe) return 0.0;
-  const perExpert = (a.gated_mlp === false ? 2 : 3) * a.hidden_size * a.moe.expert_intermediate_size;
-  let layers = 0;
-  for (let i = 0; i < a.layers; i++) if (isMoeLayer(a, i)) layers += 1;
-  return layers * perExpert * a.moe.experts;
 }
 
 /**
@@ -273,9 +266,11 @@ export function errorBand(calibration, model, gpu, engine) {
 }
 
 /** (basis, detail, matching measurement ids) as Python `bands.basis_for` says them. */
-export function basisFor(calibration, measured, model, gpu, engine, fmt, load, gpus, tp) {
-  const key = [model.id, gpu.id, engine, gpus, tp, fmt.id, load.isl, load.osl, load.mode,
-    load.concurrency ?? null, load.rate ?? null, load.batch ?? null].join("|");
+export function basisFor(calibration, measured, model, gpu, engine, fmt, load, gpus, tp, attentionDp = 1) {
+  const parts = [model.id, gpu.id, engine, gpus, tp, fmt.id, load.isl, load.osl, load.mode,
+    load.concurrency ?? null, load.rate ?? null, load.batch ?? null];
+  if (attentionDp > 1) parts.push(`attention-dp ${attentionDp}`);
+  const key = parts.join("|");
   const matches = measured[key] ?? [];
   const fitted = calibration.fitted_on ?? {};
   const gaps = [];
@@ -330,7 +325,8 @@ export function sloAttainment(q, records, requestS = 0.0) {
  * @param {object} q {model, gpu, gpus, tp, pp, ep, weights, kv_dtype, engine, isl, osl, mode, batch,
  *   concurrency, rate, requests, workload (for mode "rate": a request list), slo_ttft_s, slo_tpot_s
  *   (optional: with either, the answer has slo_attainment and goodput_rps), image_tokens (optional:
- *   tokens of the images each request carries, prefilled with the prompt)}.
+ *   tokens of the images each request carries, prefilled with the prompt), attention_dp (optional: a MoE
+ *   model's attention data parallelism, Python's `attention_dp`; default 1)}.
  */
 export function predict(data, q) {
   const model = data.models[q.model];
@@ -341,13 +337,21 @@ export function predict(data, q) {
   const ep = q.ep ?? 1;
   const gpus = q.gpus ?? 1;
   const tp = q.tp ?? Math.floor(gpus / pp);
+  const attentionDp = q.attention_dp ?? 1;
+  if (tp < 1 || pp < 1 || ep < 1 || gpus < 1 || attentionDp < 1) {
+    throw new Error("--gpus, --tp, --pp, --ep and --attention-dp must each be at least 1");
+  }
+  if (attentionDp > 1 && q.engine === "llama-cpp") {
+    throw new Error("llama.cpp has no attention data parallelism; use vllm, sglang or trtllm");
+  }
   const raw = perf.engines[q.engine];
   const groups = fmt.id === model.native_dtype ? nativeGroups(model, data.formats) : {};
   let kvBits = 16.0;
   if (q.kv_dtype != null && q.kv_dtype !== "auto") kvBits = kvDtypeBits(q.kv_dtype, data.formats);
   else if (raw.kv_dtype_fp8_checkpoint === true && (fmt.id.startsWith("fp8") || fmt.id === "nvfp4")) kvBits = 8.0;
   const defaults = engineDefaults(raw, gpu, tp, pp);
-  const setup = { model: model.id, gpu: gpu.id, gpus, tp, pp, ep, weights: fmt.id, kv_bits: kvBits,
+  const setup = { model: model.id, gpu: gpu.id, gpus, tp, pp, ep, attention_dp: attentionDp, weights: fmt.id,
+    kv_bits: kvBits,
     engine: q.engine, engine_profile: defaults.describe, isl: q.isl, osl: q.osl, mode: q.mode };
   if (q.image_tokens) { // the images' tokens are prefilled with the prompt
     if (q.image_tokens < 0) throw new Error("--image-tokens cannot be negative");
@@ -368,20 +372,25 @@ export function predict(data, q) {
   const check = checkSetup({
     model, gpu, weights: fmt, kv: null, kv_bits: kvBits, tp, pp, ep, gpus, context: q.isl + q.osl, sequences,
     mode: q.mode === "batch" ? "batch" : "concurrency", engine: { name: defaults.name, config: defaults.config },
-    groups: Object.keys(groups).length ? groups : null,
+    groups: Object.keys(groups).length ? groups : null, attention_dp: attentionDp,
   });
   const reasons = check.findings.filter((f) => f.severity === "fail" || f.severity === "warn").map((f) => f.message);
   const none = { basis: "none", basis_detail: "the setup cannot run", measured: [] };
   if (!check.feasible || !check.capacity) return { feasible: false, reasons, setup, ...none };
   setup.replicas = replicas;
   const cost = stepCost({ arch: model.architecture, gpu, fmt, kvBits, tp, pp, ep, engine: q.engine,
-    groups: Object.keys(groups).length ? groups : null }, perf.params);
-  const kvTokens = Math.floor(check.capacity.kvTokens / pp);
+    groups: Object.keys(groups).length ? groups : null, attentionDp }, perf.params);
+  // attention-DP groups step together as one stream, each with its sequences, KV cache and step budget
+  const ranks = attentionDp;
+  const replicaKvTokens = ranks * check.capacity.kvTokens;
+  const kvTokens = Math.floor(replicaKvTokens / pp);
   const closed = q.mode === "batch" || q.mode === "concurrency";
   const streamSequences = per.batch || per.concurrency || 1;
-  const config = { max_batch: closed ? Math.min(defaults.max_num_seqs, streamSequences) : defaults.max_num_seqs,
-    max_batched_tokens: defaults.max_num_batched_tokens, chunked_prefill: defaults.chunked_prefill,
-    kv_capacity_tokens: kvTokens, closed_loop: closed, reserve_full_length: defaults.reserve_full_length };
+  const maxBatch = defaults.max_num_seqs * ranks;
+  const config = { max_batch: closed ? Math.min(maxBatch, streamSequences) : maxBatch,
+    max_batched_tokens: defaults.max_num_batched_tokens * ranks, lockstep_ranks: ranks,
+    chunked_prefill: defaults.chunked_prefill, kv_capacity_tokens: kvTokens, closed_loop: closed,
+    reserve_full_length: defaults.reserve_full_length };
   let requests;
   if (q.mode === "rate") requests = q.workload;
   else {
@@ -394,7 +403,12 @@ export function predict(data, q) {
       output_tokens: q.osl }));
   }
   const sim = simulate(requests, cost, config);
-  const result = { feasible: true, reasons, setup, kv_cache_tokens: check.capacity.kvTokens, notes: [] };
+  const result = { feasible: true, reasons, setup, kv_cache_tokens: replicaKvTokens, notes: [] };
+  if (ranks > 1) {
+    result.notes.push(`attention data parallelism ${ranks}: ${ranks} groups of ${tp / ranks} GPU(s) step together, `
+      + "each with its own sequences and KV cache; a prompt holds every group's step (no balancing of prompts "
+      + "across groups)");
+  }
   if (!sim.records.length) {
     Object.assign(result, none);
     result.feasible = false;
@@ -415,7 +429,8 @@ export function predict(data, q) {
   result.requests_per_s = s.requestThroughput * streams;
   if (sim.preemptions) result.notes.push(`${pyComma(sim.preemptions)} preemptions per replica: the KV cache ran full`);
   result.error_band = errorBand(perf.calibration, model, gpu, q.engine);
-  const [basis, detail, measured] = basisFor(perf.calibration, perf.measured, model, gpu, q.engine, fmt, q, gpus, tp);
+  const [basis, detail, measured] = basisFor(perf.calibration, perf.measured, model, gpu, q.engine, fmt, q, gpus, tp,
+    attentionDp);
   Object.assign(result, { basis, basis_detail: detail, measured });
   return result;
 }

@@ -3,6 +3,7 @@ import {
   DEFAULT_ENGINE_CONFIG, GIB, NON_TORCH_GIB_TP, NON_TORCH_GIB_TP1,
 } from "./constants.js";
 import { kvBytes } from "./kv.js";
+import { routedExpertParams } from "./params.js";
 import { weightBytes } from "./weights.js";
 
 /**
@@ -83,11 +84,15 @@ export function activationPeakBytes(arch, cfg = null, tp = 1) {
 
 /**
  * Capacity of one GPU of a TP x PP group serving `arch` in `fmt` (vLLM's accounting);
- * `groups` as for `weightBytes`.
+ * `groups` as for `weightBytes`. With `attentionDp` above 1 (a MoE model's attention data
+ * parallelism) the TP GPUs form that many groups: a GPU holds its group's share of attention and
+ * dense weights but 1/tp of the routed experts, and `kvTokens` is one group's cache.
  * @returns {Capacity}
  */
-export function capacity(arch, gpu, fmt, kvBits = 16.0, tp = 1, pp = 1, cfg = null, groups = null, mtp = false) {
+export function capacity(arch, gpu, fmt, kvBits = 16.0, tp = 1, pp = 1, cfg = null, groups = null, mtp = false,
+  attentionDp = 1) {
   const c = engineConfig(cfg);
+  if (attentionDp > 1) return attentionDpCapacity(arch, gpu, fmt, kvBits, tp, pp, c, groups, mtp, attentionDp);
   if (arch.attention_heads % tp) {
     throw new Error(`tensor parallelism ${tp} must divide the ${arch.attention_heads} attention heads`);
   }
@@ -111,6 +116,21 @@ export function capacity(arch, gpu, fmt, kvBits = 16.0, tp = 1, pp = 1, cfg = nu
     otherBytes: other, kvSpaceBytes: kvSpace, kvBytesPerToken: perToken, kvTokens: tokens,
     fits: kvSpace > 0 && tokens > 0,
   };
+}
+
+/** `capacity` with attention data parallelism (Python `_attention_dp_capacity`). */
+function attentionDpCapacity(arch, gpu, fmt, kvBits, tp, pp, c, groups, mtp, dp) {
+  if (dp < 1 || tp % dp) throw new Error(`attention data parallelism ${dp} must divide tensor parallelism ${tp}`);
+  const group = tp / dp;
+  const cap = capacity(arch, gpu, fmt, kvBits, group, pp, c, groups, mtp);
+  const expertFmt = (groups && groups.experts) || fmt;
+  const stageShare = Math.ceil(arch.layers / pp) / arch.layers;
+  const saved = routedExpertParams(arch) * expertFmt.effective_bits_per_weight / 8 * stageShare * (1 / group - 1 / tp);
+  const space = cap.kvSpaceBytes + saved * (c.fraction_of === "free" ? c.gpu_memory_utilization : 1.0);
+  let tokens = 0;
+  if (space > 0 && cap.kvBytesPerToken > 0) tokens = Math.floor(space / cap.kvBytesPerToken / c.block_size) * c.block_size;
+  return { ...cap, weightsBytes: cap.weightsBytes - saved, kvSpaceBytes: space, kvTokens: tokens,
+    fits: space > 0 && tokens > 0 };
 }
 
 /**

@@ -79,6 +79,7 @@ export const SETUP_DEFAULTS = Object.freeze({
   mode: "batch",
   groups: null,
   mtp: false,
+  attention_dp: 1,
 });
 /**
  * The formats every accelerator can compute in, natively or through its vector units.

@@ -50,18 +50,29 @@ const gibText = (bytes) => `${pyComma(bytes / GIB, 1)} GiB`;
 const tokensText = (n) => pyComma(n, 0);
 
 /**
- * Whether TP, PP and EP split the model the way engines require, and the GPU count holds them.
+ * Whether TP, PP, EP and attention DP split the model the way engines require, and the GPU count
+ * holds them. With attention DP the head rules apply to one group of TP / DP GPUs.
  * @param {object} arch ModelArchitecture JSON.
  * @returns {Finding[]}
  */
-export function parallelFindings(arch, tp, pp, ep, gpus) {
+export function parallelFindings(arch, tp, pp, ep, gpus, attentionDp = 1) {
   const out = [];
   const fail = (message) => out.push(finding("parallelism", "fail", message));
   for (const [name, value] of [["tensor parallelism", tp], ["pipeline parallelism", pp],
-    ["expert parallelism", ep], ["the GPU count", gpus]]) {
+    ["expert parallelism", ep], ["the GPU count", gpus], ["attention data parallelism", attentionDp]]) {
     if (value < 1) fail(`${name} must be at least 1, got ${value}`);
   }
   if (out.length) return out;
+  if (attentionDp > 1) {
+    if (!arch.moe) {
+      fail(`attention data parallelism ${attentionDp} is for mixture-of-experts models; for a dense model `
+        + `run ${attentionDp} replicas instead`);
+    } else if (tp % attentionDp) {
+      fail(`attention data parallelism ${attentionDp} does not divide tensor parallelism ${tp}`);
+    }
+    if (out.length) return out;
+    tp /= attentionDp; // attention is split over one group
+  }
   if (arch.attention_heads % tp) fail(`tensor parallelism ${tp} does not divide the ${arch.attention_heads} attention heads`);
   if (!arch.mla && arch.kv_heads % tp && tp % arch.kv_heads) {
     fail(`tensor parallelism ${tp} neither divides the ${arch.kv_heads} KV heads nor is a multiple of them`);
@@ -206,6 +217,7 @@ export function contextFindings(model, context, sequences = 1) {
  * @property {EngineProfile} [engine]
  * @property {Object<string, object>|null} [groups] Tensor groups stored in other formats.
  * @property {boolean} [mtp] Count the multi-token-prediction modules' weights.
+ * @property {number} [attention_dp] Attention data parallelism of a MoE model (1: plain TP).
  */
 
 /**
@@ -262,7 +274,7 @@ export function checkSetup(setup) {
   const profile = s.engine ?? VLLM_V1;
   const cfg = engineConfig(profile.config);
   const engine = describeEngine(profile);
-  const findings = parallelFindings(arch, s.tp, s.pp, s.ep, gpus);
+  const findings = parallelFindings(arch, s.tp, s.pp, s.ep, gpus, s.attention_dp);
   // memory per GPU is meaningless for a split that cannot exist
   if (findings.some((f) => f.severity === "fail")) return feasibility(false, findings, engine);
   findings.push(...interconnectFindings(s.gpu, s.tp, s.pp));
@@ -270,11 +282,16 @@ export function checkSetup(setup) {
   findings.push(...fmtFindings, ...contextFindings(s.model, s.context, s.sequences));
   const kvBits = s.kv != null ? s.kv.bits_per_value : s.kv_bits;
   const groups = s.groups && Object.keys(s.groups).length ? s.groups : null;
-  const cap = capacity(arch, s.gpu, s.weights, kvBits, s.tp, s.pp, cfg, groups, Boolean(s.mtp));
+  const cap = capacity(arch, s.gpu, s.weights, kvBits, s.tp, s.pp, cfg, groups, Boolean(s.mtp), s.attention_dp);
   let seqs = null;
   const fixed = cap.weightsBytes + cap.activationBytes + cap.otherBytes;
+  const group = s.tp / s.attention_dp; // GPUs that split one sequence's attention and KV cache
   if (!cap.fits) {
-    const split = s.tp * s.pp > 1 ? ` (split over TP ${s.tp} x PP ${s.pp})` : "";
+    let split = s.tp * s.pp > 1 ? ` (split over TP ${s.tp} x PP ${s.pp})` : "";
+    if (s.attention_dp > 1) {
+      split = ` (attention and dense layers split over groups of ${group} GPU${group > 1 ? "s" : ""}, `
+        + `the routed experts over TP ${s.tp}, x PP ${s.pp})`;
+    }
     findings.push(finding("memory", "fail",
       `needs ${gibText(cap.weightsBytes)} of weights plus ${gibText(cap.activationBytes + cap.otherBytes)} of `
       + `activations and runtime reserve per GPU${split}; one ${s.gpu.title} may use ${gibText(cap.budgetBytes)} `
@@ -282,13 +299,15 @@ export function checkSetup(setup) {
       + (cap.kvSpaceBytes <= 0 ? "leaving nothing for the KV cache"
         : `leaving ${pyComma(cap.kvSpaceBytes / 2 ** 20, 1)} MiB, less than one ${cfg.block_size}-token KV block`)));
   } else if (s.context >= 1 && s.sequences >= 1) {
-    seqs = maxConcurrency(arch, cap, Math.min(s.context, arch.context_length), kvBits, s.tp, s.pp);
-    if (seqs < 1) {
+    // each attention-DP group caches its own sequences, whole
+    const perGroup = maxConcurrency(arch, cap, Math.min(s.context, arch.context_length), kvBits, group, s.pp);
+    seqs = s.attention_dp === 1 ? perGroup : s.attention_dp * Math.floor(perGroup);
+    const fit = s.attention_dp * Math.floor(perGroup);
+    if (perGroup < 1) {
       findings.push(finding("kv-capacity", "fail", `one sequence of ${tokensText(s.context)} tokens needs more KV `
         + `cache than the ${gibText(cap.kvSpaceBytes)} left on each GPU after ${gibText(fixed)} of weights and `
         + "overheads"));
-    } else if (s.sequences > seqs) {
-      const fit = Math.floor(seqs);
+    } else if (s.sequences > fit) {
       if (s.mode === "batch") {
         findings.push(finding("kv-capacity", "fail", `a batch of ${pyComma(s.sequences)} sequences of `
           + `${tokensText(s.context)} tokens needs more KV cache than fits: only ${pyComma(fit)} fit in the `

@@ -120,6 +120,15 @@ export function isMoeLayer(arch, layer) {
   return (layer - moe.dense_layers) % moe.layer_interval === moe.layer_interval - 1;
 }
 
+/** Weights of every routed expert of every MoE layer (Python `params.routed_expert_params`). */
+export function routedExpertParams(arch) {
+  if (!arch.moe) return 0.0;
+  const perExpert = (arch.gated_mlp === false ? 2 : 3) * arch.hidden_size * arch.moe.expert_intermediate_size;
+  let layers = 0;
+  for (let i = 0; i < arch.layers; i++) if (isMoeLayer(arch, i)) layers += 1;
+  return layers * perExpert * arch.moe.experts;
+}
+
 /** [all, active per token] weights of one MoE block (routed and shared experts plus the router). */
 function moeLayerParams(arch) {
   const moe = moeOf(arch);
