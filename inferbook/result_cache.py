@@ -5,9 +5,11 @@ the prose; each is a deployment-plan search of about half a second. Their answer
 JSON values that depend only on the entries the search reads, the data's date, the question
 and the code and calibration that compute them, so they are kept in files under
 ``cache_dir()/results/`` (`api.cache_dir`: $INFERBOOK_CACHE_DIR, else the user's cache
-folder; nothing is kept with INFERBOOK_NO_CACHE=1), one file per key. Two smaller results
-live there too: what a private folder's `_layer.yaml` says under `base`, by the file's bytes
-(`api._complete`), and that the prose of unchanged files checked clean (`api.validate`).
+folder; nothing is kept with INFERBOOK_NO_CACHE=1), one file per key. Other results live
+there too: what a private folder's `_layer.yaml` says under `base`, by the file's bytes
+(`api._complete`), that the prose of unchanged files checked clean (`api.validate`), and what
+`predict` reads from the calc package's data files, the index of measured setups
+(`calc.bands`) and the validated engine profiles (`calc.engines`).
 
 - the key is a digest the caller makes of everything the result depends on, including
   `code_digest` of the code and data files that compute it, so a code change is a miss;

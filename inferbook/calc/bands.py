@@ -21,6 +21,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from ..schema import Format, Gpu, LlmModel
+from .engines import CALC_DATA_CODE
 from .perf import arch_key, calibration
 
 if TYPE_CHECKING:
@@ -151,9 +152,9 @@ def measured_index(kb: KnowledgeBase) -> dict[str, list[dict[str, Any]]]:
     return _measured_index(index_inputs(kb))
 
 
-MEASURED_INDEX_CODE = (("calc", "schema"), ("loader.py", "yamlio.py", "diagnostics.py"))
-"""What the measured index is read with: the calc package (its measurements/ files included), the
-schemas and the YAML reader. Part of the index's result-cache key."""
+MEASURED_INDEX_CODE = CALC_DATA_CODE
+"""What the measured index is read with (`engines.CALC_DATA_CODE`: the calc package, its
+measurements/ files included, the schemas and the YAML reader). Part of the index's result-cache key."""
 _INDEX_FIELDS: dict[str, type | tuple[type, ...]] = {"id": str, "metric": str, "value": (int, float),
                                                      "statistic": str, "url": str, "quote": str}
 INDEX_MAX_BYTES = 4_000_000

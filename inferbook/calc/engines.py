@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field
 
@@ -23,6 +23,10 @@ from .capacity import EngineConfig
 from .params import attention_layers, count_params
 
 PROFILES = Path(__file__).with_name("engine_profiles.yaml")
+CALC_DATA_CODE = (("calc", "schema"), ("loader.py", "yamlio.py", "diagnostics.py"))
+"""What the calc package's data files are read with: the calc package (its YAML and JSON files
+included), the schemas and the YAML reader. Part of the result-cache key of what is read from
+them: the engine profiles here, the index of measured setups in `bands`."""
 ENGINES = ("vllm", "sglang", "tensorrt-llm", "llama-cpp")
 """Engines `predict` models, by the ids `--engine` takes."""
 ENGINE_ALIASES = {"trtllm": "tensorrt-llm", "llamacpp": "llama-cpp", "llama.cpp": "llama-cpp"}
@@ -128,9 +132,58 @@ def _number(values: dict[str, ProfileValue], name: str, engine: str) -> float | 
     return float(entry.value)
 
 
+_ENGINE_KEYS = {"id", "name", "version", "values"}
+_VALUE_KEYS = {"field", "value", "url", "quote", "notes"}
+
+
+def _is_profile_dump(value: Any) -> bool:
+    """Whether ``value`` (read back from disk) has exactly the layout of `ProfileFile.model_dump`."""
+    if not isinstance(value, dict) or value.keys() != {"engines"} or not isinstance(value["engines"], list):
+        return False
+    fields, ids = set(get_args(FieldName)), set(get_args(EngineEntry.model_fields["id"].annotation))
+    for engine in value["engines"]:
+        if not (isinstance(engine, dict) and engine.keys() == _ENGINE_KEYS and engine["id"] in ids
+                and isinstance(engine["name"], str) and isinstance(engine["version"], str)
+                and isinstance(engine["values"], list) and engine["values"]):
+            return False
+        for v in engine["values"]:
+            if not (isinstance(v, dict) and v.keys() == _VALUE_KEYS and v["field"] in fields
+                    and isinstance(v["value"], (bool, int, float, str)) and isinstance(v["url"], str)
+                    and isinstance(v["quote"], str) and (v["notes"] is None or isinstance(v["notes"], str))):
+                return False
+    return True
+
+
+def _from_dump(value: dict[str, Any]) -> ProfileFile:
+    """The profile file rebuilt from a dump `_is_profile_dump` accepted (written from a validated
+    file, so not validated again)."""
+    return ProfileFile.model_construct(engines=tuple(
+        EngineEntry.model_construct(id=e["id"], name=e["name"], version=e["version"], values=tuple(
+            ProfileValue.model_construct(**{k: x for k, x in v.items() if k != "notes" or x is not None})
+            for v in e["values"]))
+        for e in value["engines"]))
+
+
+def _profiles() -> ProfileFile:
+    """The profile file, from the result cache while it and the code that reads it are unchanged
+    (parsing and validating it took about 40 ms of a 0.35 s `inferbook predict`), else read."""
+    from .. import result_cache
+
+    code = result_cache.package_code_digest(*CALC_DATA_CODE)
+    key = result_cache.digest("engine-profiles", code) if code is not None else None
+    if key is not None:
+        found = result_cache.read("engine-profiles", key, _is_profile_dump)
+        if found is not None:
+            return _from_dump(found)
+    profiles = read_profiles()
+    if key is not None:
+        result_cache.write("engine-profiles", key, profiles.model_dump(mode="json"))
+    return profiles
+
+
 @cache
 def _entries() -> dict[str, EngineEntry]:
-    return {e.id: e for e in read_profiles().engines}
+    return {e.id: e for e in _profiles().engines}
 
 
 def _memory_gib(gpu: Gpu | None) -> float | None:
