@@ -391,6 +391,17 @@ def test_speed_prediction(page: Any, kb: Any) -> None:
                format="native")
     refusal = page.locator("#tool-speed-prediction [data-infeasible='setup']")
     assert refusal.is_visible() and "cannot run" in refusal.text_content()
+    # attention data parallelism: a MoE model's answer as `predict --attention-dp`, a dense one refused
+    moe = "qwen3-30b-a3b-thinking-2507"
+    set_fields(page, "speed-prediction", model=moe, gpu="h100-sxm", gpus=4, tp=4, adp=2, engine="sglang",
+               isl=512, osl=128, mode="concurrency", load=32, n=64)
+    want = predict(kb, moe, "h100-sxm", Load(512, 128, "concurrency", concurrency=32, requests=64), gpus=4, tp=4,
+                   engine="sglang", attention_dp=2)
+    assert want.feasible and want.output_tokens_per_s
+    assert close(value(page, "speed-prediction", "throughput"), want.output_tokens_per_s)
+    assert "with attention DP 2" in text(page, "speed-prediction", "throughput-detail")
+    set_fields(page, "speed-prediction", model="llama-3.1-8b-instruct")
+    assert refusal.is_visible() and "mixture-of-experts" in refusal.text_content()
 
 
 @pytest.mark.parametrize("chapter", ["foundations", "inference-optimization", "planning-deployment"])

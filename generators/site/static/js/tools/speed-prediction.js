@@ -15,7 +15,7 @@ import {
  * @typedef {object} Prediction
  * @property {boolean} feasible
  * @property {string[]} reasons Why it cannot run, or warnings when it can.
- * @property {{engine_profile: string, replicas?: number, tp: number}} setup
+ * @property {{engine_profile: string, replicas?: number, tp: number, attention_dp: number}} setup
  * @property {Spread} [ttft_s]
  * @property {Spread} [tpot_s]
  * @property {number} [output_tokens_per_s]
@@ -56,12 +56,13 @@ async function init(root) {
     const n = Math.min(Math.max(Math.round(num("n")), 1), 3000);
     const q = {
       model: f.model.value, gpu: f.gpu.value, gpus: Math.round(num("gpus")), tp: Math.round(num("tp")),
+      attention_dp: Math.round(num("adp")),
       weights: f.format.value === "native" ? null : f.format.value, engine: f.engine.value,
       isl: Math.round(num("isl")), osl: Math.round(num("osl")), mode, requests: n,
       batch: mode === "batch" ? Math.round(load) : null, concurrency: mode === "concurrency" ? Math.round(load) : null,
       rate: mode === "rate" ? load : null,
     };
-    if (!(q.gpus >= 1 && q.tp >= 1 && q.isl >= 1 && q.osl >= 1 && load > 0)) {
+    if (!(q.gpus >= 1 && q.tp >= 1 && q.attention_dp >= 1 && q.isl >= 1 && q.osl >= 1 && load > 0)) {
       throw new Error("every number must be above 0");
     }
     if (q.gpus % q.tp) throw new Error(`${q.gpus} GPUs do not split into replicas of ${q.tp}`);
@@ -91,7 +92,8 @@ async function init(root) {
     out("throughput").textContent = fmt(p.output_tokens_per_s, 0);
     out("throughput").dataset.value = String(p.output_tokens_per_s);
     out("throughput-detail").textContent = `(${fmt(p.requests_per_s, 2)} requests/s over ${p.setup.replicas} `
-      + `replica(s) of TP ${p.setup.tp}; KV cache ${pyComma(p.kv_cache_tokens)} tokens per replica)`;
+      + `replica(s) of TP ${p.setup.tp}${p.setup.attention_dp > 1 ? ` with attention DP ${p.setup.attention_dp}` : ""}; `
+      + `KV cache ${pyComma(p.kv_cache_tokens)} tokens per replica)`;
     out("band").textContent = `throughput ${band(p.error_band.throughput)}; latency ${band(p.error_band.latency)} `
       + `— ${p.error_band.group}`;
     out("basis").textContent = p.basis;
