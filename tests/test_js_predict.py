@@ -54,6 +54,13 @@ ATTENTION_DP_PREDICTS = (
     ("qwen3-30b-a3b-thinking-2507", "h100-sxm", None, "sglang",
      Load(512, 128, "concurrency", concurrency=32, requests=64), 4, 4, 2),
     ("llama-3.1-8b-instruct", "h100-sxm", None, "vllm", Load(512, 128, "batch", batch=2), 2, 2, 2))
+MAX_RATE_PREDICTS = (
+    # (model, gpu, load, GPUs, TP): the highest Poisson rate under SLOs, one replica and two
+    ("llama-3.1-8b-instruct", "h100-sxm", Load(512, 64, "max-rate", requests=300, slo_ttft_s=0.5, slo_tpot_s=0.03),
+     1, 1),
+    ("qwen3-8b", "l40s", Load(1000, 200, "max-rate", requests=300, slo_ttft_s=2.0, percentile=90.0), 2, 1),
+    ("llama-3.1-70b-instruct", "h100-sxm", Load(1000, 200, "max-rate", requests=300, slo_tpot_s=0.005), 2, 2))
+"""The last asks a TPOT no setup of it meets: both ports must refuse."""
 PREDICT_SETUPS = (("llama-3.1-8b-instruct", "h100-sxm", None, "vllm"),
                   ("llama-3.1-8b-instruct", "h100-sxm", "fp8-e4m3", "tensorrt-llm"),
                   ("qwen3-30b-a3b-thinking-2507", "l40s", None, "sglang"),
@@ -109,6 +116,12 @@ def _vectors(kb: Any) -> tuple[list[dict[str, Any]], list[Any]]:
                 "mode": load.mode, "batch": load.batch, "concurrency": load.concurrency, "rate": load.rate,
                 "requests": load.requests, "gpus": gpus, "tp": tp, "pp": 1, "attention_dp": dp}
         add("predict", args, {"result": {k: p[k] for k in PREDICT_KEYS if k in p and p[k] is not None}})
+    for model, gpu, load, gpus, tp in MAX_RATE_PREDICTS:
+        p = predict(kb, model, gpu, load, gpus=gpus, tp=tp).to_json()
+        args = {"model": model, "gpu": gpu, "weights": None, "engine": "vllm", "isl": load.isl, "osl": load.osl,
+                "mode": "max-rate", "requests": load.requests, "gpus": gpus, "tp": tp, "pp": 1,
+                "slo_ttft_s": load.slo_ttft_s, "slo_tpot_s": load.slo_tpot_s, "percentile": load.percentile}
+        add("predictMaxRate", args, {"result": p})
     return items, expected
 
 
@@ -133,6 +146,28 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, An
                           check=False)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return items, expected, {r["id"]: r for r in json.loads(proc.stdout)}
+
+
+def test_js_max_rate_agrees_with_python(results: tuple[list[dict[str, Any]], list[Any], dict[int, Any]]) -> None:
+    """`--rate max` in the browser: its Poisson arrivals come from calc.js's own generator, so the rate it
+    finds agrees with Python's within the spread of a 300-request run, not to the digit; every run it
+    reports meets the SLOs at their percentile, and a setup Python refuses is refused."""
+    items, expected, got = results
+    cases = [(item, want["result"], got[item["id"]]["result"]) for item, want in zip(items, expected, strict=True)
+             if item["fn"] == "predictMaxRate"]
+    assert len(cases) == len(MAX_RATE_PREDICTS)
+    for item, want, actual in cases:
+        name = f"{item['args']['model']} on {item['args']['gpu']}"
+        assert actual["feasible"] is want["feasible"], (name, actual["reasons"], want["reasons"])
+        if not want["feasible"]:
+            assert "no request rate meets the SLOs" in " ".join(actual["reasons"]), name
+            continue
+        assert actual["rate"] == pytest.approx(want["rate"], rel=0.15), name
+        pct = f"p{item['args']['percentile']:g}"
+        if item["args"]["slo_ttft_s"] is not None:
+            assert actual["ttft_s"]["p99" if pct == "p99" else "p90"] <= item["args"]["slo_ttft_s"] * 1.000001, name
+        if item["args"]["slo_tpot_s"] is not None:
+            assert actual["tpot_s"]["p99" if pct == "p99" else "p90"] <= item["args"]["slo_tpot_s"] * 1.000001, name
 
 
 @pytest.mark.parametrize("fn", ["stepSeconds", "engineDefaults", "predict"])

@@ -402,6 +402,19 @@ def test_speed_prediction(page: Any, kb: Any) -> None:
     assert "with attention DP 2" in text(page, "speed-prediction", "throughput-detail")
     set_fields(page, "speed-prediction", model="llama-3.1-8b-instruct")
     assert refusal.is_visible() and "mixture-of-experts" in refusal.text_content()
+    # the highest rate under SLOs (`--rate max`): near Python's, whose arrivals come from another generator
+    set_fields(page, "speed-prediction", gpus=1, tp=1, adp=1, engine="vllm", isl=512, osl=64, mode="max-rate",
+               n=300, **{"slo-ttft": 0.5, "slo-tpot": 0.03, "percentile": 99})
+    want = predict(kb, "llama-3.1-8b-instruct", "h100-sxm",
+                   Load(512, 64, "max-rate", requests=300, slo_ttft_s=0.5, slo_tpot_s=0.03))
+    assert want.rate and math.isclose(value(page, "speed-prediction", "rate"), want.rate, rel_tol=0.15)
+    assert "%" in text(page, "speed-prediction", "slo")
+    form = page.locator("form[data-tool='speed-prediction']")
+    form.locator("[name='slo-ttft']").fill("0")
+    form.locator("[name='slo-tpot']").fill("0")
+    page.wait_for_selector("form[data-tool='speed-prediction'][data-ready='false']", state="attached")
+    page.locator("#tool-speed-prediction [data-out='error']").wait_for(state="visible")
+    assert "needs a TTFT or a TPOT objective" in text(page, "speed-prediction", "error")
 
 
 @pytest.mark.parametrize("chapter", ["foundations", "inference-optimization", "planning-deployment"])

@@ -24,6 +24,7 @@ const handlers = {
       reserve_full_length: d.reserve_full_length };
   },
   predict: (a) => predict.predict(data, a),
+  predictMaxRate: (a) => predict.predict(data, a),
 };
 
 const out = data.vectors.map((v) => {

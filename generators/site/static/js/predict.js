@@ -7,11 +7,11 @@
 import {
   attentionCoefficients, blocks, checkSetup, computeTflops, countParams, isMoeLayer, kvBytes, kvDtypeBits,
   nativeGroups,
-  pyComma, pyPercent, routedExpertParams, SAMPLER_BYTES_PER_LOGIT, simulate, stateBytesPerSequence, summarize,
-  weightBytes,
+  percentile, pyComma, pyPercent, routedExpertParams, SAMPLER_BYTES_PER_LOGIT, simulate, stateBytesPerSequence,
+  summarize, weightBytes, workload,
 } from "./calc.js";
 import {
-  DEFAULT_REQUESTS, MAX_OFFLINE_REQUESTS, OFFLINE_WAVES, PCIE_GB_S_PER_DIRECTION, PCIE_X16_GB_S,
+  DEFAULT_REQUESTS, MAX_OFFLINE_REQUESTS, MAX_RATE_STEPS, OFFLINE_WAVES, PCIE_GB_S_PER_DIRECTION, PCIE_X16_GB_S,
 } from "./calc/constants.js";
 
 export { DEFAULT_REQUESTS, PCIE_GB_S_PER_DIRECTION };
@@ -318,9 +318,49 @@ export function sloAttainment(q, records, requestS = 0.0) {
   return met / records.length;
 }
 
+/** Whether a run meets the load's SLOs at its percentile, TTFT with the engine's request time (Python `_meets`). */
+function meets(q, records, requestS) {
+  const ttfts = records.map((r) => r.firstToken - r.arrival + requestS);
+  const tpots = records.filter((r) => r.outputTokens >= 2)
+    .map((r) => (r.finish - r.firstToken) / (r.outputTokens - 1));
+  const pct = q.percentile ?? 99.0;
+  let ok = true;
+  if (q.slo_ttft_s != null) ok = ok && percentile(ttfts, pct) <= q.slo_ttft_s;
+  if (q.slo_tpot_s != null && tpots.length) ok = ok && percentile(tpots, pct) <= q.slo_tpot_s;
+  return ok;
+}
+
 /**
- * Predict one deployment under one load (Python `predict.predict`, without disaggregation,
- * speculation or `--rate max`, which the command line answers).
+ * Bisection (geometric, MAX_RATE_STEPS at most) on the Poisson rate between 1/1000 and 1.2 times the
+ * offline request rate: [the highest rate whose run meets the SLOs, that run], or null when even the
+ * lowest misses them (Python `predict.highest_rate`).
+ * @param {(rate: number) => {records: object[]}} run
+ * @returns {[number, {records: object[]}] | null}
+ */
+export function highestRate(run, offlineRps, q, requestS) {
+  let high = offlineRps * 1.2;
+  let low = high / 1000;
+  const lowRun = run(low);
+  if (!lowRun.records.length || !meets(q, lowRun.records, requestS)) return null;
+  /** @type {[number, {records: object[]}]} */
+  let best = [low, lowRun];
+  for (let i = 0; i < MAX_RATE_STEPS; i++) {
+    const mid = Math.sqrt(low * high);
+    const trial = run(mid);
+    if (trial.records.length && meets(q, trial.records, requestS)) {
+      low = mid;
+      best = [mid, trial];
+    } else high = mid;
+    if (high / low < 1.01) break;
+  }
+  return best;
+}
+
+/**
+ * Predict one deployment under one load (Python `predict.predict`, without disaggregation and
+ * speculation, which the command line answers). Mode "max-rate" searches the highest Poisson rate
+ * meeting `slo_ttft_s` and/or `slo_tpot_s` at `percentile`; its arrivals come from calc.js's own
+ * generator, so the rate agrees with Python's statistically, not exactly.
  * @param {object} data Tools data: {models, gpus, formats, perf: {params, calibration, engines, measured}}.
  * @param {object} q {model, gpu, gpus, tp, pp, ep, weights, kv_dtype, engine, isl, osl, mode, batch,
  *   concurrency, rate, requests, workload (for mode "rate": a request list), slo_ttft_s, slo_tpot_s
@@ -391,32 +431,51 @@ export function predict(data, q) {
     max_batched_tokens: defaults.max_num_batched_tokens * ranks, lockstep_ranks: ranks,
     chunked_prefill: defaults.chunked_prefill, kv_capacity_tokens: kvTokens, closed_loop: closed,
     reserve_full_length: defaults.reserve_full_length };
-  let requests;
-  if (q.mode === "rate") requests = q.workload;
-  else {
-    let n = per.requests ?? DEFAULT_REQUESTS;
-    if (q.mode === "batch") n = per.batch || 1;
-    if (q.mode === "offline") {
-      n = offlineRequests(per.requests, Math.min(config.max_batch, Math.floor(kvTokens / (q.isl + q.osl))));
-    }
-    requests = Array.from({ length: n }, (_, i) => ({ id: i, arrival: 0.0, input_tokens: q.isl,
-      output_tokens: q.osl }));
-  }
-  const sim = simulate(requests, cost, config);
   const result = { feasible: true, reasons, setup, kv_cache_tokens: replicaKvTokens, notes: [] };
   if (ranks > 1) {
     result.notes.push(`attention data parallelism ${ranks}: ${ranks} groups of ${tp / ranks} GPU(s) step together, `
       + "each with its own sequences and KV cache; a prompt holds every group's step (no balancing of prompts "
       + "across groups)");
   }
-  if (!sim.records.length) {
-    Object.assign(result, none);
-    result.feasible = false;
-    result.reasons.push(`no request fits the KV cache of ${pyComma(kvTokens)} tokens per replica`);
-    return result;
+  const extra = lookup(perf.params.request_s, q.engine);
+  const fixedRequests = (n) => Array.from({ length: n }, (_, i) => ({ id: i, arrival: 0.0, input_tokens: q.isl,
+    output_tokens: q.osl }));
+  let sim;
+  if (q.mode === "max-rate") {
+    const fixed = (mean) => ({ kind: "fixed", mean });
+    const run = (rate) => simulate(workload(per.requests ?? DEFAULT_REQUESTS, rate, fixed(q.isl), fixed(q.osl),
+      "poisson", 4.0, 0), cost, config);
+    const offline = simulate(fixedRequests(Math.min(per.requests ?? 512, 512)), cost, config);
+    const found = offline.records.length
+      ? highestRate(run, summarize(offline.records).requestThroughput, q, extra) : null;
+    if (found === null) {
+      Object.assign(result, none);
+      result.feasible = false;
+      result.reasons.push("no request rate meets the SLOs: even one request at a time misses them");
+      return result;
+    }
+    result.rate = found[0] * streams;
+    sim = found[1];
+  } else {
+    let requests;
+    if (q.mode === "rate") requests = q.workload;
+    else {
+      let n = per.requests ?? DEFAULT_REQUESTS;
+      if (q.mode === "batch") n = per.batch || 1;
+      if (q.mode === "offline") {
+        n = offlineRequests(per.requests, Math.min(config.max_batch, Math.floor(kvTokens / (q.isl + q.osl))));
+      }
+      requests = fixedRequests(n);
+    }
+    sim = simulate(requests, cost, config);
+    if (!sim.records.length) {
+      Object.assign(result, none);
+      result.feasible = false;
+      result.reasons.push(`no request fits the KV cache of ${pyComma(kvTokens)} tokens per replica`);
+      return result;
+    }
   }
   const s = summarize(sim.records);
-  const extra = lookup(perf.params.request_s, q.engine);
   const attainment = sloAttainment(q, sim.records, extra);
   if (attainment !== null) {
     result.slo_attainment = attainment;

@@ -158,6 +158,11 @@ export const PCIE_GB_S_PER_DIRECTION = 31.5;
  */
 export const PCIE_X16_GB_S = Object.freeze({ "3": 15.75, "4": 31.5, "5": 63.0, "6": 121.0 });
 /**
+ * Most bisection steps of the highest-rate search under SLOs (`predict.highest_rate`).
+ * Python: `inferbook.calc.predict.MAX_RATE_STEPS`.
+ */
+export const MAX_RATE_STEPS = 14;
+/**
  * Requests a prediction simulates when none are asked for (the fewest of an offline run).
  * Python: `inferbook.calc.predict.DEFAULT_REQUESTS`.
  */

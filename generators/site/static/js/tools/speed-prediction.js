@@ -20,6 +20,9 @@ import {
  * @property {Spread} [tpot_s]
  * @property {number} [output_tokens_per_s]
  * @property {number} [requests_per_s]
+ * @property {number} [rate] The highest Poisson rate meeting the objectives (mode "max-rate").
+ * @property {number} [slo_attainment] Share of requests meeting the objectives, when any are set.
+ * @property {number} [goodput_rps] Requests per second meeting them.
  * @property {number} [kv_cache_tokens] Per replica.
  * @property {{throughput: HeldOutError|null, latency: HeldOutError|null, group: string}} [error_band]
  * @property {string} basis
@@ -65,6 +68,16 @@ async function init(root) {
     if (!(q.gpus >= 1 && q.tp >= 1 && q.attention_dp >= 1 && q.isl >= 1 && q.osl >= 1 && load > 0)) {
       throw new Error("every number must be above 0");
     }
+    const ttft = num("slo-ttft");
+    const tpot = num("slo-tpot");
+    const pct = num("percentile");
+    if (!(ttft >= 0 && tpot >= 0 && pct > 0 && pct < 100)) {
+      throw new Error("the objectives cannot be negative, and the percentile is between 0 and 100");
+    }
+    Object.assign(q, { slo_ttft_s: ttft > 0 ? ttft : null, slo_tpot_s: tpot > 0 ? tpot : null, percentile: pct });
+    if (mode === "max-rate" && q.slo_ttft_s === null && q.slo_tpot_s === null) {
+      throw new Error("the highest rate needs a TTFT or a TPOT objective");
+    }
     if (q.gpus % q.tp) throw new Error(`${q.gpus} GPUs do not split into replicas of ${q.tp}`);
     if (mode === "rate") {
       const replicas = q.gpus / q.tp;
@@ -83,6 +96,13 @@ async function init(root) {
     warnings.replaceChildren(...p.reasons.map((r) => Object.assign(document.createElement("li"),
       { className: "finding-warn", textContent: r })));
     warnings.hidden = !p.reasons.length;
+    const row = (name) => /** @type {HTMLElement} */ (root.querySelector(`[data-row='${name}']`));
+    row("rate").hidden = p.rate == null;
+    out("rate").textContent = p.rate == null ? "–" : fmt(p.rate, 2);
+    out("rate").dataset.value = String(p.rate ?? "");
+    row("slo").hidden = p.slo_attainment == null;
+    out("slo").textContent = p.slo_attainment == null ? "–"
+      : `${fmt(p.slo_attainment * 100, 1)}% (goodput ${fmt(p.goodput_rps, 2)} requests/s)`;
     out("ttft").textContent = dur(p.ttft_s.mean);
     out("ttft").dataset.value = String(p.ttft_s.mean);
     out("ttft-detail").textContent = `mean (p50 ${dur(p.ttft_s.p50)}, p99 ${dur(p.ttft_s.p99)})`;
