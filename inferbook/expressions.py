@@ -285,8 +285,10 @@ def _count(name: str, value: Any) -> int:
     return int(value)
 
 
-PLAN_INPUTS = ("models", "gpus", "formats", "frameworks", "offers")
-"""The kinds a plan reads: while their entries are unchanged, a plan found before is still right."""
+PLAN_INPUTS = ("formats", "frameworks", "offers")
+"""The kinds a plan reads whole; of the models it reads the one asked about, of the GPUs those the
+offers price and those the question names (the search skips a GPU without a price). While these
+entries are unchanged, a plan found before is still right (`_reference_digest`)."""
 PLAN_FIGURES = ("usd_per_hour", "usd_per_million_input", "usd_per_million_output", "gpus", "tp", "replicas",
                 "ttft_s", "tpot_s")
 """The figures of a plan's cheapest answer that `plan(...)` can show (besides "shapes")."""
@@ -294,24 +296,35 @@ PLAN_CODE = (("calc", "schema"), ("expressions.py", "kb.py", "version.py"))
 """What computes a plan's figures: every file (code, calibration, engine profiles) under these
 package folders, and these modules. Their bytes are part of the disk cache's key."""
 _PLANS: dict[tuple[Any, ...], dict[str, Any]] = {}
-"""Plan answers (`_plan_answer`) already found in this process, keyed by the digest of
-`PLAN_INPUTS`, the data date and the question: `inferbook serve` rebuilds the site after every
+"""Plan answers (`_plan_answer`) already found in this process, keyed by the digest of the
+entries the question reads, the data date and the question: `inferbook serve` rebuilds the site after every
 edit, and an edit to an article must not search every plan in the prose again (each takes
 about half a second). Across processes the answers are kept on disk (`result_cache`)."""
-_DIGESTS: weakref.WeakKeyDictionary[KnowledgeBase, str] = weakref.WeakKeyDictionary()
+_DIGESTS: weakref.WeakKeyDictionary[KnowledgeBase, dict[tuple[Any, ...], str]] = weakref.WeakKeyDictionary()
 
 
-def _reference_digest(kb: KnowledgeBase) -> str:
-    """A digest of the entries a plan reads (computed once per knowledge base)."""
-    digest = _DIGESTS.get(kb)
-    if digest is None:
+def _reference_digest(kb: KnowledgeBase, model: str, gpus: tuple[str, ...] = ()) -> str:
+    """A digest of the entries a plan of ``model`` over ``gpus`` (every priced GPU when empty)
+    reads: the model, the kinds of `PLAN_INPUTS`, and the GPUs the offers price or the question
+    names (computed once per knowledge base and question). Adding an unrelated model or an
+    unpriced GPU, as a private layer or an imported config does, leaves it unchanged."""
+    per_kb = _DIGESTS.setdefault(kb, {})
+    found = per_kb.get((model, gpus))
+    if found is None:
         h = hashlib.blake2b(digest_size=16)
+
+        def add(name: str, entry: Any) -> None:
+            h.update(f"{name}\n".encode())
+            h.update(b"missing" if entry is None else entry.model_dump_json().encode())
+
+        add(f"models/{model}", kb.models.get(model))
         for kind in PLAN_INPUTS:
             for eid, entry in sorted(kb.kind(kind).items()):
-                h.update(f"{kind}/{eid}\n".encode())
-                h.update(entry.model_dump_json().encode())
-        digest = _DIGESTS[kb] = h.hexdigest()
-    return digest
+                add(f"{kind}/{eid}", entry)
+        for gid in sorted({offer.gpu for offer in kb.offers.values()} | set(gpus)):
+            add(f"gpus/{gid}", kb.gpus.get(gid))
+        found = per_kb[(model, gpus)] = h.hexdigest()
+    return found
 
 
 def _plan_key(kb: KnowledgeBase, key: tuple[Any, ...]) -> str | None:
@@ -322,7 +335,12 @@ def _plan_key(kb: KnowledgeBase, key: tuple[Any, ...]) -> str | None:
     code = result_cache.package_code_digest(*PLAN_CODE)
     if code is None:
         return None
-    return result_cache.digest("plan", code, _reference_digest(kb), kb.data_date, json.dumps(list(key)))
+    return result_cache.digest("plan", code, _question_digest(kb, key), kb.data_date, json.dumps(list(key)))
+
+
+def _question_digest(kb: KnowledgeBase, key: tuple[Any, ...]) -> str:
+    """`_reference_digest` for a plan question (model, isl, osl, rate, ttft, tpot, gpus)."""
+    return _reference_digest(kb, key[0], tuple(key[6]))
 
 
 def _is_plan_answer(value: Any) -> bool:
@@ -371,7 +389,7 @@ def _plan_answer(kb: KnowledgeBase, key: tuple[Any, ...]) -> dict[str, Any]:
     else searched (and kept in both)."""
     from . import result_cache
 
-    shared = (_reference_digest(kb), kb.data_date, key)
+    shared = (_question_digest(kb, key), kb.data_date, key)
     found = _PLANS.get(shared)
     if found is not None:
         return found

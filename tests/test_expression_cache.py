@@ -126,6 +126,34 @@ def test_each_input_of_a_plan_is_part_of_its_key(kb, cache, fake_plans, monkeypa
     assert len(result_files(cache)) == 5
 
 
+def with_entry(kb: inferbook.KnowledgeBase, kind: str, entry: Any) -> inferbook.KnowledgeBase:
+    """``kb`` with one entry of ``kind`` added or replaced."""
+    entries = dict(kb._entries) | dict(kb._redirects)
+    entries[entry.id] = entry
+    kinds = dict(kb._kinds) | {entry.id: kind}
+    paths = dict(kb._paths) | {entry.id: kb._paths.get(entry.id, f"{kind}/{entry.id}.yaml")}
+    return inferbook.KnowledgeBase(entries, kinds, paths, list(kb._edges), kb.data_version, kb.data_date)
+
+
+def test_entries_a_plan_does_not_read_leave_its_key(kb, cache, fake_plans):
+    """A plan reads its own model and the priced GPUs: another model (an imported config) or a GPU
+    without a price (a private layer's) keeps every answer; the asked model or a priced GPU does not."""
+    assert evaluate(kb) == "2.5" and fake_plans.calls == 1
+    other = kb.models["qwen3-8b"].model_copy(update={"id": "qwen3-8b-copy"})
+    priced = {o.gpu for o in kb.offers.values()}
+    unpriced = next(g for g in kb.gpus.values() if g.id not in priced)
+    evaluate(with_entry(kb, "models", other))
+    evaluate(with_entry(kb, "gpus", unpriced.model_copy(update={"id": "acme-x1"})))
+    evaluate(with_entry(kb, "gpus", unpriced.model_copy(update={"title": "Another title"})))
+    assert fake_plans.calls == 1
+    asked = kb.models["llama-3.1-8b-instruct"]
+    evaluate(with_entry(kb, "models", asked.model_copy(update={"title": "Llama renamed"})))
+    assert fake_plans.calls == 2
+    gpu = kb.gpus[sorted(priced)[0]]
+    evaluate(with_entry(kb, "gpus", gpu.model_copy(update={"title": "Another title"})))
+    assert fake_plans.calls == 3
+
+
 def test_the_code_digest_covers_code_calibration_and_versions(tmp_path, monkeypatch):
     files = result_cache.package_files(*expressions.PLAN_CODE)
     names = {p.relative_to(PACKAGE_DIR).as_posix() for p in files}

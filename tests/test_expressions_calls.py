@@ -182,4 +182,5 @@ def test_a_plan_is_searched_once_per_process_while_its_inputs_stay_the_same(monk
     assert first is not again
     assert Evaluator(first).evaluate(text) == Evaluator(again).evaluate(text)
     assert len(calls) == 1
-    assert expressions._reference_digest(first) == expressions._reference_digest(again)
+    assert expressions._reference_digest(first, "llama-3.1-8b-instruct") == expressions._reference_digest(
+        again, "llama-3.1-8b-instruct")
