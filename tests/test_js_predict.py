@@ -19,6 +19,7 @@ from inferbook.calc.bands import calibration, measured_index
 from inferbook.calc.engines import ENGINES, engine_defaults, raw_profiles
 from inferbook.calc.perf import Deployment, PerfParams, step_cost
 from inferbook.calc.predict import Load, predict
+from inferbook.calc.speculation import Speculation
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "tests" / "js_parity" / "predict.mjs"
@@ -54,6 +55,12 @@ ATTENTION_DP_PREDICTS = (
     ("qwen3-30b-a3b-thinking-2507", "h100-sxm", None, "sglang",
      Load(512, 128, "concurrency", concurrency=32, requests=64), 4, 4, 2),
     ("llama-3.1-8b-instruct", "h100-sxm", None, "vllm", Load(512, 128, "batch", batch=2), 2, 2, 2))
+SPECULATION_PREDICTS = (
+    # (model, gpu, load, GPUs, speculative tokens, acceptance, draft cost): a free draft, a draft that costs
+    # a tenth of a step each token, and DeepSeek-V3's MTP module loaded as the draft
+    ("llama-3.1-8b-instruct", "h100-sxm", Load(1000, 200, "offline", requests=64), 1, 3, 0.7, 0.0),
+    ("llama-3.1-8b-instruct", "h100-sxm", Load(512, 128, "concurrency", concurrency=16, requests=64), 1, 4, 0.6, 0.1),
+    ("deepseek-v3", "h200-sxm", Load(1000, 200, "concurrency", concurrency=32, requests=64), 8, 1, 0.8, 0.0))
 MAX_RATE_PREDICTS = (
     # (model, gpu, load, GPUs, TP): the highest Poisson rate under SLOs, one replica and two
     ("llama-3.1-8b-instruct", "h100-sxm", Load(512, 64, "max-rate", requests=300, slo_ttft_s=0.5, slo_tpot_s=0.03),
@@ -116,6 +123,13 @@ def _vectors(kb: Any) -> tuple[list[dict[str, Any]], list[Any]]:
                 "mode": load.mode, "batch": load.batch, "concurrency": load.concurrency, "rate": load.rate,
                 "requests": load.requests, "gpus": gpus, "tp": tp, "pp": 1, "attention_dp": dp}
         add("predict", args, {"result": {k: p[k] for k in PREDICT_KEYS if k in p and p[k] is not None}})
+    for model, gpu, load, gpus, k, acceptance, draft_cost in SPECULATION_PREDICTS:
+        p = predict(kb, model, gpu, load, gpus=gpus, speculation=Speculation(k, acceptance, draft_cost)).to_json()
+        args = {"model": model, "gpu": gpu, "weights": None, "engine": "vllm", "isl": load.isl, "osl": load.osl,
+                "mode": load.mode, "concurrency": load.concurrency, "requests": load.requests, "gpus": gpus,
+                "tp": gpus, "pp": 1, "speculative_tokens": k, "acceptance": acceptance, "draft_cost": draft_cost}
+        keys = (*PREDICT_KEYS, "notes")
+        add("predict", args, {"result": {k: p[k] for k in keys if k in p and p[k] is not None}})
     for model, gpu, load, gpus, tp in MAX_RATE_PREDICTS:
         p = predict(kb, model, gpu, load, gpus=gpus, tp=tp).to_json()
         args = {"model": model, "gpu": gpu, "weights": None, "engine": "vllm", "isl": load.isl, "osl": load.osl,

@@ -409,6 +409,16 @@ def test_speed_prediction(page: Any, kb: Any) -> None:
                    Load(512, 64, "max-rate", requests=300, slo_ttft_s=0.5, slo_tpot_s=0.03))
     assert want.rate and math.isclose(value(page, "speed-prediction", "rate"), want.rate, rel_tol=0.15)
     assert "%" in text(page, "speed-prediction", "slo")
+    # speculative decoding: Python's answer, labelled an estimate
+    from inferbook.calc.speculation import Speculation
+    set_fields(page, "speed-prediction", mode="concurrency", load=16, n=64, **{"spec-k": 3, "spec-a": 0.7})
+    want = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", Load(512, 64, "concurrency", concurrency=16, requests=64,
+                                                                  slo_ttft_s=0.5, slo_tpot_s=0.03),
+                   speculation=Speculation(3, 0.7))
+    assert want.output_tokens_per_s and close(value(page, "speed-prediction", "throughput"), want.output_tokens_per_s)
+    assert text(page, "speed-prediction", "basis") == "estimated" == want.basis
+    assert "speculative decoding: 3 drafted tokens" in text(page, "speed-prediction", "notes")
+    set_fields(page, "speed-prediction", mode="max-rate", **{"spec-k": 0})
     form = page.locator("form[data-tool='speed-prediction']")
     form.locator("[name='slo-ttft']").fill("0")
     form.locator("[name='slo-tpot']").fill("0")

@@ -7,9 +7,10 @@
 import {
   attentionCoefficients, blocks, checkSetup, computeTflops, countParams, isMoeLayer, kvBytes, kvDtypeBits,
   nativeGroups,
-  percentile, pyComma, pyPercent, routedExpertParams, SAMPLER_BYTES_PER_LOGIT, simulate, stateBytesPerSequence,
-  summarize, weightBytes, workload,
+  percentile, pyComma, pyFixed, pyPercent, routedExpertParams, SAMPLER_BYTES_PER_LOGIT, simulate,
+  stateBytesPerSequence, stepSeconds, summarize, weightBytes, workload,
 } from "./calc.js";
+import { speculativeSpeedup } from "./roofline.js";
 import {
   DEFAULT_REQUESTS, MAX_OFFLINE_REQUESTS, MAX_RATE_STEPS, OFFLINE_WAVES, PCIE_GB_S_PER_DIRECTION, PCIE_X16_GB_S,
 } from "./calc/constants.js";
@@ -318,6 +319,42 @@ export function sloAttainment(q, records, requestS = 0.0) {
   return met / records.length;
 }
 
+// === speculative decoding (speculation.py) ===
+
+/**
+ * A draft of `draftTokens` per step kept at `acceptance`, each proposed token costing `draftCostRatio`
+ * of a target decode step (Python `Speculation`): the tokens kept per step and the decode iterations a
+ * request of n output tokens needs (the prefill's token counted as the first).
+ */
+export function speculation(draftTokens, acceptance, draftCostRatio = 0.0) {
+  const { tokensPerStep } = speculativeSpeedup(acceptance, draftTokens, draftCostRatio);
+  return {
+    draftTokens, acceptance, draftCostRatio, tokensPerStep,
+    stepsFor: (n) => (n <= 1 ? n : 1 + Math.ceil((n - 1) / tokensPerStep)),
+  };
+}
+
+/**
+ * A step model whose decoding sequences verify the draft's tokens every step (Python
+ * `SpeculativeStep`): the target's verification of k more tokens per logit, plus the draft's k
+ * proposals at their cost ratio of a plain step.
+ * @param {object} base A step model (`stepCost`'s, or anything `stepSeconds` times).
+ * @param {ReturnType<typeof speculation>} spec
+ */
+export function speculativeStep(base, spec) {
+  const k = spec.draftTokens;
+  return {
+    window: base.window ?? null,
+    seconds(tokens, logits, spanFull, spanWindow, kvFull, kvWindow, sequences = 0) {
+      const verify = stepSeconds(base, tokens + k * logits, logits * (k + 1), spanFull + k * kvFull,
+        spanWindow + k * kvWindow, kvFull, kvWindow, sequences);
+      if (!spec.draftCostRatio) return verify;
+      const plain = stepSeconds(base, tokens, logits, spanFull, spanWindow, kvFull, kvWindow, sequences);
+      return verify + k * spec.draftCostRatio * plain;
+    },
+  };
+}
+
 /** Whether a run meets the load's SLOs at its percentile, TTFT with the engine's request time (Python `_meets`). */
 function meets(q, records, requestS) {
   const ttfts = records.map((r) => r.firstToken - r.arrival + requestS);
@@ -357,8 +394,9 @@ export function highestRate(run, offlineRps, q, requestS) {
 }
 
 /**
- * Predict one deployment under one load (Python `predict.predict`, without disaggregation and
- * speculation, which the command line answers). Mode "max-rate" searches the highest Poisson rate
+ * Predict one deployment under one load (Python `predict.predict`, without disaggregation, which
+ * the command line answers). With `speculative_tokens` and `acceptance` (and `draft_cost`), speculative
+ * decoding or MTP as `--speculative-tokens`; a model with MTP modules loads them as the draft. Mode "max-rate" searches the highest Poisson rate
  * meeting `slo_ttft_s` and/or `slo_tpot_s` at `percentile`; its arrivals come from calc.js's own
  * generator, so the rate agrees with Python's statistically, not exactly.
  * @param {object} data Tools data: {models, gpus, formats, perf: {params, calibration, engines, measured}}.
@@ -384,6 +422,14 @@ export function predict(data, q) {
   if (attentionDp > 1 && q.engine === "llama-cpp") {
     throw new Error("llama.cpp has no attention data parallelism; use vllm, sglang or trtllm");
   }
+  if ((q.speculative_tokens == null) !== (q.acceptance == null)) {
+    throw new Error("--speculative-tokens and --acceptance go together");
+  }
+  const spec = q.speculative_tokens ? speculation(q.speculative_tokens, q.acceptance, q.draft_cost ?? 0.0) : null;
+  if (spec && q.mode === "max-rate") {
+    throw new Error("speculative decoding with --rate max is not modelled yet; give --rate R");
+  }
+  const mtp = spec !== null && (model.architecture.mtp_layers ?? 0) > 0;
   const raw = perf.engines[q.engine];
   const groups = fmt.id === model.native_dtype ? nativeGroups(model, data.formats) : {};
   let kvBits = 16.0;
@@ -412,7 +458,7 @@ export function predict(data, q) {
   const check = checkSetup({
     model, gpu, weights: fmt, kv: null, kv_bits: kvBits, tp, pp, ep, gpus, context: q.isl + q.osl, sequences,
     mode: q.mode === "batch" ? "batch" : "concurrency", engine: { name: defaults.name, config: defaults.config },
-    groups: Object.keys(groups).length ? groups : null, attention_dp: attentionDp,
+    groups: Object.keys(groups).length ? groups : null, attention_dp: attentionDp, mtp,
   });
   const reasons = check.findings.filter((f) => f.severity === "fail" || f.severity === "warn").map((f) => f.message);
   const none = { basis: "none", basis_detail: "the setup cannot run", measured: [] };
@@ -467,7 +513,19 @@ export function predict(data, q) {
       }
       requests = fixedRequests(n);
     }
-    sim = simulate(requests, cost, config);
+    if (spec) requests = requests.map((r) => ({ ...r, output_tokens: spec.stepsFor(r.output_tokens) }));
+    sim = simulate(requests, spec ? speculativeStep(cost, spec) : cost, config);
+    if (spec) {
+      sim.records = sim.records.map((rec) => ({ ...rec, outputTokens: q.osl }));
+      if (mtp) {
+        result.notes.push(`the model's ${model.architecture.mtp_layers} MTP module(s) are loaded as the draft, `
+          + "which the KV cache gives room to");
+      }
+      result.notes.push(`speculative decoding: ${spec.draftTokens} drafted tokens at acceptance `
+        + `${pyPercent(spec.acceptance)} keep ${pyFixed(spec.tokensPerStep, 2)} tokens per step`
+        + (spec.draftCostRatio ? "" : "; the draft's own time is not counted")
+        + "; no fitted measurement used speculation, so this is an estimate");
+    }
     if (!sim.records.length) {
       Object.assign(result, none);
       result.feasible = false;
@@ -491,5 +549,9 @@ export function predict(data, q) {
   const [basis, detail, measured] = basisFor(perf.calibration, perf.measured, model, gpu, q.engine, fmt, q, gpus, tp,
     attentionDp);
   Object.assign(result, { basis, basis_detail: detail, measured });
+  if (spec) {
+    Object.assign(result, { basis: "estimated", measured: [],
+      basis_detail: `speculative decoding extrapolated from measurements without it; ${detail}` });
+  }
   return result;
 }

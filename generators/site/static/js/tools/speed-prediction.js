@@ -28,6 +28,7 @@ import {
  * @property {string} basis
  * @property {string} basis_detail
  * @property {{metric: string, value: number, url: string}[]} measured
+ * @property {string[]} [notes] Remarks: attention DP, speculative decoding, preemptions.
  */
 
 function dur(s) {
@@ -78,6 +79,8 @@ async function init(root) {
     if (mode === "max-rate" && q.slo_ttft_s === null && q.slo_tpot_s === null) {
       throw new Error("the highest rate needs a TTFT or a TPOT objective");
     }
+    const k = Math.round(num("spec-k"));
+    if (k > 0) Object.assign(q, { speculative_tokens: k, acceptance: num("spec-a"), draft_cost: num("spec-cost") });
     if (q.gpus % q.tp) throw new Error(`${q.gpus} GPUs do not split into replicas of ${q.tp}`);
     if (mode === "rate") {
       const replicas = q.gpus / q.tp;
@@ -118,6 +121,8 @@ async function init(root) {
       + `— ${p.error_band.group}`;
     out("basis").textContent = p.basis;
     out("basis-detail").textContent = `(${p.basis_detail})`;
+    out("notes").replaceChildren(...(p.notes ?? []).map((n) => Object.assign(document.createElement("li"),
+      { className: "finding-note", textContent: n })));
     out("measured").replaceChildren(...p.measured.map((m) => {
       const li = document.createElement("li");
       const a = Object.assign(document.createElement("a"), { href: m.url, textContent: "source",
