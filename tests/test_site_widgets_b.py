@@ -411,3 +411,26 @@ def test_widget_states_contrast(browser: Any, site: str, scheme: str) -> None:
     bad = [f"{v['id']} {n['target']} {n.get('failureSummary', '')[:200]}" for v in result["violations"]
            if v["impact"] in ("serious", "critical") for n in v["nodes"]]
     assert not bad, "\n".join(bad[:20])
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_tool_with_a_wrong_input_stays_readable(browser: Any, site: str, scheme: str) -> None:
+    """A tool whose input is wrong shows the error and hides its blanked figures: axe finds nothing serious
+    (the figures were dimmed to 35% before, which failed the contrast check on every tool)."""
+    from test_site import _axe_script, wait_scroll_marks
+
+    ctx = browser.new_context(bypass_csp=True, color_scheme=scheme, viewport={"width": 1280, "height": 900})
+    try:
+        pg = ctx.new_page()
+        pg.goto(f"{site}tools/speed-prediction.html?gpus=3&tp=2")
+        pg.locator("#tool-speed-prediction [data-out='error']").wait_for(state="visible")
+        assert "3 GPUs do not split" in pg.locator("#tool-speed-prediction [data-out='error']").text_content()
+        assert not pg.locator("#tool-speed-prediction [data-out='ttft']").is_visible()
+        wait_scroll_marks(pg)
+        pg.add_script_tag(path=str(_axe_script()))
+        result = pg.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    finally:
+        ctx.close()
+    bad = [f"{v['id']} {n['target']}" for v in result["violations"] if v["impact"] in ("serious", "critical")
+           for n in v["nodes"]]
+    assert not bad, "\n".join(bad[:20])
