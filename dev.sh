@@ -119,8 +119,9 @@ case "$cmd" in
     ;;
   test)
     # one pytest-xdist worker per core (TEST_WORKERS=0 runs in one process); tests that share
-    # the session's site or wheel build go to one worker (tests/conftest.py, --dist loadgroup)
-    args=(-n "${TEST_WORKERS:-auto}" --dist loadgroup)
+    # the session's site or wheel build go to one worker (tests/conftest.py, --dist loadgroup);
+    # every run lists the tests and fixtures that took over 10 s
+    args=(-n "${TEST_WORKERS:-auto}" --dist loadgroup --durations=0 --durations-min=10)
     for arg in "$@"; do
       if [ "$arg" = --fast ]; then
         args+=(-m "not slow")

@@ -307,7 +307,7 @@ def test_core_install_names_the_missing_extra(core_env, tmp_path, argv, extra):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.wheel
+@pytest.mark.wheel  # 15-25 s: builds the tables twice in fresh processes, once validating the checkout's YAML cold
 def test_core_install_reads_its_bundle_and_asks_for_kb_to_touch_yaml(core_env, tmp_path):
     """Nothing touches the installed package: what needs YAML asks for --kb, the rest reads the bundle."""
     package = Path(subprocess.run([str(core_env / "python"), "-c", "import inferbook; print(inferbook.__file__)"],

@@ -37,7 +37,7 @@ def kb():
     return inferbook.load()
 
 
-@pytest.fixture(scope="module")  # 15-25 s: the whole handbook, two Chromium passes
+@pytest.fixture(scope="module")  # 15-40 s: the whole handbook, two Chromium passes (37 s in a loaded full run)
 def handbook(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("pdf")
     build(["pdf"], out=out)
@@ -131,7 +131,7 @@ def test_chapter_pdf_is_reproducible_and_honours_paper(tmp_path, kb):
     assert all(e.title in text for e in kb.chapter_entries(chapter.id))
 
 
-def test_handbook_is_byte_identical_and_well_formed(handbook, tmp_path):  # 15-25 s: builds the handbook again
+def test_handbook_is_byte_identical_and_well_formed(handbook, tmp_path):  # 15-40 s: builds the handbook again
     """A second build gives the same bytes; the patched dates and trailer id parse strictly."""
     again = tmp_path / "again"
     build(["pdf"], out=again)
