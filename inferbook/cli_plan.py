@@ -106,7 +106,73 @@ def _workload(args: argparse.Namespace):  # -> calc.plan.Workload
     return Workload(args.isl, args.osl, rate=args.rate, users=args.users, think_time_s=args.think_time)
 
 
+PLAN_CLI_CODE = (("calc", "schema"), ("cli_plan.py", "cli_args.py", "kb.py", "version.py"))
+"""What computes and prints a plan: the calc package (code, calibration, engine profiles and
+measurements), the schemas and these modules. Part of a stored answer's key."""
+PLAN_CLI_MAX_BYTES = 4_000_000
+"""Largest stored answer read back (a --json frontier with its launch commands is far smaller)."""
+_ARGS_LEFT_OUT = ("func", "kb", "no_builtin", "command")
+"""Parsed options that do not change the answer itself (the knowledge base they load is in the key)."""
+
+
+def _answer_key(kb: KnowledgeBase, args: argparse.Namespace, today: dt.date) -> str | None:
+    """The result-cache key of a plan question: the code that answers it, every entry it reads (the
+    asked models, the GPUs, formats, frameworks and offers, and each model's native format and
+    kind, which the basis of an answer looks up), the date prices are judged on and every option.
+    None with --trace (the file is not in the key) or when the code cannot be read."""
+    import hashlib
+
+    from . import result_cache
+    from .calc.bands import index_inputs
+
+    code = result_cache.package_code_digest(*PLAN_CLI_CODE)
+    if code is None or args.trace is not None:
+        return None
+    h = hashlib.blake2b(digest_size=16)
+    for m in args.models:
+        model = kb.models.get(kb.resolve(m) or m)
+        h.update(f"models/{m}\n".encode() + (b"missing" if model is None else model.model_dump_json().encode()))
+    for kind in ("gpus", "formats", "frameworks", "offers"):
+        for eid, entry in sorted(kb.kind(kind).items()):
+            h.update(f"{kind}/{eid}\n".encode() + entry.model_dump_json().encode())
+    h.update(json.dumps(index_inputs(kb)).encode())
+    options = {k: v for k, v in sorted(vars(args).items()) if k not in _ARGS_LEFT_OUT and not callable(v)}
+    return result_cache.digest("plan-cli", code, h.hexdigest(), today.isoformat(), json.dumps(options, default=str))
+
+
+def _is_answer(value: object) -> bool:
+    """Whether ``value`` (read back from disk) is an answer as `cmd_plan` stores it."""
+    return (isinstance(value, dict) and set(value) == {"code", "out", "err"} and type(value["code"]) is int
+            and isinstance(value["out"], str) and isinstance(value["err"], str))
+
+
 def cmd_plan(kb: KnowledgeBase, args: argparse.Namespace) -> int:
+    """Answer a plan question; a question asked before with the same entries, options, code and
+    date is answered from the result cache (a search takes about half a second to a few seconds)."""
+    import contextlib
+    import io
+
+    from . import result_cache
+
+    today = dt.date.today()
+    key = _answer_key(kb, args, today)
+    found = result_cache.read("plan-cli", key, _is_answer, PLAN_CLI_MAX_BYTES) if key is not None else None
+    if found is not None:
+        sys.stdout.write(found["out"])
+        sys.stderr.write(found["err"])
+        return int(found["code"])
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = _answer(kb, args, today)
+    sys.stdout.write(out.getvalue())
+    sys.stderr.write(err.getvalue())
+    if key is not None:
+        result_cache.write("plan-cli", key, {"code": code, "out": out.getvalue(), "err": err.getvalue()},
+                           PLAN_CLI_MAX_BYTES)
+    return code
+
+
+def _answer(kb: KnowledgeBase, args: argparse.Namespace, today: dt.date) -> int:
     from .calc.launch import deployment, to_yaml
     from .calc.plan import Candidate, PlanError, Space, Targets, plan
     from .cli_calc import CalcError
@@ -120,7 +186,7 @@ def cmd_plan(kb: KnowledgeBase, args: argparse.Namespace) -> int:
         if args.users is None and args.think_time:
             raise PlanError("--think-time goes with --users")
         models = [kb.resolve(m) or m for m in args.models]
-        result = plan(kb, models, workload, targets, space, today=dt.date.today())
+        result = plan(kb, models, workload, targets, space, today=today)
     except PlanError as exc:
         raise CalcError(str(exc)) from None
     best: Candidate | None = result.best
