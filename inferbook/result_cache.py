@@ -9,7 +9,8 @@ folder; nothing is kept with INFERBOOK_NO_CACHE=1), one file per key. Other resu
 there too: what a private folder's `_layer.yaml` says under `base`, by the file's bytes
 (`api._complete`), that the prose of unchanged files checked clean (`api.validate`), and what
 `predict` reads from the calc package's data files, the index of measured setups
-(`calc.bands`) and the validated engine profiles (`calc.engines`).
+(`calc.bands`) and the validated engine profiles (`calc.engines`), and what `inferbook plan`
+printed for a question (`cli_plan`), replayed when the same question is asked again.
 
 - the key is a digest the caller makes of everything the result depends on, including
   `code_digest` of the code and data files that compute it, so a code change is a miss;
