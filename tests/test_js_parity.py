@@ -683,6 +683,10 @@ def add_simulations(v: Vectors, decode_gpus: list[str], decode_formats: list[str
         check=lambda r: r.preemptions == 0 and len(r.records) == len(long))
     # attention-DP ranks in lockstep: decodes shared out, every prompt chunk whole
     add(chat, dense, {"lockstep_ranks": 4, "max_batch": 64, "max_batched_tokens": 4096})
+    # a disaggregated decode server: prompts arrive prefilled, their caches held, under KV pressure too
+    prefilled = [dataclasses.replace(r, prefilled=True) for r in long]
+    add(prefilled, dense, {})
+    add(prefilled, dense, {"kv_capacity_tokens": 6000, "max_batch": 64}, check=lambda r: r.preemptions > 0)
     add(long, dense, {"policy": "static", "max_batch": 8, "kv_capacity_tokens": 2200},
         check=lambda r: bool(r.rejected))
     add(long, dense, {"policy": "dynamic", "max_batch": 8, "kv_capacity_tokens": 4000, "batch_window_s": 0.1})

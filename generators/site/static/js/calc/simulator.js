@@ -124,7 +124,7 @@ function simConfig(config) {
 function normRequest(r) {
   return {
     id: r.id, arrival: r.arrival, inputTokens: r.input_tokens ?? r.inputTokens,
-    outputTokens: r.output_tokens ?? r.outputTokens,
+    outputTokens: r.output_tokens ?? r.outputTokens, prefilled: Boolean(r.prefilled),
   };
 }
 
@@ -274,8 +274,10 @@ class Continuous {
       this.result.rejected.push(req.id);
       return;
     }
+    // a prefilled request (a disaggregated decode server's) brings its prompt's cache: only its last token runs
     this.waiting.push({
-      req, prefillLeft: req.inputTokens, doneTokens: 0, firstToken: null, startStep: 0, ctxStart: 0, stint: 0,
+      req, prefillLeft: req.prefilled ? 1 : req.inputTokens, doneTokens: 0, firstToken: null, startStep: 0,
+      ctxStart: 0, stint: 0,
     });
   }
 
@@ -288,8 +290,9 @@ class Continuous {
     while (this.waiting.length && seqs < cfg.max_batch && budget > this.prefilling.length) {
       const seq = this.waiting.first();
       const need = seq.prefillLeft;
+      const held = seq.req.inputTokens + seq.doneTokens; // a prefilled request brings its cache along
       const full = seq.req.inputTokens + seq.req.outputTokens;
-      if (this.kvTokens() + need > cfg.kv_capacity_tokens) break;
+      if (this.kvTokens() + held > cfg.kv_capacity_tokens) break;
       // TensorRT-LLM's GUARANTEED_NO_EVICT: the whole prompt and output are reserved on admission
       if (cfg.reserve_full_length && this.reserved + full > cfg.kv_capacity_tokens) break;
       // unchunked, a prompt over the budget runs whole beside the decodes, with no other prompt
@@ -297,7 +300,7 @@ class Continuous {
       this.waiting.shift();
       if (seq.admitted === undefined) seq.admitted = this.clock;
       this.prefilling.push(seq);
-      this.kvUsed += need;
+      this.kvUsed += held;
       if (cfg.reserve_full_length) this.reserved += full;
       seqs += 1;
     }
