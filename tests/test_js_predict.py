@@ -18,7 +18,7 @@ import inferbook
 from inferbook.calc.bands import calibration, measured_index
 from inferbook.calc.engines import ENGINES, engine_defaults, raw_profiles
 from inferbook.calc.perf import Deployment, PerfParams, step_cost
-from inferbook.calc.predict import Load, predict
+from inferbook.calc.predict import Disaggregation, Load, predict
 from inferbook.calc.speculation import Speculation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +55,13 @@ ATTENTION_DP_PREDICTS = (
     ("qwen3-30b-a3b-thinking-2507", "h100-sxm", None, "sglang",
      Load(512, 128, "concurrency", concurrency=32, requests=64), 4, 4, 2),
     ("llama-3.1-8b-instruct", "h100-sxm", None, "vllm", Load(512, 128, "batch", batch=2), 2, 2, 2))
+DISAGGREGATED_PREDICTS = (
+    # (model, gpu, load, GPUs, TP, prefill GPUs, prefill TP): offline runs, compared exactly; a Poisson run,
+    # whose arrivals come from calc.js's own generator, is compared in test_js_disaggregation_at_a_rate
+    ("llama-3.1-8b-instruct", "h100-sxm", Load(4096, 64, "offline", requests=120), 4, 1, 2, 1),
+    ("llama-3.1-70b-instruct", "h100-sxm", Load(2000, 300, "offline", requests=80), 8, 2, 4, 4),
+    ("llama-3.1-70b-instruct", "l40s", Load(1000, 100, "offline", requests=40), 2, 1, 1, 1),
+    ("llama-3.1-8b-instruct", "h100-sxm", Load(4096, 64, "rate", rate=4.0, requests=600), 4, 1, 2, 1))
 SPECULATION_PREDICTS = (
     # (model, gpu, load, GPUs, speculative tokens, acceptance, draft cost): a free draft, a draft that costs
     # a tenth of a step each token, and DeepSeek-V3's MTP module loaded as the draft
@@ -123,6 +130,15 @@ def _vectors(kb: Any) -> tuple[list[dict[str, Any]], list[Any]]:
                 "mode": load.mode, "batch": load.batch, "concurrency": load.concurrency, "rate": load.rate,
                 "requests": load.requests, "gpus": gpus, "tp": tp, "pp": 1, "attention_dp": dp}
         add("predict", args, {"result": {k: p[k] for k in PREDICT_KEYS if k in p and p[k] is not None}})
+    for model, gpu, load, gpus, tp, prefill, prefill_tp in DISAGGREGATED_PREDICTS:
+        split = Disaggregation(prefill, prefill_tp)
+        p = predict(kb, model, gpu, load, gpus=gpus, tp=tp, disaggregation=split).to_json()
+        args = {"model": model, "gpu": gpu, "weights": None, "engine": "vllm", "isl": load.isl, "osl": load.osl,
+                "mode": load.mode, "rate": load.rate, "requests": load.requests, "gpus": gpus, "tp": tp, "pp": 1,
+                "prefill_gpus": prefill, "prefill_tp": prefill_tp}
+        keys = (*PREDICT_KEYS, "notes")
+        add("predictDisaggregated" if load.mode == "rate" else "predict", args,
+            {"result": {k: p[k] for k in keys if k in p and p[k] is not None}})
     for model, gpu, load, gpus, k, acceptance, draft_cost in SPECULATION_PREDICTS:
         p = predict(kb, model, gpu, load, gpus=gpus, speculation=Speculation(k, acceptance, draft_cost)).to_json()
         args = {"model": model, "gpu": gpu, "weights": None, "engine": "vllm", "isl": load.isl, "osl": load.osl,
@@ -160,6 +176,24 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, An
                           check=False)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return items, expected, {r["id"]: r for r in json.loads(proc.stdout)}
+
+
+def test_js_disaggregation_at_a_rate(results: tuple[list[dict[str, Any]], list[Any], dict[int, Any]]) -> None:
+    """Disaggregated serving under Poisson arrivals: the same setup, notes and KV figures, and speeds near
+    Python's (the arrivals come from another generator: over 600 requests at 4 per second the run's length,
+    which sets the throughput, varies by about 4% between draws)."""
+    items, expected, got = results
+    cases = [(want["result"], got[item["id"]]["result"]) for item, want in zip(items, expected, strict=True)
+             if item["fn"] == "predictDisaggregated"]
+    assert len(cases) == 1
+    for want, actual in cases:
+        assert actual["feasible"] and want["feasible"]
+        assert actual["setup"] == want["setup"] and actual["kv_cache_tokens"] == want["kv_cache_tokens"]
+        assert actual["notes"] == want["notes"] and actual["basis"] == want["basis"]
+        for key in ("output_tokens_per_s", "requests_per_s"):
+            assert actual[key] == pytest.approx(want[key], rel=0.15), key
+        for key in ("ttft_s", "tpot_s"):
+            assert actual[key]["mean"] == pytest.approx(want[key]["mean"], rel=0.15), key
 
 
 def test_js_max_rate_agrees_with_python(results: tuple[list[dict[str, Any]], list[Any], dict[int, Any]]) -> None:

@@ -418,7 +418,17 @@ def test_speed_prediction(page: Any, kb: Any) -> None:
     assert want.output_tokens_per_s and close(value(page, "speed-prediction", "throughput"), want.output_tokens_per_s)
     assert text(page, "speed-prediction", "basis") == "estimated" == want.basis
     assert "speculative decoding: 3 drafted tokens" in text(page, "speed-prediction", "notes")
-    set_fields(page, "speed-prediction", mode="max-rate", **{"spec-k": 0})
+    # disaggregated serving, offline: Python's answer exactly
+    from inferbook.calc.predict import Disaggregation
+    set_fields(page, "speed-prediction", mode="offline", gpus=4, tp=1, isl=4096, osl=64, n=120,
+               **{"spec-k": 0, "prefill": 2})
+    want = predict(kb, "llama-3.1-8b-instruct", "h100-sxm", Load(4096, 64, "offline", requests=120, slo_ttft_s=0.5,
+                                                                  slo_tpot_s=0.03),
+                   gpus=4, tp=1, disaggregation=Disaggregation(2))
+    assert want.output_tokens_per_s and close(value(page, "speed-prediction", "throughput"), want.output_tokens_per_s)
+    assert "2 GPU(s) prefill with TP 1, 2 decode" in text(page, "speed-prediction", "throughput-detail")
+    assert "KV transfer" in text(page, "speed-prediction", "notes")
+    set_fields(page, "speed-prediction", mode="max-rate", gpus=1, isl=512, osl=64, n=300, **{"prefill": 0})
     form = page.locator("form[data-tool='speed-prediction']")
     form.locator("[name='slo-ttft']").fill("0")
     form.locator("[name='slo-tpot']").fill("0")

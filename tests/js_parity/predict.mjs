@@ -25,6 +25,7 @@ const handlers = {
   },
   predict: (a) => predict.predict(data, a),
   predictMaxRate: (a) => predict.predict(data, a),
+  predictDisaggregated: (a) => predict.predict(data, a),
 };
 
 const out = data.vectors.map((v) => {

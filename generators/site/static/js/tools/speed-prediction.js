@@ -15,7 +15,8 @@ import {
  * @typedef {object} Prediction
  * @property {boolean} feasible
  * @property {string[]} reasons Why it cannot run, or warnings when it can.
- * @property {{engine_profile: string, replicas?: number, tp: number, attention_dp: number}} setup
+ * @property {{engine_profile: string, replicas?: number, tp: number, attention_dp: number, prefill_gpus?: number,
+ *   prefill_tp?: number, decode_gpus?: number}} setup
  * @property {Spread} [ttft_s]
  * @property {Spread} [tpot_s]
  * @property {number} [output_tokens_per_s]
@@ -79,6 +80,13 @@ async function init(root) {
     if (mode === "max-rate" && q.slo_ttft_s === null && q.slo_tpot_s === null) {
       throw new Error("the highest rate needs a TTFT or a TPOT objective");
     }
+    const prefill = Math.round(num("prefill"));
+    if (prefill > 0) {
+      if (mode === "concurrency" || mode === "batch") {
+        throw new Error("disaggregated serving is modelled offline and at a Poisson rate (or the highest one)");
+      }
+      q.prefill_gpus = prefill;
+    }
     const k = Math.round(num("spec-k"));
     if (k > 0) Object.assign(q, { speculative_tokens: k, acceptance: num("spec-a"), draft_cost: num("spec-cost") });
     if (q.gpus % q.tp) throw new Error(`${q.gpus} GPUs do not split into replicas of ${q.tp}`);
@@ -114,9 +122,13 @@ async function init(root) {
     out("tpot-detail").textContent = `mean (p50 ${dur(p.tpot_s.p50)}, p99 ${dur(p.tpot_s.p99)})`;
     out("throughput").textContent = fmt(p.output_tokens_per_s, 0);
     out("throughput").dataset.value = String(p.output_tokens_per_s);
-    out("throughput-detail").textContent = `(${fmt(p.requests_per_s, 2)} requests/s over ${p.setup.replicas} `
-      + `replica(s) of TP ${p.setup.tp}${p.setup.attention_dp > 1 ? ` with attention DP ${p.setup.attention_dp}` : ""}; `
-      + `KV cache ${pyComma(p.kv_cache_tokens)} tokens per replica)`;
+    out("throughput-detail").textContent = p.setup.prefill_gpus
+      ? `(${fmt(p.requests_per_s, 2)} requests/s; ${p.setup.prefill_gpus} GPU(s) prefill with TP ${p.setup.prefill_tp}, `
+        + `${p.setup.decode_gpus} decode with TP ${p.setup.tp}; KV cache ${pyComma(p.kv_cache_tokens)} tokens per `
+        + "decode replica)"
+      : `(${fmt(p.requests_per_s, 2)} requests/s over ${p.setup.replicas} `
+        + `replica(s) of TP ${p.setup.tp}${p.setup.attention_dp > 1 ? ` with attention DP ${p.setup.attention_dp}` : ""}; `
+        + `KV cache ${pyComma(p.kv_cache_tokens)} tokens per replica)`;
     out("band").textContent = `throughput ${band(p.error_band.throughput)}; latency ${band(p.error_band.latency)} `
       + `— ${p.error_band.group}`;
     out("basis").textContent = p.basis;
