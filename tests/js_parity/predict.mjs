@@ -4,6 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import * as predict from "../../generators/site/static/js/predict.js";
+import { predictMore } from "../../generators/site/static/js/predict_more.js";
 
 const data = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const groupsOf = (groups) => (groups ? Object.fromEntries(Object.entries(groups).map(([k, id]) => [k, data.formats[id]]))
@@ -23,9 +24,9 @@ const handlers = {
       chunked_prefill: d.chunked_prefill, fp8_checkpoint_kv: d.fp8_checkpoint_kv,
       reserve_full_length: d.reserve_full_length };
   },
-  predict: (a) => predict.predict(data, a),
-  predictMaxRate: (a) => predict.predict(data, a),
-  predictDisaggregated: (a) => predict.predict(data, a),
+  predict: (a) => predictMore(data, a),
+  predictMaxRate: (a) => predictMore(data, a),
+  predictDisaggregated: (a) => predictMore(data, a),
 };
 
 const out = data.vectors.map((v) => {

@@ -7,17 +7,17 @@
 import {
   attentionCoefficients, blocks, checkSetup, computeTflops, countParams, isMoeLayer, kvBytes, kvDtypeBits,
   nativeGroups,
-  percentile, pyComma, pyFixed, pyPercent, routedExpertParams, SAMPLER_BYTES_PER_LOGIT, simulate,
-  stateBytesPerSequence, stepSeconds, summarize, weightBytes, workload,
+  pyComma, pyFixed, pyPercent, routedExpertParams, SAMPLER_BYTES_PER_LOGIT, simulate, stateBytesPerSequence,
+  summarize, weightBytes, workload,
 } from "./calc.js";
-import { speculativeSpeedup } from "./roofline.js";
 import {
-  DEFAULT_REQUESTS, MAX_OFFLINE_REQUESTS, MAX_RATE_STEPS, OFFLINE_WAVES, PCIE_GB_S_PER_DIRECTION, PCIE_X16_GB_S,
+  DEFAULT_REQUESTS, MAX_OFFLINE_REQUESTS, OFFLINE_WAVES, PCIE_GB_S_PER_DIRECTION, PCIE_X16_GB_S,
 } from "./calc/constants.js";
 
 export { DEFAULT_REQUESTS, PCIE_GB_S_PER_DIRECTION };
 
-const lookup = (table, key) => (key in table ? table[key] : table["*"]);
+/** A fitted table's value for `key`, else its default ("*"), as Python's `PerfParams.lookup`. */
+export const lookup = (table, key) => (key in table ? table[key] : table["*"]);
 
 /** The dense 16-bit peak (FP32 where a GPU lists only that); the format's own peak if none. */
 export function sixteenBitTflops(gpu, fmt) {
@@ -297,7 +297,7 @@ function offlineRequests(requested, slots) {
   return Math.max(DEFAULT_REQUESTS, Math.min(OFFLINE_WAVES * Math.max(slots, 1), MAX_OFFLINE_REQUESTS));
 }
 
-function stats(d, extra = 0.0) {
+export function stats(d, extra = 0.0) {
   return { mean: d.mean + extra, p50: d.p50 + extra, p90: d.p90 + extra, p95: d.p95 + extra, p99: d.p99 + extra };
 }
 
@@ -319,220 +319,20 @@ export function sloAttainment(q, records, requestS = 0.0) {
   return met / records.length;
 }
 
-// === speculative decoding (speculation.py) ===
-
 /**
- * A draft of `draftTokens` per step kept at `acceptance`, each proposed token costing `draftCostRatio`
- * of a target decode step (Python `Speculation`): the tokens kept per step and the decode iterations a
- * request of n output tokens needs (the prefill's token counted as the first).
+ * The parts of `predict` that only the Speed prediction tool uses, in `predict_more.js` so that the
+ * planner's page does not load them: speculative decoding, the highest rate under objectives and
+ * disaggregation. `predict_more.js`'s `predictMore` passes them in.
+ * @typedef {object} PredictMore
+ * @property {Function} speculation
+ * @property {Function} speculativeStep
+ * @property {Function} highestRate
+ * @property {Function} predictDisaggregated
  */
-export function speculation(draftTokens, acceptance, draftCostRatio = 0.0) {
-  const { tokensPerStep } = speculativeSpeedup(acceptance, draftTokens, draftCostRatio);
-  return {
-    draftTokens, acceptance, draftCostRatio, tokensPerStep,
-    stepsFor: (n) => (n <= 1 ? n : 1 + Math.ceil((n - 1) / tokensPerStep)),
-  };
-}
-
-/**
- * A step model whose decoding sequences verify the draft's tokens every step (Python
- * `SpeculativeStep`): the target's verification of k more tokens per logit, plus the draft's k
- * proposals at their cost ratio of a plain step.
- * @param {object} base A step model (`stepCost`'s, or anything `stepSeconds` times).
- * @param {ReturnType<typeof speculation>} spec
- */
-export function speculativeStep(base, spec) {
-  const k = spec.draftTokens;
-  return {
-    window: base.window ?? null,
-    seconds(tokens, logits, spanFull, spanWindow, kvFull, kvWindow, sequences = 0) {
-      const verify = stepSeconds(base, tokens + k * logits, logits * (k + 1), spanFull + k * kvFull,
-        spanWindow + k * kvWindow, kvFull, kvWindow, sequences);
-      if (!spec.draftCostRatio) return verify;
-      const plain = stepSeconds(base, tokens, logits, spanFull, spanWindow, kvFull, kvWindow, sequences);
-      return verify + k * spec.draftCostRatio * plain;
-    },
-  };
-}
-
-// === prefill-decode disaggregation (disaggregation.py) ===
-
-/** Seconds to move one request's KV cache of `tokens` tokens from a prefill to a decode replica. */
-export function transferSeconds(model, gpu, kvBits, tokens, p) {
-  const size = kvBytes(model.architecture, tokens, kvBits, 1, 1, 1, true).bytesPerGpu;
-  const linkEff = typeof p.link_eff === "number" ? p.link_eff : lookup(p.link_eff, linkClass(gpu));
-  return size / (linkGbSPerDirection(gpu) * 1e9 * linkEff) + lookup(p.link_latency_s, linkClass(gpu));
-}
-
-/**
- * Every request through a prefill pool of `rp` replicas and a decode pool of `rd` (round-robin into
- * each; the decode replicas take the request `transferS` after its first token, prefilled): the
- * records, and the preemptions counted (Python `run_pools`).
- * @param {{id: number, arrival: number, input_tokens: number, output_tokens: number}[]} requests
- */
-export function runPools(requests, costP, cfgP, rp, costD, cfgD, rd, transferS) {
-  /** @type {Map<number, number>} */
-  const first = new Map();
-  let preemptions = 0;
-  const completed = (share, rejected) => {
-    const refused = new Set(rejected);
-    return share.filter((q) => !refused.has(q.id)).sort((a, b) => a.id - b.id);
-  };
-  for (let r = 0; r < rp; r++) {
-    const share = requests.filter((_, i) => i % rp === r)
-      .map((q) => ({ id: q.id, arrival: q.arrival, input_tokens: q.input_tokens, output_tokens: 1 }));
-    const result = simulate(share, costP, cfgP);
-    preemptions += result.preemptions;
-    completed(share, result.rejected).forEach((q, k) => first.set(q.id, result.records[k].firstToken));
-  }
-  const ready = requests.filter((q) => first.has(q.id))
-    .sort((a, b) => first.get(a.id) - first.get(b.id) || a.id - b.id);
-  const byId = new Map(requests.map((q) => [q.id, q]));
-  const records = [];
-  for (let r = 0; r < rd; r++) {
-    const share = ready.filter((_, i) => i % rd === r).map((q) => ({ id: q.id, arrival: first.get(q.id) + transferS,
-      input_tokens: q.input_tokens + 1, output_tokens: Math.max(q.output_tokens - 1, 1), prefilled: true }));
-    const result = simulate(share, costD, cfgD);
-    preemptions += result.preemptions;
-    completed(share, result.rejected).forEach((q, k) => {
-      const original = byId.get(q.id);
-      const firstToken = first.get(q.id);
-      const finish = original.output_tokens > 1 ? result.records[k].finish : firstToken;
-      records.push({ arrival: original.arrival, firstToken, finish: Math.max(finish, firstToken),
-        inputTokens: original.input_tokens, outputTokens: original.output_tokens });
-    });
-  }
-  return { records, preemptions };
-}
-
-/**
- * `predict` for a disaggregated deployment (Python `run_disaggregated`): `q.prefill_gpus` of the GPUs
- * prefill (TP `q.prefill_tp`, else the decode TP) and the rest decode. Poisson arrivals come from
- * calc.js's own generator (seed 0), so rate answers agree with Python's statistically; offline ones exactly.
- */
-function predictDisaggregated(data, q, c) {
-  const { model, gpu, fmt, kvBits, tp, pp, ep, gpus, groups, setup, none } = c;
-  if (!["offline", "rate", "max-rate"].includes(q.mode)) {
-    throw new Error("disaggregation is modelled for --offline and --rate (a number or max)");
-  }
-  const p = data.perf.params;
-  const raw = data.perf.engines[q.engine];
-  const prefillTp = (q.prefill_tp ?? 1) > 1 ? q.prefill_tp : tp;
-  const decodeGpus = gpus - q.prefill_gpus;
-  if (decodeGpus < tp * pp || q.prefill_gpus % (prefillTp * pp) || decodeGpus % (tp * pp)) {
-    throw new Error(`${q.prefill_gpus} prefill GPUs and ${decodeGpus} decode GPUs do not split into replicas of `
-      + `TP ${prefillTp} / TP ${tp} x PP ${pp}`);
-  }
-  const groupsOrNull = Object.keys(groups).length ? groups : null;
-  const pool = (poolTp, poolGpus) => {
-    const defaults = engineDefaults(raw, gpu, poolTp, pp);
-    const check = checkSetup({ model, gpu, weights: fmt, kv: null, kv_bits: kvBits, tp: poolTp, pp, ep, gpus: poolGpus,
-      context: q.isl + q.osl, sequences: 1, mode: "concurrency", engine: { name: defaults.name, config: defaults.config },
-      groups: groupsOrNull });
-    const reasons = check.findings.filter((f) => f.severity === "fail" || f.severity === "warn").map((f) => f.message);
-    return { reasons, tokens: check.feasible && check.capacity ? check.capacity.kvTokens : null, defaults };
-  };
-  const pre = pool(prefillTp, q.prefill_gpus);
-  const dec = pool(tp, decodeGpus);
-  Object.assign(setup, { prefill_gpus: q.prefill_gpus, prefill_tp: prefillTp, decode_gpus: decodeGpus });
-  const reasons = [...pre.reasons.map((r) => `prefill pool: ${r}`), ...dec.reasons.map((r) => `decode pool: ${r}`)];
-  if (pre.tokens === null || dec.tokens === null) return { feasible: false, reasons, setup, notes: [], ...none };
-  const cost = (poolTp) => stepCost({ arch: model.architecture, gpu, fmt, kvBits, tp: poolTp, pp, ep, engine: q.engine,
-    groups: groupsOrNull }, p);
-  const config = (d, tokens) => ({ max_batch: d.max_num_seqs, max_batched_tokens: d.max_num_batched_tokens,
-    kv_capacity_tokens: tokens, reserve_full_length: d.reserve_full_length });
-  const [costP, costD] = [cost(prefillTp), cost(tp)];
-  const [cfgP, cfgD] = [config(pre.defaults, pre.tokens), config(dec.defaults, dec.tokens)];
-  const rp = Math.floor(q.prefill_gpus / (prefillTp * pp));
-  const rd = Math.floor(decodeGpus / (tp * pp));
-  const transfer = transferSeconds(model, gpu, kvBits, q.isl, p);
-  const fixed = (n) => Array.from({ length: n }, (_, i) => ({ id: i, arrival: 0.0, input_tokens: q.isl,
-    output_tokens: q.osl }));
-  const stream = (rate) => (rate === null ? fixed(q.requests ?? 1000) : workload(q.requests ?? 1000, rate,
-    { kind: "fixed", mean: q.isl }, { kind: "fixed", mean: q.osl }, "poisson", 4.0, 0));
-  const run = (rate) => runPools(stream(rate), costP, cfgP, rp, costD, cfgD, rd, transfer).records;
-  const result = { feasible: true, reasons, setup, kv_cache_tokens: dec.tokens,
-    notes: [`KV transfer ${pyComma(transfer * 1e3, 2)} ms per request over ${linkClass(gpu)}`] };
-  const extra = lookup(p.request_s, q.engine);
-  let records;
-  if (q.mode === "max-rate") {
-    const probe = runPools(fixed(Math.min(q.requests ?? 512, 512)), costP, cfgP, rp, costD, cfgD, rd, transfer).records;
-    const found = highestRate((rate) => ({ records: run(rate) }), summarize(probe).requestThroughput, q, extra);
-    if (found === null) {
-      Object.assign(result, none, { feasible: false });
-      result.reasons.push("no request rate meets the SLOs: even a trickle of requests misses them");
-      return result;
-    }
-    result.rate = found[0];
-    records = found[1].records;
-  } else {
-    records = run(q.mode === "rate" ? q.rate : null);
-  }
-  if (!records.length) {
-    Object.assign(result, none, { feasible: false });
-    result.reasons.push("no request completed");
-    return result;
-  }
-  const s = summarize(records);
-  Object.assign(result, { ttft_s: stats(s.ttft, extra), tpot_s: stats(s.tpot),
-    output_tokens_per_s: s.outputTokenThroughput, input_tokens_per_s: s.inputTokenThroughput,
-    requests_per_s: s.requestThroughput });
-  const attainment = sloAttainment(q, records, extra);
-  if (attainment !== null) Object.assign(result, { slo_attainment: attainment, goodput_rps: attainment * s.requestThroughput });
-  result.error_band = errorBand(data.perf.calibration, model, gpu, q.engine);
-  const [basis, detail, measured] = basisFor(data.perf.calibration, data.perf.measured, model, gpu, q.engine, fmt, q,
-    gpus, tp);
-  Object.assign(result, { basis, basis_detail: detail, measured });
-  result.notes.push("disaggregated serving was not among the fitted measurements: the band is that of the "
-    + "colocated model, and the KV transfer is modelled, not measured");
-  if (basis === "calibrated") {
-    Object.assign(result, { basis: "estimated",
-      basis_detail: `disaggregation extrapolated from colocated measurements; ${detail}` });
-  }
-  return result;
-}
-
-/** Whether a run meets the load's SLOs at its percentile, TTFT with the engine's request time (Python `_meets`). */
-function meets(q, records, requestS) {
-  const ttfts = records.map((r) => r.firstToken - r.arrival + requestS);
-  const tpots = records.filter((r) => r.outputTokens >= 2)
-    .map((r) => (r.finish - r.firstToken) / (r.outputTokens - 1));
-  const pct = q.percentile ?? 99.0;
-  let ok = true;
-  if (q.slo_ttft_s != null) ok = ok && percentile(ttfts, pct) <= q.slo_ttft_s;
-  if (q.slo_tpot_s != null && tpots.length) ok = ok && percentile(tpots, pct) <= q.slo_tpot_s;
-  return ok;
-}
-
-/**
- * Bisection (geometric, MAX_RATE_STEPS at most) on the Poisson rate between 1/1000 and 1.2 times the
- * offline request rate: [the highest rate whose run meets the SLOs, that run], or null when even the
- * lowest misses them (Python `predict.highest_rate`).
- * @param {(rate: number) => {records: object[]}} run
- * @returns {[number, {records: object[]}] | null}
- */
-export function highestRate(run, offlineRps, q, requestS) {
-  let high = offlineRps * 1.2;
-  let low = high / 1000;
-  const lowRun = run(low);
-  if (!lowRun.records.length || !meets(q, lowRun.records, requestS)) return null;
-  /** @type {[number, {records: object[]}]} */
-  let best = [low, lowRun];
-  for (let i = 0; i < MAX_RATE_STEPS; i++) {
-    const mid = Math.sqrt(low * high);
-    const trial = run(mid);
-    if (trial.records.length && meets(q, trial.records, requestS)) {
-      low = mid;
-      best = [mid, trial];
-    } else high = mid;
-    if (high / low < 1.01) break;
-  }
-  return best;
-}
 
 /**
  * Predict one deployment under one load (Python `predict.predict`). With `prefill_gpus` (and
- * `prefill_tp`), prefill-decode disaggregation (`predictDisaggregated`). With `speculative_tokens` and `acceptance` (and `draft_cost`), speculative
+ * `prefill_tp`), prefill-decode disaggregation. With `speculative_tokens` and `acceptance` (and `draft_cost`), speculative
  * decoding or MTP as `--speculative-tokens`; a model with MTP modules loads them as the draft. Mode "max-rate" searches the highest Poisson rate
  * meeting `slo_ttft_s` and/or `slo_tpot_s` at `percentile`; its arrivals come from calc.js's own
  * generator, so the rate agrees with Python's statistically, not exactly.
@@ -542,8 +342,9 @@ export function highestRate(run, offlineRps, q, requestS) {
  *   (optional: with either, the answer has slo_attainment and goodput_rps), image_tokens (optional:
  *   tokens of the images each request carries, prefilled with the prompt), attention_dp (optional: a MoE
  *   model's attention data parallelism, Python's `attention_dp`; default 1)}.
+ * @param {PredictMore|null} [more] Needed for speculation, mode "max-rate" and `prefill_gpus` (`predictMore`).
  */
-export function predict(data, q) {
+export function predict(data, q, more = null) {
   const model = data.models[q.model];
   const gpu = data.gpus[q.gpu];
   const perf = data.perf;
@@ -562,7 +363,10 @@ export function predict(data, q) {
   if ((q.speculative_tokens == null) !== (q.acceptance == null)) {
     throw new Error("--speculative-tokens and --acceptance go together");
   }
-  const spec = q.speculative_tokens ? speculation(q.speculative_tokens, q.acceptance, q.draft_cost ?? 0.0) : null;
+  if (!more && (q.speculative_tokens || q.prefill_gpus || q.mode === "max-rate")) {
+    throw new Error("speculative decoding, disaggregation and the highest rate need predict_more.js's predictMore");
+  }
+  const spec = q.speculative_tokens ? more.speculation(q.speculative_tokens, q.acceptance, q.draft_cost ?? 0.0) : null;
   if (spec && q.mode === "max-rate") {
     throw new Error("speculative decoding with --rate max is not modelled yet; give --rate R");
   }
@@ -587,7 +391,7 @@ export function predict(data, q) {
     }
     if (spec) throw new Error("speculative decoding is modelled for colocated serving only, not with --prefill-gpus");
     const none = { basis: "none", basis_detail: "the setup cannot run", measured: [] };
-    return predictDisaggregated(data, q, { model, gpu, fmt, kvBits, tp, pp, ep, gpus, groups, setup, none });
+    return more.predictDisaggregated(data, q, { model, gpu, fmt, kvBits, tp, pp, ep, gpus, groups, setup, none });
   }
   const replicas = Math.floor(gpus / Math.max(tp * pp, 1));
   // a pipeline keeps pp micro-batches in flight: pp streams per replica, each with 1/pp of the KV cache
@@ -638,7 +442,7 @@ export function predict(data, q) {
       "poisson", 4.0, 0), cost, config);
     const offline = simulate(fixedRequests(Math.min(per.requests ?? 512, 512)), cost, config);
     const found = offline.records.length
-      ? highestRate(run, summarize(offline.records).requestThroughput, q, extra) : null;
+      ? more.highestRate(run, summarize(offline.records).requestThroughput, q, extra) : null;
     if (found === null) {
       Object.assign(result, none);
       result.feasible = false;
@@ -659,7 +463,7 @@ export function predict(data, q) {
       requests = fixedRequests(n);
     }
     if (spec) requests = requests.map((r) => ({ ...r, output_tokens: spec.stepsFor(r.output_tokens) }));
-    sim = simulate(requests, spec ? speculativeStep(cost, spec) : cost, config);
+    sim = simulate(requests, spec ? more.speculativeStep(cost, spec) : cost, config);
     if (spec) {
       sim.records = sim.records.map((rec) => ({ ...rec, outputTokens: q.osl }));
       if (mtp) {

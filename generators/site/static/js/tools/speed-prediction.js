@@ -2,7 +2,7 @@
 // error band of the nearest held-out groups and the basis of every answer. The settings live in the URL
 // (wireForm), so an answer can be shared.
 import { pyComma, workload } from "../calc.js";
-import { predict } from "../predict.js";
+import { predictMore } from "../predict_more.js";
 import {
   fillSelect, fmt, formatOptions, modelsByTitle, mountTool, replaceable, rooflineGpus, siteRoot, startTool, wireForm,
 } from "../data.js";
@@ -96,7 +96,7 @@ async function init(root) {
       q.workload = workload(Math.ceil(n / replicas), load / replicas, lengths(q.isl), lengths(q.osl), "poisson",
         4.0, 0);
     }
-    const p = /** @type {Prediction} */ (predict(data, q));
+    const p = /** @type {Prediction} */ (predictMore(data, q));
     out("engine").textContent = `Assumes ${p.setup.engine_profile}.`;
     if (!p.feasible) {
       whole.refuse("This setup cannot run:", p.reasons);
