@@ -144,17 +144,23 @@ def cmd_predict(kb: KnowledgeBase, args: argparse.Namespace) -> int:
         for reason in result.reasons:
             print(f"  - {reason}", file=sys.stderr)
         return 1
-    dp = result.setup["attention_dp"]
-    lines = [what, f"  layout: TP {result.setup['tp']} x PP {result.setup['pp']}"
-                   + (f" with attention DP {dp}" if dp > 1 else "")
-                   + f", {result.setup.get('replicas', 1)} replica(s); {result.setup['engine_profile']}"]
+    setup = result.setup
+    dp = setup["attention_dp"]
+    if "prefill_gpus" in setup:  # disaggregated: two pools
+        layout = (f"{setup['prefill_gpus']} prefill GPU(s) in replicas of TP {setup['prefill_tp']}, "
+                  f"{setup['decode_gpus']} decode GPU(s) in replicas of TP {setup['tp']} x PP {setup['pp']}")
+    else:
+        layout = (f"TP {setup['tp']} x PP {setup['pp']}" + (f" with attention DP {dp}" if dp > 1 else "")
+                  + f", {setup.get('replicas', 1)} replica(s)")
+    lines = [what, f"  layout: {layout}; {setup['engine_profile']}"]
     if result.rate is not None:
         lines.append(f"  highest rate meeting the SLOs: {result.rate:,.2f} requests/s")
     assert result.ttft_s is not None and result.tpot_s is not None
     lines += [f"  TTFT: {_ms(result.ttft_s)}", f"  TPOT: {_ms(result.tpot_s)}",
               f"  throughput: {result.output_tokens_per_s:,.0f} output tokens/s, "
               f"{result.input_tokens_per_s:,.0f} input tokens/s, {result.requests_per_s:,.2f} requests/s",
-              f"  KV cache: {result.kv_cache_tokens:,} tokens per replica"]
+              f"  KV cache: {result.kv_cache_tokens:,} tokens per "
+              + ("decode replica" if "prefill_gpus" in setup else "replica")]
     if result.error_band is not None:
         lines.append(f"  error band: {result.error_band.text()}")
     lines.append(f"  basis: {result.basis} ({result.basis_detail})")

@@ -82,6 +82,14 @@ def test_disaggregation_adds_the_transfer(kb):
                 disaggregation=Disaggregation(prefill_gpus=1))
 
 
+def test_the_cli_names_both_pools_of_a_disaggregated_layout(capsys):
+    assert main(["predict", "llama-3.1-8b-instruct", "h100-sxm", "--gpus", "4", "--prefill-gpus", "2", "--isl", "4096",
+                 "--osl", "64", "--offline", "--requests", "40"]) == 0
+    out = capsys.readouterr().out
+    assert "layout: 2 prefill GPU(s) in replicas of TP 1, 2 decode GPU(s) in replicas of TP 1 x PP 1;" in out
+    assert "tokens per decode replica" in out and "1 replica(s)" not in out
+
+
 def test_a_measured_setup_says_so(kb):
     m = next(p.m for p in load_published() if p.m.id == "m001")
     p = predict(kb, m.model, m.gpu, Load(m.isl, m.osl, "offline", requests=200), gpus=m.gpus, tp=m.tp,
