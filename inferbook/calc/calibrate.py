@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..kb import KnowledgeBase
 from ..schema import Format, Gpu
 from .bands import family_group, model_class
-from .capacity import attention_dp_kv_tokens
+from .capacity import capacity
 from .engines import ENGINES, checkpoint_kv_bits, engine_defaults, trtllm_bench_limits
 from .kv import kv_dtype_bits
 from .metrics import percentile
@@ -210,8 +210,9 @@ def build_case(kb: KnowledgeBase, pub: Published) -> Case | str:
     closed = m.mode in ("concurrency", "batch")
     if closed:
         max_batch = min(max_batch, sequences)
-    kv_tokens = (check.capacity.kv_tokens if dp == 1 else ranks * attention_dp_kv_tokens(
-        model.architecture, gpu, fmt, kv_bits, tp, pp, dp, cfg, groups or None)) // pp
+    # with attention DP the check above sized plain TP; a group's cache is `capacity`'s with attention_dp
+    kv_tokens = (check.capacity.kv_tokens if dp == 1 else ranks * capacity(
+        model.architecture, gpu, fmt, kv_bits, tp, pp, cfg, groups or None, attention_dp=dp).kv_tokens) // pp
     most = MAX_POISSON_REQUESTS_PER_REPLICA if m.mode == "rate" else MAX_REQUESTS_PER_REPLICA
     n = max(1, min(most, math.ceil((m.requests or MAX_REQUESTS_PER_REPLICA * streams) / streams)))
     if m.mode == "offline":  # enough waves of the largest batch the engine holds to reach the steady state

@@ -188,9 +188,3 @@ def _attention_dp_capacity(arch: ModelArchitecture, gpu: Gpu, fmt: Format, kv_bi
         tokens = math.floor(space / cap.kv_bytes_per_token / cfg.block_size) * cfg.block_size
     return replace(cap, weights_bytes=cap.weights_bytes - saved, kv_space_bytes=space, kv_tokens=tokens)
 
-
-def attention_dp_kv_tokens(arch: ModelArchitecture, gpu: Gpu, fmt: Format, kv_bits: float, tp: int, pp: int,
-                           dp: int, cfg: EngineConfig, groups: dict[str, Format] | None) -> int:
-    """KV-cache tokens of one attention-DP group of tp / dp GPUs (per pipeline of pp stages, like
-    `capacity.Capacity.kv_tokens`; see `capacity`'s ``attention_dp``)."""
-    return capacity(arch, gpu, fmt, kv_bits, tp, pp, cfg, groups, attention_dp=dp).kv_tokens
