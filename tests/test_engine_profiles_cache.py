@@ -78,11 +78,13 @@ def test_a_damaged_or_foreign_file_is_read_again(cache, monkeypatch, damage):
     assert json.loads(stored(cache).read_text())["value"] == real().model_dump(mode="json")  # and stored again
 
 
-def test_without_a_cache_the_file_is_read(tmp_path, monkeypatch):
+def test_without_a_cache_the_file_is_read(cache, monkeypatch):
+    """INFERBOOK_NO_CACHE=1: the YAML file is read in every process and nothing is stored."""
     monkeypatch.setenv("INFERBOOK_NO_CACHE", "1")
-    engines._entries.cache_clear()
-    try:
+    read = []
+    real = engines.read_profiles
+    monkeypatch.setattr(engines, "read_profiles", lambda *a: read.append(1) or real(*a))
+    for _ in range(2):
+        engines._entries.cache_clear()  # a new process
         assert every_default()
-        assert not list(tmp_path.rglob("engine-profiles-*.json"))
-    finally:
-        engines._entries.cache_clear()
+    assert read == [1, 1] and not list(cache.parent.rglob("engine-profiles-*.json"))
