@@ -120,24 +120,19 @@ def _answer_key(kb: KnowledgeBase, args: argparse.Namespace, today: dt.date) -> 
     asked models, the GPUs, formats, frameworks and offers, and each model's native format and
     kind, which the basis of an answer looks up), the date prices are judged on and every option.
     None with --trace (the file is not in the key) or when the code cannot be read."""
-    import hashlib
-
     from . import result_cache
     from .calc.bands import index_inputs
 
     code = result_cache.package_code_digest(*PLAN_CLI_CODE)
     if code is None or args.trace is not None:
         return None
-    h = hashlib.blake2b(digest_size=16)
-    for m in args.models:
-        model = kb.models.get(kb.resolve(m) or m)
-        h.update(f"models/{m}\n".encode() + (b"missing" if model is None else model.model_dump_json().encode()))
-    for kind in ("gpus", "formats", "frameworks", "offers"):
-        for eid, entry in sorted(kb.kind(kind).items()):
-            h.update(f"{kind}/{eid}\n".encode() + entry.model_dump_json().encode())
-    h.update(json.dumps(index_inputs(kb)).encode())
+    entries = result_cache.entries_digest([
+        *((f"models/{m}", kb.models.get(kb.resolve(m) or m)) for m in args.models),
+        *((f"{kind}/{eid}", entry) for kind in ("gpus", "formats", "frameworks", "offers")
+          for eid, entry in sorted(kb.kind(kind).items()))])
     options = {k: v for k, v in sorted(vars(args).items()) if k not in _ARGS_LEFT_OUT and not callable(v)}
-    return result_cache.digest("plan-cli", code, h.hexdigest(), today.isoformat(), json.dumps(options, default=str))
+    return result_cache.digest("plan-cli", code, entries, json.dumps(index_inputs(kb)), today.isoformat(),
+                               json.dumps(options, default=str))
 
 
 def _is_answer(value: object) -> bool:

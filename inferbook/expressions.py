@@ -79,7 +79,6 @@ the `{{ ... }}` spans is a single linear scan. Every failure is an
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -308,22 +307,16 @@ def _reference_digest(kb: KnowledgeBase, model: str, gpus: tuple[str, ...] = ())
     reads: the model, the kinds of `PLAN_INPUTS`, and the GPUs the offers price or the question
     names (computed once per knowledge base and question). Adding an unrelated model or an
     unpriced GPU, as a private layer or an imported config does, leaves it unchanged."""
+    from . import result_cache
+
     per_kb = _DIGESTS.setdefault(kb, {})
     found = per_kb.get((model, gpus))
     if found is None:
-        h = hashlib.blake2b(digest_size=16)
-
-        def add(name: str, entry: Any) -> None:
-            h.update(f"{name}\n".encode())
-            h.update(b"missing" if entry is None else entry.model_dump_json().encode())
-
-        add(f"models/{model}", kb.models.get(model))
-        for kind in PLAN_INPUTS:
-            for eid, entry in sorted(kb.kind(kind).items()):
-                add(f"{kind}/{eid}", entry)
-        for gid in sorted({offer.gpu for offer in kb.offers.values()} | set(gpus)):
-            add(f"gpus/{gid}", kb.gpus.get(gid))
-        found = per_kb[(model, gpus)] = h.hexdigest()
+        gpu_ids = sorted({offer.gpu for offer in kb.offers.values()} | set(gpus))
+        found = per_kb[(model, gpus)] = result_cache.entries_digest([
+            (f"models/{model}", kb.models.get(model)),
+            *((f"{kind}/{eid}", entry) for kind in PLAN_INPUTS for eid, entry in sorted(kb.kind(kind).items())),
+            *((f"gpus/{gid}", kb.gpus.get(gid)) for gid in gpu_ids)])
     return found
 
 

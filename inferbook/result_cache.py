@@ -69,6 +69,12 @@ def digest(*parts: bytes | str) -> str:
     return h.hexdigest()
 
 
+def entries_digest(named: Iterable[tuple[str, Any]]) -> str:
+    """A `digest` of (name, entry) pairs, each entry by its JSON (`model_dump_json`), None as "missing"."""
+    return digest(*(part for name, entry in named
+                    for part in (name, "missing" if entry is None else entry.model_dump_json())))
+
+
 def code_digest(files: Iterable[Path], root: Path) -> str | None:
     """A digest of the package version, the Python version and the names (relative to ``root``)
     and bytes of ``files``; None when one cannot be read (then nothing is cached)."""
