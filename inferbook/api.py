@@ -292,9 +292,13 @@ def validate(kb: KbArg = None, files: Sequence[Path] = (), *, builtin: bool | No
         if clean_key is None or not result_cache.read("prose", clean_key, lambda v: v == {"clean": True}):
             from .prose import check_expressions
 
-            found = check_expressions(kb_obj, result.entries)
+            # with files, only their findings are reported: check only their prose (another entry's
+            # expressions cannot change what is reported, and a plan in them costs a simulation)
+            asked = {display_path(f) for f in files}
+            found = check_expressions(kb_obj, {k: le for k, le in result.entries.items()
+                                               if le.display_path in asked} if files else result.entries)
             diags += found
-            if clean_key is not None and not found:
+            if clean_key is not None and not found and not files:  # all of the prose was checked
                 result_cache.write("prose", clean_key, {"clean": True})
     if any(isinstance(le.doc, _Unparsed) and le.doc.asked for i in from_cache for le in parts[i].entries[:1]):
         # the merge, graph or prose checks wanted the position of something in a file read from the

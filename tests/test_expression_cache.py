@@ -400,3 +400,24 @@ def test_clean_prose_is_not_checked_again_until_a_file_or_the_code_changes(make_
     monkeypatch.setattr(result_cache, "package_code_digest", lambda *a: "another version of the code")
     inferbook.validate(kb_dir, cached=True)
     assert len(checks) == checked + 1  # the expression code changed
+
+
+def test_validating_files_checks_only_their_prose(make_kb, monkeypatch):
+    """`validate(files=...)` reports only those files' findings, so only their prose is evaluated (a
+    plan in another article costs a simulation); such a run never notes all of the prose as clean."""
+    import inferbook.prose as prose
+
+    monkeypatch.setattr(api, "CACHE_MIN_FILES", 1)
+    broken = 'body: "Text {{ value(\\"concepts/a\\", \\"no_such_field\\") }}."'
+    kb_dir = make_kb({"concepts/a.yaml": concept("a"), "concepts/b.yaml": concept("b", related="[a]").replace(
+        "body: Text.", broken), "concepts/c.yaml": concept("c", related="[a]")})
+    checked: list[set[str]] = []
+    original = prose.check_expressions
+    monkeypatch.setattr(prose, "check_expressions",
+                        lambda kb, entries: checked.append(set(entries)) or original(kb, entries))
+    only_c = inferbook.validate(kb_dir, files=[kb_dir / "concepts" / "c.yaml"], cached=True)
+    assert only_c.ok and not only_c.diagnostics and checked == [{"c"}]
+    only_b = inferbook.validate(kb_dir, files=[kb_dir / "concepts" / "b.yaml"], cached=True)
+    assert [d.code for d in only_b.diagnostics] == ["IB207"] and checked[-1] == {"b"}
+    whole = inferbook.validate(kb_dir, cached=True)  # c alone checked clean, yet the whole KB is checked
+    assert [d.code for d in whole.diagnostics] == ["IB207"] and {"a", "b", "c"} <= checked[-1]

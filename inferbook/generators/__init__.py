@@ -331,8 +331,8 @@ def _prepare(out: Path, kb: KbArg, targets: Sequence[str]) -> None:
 
 def build(targets: Sequence[str], kb: KbArg = None, out: Path = Path("build"),
           pdf_options: PdfOptions | None = None) -> list[Path]:
-    """Validate the knowledge base fully (expressions included), then run the
-    generators for ``targets``; return the folders written. ``pdf_options`` selects
+    """Validate the knowledge base fully (expressions included, unchanged folders from the load
+    cache), then run the generators for ``targets``; return the folders written. ``pdf_options`` selects
     one chapter or the paper size; a chapter PDF is added beside the PDFs already built.
     Raises UnsafeOutputError for a dangerous ``out`` and BuildError when ``out`` cannot be
     written or a target folder there was not written by a build, and, before anything else,
@@ -342,7 +342,7 @@ def build(targets: Sequence[str], kb: KbArg = None, out: Path = Path("build"),
     reason = unsafe_output(out, kb)
     if reason:
         raise UnsafeOutputError(reason)
-    checked = validate(kb)
+    checked = validate(kb, cached=True)  # the findings of an uncached run; unchanged folders are not parsed again
     if not checked.ok or checked.kb is None:
         raise KnowledgeBaseError(checked.errors)
     knowledge = checked.kb
@@ -385,7 +385,7 @@ def update_site(kb: KbArg = None, out: Path = Path("build"), previous: Manifest 
     reason = unsafe_output(out, kb)
     if reason:
         raise UnsafeOutputError(reason)
-    checked = validate(kb)
+    checked = validate(kb, cached=True)  # the findings of an uncached run; unchanged folders are not parsed again
     if not checked.ok or checked.kb is None:
         raise KnowledgeBaseError(checked.errors)
     memory = MemoryOutput()
