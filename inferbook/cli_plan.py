@@ -31,8 +31,9 @@ SHOWN_REJECTIONS = 12
 
 def add_plan_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("plan", parents=[common], help="the cheapest configurations that meet latency targets",
-                       description="Search GPU offers, GPU counts, TP/PP/EP splits, weight formats, KV dtypes, "
-                                   "replicas and disaggregation for the configurations that serve the workload "
+                       description="Search GPU offers, GPU counts, TP/PP/EP splits, attention data parallelism, "
+                                   "weight formats, KV dtypes, replicas and disaggregation for the configurations "
+                                   "that serve the workload "
                                    "within the targets; print the Pareto frontier of cost against latency with "
                                    "error bands, and the commands to launch and benchmark the cheapest.")
     p.add_argument("models", nargs="+", metavar="MODEL", help="model ids or aliases (several are compared)")

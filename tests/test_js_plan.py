@@ -58,9 +58,13 @@ CASES: tuple[tuple[str, list[str], dict[str, Any], dict[str, Any], dict[str, Any
     ("engines-and-gpus", ["llama-3.1-70b-instruct"], {"isl": 1500, "osl": 300, "rate": 1.0},
      {"ttft_s": 3.0, "tpot_s": 0.06, "percentile": 50.0},
      {"gpus": ["h100-sxm", "mi300x", "b200", "l40s"], "engines": ["sglang", "trtllm"], "max_gpus": 8}),
+    # decode-heavy MoE serving, where only attention data parallelism meets the targets
+    ("attention-dp", ["deepseek-v3"], {"isl": 500, "osl": 4000, "rate": 20.0}, {"ttft_s": 10.0, "tpot_s": 0.15},
+     {"gpus": ["h200-sxm", "b200"], "engines": ["sglang", "trtllm"], "max_gpus": 32}),
 )
 BROWSER_REQUESTS = 4000
-ROW_EXACT = ("model", "checkpoint", "gpu", "engine", "weights", "kv_dtype", "kv_bits", "tp", "pp", "ep", "replicas",
+ROW_EXACT = ("model", "checkpoint", "gpu", "engine", "weights", "kv_dtype", "kv_bits", "tp", "pp", "ep", "attention_dp",
+             "replicas",
              "gpus", "offer", "machines", "provider", "instance", "price_checked", "stale_price", "percentile",
              "meets_targets", "basis", "basis_detail", "error_band", "disaggregation")
 ROW_CLOSE = ("usd_per_million_input", "usd_per_million_output", "rate", "latency_s", "goodput_rps", "slo_attainment",
@@ -179,3 +183,7 @@ def test_cases_cover_the_planner(results: tuple[dict[str, Any], dict[str, Any]])
                                                 "users-no-think-time", "spot"))
     assert any(row["ep"] > 1 or row["tp"] > 1 for c in plans.values() for row in c["frontier"])
     assert plans["70b-4rps"]["launch"] and plans["70b-4rps"]["benchmark"]
+    dpa = plans["attention-dp"]
+    assert dpa["frontier"] and all(row["attention_dp"] == row["tp"] > 1 for row in dpa["frontier"])
+    assert "enable_attention_dp: true" in dpa["tensorrt_llm_extra_yaml"]
+    assert any("--enable-dp-attention" in cmd for cmd in dpa["launch"]["sglang"])

@@ -15,7 +15,7 @@ from inferbook.calc.engines import engine_defaults
 from inferbook.calc.feasibility import EngineProfile, Setup, check_setup
 from inferbook.calc.launch import bench_commands, deployment, server_commands, to_yaml
 from inferbook.calc.perf import Deployment, calibrated_params, step_cost
-from inferbook.calc.plan import PlanError, Space, Targets, Workload, plan, weight_options
+from inferbook.calc.plan import PlanError, Space, Targets, Workload, _layouts, plan, weight_options
 from inferbook.calc.predict import Load, predict
 from inferbook.calc.pricing import STALE_AFTER_DAYS, is_stale, machines_for
 from inferbook.calc.steady_state import Engine, operating_point
@@ -188,6 +188,33 @@ def test_disaggregated_pools_stay_inside_one_machine(kb):
         assert c.input_share() == c.disaggregation.prefill_gpus / c.gpus
 
 
+def test_decode_heavy_moe_serving_finds_attention_data_parallelism(kb):
+    """Attention DP is searched for MoE models in expert parallelism without pipeline stages (never for
+    a dense model, never on llama.cpp); here, long outputs at a high rate, only it meets the targets, and
+    each frontier row is what `predict` says of the same setup."""
+    w, t = Workload(500, 4000, rate=20.0), Targets(10.0, 0.15)
+    p = plan(kb, ["deepseek-v3"], w, t, Space(gpus=("h200-sxm", "b200"), engines=("sglang", "trtllm"), max_gpus=32),
+             today=TODAY)
+    assert p.frontier
+    for c in p.frontier:
+        s = c.shape
+        assert s.attention_dp == s.tp == s.ep > 1 and s.pp == 1 and "attention-DP" in c.describe()
+        again = predict(kb, s.model.id, s.gpu.id, Load(500, 4000, "rate", rate=c.rate, requests=240, slo_ttft_s=10.0,
+                                                        slo_tpot_s=0.15, percentile=95),
+                        gpus=c.replicas * s.group, tp=s.tp, ep=s.ep, weights=s.weights.id, engine=s.engine,
+                        kv_dtype=None if s.kv_dtype == "auto" else s.kv_dtype, attention_dp=s.attention_dp)
+        assert again.ttft_s is not None and again.tpot_s is not None
+        assert again.ttft_s.p95 == pytest.approx(c.ttft_s(95)) and again.tpot_s.p95 == pytest.approx(c.tpot_s(95))
+        assert c.to_json(w, t)["attention_dp"] == s.attention_dp
+    assert not any(c.disaggregation is not None and c.shape.attention_dp > 1 for c in p.simulated)
+    moe = kb.models["qwen3-30b-a3b-thinking-2507"]
+    splits = set(_layouts(moe, 8, "vllm"))
+    assert {(tp, 1, tp, tp) for tp in (2, 4, 8)} <= splits
+    assert all(ep == tp and pp == 1 for tp, pp, ep, dp in splits if dp > 1)
+    assert all(dp == 1 for *_, dp in _layouts(moe, 8, "llama-cpp"))
+    assert all(dp == 1 for *_, dp in _layouts(kb.models["llama-3.1-70b-instruct"], 8, "vllm"))
+
+
 def test_bad_questions_are_plan_errors(kb):
     with pytest.raises(PlanError, match="--rate or --users"):
         Workload(100, 10)
@@ -297,6 +324,30 @@ def test_the_screen_says_when_the_engine_falls_behind(kb):
     assert operating_point(cost, engine, 2000, 300, 50.0) is None
 
 
+def test_the_screen_stays_close_to_the_simulator_with_attention_dp(kb):
+    """Eight attention-DP groups stepping together: the closed form's mean TPOT and TTFT against the
+    simulator's, on the setup `predict` runs (each group's limits, the groups' KV cache)."""
+    m, g = kb.models["deepseek-v3"], kb.gpus["h200-sxm"]
+    f = kb.formats[m.native_dtype]
+    # 2 requests/s: 600 requests of 2,000 output tokens reach the steady state for most of the run
+    p = predict(kb, m.id, g.id, Load(1000, 2000, "rate", rate=2.0, requests=600), gpus=8, ep=8, engine="sglang",
+                attention_dp=8)
+    assert p.feasible and p.tpot_s is not None and p.ttft_s is not None and p.kv_cache_tokens
+    d = engine_defaults("sglang", g, 8, 1)
+    params = calibrated_params()
+    cost = step_cost(Deployment(m.architecture, g, f, p.setup["kv_bits"], 8, 1, 8, "sglang", None, 8))
+    engine = Engine(d.max_num_seqs * 8, d.max_num_batched_tokens * 8, p.kv_cache_tokens, d.chunked_prefill,
+                    params.lookup(params.request_s, "sglang"), lockstep_ranks=8)
+    point = operating_point(cost, engine, 1000, 2000, 2.0)
+    assert point is not None
+    assert point.step_s == pytest.approx(p.tpot_s.mean, rel=0.2)
+    assert point.ttft_s == pytest.approx(p.ttft_s.mean, rel=0.5)
+    plain = operating_point(cost, Engine(d.max_num_seqs * 8, d.max_num_batched_tokens * 8, p.kv_cache_tokens,
+                                         d.chunked_prefill, params.lookup(params.request_s, "sglang")),
+                            1000, 2000, 2.0)
+    assert plain is not None and plain.step_s > point.step_s  # without lockstep groups one GPU times every decode
+
+
 # --- launch commands and the deployment block ----------------------------------------------------
 def test_launch_commands_carry_the_planned_configuration(kb):
     p = plan(kb, ["llama-3.1-70b-instruct"], Workload(1000, 200, rate=4.0), Targets(2.0, 0.04),
@@ -318,6 +369,38 @@ def test_launch_commands_carry_the_planned_configuration(kb):
     block = deployment(kb, best, p.workload, p.targets)
     assert yaml.safe_load(to_yaml(block)) == json.loads(json.dumps(block))
     assert block["parallelism"]["replicas"] == best.replicas and set(block["launch"]) >= {"vllm", "sglang"}
+
+
+def test_launch_commands_for_attention_data_parallelism(kb):
+    """Each engine's own switches for attention DP over a TP group: vLLM's data-parallel ranks of the
+    group's TP share, SGLang's --dp with --enable-dp-attention (and its server-wide limits, which it
+    divides among the groups), TensorRT-LLM's enable_attention_dp; a machine holding two such groups
+    runs one server per group."""
+    from inferbook.calc.plan import Candidate, Shape
+    from inferbook.calc.steady_state import OperatingPoint
+
+    m, g = kb.models["deepseek-v3"], kb.gpus["h200-sxm"]
+    offer = _offer(gpu="h200-sxm", gpu_count=8)
+    for tp, replicas, copies in ((8, 1, False), (4, 2, True)):
+        shape = Shape(m, g, "sglang", kb.formats[m.native_dtype], m.hf_repo, "auto", 8.0, tp, 1, tp, tp)
+        machines = machines_for(offer, g, tp, 1, replicas)
+        assert machines is not None and machines.replicas == replicas
+        c = Candidate(shape, machines, 1.0, OperatingPoint(1.0, 0.05, 0.5, 10.0, 0.2))
+        w = Workload(1000, 1000, rate=1.0)
+        [vllm] = server_commands(c, "vllm", w)
+        assert f"--tensor-parallel-size 1 --data-parallel-size {tp} --enable-expert-parallel" in vllm
+        [sglang] = server_commands(c, "sglang", w)
+        d = engine_defaults("sglang", g, tp, 1)
+        assert f"--tp {tp} --dp {tp} --enable-dp-attention --ep-size {tp}" in sglang
+        assert f"--max-running-requests {d.max_num_seqs * tp} --chunked-prefill-size " \
+               f"{d.max_num_batched_tokens * tp}" in sglang
+        [trt] = server_commands(c, "tensorrt-llm", w)
+        assert f"--tp_size {tp} --ep_size {tp}" in trt and "--extra_llm_api_options extra.yaml" in trt
+        for command in (vllm, sglang, trt):
+            assert command.startswith(f"# run {replicas} copies, one per group of {tp} GPUs") is copies
+        block = deployment(kb, c, w, Targets(2.0, 0.1))
+        assert block["parallelism"]["attention_dp"] == tp
+        assert "enable_attention_dp: true" in block["tensorrt_llm_extra_yaml"]
 
 
 # --- the command ---------------------------------------------------------------------------------

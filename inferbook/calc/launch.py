@@ -6,6 +6,15 @@ and memory fraction the prediction assumed (`engines.engine_defaults`); a `vllm 
 and a `guidellm` command with the workload's lengths and rate and the latency targets; and a
 deployment block (plain data, printed as YAML or JSON) to paste into a deployment.
 
+Attention data parallelism over a TP group of T GPUs is vLLM's ``--tensor-parallel-size T/D
+--data-parallel-size D`` (the expert layers then span all T GPUs, as tensor or, with
+``--enable-expert-parallel``, expert parallelism), SGLang's ``--tp T --dp D --enable-dp-attention``
+and TensorRT-LLM's ``enable_attention_dp: true`` in its extra options. vLLM's and TensorRT-LLM's batch
+and token limits apply to each attention group; SGLang's ``--max-running-requests`` and
+``--chunked-prefill-size`` are the server's, divided among the groups (its server_args.py and
+scheduler), so they are given D times the engine's default. Such a group is one server, so a machine
+holding several of them runs one copy per group.
+
 Flag names follow each engine's documented command line: vLLM's `vllm serve` engine
 arguments, SGLang's server arguments page, and `trtllm-serve`'s options."""
 
@@ -50,13 +59,14 @@ def server_commands(c: Candidate, engine: str, workload: Workload) -> list[str]:
     d = engine_defaults(engine, s.gpu, s.tp, s.pp)
     context = workload.isl + workload.osl
     commands = []
+    adp = s.attention_dp
     for dp in _replicas_per_machine(c):
         if dp == 0:
             continue
         if engine == "vllm":
-            args = ["vllm", "serve", s.checkpoint, "--tensor-parallel-size", str(s.tp)]
+            args = ["vllm", "serve", s.checkpoint, "--tensor-parallel-size", str(s.tp // adp)]
             args += ["--pipeline-parallel-size", str(s.pp)] if s.pp > 1 else []
-            args += ["--data-parallel-size", str(dp)] if dp > 1 else []
+            args += ["--data-parallel-size", str(adp if adp > 1 else dp)] if dp > 1 or adp > 1 else []
             args += ["--enable-expert-parallel"] if s.ep > 1 else []
             args += _kv_flag(engine, s.kv_dtype)
             args += ["--max-num-seqs", str(d.max_num_seqs), "--max-num-batched-tokens", str(d.max_num_batched_tokens),
@@ -66,11 +76,12 @@ def server_commands(c: Candidate, engine: str, workload: Workload) -> list[str]:
         elif engine == "sglang":
             args = ["python", "-m", "sglang.launch_server", "--model-path", s.checkpoint, "--tp", str(s.tp)]
             args += ["--pp-size", str(s.pp)] if s.pp > 1 else []
-            args += ["--dp", str(dp)] if dp > 1 else []
+            args += ["--dp", str(adp), "--enable-dp-attention"] if adp > 1 else ["--dp", str(dp)] if dp > 1 else []
             args += ["--ep-size", str(s.ep)] if s.ep > 1 else []
             args += _kv_flag(engine, s.kv_dtype)
+            # with attention DP both limits are the server's, which SGLang divides among the groups
             args += ["--mem-fraction-static", f"{d.memory_fraction:g}", "--max-running-requests",
-                     str(d.max_num_seqs), "--chunked-prefill-size", str(d.max_num_batched_tokens),
+                     str(d.max_num_seqs * adp), "--chunked-prefill-size", str(d.max_num_batched_tokens * adp),
                      "--context-length", str(context), "--host", "0.0.0.0", "--port", str(PORT)]
         else:
             args = ["trtllm-serve", s.checkpoint, "--backend", "pytorch", "--tp_size", str(s.tp)]
@@ -79,10 +90,10 @@ def server_commands(c: Candidate, engine: str, workload: Workload) -> list[str]:
             args += ["--max_batch_size", str(d.max_num_seqs), "--max_num_tokens", str(d.max_num_batched_tokens),
                      "--max_seq_len", str(context), "--kv_cache_free_gpu_memory_fraction", f"{d.memory_fraction:g}",
                      "--host", "0.0.0.0", "--port", str(PORT)]
-            if s.kv_dtype != "auto" or d.chunked_prefill:
+            if trtllm_extra_options(c) is not None:
                 args += ["--extra_llm_api_options", "extra.yaml"]
         command = shlex.join(args)
-        if engine == "tensorrt-llm" and dp > 1:
+        if dp > 1 and (engine == "tensorrt-llm" or adp > 1):  # one server per group
             command = f"# run {dp} copies, one per group of {s.group} GPUs (CUDA_VISIBLE_DEVICES), on ports " \
                       f"{PORT}-{PORT + dp - 1}, behind a load balancer\n" + command
         commands.append(command)
@@ -90,11 +101,14 @@ def server_commands(c: Candidate, engine: str, workload: Workload) -> list[str]:
 
 
 def trtllm_extra_options(c: Candidate) -> str | None:
-    """The `extra.yaml` TensorRT-LLM reads for the KV dtype and chunked prefill, or None when not needed."""
+    """The `extra.yaml` TensorRT-LLM reads for the KV dtype, chunked prefill and attention data
+    parallelism, or None when not needed."""
     d = engine_defaults("tensorrt-llm", c.shape.gpu, c.shape.tp, c.shape.pp)
     lines = []
     if d.chunked_prefill:
         lines.append("enable_chunked_prefill: true")
+    if c.shape.attention_dp > 1:
+        lines.append("enable_attention_dp: true")
     if c.shape.kv_dtype.startswith("fp8"):
         lines += ["kv_cache_config:", "  dtype: fp8"]
     return "\n".join(lines) + "\n" if lines else None
@@ -150,7 +164,7 @@ def deployment(kb: KnowledgeBase, c: Candidate, workload: Workload, targets: Tar
         "hardware": {"offer": c.machines.offer.id, "provider": c.machines.offer.provider,
                      "instance": c.machines.offer.instance, "region": c.machines.offer.region,
                      "machines": list(c.machines.sizes), "gpu": s.gpu.id, "gpus": c.gpus},
-        "parallelism": {"tp": s.tp, "pp": s.pp, "ep": s.ep, "replicas": c.replicas},
+        "parallelism": {"tp": s.tp, "pp": s.pp, "ep": s.ep, "attention_dp": s.attention_dp, "replicas": c.replicas},
         "kv_cache_dtype": s.kv_dtype, "engine": s.engine,
         "workload": {"isl": workload.isl, "osl": workload.osl, "rate_rps": c.rate},
         "expected": {k: row[k] for k in ("ttft_s", "tpot_s", "goodput_rps", "usd_per_hour", "usd_per_million_input",

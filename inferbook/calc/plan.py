@@ -2,10 +2,12 @@
 
 The search runs in three passes, so a whole catalogue of GPUs is searched in seconds:
 
-1. **Screen.** Every shape (model, GPU, engine, weight format, KV dtype, TP x PP x EP) goes
-   through `feasibility.check_setup`; those that can run are timed by the calibrated step
-   model (`perf`) and the closed-form steady state (`steady_state`), which gives the fewest
-   replicas whose estimated mean TTFT and TPOT meet the targets. Each offer of the GPU then
+1. **Screen.** Every shape (model, GPU, engine, weight format, KV dtype, TP x PP x EP, and for a
+   MoE model in expert parallelism without pipeline stages, attention data parallelism over the
+   whole TP group on the engines that have it) goes through `feasibility.check_setup`; those
+   that can run are timed by the calibrated step model (`perf`) and the closed-form steady state
+   (`steady_state`), which gives the fewest replicas whose estimated mean TTFT and TPOT meet the
+   targets. Each offer of the GPU then
    prices the machines that hold them (`pricing`).
 2. **Simulate.** The estimated Pareto frontier of hourly cost against request latency, plus
    the cheapest others, are run through `predict` (the simulator), which gives percentile
@@ -209,6 +211,8 @@ class Shape:
     tp: int
     pp: int
     ep: int
+    attention_dp: int = 1
+    """Attention data-parallel groups of a MoE model (1: plain tensor parallelism); see `predict.predict`."""
 
     @property
     def group(self) -> int:
@@ -216,6 +220,7 @@ class Shape:
 
     def describe(self) -> str:
         split = f"TP{self.tp}" + (f" PP{self.pp}" if self.pp > 1 else "") + (f" EP{self.ep}" if self.ep > 1 else "")
+        split += f" attention-DP{self.attention_dp}" if self.attention_dp > 1 else ""
         kv = "auto" if self.kv_dtype == "auto" else self.kv_dtype
         return (f"{self.model.id} {self.weights.id} on {self.gpu.id}, {split}, KV {kv} "
                 f"({self.kv_bits:g}-bit), {self.engine}")
@@ -321,7 +326,7 @@ class Candidate:
         return {
             "model": s.model.id, "checkpoint": s.checkpoint, "gpu": s.gpu.id, "engine": s.engine,
             "weights": s.weights.id, "kv_dtype": s.kv_dtype, "kv_bits": s.kv_bits, "tp": s.tp, "pp": s.pp, "ep": s.ep,
-            "replicas": self.replicas, "gpus": self.gpus,
+            "attention_dp": s.attention_dp, "replicas": self.replicas, "gpus": self.gpus,
             "disaggregation": None if self.disaggregation is None else {
                 "prefill_gpus": self.disaggregation.prefill_gpus, "prefill_tp": self.disaggregation.prefill_tp},
             "offer": self.machines.offer.id, "machines": list(self.machines.sizes),
@@ -416,7 +421,13 @@ def weight_options(kb: KnowledgeBase, model: LlmModel, allowed: Sequence[str] = 
     return found
 
 
-def _layouts(model: LlmModel, largest: int) -> Iterable[tuple[int, int, int]]:
+def _layouts(model: LlmModel, largest: int, engine: str) -> Iterable[tuple[int, int, int, int]]:
+    """(tp, pp, ep, attention_dp) of every split tried: a MoE model's experts also in expert
+    parallelism over the TP group, and then, without pipeline stages, its attention also
+    data-parallel over the whole TP group (one GPU per attention group; TensorRT-LLM's "DEP"
+    layout), on engines other than llama.cpp. With attention DP the step model spreads the routed
+    experts over the TP group whether or not they are in expert parallelism (`perf.step_cost`), so
+    the layout with EP1 would be the same prediction and is not tried."""
     arch = model.architecture
     moe = arch.moe is not None and any(is_moe_layer(arch, i) for i in range(arch.layers))
     for tp in TP_SIZES:
@@ -424,7 +435,8 @@ def _layouts(model: LlmModel, largest: int) -> Iterable[tuple[int, int, int]]:
             if tp * pp > largest:
                 continue
             for ep in ((1, tp) if moe and tp > 1 else (1,)):
-                yield tp, pp, ep
+                for dp in ((1, tp) if ep > 1 and pp == 1 and engine != "llama-cpp" else (1,)):
+                    yield tp, pp, ep, dp
 
 
 @dataclass(slots=True)
@@ -450,16 +462,20 @@ def _screen_shape(kb: KnowledgeBase, shape: Shape, workload: Workload, params: P
     check = check_setup(Setup(model=model, gpu=gpu, weights=fmt, kv=kv_format, kv_bits=shape.kv_bits, tp=shape.tp,
                               pp=shape.pp, ep=shape.ep, gpus=shape.group, context=workload.context,
                               sequences=1, mode="concurrency",
-                              engine=EngineProfile(defaults.name, defaults.config()), groups=groups or None))
+                              engine=EngineProfile(defaults.name, defaults.config()), groups=groups or None,
+                              attention_dp=shape.attention_dp))
     if not check.feasible or check.capacity is None:
         return None, check.summary()
     try:
         cost = step_cost(Deployment(model.architecture, gpu, fmt, shape.kv_bits, shape.tp, shape.pp, shape.ep,
-                                    shape.engine, groups or None), params)
+                                    shape.engine, groups or None, shape.attention_dp), params)
     except ValueError as exc:  # the GPU entry lacks the throughput a step is timed with
         return None, f"its speed cannot be predicted: {exc}"
-    engine = Engine(defaults.max_num_seqs, defaults.max_num_batched_tokens, check.capacity.kv_tokens // shape.pp,
-                    defaults.chunked_prefill, params.lookup(params.request_s, shape.engine))
+    # attention-DP groups each hold their own batch, token budget and KV cache (as `predict` sizes them)
+    ranks = shape.attention_dp
+    engine = Engine(defaults.max_num_seqs * ranks, defaults.max_num_batched_tokens * ranks,
+                    ranks * check.capacity.kv_tokens // shape.pp, defaults.chunked_prefill,
+                    params.lookup(params.request_s, shape.engine), ranks)
     return _Screened(shape, cost, engine, shape.pp), None
 
 
@@ -557,7 +573,8 @@ def _simulate(kb: KnowledgeBase, c: Candidate, workload: Workload, targets: Targ
     return predict(kb, s.model.id, s.gpu.id, load, gpus=gpus, tp=s.tp, pp=s.pp, ep=s.ep, weights=s.weights.id,
                    kv_dtype=None if s.kv_dtype == "auto" else s.kv_dtype, engine=s.engine,
                    disaggregation=c.disaggregation, params=params,
-                   stream=workload.stream if workload.stream and c.disaggregation is None else None)
+                   stream=workload.stream if workload.stream and c.disaggregation is None else None,
+                   attention_dp=s.attention_dp)
 
 
 def _offers_by_gpu(kb: KnowledgeBase, space: Space) -> dict[str, list[Offer]]:
@@ -618,8 +635,8 @@ def plan(kb: KnowledgeBase, models: Sequence[str], workload: Workload, targets: 
                         if bits in seen_bits:
                             continue
                         seen_bits.add(bits)
-                        for tp, pp, ep in _layouts(model, largest):
-                            shape = Shape(model, gpu, engine, fmt, repo, kv, bits, tp, pp, ep)
+                        for tp, pp, ep, dp in _layouts(model, largest, engine):
+                            shape = Shape(model, gpu, engine, fmt, repo, kv, bits, tp, pp, ep, dp)
                             shapes += 1
                             screened, why = _screen_shape(kb, shape, workload, params)
                             if screened is None:
@@ -696,8 +713,9 @@ def _disaggregated(kb: KnowledgeBase, c: Candidate, workload: Workload, targets:
                    simulated: list[Candidate]) -> list[Candidate]:
     """The same machine split into a prefill pool and a decode pool, each split that meets the targets."""
     found: list[Candidate] = []
-    # both pools sit in one machine, so the KV cache crosses the scale-up link the model times
-    if c.replicas < 2 or c.shape.pp > 1 or len(c.machines.sizes) > 1:
+    # both pools sit in one machine, so the KV cache crosses the scale-up link the model times;
+    # attention data parallelism is modelled for colocated serving only
+    if c.replicas < 2 or c.shape.pp > 1 or len(c.machines.sizes) > 1 or c.shape.attention_dp > 1:
         return found
     group = c.shape.group
     for prefill_groups in range(1, c.replicas):

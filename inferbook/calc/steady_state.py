@@ -11,8 +11,10 @@ and the step time is the performance model's time of such a step, ``τ = g(τ)``
 with ``τ``; the engine keeps up when the equation has a root below the engine's limits
 (batch size, token budget, KV cache), found by regula falsi. TTFT is estimated as the steps a
 prompt needs to prefill within the step's token budget plus half a step of waiting and the
-engine's per-request time. The estimates are means, not percentiles; the planner checks its
-finalists with the simulator."""
+engine's per-request time. With attention data parallelism (`Engine.lockstep_ranks` groups that
+step together, each holding its own sequences) a step is timed with one group's ``B / groups``
+decoding sequences beside all ``P`` prompt tokens. The estimates are means, not percentiles; the
+planner checks its finalists with the simulator."""
 
 from __future__ import annotations
 
@@ -35,6 +37,10 @@ class Engine:
     chunked_prefill: bool = True
     request_s: float = 0.0
     """Engine time outside the GPU before the first token (added to TTFT)."""
+    lockstep_ranks: int = 1
+    """Attention data-parallel groups stepping together (1: none). The limits above are the
+    groups' sums; a step times one group's share of the decodes beside every prompt token of the
+    step, as the simulator does (`SimConfig.lockstep_ranks`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +105,9 @@ def _mix(model: StepModel, engine: Engine, isl: int, osl: int, rate: float, tau:
     fraction = min(1.0, arriving * steps_per_prompt)
     prompts = arriving / fraction if fraction > 0 else 0.0
     tokens = arriving * isl / fraction if fraction > 0 else 0.0
-    decode_s = _seconds(model, decoding, 0.0, 0.0, isl, osl)
-    prefill_s = _seconds(model, decoding, tokens, prompts, isl, osl) if fraction > 0 else decode_s
+    share = decoding / engine.lockstep_ranks if engine.lockstep_ranks > 1 else decoding  # one group's decodes
+    decode_s = _seconds(model, share, 0.0, 0.0, isl, osl)
+    prefill_s = _seconds(model, share, tokens, prompts, isl, osl) if fraction > 0 else decode_s
     return _Mix(decode_s, prefill_s, fraction, decoding, steps_per_prompt)
 
 

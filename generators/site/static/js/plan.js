@@ -108,8 +108,10 @@ function stepMix(cost, engine, isl, osl, rate, tau) {
   const fraction = Math.min(1.0, arriving * stepsPerPrompt);
   const prompts = fraction > 0 ? arriving / fraction : 0.0;
   const tokens = fraction > 0 ? arriving * isl / fraction : 0.0;
-  const decodeS = stepSeconds(cost, decoding, 0.0, 0.0, isl, osl);
-  const prefillS = fraction > 0 ? stepSeconds(cost, decoding, tokens, prompts, isl, osl) : decodeS;
+  const ranks = engine.lockstep_ranks ?? 1;
+  const share = ranks > 1 ? decoding / ranks : decoding; // one attention-DP group's decodes
+  const decodeS = stepSeconds(cost, share, 0.0, 0.0, isl, osl);
+  const prefillS = fraction > 0 ? stepSeconds(cost, share, tokens, prompts, isl, osl) : decodeS;
   return { decode_s: decodeS, prefill_s: prefillS, prefill_fraction: fraction, decoding,
     steps_per_prompt: stepsPerPrompt, mean_s: (1 - fraction) * decodeS + fraction * prefillS };
 }
@@ -117,7 +119,8 @@ function stepMix(cost, engine, isl, osl, rate, tau) {
 /**
  * The steady state of one stream at `rate` requests per second (Python `steady_state.operating_point`):
  * {rate, step_s, ttft_s, decoding, prefill_share}, or null when the engine cannot keep up.
- * @param {object} engine {max_batch, max_batched_tokens, kv_tokens, chunked_prefill, request_s}
+ * @param {object} engine {max_batch, max_batched_tokens, kv_tokens, chunked_prefill, request_s, lockstep_ranks
+ *   (attention-DP groups stepping together; default 1)}
  */
 export function operatingPoint(cost, engine, isl, osl, rate) {
   if (rate <= 0 || isl < 1 || osl < 1) throw new Error("rate, isl and osl must be positive");
@@ -281,21 +284,29 @@ export function weightOptions(data, model, allowed = []) {
 
 // === the search (plan.py) ===
 
-function* layouts(model, largest) {
+/**
+ * [tp, pp, ep, attention_dp] of every split tried (Python `plan._layouts`): a MoE model's experts
+ * also in expert parallelism, and then, without pipeline stages, attention data-parallel over the
+ * whole TP group on engines other than llama.cpp.
+ */
+function* layouts(model, largest, engine) {
   const arch = model.architecture;
   let moe = false;
   if (arch.moe) for (let i = 0; i < arch.layers && !moe; i++) moe = isMoeLayer(arch, i);
   for (const tp of TP_SIZES) {
     for (const pp of PP_SIZES) {
       if (tp * pp > largest) continue;
-      for (const ep of moe && tp > 1 ? [1, tp] : [1]) yield [tp, pp, ep];
+      for (const ep of moe && tp > 1 ? [1, tp] : [1]) {
+        for (const dp of ep > 1 && pp === 1 && engine !== "llama-cpp" ? [1, tp] : [1]) yield [tp, pp, ep, dp];
+      }
     }
   }
 }
 
 /** One replica's configuration in words (Python `Shape.describe`). */
 export function describeShape(s) {
-  const split = `TP${s.tp}` + (s.pp > 1 ? ` PP${s.pp}` : "") + (s.ep > 1 ? ` EP${s.ep}` : "");
+  const split = `TP${s.tp}` + (s.pp > 1 ? ` PP${s.pp}` : "") + (s.ep > 1 ? ` EP${s.ep}` : "")
+    + (s.attention_dp > 1 ? ` attention-DP${s.attention_dp}` : "");
   return `${s.model.id} ${s.weights.id} on ${s.gpu.id}, ${split}, KV ${s.kv_dtype} (${pyG(s.kv_bits)}-bit), ${s.engine}`;
 }
 
@@ -360,18 +371,22 @@ function screenShape(data, shape, workload) {
     model, gpu, weights: fmt, kv: kvFormat, kv_bits: shape.kv_bits, tp: shape.tp, pp: shape.pp, ep: shape.ep,
     gpus: shape.tp * shape.pp, context: workload.isl + workload.osl, sequences: 1, mode: "concurrency",
     engine: { name: defaults.name, config: defaults.config }, groups: hasGroups ? groups : null,
+    attention_dp: shape.attention_dp,
   });
   if (!check.feasible || !check.capacity) return [null, feasibilitySummary(check)];
   let cost;
   try {
     cost = stepCost({ arch: model.architecture, gpu, fmt, kvBits: shape.kv_bits, tp: shape.tp, pp: shape.pp,
-      ep: shape.ep, engine: shape.engine, groups: hasGroups ? groups : null }, data.perf.params);
+      ep: shape.ep, engine: shape.engine, groups: hasGroups ? groups : null, attentionDp: shape.attention_dp },
+    data.perf.params);
   } catch (err) { // the GPU entry lacks the throughput a step is timed with
     return [null, `its speed cannot be predicted: ${err.message}`];
   }
-  const engine = { max_batch: defaults.max_num_seqs, max_batched_tokens: defaults.max_num_batched_tokens,
-    kv_tokens: Math.floor(check.capacity.kvTokens / shape.pp), chunked_prefill: defaults.chunked_prefill,
-    request_s: lookup(data.perf.params.request_s, shape.engine) };
+  // attention-DP groups each hold their own batch, token budget and KV cache (as `predict` sizes them)
+  const ranks = shape.attention_dp;
+  const engine = { max_batch: defaults.max_num_seqs * ranks, max_batched_tokens: defaults.max_num_batched_tokens * ranks,
+    kv_tokens: Math.floor(ranks * check.capacity.kvTokens / shape.pp), chunked_prefill: defaults.chunked_prefill,
+    request_s: lookup(data.perf.params.request_s, shape.engine), lockstep_ranks: ranks };
   return [{ shape, cost, engine, streams_per_replica: shape.pp, estimates: new Map() }, null];
 }
 
@@ -482,7 +497,8 @@ export function simulationQuestion(c, workload, targets, exponentials = null) {
   const gpus = c.machines.replicas * s.tp * s.pp;
   const q = { model: s.model.id, gpu: s.gpu.id, gpus, tp: s.tp, pp: s.pp, ep: s.ep, weights: s.weights.id,
     kv_dtype: s.kv_dtype === "auto" ? null : s.kv_dtype, engine: s.engine, isl: workload.isl, osl: workload.osl,
-    requests: SIM_REQUESTS, slo_ttft_s: targets.ttft_s, slo_tpot_s: targets.tpot_s, percentile: targets.percentile };
+    requests: SIM_REQUESTS, slo_ttft_s: targets.ttft_s, slo_tpot_s: targets.tpot_s, percentile: targets.percentile,
+    attention_dp: s.attention_dp };
   if (byUsers(workload) && workload.think_time_s === 0) return { ...q, mode: "concurrency", concurrency: workload.users };
   const streams = Math.floor(gpus / (s.tp * s.pp)) * s.pp;
   const rate = streams > 1 ? c.rate / streams : c.rate;
@@ -592,9 +608,9 @@ export function plan(data, models, workload, targets, space = {}, today = null) 
             const bits = kvBitsFor(data, fmt, kv, engine);
             if (seenBits.has(bits)) continue;
             seenBits.add(bits);
-            for (const [tp, pp, ep] of layouts(model, largest)) {
+            for (const [tp, pp, ep, dp] of layouts(model, largest, engine)) {
               const shape = { model, gpu, engine, weights: fmt, checkpoint: repo, kv_dtype: kv, kv_bits: bits, tp,
-                pp, ep };
+                pp, ep, attention_dp: dp };
               shapes += 1;
               const [screened, why] = screenShape(data, shape, workload);
               if (screened === null) {
@@ -639,7 +655,8 @@ export function candidateJson(c, workload, targets) {
   const m = c.machines;
   return {
     model: s.model.id, checkpoint: s.checkpoint, gpu: s.gpu.id, engine: s.engine, weights: s.weights.id,
-    kv_dtype: s.kv_dtype, kv_bits: s.kv_bits, tp: s.tp, pp: s.pp, ep: s.ep, replicas: m.replicas, gpus: m.gpus,
+    kv_dtype: s.kv_dtype, kv_bits: s.kv_bits, tp: s.tp, pp: s.pp, ep: s.ep, attention_dp: s.attention_dp,
+    replicas: m.replicas, gpus: m.gpus,
     disaggregation: null, offer: m.offer.id, machines: [...m.sizes], provider: m.offer.provider,
     instance: m.offer.instance, usd_per_hour: m.usd_per_hour, usd_per_million_input: usdIn,
     usd_per_million_output: usdOut, price_checked: m.offer.checked, stale_price: c.stale_price, rate: c.rate,
@@ -676,13 +693,14 @@ export function serverCommands(data, c, engine, workload) {
   const d = engineDefaults(data.perf.engines[engine], s.gpu, s.tp, s.pp);
   const context = String(workload.isl + workload.osl);
   const commands = [];
+  const adp = s.attention_dp;
   for (const dp of replicasPerMachine(c)) {
     if (dp === 0) continue;
     let args;
     if (engine === "vllm") {
-      args = ["vllm", "serve", s.checkpoint, "--tensor-parallel-size", String(s.tp)];
+      args = ["vllm", "serve", s.checkpoint, "--tensor-parallel-size", String(s.tp / adp)];
       if (s.pp > 1) args.push("--pipeline-parallel-size", String(s.pp));
-      if (dp > 1) args.push("--data-parallel-size", String(dp));
+      if (dp > 1 || adp > 1) args.push("--data-parallel-size", String(adp > 1 ? adp : dp));
       if (s.ep > 1) args.push("--enable-expert-parallel");
       args.push(...kvFlag(engine, s.kv_dtype));
       args.push("--max-num-seqs", String(d.max_num_seqs), "--max-num-batched-tokens", String(d.max_num_batched_tokens),
@@ -691,12 +709,14 @@ export function serverCommands(data, c, engine, workload) {
     } else if (engine === "sglang") {
       args = ["python", "-m", "sglang.launch_server", "--model-path", s.checkpoint, "--tp", String(s.tp)];
       if (s.pp > 1) args.push("--pp-size", String(s.pp));
-      if (dp > 1) args.push("--dp", String(dp));
+      if (adp > 1) args.push("--dp", String(adp), "--enable-dp-attention");
+      else if (dp > 1) args.push("--dp", String(dp));
       if (s.ep > 1) args.push("--ep-size", String(s.ep));
       args.push(...kvFlag(engine, s.kv_dtype));
-      args.push("--mem-fraction-static", pyG(d.memory_fraction), "--max-running-requests", String(d.max_num_seqs),
-        "--chunked-prefill-size", String(d.max_num_batched_tokens), "--context-length", context, "--host", "0.0.0.0",
-        "--port", String(PORT));
+      // with attention DP both limits are the server's, which SGLang divides among the groups
+      args.push("--mem-fraction-static", pyG(d.memory_fraction), "--max-running-requests",
+        String(d.max_num_seqs * adp), "--chunked-prefill-size", String(d.max_num_batched_tokens * adp),
+        "--context-length", context, "--host", "0.0.0.0", "--port", String(PORT));
     } else {
       args = ["trtllm-serve", s.checkpoint, "--backend", "pytorch", "--tp_size", String(s.tp)];
       if (s.pp > 1) args.push("--pp_size", String(s.pp));
@@ -704,10 +724,10 @@ export function serverCommands(data, c, engine, workload) {
       args.push("--max_batch_size", String(d.max_num_seqs), "--max_num_tokens", String(d.max_num_batched_tokens),
         "--max_seq_len", context, "--kv_cache_free_gpu_memory_fraction", pyG(d.memory_fraction), "--host", "0.0.0.0",
         "--port", String(PORT));
-      if (s.kv_dtype !== "auto" || d.chunked_prefill) args.push("--extra_llm_api_options", "extra.yaml");
+      if (trtllmExtraOptions(data, c) !== null) args.push("--extra_llm_api_options", "extra.yaml");
     }
     let command = shlexJoin(args);
-    if (engine === "tensorrt-llm" && dp > 1) {
+    if (dp > 1 && (engine === "tensorrt-llm" || adp > 1)) { // one server per group
       command = `# run ${dp} copies, one per group of ${s.tp * s.pp} GPUs (CUDA_VISIBLE_DEVICES), on ports `
         + `${PORT}-${PORT + dp - 1}, behind a load balancer\n${command}`;
     }
@@ -716,11 +736,12 @@ export function serverCommands(data, c, engine, workload) {
   return commands;
 }
 
-/** The `extra.yaml` TensorRT-LLM reads for the KV dtype and chunked prefill, or null. */
+/** The `extra.yaml` TensorRT-LLM reads for the KV dtype, chunked prefill and attention DP, or null. */
 export function trtllmExtraOptions(data, c) {
   const d = engineDefaults(data.perf.engines["tensorrt-llm"], c.shape.gpu, c.shape.tp, c.shape.pp);
   const lines = [];
   if (d.chunked_prefill) lines.push("enable_chunked_prefill: true");
+  if (c.shape.attention_dp > 1) lines.push("enable_attention_dp: true");
   if (c.shape.kv_dtype.startsWith("fp8")) lines.push("kv_cache_config:", "  dtype: fp8");
   return lines.length ? `${lines.join("\n")}\n` : null;
 }
@@ -761,7 +782,7 @@ export function deployment(data, c, workload, targets) {
     model: s.model.id, checkpoint: s.checkpoint, weights: s.weights.id,
     hardware: { offer: offer.id, provider: offer.provider, instance: offer.instance, region: offer.region,
       machines: [...c.machines.sizes], gpu: s.gpu.id, gpus: c.machines.gpus },
-    parallelism: { tp: s.tp, pp: s.pp, ep: s.ep, replicas: c.machines.replicas },
+    parallelism: { tp: s.tp, pp: s.pp, ep: s.ep, attention_dp: s.attention_dp, replicas: c.machines.replicas },
     kv_cache_dtype: s.kv_dtype, engine: s.engine,
     workload: { isl: workload.isl, osl: workload.osl, rate_rps: c.rate },
     expected: Object.fromEntries(["ttft_s", "tpot_s", "goodput_rps", "usd_per_hour", "usd_per_million_input",
