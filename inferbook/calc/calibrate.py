@@ -1,7 +1,7 @@
 """Fit the performance model on published measurements and cross-validate it.
 
-    python -m inferbook.calc.calibrate            # fit, cross-validate, print the errors
-    python -m inferbook.calc.calibrate --write    # ... and write calibration.json
+    python -m inferbook.calc.calibrate                     # fit, cross-validate, print the errors
+    python -m inferbook.calc.calibrate --write --jobs 2    # ... and write calibration.json, two folds at a time
 
 A development tool (needs numpy and scipy: ``pip install inferbook[calibrate]``); the
 runtime only reads the `calibration.json` it writes.
@@ -20,7 +20,11 @@ towards its prior so that a parameter few cases inform stays plausible.
 
 Cross-validation: for each partition (GPU, model family, engine) and each of its
 groups, the model is refitted without the group and the group's cases are
-predicted with the full simulator. Only these held-out errors are reported."""
+predicted with the full simulator. Only these held-out errors are reported. Each
+fold's refit is the whole fit (`fit_everything`) on the other cases alone: from
+the prior, over the whole `HALF_TOKENS_GRID`, with the Poisson runs recorded again
+under the fold's own fit. Nothing a fold sees comes from the fit on everything, so
+the held-out group informs none of its parameters."""
 
 from __future__ import annotations
 
@@ -776,24 +780,68 @@ def kind_of(case: Case) -> str:
     return "latency" if m in LATENCY_METRICS or m in ("prefill_tokens_per_s", "decode_tokens_per_s") else "throughput"
 
 
-def cross_validate(cases: Sequence[Case], replays: dict[str, Replay], partition: str,
-                   log: Callable[[str], None] = lambda s: None, start: PerfParams = PRIOR) -> dict[str, float]:
-    """Held-out relative error of every case when its whole ``partition`` group is left out."""
-    errors: dict[str, float] = {}
-    for key in sorted({c.groups[partition] for c in cases}):
-        train = [replays[c.id] for c in cases if c.groups[partition] != key]
-        held = [c for c in cases if c.groups[partition] == key]
-        # the Poisson runs were recorded under ``start`` (the fit on everything), so their TTFT is fitted on
-        params = (fit(train, start, max_evaluations=15, halves=(start.gemm_half_tokens,), queueing=True)
-                  if train else PRIOR)
-        for cid, value in held_out_values(held, replays, params).items():
-            errors[cid] = value / replays[cid].case.pub.m.value - 1
-        log(f"  {partition} {key}: {len(held)} held out")
-    return errors
+def fit_everything(cases: Sequence[Case], replays: dict[str, Replay]) -> PerfParams:
+    """The whole fit on ``cases``, whose ``replays`` were recorded under `PRIOR`: least squares
+    from the prior over `HALF_TOKENS_GRID`, then `RERECORD_ROUNDS` times the Poisson runs recorded
+    again under the latest fit (their schedule depends on step times) and refitted from there."""
+    own = {c.id: replays[c.id] for c in cases}
+    params = fit(list(own.values()))
+    for _ in range(RERECORD_ROUNDS):
+        for c in cases:
+            if own[c.id].arrives_over_time:
+                own[c.id] = Replay(c, simulate_case(c, params)[0])
+        params = fit(list(own.values()), start=params, halves=(params.gemm_half_tokens,), queueing=True)
+    return params
+
+
+_FOLD_INPUT: tuple[Sequence[Case], dict[str, Replay]] | None = None
+"""The cases and their prior replays, for `_fold` in worker processes (inherited by fork)."""
+
+
+def _fold(task: tuple[str, str]) -> tuple[str, str, dict[str, float], float]:
+    """One fold: (partition, group, held-out relative error by case id, seconds taken)."""
+    assert _FOLD_INPUT is not None
+    cases, replays = _FOLD_INPUT
+    started = time.perf_counter()
+    partition, key = task
+    train = [c for c in cases if c.groups[partition] != key]
+    held = [c for c in cases if c.groups[partition] == key]
+    params = fit_everything(train, replays) if train else PRIOR
+    errors = {cid: value / replays[cid].case.pub.m.value - 1
+              for cid, value in held_out_values(held, replays, params).items()}
+    return partition, key, errors, time.perf_counter() - started
+
+
+def cross_validate(cases: Sequence[Case], replays: dict[str, Replay], partitions: Sequence[str],
+                   log: Callable[[str], None] = lambda s: None, jobs: int = 1) -> dict[str, dict[str, float]]:
+    """Held-out relative error of every case when its whole group of each partition is left out,
+    by partition. ``replays`` are every case's recorded under `PRIOR`; each fold refits from
+    scratch (`fit_everything`). ``jobs`` above 1 runs that many folds at a time in forked processes."""
+    global _FOLD_INPUT
+    tasks = [(partition, key) for partition in partitions for key in sorted({c.groups[partition] for c in cases})]
+    found: dict[str, dict[str, float]] = {partition: {} for partition in partitions}
+    _FOLD_INPUT = (cases, replays)
+    try:
+        if jobs > 1:
+            import multiprocessing
+
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                results = pool.imap_unordered(_fold, tasks)
+                for partition, key, errors, took in results:
+                    found[partition].update(errors)
+                    log(f"  {partition} {key}: {len(errors)} held out ({took:.0f} s)")
+        else:
+            for task in tasks:
+                partition, key, errors, took = _fold(task)
+                found[partition].update(errors)
+                log(f"  {partition} {key}: {len(errors)} held out ({took:.0f} s)")
+    finally:
+        _FOLD_INPUT = None
+    return found
 
 
 def run(kb: KnowledgeBase, write: bool = False, partitions: Sequence[str] = ("gpu", "family", "engine"),
-        log: Callable[[str], None] = print) -> dict[str, Any]:
+        log: Callable[[str], None] = print, jobs: int = 1) -> dict[str, Any]:
     """Fit on everything, cross-validate, and return (and optionally write) the calibration."""
     started = time.perf_counter()
     cases: list[Case] = []
@@ -818,23 +866,16 @@ def run(kb: KnowledgeBase, write: bool = False, partitions: Sequence[str] = ("gp
         usable.append(c)
     cases = usable
     log(f"{len(cases)} speed cases, {len(skipped)} skipped ({time.perf_counter() - started:.0f} s)")
-    params = fit([replays[c.id] for c in cases])
-    # a Poisson run's schedule depends on step times: record those again under the fitted parameters
-    # and refit from there, so they are re-timed near the parameters they were recorded under
-    for _ in range(RERECORD_ROUNDS):
-        for c in cases:
-            if replays[c.id].arrives_over_time:
-                replays[c.id] = Replay(c, simulate_case(c, params)[0])
-        params = fit([replays[c.id] for c in cases], start=params, halves=(params.gemm_half_tokens,), queueing=True)
-        log(f"Poisson runs recorded again under the fit ({time.perf_counter() - started:.0f} s)")
+    params = fit_everything(cases, replays)
     in_sample = {cid: v / replays[cid].case.pub.m.value - 1
                  for cid, v in held_out_values(cases, replays, params).items()}
     log(f"fitted on all cases: in-sample median |error| "
         f"{statistics.median(abs(e) for e in in_sample.values()):.1%} ({time.perf_counter() - started:.0f} s)")
     cv: dict[str, Any] = {}
     per_case: dict[str, dict[str, float]] = {}
+    held_by_partition = cross_validate(cases, replays, partitions, log, jobs)
     for partition in partitions:
-        held = cross_validate(cases, replays, partition, log, params)
+        held = held_by_partition[partition]
         groups: dict[str, dict[str, Any]] = {}
         for key in sorted({c.groups[partition] for c in cases}):
             members = [c for c in cases if c.groups[partition] == key and c.id in held]
@@ -889,13 +930,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="write calibration.json")
     parser.add_argument("--partition", action="append", choices=("gpu", "family", "engine"),
                         help="cross-validate only over these partitions (default: all three)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="folds refitted at a time, each in its own process (default 1; each fold is a "
+                             "whole fit, several minutes)")
     args = parser.parse_args(argv)
     from ..api import load
     from ..extras import require
 
     require("calibrate", "python -m inferbook.calc.calibrate")
 
-    run(load(), write=args.write, partitions=tuple(args.partition or ("gpu", "family", "engine")))
+    run(load(), write=args.write, partitions=tuple(args.partition or ("gpu", "family", "engine")),
+        jobs=max(1, args.jobs))
     return 0
 
 

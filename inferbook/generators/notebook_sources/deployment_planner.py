@@ -7,7 +7,8 @@
 # runs the same search as `inferbook plan`: every GPU with a price, GPU count, TP/PP/EP split
 # (attention data parallelism too, for MoE models), published checkpoint and KV-cache type; the
 # impossible ones ruled out with a reason; the rest sized with a closed-form steady state; the
-# cheapest and the cost-latency frontier simulated request by request. Every row carries its cross-validated error band and its basis.
+# cheapest and the cost-latency frontier simulated request by request. Every row carries its
+# cross-validated error band and its basis.
 
 # %% [markdown] links
 # - concepts/planning-a-deployment
