@@ -1,6 +1,7 @@
 """Parity of the site's deployment planner (generators/site/static/js/plan.js) with
-`inferbook.calc.plan` (`disaggregation=False`, the one thing the browser leaves out) and
-`inferbook.calc.launch`, on the site's own tools data (`SiteBuilder._tools_data`).
+`inferbook.calc.plan` and `inferbook.calc.launch`, on the site's own tools data
+(`SiteBuilder._tools_data`). Cases search without disaggregation unless they ask for it (the
+browser tries it with predict_more.js's `MORE`, which its page loads on demand).
 
 Each case runs Python's `plan()` (today fixed to the knowledge base's data_date) and the JS
 `plan()` on the same question and compares: shapes screened, configurations simulated, every
@@ -39,7 +40,7 @@ EXACT = 1e-9
 CLOSE = 1e-6
 """Relative tolerance of simulated latencies and the figures derived from them."""
 
-# (name, models, workload, targets, space); every space is searched without disaggregation
+# (name, models, workload, targets, space); a space is searched without disaggregation unless it says so
 CASES: tuple[tuple[str, list[str], dict[str, Any], dict[str, Any], dict[str, Any]], ...] = (
     ("8b-low-rate", ["llama-3.1-8b-instruct"], {"isl": 1000, "osl": 200, "rate": 0.5},
      {"ttft_s": 1.0, "tpot_s": 0.05}, {}),
@@ -61,6 +62,9 @@ CASES: tuple[tuple[str, list[str], dict[str, Any], dict[str, Any], dict[str, Any
     # decode-heavy MoE serving, where only attention data parallelism meets the targets
     ("attention-dp", ["deepseek-v3"], {"isl": 500, "osl": 4000, "rate": 20.0}, {"ttft_s": 10.0, "tpot_s": 0.15},
      {"gpus": ["h200-sxm", "b200"], "engines": ["sglang", "trtllm"], "max_gpus": 32}),
+    # long prompts at a rate that needs several replicas: the cheapest rows are also tried as two pools
+    ("disaggregated", ["llama-3.1-70b-instruct"], {"isl": 4000, "osl": 300, "rate": 6.0},
+     {"ttft_s": 3.0, "tpot_s": 0.05}, {"gpus": ["h100-sxm"], "disaggregation": True}),
 )
 BROWSER_REQUESTS = 4000
 ROW_EXACT = ("model", "checkpoint", "gpu", "engine", "weights", "kv_dtype", "kv_bits", "tp", "pp", "ep", "attention_dp",
@@ -78,13 +82,14 @@ def _python_plan(kb: Any, name: str, models: list[str], load: dict[str, Any], ta
     t = Targets(targets["ttft_s"], targets["tpot_s"], targets.get("percentile", 95.0))
     s = Space(gpus=tuple(space.get("gpus", ())), max_gpus=space.get("max_gpus", 16),
               engines=tuple(space.get("engines", ("vllm",))), pricing=space.get("pricing", "on_demand"),
-              disaggregation=False)
+              disaggregation=space.get("disaggregation", False))
     result = plan(kb, models, w, t, s, today=dt.date.fromisoformat(kb.data_date))
     out = result.to_json()
     if result.best is not None:
         block = deployment(kb, result.best, w, t)
         out |= {"launch": block["launch"], "benchmark": block["benchmark"],
-                "tensorrt_llm_extra_yaml": block.get("tensorrt_llm_extra_yaml")}
+                "tensorrt_llm_extra_yaml": block.get("tensorrt_llm_extra_yaml"),
+                "disaggregation_note": block.get("disaggregation")}
     return out
 
 
@@ -109,8 +114,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], d
     plans = []
     for name, models, load, targets, space in CASES:
         expected["plans"][name] = _python_plan(kb, name, models, load, targets, space)
-        plans.append({"id": name, "models": models, "workload": load, "targets": targets, "space": space,
-                      "today": kb.data_date})
+        plans.append({"id": name, "models": models, "workload": load, "targets": targets,
+                      "space": {"disaggregation": False, **space}, "today": kb.data_date})
     loads = [{"id": str(rate), "n": BROWSER_REQUESTS, "rate": rate, "isl": 1000, "osl": 200} for rate in (0.5, 3.7)]
     path = tmp_path_factory.mktemp("js_plan") / "cases.json"
     path.write_text(json.dumps({"data": data, "plans": plans, "workloads": loads},
@@ -168,7 +173,7 @@ def test_js_plan_matches_python(results: tuple[dict[str, Any], dict[str, Any]], 
         for key in ROW_CLOSE:
             if not _close(a[key], b[key], CLOSE):
                 problems.append(f"row {i} {key}: Python {a[key]!r} != JS {b[key]!r}")
-    for key in ("launch", "benchmark", "tensorrt_llm_extra_yaml"):
+    for key in ("launch", "benchmark", "tensorrt_llm_extra_yaml", "disaggregation_note"):
         if want.get(key) != have.get(key):
             problems.append(f"{key}: Python {want.get(key)!r} != JS {have.get(key)!r}")
     assert not problems, f"{case}: {len(problems)} differences:\n" + "\n".join(problems[:30])
@@ -187,3 +192,5 @@ def test_cases_cover_the_planner(results: tuple[dict[str, Any], dict[str, Any]])
     assert dpa["frontier"] and all(row["attention_dp"] == row["tp"] > 1 for row in dpa["frontier"])
     assert "enable_attention_dp: true" in dpa["tensorrt_llm_extra_yaml"]
     assert any("--enable-dp-attention" in cmd for cmd in dpa["launch"]["sglang"])
+    split = plans["disaggregated"]
+    assert split["frontier"][0]["disaggregation"]["prefill_gpus"] > 0 and split["disaggregation_note"]

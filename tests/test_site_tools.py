@@ -457,8 +457,9 @@ def test_every_tool_page_loads(page: Any) -> None:
 
 def test_deployment_planner(page: Any, kb: Any) -> None:
     """The default question (Llama 3.1 70B, 4 requests/s) gets a frontier whose cheapest row is `plan`'s
-    (without disaggregation, which the browser leaves to the command line), with the commands to launch and
-    benchmark it; the URL carries the settings; a TPOT no configuration reaches shows the refusal and its reasons."""
+    (without disaggregation, the browser's default), with the commands to launch and benchmark it; the URL
+    carries the settings; a TPOT no configuration reaches shows the refusal and its reasons. Ticking
+    disaggregated serving loads predict_more.js and adds the split trials to what is simulated."""
     import datetime as dt
 
     from inferbook.calc.plan import Space, Targets, Workload, plan
@@ -482,3 +483,14 @@ def test_deployment_planner(page: Any, kb: Any) -> None:
     assert page.locator("#tool-deployment-planner [data-figures='plan']").is_hidden()
     # once written, the address holds only what differs from the defaults (the question above)
     page.wait_for_function("() => location.search === '?tpot=0.001'")
+    loaded = "performance.getEntriesByType('resource').some((e) => e.name.endsWith('/predict_more.js'))"
+    set_fields(page, "deployment-planner", tpot=0.05, isl=4000, osl=300, rate=6, ttft=3)
+    assert not page.evaluate(loaded)
+
+    def simulated() -> int:  # "N configurations screened, M simulated, ..."
+        return int(text(page, "deployment-planner", "counts").split(" simulated")[0].rsplit(" ", 1)[1])
+
+    alone = simulated()
+    set_fields(page, "deployment-planner", disagg=True)
+    assert page.evaluate(loaded) and simulated() > alone
+    page.wait_for_function("() => new URLSearchParams(location.search).get('disagg') === '1'")

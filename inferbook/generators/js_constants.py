@@ -224,6 +224,8 @@ def constants() -> tuple[Constant, ...]:
         Constant("MAX_EXTRA_REPLICAS", f"{calc}.plan.MAX_EXTRA_REPLICAS",
                  "Times a finalist that misses a target at the asked percentile gets another replica.",
                  plan.MAX_EXTRA_REPLICAS),
+        Constant("DISAGGREGATION_TRIES", f"{calc}.plan.DISAGGREGATION_TRIES",
+                 "Frontier configurations tried as prefill and decode pools.", plan.DISAGGREGATION_TRIES),
         Constant("USERS_BISECTION_STEPS", f"{calc}.plan.USERS_BISECTION_STEPS",
                  "Bisection steps of the search for the arrival rate a number of users makes.",
                  plan.USERS_BISECTION_STEPS),

@@ -7,18 +7,20 @@
 
 import { readFileSync } from "node:fs";
 import * as planjs from "../../generators/site/static/js/plan.js";
+import { MORE } from "../../generators/site/static/js/predict_more.js";
 
 const input = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const data = input.data;
 
-/** The plan as Python's `Plan.to_json` writes it (disaggregation off). */
+/** The plan as Python's `Plan.to_json` writes it. */
 function planJson(result) {
   const { workload: w, targets: t, space } = result;
   return {
     workload: { isl: w.isl, osl: w.osl, rate: w.rate, users: w.users, think_time_s: w.think_time_s },
     targets: { ttft_s: t.ttft_s, tpot_s: t.tpot_s, percentile: t.percentile },
     space: { gpus: [...space.gpus], max_gpus: space.max_gpus, engines: [...space.engines],
-      weights: [...space.weights], kv_dtypes: [...space.kv_dtypes], pricing: space.pricing, disaggregation: false },
+      weights: [...space.weights], kv_dtypes: [...space.kv_dtypes], pricing: space.pricing,
+      disaggregation: space.disaggregation },
     feasible: result.frontier.length > 0,
     frontier: result.frontier.map((c) => planjs.candidateJson(c, w, t)),
     simulated: result.simulated.length, shapes_screened: result.shapes,
@@ -29,7 +31,8 @@ function planJson(result) {
 
 function runPlan(c) {
   const start = performance.now();
-  const result = planjs.plan(data, c.models, c.workload, c.targets, c.space, c.today);
+  const result = planjs.plan(data, c.models, c.workload, c.targets, c.space, c.today,
+    c.space.disaggregation ? MORE : null);
   const seconds = (performance.now() - start) / 1000;
   const out = { ...planJson(result), seconds };
   const best = result.frontier[0];
@@ -38,6 +41,7 @@ function runPlan(c) {
     out.launch = block.launch;
     out.benchmark = block.benchmark;
     out.tensorrt_llm_extra_yaml = block.tensorrt_llm_extra_yaml ?? null;
+    out.disaggregation_note = block.disaggregation ?? null;
   }
   return out;
 }

@@ -4,20 +4,22 @@
 //
 // The simulator's Poisson arrivals come from calc.js's generator; the parity tests hand in Python's
 // own draws (`data.exponentials`) so that whole plans can be compared exactly.
-// Prefill-decode disaggregation is not ported: this planner searches as `Space(disaggregation=False)`.
+// Prefill-decode disaggregation is tried (`space.disaggregation`) only when the caller passes
+// predict_more.js's `MORE`, which times the two pools; the planner's page loads it on demand.
 
 import {
   checkSetup, feasibilitySummary, isMoeLayer, kvDtypeBits, nativeGroups, pyFixed, workload as drawWorkload,
 } from "./calc.js";
 import { engineDefaults, predict, stepCost } from "./predict.js";
 import {
-  DEFAULT_MAX_GPUS, ENGINE_ALIASES, ENGINES, FINALISTS, FRONTIER_FINALISTS, IDLE_RATE, KV_DTYPES, LAUNCH_ENGINES,
-  MAX_EXTRA_REPLICAS, PERCENTILES, PORT, PP_SIZES, PRICINGS, ROOT_STEPS, SIM_REQUESTS, STALE_AFTER_DAYS, TP_SIZES,
-  USERS_BISECTION_STEPS, USERS_TOLERANCE,
+  DEFAULT_MAX_GPUS, DISAGGREGATION_TRIES, ENGINE_ALIASES, ENGINES, FINALISTS, FRONTIER_FINALISTS, IDLE_RATE, KV_DTYPES,
+  LAUNCH_ENGINES, MAX_EXTRA_REPLICAS, PERCENTILES, PORT, PP_SIZES, PRICINGS, ROOT_STEPS, SIM_REQUESTS, STALE_AFTER_DAYS,
+  TP_SIZES, USERS_BISECTION_STEPS, USERS_TOLERANCE,
 } from "./calc/constants.js";
 
 export {
-  DEFAULT_MAX_GPUS, ENGINE_ALIASES, ENGINES, FINALISTS, FRONTIER_FINALISTS, IDLE_RATE, KV_DTYPES, LAUNCH_ENGINES,
+  DEFAULT_MAX_GPUS, DISAGGREGATION_TRIES, ENGINE_ALIASES, ENGINES, FINALISTS, FRONTIER_FINALISTS, IDLE_RATE, KV_DTYPES,
+  LAUNCH_ENGINES,
   MAX_EXTRA_REPLICAS, PERCENTILES, PORT, PP_SIZES, PRICINGS, ROOT_STEPS, SIM_REQUESTS, STALE_AFTER_DAYS, TP_SIZES,
   USERS_BISECTION_STEPS, USERS_TOLERANCE,
 };
@@ -337,19 +339,25 @@ export function meets(c, targets) {
     && ttft <= targets.ttft_s && tpot <= targets.tpot_s;
 }
 
-/** [input, output] USD per million tokens at the served rate (prefill's share of the step time to input). */
+/**
+ * [input, output] USD per million tokens at the served rate: prefill's share of the step time to input, or for
+ * a disaggregated candidate its prefill pool's share of the GPUs (Python `Candidate.input_share`).
+ */
 export function usdPerMillion(c, isl, osl) {
-  const share = c.estimate.prefill_share;
+  const share = c.disaggregation ? c.disaggregation.prefill_gpus / c.machines.gpus : c.estimate.prefill_share;
   const perS = c.machines.usd_per_hour / 3600;
   return [perS * share / (c.rate * isl) * 1e6, perS * (1 - share) / (c.rate * osl) * 1e6];
 }
 
 /** The candidate in words (Python `Candidate.describe`). */
-export const describeCandidate = (c) => `${describeShape(c.shape)}, ${c.machines.replicas} replica(s) on `
-  + `${describeMachines(c.machines)}`;
+export function describeCandidate(c) {
+  const dis = c.disaggregation;
+  return `${describeShape(c.shape)}, ${c.machines.replicas} replica(s) on ${describeMachines(c.machines)}`
+    + (dis ? `, disaggregated: ${dis.prefill_gpus} prefill + ${c.machines.gpus - dis.prefill_gpus} decode GPUs` : "");
+}
 
-function candidate(shape, machines, rate, estimate, stale) {
-  return { shape, machines, rate, estimate, prediction: null, stale_price: stale };
+function candidate(shape, machines, rate, estimate, stale, disaggregation = null) {
+  return { shape, machines, rate, estimate, prediction: null, stale_price: stale, disaggregation };
 }
 
 function arrivalRate(workload, latency) {
@@ -494,6 +502,16 @@ function price(s, gpuOffers, workload, targets, space, today, rejected) {
  */
 export function simulationQuestion(c, workload, targets, exponentials = null) {
   const s = c.shape;
+  if (c.disaggregation) { // every GPU rented, split into the two pools; the requests of the whole deployment
+    const base = { model: s.model.id, gpu: s.gpu.id, gpus: c.machines.gpus, tp: s.tp, pp: s.pp, ep: s.ep,
+      weights: s.weights.id, kv_dtype: s.kv_dtype === "auto" ? null : s.kv_dtype, engine: s.engine, isl: workload.isl,
+      osl: workload.osl, requests: SIM_REQUESTS, slo_ttft_s: targets.ttft_s, slo_tpot_s: targets.tpot_s,
+      percentile: targets.percentile, prefill_gpus: c.disaggregation.prefill_gpus,
+      prefill_tp: c.disaggregation.prefill_tp };
+    if (byUsers(workload) && workload.think_time_s === 0) return { ...base, mode: "concurrency", concurrency: workload.users };
+    return { ...base, mode: "rate", rate: c.rate,
+      workload: poissonWorkload(SIM_REQUESTS, c.rate, workload.isl, workload.osl, exponentials) };
+  }
   const gpus = c.machines.replicas * s.tp * s.pp;
   const q = { model: s.model.id, gpu: s.gpu.id, gpus, tp: s.tp, pp: s.pp, ep: s.ep, weights: s.weights.id,
     kv_dtype: s.kv_dtype === "auto" ? null : s.kv_dtype, engine: s.engine, isl: workload.isl, osl: workload.osl,
@@ -505,6 +523,31 @@ export function simulationQuestion(c, workload, targets, exponentials = null) {
   const n = streams > 1 ? Math.max(1, Math.ceil(SIM_REQUESTS / streams)) : SIM_REQUESTS;
   return { ...q, mode: "rate", rate: c.rate,
     workload: poissonWorkload(n, rate, workload.isl, workload.osl, exponentials) };
+}
+
+/**
+ * The same machine split into a prefill pool and a decode pool, each split that meets the targets
+ * (Python `plan._disaggregated`); every split simulated is added to `simulated`.
+ */
+function disaggregated(data, c, workload, targets, simulated, more) {
+  const found = [];
+  const s = c.shape;
+  // both pools sit in one machine, so the KV cache crosses the scale-up link the model times;
+  // attention data parallelism is modelled for colocated serving only
+  if (c.machines.replicas < 2 || s.pp > 1 || c.machines.sizes.length > 1 || s.attention_dp > 1) return found;
+  const group = s.tp * s.pp;
+  for (let prefillGroups = 1; prefillGroups < c.machines.replicas; prefillGroups++) {
+    const trial = candidate(s, c.machines, c.rate, c.estimate, c.stale_price,
+      { prefill_gpus: prefillGroups * group, prefill_tp: s.tp });
+    try {
+      trial.prediction = predict(data, simulationQuestion(trial, workload, targets, data.exponentials ?? null), more);
+    } catch { // a load the pools are not modelled for (Python's PredictError)
+      continue;
+    }
+    simulated.push(trial);
+    if (meets(trial, targets)) found.push(trial);
+  }
+  return found;
 }
 
 function settle(data, c, workload, targets, space) {
@@ -543,22 +586,25 @@ function checkQuestion(workload, targets, space) {
 }
 
 /**
- * Search the configurations of `models` that serve `workload` within `targets` (Python `plan.plan`
- * with `Space(disaggregation=False)`).
+ * Search the configurations of `models` that serve `workload` within `targets` (Python `plan.plan`).
+ * Disaggregated splits are tried when `space.disaggregation` is set, which needs `more`.
  * @param {object} data Tools data (models, gpus, formats, perf, offers, frameworks).
  * @param {string[]} models Model ids.
  * @param {object} workload {isl, osl, rate} or {isl, osl, users, think_time_s}.
  * @param {object} targets {ttft_s, tpot_s, percentile (50, 90, 95 or 99; default 95)}.
- * @param {object} [space] {gpus (ids; empty: all), max_gpus, engines, weights, kv_dtypes, pricing}.
+ * @param {object} [space] {gpus (ids; empty: all), max_gpus, engines, weights, kv_dtypes, pricing,
+ *   disaggregation (default false)}.
  * @param {string} [today] "YYYY-MM-DD" for stale prices; default the browser's date.
+ * @param {import("./predict.js").PredictMore|null} [more] predict_more.js's `MORE`, for disaggregation.
  * @returns {{workload, targets, space, frontier: object[], simulated: object[], rejected: {what: string,
  *   reason: string}[], unpriced: string[], stale_offers: string[], shapes: number}}
  */
-export function plan(data, models, workload, targets, space = {}, today = null) {
+export function plan(data, models, workload, targets, space = {}, today = null, more = null) {
   workload = { rate: null, users: null, think_time_s: 0.0, ...workload };
   targets = { percentile: 95, ...targets };
   space = { gpus: [], max_gpus: DEFAULT_MAX_GPUS, engines: ["vllm"], weights: [], kv_dtypes: [...KV_DTYPES],
-    pricing: "on_demand", ...space, disaggregation: false };
+    pricing: "on_demand", disaggregation: false, ...space };
+  if (space.disaggregation && !more) throw new Error("disaggregated serving needs predict_more.js's MORE");
   today = today ?? localToday();
   checkQuestion(workload, targets, space);
   const chosen = models.map((mid) => {
@@ -642,7 +688,13 @@ export function plan(data, models, workload, targets, space = {}, today = null) 
         + `percentile even with ${MAX_EXTRA_REPLICAS} more replicas` });
     }
   }
-  const frontier = pareto(simulated.filter((c) => meets(c, targets)), q, osl);
+  const meeting = simulated.filter((c) => meets(c, targets));
+  if (space.disaggregation) {
+    for (const c of pareto(meeting, q, osl).slice(0, DISAGGREGATION_TRIES)) {
+      meeting.push(...disaggregated(data, c, workload, targets, simulated, more));
+    }
+  }
+  const frontier = pareto(meeting, q, osl);
   return { workload, targets, space, frontier, simulated, rejected, unpriced, stale_offers: stale, shapes };
 }
 
@@ -657,7 +709,9 @@ export function candidateJson(c, workload, targets) {
     model: s.model.id, checkpoint: s.checkpoint, gpu: s.gpu.id, engine: s.engine, weights: s.weights.id,
     kv_dtype: s.kv_dtype, kv_bits: s.kv_bits, tp: s.tp, pp: s.pp, ep: s.ep, attention_dp: s.attention_dp,
     replicas: m.replicas, gpus: m.gpus,
-    disaggregation: null, offer: m.offer.id, machines: [...m.sizes], provider: m.offer.provider,
+    disaggregation: c.disaggregation ? { prefill_gpus: c.disaggregation.prefill_gpus,
+      prefill_tp: c.disaggregation.prefill_tp } : null,
+    offer: m.offer.id, machines: [...m.sizes], provider: m.offer.provider,
     instance: m.offer.instance, usd_per_hour: m.usd_per_hour, usd_per_million_input: usdIn,
     usd_per_million_output: usdOut, price_checked: m.offer.checked, stale_price: c.stale_price, rate: c.rate,
     percentile: q, ttft_s: p?.ttft_s ?? null, tpot_s: p?.tpot_s ?? null, latency_s: latencyAt(c, q, workload.osl),
@@ -746,6 +800,18 @@ export function trtllmExtraOptions(data, c) {
   return lines.length ? `${lines.join("\n")}\n` : null;
 }
 
+/** How to run the prefill and decode pools, or null when not disaggregated (Python `launch.disaggregated_note`). */
+export function disaggregatedNote(c) {
+  if (!c.disaggregation) return null;
+  const prefill = c.disaggregation.prefill_gpus;
+  return `prefill pool: ${prefill} GPU(s) in groups of TP ${c.disaggregation.prefill_tp}; decode pool: `
+    + `${c.machines.gpus - prefill} GPU(s) in groups of TP ${c.shape.tp}. vLLM: start each pool's servers with `
+    + "--kv-transfer-config '{\"kv_connector\":\"NixlConnector\",\"kv_role\":\"kv_both\"}' behind a "
+    + "prefill-then-decode proxy; SGLang: --disaggregation-mode prefill / decode with "
+    + "--disaggregation-transfer-backend nixl and the sglang_router in --pd-disaggregation mode; "
+    + "TensorRT-LLM: trtllm-serve disaggregated with a context and a generation server list";
+}
+
 /** `vllm bench serve` and `guidellm` commands that check the prediction (Python `launch.bench_commands`). */
 export function benchCommands(c, workload, targets) {
   const url = `http://localhost:${PORT}`;
@@ -792,5 +858,7 @@ export function deployment(data, c, workload, targets) {
   };
   const extra = trtllmExtraOptions(data, c);
   if (extra && "tensorrt-llm" in launch) block.tensorrt_llm_extra_yaml = extra;
+  const note = disaggregatedNote(c);
+  if (note) block.disaggregation = note;
   return block;
 }

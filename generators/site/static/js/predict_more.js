@@ -98,8 +98,9 @@ export function runPools(requests, costP, cfgP, rp, costD, cfgD, rd, transferS) 
 
 /**
  * `predict` for a disaggregated deployment (Python `run_disaggregated`): `q.prefill_gpus` of the GPUs
- * prefill (TP `q.prefill_tp`, else the decode TP) and the rest decode. Poisson arrivals come from
- * calc.js's own generator (seed 0), so rate answers agree with Python's statistically; offline ones exactly.
+ * prefill (TP `q.prefill_tp`, else the decode TP) and the rest decode. Poisson arrivals are `q.workload`
+ * in mode "rate" when given (the planner hands in its own), else calc.js's own generator's (seed 0), so
+ * rate answers agree with Python's statistically; offline ones exactly.
  */
 export function predictDisaggregated(data, q, c) {
   const { model, gpu, fmt, kvBits, tp, pp, ep, gpus, groups, setup, none } = c;
@@ -139,7 +140,8 @@ export function predictDisaggregated(data, q, c) {
   const transfer = transferSeconds(model, gpu, kvBits, q.isl, p);
   const fixed = (n) => Array.from({ length: n }, (_, i) => ({ id: i, arrival: 0.0, input_tokens: q.isl,
     output_tokens: q.osl }));
-  const stream = (rate) => (rate === null ? fixed(q.requests ?? 1000) : workload(q.requests ?? 1000, rate,
+  const given = q.mode === "rate" && Array.isArray(q.workload) ? q.workload : null;
+  const stream = (rate) => (rate === null ? fixed(q.requests ?? 1000) : given ?? workload(q.requests ?? 1000, rate,
     { kind: "fixed", mean: q.isl }, { kind: "fixed", mean: q.osl }, "poisson", 4.0, 0));
   const run = (rate) => runPools(stream(rate), costP, cfgP, rp, costD, cfgD, rd, transfer).records;
   const result = { feasible: true, reasons, setup, kv_cache_tokens: dec.tokens,
@@ -221,7 +223,8 @@ export function highestRate(run, offlineRps, q, requestS) {
   return best;
 }
 
-const MORE = { speculation, speculativeStep, highestRate, predictDisaggregated };
+/** The extensions `predict` takes as its `more` argument (the deployment planner passes them to `plan`). */
+export const MORE = { speculation, speculativeStep, highestRate, predictDisaggregated };
 
 /** `predict` with speculative decoding, the highest rate under objectives and disaggregation. */
 export function predictMore(data, q) {

@@ -204,6 +204,8 @@ export const FINALISTS = 16;
  * Python: `inferbook.calc.plan.MAX_EXTRA_REPLICAS`.
  */
 export const MAX_EXTRA_REPLICAS = 3;
+/** Frontier configurations tried as prefill and decode pools. Python: `inferbook.calc.plan.DISAGGREGATION_TRIES`. */
+export const DISAGGREGATION_TRIES = 3;
 /**
  * Bisection steps of the search for the arrival rate a number of users makes.
  * Python: `inferbook.calc.plan.USERS_BISECTION_STEPS`.

@@ -1,7 +1,8 @@
 // Deployment planner: `inferbook plan` in the browser (plan.js): the cheapest configurations that serve a
 // workload within latency targets, as a cost-latency frontier with each row's error band and basis, and the
 // commands that launch and benchmark the cheapest. The settings live in the URL (wireForm), so a plan can be
-// shared; the ticked GPUs are the field `gpus` (left out while every GPU is ticked).
+// shared; the ticked GPUs are the field `gpus` (left out while every GPU is ticked). Disaggregated serving
+// needs predict_more.js, which is loaded the first time its box is ticked.
 import { pyPercent } from "../calc.js";
 import {
   deployment, describeCandidate, describeShape, kbOrder, localToday, plan, tpotAt, ttftAt,
@@ -75,7 +76,7 @@ function codeBlock(lines) {
 async function init(root) {
   const tool = await startTool(root, "deployment-planner");
   if (!tool) return;
-  const { form, out, guard, data } = tool;
+  const { form, out, guard, fail, data } = tool;
   const f = form.elements;
   const models = modelsByTitle(data);
   fillSelect(f.model, models.map((m) => ({ value: m.id, label: m.title })), "llama-3.1-70b-instruct");
@@ -95,7 +96,9 @@ async function init(root) {
   const ticked = () => [...form.querySelectorAll("[data-gpus] input")].filter((i) => i.checked).map((i) => i.dataset.gpu);
 
   const whole = replaceable(root, "plan");
-  const update = guard(() => {
+  /** @type {import("../predict.js").PredictMore | null} */
+  let more = null; // predict_more.js's extensions, once disaggregated serving has been asked for
+  const search = guard(() => {
     const num = (name) => Number(f[name].value);
     const byUsers = f.load.value === "users";
     for (const el of form.querySelectorAll("[data-when]")) el.hidden = el.dataset.when !== f.load.value;
@@ -110,8 +113,8 @@ async function init(root) {
     } else workload.rate = num("rate");
     const targets = { ttft_s: num("ttft"), tpot_s: num("tpot"), percentile: num("percentile") };
     const space = { gpus: all ? [] : kbOrder(chosen), max_gpus: Math.round(num("maxgpus")), engines: [f.engine.value],
-      pricing: f.pricing.value };
-    const result = plan(data, [f.model.value], workload, targets, space, localToday());
+      pricing: f.pricing.value, disaggregation: f.disagg.checked };
+    const result = plan(data, [f.model.value], workload, targets, space, localToday(), more);
     const pricing = f.pricing.value.replace("_", "-");
     out("counts").textContent = `${fmt(result.shapes, 0)} configurations screened, ${result.simulated.length} `
       + `simulated, ${result.frontier.length} on the cost-latency frontier.`;
@@ -151,6 +154,8 @@ async function init(root) {
         textContent: `No launch command is written for ${best.shape.engine}.` }));
     }
     out("launch").replaceChildren(...launch);
+    out("disagg-note").hidden = !block.disaggregation;
+    out("disagg-note").textContent = block.disaggregation ? `Two pools: ${block.disaggregation}.` : "";
     out("bench").textContent = block.benchmark.join("\n");
     out("rejected-count").textContent = `${fmt(ruledOut.length, 0)} configuration(s)`
       + (ruledOut.length > SHOWN_REJECTIONS ? ` (the first ${SHOWN_REJECTIONS} with their reasons)` : "");
@@ -159,6 +164,17 @@ async function init(root) {
     out("frontier").dataset.value = String(result.frontier.length);
     out("best").dataset.value = describeShape(best.shape);
   });
+  const update = () => {
+    if (f.disagg.checked && more === null) {
+      form.dataset.ready = "false";
+      import("../predict_more.js").then((m) => {
+        more = m.MORE;
+        search();
+      }, fail);
+      return;
+    }
+    search();
+  };
 
   let timer = null;
   const schedule = () => {

@@ -90,7 +90,7 @@ async function init(root) {
     const k = Math.round(num("spec-k"));
     if (k > 0) Object.assign(q, { speculative_tokens: k, acceptance: num("spec-a"), draft_cost: num("spec-cost") });
     if (q.gpus % q.tp) throw new Error(`${q.gpus} GPUs do not split into replicas of ${q.tp}`);
-    if (mode === "rate") {
+    if (mode === "rate" && !q.prefill_gpus) { // one replica's share; disaggregated pools draw the whole stream
       const replicas = q.gpus / q.tp;
       const lengths = (mean) => ({ kind: "fixed", mean });
       q.workload = workload(Math.ceil(n / replicas), load / replicas, lengths(q.isl), lengths(q.osl), "poisson",
