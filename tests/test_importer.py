@@ -22,6 +22,7 @@ ENTRY_OF = {
     # fixtures whose file name is not their KB entry's id
     "llama-3.1-8b": "llama-3.1-8b-instruct",  # the base model's config; the same architecture
     "qwen3-30b-a3b": "qwen3-30b-a3b-thinking-2507",
+    "qwen3-235b-a22b": "qwen3-235b-a22b-instruct-2507",  # the April 2025 predecessor's config, as for qwen3-30b-a3b
     "mixtral-8x7b": "mixtral-8x7b-instruct",  # the base model's config; the same architecture
     "nemotron-3-nano-30b-a3b": "nvidia-nemotron-3-nano-30b-a3b",
 }
@@ -31,6 +32,8 @@ DIFFERENCES: dict[str, dict[str, tuple[object, object]]] = {
     # fixture -> {architecture field: (imported value, KB value)} where the copy and the entry legitimately differ
     # the April 2025 Qwen3-30B-A3B config; the KB entry is the 2507 release with 256K positions (its notes)
     "qwen3-30b-a3b": {"context_length": (40_960, 262_144)},
+    # the April 2025 Qwen3-235B-A22B config; the entry is the 2507 release with 256K positions (its config source)
+    "qwen3-235b-a22b": {"context_length": (40_960, 262_144)},
     # ai-dynamo/aiconfigurator keeps a field subset of the GLM-4.7-FP8 config without num_nextn_predict_layers; the
     # entry takes its MTP layer from a second transcription (config source hf-config-glm-4.7)
     "glm-4.7": {"mtp_layers": (0, 1)},
@@ -88,7 +91,7 @@ def test_every_fixture_is_cited_and_has_an_entry(kb):
         assert entry_id in kb.models, name
         assert set(differences) <= set(ModelArchitecture.model_fields), name
     assert set(ENTRY_OF) | set(DIFFERENCES) | set(NATIVE_DIFFERENCES) <= set(ROUND_TRIP)
-    assert len(ROUND_TRIP) >= 94
+    assert len(ROUND_TRIP) >= 96
 
 
 @pytest.mark.parametrize("name", sorted(ROUND_TRIP))
