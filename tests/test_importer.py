@@ -23,6 +23,7 @@ ENTRY_OF = {
     "llama-3.1-8b": "llama-3.1-8b-instruct",  # the base model's config; the same architecture
     "qwen3-30b-a3b": "qwen3-30b-a3b-thinking-2507",
     "qwen3-235b-a22b": "qwen3-235b-a22b-instruct-2507",  # the April 2025 predecessor's config, as for qwen3-30b-a3b
+    "ernie-4.5-21b-a3b-thinking": "ernie-4.5-21b-a3b-pt",  # the Thinking release's config; the same architecture
     "mixtral-8x7b": "mixtral-8x7b-instruct",  # the base model's config; the same architecture
     "nemotron-3-nano-30b-a3b": "nvidia-nemotron-3-nano-30b-a3b",
 }
@@ -91,7 +92,7 @@ def test_every_fixture_is_cited_and_has_an_entry(kb):
         assert entry_id in kb.models, name
         assert set(differences) <= set(ModelArchitecture.model_fields), name
     assert set(ENTRY_OF) | set(DIFFERENCES) | set(NATIVE_DIFFERENCES) <= set(ROUND_TRIP)
-    assert len(ROUND_TRIP) >= 96
+    assert len(ROUND_TRIP) >= 97
 
 
 @pytest.mark.parametrize("name", sorted(ROUND_TRIP))
@@ -239,6 +240,23 @@ def test_mtp_and_vision_are_read():
     assert vision is not None and (vision.layers, vision.deepstack_mergers, vision.out_hidden_size) == (24, 3, 5120)
     assert not any("vision" in line for line in imported.report.cannot_express)
     assert "vision tower in vision" in render_entry(imported, "vl")
+
+
+def test_ernie_names_its_own_moe_keys(tmp_path):
+    """ERNIE 4.5's keys: experts per token (moe_k), shared experts, and MoE on layer i when
+    (i + 1) % moe_layer_interval == 0 and start <= i <= end (-1, the class default, is the last layer)."""
+    ernie = import_config(CONFIGS / "ernie-4.5-21b-a3b-thinking.json")
+    moe = ernie.architecture.moe
+    assert moe is not None and (moe.experts_per_token, moe.shared_experts, moe.dense_layers) == (6, 2, 1)
+    assert ernie.origins["moe.experts_per_token"] == "moe_k"
+    assert any("moe_layer_end_index = -1" in line for line in ernie.report.defaults)
+    every_other = import_config(write(tmp_path, {**fixture("ernie-4.5-21b-a3b-thinking"), "moe_layer_interval": 2}))
+    assert every_other.architecture.moe is not None
+    assert (every_other.architecture.moe.dense_layers, every_other.architecture.moe.layer_interval) == (0, 2)
+    with pytest.raises(ConfigError, match="cannot express MoE on layers"):  # dense layers after the last MoE one
+        import_config(write(tmp_path, {**fixture("ernie-4.5-21b-a3b-thinking"), "moe_layer_end_index": 20}))
+    with pytest.raises(ConfigError, match="moe_layer_interval must be at least 1"):
+        import_config(write(tmp_path, {**fixture("ernie-4.5-21b-a3b-thinking"), "moe_layer_interval": 0}))
 
 
 def test_fixes_found_by_the_round_trip():

@@ -1,7 +1,8 @@
 """The mixture of experts: expert counts and widths, which layers are MoE (by whichever rule the
 config uses) fitted to the schema's dense_layers and layer_interval, and the shared experts (counted,
 or derived from a shared block's width: Qwen MoE, Nemotron-H, Granite 4.0-H). In Nemotron-H's
-one-block layouts the MoE and MLP layers are the pattern's own "E" and "-" blocks."""
+one-block layouts the MoE and MLP layers are the pattern's own "E" and "-" blocks. ERNIE 4.5 names
+its own keys (moe_k, moe_num_shared_experts, moe_layer_start_index, _end_index and _interval)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from .tables import HUNYUAN_TYPES, SHARED_EXPERT_TYPES, SHARED_WIDTH_KEYS
 
 if TYPE_CHECKING:
     from .architecture import Builder
+
+PER_TOKEN_KEYS = ("num_experts_per_tok", "experts_per_token", "moe_topk", "num_experts_per_token", "moe_k")
+"""The keys configs use for the routed experts each token goes to."""
 
 
 def read_moe(b: Builder, layers: int | None) -> tuple[dict[str, Any] | None, int | None]:
@@ -42,8 +46,7 @@ def read_moe(b: Builder, layers: int | None) -> tuple[dict[str, Any] | None, int
     hunyuan = (b.model_type or "") in HUNYUAN_TYPES
     if hunyuan:
         return _hunyuan_moe(b, experts, width, layers)
-    per_token = b.first_whole(("num_experts_per_tok", "experts_per_token", "moe_topk", "num_experts_per_token"),
-                              "moe.experts_per_token")
+    per_token = b.first_whole(PER_TOKEN_KEYS, "moe.experts_per_token")
     if per_token is None:
         b.errors.append(f"{b.text.name('num_experts_per_tok')}: missing for a model with {experts} experts")
     moe_width = b.whole("moe_intermediate_size")
@@ -104,8 +107,7 @@ def _one_block_moe(b: Builder, experts: int | None, width: int | None) -> tuple[
     if experts is None or experts < 2:
         b.errors.append(f"{b.text.name('n_routed_experts')}: missing (at least 2), but layer_pattern has moe blocks")
         return None, dense_width
-    per_token = b.first_whole(("num_experts_per_tok", "experts_per_token", "moe_topk", "num_experts_per_token"),
-                              "moe.experts_per_token")
+    per_token = b.first_whole(PER_TOKEN_KEYS, "moe.experts_per_token")
     if per_token is None:
         b.errors.append(f"{b.text.name('num_experts_per_tok')}: missing for a model with {experts} experts")
     moe_width = b.whole("moe_intermediate_size", "moe.expert_intermediate_size")
@@ -215,6 +217,9 @@ def _moe_layers(b: Builder, layers: int) -> list[bool] | None:
         b.origins["moe.layer_interval"] = b.text.name("moe_layers")
         chosen = set(listed)
         return [i in chosen for i in range(layers)]
+    if b.text.has("moe_layer_start_index") or b.text.has("moe_layer_interval") or \
+            (b.model_type or "") == "ernie4_5_moe":
+        return _ernie_moe_layers(b, layers)
     if (b.model_type or "") == "llama4_text":
         interval = b.whole("interleave_moe_layer_step", "moe.layer_interval")
         if interval is None or interval < 1:
@@ -225,10 +230,35 @@ def _moe_layers(b: Builder, layers: int) -> list[bool] | None:
     return [True] * layers
 
 
+def _ernie_moe_layers(b: Builder, layers: int) -> list[bool] | None:
+    """ERNIE 4.5's rule: layer i is MoE when (i + 1) % moe_layer_interval == 0 and
+    moe_layer_start_index <= i <= moe_layer_end_index (-1: the last layer)."""
+    start = b.whole("moe_layer_start_index", "moe.dense_layers")
+    interval = b.whole("moe_layer_interval", "moe.layer_interval")
+    end = b.whole("moe_layer_end_index")
+    if not b.text.has("moe_layer_end_index") and end is not None:
+        b.report.defaults.append(f"{b.text.name('moe_layer_end_index')} = {end} (Ernie4_5_MoeConfig default: "
+                                 "MoE through the last layer)")
+    for key, value in (("moe_layer_start_index", start), ("moe_layer_interval", interval)):
+        if value is None:  # absent without a class default, or not a whole number (a list per modality)
+            if not b.text.has(key):
+                b.errors.append(f"{b.text.name(key)}: missing")
+            return None
+    assert start is not None and interval is not None
+    if end is None and b.text.has("moe_layer_end_index"):
+        return None  # not a whole number: already reported
+    last = layers - 1 if end is None or end == -1 else end
+    if interval < 1 or start < 0 or last < start:
+        b.errors.append(f"{b.text.name('moe_layer_interval')} must be at least 1, and "
+                        f"{b.text.name('moe_layer_start_index')} at least 0 and at most the end index")
+        return None
+    return [(i + 1) % interval == 0 and start <= i <= last for i in range(layers)]
+
+
 def _shared(b: Builder, expert_width: int | None) -> int | None:
     """The number of shared experts: from a shared block's width (which decides the weights where a count is
     given too: Nemotron-H builds one block of that width), counted by the config, or fixed by the model type."""
-    count = b.first_whole(("n_shared_experts", "num_shared_experts"), "moe.shared_experts")
+    count = b.first_whole(("n_shared_experts", "num_shared_experts", "moe_num_shared_experts"), "moe.shared_experts")
     width_key = next((k for k in SHARED_WIDTH_KEYS if b.text.has(k)), None)
     for k in SHARED_WIDTH_KEYS:
         b.text.raw(k)

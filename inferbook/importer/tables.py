@@ -20,7 +20,8 @@ IGNORED_KEYS = frozenset({
     "hidden_activation", "mlp_hidden_act", "pretraining_tp", "tokenizer_class", "torchscript",
     "output_attentions", "output_hidden_states", "return_dict", "use_return_dict", "is_encoder_decoder",
     "id2label", "label2id", "problem_type", "tie_encoder_decoder", "chunk_size_feed_forward", "cache_implementation",
-    "_name_or_path", "unsloth_version", "embedding_dropout", "output_dropout", "qkv_bias", "use_qkv_bias", "use_bias",
+    "_name_or_path", "_attn_implementation", "unsloth_version", "embedding_dropout", "output_dropout", "qkv_bias",
+    "use_qkv_bias", "use_bias",
     # generation and training defaults that PretrainedConfig.to_dict() of older transformers writes into every config
     "add_cross_attention", "bad_words_ids", "begin_suppress_tokens", "cross_attention_hidden_size",
     "diversity_penalty", "do_sample", "early_stopping", "encoder_no_repeat_ngram_size",
@@ -41,6 +42,7 @@ IGNORED_KEYS = frozenset({
     "output_router_logits", "router_aux_loss_coef", "router_z_loss_coef", "router_jitter_noise", "norm_topk_prob",
     "routed_scaling_factor", "scoring_func", "topk_method", "n_group", "topk_group", "ep_size", "aux_loss_alpha",
     "seq_aux", "use_routing_bias", "moe_router_enable_expert_bias", "router_dtype", "score_function", "shared_moe_mode",
+    "moe_gate", "moe_use_aux_free", "moe_capacity", "moe_norm_min",  # ERNIE 4.5's gate, bias routing, training capacity
     # multimodal token ids
     "boi_token_index", "eoi_token_index", "image_token_index", "image_token_id", "video_token_id",
     "vision_start_token_id", "vision_end_token_id", "mm_tokens_per_image", "image_start_token_id",
@@ -91,6 +93,8 @@ CLASS_DEFAULTS: dict[str, dict[str, Any]] = {
     "phi3": {"tie_word_embeddings": False},
     "nemotron_h": {"tie_word_embeddings": False},
     "smollm3": {"tie_word_embeddings": True},
+    # Ernie4_5_MoeConfig's documented defaults (an end index of -1 is the last layer)
+    "ernie4_5_moe": {"moe_layer_start_index": 1, "moe_layer_end_index": -1, "moe_layer_interval": 1},
 }
 """Defaults of the transformers config classes (by model_type) used where a config omits the key.
 A key absent from the config and from this table falls back to PretrainedConfig's default
@@ -101,7 +105,8 @@ CLASS_NAMES = {"gemma3_text": "Gemma3TextConfig", "gemma2": "Gemma2Config", "gem
                "mixtral": "MixtralConfig", "qwen2": "Qwen2Config", "qwen2_moe": "Qwen2MoeConfig",
                "qwen3": "Qwen3Config", "qwen3_moe": "Qwen3MoeConfig", "qwen3_next": "Qwen3NextConfig",
                "deepseek_v2": "DeepseekV2Config", "deepseek_v3": "DeepseekV3Config", "gpt_oss": "GptOssConfig",
-               "phi3": "Phi3Config", "nemotron_h": "NemotronHConfig", "smollm3": "SmolLM3Config"}
+               "phi3": "Phi3Config", "nemotron_h": "NemotronHConfig", "smollm3": "SmolLM3Config",
+               "ernie4_5_moe": "Ernie4_5_MoeConfig"}
 
 GATED_MLP_TYPES = frozenset({
     "llama", "llama4_text", "mistral", "mixtral", "ministral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe",
