@@ -7,8 +7,7 @@ The search runs in three passes, so a whole catalogue of GPUs is searched in sec
    whole TP group on the engines that have it) goes through `feasibility.check_setup`; those
    that can run are timed by the calibrated step model (`perf`) and the closed-form steady state
    (`steady_state`), which gives the fewest replicas whose estimated mean TTFT and TPOT meet the
-   targets. Each offer of the GPU then
-   prices the machines that hold them (`pricing`).
+   targets. Each offer of the GPU then prices the machines that hold them (`pricing`).
 2. **Simulate.** The estimated Pareto frontier of hourly cost against request latency, plus
    the cheapest others, are run through `predict` (the simulator), which gives percentile
    TTFT and TPOT, goodput, the error band and the basis. A finalist that misses a target at
