@@ -62,19 +62,19 @@ def render(cal: dict[str, Any], peers: Any) -> str:
         "and then asked to predict that group's measurements. None is an in-sample fit. `predict` attaches to each "
         "answer the worst of its GPU's, family's and engine's rows as its error band.",
         "",
-        "A limit of the method: each held-out refit starts from the parameters fitted on all measurements, with a "
-        "smaller evaluation budget than the full fit, and runs with Poisson arrivals keep the schedules recorded "
-        "under that full fit, so the held-out group still shapes where its refit starts. The errors below are "
-        "therefore somewhat optimistic. Refitting every group from the prior, schedules included, is not done yet "
-        "(each would take about as long as the whole calibration).",
+        "Each held-out refit is the whole calibration run again on the other measurements alone: from the prior "
+        "parameters, over the whole grid of GEMM half-efficiency sizes, with the runs that have Poisson arrivals "
+        "simulated again under the refit's own parameters. Nothing in it comes from the fit on all measurements, "
+        "so the held-out group shapes none of its parameters. What the groups share is the model's form and its "
+        "priors, which were chosen with all the data in view.",
         "",
         "Errors are absolute relative errors, |predicted / measured - 1|: the median and the 90th percentile over "
         "the group's measurements. Throughput rows are output, total and per-GPU tokens per second and requests "
         "per second; latency rows are TTFT, TPOT, ITL, end-to-end latency and llama-bench prefill and decode "
         "rates.",
         "",
-        "Reproduce: `python -m inferbook.calc.calibrate` (needs `pip install -e .[calibrate]`; about 20 minutes "
-        "on two cores).",
+        "Reproduce: `python -m inferbook.calc.calibrate --jobs 2` (needs `pip install -e .[calibrate]`; every "
+        "held-out refit is a whole fit, and the run that wrote this page took 80 minutes on two cores).",
         "",
     ]
     overall = cv.get("overall", {})
