@@ -285,6 +285,7 @@ def validate(kb: KbArg = None, files: Sequence[Path] = (), *, builtin: bool | No
     diags = result.diagnostics + graph_diags
     kb_obj = None
     clean_key = _clean_prose_key(stat_keys, len(folders)) if cached and not extra else None
+    wanted = {display_path(f) for f in files}  # with files, only their findings are reported
     if not any(d.severity == "error" for d in diags):
         from . import result_cache
 
@@ -292,11 +293,10 @@ def validate(kb: KbArg = None, files: Sequence[Path] = (), *, builtin: bool | No
         if clean_key is None or not result_cache.read("prose", clean_key, lambda v: v == {"clean": True}):
             from .prose import check_expressions
 
-            # with files, only their findings are reported: check only their prose (another entry's
-            # expressions cannot change what is reported, and a plan in them costs a simulation)
-            asked = {display_path(f) for f in files}
+            # so only their prose is checked (another entry's expressions cannot change what is
+            # reported, and a plan in them costs a simulation)
             found = check_expressions(kb_obj, {k: le for k, le in result.entries.items()
-                                               if le.display_path in asked} if files else result.entries)
+                                               if le.display_path in wanted} if files else result.entries)
             diags += found
             if clean_key is not None and not found and not files:  # all of the prose was checked
                 result_cache.write("prose", clean_key, {"clean": True})
@@ -308,7 +308,6 @@ def validate(kb: KbArg = None, files: Sequence[Path] = (), *, builtin: bool | No
         inside = builtin_files(result, folders[0])
         diags = [d for d in diags if d.severity == "error" or d.file not in inside]
     if files:
-        wanted = {display_path(f) for f in files}
         diags = [d for d in diags if d.file in wanted]
     return Validation(result, sorted(diags, key=Diagnostic.sort_key), kb_obj)
 

@@ -20,6 +20,7 @@ import time
 import venv
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,6 +65,24 @@ def tree_digest(root: Path) -> str:
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def isolated_result_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *memos: Any) -> Iterator[Path]:
+    """Body of a fixture giving a test its own empty cache folder with nothing remembered in this
+    process by ``memos`` (functools caches, cleared before and after); yields the result cache's folder."""
+    monkeypatch.setenv("INFERBOOK_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("INFERBOOK_NO_CACHE", raising=False)
+    for memo in memos:
+        memo.cache_clear()
+    yield tmp_path / "results"
+    for memo in memos:
+        memo.cache_clear()
+
+
+def stored_result(folder: Path, kind: str) -> Path:
+    """The one file the result cache keeps in ``folder`` for ``kind`` (e.g. "engine-profiles")."""
+    [path] = folder.glob(f"{kind}-*.json")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -5,26 +5,23 @@ ignores a stored file that is broken, changed or filed under another key."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import isolated_result_cache, stored_result
 
 from inferbook.calc import engines
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty cache folder of this test's own, and nothing remembered in this process."""
-    monkeypatch.setenv("INFERBOOK_CACHE_DIR", str(tmp_path))
-    monkeypatch.delenv("INFERBOOK_NO_CACHE", raising=False)
-    engines._entries.cache_clear()
-    yield tmp_path / "results"
-    engines._entries.cache_clear()
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty cache folder of this test's own, and no profiles remembered in this process."""
+    yield from isolated_result_cache(tmp_path, monkeypatch, engines._entries)
 
 
 def stored(folder: Path) -> Path:
-    [path] = folder.glob("engine-profiles-*.json")
-    return path
+    return stored_result(folder, "engine-profiles")
 
 
 def no_reading(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,9 +5,11 @@ gets the same index, and ignores a stored file that is broken or changed."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import isolated_result_cache, stored_result
 
 import inferbook
 from inferbook import result_cache
@@ -20,18 +22,13 @@ def kb():
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty cache folder of this test's own, and nothing remembered in this process."""
-    monkeypatch.setenv("INFERBOOK_CACHE_DIR", str(tmp_path))
-    monkeypatch.delenv("INFERBOOK_NO_CACHE", raising=False)
-    bands._measured_index.cache_clear()
-    yield tmp_path / "results"
-    bands._measured_index.cache_clear()
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty cache folder of this test's own, and no index remembered in this process."""
+    yield from isolated_result_cache(tmp_path, monkeypatch, bands._measured_index)
 
 
 def stored(folder: Path) -> Path:
-    [path] = folder.glob("measured-index-*.json")
-    return path
+    return stored_result(folder, "measured-index")
 
 
 def no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:

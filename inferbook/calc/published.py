@@ -186,7 +186,6 @@ class Published:
                 return float(value)
         return None
 
-
     def attention_dp(self, moe: bool, tp: int) -> int:
         """The attention data-parallel degree a run of a MoE model (``moe``) on TP ``tp`` used: the
         stated ``dp`` (SGLang's --dp with --enable-dp-attention), else all of TP (TensorRT-LLM's

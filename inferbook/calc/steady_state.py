@@ -105,7 +105,7 @@ def _mix(model: StepModel, engine: Engine, isl: int, osl: int, rate: float, tau:
     fraction = min(1.0, arriving * steps_per_prompt)
     prompts = arriving / fraction if fraction > 0 else 0.0
     tokens = arriving * isl / fraction if fraction > 0 else 0.0
-    share = decoding / engine.lockstep_ranks if engine.lockstep_ranks > 1 else decoding  # one group's decodes
+    share = decoding / engine.lockstep_ranks  # one attention-DP group's decodes (exact for one group)
     decode_s = _seconds(model, share, 0.0, 0.0, isl, osl)
     prefill_s = _seconds(model, share, tokens, prompts, isl, osl) if fraction > 0 else decode_s
     return _Mix(decode_s, prefill_s, fraction, decoding, steps_per_prompt)

@@ -110,8 +110,7 @@ function stepMix(cost, engine, isl, osl, rate, tau) {
   const fraction = Math.min(1.0, arriving * stepsPerPrompt);
   const prompts = fraction > 0 ? arriving / fraction : 0.0;
   const tokens = fraction > 0 ? arriving * isl / fraction : 0.0;
-  const ranks = engine.lockstep_ranks ?? 1;
-  const share = ranks > 1 ? decoding / ranks : decoding; // one attention-DP group's decodes
+  const share = decoding / (engine.lockstep_ranks ?? 1); // one attention-DP group's decodes
   const decodeS = stepSeconds(cost, share, 0.0, 0.0, isl, osl);
   const prefillS = fraction > 0 ? stepSeconds(cost, share, tokens, prompts, isl, osl) : decodeS;
   return { decode_s: decodeS, prefill_s: prefillS, prefill_fraction: fraction, decoding,
@@ -502,23 +501,15 @@ function price(s, gpuOffers, workload, targets, space, today, rejected) {
  */
 export function simulationQuestion(c, workload, targets, exponentials = null) {
   const s = c.shape;
-  if (c.disaggregation) { // every GPU rented, split into the two pools; the requests of the whole deployment
-    const base = { model: s.model.id, gpu: s.gpu.id, gpus: c.machines.gpus, tp: s.tp, pp: s.pp, ep: s.ep,
-      weights: s.weights.id, kv_dtype: s.kv_dtype === "auto" ? null : s.kv_dtype, engine: s.engine, isl: workload.isl,
-      osl: workload.osl, requests: SIM_REQUESTS, slo_ttft_s: targets.ttft_s, slo_tpot_s: targets.tpot_s,
-      percentile: targets.percentile, prefill_gpus: c.disaggregation.prefill_gpus,
-      prefill_tp: c.disaggregation.prefill_tp };
-    if (byUsers(workload) && workload.think_time_s === 0) return { ...base, mode: "concurrency", concurrency: workload.users };
-    return { ...base, mode: "rate", rate: c.rate,
-      workload: poissonWorkload(SIM_REQUESTS, c.rate, workload.isl, workload.osl, exponentials) };
-  }
-  const gpus = c.machines.replicas * s.tp * s.pp;
+  const dis = c.disaggregation;
+  // disaggregated: every GPU rented, split into the two pools, which share the whole deployment's requests
+  const gpus = dis ? c.machines.gpus : c.machines.replicas * s.tp * s.pp;
   const q = { model: s.model.id, gpu: s.gpu.id, gpus, tp: s.tp, pp: s.pp, ep: s.ep, weights: s.weights.id,
     kv_dtype: s.kv_dtype === "auto" ? null : s.kv_dtype, engine: s.engine, isl: workload.isl, osl: workload.osl,
     requests: SIM_REQUESTS, slo_ttft_s: targets.ttft_s, slo_tpot_s: targets.tpot_s, percentile: targets.percentile,
-    attention_dp: s.attention_dp };
+    attention_dp: s.attention_dp, ...(dis ? { prefill_gpus: dis.prefill_gpus, prefill_tp: dis.prefill_tp } : {}) };
   if (byUsers(workload) && workload.think_time_s === 0) return { ...q, mode: "concurrency", concurrency: workload.users };
-  const streams = Math.floor(gpus / (s.tp * s.pp)) * s.pp;
+  const streams = dis ? 1 : Math.floor(gpus / (s.tp * s.pp)) * s.pp;
   const rate = streams > 1 ? c.rate / streams : c.rate;
   const n = streams > 1 ? Math.max(1, Math.ceil(SIM_REQUESTS / streams)) : SIM_REQUESTS;
   return { ...q, mode: "rate", rate: c.rate,
