@@ -210,3 +210,18 @@ def test_a_model_from_a_config_json_is_predicted_like_its_entry(kb, capsys):
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["feasible"] and data["tpot_s"]["mean"] == pytest.approx(entry.tpot_s.mean, rel=1e-9)
     assert main(["predict", "--config", str(config), "--isl", "5", "--osl", "5", "--batch", "1"]) == 2
+
+
+@pytest.mark.parametrize(("alias", "engine"), [("trtllm", "tensorrt-llm"), ("llamacpp", "llama-cpp")])
+def test_engine_aliases_predict_as_their_engine(kb, capsys, alias, engine):
+    """The short engine names the CLI offers (`--engine trtllm|llamacpp`) predict as the engine itself."""
+    args = ["predict", "llama-3.1-8b-instruct", "h100-sxm", "--isl", "512", "--osl", "64", "--batch", "1", "--json"]
+    answers = []
+    for name in (alias, engine):
+        assert main([*args, "--engine", name]) == 0
+        answers.append(json.loads(capsys.readouterr().out))
+    assert answers[0]["setup"]["engine"] == engine
+    assert answers[0] == answers[1]
+    load = Load(isl=512, osl=64, mode="batch", batch=1)
+    assert predict(kb, "llama-3.1-8b-instruct", "h100-sxm", load=load, engine=alias).tpot_s == \
+        predict(kb, "llama-3.1-8b-instruct", "h100-sxm", load=load, engine=engine).tpot_s

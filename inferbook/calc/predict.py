@@ -27,7 +27,7 @@ from ..kb import KnowledgeBase
 from ..schema import Format, Gpu, LlmModel
 from ..schema.gpus import VENDOR_NAMES
 from .bands import Band, basis_for, error_band
-from .engines import ENGINES, checkpoint_kv_bits, engine_defaults
+from .engines import ENGINE_ALIASES, ENGINES, checkpoint_kv_bits, engine_defaults
 from .feasibility import EngineProfile, Setup, check_setup
 from .kv import kv_dtype_bits
 from .metrics import Distribution, RequestRecord, summarize
@@ -243,6 +243,7 @@ def predict(kb: KnowledgeBase, model_id: str | LlmModel, gpu_id: str, load: Load
     gpu = kb.gpus.get(gpu_id)
     if gpu is None:
         raise PredictError(f"unknown GPU {gpu_id!r}; see `inferbook list gpus`")
+    engine = ENGINE_ALIASES.get(engine, engine)  # trtllm, llamacpp: the names the CLI also takes
     if engine not in ENGINES:
         raise PredictError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     fmt = _format(kb, model, weights)
