@@ -89,7 +89,10 @@ def stored_result(folder: Path, kind: str) -> Path:
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The handbook's site built from kb/, once per session, for test_site.py, test_site_tools.py,
     test_site_update.py and test_reproducible.py. Shared: read it, never change it; copy it
-    (`shutil.copytree`) to modify it. The session ends with an error if a test changed it."""
+    (`shutil.copytree`) to modify it. The session ends with an error if a test changed it.
+    Built cold (the session's cache folder starts empty) it takes 15-20 s on a 2-core machine,
+    most of it the plan searches the prose asks for; the first test to use it shows that as its
+    setup time."""
     from inferbook.generators import build
 
     out = tmp_path_factory.mktemp("site-build")

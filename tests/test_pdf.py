@@ -27,8 +27,9 @@ if not HAVE_TOOLS:
 pypdf = pytest.importorskip("pypdf")
 
 # Slow tier (`./dev.sh test --fast` leaves it out): a whole-handbook build runs Chromium twice
-# and takes 15-25 s on a 2-core machine (the `handbook` fixture and the byte-identity test each
-# make one; that test exists to compare two); the chapter test builds a chapter twice.
+# and takes 15-40 s on a 2-core machine, 38-42 s in CI beside the other worker (the `handbook`
+# fixture and the byte-identity test each make one; that test exists to compare two); the
+# chapter test builds a chapter twice.
 pytestmark = pytest.mark.pdf
 
 

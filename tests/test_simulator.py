@@ -99,16 +99,26 @@ def test_reserving_whole_lengths_never_preempts():
     assert firsts[4] < finishes[0] <= firsts[5]
 
 
-def test_lockstep_ranks_share_decodes_but_not_prompts():
-    """Attention-DP ranks stepping together: a step is timed as one rank's share of the decodes beside
-    the whole of every prompt chunk (one rank's prompt holds all of them)."""
+def test_lockstep_ranks_are_timed_by_the_busiest_rank():
+    """Attention-DP ranks stepping together: a step is timed as the busiest rank, with its share of
+    the decodes and of the prompt chunks, but never less than the largest chunk (one rank prefills it
+    alone while the others wait)."""
     reqs = [Request(i, 0.0, 100, 3) for i in range(4)]
     result = simulate(reqs, unit_model(per_token=0.01, fixed=0.0),
                       SimConfig(lockstep_ranks=4, record_steps=True, chunked_prefill=False))
     first, *rest = result.steps
-    assert first[0] == 400 and first[6] == 4  # four whole prompts, four sequences
+    assert first[0] == 100 and first[6] == 1  # four prompts over four ranks: one each
     assert rest and all(step[0] == 1.0 and step[6] == 1.0 for step in rest)  # 4 decodes over 4 ranks
+    assert result.step_durations[0] == pytest.approx(1.0)
     assert result.step_durations[1] == pytest.approx(0.01)
+    # a lone prompt holds every rank: the step is timed with all of it
+    lone = simulate([Request(0, 0.0, 100, 3)], unit_model(per_token=0.01, fixed=0.0),
+                    SimConfig(lockstep_ranks=4, record_steps=True, chunked_prefill=False))
+    assert lone.steps[0][0] == 100 and lone.steps[0][6] == 1
+    # unequal prompts: the largest (300 of 400 tokens) outweighs an even share (100)
+    mixed = simulate([Request(0, 0.0, 300, 3), Request(1, 0.0, 100, 3)], unit_model(per_token=0.01, fixed=0.0),
+                     SimConfig(lockstep_ranks=4, record_steps=True, chunked_prefill=False))
+    assert mixed.steps[0][0] == pytest.approx(300) and mixed.steps[0][6] == pytest.approx(1.5)
 
 
 def test_requests_that_can_never_fit_are_rejected():
@@ -177,3 +187,19 @@ def test_hybrid_models_pay_for_their_state_every_step():
     dense = step_model(Roofline(kb.models["llama-3.1-8b-instruct"].architecture, kb.gpus["h100-sxm"],
                                 kb.formats["bf16"], 16.0, 1))
     assert dense.state_bytes == 0
+
+
+def test_the_steady_state_times_the_busiest_attention_dp_group():
+    """The planner's closed form follows the simulator's lockstep rule: a group's share of a step's
+    prompts, but never less than one prompt."""
+    from inferbook.calc.steady_state import Engine, _mix
+
+    model = unit_model(per_token=0.001, fixed=0.0)
+    engine = Engine(max_batch=10_000, max_batched_tokens=100_000, kv_tokens=10**9, lockstep_ranks=4)
+    # osl 1: no decodes. At 80 requests/s a 0.1 s step prefills 8 prompts of 100 tokens, 2 per group
+    assert _mix(model, engine, 100, 1, 80.0, 0.1).prefill_s == pytest.approx(0.001 * 200)
+    # at 10 requests/s one prompt arrives per step, and its group holds the other three
+    assert _mix(model, engine, 100, 1, 10.0, 0.1).prefill_s == pytest.approx(0.001 * 100)
+    # one group alone times the whole step
+    single = Engine(max_batch=10_000, max_batched_tokens=100_000, kv_tokens=10**9)
+    assert _mix(model, single, 100, 1, 80.0, 0.1).prefill_s == pytest.approx(0.001 * 800)

@@ -179,7 +179,7 @@ def build_case(kb: KnowledgeBase, pub: Published) -> Case | str:
     replicas = gpus // (tp * pp)
     dp = pub.attention_dp(model.architecture.moe is not None, tp)
     # attention-DP ranks that balance their prompts run as independent streams; unbalanced ones step in
-    # lockstep, simulated as one stream whose every prompt holds all ranks (`SimConfig.lockstep_ranks`)
+    # lockstep, simulated as one stream timed by its busiest rank (`SimConfig.lockstep_ranks`)
     ranks = 1 if dp == 1 or m.settings.get("attention_dp_enable_balance") is True else dp
     # pipeline micro-batches in flight (as predict simulates them) and attention-DP groups each run a batch
     streams = replicas * pp * dp // ranks

@@ -304,7 +304,7 @@ def predict(kb: KnowledgeBase, model_id: str | LlmModel, gpu_id: str, load: Load
     perf = params or calibrated_params()
     request_s = perf.lookup(perf.request_s, engine)
     # attention-DP groups step together as one stream: each holds its own share of the sequences and
-    # its own KV cache and step budget, while every prompt holds all of them (`SimConfig.lockstep_ranks`)
+    # its own KV cache and step budget, and a step waits for its busiest group (`SimConfig.lockstep_ranks`)
     ranks = attention_dp
     replica_kv_tokens = ranks * check.capacity.kv_tokens
     kv_tokens = replica_kv_tokens // pp
@@ -318,8 +318,8 @@ def predict(kb: KnowledgeBase, model_id: str | LlmModel, gpu_id: str, load: Load
     result = Prediction(True, reasons, setup_json, kv_cache_tokens=replica_kv_tokens)
     if ranks > 1:
         result.notes.append(f"attention data parallelism {ranks}: {ranks} groups of {tp // ranks} GPU(s) step "
-                            "together, each with its own sequences and KV cache; a prompt holds every group's "
-                            "step (no balancing of prompts across groups)")
+                            "together, each with its own sequences and KV cache; a step waits for the group with "
+                            "the most prompt tokens (no balancing of prompts across groups)")
     if load.mode == "max-rate":
         found = _max_rate(per_replica, cost, config, seed, request_s)
         if found is None:

@@ -336,9 +336,11 @@ class SimConfig:
     ``max_batch`` to the number of clients and queue every request at time 0."""
     lockstep_ranks: int = 1
     """Continuous policy: the stream stands for this many attention-DP ranks that step together (their
-    MoE layers exchange tokens every step) without balancing their prompts: the decoding sequences
-    spread evenly over the ranks, while each prompt holds every rank until it is done. The step model
-    times one rank: decode work divided by the ranks, prefill work whole. 1 is a single stream."""
+    MoE layers exchange tokens every step) without balancing their prompts. The step model times the
+    busiest rank: its share of the decoding sequences (they spread evenly), and of the step's prompt
+    chunks a share too, but never less than the largest chunk, which one rank prefills alone while the
+    others wait for it. A lone prompt thus holds every rank; a full step of prompts (offline, high
+    load) spreads over them as each rank fills its own token budget. 1 is a single stream."""
     reserve_full_length: bool = False
     """Continuous policy: admission reserves the KV cache of the whole prompt and every output
     token up front (TensorRT-LLM's default GUARANTEED_NO_EVICT capacity policy), so no sequence
@@ -558,12 +560,13 @@ class _Continuous:
             step: tuple[Any, ...] = (tokens, self.n_dec + finished, span_full + (ctx_sum + self.n_dec),
                                      span_win + (win_ctx + self.n_dec) if self.window else 0.0, ctx_sum, win_ctx,
                                      self.n_dec + len(chunks))
-        else:  # one rank's share of the decodes beside the whole of every prompt chunk
+        else:  # the busiest rank: its share of the decodes, and of the prompt chunks at least the largest
             r = cfg.lockstep_ranks
             dec = self.n_dec / r
-            step = (tokens - self.n_dec + dec, dec + finished, span_full + (ctx_sum + self.n_dec) / r,
-                    span_win + (win_ctx + self.n_dec) / r if self.window else 0.0, ctx_sum / r, win_ctx / r,
-                    dec + len(chunks))
+            f = max(max(t for _, t in chunks) / (tokens - self.n_dec), 1 / r) if chunks else 1.0
+            step = ((tokens - self.n_dec) * f + dec, dec + finished * f, span_full * f + (ctx_sum + self.n_dec) / r,
+                    span_win * f + (win_ctx + self.n_dec) / r if self.window else 0.0, ctx_sum / r, win_ctx / r,
+                    dec + len(chunks) * f)
         dt = model.seconds(*step)
         if cfg.record_steps:
             self.result.step_starts.append(self.clock)

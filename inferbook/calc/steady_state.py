@@ -13,7 +13,8 @@ with ``τ``; the engine keeps up when the equation has a root below the engine's
 prompt needs to prefill within the step's token budget plus half a step of waiting and the
 engine's per-request time. With attention data parallelism (`Engine.lockstep_ranks` groups that
 step together, each holding its own sequences) a step is timed with one group's ``B / groups``
-decoding sequences beside all ``P`` prompt tokens. The estimates are means, not percentiles; the
+decoding sequences beside its share of the ``P`` prompt tokens, but at least one prompt's chunk
+(as the simulator times the busiest group). The estimates are means, not percentiles; the
 planner checks its finalists with the simulator."""
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ class Engine:
     """Engine time outside the GPU before the first token (added to TTFT)."""
     lockstep_ranks: int = 1
     """Attention data-parallel groups stepping together (1: none). The limits above are the
-    groups' sums; a step times one group's share of the decodes beside every prompt token of the
-    step, as the simulator does (`SimConfig.lockstep_ranks`)."""
+    groups' sums; a step times one group's share of the decodes and of the prompt tokens, the latter
+    never below one prompt's chunk, as the simulator does (`SimConfig.lockstep_ranks`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +107,10 @@ def _mix(model: StepModel, engine: Engine, isl: int, osl: int, rate: float, tau:
     prompts = arriving / fraction if fraction > 0 else 0.0
     tokens = arriving * isl / fraction if fraction > 0 else 0.0
     share = decoding / engine.lockstep_ranks  # one attention-DP group's decodes (exact for one group)
+    # the busiest group's prompts: a share of them, but at least one prompt's chunk (the simulator's rule)
+    spread = min(1.0, max(1 / prompts, 1 / engine.lockstep_ranks)) if prompts > 0 else 1.0
     decode_s = _seconds(model, share, 0.0, 0.0, isl, osl)
-    prefill_s = _seconds(model, share, tokens, prompts, isl, osl) if fraction > 0 else decode_s
+    prefill_s = _seconds(model, share, tokens * spread, prompts * spread, isl, osl) if fraction > 0 else decode_s
     return _Mix(decode_s, prefill_s, fraction, decoding, steps_per_prompt)
 
 

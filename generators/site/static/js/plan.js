@@ -110,9 +110,12 @@ function stepMix(cost, engine, isl, osl, rate, tau) {
   const fraction = Math.min(1.0, arriving * stepsPerPrompt);
   const prompts = fraction > 0 ? arriving / fraction : 0.0;
   const tokens = fraction > 0 ? arriving * isl / fraction : 0.0;
-  const share = decoding / (engine.lockstep_ranks ?? 1); // one attention-DP group's decodes
+  const ranks = engine.lockstep_ranks ?? 1;
+  const share = decoding / ranks; // one attention-DP group's decodes
+  // the busiest group's prompts: a share of them, but at least one prompt's chunk (Python steady_state._mix)
+  const spread = prompts > 0 ? Math.min(1.0, Math.max(1 / prompts, 1 / ranks)) : 1.0;
   const decodeS = stepSeconds(cost, share, 0.0, 0.0, isl, osl);
-  const prefillS = fraction > 0 ? stepSeconds(cost, share, tokens, prompts, isl, osl) : decodeS;
+  const prefillS = fraction > 0 ? stepSeconds(cost, share, tokens * spread, prompts * spread, isl, osl) : decodeS;
   return { decode_s: decodeS, prefill_s: prefillS, prefill_fraction: fraction, decoding,
     steps_per_prompt: stepsPerPrompt, mean_s: (1 - fraction) * decodeS + fraction * prefillS };
 }

@@ -429,8 +429,8 @@ export function predict(data, q, more = null) {
   const result = { feasible: true, reasons, setup, kv_cache_tokens: replicaKvTokens, notes: [] };
   if (ranks > 1) {
     result.notes.push(`attention data parallelism ${ranks}: ${ranks} groups of ${tp / ranks} GPU(s) step together, `
-      + "each with its own sequences and KV cache; a prompt holds every group's step (no balancing of prompts "
-      + "across groups)");
+      + "each with its own sequences and KV cache; a step waits for the group with the most prompt tokens "
+      + "(no balancing of prompts across groups)");
   }
   const extra = lookup(perf.params.request_s, q.engine);
   const fixedRequests = (n) => Array.from({ length: n }, (_, i) => ({ id: i, arrival: 0.0, input_tokens: q.isl,

@@ -327,11 +327,19 @@ class Continuous {
     const winCtx = this.window ? belowSum + above * this.window : 0;
     let finished = 0;
     for (const [s, t] of chunks) if (t === s.prefillLeft) finished += 1;
-    // attention-DP ranks in lockstep: one rank's share of the decodes beside the whole of every prompt chunk
+    // attention-DP ranks in lockstep, timed by the busiest: its share of the decodes, and of the prompt
+    // chunks a share too but never less than the largest chunk (Python `SimConfig.lockstep_ranks`)
     const r = cfg.lockstep_ranks;
     const dec = this.nDec / r;
-    const dt = stepSeconds(model, tokens - this.nDec + dec, dec + finished, spanFull + (ctxSum + this.nDec) / r,
-      this.window ? spanWin + (winCtx + this.nDec) / r : 0.0, ctxSum / r, winCtx / r, dec + chunks.length);
+    let f = 1.0;
+    if (chunks.length) {
+      let largest = 0;
+      for (const [, t] of chunks) largest = Math.max(largest, t);
+      f = Math.max(largest / (tokens - this.nDec), 1 / r);
+    }
+    const dt = stepSeconds(model, (tokens - this.nDec) * f + dec, dec + finished * f,
+      spanFull * f + (ctxSum + this.nDec) / r, this.window ? spanWin * f + (winCtx + this.nDec) / r : 0.0,
+      ctxSum / r, winCtx / r, dec + chunks.length * f);
     this.clock += dt;
     this.step += 1;
     this.updateWindowCrossings();
