@@ -104,3 +104,13 @@ def test_reserved_sources_never_enter():
 def test_accuracy_doc_is_current():
     assert DOC.read_text(encoding="utf-8") == render(calibration(), peer_figures()), (
         "docs/accuracy.md is stale: run python -m inferbook.calc.calibrate --write")
+
+
+def test_the_page_says_what_the_run_that_wrote_it_took():
+    from inferbook.calc.accuracy_report import _reproduce
+
+    assert "took 48 minutes with 2 folds at a time" in _reproduce({"seconds": 2883, "jobs": 2})
+    assert "took 3 minutes with 1 fold at a time" in _reproduce({"seconds": 170, "jobs": 1})
+    assert "took" not in _reproduce(None)  # a file written before the run was recorded
+    run = calibration()["run"]
+    assert run["jobs"] >= 1 and run["seconds"] > 0

@@ -43,6 +43,17 @@ def _row(label: str, kinds: dict[str, Any]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def _reproduce(run: dict[str, Any] | None) -> str:
+    """How to rerun the calibration, with what the run that wrote the page took (calibration.json's ``run``)."""
+    took = ""
+    if run:
+        jobs = run["jobs"]
+        took = (f", and the run that wrote this page took {round(run['seconds'] / 60)} minutes with "
+                f"{jobs} fold{'s' if jobs != 1 else ''} at a time")
+    return ("Reproduce: `python -m inferbook.calc.calibrate --jobs 2` (needs `pip install -e .[calibrate]`; every "
+            f"held-out refit is a whole fit{took}).")
+
+
 def render(cal: dict[str, Any], peers: Any) -> str:
     """The Markdown of docs/accuracy.md."""
     cv = cal.get("cv", {})
@@ -73,8 +84,7 @@ def render(cal: dict[str, Any], peers: Any) -> str:
         "per second; latency rows are TTFT, TPOT, ITL, end-to-end latency and llama-bench prefill and decode "
         "rates.",
         "",
-        "Reproduce: `python -m inferbook.calc.calibrate --jobs 2` (needs `pip install -e .[calibrate]`; every "
-        "held-out refit is a whole fit, and the run that wrote this page took 80 minutes on two cores).",
+        _reproduce(cal.get("run")),
         "",
     ]
     overall = cv.get("overall", {})

@@ -907,6 +907,7 @@ def run(kb: KnowledgeBase, write: bool = False, partitions: Sequence[str] = ("gp
                          "in_sample_error": in_sample.get(c.id), "held_out_error": per_case.get(c.id, {}),
                          "groups": c.groups, "file": c.pub.file, "url": c.pub.source.url} for c in cases},
         "skipped": skipped,
+        "run": {"seconds": round(time.perf_counter() - started), "jobs": jobs},
     }
     if write:
         from .accuracy_report import write as write_report
