@@ -114,3 +114,19 @@ def test_the_page_says_what_the_run_that_wrote_it_took():
     assert "took" not in _reproduce(None)  # a file written before the run was recorded
     run = calibration()["run"]
     assert run["jobs"] >= 1 and run["seconds"] > 0
+
+
+def test_far_misses_count_predictions_beyond_twice_or_half():
+    from inferbook.calc.accuracy_report import far_misses
+
+    def case(in_sample: float, gpu: float) -> dict:
+        return {"in_sample_error": in_sample, "held_out_error": {"gpu": gpu}}
+
+    # +1.0 is exactly twice and -0.5 exactly half: on the line, not beyond it
+    cal = {"cases": {"a": case(1.0, 1.01), "b": case(-0.5, -0.51), "c": case(0.2, 3.0), "d": case(-0.9, 0.0)}}
+    assert far_misses(cal) == {"gpu": (3, 4), "in-sample": (1, 4)}
+    assert far_misses({"cases": {}}) == {}
+    # the committed calibration: every way of predicting is counted over every case
+    counted = far_misses(calibration())
+    assert set(counted) == {"gpu", "family", "engine", "in-sample"}
+    assert all(n == len(calibration()["cases"]) and 0 <= far <= n for far, n in counted.values())

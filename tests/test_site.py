@@ -301,6 +301,20 @@ def test_hostile_text_renders_escaped(tmp_path: Path) -> None:
     assert not found, "\n".join(found)
 
 
+def test_accuracy_page_counts_far_misses(site: Path) -> None:
+    """The accuracy page says how many predictions miss by more than 2x, from calibration.json."""
+    from inferbook.calc.accuracy_report import far_misses
+    from inferbook.calc.perf import calibration
+
+    page = (site / "accuracy.html").read_text(encoding="utf-8")
+    sentence = re.search(r'<p id="far-misses">(.*?)</p>', page, flags=re.DOTALL)
+    assert sentence, "the accuracy page has no far-miss sentence"
+    counted = far_misses(calibration())
+    for partition in ("gpu", "family", "engine"):
+        far, n = counted[partition]
+        assert f"{far:,} of {n:,} held out by" in sentence.group(1)
+
+
 def test_secondary_sources_are_marked(site: Path) -> None:
     """Numbers resting on press or catalogue sources carry a visible mark on the spec page,
     the catalogue and the bibliography; numbers from datasheets do not."""

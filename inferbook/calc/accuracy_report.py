@@ -31,6 +31,29 @@ NOT_MODELLED = (
 )
 
 
+FAR_MISS = 2.0
+"""A prediction above ``FAR_MISS`` times the measurement, or below it divided by ``FAR_MISS``, is a far miss;
+the accuracy target allows none."""
+MISS_PARTITIONS = (("gpu", "held out by GPU"), ("family", "held out by model family"),
+                   ("engine", "held out by engine"), ("in-sample", "fitted on every measurement (in-sample)"))
+"""The ways `far_misses` counts, in the order the pages list them."""
+
+
+def far_misses(cal: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """Per way of predicting (a partition held out, or in-sample): (far misses, predictions), from the
+    per-case errors of `calibration.json` (error = predicted / measured - 1)."""
+    counts: dict[str, tuple[int, int]] = {}
+    cases = list(cal.get("cases", {}).values())
+    for partition, _ in MISS_PARTITIONS:
+        errors = [c.get("in_sample_error") if partition == "in-sample" else c.get("held_out_error", {}).get(partition)
+                  for c in cases]
+        known = [e for e in errors if e is not None]
+        if known:
+            far = sum(1 for e in known if 1 + e > FAR_MISS or 1 + e < 1 / FAR_MISS)
+            counts[partition] = (far, len(known))
+    return counts
+
+
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f}%"
 
@@ -92,6 +115,16 @@ def render(cal: dict[str, Any], peers: Any) -> str:
         lines += ["## Overall (each measurement predicted with its GPU held out)", "",
                   "| | throughput median | p90 | n | latency median | p90 | n |", "|---|---|---|---|---|---|---|",
                   _row("all GPUs", overall), ""]
+    misses = far_misses(cal)
+    if misses:
+        lines += [f"## Predictions off by more than {FAR_MISS:g}×", "",
+                  f"Predictions above {FAR_MISS:g} times the measurement or below 1/{FAR_MISS:g} of it, counted over "
+                  "the per-measurement errors of the calibration; the accuracy target allows none. The error bands "
+                  "above are medians and 90th percentiles, so they do not show these.", "",
+                  "| predicted | far misses | predictions |", "|---|---|---|"]
+        lines += [f"| {label} | {misses[key][0]} | {misses[key][1]} |" for key, label in MISS_PARTITIONS
+                  if key in misses]
+        lines.append("")
     titles = {"gpu": "By GPU held out", "family": "By model family held out", "engine": "By engine held out"}
     for partition, title in titles.items():
         groups = cv.get(f"by_{partition}", {})

@@ -363,6 +363,7 @@ class PageContexts:
         """The calculators against the published measurements, the held-out errors by group and the
         peers' figures."""
         from ..calc.accuracy import compare_cached, peer_figures, summary
+        from ..calc.accuracy_report import FAR_MISS, MISS_PARTITIONS, far_misses
         from ..calc.bands import calibration, family_group
 
         comparisons = compare_cached(self.kb)  # shared with the tables, kept across preview rebuilds
@@ -387,12 +388,15 @@ class PageContexts:
                         else self._engine_name(key) if partition == "engine" else key)
                 groups.append({"partition": heading, "key": key, "name": name,
                                "throughput": kinds.get("throughput"), "latency": kinds.get("latency")})
+        counted = far_misses(cal)
+        misses = [{"label": label, "far": counted[key][0], "n": counted[key][1]}
+                  for key, label in MISS_PARTITIONS if key in counted]
         by_metric: list[dict[str, Any]] = [{"quantity": metric_label(metric), **s}
                                            for metric, s in summary(comparisons).items()]
         by_metric.sort(key=lambda r: str(r["quantity"]).lower())
         return {"title": "Calculator accuracy", "rows": rows, "summary": by_metric, "groups": groups,
                 "overall": cal.get("cv", {}).get("overall", {}), "fitted_on": cal.get("fitted_on", {}),
-                "peers": peer_figures()}
+                "peers": peer_figures(), "far_misses": misses, "far_miss_factor": FAR_MISS}
 
     def _engine_name(self, engine: str) -> str:
         """A measurement's engine as its framework entry names it ("vLLM"); "other" in words."""
