@@ -30,6 +30,9 @@ them: the engine profiles here, the index of measured setups in `bands`."""
 ENGINES = ("vllm", "sglang", "tensorrt-llm", "llama-cpp")
 """Engines `predict` models, by the ids `--engine` takes."""
 ENGINE_ALIASES = {"trtllm": "tensorrt-llm", "llamacpp": "llama-cpp", "llama.cpp": "llama-cpp"}
+ATTENTION_DP_ENGINES = ("vllm", "sglang", "tensorrt-llm")
+"""Engines with attention data parallelism for MoE models (vLLM's data parallelism inside an expert
+group, SGLang's --enable-dp-attention, TensorRT-LLM's enable_attention_dp); llama.cpp has none."""
 
 FieldName = Literal[
     "memory_fraction", "memory_fraction_of", "kv_block_tokens", "max_num_seqs", "max_num_batched_tokens",

@@ -32,7 +32,7 @@ from typing import Any, Literal
 from ..kb import KnowledgeBase
 from ..schema import Format, Gpu, LlmModel, Offer
 from .bands import Band
-from .engines import ENGINE_ALIASES, ENGINES, engine_defaults
+from .engines import ATTENTION_DP_ENGINES, ENGINE_ALIASES, ENGINES, engine_defaults
 from .feasibility import EngineProfile, Setup, check_setup
 from .params import is_moe_layer
 from .perf import Deployment, PerfParams, StepCost, calibrated_params, step_cost
@@ -434,7 +434,7 @@ def _layouts(model: LlmModel, largest: int, engine: str) -> Iterable[tuple[int, 
             if tp * pp > largest:
                 continue
             for ep in ((1, tp) if moe and tp > 1 else (1,)):
-                for dp in ((1, tp) if ep > 1 and pp == 1 and engine != "llama-cpp" else (1,)):
+                for dp in ((1, tp) if ep > 1 and pp == 1 and engine in ATTENTION_DP_ENGINES else (1,)):
                     yield tp, pp, ep, dp
 
 

@@ -27,7 +27,7 @@ from ..kb import KnowledgeBase
 from ..schema import Format, Gpu, LlmModel
 from ..schema.gpus import VENDOR_NAMES
 from .bands import Band, basis_for, error_band
-from .engines import ENGINE_ALIASES, ENGINES, checkpoint_kv_bits, engine_defaults
+from .engines import ATTENTION_DP_ENGINES, ENGINE_ALIASES, ENGINES, checkpoint_kv_bits, engine_defaults
 from .feasibility import EngineProfile, Setup, check_setup
 from .kv import kv_dtype_bits
 from .metrics import Distribution, RequestRecord, summarize
@@ -250,7 +250,7 @@ def predict(kb: KnowledgeBase, model_id: str | LlmModel, gpu_id: str, load: Load
     tp = tp if tp is not None else gpus // pp if disaggregation is None else 1
     if tp < 1 or pp < 1 or ep < 1 or gpus < 1 or attention_dp < 1:
         raise PredictError("--gpus, --tp, --pp, --ep and --attention-dp must each be at least 1")
-    if attention_dp > 1 and engine == "llama-cpp":
+    if attention_dp > 1 and engine not in ATTENTION_DP_ENGINES:
         raise PredictError("llama.cpp has no attention data parallelism; use vllm, sglang or trtllm")
     if attention_dp > 1 and disaggregation is not None:
         raise PredictError("attention data parallelism is modelled for colocated serving only, not with "

@@ -244,6 +244,8 @@ def constants() -> tuple[Constant, ...]:
                  engines.ENGINES),
         Constant("ENGINE_ALIASES", f"{calc}.engines.ENGINE_ALIASES", "Other names of engines -> engine id.",
                  engines.ENGINE_ALIASES),
+        Constant("ATTENTION_DP_ENGINES", f"{calc}.engines.ATTENTION_DP_ENGINES",
+                 "Engines with attention data parallelism for MoE models.", engines.ATTENTION_DP_ENGINES),
         Constant("LAUNCH_ENGINES", f"{calc}.launch.LAUNCH_ENGINES",
                  "Engines the planner writes launch commands for.", launch.LAUNCH_ENGINES),
         Constant("PORT", f"{calc}.launch.PORT", "The port the launch commands serve on.", launch.PORT),

@@ -12,9 +12,9 @@ import {
 } from "./calc.js";
 import { engineDefaults, predict, stepCost } from "./predict.js";
 import {
-  DEFAULT_MAX_GPUS, DISAGGREGATION_TRIES, ENGINE_ALIASES, ENGINES, FINALISTS, FRONTIER_FINALISTS, IDLE_RATE, KV_DTYPES,
-  LAUNCH_ENGINES, MAX_EXTRA_REPLICAS, PERCENTILES, PORT, PP_SIZES, PRICINGS, ROOT_STEPS, SIM_REQUESTS, STALE_AFTER_DAYS,
-  TP_SIZES, USERS_BISECTION_STEPS, USERS_TOLERANCE,
+  ATTENTION_DP_ENGINES, DEFAULT_MAX_GPUS, DISAGGREGATION_TRIES, ENGINE_ALIASES, ENGINES, FINALISTS, FRONTIER_FINALISTS,
+  IDLE_RATE, KV_DTYPES, LAUNCH_ENGINES, MAX_EXTRA_REPLICAS, PERCENTILES, PORT, PP_SIZES, PRICINGS, ROOT_STEPS,
+  SIM_REQUESTS, STALE_AFTER_DAYS, TP_SIZES, USERS_BISECTION_STEPS, USERS_TOLERANCE,
 } from "./calc/constants.js";
 
 export {
@@ -301,7 +301,9 @@ function* layouts(model, largest, engine) {
     for (const pp of PP_SIZES) {
       if (tp * pp > largest) continue;
       for (const ep of moe && tp > 1 ? [1, tp] : [1]) {
-        for (const dp of ep > 1 && pp === 1 && engine !== "llama-cpp" ? [1, tp] : [1]) yield [tp, pp, ep, dp];
+        for (const dp of ep > 1 && pp === 1 && ATTENTION_DP_ENGINES.includes(engine) ? [1, tp] : [1]) {
+          yield [tp, pp, ep, dp];
+        }
       }
     }
   }

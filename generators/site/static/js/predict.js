@@ -11,7 +11,7 @@ import {
   summarize, weightBytes, workload,
 } from "./calc.js";
 import {
-  DEFAULT_REQUESTS, MAX_OFFLINE_REQUESTS, OFFLINE_WAVES, PCIE_GB_S_PER_DIRECTION, PCIE_X16_GB_S,
+  ATTENTION_DP_ENGINES, DEFAULT_REQUESTS, MAX_OFFLINE_REQUESTS, OFFLINE_WAVES, PCIE_GB_S_PER_DIRECTION, PCIE_X16_GB_S,
 } from "./calc/constants.js";
 
 export { DEFAULT_REQUESTS, PCIE_GB_S_PER_DIRECTION };
@@ -357,7 +357,7 @@ export function predict(data, q, more = null) {
   if (tp < 1 || pp < 1 || ep < 1 || gpus < 1 || attentionDp < 1) {
     throw new Error("--gpus, --tp, --pp, --ep and --attention-dp must each be at least 1");
   }
-  if (attentionDp > 1 && q.engine === "llama-cpp") {
+  if (attentionDp > 1 && !ATTENTION_DP_ENGINES.includes(q.engine)) {
     throw new Error("llama.cpp has no attention data parallelism; use vllm, sglang or trtllm");
   }
   if ((q.speculative_tokens == null) !== (q.acceptance == null)) {

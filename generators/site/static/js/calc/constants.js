@@ -238,6 +238,8 @@ export const ENGINE_ALIASES = Object.freeze({
   llamacpp: "llama-cpp",
   "llama.cpp": "llama-cpp",
 });
+/** Engines with attention data parallelism for MoE models. Python: `inferbook.calc.engines.ATTENTION_DP_ENGINES`. */
+export const ATTENTION_DP_ENGINES = Object.freeze(["vllm", "sglang", "tensorrt-llm"]);
 /** Engines the planner writes launch commands for. Python: `inferbook.calc.launch.LAUNCH_ENGINES`. */
 export const LAUNCH_ENGINES = Object.freeze(["vllm", "sglang", "tensorrt-llm"]);
 /** The port the launch commands serve on. Python: `inferbook.calc.launch.PORT`. */
